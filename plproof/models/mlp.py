@@ -1,0 +1,97 @@
+"""Deep fully connected network in NTK parametrisation (docs/theory.md §4.2, §13).
+
+a_0 = x, z_1 = W_1 a_0, z_l = h_{l-1}^{-1/2} W_l a_{l-1} (l >= 2), a_l = sigma(z_l),
+f(x) = h_L^{-1/2} v^T a_L. No biases; inputs are not rescaled (normalise x yourself), so
+``MLP(X, [m])`` is exactly ``TwoLayer(X, m)`` with the same seed.
+Parameters: (vec W_1, ..., vec W_L, v), row-major.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from plproof.errors import InvalidInput
+from plproof.models import activations
+from plproof.models.base import Model, check_finite_matrix, check_positive_int
+from plproof.models.two_layer import check_init, draw_layer, draw_output
+from plproof.numeric.arith import Arith
+
+
+class MLP(Model):
+    """f(x) = h_L^{-1/2} v^T sigma(h_{L-1}^{-1/2} W_L ... sigma(W_1 x)), weights standard normal from ``seed``."""
+
+    family = "mlp"
+
+    def __init__(self, X: Any, widths: Sequence[int], activation: "str | activations.Activation" = "tanh",
+                 seed: int = 0, init: str = "standard") -> None:
+        self.X = check_finite_matrix(X, "X")
+        if isinstance(widths, (int, np.integer)) or len(widths) == 0:
+            raise InvalidInput("widths must be a non-empty list of layer widths, e.g. [64, 64]")
+        self.widths = [check_positive_int(h, "each width") for h in widths]
+        self.activation = activations.get(activation)
+        self.seed = int(seed)
+        self.init = init
+        symmetric = check_init(init, self.widths[-1])
+        rng = np.random.default_rng(self.seed)
+        fan_in = [self.X.shape[1]] + self.widths[:-1]
+        self.weights0 = [draw_layer(rng, h, f, symmetric and l == len(self.widths) - 1)
+                         for l, (h, f) in enumerate(zip(self.widths, fan_in))]
+        self.v0 = draw_output(rng, self.widths[-1], symmetric)
+        self._shapes = [(h, f) for h, f in zip(self.widths, fan_in)]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_params(self) -> int:
+        return sum(h * f for h, f in self._shapes) + self.widths[-1]
+
+    @property
+    def is_smooth(self) -> bool:
+        return self.activation.smooth
+
+    def default_w0(self) -> np.ndarray:
+        return np.concatenate([W.ravel() for W in self.weights0] + [self.v0])
+
+    def split(self, w: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """([W_1, ..., W_L], v) from the parameter vector."""
+        mats, start = [], 0
+        for h, f in self._shapes:
+            mats.append(w[start:start + h * f].reshape(h, f))
+            start += h * f
+        return mats, w[start:]
+
+    def _forward(self, w: np.ndarray, ar: Arith, order: int) -> tuple[list, list, list, np.ndarray, Any]:
+        """Activations a_l, derivatives sigma'(z_l), layer scales c_l, v and the output scale."""
+        mats, v = self.split(w)
+        acts, derivs, scales = [ar.asarray(self.X)], [], []
+        for l, W in enumerate(mats):
+            c = 1 if l == 0 else 1 / ar.sqrt(ar.asarray(float(self._shapes[l][1])))
+            values = self.activation.derivatives((acts[-1] @ W.T) * c, ar, order)
+            acts.append(values[0])
+            derivs.append(values[1] if order else None)
+            scales.append(c)
+        return acts, derivs, scales, v, 1 / ar.sqrt(ar.asarray(float(self.widths[-1])))
+
+    def _F(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        acts, _, _, v, out = self._forward(w, ar, 0)
+        return (acts[-1] @ v) * out
+
+    def _jacobian(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        acts, derivs, scales, v, out = self._forward(w, ar, 1)
+        mats, _ = self.split(w)
+        n = self.n_outputs
+        blocks = [acts[-1] * out]
+        G = derivs[-1] * (v * out)  # d f / d z_L, n x h_L
+        for l in range(len(mats) - 1, -1, -1):
+            blocks.append(((G * scales[l])[:, :, None] * acts[l][:, None, :]).reshape(n, -1))
+            if l:
+                G = ((G * scales[l]) @ mats[l]) * derivs[l - 1]
+        return np.concatenate(blocks[::-1], axis=1)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "X": self.X.tolist(), "widths": list(self.widths),
+                "activation": self.activation.name, "seed": self.seed, "init": self.init}

@@ -1,0 +1,150 @@
+"""Two-layer network f(x; W, v) = m^{-1/2} v^T sigma(W x) in NTK parametrisation (docs/theory.md §8).
+
+Parameters are ``(vec W, v)`` (row-major W, m x d), or only ``vec W`` (``train="hidden"``) or only
+``v`` (``train="output"``: the random-features model). The kernel is formed without the Jacobian:
+K = ((X X^T) o (D diag(v^2) D^T) + A A^T) / m with A = sigma(X W^T), D = sigma'(X W^T).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from plproof.errors import InvalidInput
+from plproof.models import activations
+from plproof.models.base import Model, check_finite_matrix, check_positive_int
+from plproof.numeric.arith import Arith
+
+TRAIN_MODES = ("both", "hidden", "output")
+INITS = ("standard", "symmetric")
+
+
+def draw_layer(rng: np.random.Generator, rows: int, cols: int, symmetric: bool) -> np.ndarray:
+    """Standard normal rows x cols; ``symmetric`` repeats each drawn row once (pairs of equal rows)."""
+    if not symmetric:
+        return rng.standard_normal((rows, cols))
+    half = rng.standard_normal((rows // 2, cols))
+    return np.repeat(half, 2, axis=0)
+
+
+def draw_output(rng: np.random.Generator, width: int, symmetric: bool) -> np.ndarray:
+    """Standard normal output weights; ``symmetric`` gives pairs (a, -a) so that F(w0) = 0."""
+    if not symmetric:
+        return rng.standard_normal(width)
+    half = rng.standard_normal(width // 2)
+    return np.stack([half, -half], axis=1).ravel()
+
+
+def check_init(init: str, last_width: int) -> bool:
+    """Validate ``init`` and return whether it is the symmetric one (which needs an even width)."""
+    if init not in INITS:
+        raise InvalidInput(f"unknown init {init!r}: use one of {', '.join(INITS)}")
+    if init == "symmetric" and last_width % 2:
+        raise InvalidInput(f"init='symmetric' pairs neurons, so the width must be even, got {last_width}")
+    return init == "symmetric"
+
+
+class TwoLayer(Model):
+    """f(x; W, v) = m^{-1/2} v^T sigma(W x), W0 and v0 standard normal from ``seed``."""
+
+    family = "two_layer"
+
+    def __init__(self, X: Any, width: int, activation: "str | activations.Activation" = "tanh",
+                 seed: int = 0, train: str = "both", init: str = "standard") -> None:
+        self.X = check_finite_matrix(X, "X")
+        self.width = check_positive_int(width, "width")
+        self.activation = activations.get(activation)
+        if train not in TRAIN_MODES:
+            raise InvalidInput(f"unknown train mode {train!r}: use one of {', '.join(TRAIN_MODES)}")
+        self.train = train
+        self.seed = int(seed)
+        self.init = init
+        symmetric = check_init(init, self.width)
+        rng = np.random.default_rng(self.seed)
+        self.W0 = draw_layer(rng, self.width, self.input_dim, symmetric)
+        self.v0 = draw_output(rng, self.width, symmetric)
+
+    @property
+    def input_dim(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_params(self) -> int:
+        return {"both": self.width * (self.input_dim + 1), "hidden": self.width * self.input_dim,
+                "output": self.width}[self.train]
+
+    @property
+    def is_smooth(self) -> bool:
+        return self.activation.smooth or self.train == "output"
+
+    def default_w0(self) -> np.ndarray:
+        return self.join(self.W0, self.v0)
+
+    def split(self, w: np.ndarray, ar: Arith | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(W, v) from the parameter vector; frozen blocks come from the initialisation."""
+        md = self.width * self.input_dim
+        conv = ar.asarray if ar is not None else np.asarray
+        if self.train == "both":
+            return w[:md].reshape(self.width, self.input_dim), w[md:]
+        if self.train == "hidden":
+            return w.reshape(self.width, self.input_dim), conv(self.v0)
+        return conv(self.W0), w
+
+    def join(self, W: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The parameter vector holding the trained blocks of (W, v)."""
+        parts = {"both": (W.ravel(), v), "hidden": (W.ravel(),), "output": (v,)}[self.train]
+        return np.concatenate(parts)
+
+    def _features(self, w: np.ndarray, ar: Arith, order: int) -> tuple[Any, ...]:
+        W, v = self.split(w, ar)
+        X = ar.asarray(self.X)
+        scale = 1 / ar.sqrt(ar.asarray(float(self.width)))
+        return (X, v, scale) + self.activation.derivatives(X @ W.T, ar, order)
+
+    def _F(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        _, v, scale, A = self._features(w, ar, 0)
+        return (A @ v) * scale
+
+    def _jacobian(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        X, v, scale, A, D = self._features(w, ar, 1)
+        blocks = []
+        if self.train in ("both", "hidden"):
+            JW = (D * v)[:, :, None] * X[:, None, :]
+            blocks.append(JW.reshape(self.n_outputs, -1) * scale)
+        if self.train in ("both", "output"):
+            blocks.append(A * scale)
+        return np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0]
+
+    def _kernel(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        X, v, scale, A, D = self._features(w, ar, 1)
+        K = ar.zeros((self.n_outputs, self.n_outputs))
+        if self.train in ("both", "hidden"):
+            Dv = D * v
+            K = K + (X @ X.T) * (Dv @ Dv.T)
+        if self.train in ("both", "output"):
+            K = K + A @ A.T
+        return K * (scale * scale)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "X": self.X.tolist(), "width": self.width,
+                "activation": self.activation.name, "seed": self.seed, "train": self.train, "init": self.init}
+
+
+class RandomFeatures(TwoLayer):
+    """Random features m^{-1/2} v^T sigma(W0 x): W0 fixed from ``seed``, only v trained (linear in v)."""
+
+    family = "random_features"
+
+    def __init__(self, X: Any, width: int, activation: "str | activations.Activation" = "tanh",
+                 seed: int = 0, init: str = "standard") -> None:
+        super().__init__(X, width, activation, seed, train="output", init=init)
+
+    def describe(self) -> dict:
+        out = super().describe()
+        del out["train"]
+        return out

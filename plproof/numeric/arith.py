@@ -1,0 +1,185 @@
+"""Array namespaces: one model definition evaluates in float64, at p digits, or exactly.
+
+A namespace provides ``asarray`` and the elementwise functions the activations need; arithmetic
+(``+ * @``) is numpy's, on float64 arrays or on object arrays of ``mpmath.mpf`` / ``Fraction``.
+The current namespace is set with :func:`precision` (docs/theory.md §10: ``high-precision``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import math
+from fractions import Fraction
+from typing import Any, Callable, Iterator
+
+import mpmath
+import numpy as np
+
+from plproof.errors import InvalidInput
+
+try:  # scipy is optional; erf is only needed by gelu
+    from scipy.special import erf as _float_erf
+except ImportError:  # pragma: no cover - exercised only without scipy
+    _float_erf = np.vectorize(math.erf, otypes=[float])
+
+
+class Arith:
+    """Base of the namespaces; subclasses fill in the elementwise functions."""
+
+    name: str = "abstract"
+    dtype: Any = object
+    exact: bool = False
+
+    def active(self) -> contextlib.AbstractContextManager:
+        """Context inside which this namespace's scalar arithmetic has its precision."""
+        return contextlib.nullcontext()
+
+    def asarray(self, x: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def zeros(self, shape: int | tuple[int, ...]) -> np.ndarray:
+        return self.asarray(np.zeros(shape))
+
+    def sqrt(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def to_float(self, x: Any) -> np.ndarray:
+        """Round to float64 (for display and float comparisons only)."""
+        return np.asarray(x, dtype=float) if not isinstance(x, np.ndarray) else x.astype(float)
+
+    def norm(self, x: np.ndarray) -> Any:
+        """Euclidean norm of a vector in this arithmetic."""
+        flat = np.asarray(x).ravel()
+        return self.sqrt(flat @ flat)
+
+    # elementwise functions used by activations
+    tanh: Callable[[Any], Any]
+    exp: Callable[[Any], Any]
+    log1p: Callable[[Any], Any]
+    sin: Callable[[Any], Any]
+    cos: Callable[[Any], Any]
+    erf: Callable[[Any], Any]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+class Float64Arith(Arith):
+    """float64 numpy/BLAS: the fast path and the baseline."""
+
+    name = "float64"
+    dtype = np.float64
+
+    def asarray(self, x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64)
+
+    sqrt = staticmethod(np.sqrt)
+    tanh = staticmethod(np.tanh)
+    exp = staticmethod(np.exp)
+    log1p = staticmethod(np.log1p)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    erf = staticmethod(_float_erf)
+
+
+def _elementwise(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return np.frompyfunc(fn, 1, 1)
+
+
+class MPArith(Arith):
+    """mpmath at ``digits`` decimal digits on object arrays (readable oracle, not rigorous)."""
+
+    def __init__(self, digits: int) -> None:
+        if not isinstance(digits, (int, np.integer)) or digits < 5:
+            raise InvalidInput(f"precision digits must be an integer >= 5, got {digits!r}")
+        self.digits = int(digits)
+        self.name = f"mpmath-{self.digits}"
+
+    def active(self) -> contextlib.AbstractContextManager:
+        return mpmath.mp.workdps(self.digits)
+
+    def asarray(self, x: Any) -> np.ndarray:
+        arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
+        return _to_mpf(arr.astype(object) if arr.dtype != object else arr)
+
+    def sqrt(self, x: Any) -> Any:
+        return _mp_sqrt(x)
+
+    def to_float(self, x: Any) -> np.ndarray:
+        return np.asarray(_mp_to_float(np.asarray(x, dtype=object)), dtype=float)
+
+    tanh = staticmethod(_elementwise(mpmath.tanh))
+    exp = staticmethod(_elementwise(mpmath.exp))
+    log1p = staticmethod(_elementwise(mpmath.log1p))
+    sin = staticmethod(_elementwise(mpmath.sin))
+    cos = staticmethod(_elementwise(mpmath.cos))
+    erf = staticmethod(_elementwise(mpmath.erf))
+
+
+def _mpf_of(v: Any) -> Any:
+    if isinstance(v, Fraction):
+        return mpmath.mpf(v.numerator) / v.denominator
+    return mpmath.mpf(v)
+
+
+_to_mpf = np.frompyfunc(_mpf_of, 1, 1)
+_mp_sqrt = np.frompyfunc(mpmath.sqrt, 1, 1)
+_mp_to_float = np.frompyfunc(float, 1, 1)
+
+
+class ExactArith(Arith):
+    """Exact rationals (``Fraction`` object arrays); transcendental functions are refused."""
+
+    name = "exact"
+    exact = True
+
+    def asarray(self, x: Any) -> np.ndarray:
+        arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x.astype(object)
+        return _to_fraction(arr)
+
+    def sqrt(self, x: Any) -> Any:
+        raise InvalidInput("a square root is not rational in general: use a float or mpmath precision")
+
+    def norm(self, x: np.ndarray) -> Any:
+        raise InvalidInput("norms are not rational in general: compare squared norms in exact arithmetic")
+
+    @staticmethod
+    def _refuse(*_: Any) -> Any:
+        raise InvalidInput("this activation cannot be evaluated in exact rational arithmetic; "
+                           "use precision(digits=...) instead")
+
+    tanh = exp = log1p = sin = cos = erf = _refuse
+
+
+def _fraction_of(v: Any) -> Fraction:
+    if isinstance(v, (float, np.floating)) and not math.isfinite(float(v)):
+        raise InvalidInput("NaN or Inf cannot be converted to an exact rational")
+    return Fraction(v) if not isinstance(v, (float, np.floating)) else Fraction(float(v))
+
+
+_to_fraction = np.frompyfunc(_fraction_of, 1, 1)
+
+FLOAT64 = Float64Arith()
+EXACT = ExactArith()
+
+_current: contextvars.ContextVar[Arith] = contextvars.ContextVar("plproof_arith", default=FLOAT64)
+
+
+def current() -> Arith:
+    """The namespace in force: float64 unless inside :func:`precision`."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def precision(digits: int | None = None, *, exact: bool = False) -> Iterator[Arith]:
+    """``with precision(digits=50):`` evaluate models at 50 digits; ``exact=True`` for rationals."""
+    if exact == (digits is not None):
+        raise InvalidInput("give either digits=N or exact=True to precision()")
+    arith = EXACT if exact else MPArith(digits)  # type: ignore[arg-type]
+    token = _current.set(arith)
+    try:
+        with arith.active():
+            yield arith
+    finally:
+        _current.reset(token)

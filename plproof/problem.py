@@ -1,0 +1,112 @@
+"""Problem = model + targets y + initial point w0 (docs/theory.md §0).
+
+L(w) = 1/2 ||F(w) - y||^2, residual r = F(w) - y, gradient DF^T r, tangent kernel K = DF DF^T.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from plproof.errors import InvalidInput
+from plproof.models.base import Model
+from plproof.numeric import arith as _arith
+from plproof.numeric.arith import Arith
+
+
+class Problem:
+    """A square-loss interpolation problem F(w) = y with its starting point w0."""
+
+    def __init__(self, model: Model, y: Any, w0: Any = None) -> None:
+        if not isinstance(model, Model):
+            raise InvalidInput(f"model must be a plproof Model, got {type(model).__name__}")
+        self.model = model
+        y_arr = np.asarray(y, dtype=np.float64) if not _is_object(y) else np.asarray(y, dtype=object)
+        if y_arr.ndim == 2 and 1 in y_arr.shape:
+            y_arr = y_arr.ravel()
+        if y_arr.shape != (model.n_outputs,):
+            raise InvalidInput(f"y must have {model.n_outputs} entries (one per data point), got shape {y_arr.shape}")
+        if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
+            raise InvalidInput(f"y has NaN or Inf at index {int(np.argmax(~np.isfinite(y_arr)))}: clean the targets")
+        self.y = y_arr
+        w0_arr = model.default_w0() if w0 is None else (np.asarray(w0, dtype=np.float64)
+                                                        if not _is_object(w0) else np.asarray(w0, dtype=object))
+        if w0_arr.shape != (model.n_params,):
+            raise InvalidInput(f"w0 must have length {model.n_params} (the number of parameters), got shape {w0_arr.shape}")
+        if w0_arr.dtype.kind == "f" and not np.isfinite(w0_arr).all():
+            raise InvalidInput("w0 has NaN or Inf entries: start from finite parameters")
+        self.w0 = w0_arr
+
+    @property
+    def n(self) -> int:
+        """Number of equations (data points)."""
+        return self.model.n_outputs
+
+    @property
+    def m(self) -> int:
+        """Number of trained parameters."""
+        return self.model.n_params
+
+    @property
+    def underparameterized(self) -> bool:
+        """m < n: K(w) has rank <= m < n, so lambda_min(K) = 0 everywhere (docs/theory.md §5)."""
+        return self.m < self.n
+
+    def obstruction(self) -> str | None:
+        """Why the kernel route can never certify this problem, or None (docs/theory.md §5, §9)."""
+        if self.underparameterized:
+            return (f"under-parameterised: m = {self.m} parameters < n = {self.n} equations, so "
+                    "lambda_min(K(w)) = 0 for every w and PL* cannot be certified (docs/theory.md §5)")
+        if not self.model.is_smooth:
+            return ("non-smooth model: DF is not Lipschitz, so the Hessian bounds of docs/theory.md §4.1 "
+                    "do not apply (docs/theory.md §9, pitfall 10)")
+        return None
+
+    def _y(self, ar: Arith) -> np.ndarray:
+        return ar.asarray(self.y)
+
+    def residual(self, w: Any = None, arith: Arith | None = None) -> np.ndarray:
+        """r(w) = F(w) - y (docs/theory.md §0)."""
+        ar = arith or _arith.current()
+        w = self.w0 if w is None else w
+        with ar.active():
+            return self.model.F(w, ar) - self._y(ar)
+
+    def loss(self, w: Any = None, arith: Arith | None = None) -> Any:
+        """L(w) = 1/2 ||F(w) - y||^2 (docs/theory.md §0)."""
+        ar = arith or _arith.current()
+        r = self.residual(w, ar)
+        with ar.active():
+            return (r @ r) / 2
+
+    def gradient(self, w: Any = None, arith: Arith | None = None) -> np.ndarray:
+        """grad L(w) = DF(w)^T (F(w) - y) (docs/theory.md §0)."""
+        ar = arith or _arith.current()
+        w = self.w0 if w is None else w
+        r = self.residual(w, ar)
+        with ar.active():
+            return self.model.jacobian(w, ar).T @ r
+
+    def kernel(self, w: Any = None, arith: Arith | None = None) -> np.ndarray:
+        """K(w) = DF(w) DF(w)^T (docs/theory.md §0)."""
+        return self.model.kernel(self.w0 if w is None else w, arith)
+
+    def jacobian(self, w: Any = None, arith: Arith | None = None) -> np.ndarray:
+        """DF(w), n x m."""
+        return self.model.jacobian(self.w0 if w is None else w, arith)
+
+    def describe(self) -> dict:
+        return {"model": self.model.describe(), "y": _listed(self.y), "w0": _listed(self.w0)}
+
+    def __repr__(self) -> str:
+        return f"Problem({self.model!r}, n={self.n}, m={self.m})"
+
+
+def _is_object(x: Any) -> bool:
+    return isinstance(x, np.ndarray) and x.dtype == object or (
+        not isinstance(x, np.ndarray) and np.asarray(x).dtype == object)
+
+
+def _listed(a: np.ndarray) -> list:
+    return [str(v) if a.dtype == object else float(v) for v in a]
