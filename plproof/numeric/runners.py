@@ -1,0 +1,113 @@
+"""Gradient-descent and SGD runners in any arithmetic, returning the trajectory (docs/theory.md §2, §3).
+
+GD: w_{t+1} = w_t - eta DF(w_t)^T (F(w_t) - y). SGD (sum loss, docs/theory.md §3):
+w_{t+1} = w_t - eta sum_{i in B_t} grad l_i(w_t), batch indices drawn i.i.d. uniformly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from plproof.errors import InvalidInput
+from plproof.numeric import arith as _arith
+from plproof.numeric.arith import Arith
+
+if TYPE_CHECKING:  # pragma: no cover
+    from plproof.problem import Problem
+
+
+@dataclass
+class Trajectory:
+    """Loss L(w_t), distance ||w_t - w0|| and optionally lambda_min(K(w_t)), for t = 0..steps."""
+
+    arithmetic: str
+    step: float
+    losses: list[float] = field(default_factory=list)
+    distances: list[float] = field(default_factory=list)
+    lambda_mins: list[float] = field(default_factory=list)
+    lambda_min_every: int = 0
+    w_final: np.ndarray | None = None
+    diverged: bool = False
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses) - 1
+
+    @property
+    def final_loss(self) -> float:
+        return self.losses[-1]
+
+    def to_json(self) -> dict:
+        return {"arithmetic": self.arithmetic, "step": self.step, "steps": self.steps,
+                "losses": self.losses, "distances": self.distances, "lambda_mins": self.lambda_mins,
+                "lambda_min_every": self.lambda_min_every, "diverged": self.diverged}
+
+
+def _check_run(step: float, steps: int) -> None:
+    if not (isinstance(step, (int, float)) and np.isfinite(step) and step > 0):
+        raise InvalidInput(f"the step size must be a positive finite number, got {step!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise InvalidInput(f"the number of steps must be a non-negative integer, got {steps!r}")
+
+
+def _record(traj: Trajectory, problem: "Problem", w: np.ndarray, r: np.ndarray, ar: Arith, t: int,
+            record_every: int) -> None:
+    traj.losses.append(float((r @ r) / 2))
+    traj.distances.append(float(ar.norm(w - ar.asarray(problem.w0))))
+    if record_every and t % record_every == 0:
+        K = ar.to_float(problem.model.kernel(w, ar))
+        traj.lambda_mins.append(float(np.linalg.eigvalsh(K)[0]))
+
+
+def gradient_descent(problem: "Problem", step: float, steps: int, *, arith: Arith | None = None,
+                     lambda_min_every: int = 0, w0: Any = None) -> Trajectory:
+    """Run ``steps`` GD steps of size ``step`` from w0; record loss, distance, optional lambda_min(K)."""
+    _check_run(step, steps)
+    ar = arith or _arith.current()
+    traj = Trajectory(ar.name, float(step), lambda_min_every=lambda_min_every)
+    model = problem.model
+    with ar.active():
+        w = ar.asarray(problem.w0 if w0 is None else w0)
+        y = ar.asarray(problem.y)
+        eta = ar.asarray(step)
+        for t in range(steps + 1):
+            r = model.F(w, ar) - y
+            _record(traj, problem, w, r, ar, t, lambda_min_every)
+            if not np.isfinite(traj.losses[-1]):
+                traj.diverged = True
+                break
+            if t < steps:
+                w = w - eta * (model.jacobian(w, ar).T @ r)
+        traj.w_final = w
+    return traj
+
+
+def sgd(problem: "Problem", step: float, steps: int, batch: int = 1, seed: int = 0, *,
+        arith: Arith | None = None) -> Trajectory:
+    """SGD on the sum loss with ``batch`` indices drawn i.i.d. uniformly per step (docs/theory.md §3)."""
+    _check_run(step, steps)
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise InvalidInput(f"batch must be an integer >= 1, got {batch!r}")
+    ar = arith or _arith.current()
+    rng = np.random.default_rng(seed)
+    traj = Trajectory(ar.name, float(step))
+    model = problem.model
+    with ar.active():
+        w = ar.asarray(problem.w0)
+        y = ar.asarray(problem.y)
+        eta = ar.asarray(step)
+        for t in range(steps + 1):
+            r = model.F(w, ar) - y
+            _record(traj, problem, w, r, ar, t, 0)
+            if not np.isfinite(traj.losses[-1]):
+                traj.diverged = True
+                break
+            if t < steps:
+                idx = rng.integers(0, problem.n, size=batch)
+                counts = np.bincount(idx, minlength=problem.n)
+                w = w - eta * (model.jacobian(w, ar).T @ (r * ar.asarray(counts.astype(float))))
+        traj.w_final = w
+    return traj
