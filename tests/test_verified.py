@@ -113,6 +113,8 @@ def test_kernel_enclosure_bounds_the_product_error(kind: str) -> None:
     assert np.array_equal(ker.K, ker.K.T) and ker.assumptions == (V.BLAS_MODEL,)
     # ||K - J J^T||_2 <= ||K - J J^T||_F; checking the larger Frobenius norm is a stronger test
     assert frob_sq(exact_gram(J), ker.K) <= Fraction(ker.err) ** 2
+    fro_sq = sum((Fraction(float(x)) ** 2 for x in J.ravel()), Fraction(0))
+    assert Fraction(fb.gram_trace_upper(np.diag(ker.K), J.shape[1])) >= fro_sq
 
 
 def test_kernel_enclosure_propagates_an_entrywise_J_error() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -46,18 +47,21 @@ def _check_k(k: int) -> None:
         raise InvalidInput(f"gamma_k needs 0 <= k < 2**52, got k={k}")
 
 
+@lru_cache(maxsize=1024)
 def gamma(k: int) -> float:
     """Upper bound on gamma_k = k u / (1 - k u) = k / (2**53 - k) (Higham, ASNA, Lemma 3.1)."""
     _check_k(k)
     return float_up(Fraction(k, _TWO53 - k))
 
 
+@lru_cache(maxsize=1024)
 def gamma_ratio(k: int) -> float:
     """Upper bound on gamma_k / (1 - gamma_k) = k u / (1 - 2 k u) = k / (2**53 - 2k)."""
     _check_k(k)
     return float_up(Fraction(k, _TWO53 - 2 * k))
 
 
+@lru_cache(maxsize=1024)
 def inv_one_minus_gamma(k: int) -> float:
     """Upper bound on 1 / (1 - gamma_k) = (2**53 - k) / (2**53 - 2k)."""
     _check_k(k)
@@ -96,15 +100,24 @@ def sumsq_upper(x: np.ndarray) -> float:
     return mul_up(add_up(s, mul_up(float(n), ETA)), inv_one_minus_gamma(n))
 
 
+def gram_trace_upper(diag_hat: np.ndarray, m: int) -> float:
+    """Upper bound on ||B||_F^2 = tr(B B^T) from the computed diagonal of fl(B B^T): (tr + n m eta)/(1 - gamma_m)."""
+    d = np.asarray(diag_hat, dtype=np.float64)
+    if m <= 0 or d.size == 0:
+        return 0.0
+    return mul_up(add_up(sum_up(d), _underflow_nm(d.size, m)), inv_one_minus_gamma(m))
+
+
+def _underflow_nm(n: int, m: int) -> float:
+    return mul_up(up(float(n) * float(m)), ETA)
+
+
 def gram_error_bound(diag_hat: np.ndarray, m: int) -> float:
     """Bound on ||fl(B B^T) - B B^T||_2 for B with m columns, from the computed diagonal (docs/rigor.md §1.1).
 
-    ``gamma_m (tr + n m eta) / (1 - gamma_m) + n m eta`` with ``tr = sum(diag_hat)``.
+    ``gamma_m ||B||_F^2 + n m eta`` with ``||B||_F^2`` bounded by :func:`gram_trace_upper`.
     """
     d = np.asarray(diag_hat, dtype=np.float64)
-    n = d.size
-    if m <= 0 or n == 0:
+    if m <= 0 or d.size == 0:
         return 0.0
-    under = mul_up(up(float(n) * float(m)), ETA)
-    trace_true = mul_up(add_up(sum_up(d), under), inv_one_minus_gamma(m))
-    return add_up(mul_up(gamma(m), trace_true), under)
+    return add_up(mul_up(gamma(m), gram_trace_upper(d, m)), _underflow_nm(d.size, m))

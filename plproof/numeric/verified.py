@@ -32,6 +32,7 @@ from plproof.numeric.floatbounds import (
     gamma,
     gamma_ratio,
     gram_error_bound,
+    gram_trace_upper,
     inv_one_minus_gamma,
     mul_up,
     sqrt_up,
@@ -61,14 +62,14 @@ class KernelEnclosure(NamedTuple):
 # ----------------------------------------------------------------------------- input checks
 
 
-def _float_matrix(a: Any, name: str) -> np.ndarray:
+def _float_matrix(a: Any, name: str, check_finite: bool = True) -> np.ndarray:
     try:
         arr = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError):
         raise InvalidInput(f"{name} must be a real matrix of numbers") from None
     if arr.ndim != 2 or arr.size == 0:
         raise InvalidInput(f"{name} must be a non-empty 2-D array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if check_finite and not np.all(np.isfinite(arr)):
         raise InvalidInput(f"{name} has NaN or infinite entries: remove them")
     return arr
 
@@ -164,19 +165,18 @@ def kernel_enclosure(J: Any, J_err: Any = None) -> KernelEnclosure:
     ``err = gamma_m ||J||_F^2`` (+ underflow) for the product, plus ``2 ||J||_2 dJ + dJ^2`` when
     ``J_err`` bounds J_true - J: a scalar bound on its 2-norm or an array of entrywise bounds.
     """
-    J = _float_matrix(J, "J")
+    J = _float_matrix(J, "J", check_finite=False)  # a NaN/inf in row i makes K_ii = sum_k J_ik^2 NaN/inf
     n, m = J.shape
     K = J @ J.T
     K = np.tril(K) + np.tril(K, -1).T
     if not np.all(np.isfinite(K)):
-        raise InvalidInput("J J^T overflows float64: rescale J")
+        raise InvalidInput("J has NaN/infinite entries or J J^T overflows float64: clean or rescale J")
     err = gram_error_bound(np.diag(K), m)
     if J_err is not None:
         dJ = _norm2_bound(J_err, J.shape, "J_err")
-        # ||J||_2^2 = ||J J^T||_2 <= min(||K||_inf, tr K) + err   (K symmetric, J J^T PSD)
+        # ||J||_2^2 = lambda_max(J J^T) <= min(||K||_inf + err, ||J||_F^2)   (docs/rigor.md §1.1)
         row_sum = mul_up(float(np.abs(K).sum(axis=1).max()), inv_one_minus_gamma(n))
-        trace = sum_up(np.diag(K))
-        norm_j = sqrt_up(add_up(min(row_sum, trace), err))
+        norm_j = sqrt_up(min(add_up(row_sum, err), gram_trace_upper(np.diag(K), m)))
         err = add_up(err, mul_up(2.0 * norm_j, dJ), mul_up(dJ, dJ))
     return KernelEnclosure(K, err, (BLAS_MODEL,))
 
@@ -243,7 +243,7 @@ def _float_lambda_min(K: np.ndarray, K_err: float, upper: bool) -> tuple[Enclosu
     est = float(lam[0])
     scale = float(max(abs(lam[0]), abs(lam[-1])))
     diag = np.diag(K)
-    c_est = float(gamma_ratio(n + 2) * np.abs(diag).sum())
+    c_est = (n + 2) * U * float(np.abs(diag).sum())
     delta = 2.0 * c_est + 4.0 * n * U * scale + 2.0**-1000  # where to try; correctness does not depend on it
     lo = -math.inf
     for _ in range(4):
