@@ -1,0 +1,1 @@
+"""The theorems as functions: radii, rates and step conditions of GD under PL* (docs/theory.md §2, §4)."""

@@ -1,0 +1,223 @@
+"""Rigorous bounds over a ball B(w0, R) for the deep MLP: per-output Hessian, Jacobian change and norm.
+
+f(x) = c_{L+1} v^T a_L, a_l = sigma(z_l), z_l = c_l W_l a_{l-1}, c_1 = 1, c_l = h_{l-1}^{-1/2}
+(plproof/models/mlp.py). The lemma chain M1-M7 is derived in docs/rigor-mlp.md (to be merged as
+docs/rigor.md §2); it reduces to the exact per-neuron two-layer bound of docs/theory.md §8 for L = 1
+and plugs into docs/theory.md §4.1 (epsilon) and §4.4.
+
+Two steps, so that a radius search re-uses the expensive part:
+
+* :func:`mlp_centre` evaluates the network at w0 in python-flint balls (rigorous) and returns the
+  R-independent upper bounds: ||x_k||, ||W_l^0||_2, ||v0||, the backward vectors' norms
+  ||g_l(w0; x_k)||_inf, ||g_l||_2, ||delta_l||_2 and ||DF(w0)||_2.
+* :func:`mlp_ball_bounds` runs the scalar recursion of M2-M6 in arb balls for a given R.
+
+Every returned float is >= the real quantity it bounds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from plproof.errors import InvalidInput, NotCertifiable
+from plproof.models.mlp import MLP
+from plproof.numeric import floatbounds as fb
+from plproof.numeric.arith import BallArith
+from plproof.numeric.rigor import RigorLevel
+from plproof.numeric.verified import BLAS_MODEL, lambda_max_upper, spectral_norm_upper
+
+#: bits of the arb balls used at the centre and in the scalar recursion
+PREC = 128
+
+
+@dataclass(frozen=True)
+class MLPCentre:
+    """R-independent upper bounds at w0 (docs/rigor-mlp.md M0); per-input lists are indexed [k][l-1], l = 1..L."""
+
+    x_norm: tuple[float, ...]
+    g_inf: tuple[tuple[float, ...], ...]
+    g_two: tuple[tuple[float, ...], ...]
+    d_two: tuple[tuple[float, ...], ...]
+    omega: tuple[float, ...]
+    v_inf: float
+    v_two: float
+    jacobian_norm: float
+    assumptions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MLPBallBounds:
+    """Upper bounds over B(w0, R): epsilon >= sup_B max_k ||Hess f(x_k)||_2 (docs/theory.md §4.1),
+    delta >= sup_B ||DF(w) - DF(w0)||_2, jacobian_norm >= sup_B ||DF(w)||_2 (L_F)."""
+
+    radius: float
+    epsilon: float
+    epsilon_per_input: tuple[float, ...]
+    delta: float
+    jacobian_norm: float
+    jacobian_norm_w0: float
+    rigor: RigorLevel
+    assumptions: tuple[str, ...]
+
+
+def _hi(x: Any) -> float:
+    """A float >= every point of the arb ball ``x`` (float() of an exact point is within one ulp)."""
+    return fb.up(float(x.upper()))
+
+
+def _check(model: Any, w0: Any) -> np.ndarray:
+    if not isinstance(model, MLP):
+        raise InvalidInput(f"mlp bounds need an MLP model, got {type(model).__name__}: use the family's own bounds")
+    act = model.activation
+    if not act.smooth or act.S1 is None or act.S2 is None:
+        raise NotCertifiable(f"activation {act.name!r} is not C^2 with bounded sigma'': use tanh, sigmoid, "
+                             "softplus, sin or gelu")
+    w = np.asarray(w0, dtype=np.float64)
+    if w.shape != (model.n_params,) or not np.isfinite(w).all():
+        raise InvalidInput(f"w0 must be a finite vector of length {model.n_params}, got shape {w.shape}")
+    return w
+
+
+def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
+    """Rigorous R-independent quantities at w0 from a forward/backward pass in arb balls (docs/rigor-mlp.md M0)."""
+    w = _check(model, w0)
+    mats0, v0 = model.split(w)
+    ar = BallArith(PREC)
+    with ar.active():
+        wb = ar.asarray(w)
+        acts, derivs, scales, v, out = model._forward(wb, ar, 1)
+        mats, _ = model.split(wb)
+        L = len(mats)
+        # backward vectors g_l = df/da_l and delta_l = df/dz_l = g_l o sigma'(z_l), rows = inputs
+        G = [None] * L
+        Dl = [None] * L
+        G[L - 1] = np.tile(v * out, (model.n_outputs, 1))
+        for l in range(L - 1, -1, -1):
+            Dl[l] = G[l] * derivs[l]
+            if l:
+                G[l - 1] = (Dl[l] * scales[l]) @ mats[l]
+        # K(w0) = c_{L+1}^2 A_L A_L^T + sum_l c_l^2 (Delta_l Delta_l^T) o (A_{l-1} A_{l-1}^T)
+        K = (acts[L] @ acts[L].T) * (out * out)
+        for l in range(L):
+            K = K + ((Dl[l] @ Dl[l].T) * (acts[l] @ acts[l].T)) * (scales[l] * scales[l])
+
+        def sup_abs(row: np.ndarray) -> float:
+            return max(_hi(abs(x)) for x in row)
+
+        def two(row: np.ndarray) -> float:
+            return _hi(ar.sqrt(np.asarray([row @ row], dtype=object))[0])
+
+        x_norm = tuple(two(row) for row in acts[0])
+        g_inf = tuple(tuple(sup_abs(G[l][k]) for l in range(L)) for k in range(model.n_outputs))
+        g_two = tuple(tuple(two(G[l][k]) for l in range(L)) for k in range(model.n_outputs))
+        d_two = tuple(tuple(two(Dl[l][k]) for l in range(L)) for k in range(model.n_outputs))
+        v_inf = sup_abs(ar.asarray(v0))
+        v_two = two(ar.asarray(v0))
+    K_mid, K_rad = ar.mid_rad(K)
+    K_sym = np.tril(K_mid) + np.tril(K_mid, -1).T
+    K_err = fb.add_up(fb.sqrt_up(fb.sumsq_upper(K_rad)), fb.sqrt_up(fb.sumsq_upper(K_sym - K_mid)))
+    lmax = lambda_max_upper(K_sym, K_err)
+    omega = tuple(spectral_norm_upper(W) for W in mats0)
+    assumptions = tuple(dict.fromkeys((BLAS_MODEL,) + tuple(lmax.assumptions)))
+    return MLPCentre(x_norm, g_inf, g_two, d_two, omega, v_inf, v_two,
+                     fb.sqrt_up(max(float(lmax.hi), 0.0)), assumptions)
+
+
+def _rho_upper(flint: Any, M: list[list[Any]]) -> float:
+    """Float upper bound on lambda_max((M + M^T)/2) for entrywise nonnegative M (Collatz-Wielandt, docs/rigor-mlp.md M6)."""
+    k = len(M)
+    Q = [[(M[i][j] + M[j][i]) / 2 for j in range(k)] for i in range(k)]
+    mid = np.array([[float(x.mid()) for x in row] for row in Q])
+    y = np.abs(np.linalg.eigh(mid)[1][:, -1])
+    y = np.maximum(y, 1e-9 * max(float(y.max()), 1.0))
+    return max(_hi(sum((Q[i][j] * float(y[j]) for j in range(k)), flint.arb(0)) / float(y[i])) for i in range(k))
+
+
+def _activation_constants(model: MLP, ar: BallArith) -> tuple[Any, Any, Any, bool]:
+    act = model.activation
+    sigma0 = abs(act.derivatives(ar.asarray(np.zeros(1)), ar, 0)[0][0])
+    return ar.flint.arb(act.S1), ar.flint.arb(act.S2), sigma0, act.bounded_by_one
+
+
+def mlp_ball_bounds(model: MLP, w0: Any, R: float, centre: MLPCentre | None = None) -> MLPBallBounds:
+    """epsilon, delta and L_F over B(w0, R) by the layer recursion of docs/rigor-mlp.md (docs/theory.md §4.1, §8)."""
+    R = float(R)
+    if not math.isfinite(R) or R < 0:
+        raise InvalidInput(f"the radius R must be a finite number >= 0, got {R!r}")
+    c0 = centre if centre is not None else mlp_centre(model, w0)
+    ar = BallArith(PREC)
+    flint = ar.flint
+    L = len(model.widths)
+    with ar.active():
+        S1, S2, sigma0, bounded = _activation_constants(model, ar)
+        Rb = flint.arb(R)
+        h = [model.X.shape[1]] + list(model.widths)
+        c = [flint.arb(1)] + [1 / flint.arb(h[l]).sqrt() for l in range(1, L + 1)]  # c[l-1] = c_l, c[L] = c_{L+1}
+        Om = [flint.arb(o) + Rb for o in c0.omega]
+        eps, jac = [], []
+        for k, xk in enumerate(c0.x_norm):
+            e_k, j_k = _one_input(flint, L, h, c, Om, Rb, S1, S2, sigma0, bounded, flint.arb(xk), c0, k)
+            eps.append(e_k)
+            jac.append(j_k)
+        delta = Rb * sum((flint.arb(e) ** 2 for e in eps), flint.arb(0)).sqrt()
+        direct = sum((j * j for j in jac), flint.arb(0)).sqrt()
+        jac_norm = min(_hi(direct), _hi(flint.arb(c0.jacobian_norm) + delta))
+        delta_hi = _hi(delta)
+    return MLPBallBounds(R, max(eps), tuple(eps), delta_hi, jac_norm, c0.jacobian_norm,
+                         RigorLevel.VERIFIED, c0.assumptions)
+
+
+def _one_input(flint: Any, L: int, h: list[int], c: list[Any], Om: list[Any], R: Any, S1: Any, S2: Any,
+               sigma0: Any, bounded: bool, x_norm: Any, c0: MLPCentre, k: int) -> tuple[float, Any]:
+    """(epsilon_k, J_k) for input k: M2 forward, M3-M4 backward, M5 Jacobian, M6 Hessian (docs/rigor-mlp.md)."""
+    zero = flint.arb(0)
+    n_t = L + 1  # direction weights t = (t_1, ..., t_L, t_v), index L is t_v
+
+    def unit(i: int, scale: Any) -> list[Any]:
+        return [scale if j == i else zero for j in range(n_t)]
+
+    def axpy(a: Any, x: list[Any], y: list[Any]) -> list[Any]:
+        return [a * xi + yi for xi, yi in zip(x, y)]
+
+    def norm(x: list[Any]) -> Any:
+        return sum((xi * xi for xi in x), zero).sqrt()
+
+    # M2 forward: alpha_l >= ||a_l||, p_l . t >= ||dz_l||, q_l . t >= ||da_l||
+    alpha, p, q = [x_norm], [None], [[zero] * n_t]
+    for l in range(1, L + 1):
+        p.append([c[l - 1] * e for e in axpy(Om[l - 1], q[l - 1], unit(l - 1, alpha[l - 1]))])
+        q.append([S1 * e for e in p[l]])
+        a_l = flint.arb(h[l]).sqrt() * sigma0 + S1 * c[l - 1] * Om[l - 1] * alpha[l - 1]
+        alpha.append(min(a_l.upper(), flint.arb(h[l]).sqrt().upper()) if bounded else a_l.upper())
+    # M3-M4 backward: G_inf_l >= ||g_l||_inf, G2_l >= ||g_l||_2, D2_l >= ||delta_l||_2 on B; r_l . t >= ||dg_l||
+    G_inf, D2 = [zero] * (L + 1), [zero] * (L + 1)
+    r = unit(L, c[L])
+    G2_chain = None
+    for l in range(L, 0, -1):
+        rn = norm(r)
+        G_inf[l] = flint.arb(c0.g_inf[k][l - 1]) + R * rn
+        G2 = flint.arb(c0.g_two[k][l - 1]) + R * rn
+        G2 = G2 if G2_chain is None else min(G2.upper(), G2_chain.upper())
+        s = axpy(G_inf[l] * S2, p[l], [S1 * e for e in r])
+        D2[l] = min((S1 * G2).upper(), (flint.arb(c0.d_two[k][l - 1]) + R * norm(s)).upper())
+        if l > 1:
+            r = [c[l - 1] * e for e in axpy(Om[l - 1], s, unit(l - 1, D2[l]))]
+            G2_chain = c[l - 1] * Om[l - 1] * D2[l]
+    # M5 Jacobian: |df| <= sum_l c_l D2_l alpha_{l-1} t_l + c_{L+1} alpha_L t_v
+    J = norm([c[l - 1] * D2[l] * alpha[l - 1] for l in range(1, L + 1)] + [c[L] * alpha[L]])
+    # M6 Hessian: |d^2 f| <= t^T M t with M >= 0
+    M = [[zero] * n_t for _ in range(n_t)]
+    for j in range(n_t):
+        M[L][j] += 2 * c[L] * q[L][j]
+    for l in range(1, L + 1):
+        for i in range(n_t):
+            for j in range(n_t):
+                M[i][j] += G_inf[l] * S2 * p[l][i] * p[l][j]
+        if l > 1:
+            for j in range(n_t):
+                M[l - 1][j] += 2 * c[l - 1] * D2[l] * q[l - 1][j]
+    return _rho_upper(flint, M), J

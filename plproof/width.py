@@ -1,0 +1,143 @@
+"""The smallest width at which a two-layer net is certified, beside the width at which GD converges.
+
+"Wide networks satisfy PL*" (docs/theory.md §4.2) made concrete for one data set: doubling, then
+bisection over widths; where nothing certifies up to the limit, an extrapolation (an estimate,
+labelled as one) from how the bounds scale with width (docs/theory.md §8: s = m^{-1/2},
+||v0||_inf ~ sqrt(2 ln 2m)).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from plproof.check import _search, check
+from plproof.errors import InvalidInput
+from plproof.evidence import Evidence
+from plproof.models import TwoLayer
+from plproof.models.base import check_finite_matrix, check_positive_int
+from plproof.numeric.runners import gradient_descent
+from plproof.problem import Problem
+from plproof.theory.ball import bounds_for
+from plproof.theory.centre import centre
+from plproof.numeric.rigor import RigorLevel
+
+
+@dataclass
+class WidthResult:
+    """Smallest certified width (or None), the empirical GD width, and their ratio."""
+
+    certified_width: int | None
+    empirical_width: int | None
+    max_width: int
+    evidence: Evidence | None
+    extrapolated_width: float | None = None
+    tried: dict[int, bool] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def conservativeness(self) -> float | None:
+        """certified width / empirical width: how conservative the theorem's route is."""
+        if self.certified_width and self.empirical_width:
+            return self.certified_width / self.empirical_width
+        return None
+
+    def to_json(self) -> dict:
+        return {"certified_width": self.certified_width, "empirical_width": self.empirical_width,
+                "max_width": self.max_width, "extrapolated_width": self.extrapolated_width,
+                "extrapolation_is_estimate": True, "ratio": self.conservativeness,
+                "tried": {str(k): v for k, v in sorted(self.tried.items())}, "notes": self.notes}
+
+
+def _widths(max_width: int, symmetric: bool) -> list[int]:
+    start = 2 if symmetric else 1
+    return [w for w in (start * 2**k for k in range(64)) if w <= max_width]
+
+
+def gd_converges(problem: Problem, target: float = 1e-20, max_steps: int = 20_000) -> bool:
+    """Float64 GD with eta = 1/lambda_max(K(w0)) reaches L <= target within max_steps (an observation)."""
+    lam_max = float(np.linalg.eigvalsh(problem.kernel())[-1])
+    chunk = 1000
+    w = problem.w0
+    for _ in range(0, max_steps, chunk):
+        traj = gradient_descent(problem, 1.0 / lam_max, chunk, w0=w)
+        if min(traj.losses) <= target:
+            return True
+        if traj.diverged:
+            return False
+        w = traj.w_final
+    return False
+
+
+def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: str = "tanh", seed: int = 0,
+                        init: str = "standard", *, max_width: int = 2**14, rigor: str = "verified",
+                        bounds: str = "tight", empirical: bool = True, gd_target: float = 1e-20,
+                        gd_steps: int = 20_000) -> WidthResult:
+    """Smallest width (doubling then bisection) whose two-layer net certifies by the ball route.
+
+    Searching uses float estimates (rigor ``sampled``) to be fast; the answer is then re-checked at
+    ``rigor``, moving up to the next tried width if the rigorous check does not close.
+    """
+    if family != "two_layer":
+        raise InvalidInput(f"min_certified_width supports family='two_layer', got {family!r}")
+    X = check_finite_matrix(X, "X")
+    max_width = check_positive_int(max_width, "max_width")
+    symmetric = init == "symmetric"
+
+    def problem(width: int) -> Problem:
+        return Problem(TwoLayer(X, width, activation, seed, init=init), y)
+
+    tried: dict[int, bool] = {}
+
+    def certifies(width: int, level: str = "sampled") -> bool:
+        ok = check(problem(width), level, bounds=bounds, confirm=False).certified
+        if level == "sampled":
+            tried[width] = ok
+        return ok
+
+    widths = _widths(max_width, symmetric)
+    first = next((w for w in widths if certifies(w)), None)
+    result = WidthResult(None, None, max_width, None, tried=tried)
+    if first is not None:
+        lo, hi = first // 2, first
+        step = 2 if symmetric else 1
+        while hi - lo > step:
+            mid = (lo + hi) // 2
+            mid -= mid % step
+            if mid <= lo:
+                break
+            lo, hi = (lo, mid) if certifies(mid) else (mid, hi)
+        for w in sorted(w for w in {hi, *[v for v in widths if v > hi]} if w <= max_width):
+            ev = check(problem(w), rigor, bounds=bounds)
+            if ev.certified:
+                result.certified_width, result.evidence = w, ev
+                break
+        result.notes.append("first-certified widths need not be monotone in width at small widths "
+                            "(lambda0 fluctuates): bisection reports one certified width below the first power of 2")
+    else:
+        result.extrapolated_width = extrapolate_width(problem(widths[-1]), bounds)
+        result.notes.append(f"no width up to {max_width} certifies; the extrapolated width is an estimate, "
+                            "not a certificate")
+    if empirical:
+        result.empirical_width = next((w for w in widths if gd_converges(problem(w), gd_target, gd_steps)), None)
+    return result
+
+
+def extrapolate_width(problem: Problem, bounds: str = "tight", limit_log2: int = 400) -> float | None:
+    """Width at which the ball route would close if lambda0, ||DF(w0)||, ||r0|| stayed at their values here
+    and only s = m^{-1/2} and ||v0||_inf ~ sqrt(2 ln 2m) moved (an estimate, docs/theory.md §8)."""
+    model: TwoLayer = problem.model
+    c = centre(problem, RigorLevel.SAMPLED)
+    bb = bounds_for(model, problem.w0, bounds)
+    m0 = model.width
+    base_v = bb.c.v_inf / math.sqrt(2 * math.log(2 * m0))
+    for k in range(int(math.log2(m0)) + 1, limit_log2):
+        m = 2.0**k
+        bb.c = dataclasses.replace(bb.c, s=1 / math.sqrt(m), v_inf=base_v * math.sqrt(2 * math.log(2 * m)))
+        if _search(c, bb, None)[0] is not None:
+            return m
+    return None
