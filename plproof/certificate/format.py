@@ -1,0 +1,391 @@
+"""The certificate envelope: canonical JSON, sha256 digest, JSON Schema, atomic writes, loading.
+
+One envelope for every kind (``derivation``, ``property``, ``problem``; ``run`` reserved for the
+trajectory certificate of docs/theory.md §12). Bounds are stored so that rounding never weakens
+them: exact rationals as ``"p/q"`` strings, floats as JSON numbers (Python's float repr round-trips
+the exact binary value), infinities as ``"inf"``/``"-inf"``. Arrays are inline or, when large, a
+``.npy`` beside the certificate named and checked by the sha256 of their little-endian bytes.
+
+This module imports nothing else from plproof, so the verifier can rely on it alone (DESIGN.md).
+Errors are :class:`plproof.errors.CertificateError` (imported lazily to keep that promise).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.resources
+import json
+import math
+import os
+import platform
+import tempfile
+from datetime import datetime, timezone
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+FORMAT = "plproof-certificate"
+VERSION = 1
+KINDS = ("derivation", "property", "problem", "run")
+CONVENTIONS = ("A", "B")
+RIGOR_LEVELS = ("sampled", "high-precision", "verified", "exact")  # weakest first (docs/theory.md §10)
+#: arrays with more entries than this are written to a .npy file beside the certificate
+INLINE_LIMIT = 2048
+DATA_DIR = "data"
+#: envelope fields left out of the digest (so that the same inputs give the same digest)
+UNDIGESTED = ("created", "digest")
+
+
+def _error(message: str) -> Exception:
+    from plproof.errors import CertificateError  # lazy: this module imports nothing from plproof at load
+
+    return CertificateError(message)
+
+
+# ---------------------------------------------------------------- numbers and arrays
+def encode_number(x: Any) -> float | int | str:
+    """A real as JSON without loss: Fraction -> ``"p/q"``, float -> itself (exact binary), inf -> ``"inf"``."""
+    if isinstance(x, (bool, np.bool_)):
+        raise _error(f"a boolean is not a number: {x!r}")
+    if isinstance(x, Fraction):
+        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    x = float(x)
+    if math.isnan(x):
+        raise _error("NaN cannot bound anything: it has no place in a certificate")
+    return repr(x) if math.isinf(x) else x
+
+
+def decode_number(v: Any) -> Fraction | float:
+    """The exact value of a stored number: JSON numbers -> Fraction of their binary value, ``"p/q"`` -> Fraction."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise _error(f"not a number: {v!r}")
+    if isinstance(v, str):
+        if v in ("inf", "-inf"):
+            return float(v)
+        try:
+            return Fraction(v)
+        except (ValueError, ZeroDivisionError):
+            raise _error(f"not an exact number: {v!r} (use an integer, 'p/q' or a JSON number)") from None
+    if isinstance(v, float) and not math.isfinite(v):
+        raise _error(f"not a finite number: {v!r}")
+    return Fraction(v)
+
+
+def encode_array(a: Any) -> dict:
+    """An inline array object: float64 entries as JSON numbers, or exact rationals as strings."""
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        flat = [encode_number(Fraction(str(v)) if not isinstance(v, (Fraction, int)) else v) for v in arr.ravel()]
+        return {"array": "rational", "shape": list(arr.shape), "data": [str(v) for v in flat]}
+    arr = np.asarray(arr, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise _error("arrays in certificates must be finite")
+    return {"array": "float64", "shape": list(arr.shape), "data": arr.ravel().tolist()}
+
+
+def array_sha256(arr: np.ndarray) -> str:
+    """sha256 of the little-endian float64 bytes in C order (independent of the .npy header)."""
+    return hashlib.sha256(np.ascontiguousarray(arr, dtype="<f8").tobytes()).hexdigest()
+
+
+def decode_array(obj: dict, base: Path | None) -> np.ndarray:
+    """The array stored in ``obj``: float64 ndarray, or an object ndarray of Fractions for ``rational``.
+
+    A file reference is resolved inside ``base`` (the certificate's folder) and its sha256 checked.
+    """
+    shape = tuple(obj["shape"])
+    size = math.prod(shape)
+    if "data" in obj:
+        data = obj["data"]
+        if len(data) != size:
+            raise _error(f"array has {len(data)} entries but shape {list(shape)}")
+        if obj["array"] == "rational":
+            return np.array([decode_number(v) for v in data] or [], dtype=object).reshape(shape)
+        return np.array([float(decode_number(v)) for v in data], dtype=np.float64).reshape(shape)
+    if base is None:
+        raise _error("an array stored in a file needs the certificate's folder")
+    rel = Path(obj["path"])
+    if rel.is_absolute() or ".." in rel.parts:
+        raise _error(f"data path {obj['path']!r} must be relative and stay beside the certificate")
+    try:
+        arr = np.load(base / rel, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise _error(f"data file {obj['path']} cannot be read: {exc}".splitlines()[0]) from None
+    if arr.dtype != np.float64 or arr.shape != shape:
+        raise _error(f"data file {obj['path']} holds {arr.dtype} {list(arr.shape)}, expected float64 {list(shape)}")
+    if array_sha256(arr) != obj["sha256"]:
+        raise DataMismatch(f"data file {obj['path']} does not match its sha256 (the data changed)")
+    return arr
+
+
+class DataMismatch(ValueError):
+    """A data file that exists but whose contents differ from the recorded sha256."""
+
+
+def jsonable(x: Any) -> Any:
+    """Plain JSON data from evidence: numpy scalars/arrays, tuples, Fractions; non-finite floats as strings."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, Fraction):
+        return encode_number(x)
+    if isinstance(x, (np.integer, int)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(x) else repr(float(x))
+    if x is None or isinstance(x, str):
+        return x
+    if hasattr(x, "value") and isinstance(getattr(x, "value"), str):  # str enums
+        return x.value
+    raise _error(f"cannot store a {type(x).__name__} in a certificate")
+
+
+# ---------------------------------------------------------------- envelope and digest
+def tool_versions() -> dict:
+    """Versions of the tools that produced the certificate (digested: same tools, same digest)."""
+    import mpmath
+    import sympy
+
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        own = version("plproof")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        own = "unknown"
+    return {"plproof": own, "python": platform.python_version(), "numpy": np.__version__,
+            "sympy": sympy.__version__, "mpmath": mpmath.__version__}
+
+
+def envelope(kind: str, *, claim: str, symbols: str, convention: str, inputs: dict, evidence: dict,
+             rigor: str, seeds: dict | None = None, precision: dict | None = None) -> dict:
+    """A sealed certificate dict of ``kind`` (docs/theory.md §1.4 for ``convention``, §10 for ``rigor``)."""
+    if kind not in KINDS:
+        raise _error(f"unknown certificate kind {kind!r}: use one of {', '.join(KINDS)}")
+    cert = {
+        "format": FORMAT, "version": VERSION, "kind": kind,
+        "claim": {"words": claim, "symbols": symbols},
+        "convention": convention, "rigor": rigor,
+        "inputs": jsonable(inputs), "seeds": jsonable(seeds or {}), "precision": jsonable(precision or {}),
+        "evidence": jsonable(evidence), "tool": tool_versions(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return seal(cert)
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted keys, separators (",", ":"), ASCII only, no NaN: one byte string per value."""
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise _error(f"not storable as canonical JSON: {exc}") from None
+
+
+def digest(cert: dict) -> str:
+    """``sha256:<hex>`` of the canonical JSON of everything except the creation time and the digest."""
+    body = {k: v for k, v in cert.items() if k not in UNDIGESTED}
+    return "sha256:" + hashlib.sha256(canonical_json(body).encode("ascii")).hexdigest()
+
+
+def seal(cert: dict) -> dict:
+    """``cert`` with its digest (re)computed."""
+    out = dict(cert)
+    out["digest"] = digest(out)
+    return out
+
+
+# ---------------------------------------------------------------- schema
+def schema() -> dict:
+    """The JSON Schema shipped in the package (plproof/certificate/schema.json)."""
+    text = importlib.resources.files("plproof.certificate").joinpath("schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def validate(cert: Any) -> str:
+    """Raise CertificateError unless ``cert`` matches the schema; returns which validator ran."""
+    sch = schema()
+    try:
+        import jsonschema
+    except ImportError:
+        problem = _subset_check(cert, sch, sch, "$")
+        if problem:
+            raise _error(f"does not match the certificate schema: {problem}")
+        return "built-in structural check (install jsonschema for full JSON Schema validation)"
+    try:
+        jsonschema.Draft202012Validator(sch).validate(cert)
+    except jsonschema.ValidationError as exc:
+        where = "$" + "".join(f"[{p!r}]" for p in exc.absolute_path)
+        raise _error(f"does not match the certificate schema at {where}: {exc.message}"[:300]) from None
+    return "jsonschema"
+
+
+_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+
+
+def _subset_check(x: Any, node: dict, root: dict, where: str) -> str | None:
+    """The subset of JSON Schema the certificate schema uses; the first mismatch or None."""
+    if "$ref" in node:
+        return _subset_check(x, root["$defs"][node["$ref"].rsplit("/", 1)[1]], root, where)
+    if "anyOf" in node and all(_subset_check(x, n, root, where) for n in node["anyOf"]):
+        return f"{where}: matches none of the allowed forms"
+    for sub in node.get("allOf", ()):
+        applies = "if" not in sub or _subset_check(x, sub["if"], root, where) is None
+        found = _subset_check(x, sub.get("then", sub), root, where) if applies else None
+        if found:
+            return found
+    t = node.get("type")
+    if t is not None:
+        kinds = t if isinstance(t, list) else [t]
+        ok = any(isinstance(x, (int, float)) and not isinstance(x, bool) if k == "number" else
+                 isinstance(x, int) and not isinstance(x, bool) if k == "integer" else isinstance(x, _TYPES[k])
+                 for k in kinds)
+        if not ok:
+            return f"{where}: expected {t}, got {type(x).__name__}"
+    if "const" in node and x != node["const"]:
+        return f"{where}: must be {node['const']!r}"
+    if "enum" in node and x not in node["enum"]:
+        return f"{where}: must be one of {node['enum']}"
+    if isinstance(x, (int, float)) and not isinstance(x, bool) and "minimum" in node and x < node["minimum"]:
+        return f"{where}: below {node['minimum']}"
+    if isinstance(x, str) and "pattern" in node:
+        import re
+
+        if not re.search(node["pattern"], x):
+            return f"{where}: does not match {node['pattern']}"
+    if isinstance(x, dict):
+        for key in node.get("required", ()):
+            if key not in x:
+                return f"{where}: missing {key!r}"
+        props = node.get("properties", {})
+        for key, value in x.items():
+            sub = props.get(key, node.get("additionalProperties", True))
+            if sub is False:
+                return f"{where}: unexpected field {key!r}"
+            if isinstance(sub, dict):
+                found = _subset_check(value, sub, root, f"{where}.{key}")
+                if found:
+                    return found
+    if isinstance(x, list) and isinstance(node.get("items"), dict):
+        for i, value in enumerate(x):
+            found = _subset_check(value, node["items"], root, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+# ---------------------------------------------------------------- writing
+def _array_objects(x: Any) -> Iterator[dict]:
+    """Every inline float64 array object inside ``x``."""
+    if isinstance(x, dict):
+        if x.get("array") == "float64" and "data" in x:
+            yield x
+            return
+        for v in x.values():
+            yield from _array_objects(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _array_objects(v)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder, fsync and os.replace."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr, dtype="<f8"), allow_pickle=False)
+    return buf.getvalue()
+
+
+def write_certificate(cert: dict, path: str | os.PathLike) -> Path:
+    """Validate, move large arrays to ``data/<sha256>.npy`` beside ``path``, reseal and write atomically.
+
+    Data files are named by content, so concurrent writers of the same data write identical bytes.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = copy.deepcopy(cert)
+    for obj in _array_objects(out.get("inputs", {})):
+        if len(obj["data"]) > INLINE_LIMIT:
+            arr = np.array(obj["data"], dtype=np.float64).reshape(obj["shape"])
+            sha = array_sha256(arr)
+            rel = f"{DATA_DIR}/{sha}.npy"
+            (path.parent / DATA_DIR).mkdir(exist_ok=True)
+            if not (path.parent / rel).exists():
+                _atomic_write(path.parent / rel, _npy_bytes(arr))
+            del obj["data"]
+            obj.update(sha256=sha, path=rel)
+    out = seal(out)
+    validate(out)
+    _atomic_write(path, (json.dumps(out, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n")
+                  .encode("ascii"))
+    return path
+
+
+# ---------------------------------------------------------------- loading
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+    return dict(pairs)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} overflows a float")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_certificate(path: str | os.PathLike) -> dict:
+    """Read, parse and schema-check a certificate; CertificateError with one line if it cannot be used."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _error(f"{path}: no such file") from None
+    except OSError as exc:
+        raise _error(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        cert = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_float=_finite_float,
+                          parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise _error(f"{path}: not a JSON certificate ({message})") from None
+    if not isinstance(cert, dict) or cert.get("format") != FORMAT:
+        raise _error(f"{path}: not a plproof certificate (no \"format\": \"{FORMAT}\")")
+    if cert.get("version") != VERSION:
+        raise _error(f"{path}: certificate format version {cert.get('version')!r} is not supported "
+                     f"(this plproof reads version {VERSION})")
+    try:
+        validate(cert)
+    except RecursionError:
+        raise _error(f"{path}: nested too deeply to be a certificate") from None
+    except Exception as exc:  # the schema message already says where
+        raise _error(f"{path}: {exc}") from None
+    return cert
