@@ -8,7 +8,7 @@ and plugs into docs/theory.md §4.1 (epsilon) and §4.4.
 Two steps, so that a radius search re-uses the expensive part:
 
 * :func:`mlp_centre` evaluates the network at w0 in python-flint balls (rigorous) and returns the
-  R-independent upper bounds: ||x_k||, ||W_l^0||_2, ||v0||, the backward vectors' norms
+  R-independent upper bounds: ||x_k||, ||a_l(w0; x_k)||, ||W_l^0||_2, ||v0||, the backward vectors' norms
   ||g_l(w0; x_k)||_inf, ||g_l||_2, ||delta_l||_2 and ||DF(w0)||_2.
 * :func:`mlp_ball_bounds` runs the scalar recursion of M2-M6 in arb balls for a given R.
 
@@ -39,6 +39,7 @@ class MLPCentre:
     """R-independent upper bounds at w0 (docs/rigor-mlp.md M0); per-input lists are indexed [k][l-1], l = 1..L."""
 
     x_norm: tuple[float, ...]
+    a_two: tuple[tuple[float, ...], ...]
     g_inf: tuple[tuple[float, ...], ...]
     g_two: tuple[tuple[float, ...], ...]
     d_two: tuple[tuple[float, ...], ...]
@@ -65,8 +66,10 @@ class MLPBallBounds:
 
 
 def _hi(x: Any) -> float:
-    """A float >= every point of the arb ball ``x`` (float() of an exact point is within one ulp)."""
-    return fb.up(float(x.upper()))
+    """The smallest-or-next float >= every point of the arb ball ``x`` (exact comparison of two points)."""
+    u = x.upper()
+    f = float(u)
+    return f if type(u)(f) >= u else fb.up(f)
 
 
 def _check(model: Any, w0: Any) -> np.ndarray:
@@ -112,6 +115,7 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
             return _hi(ar.sqrt(np.asarray([row @ row], dtype=object))[0])
 
         x_norm = tuple(two(row) for row in acts[0])
+        a_two = tuple(tuple(two(acts[l][k]) for l in range(1, L + 1)) for k in range(model.n_outputs))
         g_inf = tuple(tuple(sup_abs(G[l][k]) for l in range(L)) for k in range(model.n_outputs))
         g_two = tuple(tuple(two(G[l][k]) for l in range(L)) for k in range(model.n_outputs))
         d_two = tuple(tuple(two(Dl[l][k]) for l in range(L)) for k in range(model.n_outputs))
@@ -119,11 +123,12 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
         v_two = two(ar.asarray(v0))
     K_mid, K_rad = ar.mid_rad(K)
     K_sym = np.tril(K_mid) + np.tril(K_mid, -1).T
-    K_err = fb.add_up(fb.sqrt_up(fb.sumsq_upper(K_rad)), fb.sqrt_up(fb.sumsq_upper(K_sym - K_mid)))
+    asym = np.abs(K_sym - K_mid) * (1 + 2.0**-51)  # covers the rounding of the float subtraction
+    K_err = fb.add_up(fb.sqrt_up(fb.sumsq_upper(K_rad)), fb.sqrt_up(fb.sumsq_upper(asym)))
     lmax = lambda_max_upper(K_sym, K_err)
     omega = tuple(spectral_norm_upper(W) for W in mats0)
     assumptions = tuple(dict.fromkeys((BLAS_MODEL,) + tuple(lmax.assumptions)))
-    return MLPCentre(x_norm, g_inf, g_two, d_two, omega, v_inf, v_two,
+    return MLPCentre(x_norm, a_two, g_inf, g_two, d_two, omega, v_inf, v_two,
                      fb.sqrt_up(max(float(lmax.hi), 0.0)), assumptions)
 
 
@@ -133,7 +138,7 @@ def _rho_upper(flint: Any, M: list[list[Any]]) -> float:
     Q = [[(M[i][j] + M[j][i]) / 2 for j in range(k)] for i in range(k)]
     mid = np.array([[float(x.mid()) for x in row] for row in Q])
     y = np.abs(np.linalg.eigh(mid)[1][:, -1])
-    y = np.maximum(y, 1e-9 * max(float(y.max()), 1.0))
+    y = np.maximum(y, 1e-9)  # any positive y gives a valid bound
     return max(_hi(sum((Q[i][j] * float(y[j]) for j in range(k)), flint.arb(0)) / float(y[i])) for i in range(k))
 
 
@@ -191,8 +196,9 @@ def _one_input(flint: Any, L: int, h: list[int], c: list[Any], Om: list[Any], R:
     for l in range(1, L + 1):
         p.append([c[l - 1] * e for e in axpy(Om[l - 1], q[l - 1], unit(l - 1, alpha[l - 1]))])
         q.append([S1 * e for e in p[l]])
-        a_l = flint.arb(h[l]).sqrt() * sigma0 + S1 * c[l - 1] * Om[l - 1] * alpha[l - 1]
-        alpha.append(min(a_l.upper(), flint.arb(h[l]).sqrt().upper()) if bounded else a_l.upper())
+        bounds = [flint.arb(h[l]).sqrt() * sigma0 + S1 * c[l - 1] * Om[l - 1] * alpha[l - 1],
+                  flint.arb(c0.a_two[k][l - 1]) + R * norm(q[l])] + ([flint.arb(h[l]).sqrt()] if bounded else [])
+        alpha.append(min(b.upper() for b in bounds))
     # M3-M4 backward: G_inf_l >= ||g_l||_inf, G2_l >= ||g_l||_2, D2_l >= ||delta_l||_2 on B; r_l . t >= ||dg_l||
     G_inf, D2 = [zero] * (L + 1), [zero] * (L + 1)
     r = unit(L, c[L])
