@@ -1,0 +1,377 @@
+"""A model given as SymPy expressions: F, DF and the Hessians derived symbolically (docs/theory.md §0, §4.1).
+
+Either ``outputs`` are expressions in the parameters only, or they are expressions in the parameters and
+``inputs`` symbols evaluated at each row of a data matrix (output order: row by row, then expression).
+Each part is compiled once per backend: numpy (float64), mpmath (``precision(digits=...)``), exact
+Fractions (rational expressions only) and mpmath.iv intervals, which give ``verified`` bounds on the
+Hessian and Jacobian norms over a box containing the ball B(w0, R) (docs/theory.md §10).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from fractions import Fraction
+from typing import Any, Callable, Iterator, Sequence
+
+import mpmath
+import numpy as np
+import sympy as sp
+from mpmath.libmp import finf, fnan, fninf, to_rational
+from sympy.core.function import AppliedUndef
+from sympy.printing.pycode import MpmathPrinter
+
+from plproof.errors import InvalidInput, NotCertifiable
+from plproof.models.ball import BallBounds, check_ball, sampled_ball_bounds
+from plproof.models.base import Model, check_finite_matrix
+from plproof.numeric.arith import FLOAT64, Arith, MPArith
+from plproof.numeric.floatbounds import add_up, float_up, mul_up, sqrt_up
+from plproof.numeric.rigor import Enclosure, RigorLevel
+
+_IV = mpmath.iv
+_IV_PREC = 64  # bits of mpmath.iv endpoints; floats enter exactly
+
+#: heads that make F fail to be C^2 (docs/theory.md §9)
+NON_SMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.Piecewise, sp.sign, sp.floor, sp.ceiling, sp.frac,
+              sp.DiracDelta, sp.Mod)
+
+IV_ASSUMPTIONS = ("mpmath.iv interval arithmetic rounds every operation and exp/log/sin/cos/tan/sqrt outward",
+                  "the box [w0 - R, w0 + R] contains the ball B(w0, R)")
+
+
+def _exact_const(arg: Any) -> Fraction:
+    """``mpf(...)`` in generated code, read as an exact rational (ints and binary mantissa/exponent tuples)."""
+    if isinstance(arg, tuple):
+        sign, man, exp, _ = arg
+        return (-1) ** sign * Fraction(int(man)) * Fraction(2) ** int(exp)
+    return Fraction(arg)
+
+
+def _iv_const(arg: Any) -> Any:
+    return _IV.mpf(mpmath.mpf(arg) if isinstance(arg, tuple) else arg)
+
+
+def _iv_point(x: Any) -> Any:
+    return _IV.mpf([x, x])
+
+
+def _iv_monotone(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An increasing f on an interval [a, b]: [lower end of f([a, a]), upper end of f([b, b])]."""
+
+    def g(x: Any) -> Any:
+        x = _IV.mpf(x)
+        return _IV.mpf([f(_iv_point(x.a)).a, f(_iv_point(x.b)).b])
+
+    return g
+
+
+def _iv_cosh(x: Any) -> Any:
+    """cosh over [a, b]: even, increasing on [0, inf), minimum 1 at 0."""
+    x = _IV.mpf(x)
+    c = lambda t: (_IV.exp(t) + _IV.exp(-t)) / 2  # noqa: E731
+    lo = c(_iv_point(x.a)) if x.a >= 0 else c(_iv_point(x.b)) if x.b <= 0 else _IV.mpf(1)
+    top = max(abs(x.a), abs(x.b))
+    return _IV.mpf([lo.a, c(_iv_point(top)).b])
+
+
+_IV_NAMESPACE: dict[str, Any] = {
+    "mpf": _iv_const, "exp": _IV.exp, "log": _IV.log, "sqrt": _IV.sqrt, "sin": _IV.sin, "cos": _IV.cos,
+    "tan": _IV.tan, "pi": _IV.pi, "e": _IV.e,
+    "tanh": _iv_monotone(lambda t: 1 - 2 / (_IV.exp(2 * t) + 1)),
+    "sinh": _iv_monotone(lambda t: (_IV.exp(t) - _IV.exp(-t)) / 2),
+    "cosh": _iv_cosh,
+}
+_IV_FUNCTIONS = {"exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh"}
+
+
+@contextlib.contextmanager
+def _iv_precision() -> Iterator[None]:
+    saved = _IV.prec
+    _IV.prec = max(_IV_PREC, saved)
+    try:
+        yield
+    finally:
+        _IV.prec = saved
+
+
+def _endpoint(raw: tuple) -> Fraction | float:
+    """An interval endpoint as an exact rational; +-inf as floats (NaN, which iv never yields on success, as inf)."""
+    if raw in (finf, fnan):
+        return math.inf
+    return -math.inf if raw == fninf else Fraction(*map(int, to_rational(raw)))
+
+
+def _ends(v: Any) -> tuple[Fraction | float, Fraction | float]:
+    a, b = _IV.mpf(v)._mpi_
+    return _endpoint(a), _endpoint(b)
+
+
+def _magnitude(v: Any) -> Fraction | float:
+    """max |x| over the interval ``v`` (exact rational, or inf)."""
+    return max(map(abs, _ends(v)))
+
+
+def _float_up(q: Fraction | float) -> float:
+    return math.inf if q == math.inf else float_up(q)
+
+
+def perron_upper(M: Sequence[Sequence[Fraction | float]]) -> Fraction | float:
+    """Upper bound on the spectral radius of a symmetric M >= 0: max_i (M x)_i / x_i for any x > 0 (Collatz-Wielandt).
+
+    With |A| <= M entrywise, ||A||_2 <= rho(M). x is the float Perron vector rounded to a 2^-20 grid (exact).
+    """
+    if any(v == math.inf for row in M for v in row):
+        return math.inf
+    Mf = np.array([[float(v) for v in row] for row in M], dtype=float)
+    if not Mf.any():
+        return Fraction(0)
+    vec = np.abs(np.linalg.eigh(Mf)[1][:, -1])
+    grid = np.maximum(np.round(vec / vec.max() * 2**20), 1.0)
+    x = [Fraction(int(g), 2**20) for g in grid]
+    return max(sum((a * b for a, b in zip(row, x)), Fraction(0)) / xi for row, xi in zip(M, x))
+
+
+def _symbols(items: Any, what: str) -> tuple[sp.Symbol, ...]:
+    out = tuple(sp.Matrix(items)) if isinstance(items, sp.MatrixBase) else tuple(items)
+    bad = [s for s in out if not isinstance(s, sp.Symbol)]
+    if bad:
+        raise InvalidInput(f"{what} must be SymPy Symbols, got {bad[0]!r}: create them with sympy.symbols(...)")
+    if len(set(out)) != len(out):
+        raise InvalidInput(f"{what} lists a symbol twice: give each symbol once")
+    return out
+
+
+def _expressions(outputs: Any) -> list[sp.Expr]:
+    items = list(outputs) if isinstance(outputs, (list, tuple, sp.MatrixBase)) else [outputs]
+    exprs = []
+    for e in items:
+        try:
+            exprs.append(sp.sympify(e, strict=True))
+        except sp.SympifyError:
+            raise InvalidInput(f"outputs must be SymPy expressions, got {e!r}") from None
+    if not exprs:
+        raise InvalidInput("outputs is empty: give at least one SymPy expression")
+    return exprs
+
+
+def _is_rational(e: sp.Expr) -> bool:
+    """Built from symbols, rational/float constants, +, * and integer powers only (so exact in Fractions)."""
+    return all(isinstance(node, (sp.Symbol, sp.Rational, sp.Float, sp.Add, sp.Mul))
+               or isinstance(node, sp.Pow) and isinstance(node.exp, sp.Integer)
+               for node in sp.preorder_traversal(e))
+
+
+class SympyModel(Model):
+    """F(w) from SymPy expressions; DF and the per-output Hessians derived once, symbolically."""
+
+    family = "sympy"
+
+    def __init__(self, outputs: Any, params: Sequence[sp.Symbol], *, inputs: Sequence[sp.Symbol] | None = None,
+                 data: Any = None, w0: Any = None) -> None:
+        self.params = _symbols(params, "params")
+        if not self.params:
+            raise InvalidInput("params is empty: list the parameter symbols F depends on")
+        self.inputs = _symbols(inputs or (), "inputs")
+        if set(self.params) & set(self.inputs):
+            raise InvalidInput(f"{sorted(map(str, set(self.params) & set(self.inputs)))[0]} is both a parameter and an input")
+        self.exprs = _expressions(outputs)
+        if self.inputs:
+            if data is None:
+                raise InvalidInput("inputs are given but no data: pass data=X with one column per input symbol")
+            self.X = check_finite_matrix(data, "data")
+            if self.X.shape[1] != len(self.inputs):
+                raise InvalidInput(f"data has {self.X.shape[1]} columns but there are {len(self.inputs)} input symbols")
+        elif data is not None:
+            raise InvalidInput("data needs inputs=[...]: the input symbols, one per column of data")
+        else:
+            self.X = np.zeros((1, 0))
+        known = set(self.params) | set(self.inputs)
+        for i, e in enumerate(self.exprs):
+            stray = sorted(e.free_symbols - known, key=str)
+            if stray:
+                raise InvalidInput(f"output {i} contains the symbol {stray[0]} that is not a parameter"
+                                   f"{' or input' if self.inputs else ''}: substitute its value or list it in params")
+            undefined = e.atoms(AppliedUndef)
+            if undefined:
+                raise InvalidInput(f"output {i} uses the undefined function {sorted(map(str, undefined))[0]}: "
+                                   "write F with explicit functions")
+        m = len(self.params)
+        self._w0 = np.zeros(m) if w0 is None else np.asarray(w0, dtype=np.float64)
+        if self._w0.shape != (m,) or not np.isfinite(self._w0).all():
+            raise InvalidInput(f"w0 must be {m} finite numbers (one per parameter), got shape {self._w0.shape}")
+        grads = [[sp.diff(e, p) for p in self.params] for e in self.exprs]
+        upper = list(zip(*np.triu_indices(m)))
+        self._parts: dict[str, list[sp.Expr]] = {
+            "F": self.exprs,
+            "J": [g for row in grads for g in row],
+            "H": [sp.diff(row[j], self.params[k]) for row in grads for j, k in upper],
+        }
+        self._compiled: dict[tuple[str, str], Callable[..., list]] = {}
+        funcs = {type(f).__name__ for e in self.exprs for f in e.atoms(sp.Function)}
+        self.exact_capable = all(_is_rational(e) for e in self.exprs)
+        self.interval_obstacle = (f"no interval evaluator for {sorted(funcs - _IV_FUNCTIONS)[0]}"
+                                  if funcs - _IV_FUNCTIONS else None)
+
+    @property
+    def n_outputs(self) -> int:
+        return self.X.shape[0] * len(self.exprs)
+
+    @property
+    def n_params(self) -> int:
+        return len(self.params)
+
+    @property
+    def is_smooth(self) -> bool:
+        return not any(e.has(*NON_SMOOTH) for e in self.exprs)
+
+    def default_w0(self) -> np.ndarray:
+        return self._w0.copy()
+
+    # ------------------------------------------------------------------ compilation and evaluation
+    def _function(self, part: str, backend: str) -> Callable[..., list]:
+        key = (part, backend)
+        if key not in self._compiled:
+            args = self.params + self.inputs
+            exprs = self._parts[part]
+            if backend in ("numpy", "mpmath"):
+                fn = sp.lambdify(args, exprs, modules=backend, cse=True)
+            else:
+                printer = MpmathPrinter({"fully_qualified_modules": False, "inline": True,
+                                         "allow_unknown_functions": True, "user_functions": {}})
+                ns = {"mpf": _exact_const} if backend == "exact" else _IV_NAMESPACE
+                fn = sp.lambdify(args, exprs, modules=[ns], printer=printer, cse=True)
+            self._compiled[key] = fn
+        return self._compiled[key]
+
+    def _rows(self, part: str, w: Sequence[Any], backend: str) -> np.ndarray:
+        """Values of ``part`` at w for every data row: array (rows, entries)."""
+        fn = self._function(part, backend)
+        r = self.X.shape[0]
+        if backend == "numpy":
+            out = fn(*w, *self.X.T)
+            return np.array([np.broadcast_to(np.asarray(v, dtype=float), (r,)) for v in out]).T
+        conv = {"mpmath": mpmath.mpf, "exact": Fraction, "interval": _IV.mpf}[backend]
+        try:
+            return np.array([fn(*w, *map(conv, row.tolist())) for row in self.X], dtype=object)
+        except ZeroDivisionError:
+            raise InvalidInput("F or its derivatives divide by zero at this w: start elsewhere") from None
+
+    def _backend(self, ar: Arith) -> str:
+        if ar.exact:
+            if not self.exact_capable:
+                raise InvalidInput("these expressions are not rational functions of w, so they cannot be evaluated "
+                                   "exactly: use precision(digits=...)")
+            return "exact"
+        if isinstance(ar, MPArith):
+            return "mpmath"
+        if ar.dtype == np.float64:
+            return "numpy"
+        raise InvalidInput(f"SympyModel cannot evaluate in the {ar.name} namespace: use float64, digits or exact")
+
+    def _F(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        return ar.asarray(self._rows("F", list(w), self._backend(ar)).ravel())
+
+    def _jacobian(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        vals = self._rows("J", list(w), self._backend(ar))
+        return ar.asarray(vals.reshape(self.n_outputs, self.n_params))
+
+    def hessians(self, w: Any) -> np.ndarray:
+        """Per-output Hessians H_{F_i}(w), float64 array (n, m, m)."""
+        w_arr, _ = self._prepare(np.asarray(w, dtype=np.float64), FLOAT64)
+        return self._assemble(self._rows("H", list(w_arr), "numpy"), np.float64)
+
+    def _assemble(self, rows: np.ndarray, dtype: Any) -> np.ndarray:
+        m = self.n_params
+        iu = np.triu_indices(m)
+        H = np.zeros((self.n_outputs, m, m), dtype=dtype)
+        upper = rows.reshape(self.n_outputs, -1)
+        H[:, iu[0], iu[1]] = upper
+        H[:, iu[1], iu[0]] = upper
+        return H
+
+    # ------------------------------------------------------------------ verified bounds over the ball
+    def _require_interval(self) -> None:
+        if not self.is_smooth:
+            raise NotCertifiable("the expressions are not smooth (Abs/Max/Min/Piecewise/...): no Hessian bound over "
+                                 "a ball exists (docs/theory.md §9)")
+        if self.interval_obstacle:
+            raise NotCertifiable(f"{self.interval_obstacle}: only sampled ball bounds are available")
+
+    @staticmethod
+    def _box(w: np.ndarray, radius: float) -> list[Any]:
+        """Intervals [w_j - R, w_j + R] rounded outward (R = 0: the point w, exactly)."""
+        with _iv_precision():
+            return [_IV.mpf(float(x)) + _IV.mpf([-radius, radius]) for x in w]
+
+    def _interval_magnitudes(self, part: str, box: list[Any]) -> np.ndarray | None:
+        """Entrywise upper bounds of |part| over the box, (rows, entries) of Fractions; None if undefined there."""
+        with _iv_precision():
+            try:
+                vals = self._rows(part, box, "interval")
+            except (ArithmeticError, ValueError):
+                return None
+            return np.frompyfunc(_magnitude, 1, 1)(vals)
+
+    def _hessian_bounds(self, box: list[Any]) -> list[Fraction | float]:
+        """Per output i, an upper bound on sup over the box of ||H_{F_i}||_2."""
+        mags = self._interval_magnitudes("H", box)
+        if mags is None:
+            return [math.inf] * self.n_outputs
+        return [perron_upper(H.tolist()) for H in self._assemble(mags, object)]
+
+    def _jacobian_norm_upper(self, box: list[Any]) -> Fraction | float:
+        """Upper bound on sup over the box of ||DF||_2 <= || |DF| ||_2 = sqrt(rho(M M^T)), M the magnitudes."""
+        mags = self._interval_magnitudes("J", box)
+        if mags is None:
+            return math.inf
+        M = mags.reshape(self.n_outputs, self.n_params)
+        if any(v == math.inf for v in M.ravel()):
+            return math.inf
+        G = M @ M.T if M.shape[0] <= M.shape[1] else M.T @ M
+        return Fraction(sqrt_up(_float_up(perron_upper(G.tolist()))))
+
+    def hessian_bound(self, w0: Any, R: float) -> float:
+        """Verified upper bound on sup_{B(w0,R)} max_i ||H_{F_i}(w)||_2 by interval evaluation over the box (docs/theory.md §4.1)."""
+        self._require_interval()
+        return _float_up(max(self._hessian_bounds(self._box(*check_ball(self, w0, R)))))
+
+    def jacobian_bound(self, w0: Any, R: float) -> float:
+        """Verified upper bound on sup_{B(w0,R)} ||DF(w)||_2 (docs/theory.md §4.1).
+
+        The smaller of the box bound and ||DF(w0)||_2 + R (sum_i eps_i^2)^{1/2}, eps_i the per-output Hessian bounds
+        (row-wise mean value theorem); the box [w0 - R, w0 + R] is up to sqrt(m) R from w0, the ball only R.
+        """
+        self._require_interval()
+        w, radius = check_ball(self, w0, R)
+        box = self._box(w, radius)
+        eps = self._hessian_bounds(box)
+        drift = math.inf if math.inf in eps else mul_up(radius, sqrt_up(_float_up(sum(e * e for e in eps))))
+        at_w0 = _float_up(self._jacobian_norm_upper(self._box(w, 0.0)))
+        return min(_float_up(self._jacobian_norm_upper(box)), add_up(at_w0, drift))
+
+    def ball_bounds(self, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0) -> BallBounds:
+        """``verified`` bounds via interval arithmetic, or ``sampled`` ones when a function has no interval evaluator."""
+        if self.interval_obstacle:
+            return sampled_ball_bounds(self, w0, R, samples=samples, seed=seed)
+        eps = Enclosure(0.0, self.hessian_bound(w0, R), RigorLevel.VERIFIED, IV_ASSUMPTIONS)
+        lip = Enclosure(0.0, self.jacobian_bound(w0, R), RigorLevel.VERIFIED, IV_ASSUMPTIONS)
+        return BallBounds(float(R), eps, lip, "interval box")
+
+    def jacobian_enclosure(self, w: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(J, E): float64 DF(w) and entrywise bounds |DF_true(w) - J| <= E, by interval evaluation (``verified``)."""
+        self._require_interval()
+        w_arr, _ = self._prepare(np.asarray(w, dtype=np.float64), FLOAT64)
+        with _iv_precision():
+            ends = [_ends(v) for v in self._rows("J", self._box(w_arr, 0.0), "interval").ravel()]
+        mid = np.array([float((a + b) / 2) if math.inf not in (abs(a), abs(b)) else math.nan for a, b in ends])
+        if not np.isfinite(mid).all():
+            raise InvalidInput("DF is not finite at this w: start elsewhere")
+        err = [_float_up(max(b - Fraction(c), Fraction(c) - a)) for (a, b), c in zip(ends, mid)]
+        shape = (self.n_outputs, self.n_params)
+        return mid.reshape(shape), np.array(err).reshape(shape)
+
+    def describe(self) -> dict:
+        out = {**super().describe(), "outputs": [str(e) for e in self.exprs], "params": [str(p) for p in self.params]}
+        if self.inputs:
+            out.update(inputs=[str(s) for s in self.inputs], X=self.X.tolist())
+        return out

@@ -1,0 +1,209 @@
+"""A PyTorch module on fixed inputs as a model (extra ``torch``): F(w) = module_w(X) (docs/theory.md §0).
+
+Parameters are the module's trainable tensors flattened in ``named_parameters()`` order; F, DF and the
+kernel are float64, DF by ``torch.func.jacrev`` over ``functional_call``. Ball bounds are ``sampled``
+(docs/theory.md §10), unless :meth:`TorchModel.to_builtin` translates the module into the built-in MLP.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from plproof.errors import InvalidInput, MissingDependency
+from plproof.models.ball import SampledBall
+from plproof.models.base import Model, check_finite_matrix
+from plproof.models.mlp import MLP
+from plproof.numeric.arith import FLOAT64, Arith
+
+#: torch.nn modules that are not C^2 (kinks or jumps in sigma'' or lower; docs/theory.md §9)
+NON_SMOOTH_MODULES = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "CELU", "SELU", "Hardtanh",
+                      "Hardswish", "Hardsigmoid", "Hardshrink", "Softshrink", "Softsign", "Threshold", "MaxPool",
+                      "AdaptiveMaxPool", "FractionalMaxPool", "LPPool", "MaxUnpool")
+#: names that, called in a user-written forward(), make the module non-smooth (a heuristic scan of the source)
+_NON_SMOOTH_CALLS = re.compile(
+    r"\b(relu6?|leaky_relu|prelu|rrelu|elu|selu|celu|hardtanh|hardswish|hardsigmoid|hardshrink|softshrink|softsign|"
+    r"threshold|clamp\w*|clip|abs|absolute|sign|sgn|maximum|minimum|max|min|amax|amin|floor|ceil|round|trunc|where|"
+    r"heaviside|\w*max_pool\w*|sort|topk)\b")
+#: torch activation -> built-in activation name (docs/theory.md §8)
+_BUILTIN_ACTIVATIONS = {"Tanh": "tanh", "Sigmoid": "sigmoid", "Softplus": "softplus", "GELU": "gelu"}
+
+
+def _torch() -> Any:
+    try:
+        import torch
+        import torch.func  # noqa: F401
+    except ImportError:
+        raise MissingDependency("TorchModel needs PyTorch: pip install 'plproof[torch]'") from None
+    return torch
+
+
+def smoothness_obstacle(module: Any) -> str | None:
+    """Why the module is not C^2, or None: non-smooth torch.nn layers, or such calls in a user-written forward()."""
+    for name, sub in module.named_modules():
+        cls = type(sub)
+        where = f" (at {name!r})" if name else ""
+        if cls.__name__.startswith(NON_SMOOTH_MODULES) and cls.__module__.startswith("torch."):
+            return f"{cls.__name__}{where} is not twice differentiable"
+        forward = cls.forward
+        if getattr(forward, "__module__", "").startswith("torch."):
+            continue
+        try:
+            source = inspect.getsource(forward)
+        except (OSError, TypeError):
+            return f"the forward() of {cls.__name__}{where} cannot be read to check that it is smooth"
+        hit = _NON_SMOOTH_CALLS.search(source.split(":", 1)[-1])
+        if hit:
+            return f"the forward() of {cls.__name__}{where} calls {hit.group(1)}, which is not twice differentiable"
+    return None
+
+
+class TorchModel(SampledBall, Model):
+    """F(w) = module(X) with the module's trainable parameters set to w; float64, ball bounds ``sampled``."""
+
+    family = "torch"
+
+    def __init__(self, module: Any, X: Any) -> None:
+        torch = _torch()
+        if not isinstance(module, torch.nn.Module):
+            raise InvalidInput(f"module must be a torch.nn.Module, got {type(module).__name__}")
+        self.X = check_finite_matrix(X, "X")
+        self.module = copy.deepcopy(module).to(torch.float64).eval()  # eval: dropout off, batch-norm frozen
+        self._X = torch.from_numpy(self.X)
+        named = [(k, p) for k, p in self.module.named_parameters() if p.requires_grad]
+        if not named:
+            raise InvalidInput("the module has no trainable parameters (requires_grad=True)")
+        self.param_names = [k for k, _ in named]
+        self._shapes = [tuple(p.shape) for _, p in named]
+        self._w0 = torch.cat([p.detach().reshape(-1) for _, p in named]).numpy().copy()
+        with torch.no_grad():
+            out = self.module(self._X)
+        if out.numel() != self.X.shape[0] or out.dim() > 2:
+            raise InvalidInput(f"the module must map X ({self.X.shape[0]} x {self.X.shape[1]}) to one output per row, "
+                               f"shape ({self.X.shape[0]},) or ({self.X.shape[0]}, 1); got {tuple(out.shape)}")
+        self._finite(out.numpy().reshape(-1), "the module's outputs")
+        self.smooth_obstacle = smoothness_obstacle(self.module)
+
+    @property
+    def n_outputs(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_params(self) -> int:
+        return self._w0.size
+
+    @property
+    def is_smooth(self) -> bool:
+        return self.smooth_obstacle is None
+
+    def default_w0(self) -> np.ndarray:
+        return self._w0.copy()
+
+    @staticmethod
+    def _finite(a: np.ndarray, what: str) -> np.ndarray:
+        if not np.isfinite(a).all():
+            raise InvalidInput(f"{what} have NaN or Inf (first at index {int(np.argmax(~np.isfinite(a.ravel())))}): "
+                               "fix the module or start from other parameters")
+        return a
+
+    def _forward(self, w: Any) -> Any:
+        """module(X) with parameters from the flat tensor w, as a vector of length n."""
+        torch = _torch()
+        params, start = {}, 0
+        for name, shape in zip(self.param_names, self._shapes):
+            size = math.prod(shape)
+            params[name] = w[start:start + size].reshape(shape)
+            start += size
+        return torch.func.functional_call(self.module, params, (self._X,)).reshape(-1)
+
+    def _tensor(self, w: np.ndarray, ar: Arith) -> Any:
+        if ar.dtype != np.float64:
+            raise InvalidInput("a torch module evaluates in float64 only: for high precision or exact arithmetic "
+                               "translate it with to_builtin() or write it as a SympyModel")
+        return _torch().from_numpy(np.ascontiguousarray(w, dtype=np.float64))
+
+    def _F(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        with _torch().no_grad():
+            return self._finite(self._forward(self._tensor(w, ar)).numpy(), "the module's outputs")
+
+    def _jacobian(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        J = _torch().func.jacrev(self._forward)(self._tensor(w, ar))
+        return self._finite(J.detach().numpy(), "the Jacobian's entries")
+
+    def hessian_vector_products(self, w: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Row i: H_{F_i}(w) V_i, forward-over-reverse (jvp of jacrev), all rows in one vmap."""
+        torch = _torch()
+        wt = self._tensor(np.asarray(w, dtype=np.float64), FLOAT64)
+        jac = torch.func.jacrev(self._forward)
+        out = torch.func.vmap(lambda v: torch.func.jvp(jac, (wt,), (v,))[1])(torch.from_numpy(np.asarray(V, dtype=float)))
+        idx = torch.arange(self.n_outputs)
+        return out[idx, idx].detach().numpy()
+
+    # ------------------------------------------------------------------ translation to the built-in MLP
+    @property
+    def builtin_obstacle(self) -> str | None:
+        """Why :meth:`to_builtin` cannot translate this module, or None when it can."""
+        plan = self._builtin_plan()
+        return plan if isinstance(plan, str) else None
+
+    def _builtin_plan(self) -> tuple[list[int], str] | str:
+        """(hidden widths, activation name) of an nn.Sequential Linear/act/.../Linear(h, 1), or the obstacle."""
+        nn = _torch().nn
+        seq = self.module
+        if not isinstance(seq, nn.Sequential) or type(seq).forward is not nn.Sequential.forward:
+            return "only an nn.Sequential is translated to the built-in MLP"
+        layers = list(seq)
+        linears, acts = layers[0::2], layers[1::2]
+        if len(layers) < 3 or len(layers) % 2 == 0:
+            return "the Sequential must alternate Linear and activation layers, ending with Linear(h, 1)"
+        if not all(type(l) is nn.Linear for l in linears):
+            return "every other layer must be nn.Linear (Linear, activation, Linear, ..., Linear(h, 1))"
+        if any(l.bias is not None for l in linears):
+            return "the built-in MLP has no biases: use nn.Linear(..., bias=False)"
+        if len(self.param_names) != len(linears):
+            return "all Linear weights must be trainable"
+        if linears[0].in_features != self.X.shape[1] or linears[-1].out_features != 1:
+            return "the first Linear must take the data's features and the last must be Linear(h, 1)"
+        kinds = {type(a).__name__ for a in acts}
+        if len(kinds) != 1 or not kinds <= set(_BUILTIN_ACTIVATIONS):
+            return f"the activations must all be one of {', '.join(_BUILTIN_ACTIVATIONS)} to translate"
+        act = acts[0]
+        if getattr(act, "beta", 1.0) != 1.0 or getattr(act, "approximate", "none") != "none":
+            return "only Softplus(beta=1) and GELU(approximate='none') match the built-in activations"
+        return [l.out_features for l in linears[:-1]], _BUILTIN_ACTIVATIONS[kinds.pop()]
+
+    def builtin_scale(self) -> np.ndarray:
+        """c with w_builtin = c * w_torch: 1 on W_1, sqrt(fan-in) on later layers (the NTK factors of plproof.models.mlp)."""
+        plan = self._builtin_plan()
+        if isinstance(plan, str):
+            raise InvalidInput(f"cannot translate to the built-in MLP: {plan}")
+        blocks = [np.full(math.prod(shape), 1.0 if l == 0 else math.sqrt(shape[1]))
+                  for l, shape in enumerate(self._shapes)]
+        return np.concatenate(blocks)
+
+    def to_builtin(self, w: Any = None) -> tuple[MLP, np.ndarray] | None:
+        """(MLP, w_builtin) computing the same F, or None when the module is not such a Sequential.
+
+        torch: z_1 = T_1 x, z_l = T_l a_{l-1}, f = t^T a_L; MLP: z_l = h_{l-1}^{-1/2} W_l a_{l-1}, f = h_L^{-1/2} v^T a_L,
+        so W_1 = T_1, W_l = sqrt(h_{l-1}) T_l, v = sqrt(h_L) t (see :meth:`builtin_scale`). F is the same; the
+        kernel and GD are the NTK-parametrised ones: GD with step eta on the MLP is torch GD with the per-layer
+        steps eta / c^2 (eta on T_1, eta / h_{l-1} on T_l). torch's Softplus switches to the identity above its
+        threshold (error < e^-threshold); the MLP uses the exact softplus.
+        """
+        plan = self._builtin_plan()
+        if isinstance(plan, str):
+            return None
+        widths, activation = plan
+        w_torch = self._w0 if w is None else np.asarray(w, dtype=np.float64)
+        if w_torch.shape != (self.n_params,):
+            raise InvalidInput(f"w must have length {self.n_params}, got shape {w_torch.shape}")
+        return MLP(self.X, widths, activation), self.builtin_scale() * w_torch
+
+    def describe(self) -> dict:
+        return {**super().describe(), "module": " ".join(repr(self.module).split()), "parameters": self.param_names,
+                "X": self.X.tolist()}
