@@ -174,10 +174,18 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
     rig = weakest([c.lambda0.rigor, bb.rigor])
     assumptions = c.lambda0.assumptions
     q = {**base}
-    for key, val in (("R", state.R), ("delta", state.delta), ("mu", state.mu), ("L_F", state.L_F),
-                     ("beta", state.beta), ("beta_ball", state.beta_ball), ("epsilon", state.epsilon),
-                     ("step", state.eta), ("R_fl", state.R_fl)):
+    for key, val in (("R", state.R), ("step", state.eta), ("R_fl", state.R_fl)):
         q[key] = enclosure(val, INTERVALS, rig, assumptions)
+    # the constants enclose the true inf/sup over the ball: proved bound on one side, the value at w0
+    # (or the trivial bound) on the other
+    linear = INTERVALS.hi(state.epsilon) == 0
+    sides = {"mu": (INTERVALS.lo(state.mu), c.lambda0.hi),
+             "L_F": (c.jac_norm.lo, INTERVALS.hi(state.L_F)),
+             "beta": (c.jac_norm.lo ** 2 * (1 - 1e-15) if linear else 0.0, INTERVALS.hi(state.beta)),
+             "beta_ball": (c.jac_norm.lo ** 2 * (1 - 1e-15) if linear else 0.0, INTERVALS.hi(state.beta_ball)),
+             "epsilon": (0.0, INTERVALS.hi(state.epsilon)), "delta": (0.0, INTERVALS.hi(state.delta))}
+    for key, (lo, hi) in sides.items():
+        q[key] = Enclosure(min(lo, hi), hi, rig, assumptions)
     finite = q["R_fl"].hi < math.inf
     if finite:
         q["rate"] = enclosure(gd.rate(state.eta, state.mu, state.beta), INTERVALS, rig, assumptions)

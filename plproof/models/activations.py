@@ -79,7 +79,7 @@ def _sin(z: Any, ar: Arith) -> tuple[Any, Any, Any, Any]:
 
 def _gelu(z: Any, ar: Arith) -> tuple[Any, Any, Any, Any]:
     cdf = (1 + ar.erf(z / ar.sqrt(ar.asarray(2.0)))) / 2
-    pdf = ar.exp(-z * z / 2) / ar.sqrt(ar.asarray(2 * mpmath.pi))
+    pdf = ar.exp(-z * z / 2) / ar.sqrt(2 * ar.pi)
     z2 = z * z
     return z * cdf, cdf + z * pdf, pdf * (2 - z2), pdf * (z2 * z - 4 * z)
 

@@ -53,7 +53,8 @@ class Arith:
         flat = np.asarray(x).ravel()
         return self.sqrt(flat @ flat)
 
-    # elementwise functions used by activations
+    # constants and elementwise functions used by activations
+    pi: Any
     tanh: Callable[[Any], Any]
     exp: Callable[[Any], Any]
     log1p: Callable[[Any], Any]
@@ -70,6 +71,7 @@ class Float64Arith(Arith):
 
     name = "float64"
     dtype = np.float64
+    pi = np.pi
 
     def asarray(self, x: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
@@ -98,6 +100,11 @@ class MPArith(Arith):
 
     def active(self) -> contextlib.AbstractContextManager:
         return mpmath.mp.workdps(self.digits)
+
+    @property
+    def pi(self) -> Any:
+        """pi at the current precision (call inside ``active()``)."""
+        return +mpmath.mp.pi
 
     def asarray(self, x: Any) -> np.ndarray:
         arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
@@ -143,6 +150,10 @@ class ExactArith(Arith):
 
     def norm(self, x: np.ndarray) -> Any:
         raise InvalidInput("norms are not rational in general: compare squared norms in exact arithmetic")
+
+    @property
+    def pi(self) -> Any:
+        return self._refuse()
 
     @staticmethod
     def _refuse(*_: Any) -> Any:
@@ -193,6 +204,11 @@ class BallArith(Arith):
 
     def active(self) -> contextlib.AbstractContextManager:
         return self.flint.ctx.workprec(self.prec)
+
+    @property
+    def pi(self) -> Any:
+        """A ball containing pi."""
+        return self.flint.arb.pi()
 
     def asarray(self, x: Any) -> np.ndarray:
         arr = x if isinstance(x, np.ndarray) else np.asarray(x, dtype=object)

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from plproof.errors import NotCertifiable
-from plproof.models import Linear, Model, TwoLayer
+from plproof.models import MLP, Linear, Model, TwoLayer
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import RigorLevel
 from plproof.numeric.verified import spectral_norm_upper
+from plproof.theory.mlp_bounds import mlp_ball_bounds, mlp_centre
 
 BOUND_SETS = ("tight", "theory")
 
@@ -143,6 +144,34 @@ class TwoLayerTightBounds(TwoLayerTheoryBounds):
         return S.of(k.s) * (alpha + S.sqrt(alpha * alpha + 4 * gamma * gamma)) / 2
 
 
+class MLPBounds(BallBounds):
+    """Layer-by-layer Hessian and Jacobian-change bounds of docs/rigor.md §2 (docs/theory.md §13)."""
+
+    name = "mlp, docs/rigor.md §2"
+    reference = "docs/theory.md §13"
+
+    def __init__(self, model: MLP, w0: np.ndarray) -> None:
+        super().__init__(model.n_outputs)
+        self.model, self.w0 = model, w0
+        self.centre = mlp_centre(model, w0)
+        self._cache: dict[float, Any] = {}
+
+    def _at(self, S: Any, R: Any) -> Any:
+        r = S.hi(R)
+        if r not in self._cache:
+            self._cache[r] = mlp_ball_bounds(self.model, self.w0, r, self.centre)
+        return self._cache[r]
+
+    def epsilon(self, S: Any, R: Any) -> Any:
+        return S.of(self._at(S, R).epsilon)
+
+    def delta(self, S: Any, R: Any) -> Any:
+        return S.of(self._at(S, R).delta)
+
+    def hints(self) -> dict:
+        return {**super().hints(), "widths": list(self.model.widths)}
+
+
 def _constants_json(c: _TwoLayerConstants) -> dict:
     return {"s": c.s, "S1": c.S1, "S2": c.S2, "v_inf": c.v_inf, "x_max": c.x_max, "X_norm": c.X_norm,
             "train": c.train}
@@ -158,6 +187,8 @@ def bounds_for(model: Model, w0: np.ndarray, bounds: str = "tight") -> BallBound
         return LinearBounds(model.n_outputs)
     if isinstance(model, TwoLayer):
         return (TwoLayerTightBounds if bounds == "tight" else TwoLayerTheoryBounds)(model, w0)
+    if isinstance(model, MLP):
+        return MLPBounds(model, w0)
     own = getattr(model, "ball_bounds", None)
     if own is None:
         raise NotCertifiable(f"no Hessian bound over a ball is known for {type(model).__name__} models")

@@ -48,14 +48,15 @@ def _frob_upper(a: np.ndarray) -> float:
 def _from_kernel(K: np.ndarray, K_err: float, r: np.ndarray, r_err: float, rigor: RigorLevel,
                  method: str, assumptions: tuple[str, ...] = ()) -> Centre:
     """Verified lambda_min/lambda_max from (K, K_err) and ||r|| from a float residual with error r_err."""
-    lam = lambda_min_lower(K, K_err, psd=True)
+    lam = lambda_min_lower(K, K_err, psd=True, upper=True)
     lmax = lambda_max_upper(K, K_err)
     # ||r_hat|| from a float dot has relative error <= gamma_{n+2}
     r_lo = max(fb.down(float(np.sqrt(r @ r)) * (1 - fb.gamma(r.size + 2)) - r_err), 0.0)
     r_hi = fb.add_up(_frob_upper(r), r_err)
     L0 = Enclosure(fb.down(r_lo * r_lo / 2 * (1 - 4 * fb.U)), fb.up(fb.mul_up(r_hi, r_hi) / 2), rigor)
     assumptions = tuple(dict.fromkeys(assumptions + lam.assumptions + lmax.assumptions))
-    jac = Enclosure(0.0, fb.sqrt_up(max(float(lmax.hi), 0.0)), rigor, assumptions)
+    jac = Enclosure(fb.down(float(np.sqrt(max(float(lmax.lo), 0.0)))), fb.sqrt_up(max(float(lmax.hi), 0.0)),
+                    rigor, assumptions)
     return Centre(Enclosure(lam.lo, lam.hi, rigor, assumptions), jac,
                   Enclosure(r_lo, r_hi, rigor, assumptions), Enclosure(L0.lo, L0.hi, rigor, assumptions),
                   method, hints={"lambda0_shift": float(lam.lo)})
@@ -74,7 +75,8 @@ def _exact_linear(problem: Problem) -> Centre:
     r_hi = fb.sqrt_up(fb.float_up(r2))
     r_lo = fb.down(float(np.sqrt(fb.float_down(r2))))
     jac_hi = fb.sqrt_up(fb.float_up(Fraction(lmax.hi)))
-    return Centre(Enclosure(lam.lo, lam.hi, lam.rigor), Enclosure(0.0, jac_hi, lmax.rigor),
+    jac_lo = fb.down(float(np.sqrt(fb.float_down(Fraction(max(lmax.lo, 0))))))
+    return Centre(Enclosure(lam.lo, lam.hi, lam.rigor), Enclosure(jac_lo, jac_hi, lmax.rigor),
                   Enclosure(r_lo, r_hi, exact), Enclosure(L0, L0, exact), "exact rational",
                   hints={"lambda0_shift": float(lam.lo)})
 
