@@ -1,0 +1,257 @@
+"""SympyModel and CallableModel: derivatives, verified/sampled ball bounds, rigor levels, bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from plproof import InvalidInput, MissingDependency, NotCertifiable, Problem, TwoLayer, precision
+from plproof.models.ball import BallBounds, ball_bounds
+from plproof.models.callable_model import CallableModel
+from plproof.models.sympy_model import SympyModel, perron_upper
+from plproof.numeric.rigor import RigorLevel
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load_example(name: str):
+    spec = importlib.util.spec_from_file_location(f"plproof_example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return load_example("toy_w1w2")
+
+
+@pytest.fixture(scope="module")
+def net():
+    """The two-layer network of the examples: (built-in TwoLayer, SympyModel, CallableModel, w0)."""
+    sym, num = load_example("sympy_model"), load_example("numpy_model")
+    builtin = TwoLayer(sym.X, sym.WIDTH, seed=1)
+    return builtin, sym.model, num.model, builtin.default_w0()
+
+
+def ball_sample(w0: np.ndarray, R: float, k: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    pts = []
+    for i in range(k):
+        u = rng.standard_normal(w0.size)
+        pts.append(w0 + R * (1.0 if i % 2 else rng.random()) * u / np.linalg.norm(u))
+    return pts
+
+
+def fd_jacobian(model, w: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    return np.stack([(model.F(w + h * e) - model.F(w - h * e)) / (2 * h) for e in np.eye(w.size)], axis=1)
+
+
+# ---------------------------------------------------------------------------- the toy of docs/theory.md §5
+def test_toy_hessian_bound_is_exactly_one_and_jacobian_bound_is_the_ball_value(toy):
+    model, w0, R = toy.model, toy.problem.w0, 0.3
+    assert toy.problem.n == 1 and toy.problem.m == 2 and list(w0) == [10.0, 0.0]
+    assert model.hessian_bound(w0, R) == 1.0  # H = [[0, 1], [1, 0]]: sound (>= 1) and tight (<= 1)
+    jb = model.jacobian_bound(w0, R)
+    # sup_B |DF| = sup_B |w| = 10 + R; the box alone would give sqrt(10.3^2 + 0.3^2) = 10.3044 (box vs ball slack),
+    # the bound |DF(w0)| + R eps reaches the ball value up to rounding upward
+    assert 10.0 + R <= jb <= 10.3 + 1e-12
+    bb = model.ball_bounds(w0, R)
+    assert isinstance(bb, BallBounds) and bb.rigor is RigorLevel.VERIFIED and bb.method == "interval box"
+    lam0 = float(model.kernel(w0)[0, 0])
+    mu = (math.sqrt(lam0) - math.sqrt(toy.problem.n) * bb.epsilon.hi * R) ** 2  # docs/theory.md §4.1, sharper form
+    assert mu == pytest.approx(9.7**2, abs=1e-9)
+    assert 2 * bb.jacobian_norm.hi * 1.0 / mu == pytest.approx(0.2189, abs=1e-4) and 0.2189 <= R  # v2 radius
+
+
+def test_toy_exact_and_high_precision_kernels(toy):
+    with precision(exact=True):
+        K = toy.model.kernel([Fraction(97, 10), Fraction(1, 3)])
+    assert K[0, 0] == Fraction(97, 10) ** 2 + Fraction(1, 9)
+    with precision(digits=40):
+        K = toy.model.kernel(["9.7", "0.1"])
+        assert abs(K[0, 0] - mpmath.mpf("94.1")) < mpmath.mpf(10) ** -35
+    J, E = toy.model.jacobian_enclosure([9.7, 0.1])
+    assert np.array_equal(J, [[0.1, 9.7]]) and not E.any()
+
+
+# ---------------------------------------------------------------------------- derivatives
+def test_sympy_jacobian_and_hessians_match_finite_differences(net):
+    _, sym, _, w0 = net
+    w = w0 + 0.3 * np.random.default_rng(3).standard_normal(w0.size)
+    assert np.abs(sym.jacobian(w) - fd_jacobian(sym, w)).max() < 1e-8
+    H = sym.hessians(w)
+    h = 1e-6
+    H_fd = np.stack([(sym.jacobian(w + h * e) - sym.jacobian(w - h * e)) / (2 * h) for e in np.eye(w.size)], axis=2)
+    assert H.shape == (sym.n_outputs, sym.n_params, sym.n_params)
+    assert np.abs(H - H_fd).max() < 1e-7 and np.array_equal(H, H.transpose(0, 2, 1))
+
+
+def test_sympy_high_precision_matches_builtin_at_40_digits(net):
+    builtin, sym, _, w0 = net
+    with precision(digits=40):
+        diff = sym.jacobian(w0) - builtin.jacobian(w0)
+    assert max(abs(v) for v in diff.ravel()) < mpmath.mpf(10) ** -35
+
+
+@pytest.mark.parametrize("analytic", [True, False])
+def test_callable_jacobian_methods_against_closed_form(net, analytic):
+    builtin, _, num, w0 = net
+    w = w0 + 0.2 * np.random.default_rng(4).standard_normal(w0.size)
+    if analytic:
+        model, tol = num, 1e-13
+        assert model.jacobian_method == "complex-step"
+    else:  # np.real kills the imaginary part: complex step must be detected as wrong and replaced
+        model, tol = CallableModel(lambda v: np.real(num.fn(v)), num.n_params, w0=w0), 1e-8
+        assert model.jacobian_method == "central-difference"
+    assert np.abs(model.jacobian(w) - builtin.jacobian(w)).max() < tol
+
+
+def test_callable_high_precision_needs_an_mpmath_capable_fn(net):
+    builtin, _, num, w0 = net
+    with pytest.raises(InvalidInput, match="mpmath-capable"):
+        with precision(digits=30):
+            num.F(w0)
+    X, width = builtin.X, builtin.width
+    tanh = np.frompyfunc(mpmath.tanh, 1, 1)
+
+    def fn(w):
+        W, v = w[: width * X.shape[1]].reshape(width, -1), w[width * X.shape[1]:]
+        return tanh(X @ W.T) @ v / mpmath.sqrt(width) if w.dtype == object else num.fn(w)
+
+    model = CallableModel(fn, num.n_params, w0=w0)
+    with precision(digits=30):
+        diff = model.jacobian(w0) - builtin.jacobian(w0)  # central differences at 70 digits
+    assert max(abs(v) for v in diff.ravel()) < mpmath.mpf(10) ** -25
+
+
+def test_callable_user_jacobian_is_used_and_checked():
+    model = CallableModel(lambda w: np.array([w[0] * w[1]]), 2, jacobian=lambda w: np.array([[w[1], w[0]]]),
+                          w0=[10.0, 0.0])
+    assert model.jacobian_method == "user" and np.array_equal(model.jacobian([2.0, 3.0]), [[3.0, 2.0]])
+    bad = CallableModel(lambda w: np.array([w[0] * w[1]]), 2, jacobian=lambda w: np.array([w[1], w[0]]))
+    with pytest.raises(InvalidInput, match=r"shape \(1, 2\)"):
+        bad.jacobian([1.0, 2.0])
+
+
+# ---------------------------------------------------------------------------- the same network four ways
+def test_kernels_agree_across_builtin_sympy_callable(net):
+    builtin, sym, num, w0 = net
+    K = builtin.kernel(w0)
+    assert np.abs(sym.kernel(w0) - K).max() < 1e-10
+    assert np.abs(num.kernel(w0) - K).max() < 1e-10
+    assert np.abs(sym.F(w0) - builtin.F(w0)).max() < 1e-12
+
+
+# ---------------------------------------------------------------------------- ball bounds and rigor levels
+def test_verified_bounds_dominate_the_true_values_in_the_ball(net):
+    _, sym, num, w0 = net
+    R = 0.1
+    bb = ball_bounds(sym, w0, R)
+    assert bb.rigor is RigorLevel.VERIFIED and bb.epsilon.assumptions
+    pts = ball_sample(w0, R, 40, seed=5)
+    eps_true = max(np.linalg.norm(H, 2) for w in pts for H in sym.hessians(w))
+    lip_true = max(np.linalg.norm(sym.jacobian(w), 2) for w in pts)
+    assert eps_true <= bb.epsilon.hi and lip_true <= bb.jacobian_norm.hi
+    assert bb.epsilon.hi < 3 * eps_true and bb.jacobian_norm.hi < 1.5 * lip_true  # measured: 1.5x and 1.17x of 200-point maxima
+    sampled = ball_bounds(num, w0, R, samples=3)
+    assert sampled.rigor is RigorLevel.SAMPLED and "not a bound" in sampled.epsilon.assumptions[0]
+    assert sampled.epsilon.hi <= bb.epsilon.hi and sampled.jacobian_norm.hi <= bb.jacobian_norm.hi
+    assert sampled.epsilon.hi == pytest.approx(eps_true, rel=0.3)
+    assert num.sampled_hessian_bound(w0, R, samples=3) == sampled.epsilon.hi
+
+
+def test_perron_bound_is_sound_and_handles_zero_and_inf():
+    rng = np.random.default_rng(6)
+    A = rng.standard_normal((5, 5))
+    M = np.abs(A + A.T)
+    ub = perron_upper([[Fraction(float(v)) for v in row] for row in M])
+    assert np.linalg.norm(A + A.T, 2) <= np.abs(np.linalg.eigvalsh(M)).max() <= ub <= 1.001 * np.linalg.eigvalsh(M)[-1]
+    assert perron_upper([[Fraction(0)] * 2] * 2) == 0 and perron_upper([[math.inf, 0], [0, 1]]) == math.inf
+
+
+def test_unsupported_function_falls_back_to_sampled_and_undefined_box_gives_no_bound():
+    a, b = sp.symbols("a b")
+    model = SympyModel([sp.erf(a) * b, a + b], [a, b], w0=[0.5, 1.0])
+    assert model.interval_obstacle == "no interval evaluator for erf"
+    assert model.ball_bounds(np.array([0.5, 1.0]), 0.1, samples=2).rigor is RigorLevel.SAMPLED
+    with pytest.raises(NotCertifiable, match="erf"):
+        model.hessian_bound([0.5, 1.0], 0.1)
+    log_model = SympyModel([sp.log(a) + b, a * b], [a, b], w0=[0.5, 1.0])
+    assert log_model.hessian_bound([0.5, 1.0], 0.1) == pytest.approx(1 / 0.4**2 + 1e-9, rel=1e-3)
+    assert log_model.hessian_bound([0.5, 1.0], 1.0) == math.inf  # log is undefined on part of the box
+
+
+def test_ball_bounds_dispatch(net):
+    builtin, sym, _, w0 = net
+    assert ball_bounds(builtin, w0, 0.1) is None  # the built-in families use their own bounds
+    with pytest.raises(InvalidInput, match="radius"):
+        ball_bounds(sym, w0, -1.0)
+    with pytest.raises(InvalidInput, match="w0"):
+        ball_bounds(sym, w0[:-1], 0.1)
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_stray_symbols_and_bad_sympy_input():
+    a, b, c = sp.symbols("a b c")
+    with pytest.raises(InvalidInput, match="symbol c "):
+        SympyModel([a * b + c], [a, b])
+    x = sp.Symbol("x")
+    with pytest.raises(InvalidInput, match="2 columns but there are 1 input"):
+        SympyModel(a * x, [a], inputs=[x], data=np.ones((3, 2)))
+    with pytest.raises(InvalidInput, match="NaN or Inf"):
+        SympyModel(a * x, [a], inputs=[x], data=[1.0, np.nan])
+    with pytest.raises(InvalidInput, match="undefined function"):
+        SympyModel([sp.Function("g")(a)], [a])
+    with pytest.raises(InvalidInput, match="Symbols"):
+        SympyModel([a], ["a"])
+    with pytest.raises(InvalidInput, match="not rational"):
+        with precision(exact=True):
+            SympyModel([sp.exp(a)], [a]).F([0])
+    model = SympyModel(a * x**2, [a], inputs=[x], data=[1.0, 2.0, 3.0])
+    assert model.n_outputs == 3 and np.array_equal(model.F([2.0]), [2.0, 8.0, 18.0])
+
+
+@pytest.mark.parametrize("expr", ["Abs(a)*b", "Max(a, b)", "Piecewise((a, a > 0), (0, True))", "sign(a)*b",
+                                  "Heaviside(a)*b", "Min(a, 0) + b"])
+def test_non_smooth_expressions_are_marked_and_refused(expr):
+    a, b = sp.symbols("a b")
+    model = SympyModel([sp.sympify(expr, locals={"a": a, "b": b})], [a, b], w0=[1.0, 1.0])
+    assert not model.is_smooth
+    assert "non-smooth" in Problem(model, [0.0], [1.0, 1.0]).obstruction()
+    with pytest.raises(NotCertifiable, match="not smooth"):
+        ball_bounds(model, [1.0, 1.0], 0.1)
+
+
+def test_callable_bad_outputs():
+    with pytest.raises(InvalidInput, match="1-D array"):
+        CallableModel(lambda w: np.ones((2, 2)), 2)
+    with pytest.raises(InvalidInput, match=r"shape \(3,\)"):
+        CallableModel(lambda w: np.ones(2), 2, n_outputs=3)
+    with pytest.raises(InvalidInput, match="NaN or Inf"):
+        CallableModel(lambda w: np.array([np.nan, 1.0]), 2)
+    with pytest.raises(InvalidInput, match="fn raised ZeroDivisionError"):
+        CallableModel(lambda w: np.array([1 / 0]), 1)
+    model = CallableModel(lambda w: np.array([1.0 / w[0], w[1]]), 2, w0=[1.0, 1.0])
+    with pytest.raises(InvalidInput, match="NaN or Inf"):
+        model.F([0.0, 1.0])
+    with pytest.raises(InvalidInput, match="shape"):
+        CallableModel(lambda w: w[:1] if w[0] == 0 else w, 2).F([1.0, 1.0])
+    with pytest.raises(InvalidInput, match="n_params"):
+        CallableModel(lambda w: w, 0)
+
+
+def test_torch_missing_gives_install_hint(monkeypatch):
+    from plproof.models import torch_model
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(MissingDependency, match=r"pip install 'plproof\[torch\]'"):
+        torch_model.TorchModel(object(), [[1.0]])
