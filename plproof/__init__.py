@@ -24,12 +24,17 @@ from plproof.numeric import (
     sgd,
 )
 from plproof.problem import Problem
+from plproof.evidence import Evidence, Hypothesis, Status, Verdict
+from plproof.check import check
+from plproof.width import WidthResult, min_certified_width
 
 __all__ = [
     "ACTIVATIONS",
     "Activation",
     "CertificateError",
     "Enclosure",
+    "Evidence",
+    "Hypothesis",
     "InvalidInput",
     "Linear",
     "MLP",
@@ -41,11 +46,16 @@ __all__ = [
     "RandomFeatures",
     "RigorLevel",
     "SoundnessViolation",
+    "Status",
     "Trajectory",
     "TwoLayer",
+    "Verdict",
+    "WidthResult",
     "__version__",
+    "check",
     "gradient_descent",
     "lambda_min_hp",
+    "min_certified_width",
     "precision",
     "sgd",
 ]

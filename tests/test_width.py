@@ -1,0 +1,36 @@
+"""min_certified_width: the smallest certified width beside the width at which GD converges."""
+
+from __future__ import annotations
+
+import pytest
+
+from plproof import InvalidInput, min_certified_width
+from plproof.data import uniform_targets, unit_inputs
+
+
+def test_symmetric_small_targets_certify_at_a_small_width():
+    """n = 20 unit inputs in d = 64, targets in [-0.01, 0.01], symmetric init (issue 3's reference)."""
+    result = min_certified_width(unit_inputs(20, 64, 2026), uniform_targets(20, 0.01, 2026),
+                                 init="symmetric", max_width=2**8)
+    assert result.certified_width is not None and result.certified_width <= 2**6
+    assert result.evidence.certified and result.evidence.rigor.label == "verified"
+    assert result.empirical_width is not None and result.empirical_width <= result.certified_width
+    assert result.conservativeness == result.certified_width / result.empirical_width
+    assert result.extrapolated_width is None
+
+
+def test_low_dimensional_data_certifies_nowhere_and_extrapolates():
+    """n = 20 points in d = 5, targets in [-0.5, 0.5], standard init: none up to the limit."""
+    result = min_certified_width(unit_inputs(20, 5, 2026), uniform_targets(20, 0.5, 2026), max_width=2**9)
+    assert result.certified_width is None and result.evidence is None
+    assert result.extrapolated_width is not None and result.extrapolated_width > 2**9
+    assert any("estimate" in note for note in result.notes)
+    assert result.empirical_width is not None  # GD itself converges at a modest width
+    assert set(result.tried) == {2**k for k in range(10)} and not any(result.tried.values())
+
+
+def test_bad_arguments():
+    with pytest.raises(InvalidInput, match="family"):
+        min_certified_width(unit_inputs(4, 3), uniform_targets(4, 0.1), family="mlp")
+    with pytest.raises(InvalidInput, match="max_width"):
+        min_certified_width(unit_inputs(4, 3), uniform_targets(4, 0.1), max_width=0)
