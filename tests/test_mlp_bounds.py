@@ -1,4 +1,4 @@
-"""MLP ball bounds (docs/rigor-mlp.md, docs/theory.md §4.1, §8): epsilon, delta and L_F against Hessians and
+"""MLP ball bounds (docs/rigor.md §2.3, docs/theory.md §4.1, §8): epsilon, delta and L_F against Hessians and
 Jacobians at random, boundary and adversarial (projected-ascent) points of B(w0, R)."""
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def test_one_hidden_layer_is_the_exact_two_layer_formula(activation: str) -> Non
 
 
 def test_bound_falls_like_inverse_sqrt_width() -> None:
-    """Fixed R, all widths m: epsilon = O(sqrt(log m / m)) (docs/rigor-mlp.md M7); fitted slope near -1/2."""
+    """Fixed R, all widths m: epsilon = O(sqrt(log m / m)) (docs/rigor.md §2.3 M7); fitted slope near -1/2."""
     X = data(2, 3, 1)
     widths = [8, 32, 128]
     eps = [mlp_ball_bounds(MLP(X, [m, m], "tanh", seed=3), MLP(X, [m, m], "tanh", seed=3).default_w0(), 1.0).epsilon

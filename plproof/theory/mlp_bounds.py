@@ -1,8 +1,7 @@
 """Rigorous bounds over a ball B(w0, R) for the deep MLP: per-output Hessian, Jacobian change and norm.
 
 f(x) = c_{L+1} v^T a_L, a_l = sigma(z_l), z_l = c_l W_l a_{l-1}, c_1 = 1, c_l = h_{l-1}^{-1/2}
-(plproof/models/mlp.py). The lemma chain M1-M7 is derived in docs/rigor-mlp.md (to be merged as
-docs/rigor.md §2); it reduces to the exact per-neuron two-layer bound of docs/theory.md §8 for L = 1
+(plproof/models/mlp.py). The lemma chain M1-M7 is derived in docs/rigor.md §2.3; it reduces to the exact per-neuron two-layer bound of docs/theory.md §8 for L = 1
 and plugs into docs/theory.md §4.1 (epsilon) and §4.4.
 
 Two steps, so that a radius search re-uses the expensive part:
@@ -36,7 +35,7 @@ PREC = 128
 
 @dataclass(frozen=True)
 class MLPCentre:
-    """R-independent upper bounds at w0 (docs/rigor-mlp.md M0); per-input lists are indexed [k][l-1], l = 1..L."""
+    """R-independent upper bounds at w0 (docs/rigor.md §2.3 M0); per-input lists are indexed [k][l-1], l = 1..L."""
 
     x_norm: tuple[float, ...]
     a_two: tuple[tuple[float, ...], ...]
@@ -86,7 +85,7 @@ def _check(model: Any, w0: Any) -> np.ndarray:
 
 
 def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
-    """Rigorous R-independent quantities at w0 from a forward/backward pass in arb balls (docs/rigor-mlp.md M0)."""
+    """Rigorous R-independent quantities at w0 from a forward/backward pass in arb balls (docs/rigor.md §2.3 M0)."""
     w = _check(model, w0)
     mats0, v0 = model.split(w)
     ar = BallArith(PREC)
@@ -133,7 +132,7 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
 
 
 def _rho_upper(flint: Any, M: list[list[Any]]) -> float:
-    """Float upper bound on lambda_max((M + M^T)/2) for entrywise nonnegative M (Collatz-Wielandt, docs/rigor-mlp.md M6)."""
+    """Float upper bound on lambda_max((M + M^T)/2) for entrywise nonnegative M (Collatz-Wielandt, docs/rigor.md §2.3 M6)."""
     k = len(M)
     Q = [[(M[i][j] + M[j][i]) / 2 for j in range(k)] for i in range(k)]
     mid = np.array([[float(x.mid()) for x in row] for row in Q])
@@ -149,7 +148,7 @@ def _activation_constants(model: MLP, ar: BallArith) -> tuple[Any, Any, Any, boo
 
 
 def mlp_ball_bounds(model: MLP, w0: Any, R: float, centre: MLPCentre | None = None) -> MLPBallBounds:
-    """epsilon, delta and L_F over B(w0, R) by the layer recursion of docs/rigor-mlp.md (docs/theory.md §4.1, §8)."""
+    """epsilon, delta and L_F over B(w0, R) by the layer recursion of docs/rigor.md §2.3 (docs/theory.md §4.1, §8)."""
     R = float(R)
     if not math.isfinite(R) or R < 0:
         raise InvalidInput(f"the radius R must be a finite number >= 0, got {R!r}")
@@ -178,7 +177,7 @@ def mlp_ball_bounds(model: MLP, w0: Any, R: float, centre: MLPCentre | None = No
 
 def _one_input(flint: Any, L: int, h: list[int], c: list[Any], Om: list[Any], R: Any, S1: Any, S2: Any,
                sigma0: Any, bounded: bool, x_norm: Any, c0: MLPCentre, k: int) -> tuple[float, Any]:
-    """(epsilon_k, J_k) for input k: M2 forward, M3-M4 backward, M5 Jacobian, M6 Hessian (docs/rigor-mlp.md)."""
+    """(epsilon_k, J_k) for input k: M2 forward, M3-M4 backward, M5 Jacobian, M6 Hessian (docs/rigor.md §2.3)."""
     zero = flint.arb(0)
     n_t = L + 1  # direction weights t = (t_1, ..., t_L, t_v), index L is t_v
 
