@@ -173,7 +173,8 @@ class SympyModel(Model):
             raise InvalidInput("params is empty: list the parameter symbols F depends on")
         self.inputs = _symbols(inputs or (), "inputs")
         if set(self.params) & set(self.inputs):
-            raise InvalidInput(f"{sorted(map(str, set(self.params) & set(self.inputs)))[0]} is both a parameter and an input")
+            both = sorted(map(str, set(self.params) & set(self.inputs)))[0]
+            raise InvalidInput(f"{both} is both a parameter and an input: give it in one list only")
         self.exprs = _expressions(outputs)
         if self.inputs:
             if data is None:
@@ -319,7 +320,7 @@ class SympyModel(Model):
             return [math.inf] * self.n_outputs
         return [perron_upper(H.tolist()) for H in self._assemble(mags, object)]
 
-    def _jacobian_norm_upper(self, box: list[Any]) -> Fraction | float:
+    def _jacobian_norm_upper(self, box: list[Any]) -> float:
         """Upper bound on sup over the box of ||DF||_2 <= || |DF| ||_2 = sqrt(rho(M M^T)), M the magnitudes."""
         mags = self._interval_magnitudes("J", box)
         if mags is None:
@@ -328,34 +329,38 @@ class SympyModel(Model):
         if any(v == math.inf for v in M.ravel()):
             return math.inf
         G = M @ M.T if M.shape[0] <= M.shape[1] else M.T @ M
-        return Fraction(sqrt_up(_float_up(perron_upper(G.tolist()))))
+        return sqrt_up(_float_up(perron_upper(G.tolist())))
 
-    def hessian_bound(self, w0: Any, R: float) -> float:
-        """Verified upper bound on sup_{B(w0,R)} max_i ||H_{F_i}(w)||_2 by interval evaluation over the box (docs/theory.md §4.1)."""
-        self._require_interval()
-        return _float_up(max(self._hessian_bounds(self._box(*check_ball(self, w0, R)))))
+    def _verified(self, w0: Any, R: float) -> tuple[float, float]:
+        """(epsilon, L_F): upper bounds on sup_B max_i ||H_{F_i}||_2 and sup_B ||DF||_2 over B = B(w0, R).
 
-    def jacobian_bound(self, w0: Any, R: float) -> float:
-        """Verified upper bound on sup_{B(w0,R)} ||DF(w)||_2 (docs/theory.md §4.1).
-
-        The smaller of the box bound and ||DF(w0)||_2 + R (sum_i eps_i^2)^{1/2}, eps_i the per-output Hessian bounds
-        (row-wise mean value theorem); the box [w0 - R, w0 + R] is up to sqrt(m) R from w0, the ball only R.
+        L_F is the smaller of the box bound and ||DF(w0)||_2 + R (sum_i eps_i^2)^{1/2} (row-wise mean value
+        theorem, docs/theory.md §4.1): the box [w0 - R, w0 + R] reaches sqrt(m) R from w0, the ball only R.
         """
         self._require_interval()
         w, radius = check_ball(self, w0, R)
         box = self._box(w, radius)
         eps = self._hessian_bounds(box)
-        drift = math.inf if math.inf in eps else mul_up(radius, sqrt_up(_float_up(sum(e * e for e in eps))))
-        at_w0 = _float_up(self._jacobian_norm_upper(self._box(w, 0.0)))
-        return min(_float_up(self._jacobian_norm_upper(box)), add_up(at_w0, drift))
+        drift = mul_up(radius, sqrt_up(_float_up(sum(e * e for e in eps))))
+        lip = min(self._jacobian_norm_upper(box), add_up(self._jacobian_norm_upper(self._box(w, 0.0)), drift))
+        return _float_up(max(eps)), lip
+
+    def hessian_bound(self, w0: Any, R: float) -> float:
+        """Verified upper bound on sup_{B(w0,R)} max_i ||H_{F_i}(w)||_2, by intervals over the box (docs/theory.md §4.1)."""
+        self._require_interval()
+        return _float_up(max(self._hessian_bounds(self._box(*check_ball(self, w0, R)))))
+
+    def jacobian_bound(self, w0: Any, R: float) -> float:
+        """Verified upper bound on sup_{B(w0,R)} ||DF(w)||_2 (docs/theory.md §4.1)."""
+        return self._verified(w0, R)[1]
 
     def ball_bounds(self, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0) -> BallBounds:
         """``verified`` bounds via interval arithmetic, or ``sampled`` ones when a function has no interval evaluator."""
         if self.interval_obstacle:
             return sampled_ball_bounds(self, w0, R, samples=samples, seed=seed)
-        eps = Enclosure(0.0, self.hessian_bound(w0, R), RigorLevel.VERIFIED, IV_ASSUMPTIONS)
-        lip = Enclosure(0.0, self.jacobian_bound(w0, R), RigorLevel.VERIFIED, IV_ASSUMPTIONS)
-        return BallBounds(float(R), eps, lip, "interval box")
+        eps, lip = self._verified(w0, R)
+        return BallBounds(float(R), Enclosure(0.0, eps, RigorLevel.VERIFIED, IV_ASSUMPTIONS),
+                          Enclosure(0.0, lip, RigorLevel.VERIFIED, IV_ASSUMPTIONS), "interval box")
 
     def jacobian_enclosure(self, w: Any) -> tuple[np.ndarray, np.ndarray]:
         """(J, E): float64 DF(w) and entrywise bounds |DF_true(w) - J| <= E, by interval evaluation (``verified``)."""

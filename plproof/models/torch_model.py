@@ -50,6 +50,9 @@ def smoothness_obstacle(module: Any) -> str | None:
         where = f" (at {name!r})" if name else ""
         if cls.__name__.startswith(NON_SMOOTH_MODULES) and cls.__module__.startswith("torch."):
             return f"{cls.__name__}{where} is not twice differentiable"
+        act = getattr(sub, "activation", None)  # e.g. TransformerEncoderLayer(activation=F.relu)
+        if inspect.isfunction(act) and _NON_SMOOTH_CALLS.fullmatch(act.__name__):
+            return f"the activation {act.__name__} of {cls.__name__}{where} is not twice differentiable"
         forward = cls.forward
         if getattr(forward, "__module__", "").startswith("torch."):
             continue
@@ -81,8 +84,12 @@ class TorchModel(SampledBall, Model):
         self.param_names = [k for k, _ in named]
         self._shapes = [tuple(p.shape) for _, p in named]
         self._w0 = torch.cat([p.detach().reshape(-1) for _, p in named]).numpy().copy()
-        with torch.no_grad():
-            out = self.module(self._X)
+        try:
+            with torch.no_grad():
+                out = self.module(self._X)
+        except Exception as exc:  # the user's module: report it as bad input, keep the cause
+            raise InvalidInput(f"the module failed on X ({self.X.shape[0]} x {self.X.shape[1]}): "
+                               f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
         if out.numel() != self.X.shape[0] or out.dim() > 2:
             raise InvalidInput(f"the module must map X ({self.X.shape[0]} x {self.X.shape[1]}) to one output per row, "
                                f"shape ({self.X.shape[0]},) or ({self.X.shape[0]}, 1); got {tuple(out.shape)}")
@@ -136,13 +143,16 @@ class TorchModel(SampledBall, Model):
         return self._finite(J.detach().numpy(), "the Jacobian's entries")
 
     def hessian_vector_products(self, w: np.ndarray, V: np.ndarray) -> np.ndarray:
-        """Row i: H_{F_i}(w) V_i, forward-over-reverse (jvp of jacrev), all rows in one vmap."""
+        """Row i: H_{F_i}(w) V_i = grad_w (grad F_i(w) . V_i), reverse over reverse, all rows in one vmap."""
         torch = _torch()
+        grad = torch.func.grad
         wt = self._tensor(np.asarray(w, dtype=np.float64), FLOAT64)
-        jac = torch.func.jacrev(self._forward)
-        out = torch.func.vmap(lambda v: torch.func.jvp(jac, (wt,), (v,))[1])(torch.from_numpy(np.asarray(V, dtype=float)))
-        idx = torch.arange(self.n_outputs)
-        return out[idx, idx].detach().numpy()
+
+        def row(e: Any, v: Any) -> Any:  # e = e_i selects output i
+            return grad(lambda x: grad(lambda u: self._forward(u) @ e)(x) @ v)(wt)
+
+        V_t = torch.from_numpy(np.asarray(V, dtype=np.float64))
+        return torch.func.vmap(row)(torch.eye(self.n_outputs, dtype=torch.float64), V_t).detach().numpy()
 
     # ------------------------------------------------------------------ translation to the built-in MLP
     @property
