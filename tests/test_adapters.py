@@ -14,7 +14,7 @@ import pytest
 import sympy as sp
 
 from plproof import InvalidInput, MissingDependency, NotCertifiable, Problem, TwoLayer, precision
-from plproof.models.ball import BallBounds, ball_bounds
+from plproof.models.ball import BallBounds, ball_bounds, hessian_norms_at
 from plproof.models.callable_model import CallableModel
 from plproof.models.sympy_model import SympyModel, perron_upper
 from plproof.numeric.rigor import RigorLevel
@@ -167,6 +167,15 @@ def test_verified_bounds_dominate_the_true_values_in_the_ball(net):
     assert sampled.epsilon.hi <= bb.epsilon.hi and sampled.jacobian_norm.hi <= bb.jacobian_norm.hi
     assert sampled.epsilon.hi == pytest.approx(eps_true, rel=0.3)
     assert num.sampled_hessian_bound(w0, R, samples=3) == sampled.epsilon.hi
+
+
+def test_sampled_hessian_norms_full_and_power_iteration_agree_with_exact(net):
+    _, sym, _, w0 = net
+    exact = np.array([np.linalg.norm(H, 2) for H in sym.hessians(w0)])
+    full = hessian_norms_at(sym, w0, np.random.default_rng(0))  # m = 32: products along the basis
+    power = hessian_norms_at(sym, w0, np.random.default_rng(0), iters=300, full_max=0)
+    assert np.allclose(full, exact, rtol=1e-6)
+    assert np.all(power <= exact * (1 + 1e-6)) and np.all(power >= 0.99 * exact)
 
 
 def test_perron_bound_is_sound_and_handles_zero_and_inf():
