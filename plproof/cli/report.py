@@ -1,0 +1,28 @@
+"""``plproof report CERT... --format md|latex|html --out DIR``: text, booktabs tables and plots for papers."""
+
+from __future__ import annotations
+
+import argparse
+
+from plproof.report import FORMATS, make_report
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="render certificates as paste-ready text, LaTeX tables and plots",
+                       description="Re-check each certificate, then write a short text of what was verified at "
+                                   "which rigor, one booktabs table per certificate (with its digest) and plots "
+                                   "(PNG and PDF; skipped with a note when matplotlib is missing).")
+    p.add_argument("certificates", nargs="+", metavar="CERT", help="certificate JSON files")
+    p.add_argument("--format", choices=sorted(FORMATS), default="md", help="text format (default md)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--no-recheck", action="store_true", help="do not re-check the certificates first")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    result = make_report(args.certificates, args.format, args.out, recheck=not args.no_recheck)
+    for name in result.files:
+        print(result.out / name)
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
