@@ -1,0 +1,542 @@
+"""The derivation checker: each step valid / invalid (with a counterexample) / unverified.
+
+Identities: exact simplification for symbolic sizes, and with undefined functions F_i(w_1..w_M)
+for every size up to a bound. Inequalities: the sign prover of :mod:`plproof.symbolic.prover`
+under the hypotheses, the steps already proved, and Rayleigh's lemma for symmetric matrices
+(hypothesis checked). Refutation: instances from :mod:`plproof.symbolic.search`, re-evaluated
+before they are reported. A derivation is valid when every step is valid and a chain of steps
+proves the claim (docs/derivations.md; docs/theory.md §0-§3, §7).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from plproof.errors import InvalidInput
+from plproof.symbolic.model import Derivation, Scalar, SmoothMap, Step
+from plproof.symbolic.prover import Fact, Prover, domain_obligations, fact_from_relation, prove_domain
+from plproof.symbolic.realise import (LambdaMax, LambdaMin, Realisation, Unsupported, atomise, build, evaluate,
+                                      compile_statement, is_matrix, size_names, to_scalar)
+from plproof.symbolic.search import Instance, Sampler, at, truth
+
+VALID, INVALID, UNVERIFIED = "valid", "invalid", "unverified"
+_FLIP = {"<=": ">=", ">=": "<=", "<": ">", ">": "<", "=": "="}
+
+
+@dataclass
+class StepResult:
+    """The verdict on one step."""
+
+    id: str
+    statement: str
+    relation: str
+    status: str
+    method: str
+    scope: str
+    counterexample: dict[str, Any] | None = None
+    source: str = ""
+    justification: str = ""
+    corrected: str | None = None
+    detail: str = ""
+    lhs: str = ""
+    rhs: str = ""
+
+
+@dataclass
+class CheckResult:
+    """The verdict on a derivation: valid iff every step is valid and the claim is proved."""
+
+    derivation: Derivation
+    steps: list[StepResult]
+    claim_proved: bool
+    claim_detail: str
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.claim_proved and all(s.status == VALID for s in self.steps)
+
+    def step(self, step_id: str) -> StepResult:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+
+class _Opaque:
+    """A definition this realisation cannot evaluate; any use raises Unsupported."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+class Context:
+    """Realisations, definitions, facts and the results so far, for one derivation."""
+
+    def __init__(self, d: Derivation, size_bound: int, samples: int) -> None:
+        self.d = d
+        self.a = d.assumptions
+        self.size_bound = size_bound
+        self.samples = samples
+        self.defs = [(s.lhs, s.rhs) for s in d.steps if s.relation == "def"]
+        self.hyps = [h.split() for h in self.a.hypotheses]
+        self._check_names()
+        self.sym = build(self.a, "symbolic")
+        self._ns: dict[int, dict[str, Any]] = {}
+        self._concrete: list[Realisation] | None = None
+        self.chain_defs: set[str] = set()
+        self.facts: list[Fact] = []
+        #: valid inequality steps: every instance must satisfy them as well as the hypotheses
+        self.proven: list[tuple[str, str, str]] = []
+        self.results: list[StepResult] = []
+        self._values: dict[tuple[int, str], Any] = {}
+        for lhs, rel, rhs in self.hyps:
+            try:
+                l, r = self.scalar(self.sym, lhs), self.scalar(self.sym, rhs)
+            except (Unsupported, sp.ShapeError):
+                continue
+            self.facts += fact_from_relation(l, rel, r, f"hypothesis {lhs} {rel} {rhs}")
+        self.general_F = any(isinstance(o, SmoothMap) for o in self.a.objects)
+
+    def _check_names(self) -> None:
+        taken = {o.name for o in self.a.objects} | {"grad", "D", "norm", "lambda_min", "lambda_max", "eye", "inv",
+                                                     "hessian", "transpose", "sqrt", "Sum"}
+        for name, _ in self.defs:
+            if name in taken:
+                raise InvalidInput(f"'{name}' is defined twice or clashes with a declared object: rename it")
+            taken.add(name)
+        for text in [t for _, t in self.defs] + [x for h in self.hyps for x in (h[0], h[2])]:
+            compile_statement(text)
+        for s in self.d.steps:
+            for text in (s.lhs, s.rhs):
+                if text is not None and s.relation != "def":
+                    compile_statement(text)
+
+    # ---- evaluation -------------------------------------------------------
+    def namespace(self, real: Realisation) -> dict[str, Any]:
+        key = id(real)
+        if key not in self._ns:
+            ns = dict(real.ns)
+            for name, rhs in self.defs:
+                real.chain_rule = False
+                try:
+                    ns[name] = self._eval_in(ns, rhs)
+                    if real.chain_rule or set(compile_statement(rhs).co_names) & self.chain_defs:
+                        self.chain_defs.add(name)
+                except (Unsupported, sp.ShapeError) as exc:
+                    ns[name] = _Opaque(str(exc))
+            self._ns[key] = ns
+        return self._ns[key]
+
+    def _eval_in(self, ns: dict[str, Any], text: str) -> Any:
+        code = compile_statement(text)
+        for name in code.co_names:
+            if isinstance(ns.get(name), _Opaque):
+                raise Unsupported(f"{name}: {ns[name].why}")
+        try:
+            return evaluate(text, ns)
+        except (TypeError, AttributeError, sp.SympifyError) as exc:
+            if isinstance(exc, TypeError) and "not callable" in str(exc):
+                raise InvalidInput(f"{text!r}: {exc}") from None
+            raise Unsupported(f"{exc.__class__.__name__}: {exc}") from None
+
+    def value(self, real: Realisation, text: str) -> Any:
+        key = (id(real), text)
+        if key not in self._values:
+            v = self._eval_in(self.namespace(real), text)
+            if isinstance(v, sp.Basic) and not isinstance(v, MatrixExpr) and v.has(sp.Sum):
+                v = v.doit()
+            self._values[key] = v
+        return self._values[key]
+
+    def scalar(self, real: Realisation, text: str) -> sp.Expr:
+        return to_scalar(self.value(real, text))
+
+    def concrete(self) -> list[Realisation]:
+        """Concrete realisations: the fixed sizes, or every size up to the bound."""
+        if self._concrete is None:
+            names = size_names(self.a)
+            if self.a.sizes:
+                combos = [dict(self.a.sizes)]
+            else:
+                combos = [dict(zip(names, c)) for c in itertools.product(range(1, self.size_bound + 1), repeat=len(names))]
+            self._concrete = [build(self.a, "concrete", c) for c in combos] if names else []
+        return self._concrete
+
+    def concrete_scope(self) -> str:
+        if self.a.sizes:
+            return ", ".join(f"{k}={v}" for k, v in self.a.sizes) + " (symbolic entries)"
+        names = size_names(self.a)
+        return ", ".join(names) + f" <= {self.size_bound}" + (", arbitrary smooth F (undefined F_i)" if self.general_F else "")
+
+    def symbolic_scope(self) -> str:
+        names = size_names(self.a)
+        if not names:
+            return "all real values satisfying the hypotheses"
+        if self.a.sizes:
+            return ", ".join(f"{k}={v}" for k, v in self.a.sizes) + " (symbolic entries)"
+        return "all " + ", ".join(names) + (", arbitrary smooth F" if self.general_F else "")
+
+    # ---- proving ------------------------------------------------------------
+    def prover(self, exprs: list[Any]) -> Prover:
+        return Prover(self.facts + self._rayleigh(exprs))
+
+    def _rayleigh(self, values: list[Any]) -> list[Fact]:
+        """Rayleigh: x^T A x >= λ_min(A)|x|^2 and <= λ_max(A)|x|^2 for symmetric A (checked)."""
+        lams = set()
+        for v in values + [f.expr for f in self.facts]:
+            if isinstance(v, sp.Basic):
+                lams |= v.atoms(LambdaMin, LambdaMax)
+        if not lams:
+            return []
+        vectors = self._vectors(values)
+        out: list[Fact] = []
+        for lam in lams:
+            A = lam.args[0]
+            if not isinstance(A, MatrixExpr) or A.T.doit() != A.doit():
+                continue
+            for x in vectors:
+                if x.shape[0] != A.shape[0]:
+                    continue
+                quad, norm2 = atomise(x.T * A * x), atomise(x.T * x)
+                expr = quad - lam * norm2 if isinstance(lam, LambdaMin) else lam * norm2 - quad
+                out.append(Fact(sp.expand(expr), False, f"Rayleigh for symmetric {A}"))
+                out.append(Fact(norm2, False, f"|{x}|^2 >= 0"))
+        return out
+
+    def _vectors(self, values: list[Any]) -> list[MatrixExpr]:
+        found: dict[str, MatrixExpr] = {}
+        roots = [v for v in values if isinstance(v, MatrixExpr)] + list(self.sym.seen)
+        for root in roots:
+            for node in sp.preorder_traversal(root):
+                if isinstance(node, MatrixExpr) and 1 in node.shape:
+                    col = node if node.shape[1] == 1 else node.T
+                    col = col.doit()
+                    found.setdefault(str(col), col)
+        return list(found.values())
+
+    def resolve(self, e: sp.Expr, prover: Prover) -> sp.Expr:
+        """Replace each Piecewise (e.g. a summed geometric series) by its first provable branch."""
+        if not e.has(sp.Piecewise):
+            return e
+
+        def holds(cond: Any) -> bool:
+            if cond is sp.true:
+                return True
+            if isinstance(cond, sp.And):
+                return all(holds(c) for c in cond.args)
+            if isinstance(cond, sp.core.relational.Relational) and cond.rel_op in ("<", "<=", ">", ">="):
+                return prover.relation(cond.lhs, cond.rel_op, cond.rhs)
+            return False
+
+        def pick(pw: sp.Piecewise) -> sp.Expr:
+            for expr, cond in pw.args:
+                if holds(cond):
+                    return expr
+            return pw
+        return e.replace(lambda x: isinstance(x, sp.Piecewise), pick)
+
+    def equal_symbolic(self, L: Any, R: Any, prover: Prover | None = None) -> bool:
+        if is_matrix(L) or is_matrix(R):
+            if L.shape != R.shape:
+                return False
+            diff = (L - R).doit()
+            if isinstance(diff, MatrixExpr):
+                diff = diff.expand()
+                return isinstance(diff, sp.ZeroMatrix) or diff == 0
+            return all(_is_zero(x) for x in sp.Matrix(diff))
+        l, r = to_scalar(L), to_scalar(R)
+        if (l.has(sp.Piecewise) or r.has(sp.Piecewise)):
+            prover = prover or self.prover([L, R])
+            l, r = self.resolve(l, prover), self.resolve(r, prover)
+        return _is_zero(l - r)
+
+    # ---- refuting -----------------------------------------------------------
+    def refute(self, lhs: str, rel: str, rhs: str, seed: str) -> tuple[dict | None, str]:
+        """Search instances where ``lhs REL rhs`` fails; return the re-evaluated counterexample."""
+        sampler = Sampler(self.a, self.hyps + self.proven, self.value, seed)
+        shape_cx: tuple[Instance, str] | None = None
+        count = self.samples if self.a.has_vectors else self.samples * 2
+        for inst, real in sampler.instances(count):
+            try:
+                ok = truth(at(self.value(real, lhs), inst, real), rel, at(self.value(real, rhs), inst, real))
+            except sp.ShapeError as exc:
+                shape_cx = shape_cx or (inst, str(exc))
+                continue
+            except (Unsupported, TypeError, ValueError, ZeroDivisionError):
+                continue
+            if ok is False and self._confirm(inst, lhs, rel, rhs):
+                cx = inst.to_json()
+                cx["lhs"], cx["rhs"] = self._show(inst, lhs), self._show(inst, rhs)
+                return cx, ""
+        if shape_cx is not None:
+            cx = shape_cx[0].to_json()
+            cx["reason"] = f"ill-typed: {shape_cx[1]}"
+            return cx, "ill-typed"
+        return None, ""
+
+    def _confirm(self, inst: Instance, lhs: str, rel: str, rhs: str) -> bool:
+        """Re-evaluate from the recorded values in a fresh realisation."""
+        fresh = Context.__new__(Context)
+        fresh.__dict__.update(self.__dict__)
+        fresh._ns, fresh._values = {}, {}
+        real = build(self.a, "instance", dict(inst.sizes), dict(inst.maps))
+        if not Sampler(self.a, self.hyps + self.proven, fresh.value, "confirm").satisfies(inst, real):
+            return False
+        try:
+            return truth(at(fresh.value(real, lhs), inst, real), rel, at(fresh.value(real, rhs), inst, real)) is False
+        except (Unsupported, sp.ShapeError, TypeError, ValueError):
+            return False
+
+    def _show(self, inst: Instance, text: str) -> str:
+        real = build(self.a, "instance", dict(inst.sizes), dict(inst.maps))
+        v = at(self.value(real, text), inst, real)
+        if is_matrix(v):
+            return str(sp.Matrix(v).tolist())
+        v = sp.nsimplify(to_scalar(v)) if to_scalar(v).is_Rational else to_scalar(v)
+        return str(v)
+
+    def best_constant(self, lhs: str, rel: str, rhs: str, seed: str) -> str | None:
+        """For a false ``lhs >= rhs`` (or <=), the sharp c with ``lhs >= c*rhs`` if it can be proved."""
+        if rel not in ("<=", ">=", "<", ">"):
+            return None
+        sampler = Sampler(self.a, self.hyps + self.proven, self.value, seed + "#c")
+        ratios = []
+        for inst, real in sampler.instances(max(10, self.samples // 2)):
+            try:
+                l = to_scalar(at(self.value(real, lhs), inst, real))
+                r = to_scalar(at(self.value(real, rhs), inst, real))
+            except (Unsupported, sp.ShapeError, TypeError, ValueError):
+                continue
+            if not (l.is_number and r.is_number) or r.is_zero or r.is_negative or not r.is_real or not l.is_real:
+                continue
+            ratios.append(sp.nsimplify(l / r))
+        if len(ratios) < 3:
+            return None
+        c = min(ratios) if rel in (">=", ">") else max(ratios)
+        if not c.is_Rational or c <= 0:
+            return None
+        try:
+            L, R = self.scalar(self.sym, lhs), self.scalar(self.sym, rhs)
+        except (Unsupported, sp.ShapeError):
+            return None
+        if self.prover([self.value(self.sym, lhs), self.value(self.sym, rhs)]).relation(L, rel, c * R):
+            return f"{lhs} {rel} ({c})*({rhs})"
+        return None
+
+
+def _is_zero(e: sp.Expr) -> bool:
+    e = sp.sympify(e)
+    if e.is_zero:
+        return True
+    x = sp.expand(e)
+    if x == 0 or sp.cancel(sp.together(x)) == 0:
+        return True
+    try:
+        return sp.simplify(x) == 0
+    except (TypeError, NotImplementedError):
+        return False
+
+
+def compose(rels: list[str]) -> str | None:
+    """The relation a chain proves: = and >= give >=; any > makes it strict; <= with >= breaks it."""
+    if any(r in ("<=", "<") for r in rels) and any(r in (">=", ">") for r in rels):
+        return None
+    if all(r == "=" for r in rels):
+        return "="
+    up = any(r in (">=", ">") for r in rels)
+    strict = any(r in (">", "<") for r in rels)
+    return (">" if strict else ">=") if up else ("<" if strict else "<=")
+
+
+def implies(proved: str, claimed: str) -> bool:
+    """Whether a proved relation gives the claimed one (``=`` gives ``<=`` and ``>=``)."""
+    return claimed == proved or (proved == "=" and claimed in ("<=", ">=")) or \
+        (proved == ">" and claimed == ">=") or (proved == "<" and claimed == "<=")
+
+
+def check(derivation: Derivation, *, size_bound: int = 3, samples: int = 40) -> CheckResult:
+    """Check every step of a derivation and whether its chains prove its claim."""
+    if not isinstance(derivation, Derivation):
+        raise InvalidInput(f"expected a Derivation, got {type(derivation).__name__}")
+    if size_bound < 1:
+        raise InvalidInput("size_bound must be at least 1")
+    t0 = time.perf_counter()
+    ctx = Context(derivation, size_bound, samples)
+    ids = derivation.step_ids()
+    prev_rhs: str | None = None
+    for sid, step in zip(ids, derivation.steps):
+        lhs = step.lhs if step.lhs is not None else prev_rhs
+        if lhs is None:
+            raise InvalidInput(f"step {sid} continues a chain but no previous step has a right-hand side")
+        if step.relation == "def":
+            res = _check_definition(ctx, sid, step)
+        elif step.by is not None:
+            res = step.by.apply(ctx, sid, lhs, step)
+        else:
+            res = _check_relation(ctx, sid, lhs, step)
+        res.source, res.justification, res.lhs, res.rhs = step.source, step.justification, lhs, step.rhs
+        ctx.results.append(res)
+        if step.relation != "def":
+            prev_rhs = step.rhs
+            if res.status == VALID and step.relation != "=":
+                try:
+                    l, r = ctx.scalar(ctx.sym, lhs), ctx.scalar(ctx.sym, step.rhs)
+                    ctx.facts += fact_from_relation(l, step.relation, r, f"step {sid}")
+                    ctx.proven.append((lhs, step.relation, step.rhs))
+                except (Unsupported, sp.ShapeError):
+                    pass
+    proved, detail = _claim(ctx, derivation, ids)
+    return CheckResult(derivation, ctx.results, proved, detail, time.perf_counter() - t0)
+
+
+def _check_definition(ctx: Context, sid: str, step: Step) -> StepResult:
+    stmt = f"{step.lhs} := {step.rhs}"
+    try:
+        v = ctx.value(ctx.sym, step.rhs)
+    except (Unsupported, sp.ShapeError):
+        return StepResult(sid, stmt, "def", VALID, "definition", ctx.concrete_scope())
+    if is_matrix(v):
+        return StepResult(sid, stmt, "def", VALID, "definition", ctx.symbolic_scope())
+    e = to_scalar(v)
+    prover = ctx.prover([v])
+    for expr, kind in domain_obligations(e):
+        if prove_domain(prover, expr, kind):
+            continue
+        rel = {"nonneg": ">=", "pos": ">", "nonzero": "!="}[kind]
+        cx = _refute_expr(ctx, expr, kind, sid)
+        what = f"{expr} {rel} 0 needed for {step.lhs} to be a real number"
+        if cx is not None:
+            return StepResult(sid, stmt, "def", INVALID, "domain check by counterexample", "", cx,
+                              detail=f"not well defined: {what} fails")
+        return StepResult(sid, stmt, "def", UNVERIFIED, "domain check", "", detail=f"could not prove {what}")
+    return StepResult(sid, stmt, "def", VALID, "definition (well defined: domain conditions proved)",
+                      ctx.symbolic_scope())
+
+
+def _refute_expr(ctx: Context, expr: sp.Expr, kind: str, sid: str) -> dict | None:
+    """A counterexample to a domain condition of a scalar definition, from the symbolic value."""
+    sampler = Sampler(ctx.a, ctx.hyps + ctx.proven, ctx.value, f"domain{sid}{expr}")
+    for inst, real in sampler.instances(ctx.samples * 2):
+        sub = {s: sp.Rational(v) for s in expr.free_symbols for k, v in inst.values if s.name == k}
+        if set(sub) != expr.free_symbols:
+            continue
+        val = expr.subs(sub)
+        if not val.is_number:
+            continue
+        bad = val.is_negative if kind == "nonneg" else (val.is_nonpositive if kind == "pos" else val.is_zero)
+        if bad:
+            cx = inst.to_json()
+            cx["reason"] = f"{expr} = {val}"
+            return cx
+    return None
+
+
+def _check_relation(ctx: Context, sid: str, lhs: str, step: Step) -> StepResult:
+    rel, rhs = step.relation, step.rhs
+    stmt = f"{lhs} {rel} {rhs}"
+    methods: list[str] = []
+    scope = ""
+    detail = ""
+    # symbolic sizes
+    try:
+        ctx.namespace(ctx.sym)
+        ctx.sym.chain_rule = False
+        L, R = ctx.value(ctx.sym, lhs), ctx.value(ctx.sym, rhs)
+        names = set(compile_statement(lhs).co_names) | set(compile_statement(rhs).co_names)
+        chain_rule = ctx.sym.chain_rule or bool(names & ctx.chain_defs)
+        sym_ok: bool | None = True
+    except (Unsupported, sp.ShapeError) as exc:
+        sym_ok, detail, chain_rule = None, f"symbolic sizes: {exc}", False
+    if sym_ok:
+        if rel == "=":
+            if ctx.equal_symbolic(L, R):
+                methods.append("exact simplification" + (" (matrix chain rule)" if chain_rule else ""))
+                scope = ctx.symbolic_scope()
+        else:
+            try:
+                prover = ctx.prover([L, R])
+                l, r = ctx.resolve(to_scalar(L), prover), ctx.resolve(to_scalar(R), prover)
+                domain_ok = all(prove_domain(prover, e, k) for e, k in domain_obligations(l) + domain_obligations(r))
+                if domain_ok and prover.relation(l, rel, r):
+                    methods.append("sign reduction" + (" using hypotheses/lemmas" if prover.used else ""))
+                    scope = ctx.symbolic_scope()
+                elif not domain_ok:
+                    detail = "could not prove that both sides are real numbers"
+            except sp.ShapeError as exc:
+                detail = f"not scalars: {exc}"
+    # concrete sizes with undefined functions (identities)
+    needs_concrete = rel == "=" and ctx.concrete() and (not methods or chain_rule)
+    if needs_concrete:
+        ok = True
+        for real in ctx.concrete():
+            try:
+                if not ctx.equal_symbolic(ctx.value(real, lhs), ctx.value(real, rhs)):
+                    ok = False
+                    break
+            except (Unsupported, sp.ShapeError):
+                ok = False
+                break
+        if ok:
+            methods.append("exact expansion with undefined F_i" if ctx.general_F else "exact expansion")
+            scope = scope + "; cross-checked for " + ctx.concrete_scope() if scope else ctx.concrete_scope()
+        elif methods:
+            return StepResult(sid, stmt, rel, UNVERIFIED, "checkers disagree", "",
+                              detail="symbolic and concrete checks disagree: please report")
+    if methods:
+        return StepResult(sid, stmt, rel, VALID, " + ".join(methods), scope)
+    cx, why = ctx.refute(lhs, rel, rhs, stmt)
+    if cx is not None:
+        corrected = None if why else ctx.best_constant(lhs, rel, rhs, stmt)
+        return StepResult(sid, stmt, rel, INVALID, "counterexample" + (" (shapes)" if why else " (exact)"), "",
+                          cx, corrected=corrected)
+    return StepResult(sid, stmt, rel, UNVERIFIED, "no proof and no counterexample found", "",
+                      detail=detail or "the prover could not reduce this to known signs")
+
+
+def _same(ctx: Context, a: str, b: str) -> bool:
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return True
+    try:
+        return ctx.equal_symbolic(ctx.value(ctx.sym, a), ctx.value(ctx.sym, b))
+    except (Unsupported, sp.ShapeError):
+        return False
+
+
+def _claim(ctx: Context, d: Derivation, ids: list[str]) -> tuple[bool, str]:
+    if d.claim is None:
+        return False, "no claim stated"
+    c = d.claim
+    chains: list[list[tuple[str, str, str, str]]] = []
+    current: list[tuple[str, str, str, str]] = []
+    for sid, res, step in zip(ids, ctx.results, d.steps):
+        if step.relation == "def":
+            continue
+        if step.lhs is not None and current:
+            chains.append(current)
+            current = []
+        current.append((res.lhs, res.relation, res.rhs, sid))
+    if current:
+        chains.append(current)
+    for chain in chains:
+        exprs = [chain[0][0]] + [p[2] for p in chain]
+        at_lhs = [_same(ctx, e, c.lhs) for e in exprs]
+        at_rhs = [_same(ctx, e, c.rhs) for e in exprs]
+        for i in range(len(exprs)):
+            for j in range(i + 1, len(exprs)):
+                rel = compose([p[1] for p in chain[i:j]])
+                if rel is None:
+                    continue
+                span = f"steps {chain[i][3]}-{chain[j - 1][3]}"
+                if at_lhs[i] and at_rhs[j] and implies(rel, c.relation):
+                    return True, f"{span} prove {exprs[i]} {rel} {exprs[j]}"
+                if at_rhs[i] and at_lhs[j] and implies(_FLIP[rel], c.relation):
+                    return True, f"{span} prove {exprs[j]} {_FLIP[rel]} {exprs[i]}"
+    return False, f"no chain of steps proves the claim {c.lhs} {c.relation} {c.rhs}"
