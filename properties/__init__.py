@@ -1,0 +1,1 @@
+"""The plproof property catalogue: one pytest module per family of properties (docs/theory.md)."""
