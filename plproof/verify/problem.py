@@ -241,7 +241,8 @@ class BallFormulas:
         return self.s * (alpha + sqrt_hi(alpha * alpha + 4 * gamma * gamma)) / 2
 
 
-def check_ball(claims: Claims, ball: BallFormulas, lambda0: Fraction, mu_scale: int, level: str) -> None:
+def check_ball(claims: Claims, ball: BallFormulas, K: MatrixEnclosure, lambda0: Fraction, mu_scale: int,
+               level: str) -> None:
     """The ball claims at the stated radius R, against the verifier's own evaluation of the formulas."""
     R = claims.hi("R")
     delta = ball.delta(R)
@@ -255,7 +256,13 @@ def check_ball(claims: Claims, ball: BallFormulas, lambda0: Fraction, mu_scale: 
              "max_k sup_B ||Hess f_k||"),
             ("L_F", claims.hi("L_F"), L_F, "sup_B ||DF(w)||"),
             ("beta", claims.hi("beta"), beta, "sup ||Hess L|| on B ∩ {L <= L0}")):
-        if claimed is not None:
+        if claimed is None:
+            continue
+        if ball.kind == "constant" and name in ("L_F", "beta"):  # ||DF||^2 = ||Hess L|| = lambda_max(K) (§7)
+            square = claimed * claimed if name == "L_F" else claimed
+            claims.confirm(name, claimed >= 0 and K.lambda_max_below(square),
+                           f"{what} < {_f(claimed)} (lambda_max(K) test)", level)
+        else:
             claims.confirm(name, claimed >= bound, f"{what} <= {_f(claimed)} (recomputed {_f(bound)})", level)
     mu_claim = claims.lo("mu") / mu_scale
     claims.confirm("mu", mu_claim <= mu, f"lambda_min(K(w)) >= mu = {_f(mu_claim)} on B(w0, R) "
@@ -359,7 +366,7 @@ def check_problem(cert: dict, base: Path | None, quick: bool, checked: list[str]
         checked.append(f"verdict {evidence['verdict']!r}: the theorem is not claimed, only the stated values re-checked")
         return
     lambda0 = check_centre(claims, evidence["hints"], K, L0_lo, L0_hi, level)
-    check_ball(claims, BallFormulas(model, w0, evidence["hints"], checked), lambda0, mu_scale, level)
+    check_ball(claims, BallFormulas(model, w0, evidence["hints"], checked), K, lambda0, mu_scale, level)
     check_theorem(claims, mu_scale, level)
     check_run(evidence, claims, mu_scale)
     skipped = sorted(set(evidence["quantities"]) - claims.used)
