@@ -14,7 +14,9 @@ import pytest
 import sympy as sp
 
 from plproof import InvalidInput, MissingDependency, NotCertifiable, Problem, TwoLayer, precision
-from plproof.models.ball import BallBounds, ball_bounds, hessian_norms_at
+from plproof.check import check
+from plproof.models.ball import BallBounds, RadiusBounds, ball_bounds, hessian_norms_at
+from plproof.numeric.scalars import FLOATS, INTERVALS
 from plproof.models.callable_model import CallableModel
 from plproof.models.sympy_model import SympyModel, perron_upper
 from plproof.numeric.rigor import RigorLevel
@@ -64,12 +66,39 @@ def test_toy_hessian_bound_is_exactly_one_and_jacobian_bound_is_the_ball_value(t
     # sup_B |DF| = sup_B |w| = 10 + R; the box alone would give sqrt(10.3^2 + 0.3^2) = 10.3044 (box vs ball slack),
     # the bound |DF(w0)| + R eps reaches the ball value up to rounding upward
     assert 10.0 + R <= jb <= 10.3 + 1e-12
-    bb = model.ball_bounds(w0, R)
+    bb = model.bounds_at(w0, R)
     assert isinstance(bb, BallBounds) and bb.rigor is RigorLevel.VERIFIED and bb.method == "interval box"
     lam0 = float(model.kernel(w0)[0, 0])
     mu = (math.sqrt(lam0) - math.sqrt(toy.problem.n) * bb.epsilon.hi * R) ** 2  # docs/theory.md §4.1, sharper form
     assert mu == pytest.approx(9.7**2, abs=1e-9)
     assert 2 * bb.jacobian_norm.hi * 1.0 / mu == pytest.approx(0.2189, abs=1e-4) and 0.2189 <= R  # v2 radius
+
+
+def test_toy_is_certified_verified_by_check_with_mu_94(toy):
+    ev = check(toy.problem, rigor="verified", radius=0.3, confirm=False)
+    assert ev.certified and ev.rigor is RigorLevel.VERIFIED
+    q = ev.quantities
+    assert q["mu"].lo == pytest.approx(94.09, abs=1e-9) and q["L_F"].hi == pytest.approx(10.3, abs=1e-9)
+    assert q["epsilon"].hi == 1.0 and q["R_fl"].hi <= 0.3
+
+
+def test_radius_bounds_for_check_are_sound_monotone_and_capped(net):
+    _, sym, num, w0 = net
+    rb = sym.ball_bounds(w0)
+    assert isinstance(rb, RadiusBounds) and rb.rigor is RigorLevel.VERIFIED
+    radii = [1e-8, 0.01, 0.1, 0.5]
+    eps = [rb.epsilon(FLOATS, R) for R in radii]
+    assert eps == sorted(eps) and rb.epsilon(FLOATS, 2 * rb.cap) == math.inf
+    J0 = sym.jacobian(w0)
+    for R in (0.01, 0.1):
+        pts = ball_sample(w0, R, 20, seed=7)
+        assert max(np.linalg.norm(sym.jacobian(w) - J0, 2) for w in pts) <= rb.delta(FLOATS, R)
+        drift = INTERVALS.hi(rb.delta(INTERVALS, INTERVALS.of(R)))
+        assert rb.delta(FLOATS, R) <= drift <= rb.delta(FLOATS, R) * (1 + 1e-12)
+        assert max(np.linalg.norm(H, 2) for w in pts for H in sym.hessians(w)) <= rb.epsilon(FLOATS, R)
+    assert rb.curvature(FLOATS, 0.1, 2.0) == pytest.approx(2 * rb.delta(FLOATS, 0.1) / 0.1)
+    sampled = num.ball_bounds(w0)
+    assert sampled.rigor is RigorLevel.SAMPLED and sampled.epsilon(FLOATS, 0.01) <= rb.epsilon(FLOATS, 0.01)
 
 
 def test_toy_exact_and_high_precision_kernels(toy):
@@ -133,6 +162,19 @@ def test_callable_high_precision_needs_an_mpmath_capable_fn(net):
     assert max(abs(v) for v in diff.ravel()) < mpmath.mpf(10) ** -25
 
 
+def test_ball_arithmetic_encloses_sympy_models_and_refuses_callables(net):
+    pytest.importorskip("flint")
+    from plproof.numeric.arith import BallArith
+
+    builtin, sym, num, w0 = net
+    ar = BallArith(128)
+    with ar.active():
+        mid, rad = ar.mid_rad(sym.kernel(w0, ar))
+        with pytest.raises(NotCertifiable, match="cannot be enclosed rigorously"):
+            num.kernel(w0, ar)
+    assert np.all(np.abs(builtin.kernel(w0) - mid) <= rad + 1e-15) and rad.max() < 1e-14
+
+
 def test_callable_user_jacobian_is_used_and_checked():
     model = CallableModel(lambda w: np.array([w[0] * w[1]]), 2, jacobian=lambda w: np.array([[w[1], w[0]]]),
                           w0=[10.0, 0.0])
@@ -156,6 +198,7 @@ def test_verified_bounds_dominate_the_true_values_in_the_ball(net):
     _, sym, num, w0 = net
     R = 0.1
     bb = ball_bounds(sym, w0, R)
+    assert len(bb.per_output) == sym.n_outputs and max(bb.per_output) == bb.epsilon.hi
     assert bb.rigor is RigorLevel.VERIFIED and bb.epsilon.assumptions
     pts = ball_sample(w0, R, 40, seed=5)
     eps_true = max(np.linalg.norm(H, 2) for w in pts for H in sym.hessians(w))
@@ -190,8 +233,8 @@ def test_perron_bound_is_sound_and_handles_zero_and_inf():
 def test_unsupported_function_falls_back_to_sampled_and_undefined_box_gives_no_bound():
     a, b = sp.symbols("a b")
     model = SympyModel([sp.erf(a) * b, a + b], [a, b], w0=[0.5, 1.0])
-    assert model.interval_obstacle == "no interval evaluator for erf"
-    assert model.ball_bounds(np.array([0.5, 1.0]), 0.1, samples=2).rigor is RigorLevel.SAMPLED
+    assert model.interval_obstacle == "no interval evaluator for erf" and model.ball_rigor is RigorLevel.SAMPLED
+    assert model.bounds_at(np.array([0.5, 1.0]), 0.1, samples=2).rigor is RigorLevel.SAMPLED
     with pytest.raises(NotCertifiable, match="erf"):
         model.hessian_bound([0.5, 1.0], 0.1)
     log_model = SympyModel([sp.log(a) + b, a * b], [a, b], w0=[0.5, 1.0])

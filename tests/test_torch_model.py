@@ -139,7 +139,7 @@ def test_bad_input():
     with pytest.raises(InvalidInput, match="trainable"):
         TorchModel(nn.Linear(3, 1).requires_grad_(False), X)
     model = TorchModel(nn.Linear(3, 1), X)
-    with pytest.raises(InvalidInput, match="float64 only"):
+    with pytest.raises(NotCertifiable, match="float64 only"):
         with precision(digits=30):
             model.F(model.default_w0())
     overflow = TorchModel(nn.Linear(3, 1), np.full((4, 3), 2.0))

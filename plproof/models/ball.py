@@ -1,8 +1,12 @@
-"""Bounds over a ball B(w0, R) that a model can offer to the ball certificate (docs/theory.md §4.1).
+"""Bounds over a ball B(w0, R) that a model adapter offers to the ball certificate (docs/theory.md §4.1).
 
-epsilon >= sup_B max_i ||H_{F_i}(w)||_2 and L_F >= sup_B ||DF(w)||_2, each an :class:`Enclosure` whose
-rigor says how it was obtained: ``verified`` (interval arithmetic over a box containing the ball) or
-``sampled`` (the largest value seen at random points of the ball: an estimate, not a bound; §10).
+eps_i >= sup_B ||H_{F_i}(w)||_2 for every output i, epsilon = max_i eps_i and L_F >= sup_B ||DF(w)||_2, at a
+rigor level: ``verified`` (interval arithmetic over a box containing the ball) or ``sampled`` (the largest
+value seen at random points of the ball: an estimate, not a bound; docs/theory.md §10).
+
+Two forms: :func:`ball_bounds` gives a :class:`BallBounds` for one radius; a model's ``ball_bounds(w0)``
+gives a :class:`RadiusBounds`, the R -> bound object that ``plproof.theory.ball.bounds_for`` and
+``plproof.check`` use (methods ``epsilon``, ``delta``, ``curvature`` in a scalar namespace S).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 
 from plproof.errors import InvalidInput, NotCertifiable
 from plproof.models.base import Model
+from plproof.numeric.floatbounds import sqrt_up, sumsq_upper
 from plproof.numeric.rigor import Enclosure, RigorLevel, weakest
 
 #: what a sampled estimate rests on, stated in every sampled enclosure
@@ -23,12 +28,13 @@ SAMPLED_NOTE = "largest value at {k} random points of B(w0, R): an estimate of t
 
 @dataclass(frozen=True)
 class BallBounds:
-    """epsilon >= sup_B max_i ||H_{F_i}||_2 and jacobian_norm >= sup_B ||DF||_2 on B(w0, radius) (docs/theory.md §4.1)."""
+    """On B(w0, radius): epsilon >= max_i sup ||H_{F_i}||_2 (per_output: each sup) and jacobian_norm >= sup ||DF||_2."""
 
     radius: float
     epsilon: Enclosure
     jacobian_norm: Enclosure
     method: str
+    per_output: tuple[float, ...] = ()
 
     @property
     def rigor(self) -> RigorLevel:
@@ -36,8 +42,8 @@ class BallBounds:
         return weakest((self.epsilon.rigor, self.jacobian_norm.rigor))
 
 
-def check_ball(model: Model, w0: Any, R: Any) -> tuple[np.ndarray, float]:
-    """(w0 as float64 of length m, R as a finite float > 0), or an InvalidInput."""
+def check_ball(model: Model, w0: Any, R: Any, allow_zero: bool = False) -> tuple[np.ndarray, float]:
+    """(w0 as float64 of length m, R as a finite float > 0 (or >= 0)), or an InvalidInput."""
     w = np.asarray(w0, dtype=np.float64)
     if w.shape != (model.n_params,) or not np.isfinite(w).all():
         raise InvalidInput(f"w0 must be {model.n_params} finite numbers (one per parameter), got shape {w.shape}")
@@ -45,24 +51,34 @@ def check_ball(model: Model, w0: Any, R: Any) -> tuple[np.ndarray, float]:
         radius = float(R)
     except (TypeError, ValueError):
         raise InvalidInput(f"the radius must be a number > 0, got {R!r}") from None
-    if not (math.isfinite(radius) and radius > 0):
+    if not (math.isfinite(radius) and (radius > 0 or allow_zero and radius == 0)):
         raise InvalidInput(f"the radius must be a finite number > 0, got {R!r}")
     return w, radius
 
 
-def ball_bounds(model: Model, w0: Any, R: float, **options: Any) -> BallBounds | None:
-    """The model's own bounds over B(w0, R), or None when it offers none (built-in families use §11 instead).
-
-    A non-smooth model has no Hessian bound: NotCertifiable (docs/theory.md §9).
-    """
-    method = getattr(model, "ball_bounds", None)
-    if method is None:
-        return None
+def _require_smooth(model: Model) -> None:
     if not model.is_smooth:
         raise NotCertifiable(f"{type(model).__name__} is not smooth (C^2): no Hessian bound over the ball exists "
                              "(docs/theory.md §9); use smooth activations")
+
+
+def ball_bounds(model: Model, w0: Any, R: float, **options: Any) -> BallBounds | None:
+    """The model's own bounds over B(w0, R) (its ``bounds_at``), or None when it offers none.
+
+    Built-in families have their bounds in plproof.theory.ball instead. A non-smooth model: NotCertifiable.
+    """
+    method = getattr(model, "bounds_at", None)
+    if method is None:
+        return None
+    _require_smooth(model)
     w, radius = check_ball(model, w0, R)
     return method(w, radius, **options)
+
+
+def norm2_up(v: np.ndarray) -> float:
+    """An upper bound on the Euclidean norm of a float vector (inf if it holds inf)."""
+    v = np.asarray(v, dtype=float)
+    return sqrt_up(sumsq_upper(v)) if np.isfinite(v).all() else math.inf
 
 
 def ball_points(w0: np.ndarray, R: float, samples: int, seed: int) -> list[np.ndarray]:
@@ -114,29 +130,109 @@ def hessian_norms_at(model: Model, w: np.ndarray, rng: np.random.Generator, iter
     return best
 
 
-def sampled_ball_bounds(model: Model, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0,
-                        iters: int = 30) -> BallBounds:
-    """``sampled`` estimates of epsilon and L_F on B(w0, R): maxima over seeded points of the ball (docs/theory.md §10)."""
+def sampled_hessian_norms(model: Model, w0: np.ndarray, R: float, *, samples: int = 4, seed: int = 0) -> np.ndarray:
+    """Per output i, the largest ||H_{F_i}|| seen at w0 and ``samples - 1`` seeded points of B(w0, R) (``sampled``)."""
     if samples < 1:
         raise InvalidInput(f"samples must be >= 1, got {samples}")
     rng = np.random.default_rng(seed + 1)
-    eps, lip = 0.0, 0.0
-    for w in ball_points(w0, R, samples, seed):
-        eps = max(eps, float(hessian_norms_at(model, w, rng, iters).max()))
-        lip = max(lip, float(np.linalg.norm(model.jacobian(w), 2)))
+    points = ball_points(w0, R, samples, seed) if R > 0 else [w0]
+    return np.max([hessian_norms_at(model, w, rng) for w in points], axis=0)
+
+
+def sampled_ball_bounds(model: Model, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0) -> BallBounds:
+    """``sampled`` estimates of eps_i and L_F on B(w0, R): maxima over seeded points of the ball (docs/theory.md §10)."""
+    eps = sampled_hessian_norms(model, w0, R, samples=samples, seed=seed)
+    lip = max(float(np.linalg.norm(model.jacobian(w), 2)) for w in ball_points(w0, R, samples, seed))
     note = (SAMPLED_NOTE.format(k=samples),)
-    return BallBounds(R, Enclosure(eps, eps, RigorLevel.SAMPLED, note),
-                      Enclosure(lip, lip, RigorLevel.SAMPLED, note), "sampled")
+    top = float(eps.max())
+    return BallBounds(R, Enclosure(top, top, RigorLevel.SAMPLED, note), Enclosure(lip, lip, RigorLevel.SAMPLED, note),
+                      "sampled", tuple(float(e) for e in eps))
 
 
-class SampledBall:
+class RadiusBounds:
+    """R -> bounds over B(w0, R) for plproof.check, from a model's per-output Hessian bounds (docs/theory.md §4.1).
+
+    delta(R) = R ||eps(R)||_2 >= sup_B ||DF(w) - DF(w0)||_2 (row-wise mean value theorem) and
+    curvature(R, rho) = rho ||eps(R)||_2 >= sup ||sum_i r_i H_{F_i}|| for ||r|| <= rho (Cauchy-Schwarz).
+    eps(R) is the model's ``hessian_bounds_at(w0, r_k)`` on a lazy grid of radii r_k, used for every R <= r_k
+    (a smaller ball has a smaller sup). Below the grid the first value serves; above ``cap`` the bound is
+    +inf, where delta(R) >= R ||(||H_i(w0)||)_i|| >= 2 sqrt(lambda0 estimate) > sqrt(lambda0), so mu = 0 there
+    whatever the bound (docs/theory.md §4.1 sharper form).
+    """
+
+    reference = "docs/theory.md §4.1"
+    decades = 3
+
+    def __init__(self, model: Model, w0: np.ndarray, per_decade: int) -> None:
+        _require_smooth(model)
+        self.model, self.w0 = model, np.asarray(w0, dtype=np.float64)
+        self.n = model.n_outputs
+        self.rigor: RigorLevel = model.ball_rigor  # type: ignore[attr-defined]
+        self.name = f"{model.family} adapter, per-output Hessian bounds ({self.rigor.label}), docs/theory.md §4.1"
+        lam = max(float(np.linalg.eigvalsh(model.kernel(self.w0))[0]), 0.0)
+        h0 = float(np.linalg.norm(hessian_norms_at(model, self.w0, np.random.default_rng(0))))
+        self.cap = 2 * math.sqrt(lam) / h0 if h0 > 0 else 1e4 * max(1.0, float(np.linalg.norm(self.w0)))
+        k = self.decades * per_decade
+        self.radii = [self.cap * 10.0 ** ((j - k) / per_decade) for j in range(k)] + [self.cap]
+        self._values: dict[int, tuple[float, float]] = {}
+
+    def _at(self, r: float) -> tuple[float, float]:
+        """(max_i eps_i, ||eps||_2) upper bounds valid on B(w0, r)."""
+        if not r <= self.cap:
+            return math.inf, math.inf
+        k = next(j for j, rk in enumerate(self.radii) if rk >= r)
+        if k not in self._values:
+            eps = np.asarray(self.model.hessian_bounds_at(self.w0, self.radii[k]), dtype=float)  # type: ignore
+            self._values[k] = (float(eps.max()), norm2_up(eps))
+        return self._values[k]
+
+    def epsilon(self, S: Any, R: Any) -> Any:
+        """max_i sup_{B(w0,R)} ||H_{F_i}||_2."""
+        return S.of(self._at(S.hi(R))[0])
+
+    def delta(self, S: Any, R: Any) -> Any:
+        """sup_B ||DF(w) - DF(w0)||_2 <= R ||eps||_2."""
+        norm = self._at(S.hi(R))[1]
+        return S.of(math.inf) if norm == math.inf else R * S.of(norm)
+
+    def curvature(self, S: Any, R: Any, rho: Any) -> Any:
+        """sup ||sum_i r_i H_{F_i}||_2 over B and ||r|| <= rho: <= rho ||eps||_2."""
+        norm = self._at(S.hi(R))[1]
+        return S.of(math.inf) if norm == math.inf else rho * S.of(norm)
+
+    def hints(self) -> dict:
+        done = sorted(self._values)
+        return {"bounds": self.name, "reference": self.reference, "radius_cap": self.cap,
+                "radii_evaluated": [self.radii[k] for k in done], "epsilon_at_radii": [self._values[k][0] for k in done]}
+
+
+class AdapterBall:
+    """``ball_bounds(w0)`` for the adapters: the :class:`RadiusBounds` that plproof.theory.ball.bounds_for uses."""
+
+    #: grid radii per decade of R at which the model's Hessian bounds are evaluated
+    radii_per_decade = 4
+
+    def ball_bounds(self, w0: Any) -> RadiusBounds:
+        """Bounds over B(w0, R) for every R, at this model's ``ball_rigor`` (docs/theory.md §4.1, §10)."""
+        w, _ = check_ball(self, w0, 1.0)  # type: ignore[arg-type]
+        return RadiusBounds(self, w, self.radii_per_decade)  # type: ignore[arg-type]
+
+
+class SampledBall(AdapterBall):
     """Mixin for models whose ball bounds can only be estimated (callables, torch modules): ``sampled``."""
 
-    def ball_bounds(self, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0) -> BallBounds:
+    ball_rigor = RigorLevel.SAMPLED
+    radii_per_decade = 2
+
+    def hessian_bounds_at(self, w0: np.ndarray, R: float) -> np.ndarray:
+        """``sampled`` per-output estimates of sup_{B(w0,R)} ||H_{F_i}||_2 (not bounds)."""
+        return sampled_hessian_norms(self, w0, R)  # type: ignore[arg-type]
+
+    def bounds_at(self, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0) -> BallBounds:
         """``sampled`` estimates of epsilon and L_F on B(w0, R) (docs/theory.md §10): no proof is possible here."""
         return sampled_ball_bounds(self, w0, R, samples=samples, seed=seed)  # type: ignore[arg-type]
 
     def sampled_hessian_bound(self, w0: Any, R: float, samples: int = 8, seed: int = 0) -> float:
-        """``sampled`` estimate of sup_{B(w0,R)} max_i ||H_{F_i}||_2 by power iteration at seeded points (not a bound)."""
+        """``sampled`` estimate of sup_{B(w0,R)} max_i ||H_{F_i}||_2 from Hessian-vector products (not a bound)."""
         w, radius = check_ball(self, w0, R)  # type: ignore[arg-type]
-        return float(self.ball_bounds(w, radius, samples=samples, seed=seed).epsilon.hi)
+        return float(sampled_hessian_norms(self, w, radius, samples=samples, seed=seed).max())

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import mpmath
 import numpy as np
 
-from plproof.errors import InvalidInput
+from plproof.errors import InvalidInput, NotCertifiable
 from plproof.models.ball import SampledBall
 from plproof.models.base import Model, check_positive_int
 from plproof.numeric.arith import Arith, MPArith
@@ -154,12 +154,20 @@ class CallableModel(SampledBall, Model):
             raise InvalidInput(f"{what} did not return {kind.__name__} values of shape {shape}: {hint}")
         return ar.asarray(out)
 
+    @staticmethod
+    def _check_namespace(ar: Arith) -> None:
+        if not (ar.dtype == np.float64 or ar.exact or isinstance(ar, MPArith)):
+            raise NotCertifiable(f"a Python callable cannot be enclosed rigorously ({ar.name}): "
+                                 "use rigor high-precision (with an mpmath-capable fn) or sampled")
+
     def _F(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        self._check_namespace(ar)
         if ar.dtype == np.float64:
             return self._float_F(w)
         return self._object_call(self.fn, w, ar, (self._n,), "fn")
 
     def _jacobian(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        self._check_namespace(ar)
         if ar.dtype == np.float64:
             return self._float_jacobian(w)
         shape = (self._n, self._m)

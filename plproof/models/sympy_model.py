@@ -22,9 +22,9 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.pycode import MpmathPrinter
 
 from plproof.errors import InvalidInput, NotCertifiable
-from plproof.models.ball import BallBounds, check_ball, sampled_ball_bounds
+from plproof.models.ball import AdapterBall, BallBounds, check_ball, sampled_ball_bounds, sampled_hessian_norms
 from plproof.models.base import Model, check_finite_matrix
-from plproof.numeric.arith import FLOAT64, Arith, MPArith
+from plproof.numeric.arith import FLOAT64, Arith, BallArith, MPArith, require_flint
 from plproof.numeric.floatbounds import add_up, float_up, mul_up, sqrt_up
 from plproof.numeric.rigor import Enclosure, RigorLevel
 
@@ -82,6 +82,23 @@ _IV_NAMESPACE: dict[str, Any] = {
     "cosh": _iv_cosh,
 }
 _IV_FUNCTIONS = {"exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh"}
+
+
+_ARB_FUNCTIONS = {"exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan", "erf"}
+
+
+def _arb_namespace(flint: Any) -> dict[str, Any]:
+    """Names of the generated code as python-flint arb functions (proven enclosures)."""
+    arb = flint.arb
+
+    def method(name: str) -> Callable[[Any], Any]:
+        return lambda x: getattr(arb(x), name)()
+
+    def const(a: Any) -> Any:
+        q = _exact_const(a)
+        return arb(q.numerator) / q.denominator
+
+    return {**{f: method(f) for f in _ARB_FUNCTIONS | {"sqrt"}}, "mpf": const, "pi": arb.pi(), "e": arb.const_e()}
 
 
 @contextlib.contextmanager
@@ -161,7 +178,7 @@ def _is_rational(e: sp.Expr) -> bool:
                for node in sp.preorder_traversal(e))
 
 
-class SympyModel(Model):
+class SympyModel(AdapterBall, Model):
     """F(w) from SymPy expressions; DF and the per-output Hessians derived once, symbolically."""
 
     family = "sympy"
@@ -212,6 +229,7 @@ class SympyModel(Model):
         self.exact_capable = all(_is_rational(e) for e in self.exprs)
         self.interval_obstacle = (f"no interval evaluator for {sorted(funcs - _IV_FUNCTIONS)[0]}"
                                   if funcs - _IV_FUNCTIONS else None)
+        self.ball_obstacle = f"no ball evaluator for {sorted(funcs - _ARB_FUNCTIONS)[0]}" if funcs - _ARB_FUNCTIONS else None
 
     @property
     def n_outputs(self) -> int:
@@ -239,7 +257,8 @@ class SympyModel(Model):
             else:
                 printer = MpmathPrinter({"fully_qualified_modules": False, "inline": True,
                                          "allow_unknown_functions": True, "user_functions": {}})
-                ns = {"mpf": _exact_const} if backend == "exact" else _IV_NAMESPACE
+                ns = {"exact": lambda: {"mpf": _exact_const}, "interval": lambda: _IV_NAMESPACE,
+                      "arb": lambda: _arb_namespace(require_flint())}[backend]()
                 fn = sp.lambdify(args, exprs, modules=[ns], printer=printer, cse=True)
             self._compiled[key] = fn
         return self._compiled[key]
@@ -251,7 +270,8 @@ class SympyModel(Model):
         if backend == "numpy":
             out = fn(*w, *self.X.T)
             return np.array([np.broadcast_to(np.asarray(v, dtype=float), (r,)) for v in out]).T
-        conv = {"mpmath": mpmath.mpf, "exact": Fraction, "interval": _IV.mpf}[backend]
+        conv = {"mpmath": mpmath.mpf, "exact": Fraction, "interval": _IV.mpf,
+                "arb": lambda x: require_flint().arb(x)}[backend]
         try:
             return np.array([fn(*w, *map(conv, row.tolist())) for row in self.X], dtype=object)
         except ZeroDivisionError:
@@ -265,9 +285,13 @@ class SympyModel(Model):
             return "exact"
         if isinstance(ar, MPArith):
             return "mpmath"
+        if isinstance(ar, BallArith):
+            if self.ball_obstacle:
+                raise NotCertifiable(f"{self.ball_obstacle}: F cannot be enclosed in balls; use rigor high-precision")
+            return "arb"
         if ar.dtype == np.float64:
             return "numpy"
-        raise InvalidInput(f"SympyModel cannot evaluate in the {ar.name} namespace: use float64, digits or exact")
+        raise InvalidInput(f"SympyModel cannot evaluate in the {ar.name} namespace: use float64, digits, exact or balls")
 
     def _F(self, w: np.ndarray, ar: Arith) -> np.ndarray:
         return ar.asarray(self._rows("F", list(w), self._backend(ar)).ravel())
@@ -331,8 +355,8 @@ class SympyModel(Model):
         G = M @ M.T if M.shape[0] <= M.shape[1] else M.T @ M
         return sqrt_up(_float_up(perron_upper(G.tolist())))
 
-    def _verified(self, w0: Any, R: float) -> tuple[float, float]:
-        """(epsilon, L_F): upper bounds on sup_B max_i ||H_{F_i}||_2 and sup_B ||DF||_2 over B = B(w0, R).
+    def _verified(self, w0: Any, R: float) -> tuple[list[float], float]:
+        """(eps_i, L_F): upper bounds on sup_B ||H_{F_i}||_2 per output and sup_B ||DF||_2 over B = B(w0, R).
 
         L_F is the smaller of the box bound and ||DF(w0)||_2 + R (sum_i eps_i^2)^{1/2} (row-wise mean value
         theorem, docs/theory.md §4.1): the box [w0 - R, w0 + R] reaches sqrt(m) R from w0, the ball only R.
@@ -343,24 +367,36 @@ class SympyModel(Model):
         eps = self._hessian_bounds(box)
         drift = mul_up(radius, sqrt_up(_float_up(sum(e * e for e in eps))))
         lip = min(self._jacobian_norm_upper(box), add_up(self._jacobian_norm_upper(self._box(w, 0.0)), drift))
-        return _float_up(max(eps)), lip
+        return [_float_up(e) for e in eps], lip
+
+    @property
+    def ball_rigor(self) -> RigorLevel:
+        """``verified`` by interval arithmetic, or ``sampled`` when a function has no interval evaluator."""
+        return RigorLevel.SAMPLED if self.interval_obstacle else RigorLevel.VERIFIED
+
+    def hessian_bounds_at(self, w0: Any, R: float) -> np.ndarray:
+        """Per output i, an upper bound on sup_{B(w0,R)} ||H_{F_i}||_2 (``ball_rigor``; docs/theory.md §4.1)."""
+        if self.interval_obstacle:
+            return sampled_hessian_norms(self, *check_ball(self, w0, R))
+        self._require_interval()
+        return np.array([_float_up(e) for e in self._hessian_bounds(self._box(*check_ball(self, w0, R)))])
 
     def hessian_bound(self, w0: Any, R: float) -> float:
         """Verified upper bound on sup_{B(w0,R)} max_i ||H_{F_i}(w)||_2, by intervals over the box (docs/theory.md §4.1)."""
         self._require_interval()
-        return _float_up(max(self._hessian_bounds(self._box(*check_ball(self, w0, R)))))
+        return float(self.hessian_bounds_at(w0, R).max())
 
     def jacobian_bound(self, w0: Any, R: float) -> float:
         """Verified upper bound on sup_{B(w0,R)} ||DF(w)||_2 (docs/theory.md §4.1)."""
         return self._verified(w0, R)[1]
 
-    def ball_bounds(self, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0) -> BallBounds:
+    def bounds_at(self, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0) -> BallBounds:
         """``verified`` bounds via interval arithmetic, or ``sampled`` ones when a function has no interval evaluator."""
         if self.interval_obstacle:
             return sampled_ball_bounds(self, w0, R, samples=samples, seed=seed)
         eps, lip = self._verified(w0, R)
-        return BallBounds(float(R), Enclosure(0.0, eps, RigorLevel.VERIFIED, IV_ASSUMPTIONS),
-                          Enclosure(0.0, lip, RigorLevel.VERIFIED, IV_ASSUMPTIONS), "interval box")
+        return BallBounds(float(R), Enclosure(0.0, max(eps), RigorLevel.VERIFIED, IV_ASSUMPTIONS),
+                          Enclosure(0.0, lip, RigorLevel.VERIFIED, IV_ASSUMPTIONS), "interval box", tuple(eps))
 
     def jacobian_enclosure(self, w: Any) -> tuple[np.ndarray, np.ndarray]:
         """(J, E): float64 DF(w) and entrywise bounds |DF_true(w) - J| <= E, by interval evaluation (``verified``)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from plproof.errors import InvalidInput, MissingDependency
+from plproof.errors import InvalidInput, MissingDependency, NotCertifiable
 from plproof.models.ball import SampledBall
 from plproof.models.base import Model, check_finite_matrix
 from plproof.models.mlp import MLP
@@ -130,8 +130,8 @@ class TorchModel(SampledBall, Model):
 
     def _tensor(self, w: np.ndarray, ar: Arith) -> Any:
         if ar.dtype != np.float64:
-            raise InvalidInput("a torch module evaluates in float64 only: for high precision or exact arithmetic "
-                               "translate it with to_builtin() or write it as a SympyModel")
+            raise NotCertifiable(f"a torch module evaluates in float64 only, not {ar.name}: use rigor sampled, or an "
+                                 "nn.Sequential of bias-free Linear layers and smooth activations (to_builtin)")
         return _torch().from_numpy(np.ascontiguousarray(w, dtype=np.float64))
 
     def _F(self, w: np.ndarray, ar: Arith) -> np.ndarray:
