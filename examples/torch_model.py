@@ -1,11 +1,13 @@
 """A two-layer tanh network as a PyTorch nn.Sequential (needs ``pip install 'plproof[torch]'``).
 
 torch's layers carry no NTK factor, so the output weights are t = m^{-1/2} v: the module computes the same
-f(x) = m^{-1/2} v^T tanh(W x) as examples/sympy_model.py. A Sequential of bias-free Linear layers and
-smooth activations is translated into the built-in MLP (TorchModel.to_builtin), which can be certified
-``verified``; plain GD there equals torch GD with step eta on W and eta / m on t.
+f(x) = m^{-1/2} v^T tanh(W x) as examples/sympy_model.py. As a TorchModel its parameters are torch's (W, t)
+and its ball bounds can only be ``sampled``. A Sequential of bias-free Linear layers and smooth activations
+translates into the built-in MLP (TorchModel.to_builtin: W_1 = T_1, v = sqrt(m) t), certified ``verified``;
+plain GD on the translation is torch GD with step eta on W and eta / m on t.
 
-    plproof check examples/torch_model.py:problem --rigor verified
+    plproof check examples/torch_model.py:problem --rigor sampled
+    plproof check examples/torch_model.py:builtin_problem --rigor verified
 """
 
 from pathlib import Path
@@ -30,3 +32,5 @@ with torch.no_grad():
 
 model = TorchModel(net, X)
 problem = Problem(model, y)
+mlp, w_mlp = model.to_builtin()
+builtin_problem = Problem(mlp, y, w_mlp)

@@ -47,6 +47,7 @@ def test_example_matches_builtin_two_layer_kernel(example):
     assert model.is_smooth and model.builtin_obstacle is None
     assert np.abs(model.F(model.default_w0()) - builtin.F(w0)).max() < 1e-14
     mlp, w_mlp = model.to_builtin()
+    assert np.array_equal(example.builtin_problem.w0, w_mlp)
     assert isinstance(mlp, MLP) and mlp.widths == [example.WIDTH] and mlp.activation.name == "tanh"
     assert np.abs(w_mlp - w0).max() < 1e-14  # v = sqrt(m) t undoes t = v / sqrt(m)
     K = builtin.kernel(w0)
