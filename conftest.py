@@ -1,4 +1,9 @@
-"""Shared test configuration: Hypothesis profiles and the opt-in ``slow`` marker."""
+"""Shared test configuration: the ``ci`` Hypothesis profile by default and the opt-in ``slow`` marker.
+
+The profiles are registered by the plproof pytest plugin (plproof/pytest_plugin.py); registering them
+again here keeps the repository's own tests working under ``-p no:plproof``. ``--hypothesis-profile
+thorough`` overrides the default (Hypothesis loads it after this file).
+"""
 
 from __future__ import annotations
 

@@ -217,30 +217,21 @@ class _State:
                                                "counterexample is the falsifying example above"))
 
     def _write(self, item: pytest.Item, mark: pytest.Mark, record: PropertyRecord, path: Path) -> Path:
-        from plproof.certificate.format import envelope, write_certificate
+        from plproof.certificate import property_certificate, write_certificate
 
         test_settings = getattr(item.obj, "_hypothesis_internal_use_settings", settings.default)
         seed = self.config.getoption("hypothesis_seed", None)
         kw = mark.kwargs
         module, _, test = item.nodeid.partition("::")
-        statement = kw.get("statement") or inspect.getdoc(item.obj) or ""
-        evidence = {
-            "outcome": "passed",
-            "examples": record.examples,
-            "theory": f"docs/theory.md {kw['theory']}",
-            "source": kw.get("source", ""),
-            "smallest_margin": None if record.margin is None else {
-                "value": record.margin, "label": record.margin_label, "example": record.margin_example},
-            "notes": record.notes,
-        }
-        inputs = {"module": module, "test": test, "seed": int(seed) if seed is not None else 0,
-                  "derandomize": bool(test_settings.derandomize), "profile": settings.get_current_profile_name(),
-                  "max_examples": int(test_settings.max_examples)}
-        precision = kw.get("precision") or {"arithmetic": "float64"}
-        cert = envelope("property", claim=statement, symbols=kw.get("symbols", ""),
-                        convention=kw.get("convention", "A"), inputs=inputs, evidence=evidence,
-                        rigor=kw.get("rigor", "sampled"), seeds={"hypothesis": inputs["seed"]},
-                        precision=precision)
+        notes = {"source": kw.get("source", ""), "derandomize": bool(test_settings.derandomize),
+                 "margin_label": record.margin_label, "margin_example": record.margin_example, **record.notes}
+        cert = property_certificate(
+            module=module, test=test, seed=int(seed) if seed is not None else 0,
+            profile=settings.get_current_profile_name(), max_examples=int(test_settings.max_examples),
+            examples=record.examples, claim=kw.get("statement") or inspect.getdoc(item.obj) or "",
+            symbols=kw.get("symbols", ""), rigor=kw.get("rigor", "sampled"), root=self.config.rootpath,
+            convention=kw.get("convention", "A"), margin=record.margin, reference=f"docs/theory.md {kw['theory']}",
+            precision=kw.get("precision") or {"arithmetic": "float64"}, notes=plain(notes))
         cert["tool"] = {**cert["tool"], "hypothesis": metadata.version("hypothesis"), "pytest": pytest.__version__}
         return write_certificate(cert, path)
 

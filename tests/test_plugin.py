@@ -1,0 +1,147 @@
+"""The plproof pytest plugin: certificates for passing properties, none for failing ones, profiles, run_properties."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plproof.certificate import load_certificate
+from plproof.pytest_plugin import certificate_name, run_properties
+
+pytest_plugins = ["pytester"]
+
+PROPERTIES = '''
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@pytest.mark.plproof(theory="§1.3", symbols="x^2 + 1 >= 2 x", rigor="exact", source="AM-GM")
+@settings(max_examples=7, derandomize=True, database=None)
+@given(x=st.integers(-50, 50))
+def test_passes(x, pl_record):
+    """For every integer x, x^2 + 1 >= 2 x."""
+    pl_record.margin(x * x + 1 - 2 * x, example={"x": x})
+    assert x * x + 1 >= 2 * x
+
+
+@pytest.mark.plproof(theory="§9")
+@settings(max_examples=50, derandomize=True, database=None)
+@given(x=st.integers(0, 100))
+def test_fails(x):
+    """Every integer below 100 is below 10 (false)."""
+    assert x < 10
+
+
+def test_unmarked():
+    assert True
+'''
+
+
+@pytest.fixture
+def inprocess(pytester: pytest.Pytester):
+    """pytester for in-process runs, restoring the Hypothesis profile and seed that a nested run changes."""
+    from hypothesis import core, settings
+
+    profile, seed = settings.get_current_profile_name(), core.global_force_seed
+    yield pytester
+    settings.load_profile(profile)
+    core.global_force_seed = seed
+
+
+def certificates(folder: Path) -> dict[str, dict]:
+    return {p.name: load_certificate(p) for p in sorted(folder.glob("*.json"))}
+
+
+def test_passing_property_gets_a_certificate_and_failing_one_none(inprocess: pytest.Pytester):
+    inprocess.makepyfile(test_props=PROPERTIES)
+    out = inprocess.path / "certs"
+    out.mkdir()
+    stale = out / certificate_name("test_props.py::test_fails")
+    stale.write_text("{}")  # left by an earlier run in which the property passed
+    result = inprocess.runpytest("--plproof-certificates", str(out), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*Falsifying example*", "*no certificate written*"])
+    certs = certificates(out)
+    assert list(certs) == [certificate_name("test_props.py::test_passes")]
+    cert = certs[certificate_name("test_props.py::test_passes")]
+    assert cert["kind"] == "property" and cert["rigor"] == "exact"
+    assert cert["claim"]["words"] == "For every integer x, x^2 + 1 >= 2 x."
+    assert cert["claim"]["symbols"] == "x^2 + 1 >= 2 x"
+    assert cert["inputs"]["module"] == "test_props.py" and cert["inputs"]["test"] == "test_passes"
+    assert cert["inputs"]["reference"] == "docs/theory.md §1.3" and cert["inputs"]["max_examples"] == 7
+    assert cert["evidence"]["examples"] == 7
+    ev = cert["evidence"]
+    assert ev["smallest_margin"] == 0 and ev["notes"]["margin_example"] == {"x": 1}  # the minimum of (x - 1)^2
+    assert ev["notes"]["source"] == "AM-GM" and "hypothesis" in cert["tool"]
+
+
+def test_without_the_option_nothing_is_written(inprocess: pytest.Pytester):
+    inprocess.makepyfile(test_props=PROPERTIES)
+    result = inprocess.runpytest("-p", "no:cacheprovider", "-k", "passes")
+    result.assert_outcomes(passed=1, deselected=2)
+    assert not list(inprocess.path.rglob("*.json"))
+
+
+def test_a_marker_without_theory_is_a_usage_error(inprocess: pytest.Pytester):
+    inprocess.makepyfile(test_bad='''
+import pytest
+
+@pytest.mark.plproof(statement="no section")
+def test_x():
+    pass
+''')
+    result = inprocess.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*plproof(theory=*"])
+
+
+def test_thorough_profile_runs_a_thousand_examples(inprocess: pytest.Pytester):
+    inprocess.makepyfile(test_many='''
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+@pytest.mark.plproof(theory="§0")
+@given(x=st.integers(0, 10**9))
+def test_many(x):
+    """x >= 0."""
+    assert x >= 0
+''')
+    out = inprocess.path / "certs"
+    result = inprocess.runpytest("--plproof-certificates", str(out), "--hypothesis-profile", "thorough",
+                                           "--hypothesis-seed", "3", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    (cert,) = certificates(out).values()
+    assert cert["inputs"]["profile"] == "thorough" and cert["inputs"]["seed"] == 3
+    assert cert["evidence"]["examples"] >= 1000
+
+
+def test_run_properties_summary_and_reproducibility(inprocess: pytest.Pytester):
+    """Same profile and seed, same certificates (pytester restores sys.modules, sys.path and the cwd)."""
+    inprocess.makepyfile(test_props=PROPERTIES)
+    runs = [run_properties(out, "thorough", 5, paths=["test_props.py"]) for out in ("first", "second")]
+    first, second = runs
+    assert first.exit_code == 1 and (first.profile, first.seed) == ("thorough", 5)
+    assert [o.nodeid for o in first.passed] == ["test_props.py::test_passes"]
+    assert [o.nodeid for o in first.failed] == ["test_props.py::test_fails"]
+    assert "Falsifying example" in first.failed[0].report
+    (a,), (b,) = first.certificates, second.certificates
+    assert a != b and load_certificate(a)["digest"] == load_certificate(b)["digest"]
+    assert load_certificate(a)["inputs"]["seed"] == 5
+
+
+def test_run_properties_rejects_unknown_profiles(tmp_path: Path):
+    with pytest.raises(ValueError, match="unknown profile"):
+        run_properties(tmp_path, "nightly")
+
+
+def test_the_user_example_writes_its_certificate(inprocess: pytest.Pytester):
+    example = Path(__file__).resolve().parent.parent / "examples" / "my_property.py"
+    inprocess.makepyfile(my_property=example.read_text())
+    out = inprocess.path / "certs"
+    result = inprocess.runpytest("my_property.py", "--plproof-certificates", str(out), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    (cert,) = certificates(out).values()
+    assert cert["evidence"]["examples"] >= 1 and cert["evidence"]["smallest_margin"] >= -1e-25
