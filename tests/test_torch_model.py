@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from plproof import MLP, InvalidInput, NotCertifiable, Problem, TwoLayer, precision  # noqa: E402
+from plproof import MLP, InvalidInput, NotCertifiable, Problem, precision  # noqa: E402
 from plproof.models.ball import ball_bounds, fd_hvp  # noqa: E402
 from plproof.models.torch_model import TorchModel  # noqa: E402
 from plproof.numeric.rigor import RigorLevel  # noqa: E402
