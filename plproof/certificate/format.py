@@ -13,6 +13,7 @@ Errors are :class:`plproof.errors.CertificateError` (imported lazily to keep tha
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import importlib.resources
 import json
@@ -204,24 +205,44 @@ def seal(cert: dict) -> dict:
 
 
 # ---------------------------------------------------------------- schema
+@functools.lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return importlib.resources.files("plproof.certificate").joinpath("schema.json").read_text("utf-8")
+
+
 def schema() -> dict:
     """The JSON Schema shipped in the package (plproof/certificate/schema.json)."""
-    text = importlib.resources.files("plproof.certificate").joinpath("schema.json").read_text("utf-8")
-    return json.loads(text)
+    return json.loads(_schema_text())
+
+
+@functools.lru_cache(maxsize=1)
+def _jsonschema_validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema())
+
+
+def validator_name() -> str:
+    """Which schema validator :func:`validate` uses here."""
+    try:
+        import jsonschema  # noqa: F401
+    except ImportError:
+        return "built-in structural check (install jsonschema for full JSON Schema validation)"
+    return "jsonschema"
 
 
 def validate(cert: Any) -> str:
     """Raise CertificateError unless ``cert`` matches the schema; returns which validator ran."""
-    sch = schema()
     try:
         import jsonschema
     except ImportError:
+        sch = schema()
         problem = _subset_check(cert, sch, sch, "$")
         if problem:
             raise _error(f"does not match the certificate schema: {problem}")
-        return "built-in structural check (install jsonschema for full JSON Schema validation)"
+        return validator_name()
     try:
-        jsonschema.Draft202012Validator(sch).validate(cert)
+        _jsonschema_validator().validate(cert)
     except jsonschema.ValidationError as exc:
         where = "$" + "".join(f"[{p!r}]" for p in exc.absolute_path)
         raise _error(f"does not match the certificate schema at {where}: {exc.message}"[:300]) from None
@@ -358,6 +379,13 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _float_range_int(text: str) -> int:
+    value = int(text)
+    if abs(value) >= 2**1024:
+        raise ValueError(f"integer with {len(text)} digits is beyond the float range (store it as a 'p/q' string)")
+    return value
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -373,7 +401,7 @@ def load_certificate(path: str | os.PathLike) -> dict:
         raise _error(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
         cert = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_float=_finite_float,
-                          parse_constant=_reject_constant)
+                          parse_int=_float_range_int, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise _error(f"{path}: not a JSON certificate ({message})") from None

@@ -1,0 +1,282 @@
+"""Re-check a ``run`` certificate (docs/theory.md §12, T6) without trusting the producer's numbers.
+
+The certificate stores the float iterates w~_t at checkpoints t_0 = 0 < ... < t_K = T and radii
+E_j claimed to bound ||w_{t_j} - w~_{t_j}|| for the exact GD iterates w_t. For every segment the
+verifier starts at the stored w~_{t_j} with e = E_j, re-runs the float recipe itself and bounds,
+by its own componentwise error analysis (docs/rigor-run.md §1-§3):
+
+* rho_t >= ||G(u_t) - u_{t+1}|| (at the segment's end u_{t+1} is the stored checkpoint, so the gap
+  between its own float iterate and the stored one is added),
+* l_t >= sup ||I - eta Hess L|| over B(u_t, e_t) (Lemma B per neuron, tube corrections, a Jacobian
+  bound from its own kernel enclosure at an anchor plus T1),
+
+and requires e_{t_{j+1}} <= E_{j+1}. By induction ||w_T - w~_T|| <= E_K. The terminal ball is then
+re-checked at w~_T in interval arithmetic (no libm assumption) with T1-T3 (docs/theory.md §11) and
+the T4 inequality in exact rationals. It imports only plproof.certificate.format, plproof.models and
+the verifier's own arithmetic (plproof.verify.exact, plproof.verify.problem).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from plproof.certificate.format import DataMismatch, decode_array, decode_number
+from plproof.models import TwoLayer
+from plproof.verify.exact import Failure, IntervalNamespace, MatrixEnclosure, iv_bounds, iv_matrix, sqrt_hi, sqrt_lo
+from plproof.verify.problem import BallFormulas, rebuild
+
+RECIPE = "plproof two-layer tanh GD step v1"
+U = 2.0**-53
+UP1 = 1.0001 * U       # >= u/(1 - u)
+TANH_ULP4 = 8.0001 * U  # 4 ulp of tanh(z) <= 8 u |tanh z|: the stated libm assumption
+TINY = 2.0**-1000       # absolute cover for underflow
+FCOVER = 1 + 1e-6       # evaluating the non-negative bound formulas in float
+DRIFT = 0.05            # re-anchor when the T1 drift exceeds this fraction of ||DF(anchor)||
+QUICK_EVERY = 4
+ASSUMPTION = ("per-step bounds assume IEEE binary64 round-to-nearest, BLAS dot products within gamma_k, and "
+              "np.tanh within 4 ulp (docs/theory.md §12.4); the terminal ball is re-checked in interval arithmetic")
+
+
+def _up(x: float) -> float:
+    return math.nextafter(x, math.inf)
+
+
+def _gamma(k: int) -> float:
+    return _up(_up(k * U) / (1 - 2 * k * U))
+
+
+def _norm_up(x: np.ndarray) -> float:
+    """An upper bound on ||x||_2 computed in float (sum of squares with relative error < 1e-6 cover)."""
+    flat = np.ravel(x)
+    return _up(math.sqrt(float(flat @ flat)) * FCOVER)
+
+
+class _Data:
+    """Fixed data of the net and the constants of the bounds (the verifier's own evaluation)."""
+
+    def __init__(self, model: TwoLayer, y: np.ndarray, X_norm: Fraction) -> None:
+        self.X = np.ascontiguousarray(model.X, dtype=np.float64)
+        self.y = y
+        self.n, self.d = self.X.shape
+        self.m = model.width
+        self.s = 1.0 / np.sqrt(float(self.m))
+        self.s_true = 1 / math.sqrt(self.m)
+        self.s_up = _up(self.s * (1 + 4 * UP1))
+        self.aX = np.abs(self.X)
+        self.xn = np.sqrt(np.einsum("ij,ij->i", self.X, self.X)) * FCOVER
+        self.xn2 = self.xn * self.xn * FCOVER
+        self.x_max = float(self.xn.max())
+        self.X_norm = _up(float(X_norm))
+        self.S2, self.S3 = float(model.activation.S2), float(model.activation.S3)
+        self.gd, self.gm, self.gn = _gamma(self.d), _gamma(self.m), _gamma(self.n)
+        self.gp = _gamma(self.m * (self.d + 1))
+
+    def split(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        md = self.m * self.d
+        return w[:md].reshape(self.m, self.d), w[md:]
+
+    def step(self, W: np.ndarray, v: np.ndarray, eta: float) -> tuple:
+        """The recipe of the certificate: Z = X W^T, A = tanh Z, r = (A v) s - y, D = 1 - A*A,
+        q = A^T r, Q = (D o r)^T X, W1 = W - eta (Q o (s v)), v1 = v - eta (q s)."""
+        A = np.tanh(self.X @ W.T)
+        p = A @ v
+        r = p * self.s - self.y
+        D = 1.0 - A * A
+        q = A.T @ r
+        Q = (D * r[:, None]).T @ self.X
+        c = self.s * v
+        gW = Q * c[:, None]
+        gv = q * self.s
+        return W - eta * gW, v - eta * gv, (A, p, r, D, q, Q, c, gW, gv)
+
+    def errors(self, W: np.ndarray, v: np.ndarray, eta: float, W1: np.ndarray, v1: np.ndarray,
+               parts: tuple) -> tuple[float, dict]:
+        """Componentwise forward errors of one step; returns rho >= ||G(w) - w1|| and the stage bounds."""
+        A, p, r, D, q, Q, c, gW, gv = parts
+        aA, av, ar, s = np.abs(A), np.abs(v), np.abs(r), self.s
+        EZ = self.gd * (self.aX @ np.abs(W).T) + TINY
+        EA = EZ + TANH_ULP4 * aA + TINY
+        Ep = (self.gm * aA + EA) @ av
+        Er = self.s_up * Ep + 4 * UP1 * s * np.abs(p) + UP1 * ar + TINY
+        ED = EA * (2 * aA + EA) + 2.01 * U + TINY
+        Eq = (self.gn * aA + EA).T @ ar + (aA + EA).T @ Er
+        Egv = self.s_up * Eq + 4 * UP1 * s * np.abs(q) + TINY
+        P = np.abs(D * r[:, None])
+        EP = UP1 * P + ED * ar[:, None] + (np.abs(D) + ED) * Er[:, None] + TINY
+        EQ = (self.gn * P + EP).T @ self.aX + TINY
+        Ec = UP1 * np.abs(c) + 3 * UP1 * s * av
+        EgW = UP1 * np.abs(gW) + np.abs(Q) * Ec[:, None] + (np.abs(c) + Ec)[:, None] * EQ + TINY
+        EW = UP1 * np.abs(W1) + eta * (UP1 * np.abs(gW) + EgW)
+        Ev = UP1 * np.abs(v1) + eta * (UP1 * np.abs(gv) + Egv)
+        rho = _up(math.sqrt(float(np.vdot(EW, EW) + Ev @ Ev)) * FCOVER)
+        return rho, {"A": A, "EA": EA, "EZ": EZ, "D": D, "ED": ED, "r": r, "Er": Er, "Q": Q, "EQ": EQ}
+
+    def ell(self, eta: float, e: float, LF: float, v: np.ndarray, b: dict) -> float:
+        """sup ||I - eta Hess L|| over B(w, e) with sup ||DF|| <= LF there (docs/theory.md §12.2)."""
+        r, Er, av = b["r"], b["Er"], np.abs(v)
+        ar = np.abs(r)
+        rk = Er + LF * e
+        sig2 = -2.0 * (b["A"] * b["D"])
+        E2 = self.S3 * (self.xn[:, None] * e + b["EZ"]) + 64 * U
+        cap = np.minimum(np.abs(sig2) + E2, self.S2)
+        g = sig2 * r[:, None] * v
+        dg = cap * ((e + av) * rk[:, None] + e * ar[:, None]) + av * ar[:, None] * E2 + 4 * UP1 * np.abs(g)
+        N = self.xn2 @ (np.maximum(-g, 0.0) + dg)
+        Pn = self.xn2 @ (np.abs(g) + dg)
+        qn = (np.sqrt(np.einsum("ij,ij->i", b["Q"], b["Q"])) + np.sqrt(np.einsum("ij,ij->i", b["EQ"], b["EQ"]))
+              + self.X_norm * e * (LF + self.S2 * _norm_up((ar + Er) * self.xn)))
+        q2 = 4 * qn * qn
+        sigma = 0.5 * self.s_up * float(np.max(N + np.sqrt(N * N + q2)))
+        h = 0.5 * self.s_up * float(np.max(Pn + np.sqrt(Pn * Pn + q2)))
+        return _up(max(1.0 + eta * sigma * FCOVER, eta * (LF * LF + h) * FCOVER - 1.0))
+
+    def jacobian_upper(self, v: np.ndarray, b: dict) -> float:
+        """>= ||DF(w)||_2 from the computed Jacobian, its entrywise error and an exact PD test."""
+        B = b["D"] * v
+        JW = (B[:, :, None] * self.X[:, None, :]).reshape(self.n, -1) * self.s
+        Jv = b["A"] * self.s
+        J = np.concatenate([JW, Jv], axis=1)
+        EJW = (self.s_up * (b["ED"] * np.abs(v))[:, :, None] * self.aX[:, None, :]).reshape(self.n, -1) \
+            + 8 * UP1 * np.abs(JW)
+        EJv = self.s_up * b["EA"] + 5 * UP1 * np.abs(Jv)
+        dJ = _up(math.sqrt(_norm_up(EJW) ** 2 + _norm_up(EJv) ** 2) * FCOVER)
+        M = J @ J.T
+        est = float(np.linalg.eigvalsh((M + M.T) / 2)[-1])
+        fro2 = Fraction(_norm_up(J)) ** 2
+        mid = [[(Fraction(M[i, j]) + Fraction(M[j, i])) / 2 for j in range(self.n)] for i in range(self.n)]
+        enc = MatrixEnclosure(mid, Fraction(self.gp) * fro2 + Fraction(self.n * self.n) * Fraction(2.0**-1074))
+        t = Fraction(_up(est * (1 + 1e-9) + 1e-300)) + enc.radius
+        if not enc.lambda_max_below(t):
+            raise Failure("verifier: could not bound lambda_max(K) at an anchor (exact PD test failed)")
+        return _up(_up(math.sqrt(float(t)) * (1 + 1e-12)) + dJ)
+
+    def kappa(self, v: np.ndarray) -> float:
+        """T1 drift per unit radius at a centre with output weights v (docs/theory.md §11.3)."""
+        c = _up(self.S2 * float(np.max(np.abs(v))) * self.x_max)
+        return _up(self.s_up * self.X_norm * (c + math.sqrt(c * c + 4.0)) / 2 * FCOVER)
+
+
+def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray) -> float:
+    """The verifier's radius after ``steps`` steps from the stored w with radius e, ending at w_end."""
+    W, v = data.split(w)
+    J = kap = path = 0.0
+    anchored = False
+    for t in range(steps):
+        W1, v1, parts = data.step(W, v, eta)
+        rho, b = data.errors(W, v, eta, W1, v1, parts)
+        if t == steps - 1:
+            W_e, v_e = data.split(w_end)
+            rho = _up(rho + _up(math.sqrt(_norm_up(W1 - W_e) ** 2 + _norm_up(v1 - v_e) ** 2) * (1 + 4 * UP1)))
+            W1, v1 = W_e, v_e
+        if not math.isfinite(rho):
+            raise Failure("verifier: the float run is not finite along a segment")
+        if not anchored or kap * (path + e) > DRIFT * J:
+            J, kap, path, anchored = data.jacobian_upper(v, b), data.kappa(v), 0.0, True
+        LF = _up(J + kap * (path + e) * FCOVER)
+        ell = data.ell(eta, e, LF, v, b)
+        e = _up(_up(ell * e) + rho)
+        path = _up(path + math.sqrt(_norm_up(W1 - W) ** 2 + _norm_up(v1 - v) ** 2) * (1 + 4 * UP1))
+        W, v = W1, v1
+    return e
+
+
+def _terminal(data: _Data, model: TwoLayer, y: np.ndarray, w_T: np.ndarray, e_T: Fraction, eta: Fraction,
+              ev: dict, X_norm: float, checked: list[str]) -> None:
+    """T6 (ii) at w~_T: K(w~_T) and r(w~_T) in interval arithmetic, T1-T3 centred at w~_T, T4 in rationals."""
+    q = ev["quantities"]
+    try:
+        R = decode_number(q["R_T"]["hi"])
+        lam_shift = decode_number(q["lambda_T"]["lo"])
+        J_hi = decode_number(q["jacobian_norm_T"]["hi"])
+        rate = decode_number(q["rate"]["hi"])
+    except KeyError as exc:
+        raise Failure(f"the certificate does not state {exc.args[0]}, which the terminal ball needs") from None
+    if any(isinstance(x, float) for x in (R, lam_shift, J_hi, rate)):
+        raise Failure("terminal ball: R_T, lambda_T, ||DF(w~_T)|| and the rate must be finite")
+    ns = IntervalNamespace(30)
+    with ns.active():
+        K = iv_matrix(model.kernel(w_T, ns))
+        r = model.F(w_T, ns) - ns.asarray(y)
+        r2_hi = iv_bounds(r @ r)[1]
+    if not K.lambda_min_above(lam_shift):
+        raise Failure(f"terminal ball: lambda_min(K(w~_T)) > {float(lam_shift):.10g} could not be proved")
+    if not K.lambda_max_below(J_hi * J_hi):
+        raise Failure(f"terminal ball: ||DF(w~_T)|| < {float(J_hi):.10g} could not be proved")
+    checked.append(f"terminal: lambda_min(K(w~_T)) > {float(lam_shift):.6g}, ||DF(w~_T)|| < {float(J_hi):.6g} "
+                   "(interval arithmetic, exact PD tests)")
+    ball = BallFormulas(model, w_T, {"bounds": "two-layer, docs/theory.md §11 (T1-T3)", "X_norm": X_norm}, checked)
+    delta = ball.delta(R)
+    root = sqrt_lo(lam_shift) - delta if lam_shift > 0 else Fraction(-1)
+    if root <= 0:
+        raise Failure("terminal ball: mu_T = (sqrt(lambda_T) - delta(R_T))_+^2 is 0 (docs/theory.md §11.4)")
+    mu = root * root
+    L_F = J_hi + delta
+    rho_bar = sqrt_hi(r2_hi) + L_F * e_T
+    beta = L_F * L_F + ball.kappa(R, rho_bar)
+    c = 1 - beta * eta / 2
+    if c <= 0:
+        raise Failure(f"terminal ball: beta_T eta = {float(beta * eta):.6g} >= 2: the step is above 2/beta_T")
+    if not (R > e_T and (R - e_T) ** 2 * mu * c * c > rho_bar * rho_bar):
+        raise Failure(f"terminal ball: R_T - e_T = {float(R - e_T):.6g} is not above rho_bar/(sqrt(mu_T) c_T) = "
+                      f"{float(rho_bar) / (math.sqrt(float(mu)) * float(c)):.6g} (docs/theory.md §12.1)")
+    checked.append(f"terminal: R_T - e_T > rho_bar/(sqrt(mu_T) c_T) with mu_T >= {float(mu):.6g}, "
+                   f"c_T >= {float(c):.6g} (T1-T3 centred at w~_T, exact rationals)")
+    if rate < 1 - 2 * c * eta * mu:
+        raise Failure(f"rate: stated {float(rate):.10g} is below 1 - 2 c_T eta mu_T = {float(1 - 2 * c * eta * mu):.10g}")
+    checked.append(f"rate: L(w_t) <= {float(rate):.10g}^(t-T) rho_bar^2/2 (docs/theory.md §11.5, Step 4)")
+
+
+def check_run(cert: dict, base: Path | None, quick: bool, checked: list[str]) -> None:
+    """Everything a ``run`` certificate claims, re-derived from its inputs (raises Failure)."""
+    ev = cert["evidence"]
+    model, y, w0 = rebuild(cert["inputs"], base)
+    if not (isinstance(model, TwoLayer) and model.family == "two_layer" and model.train == "both"
+            and model.activation.name == "tanh"):
+        raise Failure("run certificates are re-checked for two-layer tanh nets with train='both' only")
+    run = cert["inputs"].get("run")
+    if not isinstance(run, dict) or run.get("recipe") != RECIPE:
+        raise Failure(f"inputs.run must name the float recipe {RECIPE!r}")
+    try:
+        C = decode_array(run["checkpoints"], base)
+        E = decode_array(run["radii"], base)
+        steps = [int(t) for t in run["checkpoint_steps"]]
+        eta_q = decode_number(run["step"])
+        T = int(run["T"])
+    except DataMismatch as exc:
+        raise Failure(f"inputs.run: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Failure(f"inputs.run is incomplete or malformed: {exc}") from None
+    eta = float(eta_q)
+    if isinstance(eta_q, float) or Fraction(eta) != eta_q or not eta > 0:
+        raise Failure("inputs.run.step must be one positive float (the exact step of the claim)")
+    if ev["verdict"] != "certified":
+        checked.append(f"verdict {ev['verdict']!r}: convergence is not claimed, nothing to re-check")
+        return
+    K = len(steps)
+    if (C.shape != (K, model.n_params) or E.shape != (K,) or K < 1 or steps[0] != 0 or steps[-1] != T
+            or any(b <= a for a, b in zip(steps, steps[1:]))):
+        raise Failure("inputs.run: checkpoints must start at step 0, end at T, increase, and match the radii")
+    if not (np.isfinite(C).all() and np.isfinite(E).all() and (E >= 0).all()):
+        raise Failure("inputs.run: checkpoints and radii must be finite, radii non-negative")
+    if not np.array_equal(C[0], w0) or E[0] != 0:
+        raise Failure("inputs.run: the first checkpoint must be w0 itself with radius 0")
+    checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {ASSUMPTION}")
+    X_norm = ev.get("hints", {}).get("X_norm")
+    proved_norm: list[str] = []
+    probe = BallFormulas(model, w0, {"bounds": "two-layer, docs/theory.md §11 (T1-T3)", "X_norm": X_norm}, proved_norm)
+    data = _Data(model, np.asarray(y, dtype=np.float64), probe.X_norm)
+    segments = range(K - 1)
+    chosen = [j for j in segments if not quick or j % QUICK_EVERY == 0 or j == K - 2]
+    for j in chosen:
+        e = _segment(data, eta, C[j], float(E[j]), steps[j + 1] - steps[j], C[j + 1])
+        if e > E[j + 1]:
+            raise Failure(f"segment {steps[j]}..{steps[j + 1]}: the recomputed radius {e:.6g} exceeds the stated "
+                          f"e = {float(E[j + 1]):.6g} (shadowing bound not confirmed, docs/theory.md §12.1)")
+    what = "every segment" if len(chosen) == K - 1 else f"quick: {len(chosen)} of {K - 1} segments"
+    checked.append(f"shadowing: ||w_t - w~_t|| <= E_t at every checkpoint, {what} re-run with the verifier's own "
+                   "rho_t and l_t (docs/theory.md §12.1 (i))")
+    _terminal(data, model, y, C[-1], Fraction(float(E[-1])), eta_q, ev, X_norm, checked)
