@@ -185,19 +185,28 @@ class Context:
         return "all " + ", ".join(names) + (", arbitrary smooth F" if self.general_F else "")
 
     # ---- proving ------------------------------------------------------------
-    def prover(self, exprs: list[Any]) -> Prover:
-        return Prover(self.facts + self._rayleigh(exprs))
+    def prover(self, values: list[Any]) -> Prover:
+        return Prover(self.facts + self._structural(values))
 
-    def _rayleigh(self, values: list[Any]) -> list[Fact]:
-        """Rayleigh: x^T A x >= λ_min(A)|x|^2 and <= λ_max(A)|x|^2 for symmetric A (checked)."""
+    def _structural(self, values: list[Any]) -> list[Fact]:
+        """Facts from the matrix structure of the values: squared norms and products
+        ``x^T B B^T x`` are >= 0; Rayleigh's lemma x^T A x >= λ_min(A)|x|^2 (<= λ_max(A)|x|^2)
+        for every λ_min(A) present, after checking that A is symmetric."""
+        roots = [v for v in values if isinstance(v, MatrixExpr)] + list(self.sym.seen)
+        if not roots:
+            return []
+        out: list[Fact] = []
+        vectors = self._vectors(roots)
+        for x in vectors:
+            out.append(Fact(atomise(x.T * x), False, f"|{x}|^2 >= 0"))
+        for root in roots:
+            for node in sp.preorder_traversal(root):
+                if isinstance(node, sp.MatMul) and node.shape == (1, 1) and _palindromic(node):
+                    out.append(Fact(atomise(node), False, f"{node} is a squared norm"))
         lams = set()
         for v in values + [f.expr for f in self.facts]:
             if isinstance(v, sp.Basic):
                 lams |= v.atoms(LambdaMin, LambdaMax)
-        if not lams:
-            return []
-        vectors = self._vectors(values)
-        out: list[Fact] = []
         for lam in lams:
             A = lam.args[0]
             if not isinstance(A, MatrixExpr) or A.T.doit() != A.doit():
@@ -208,12 +217,10 @@ class Context:
                 quad, norm2 = atomise(x.T * A * x), atomise(x.T * x)
                 expr = quad - lam * norm2 if isinstance(lam, LambdaMin) else lam * norm2 - quad
                 out.append(Fact(sp.expand(expr), False, f"Rayleigh for symmetric {A}"))
-                out.append(Fact(norm2, False, f"|{x}|^2 >= 0"))
         return out
 
-    def _vectors(self, values: list[Any]) -> list[MatrixExpr]:
+    def _vectors(self, roots: list[MatrixExpr]) -> list[MatrixExpr]:
         found: dict[str, MatrixExpr] = {}
-        roots = [v for v in values if isinstance(v, MatrixExpr)] + list(self.sym.seen)
         for root in roots:
             for node in sp.preorder_traversal(root):
                 if isinstance(node, MatrixExpr) and 1 in node.shape:
@@ -332,6 +339,11 @@ class Context:
         return None
 
 
+def _palindromic(m: sp.MatMul) -> bool:
+    f = [a for a in m.args if isinstance(a, MatrixExpr)]
+    return len(f) % 2 == 0 and all(f[i].T.doit() == f[len(f) - 1 - i].doit() for i in range(len(f) // 2))
+
+
 def _is_zero(e: sp.Expr) -> bool:
     e = sp.sympify(e)
     if e.is_zero:
@@ -372,6 +384,7 @@ def check(derivation: Derivation, *, size_bound: int = 3, samples: int = 40) -> 
     ctx = Context(derivation, size_bound, samples)
     ids = derivation.step_ids()
     prev_rhs: str | None = None
+    chain: list[tuple[str, str]] = []  # (lhs, relation) of the valid steps of the current chain
     for sid, step in zip(ids, derivation.steps):
         lhs = step.lhs if step.lhs is not None else prev_rhs
         if lhs is None:
@@ -386,13 +399,20 @@ def check(derivation: Derivation, *, size_bound: int = 3, samples: int = 40) -> 
         ctx.results.append(res)
         if step.relation != "def":
             prev_rhs = step.rhs
-            if res.status == VALID and step.relation != "=":
+            chain = (chain if step.lhs is None else []) + [(lhs, step.relation)]
+            if res.status != VALID:
+                chain = []
+                continue
+            rel = compose([r for _, r in chain])
+            for start, relation in {(lhs, step.relation), (chain[0][0], rel)}:
+                if relation in (None, "="):
+                    continue
                 try:
-                    l, r = ctx.scalar(ctx.sym, lhs), ctx.scalar(ctx.sym, step.rhs)
-                    ctx.facts += fact_from_relation(l, step.relation, r, f"step {sid}")
-                    ctx.proven.append((lhs, step.relation, step.rhs))
+                    l, r = ctx.scalar(ctx.sym, start), ctx.scalar(ctx.sym, step.rhs)
                 except (Unsupported, sp.ShapeError):
-                    pass
+                    continue
+                ctx.facts += fact_from_relation(l, relation, r, f"step {sid}")
+                ctx.proven.append((start, relation, step.rhs))
     proved, detail = _claim(ctx, derivation, ids)
     return CheckResult(derivation, ctx.results, proved, detail, time.perf_counter() - t0)
 
@@ -501,9 +521,11 @@ def _check_relation(ctx: Context, sid: str, lhs: str, step: Step) -> StepResult:
                       detail=detail or "the prover could not reduce this to known signs")
 
 
-def _same(ctx: Context, a: str, b: str) -> bool:
+def _same(ctx: Context, a: str, b: str, textual: bool = False) -> bool:
     if a.replace(" ", "") == b.replace(" ", ""):
         return True
+    if textual:
+        return False
     try:
         return ctx.equal_symbolic(ctx.value(ctx.sym, a), ctx.value(ctx.sym, b))
     except (Unsupported, sp.ShapeError):
@@ -525,10 +547,10 @@ def _claim(ctx: Context, d: Derivation, ids: list[str]) -> tuple[bool, str]:
         current.append((res.lhs, res.relation, res.rhs, sid))
     if current:
         chains.append(current)
-    for chain in chains:
+    for textual, chain in itertools.product((True, False), chains):
         exprs = [chain[0][0]] + [p[2] for p in chain]
-        at_lhs = [_same(ctx, e, c.lhs) for e in exprs]
-        at_rhs = [_same(ctx, e, c.rhs) for e in exprs]
+        at_lhs = [_same(ctx, e, c.lhs, textual) for e in exprs]
+        at_rhs = [_same(ctx, e, c.rhs, textual) for e in exprs]
         for i in range(len(exprs)):
             for j in range(i + 1, len(exprs)):
                 rel = compose([p[1] for p in chain[i:j]])

@@ -11,6 +11,7 @@ the caller reports ``unverified`` unless a counterexample is found.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -85,6 +86,7 @@ class Prover:
 
     def __init__(self, facts: Iterable[Fact] = (), budget: int = 60) -> None:
         self._frozen: dict[sp.Expr, sp.Symbol] = {}
+        self._keys: dict[sp.Expr, tuple[sp.Expr, sp.Expr]] = {}
         self.facts = [Fact(self.freeze(f.expr), f.strict, f.label) for f in facts
                       if f.expr is not None and not f.expr.has(sp.nan, sp.zoo)]
         self.budget = budget
@@ -172,14 +174,36 @@ class Prover:
             return (1, True) if v > 0 else (-1, True)
         return None
 
+    def _key(self, e: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+        """``e = scale * key`` with ``key`` a primitive polynomial (positive leading coefficient)."""
+        if e not in self._keys:
+            num, den = sp.fraction(sp.together(e))
+            num = sp.expand(num)
+            try:
+                p = sp.Poly(num)
+                monom, p = p.terms_gcd()
+                c, prim = p.primitive()
+                if prim.LC().is_negative:
+                    c, prim = -c, -prim
+                mono = sp.Mul(*[g ** k for g, k in zip(prim.gens, monom)])
+                key = prim.as_expr()
+                lead = key.as_ordered_terms()[0].as_independent(*key.free_symbols)[0] if key.is_Add else 1
+                self._keys[e] = (sp.expand(key / lead), c * mono * lead / den)
+            except _POLY_ERRORS + (sp.GeneratorsNeeded, ValueError):
+                self._keys[e] = (num, 1 / den)
+        return self._keys[e]
+
     def _lookup(self, e: sp.Expr, facts: Sequence[Fact]) -> Sign | None:
         fs = e.free_symbols
+        key = None
         for f in facts:
             if not f.expr.free_symbols or f.expr.free_symbols - fs:
                 continue
-            if e.is_Add != f.expr.is_Add or (e.is_Add and len(e.args) != len(f.expr.args)):
+            key = key or self._key(e)
+            fkey = self._key(f.expr)
+            if fkey[0] != key[0]:
                 continue
-            ratio = sp.cancel(e / f.expr)
+            ratio = key[1] / fkey[1]
             rs = self.sign(ratio, (), lookup=False) if ratio.free_symbols else self._number_sign(ratio)
             if rs is not None and rs[0] != 0 and rs[1]:
                 self.used = True
@@ -285,23 +309,32 @@ class Prover:
         return e.replace(lambda x: isinstance(x, sp.Abs), repl)
 
     def _coefficientwise(self, num: sp.Expr, strict: bool, facts: Sequence[Fact]) -> bool:
-        gens = sorted((s for s in scalar_symbols(num) if self.sign(s, (), lookup=False) is not None), key=str)
-        if not gens:
+        """A polynomial in known-sign symbols whose coefficients have known signs (trying subsets
+        of those symbols as generators, so that a coefficient may itself be a fact)."""
+        known = sorted((s for s in scalar_symbols(num) if self.sign(s, (), lookup=False) is not None), key=str)
+        if not known:
             return False
-        try:
-            poly = sp.Poly(sp.expand(num), *gens)
-        except _POLY_ERRORS:
-            return False
-        signs: list[Sign | None] = []
-        for monom, coeff in poly.terms():
-            s = self.sign(coeff, facts)
-            if s is None:
-                s = self.sign(sp.factor(coeff), facts)
-            for g, k in zip(gens, monom):
-                if k:
-                    s = _mul(s, self.sign(g ** k, (), lookup=False))
-            signs.append(s)
-        return self._ok(_add(signs), strict)
+        expanded = sp.expand(num)
+        subsets = [list(c) for k in range(len(known), 0, -1) for c in itertools.combinations(known, k)][:16]
+        for gens in subsets:
+            try:
+                poly = sp.Poly(expanded, *gens)
+            except _POLY_ERRORS:
+                continue
+            signs: list[Sign | None] = []
+            for monom, coeff in poly.terms():
+                s = self.sign(coeff, facts)
+                if s is None and coeff.is_Add:
+                    s = self.sign(sp.factor(coeff), facts)
+                for g, k in zip(gens, monom):
+                    if k:
+                        s = _mul(s, self.sign(g ** k, (), lookup=False))
+                signs.append(s)
+                if s is None:
+                    break
+            if self._ok(_add(signs), strict):
+                return True
+        return False
 
     def _interval(self, x: sp.Symbol, facts: Sequence[Fact]) -> tuple[sp.Expr, bool, sp.Expr, bool]:
         lo, lo_open, hi, hi_open = -sp.oo, True, sp.oo, True
@@ -344,7 +377,7 @@ class Prover:
 
     def _eliminate(self, num: sp.Expr, strict: bool, facts: list[Fact], depth: int) -> bool:
         syms = scalar_symbols(num)
-        for f in facts:
+        for f in sorted(facts, key=lambda g: len(scalar_symbols(g.expr) - syms)):
             shared = scalar_symbols(f.expr) & syms
             if not shared:
                 continue
