@@ -13,7 +13,18 @@ from plproof.errors import (
     PlproofError,
     SoundnessViolation,
 )
-from plproof.models import ACTIVATIONS, MLP, Activation, Linear, Model, RandomFeatures, TwoLayer
+from plproof.models import (
+    ACTIVATIONS,
+    MLP,
+    Activation,
+    CallableModel,
+    Linear,
+    Model,
+    RandomFeatures,
+    SympyModel,
+    TorchModel,
+    TwoLayer,
+)
 from plproof.numeric import (
     Enclosure,
     RigorLevel,
@@ -31,6 +42,7 @@ from plproof.width import WidthResult, min_certified_width
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "CallableModel",
     "CertificateError",
     "Enclosure",
     "Evidence",
@@ -46,6 +58,8 @@ __all__ = [
     "RandomFeatures",
     "RigorLevel",
     "SoundnessViolation",
+    "SympyModel",
+    "TorchModel",
     "Status",
     "Trajectory",
     "TwoLayer",

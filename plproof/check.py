@@ -148,7 +148,14 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
                              reference="docs/theory.md §9")]
     if obstruction:
         return _not_certifiable(problem, obstruction, structural)
+    model_cap = getattr(problem.model, "ball_rigor", level)  # adapters bound the ball only by sampling
+    notes = []
+    if model_cap < level:
+        notes.append(f"this model's ball bounds are {model_cap.label} at best, so the centre is evaluated "
+                     f"at that level too")
+        level = model_cap
     c = centre(problem, level, digits)
+    c.notes[:0] = notes
     try:
         bb = bounds_for(problem.model, problem.w0, bounds)
     except NotCertifiable as exc:
@@ -258,9 +265,12 @@ def confirm_run(problem: Problem, step: float, rate: float, R: float, steps: int
     values below the arithmetic's noise floor are not compared.
     """
     small = problem.n * problem.m <= 4000
-    ar = MPArith(30) if small else None
     n_steps = steps if steps is not None else (200 if small else 500)
-    traj = gradient_descent(problem, step, n_steps, arith=ar)
+    try:
+        traj = gradient_descent(problem, step, n_steps, arith=MPArith(30) if small else None)
+    except (InvalidInput, NotCertifiable):  # a model that evaluates in float64 only (callable, torch)
+        small = False
+        traj = gradient_descent(problem, step, n_steps if steps is not None else 500)
     L0 = traj.losses[0]
     unit = 1e-28 if small else 2.0**-52
     scale = max(1.0, float(np.max(np.abs(problem.y))), math.sqrt(2 * L0))

@@ -85,8 +85,7 @@ class Problem:
         ar = arith or _arith.current()
         w = self.w0 if w is None else w
         r = self.residual(w, ar)
-        with ar.active():
-            return self.model.jacobian(w, ar).T @ r
+        return self.model.vjp(w, r, ar)
 
     def kernel(self, w: Any = None, arith: Arith | None = None) -> np.ndarray:
         """K(w) = DF(w) DF(w)^T (docs/theory.md §0)."""

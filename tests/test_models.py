@@ -139,3 +139,17 @@ def test_nonsmooth_activation_marks_model_nonsmooth():
 def test_bad_model_input_says_what_to_change(bad, message):
     with pytest.raises(InvalidInput, match=message):
         bad()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_vjp_is_jacobian_transpose_times_r(family):
+    """DF(w)^T r without forming DF equals the product with the closed-form Jacobian."""
+    model = build(family, 5, 3, 4, "tanh", 3)
+    w = model.default_w0() + 0.2
+    r = np.random.default_rng(4).standard_normal(model.n_outputs)
+    np.testing.assert_allclose(model.vjp(w, r), model.jacobian(w).T @ r, rtol=0, atol=1e-14)
+    with precision(digits=40):
+        diff = model.vjp(w, r) - model.jacobian(w).T @ r
+        assert max(abs(v) for v in diff) < mpmath.mpf("1e-35")
+    with pytest.raises(InvalidInput, match="r must have length"):
+        model.vjp(w, np.ones(model.n_outputs + 1))

@@ -40,8 +40,20 @@ def _problem(args: argparse.Namespace) -> Problem:
     return build_problem(obj, data, w0, args.seed)
 
 
+def _translated(problem: Problem) -> Problem:
+    """A torch nn.Sequential the built-in MLP family can express, as that MLP (so it can be verified)."""
+    to_builtin = getattr(problem.model, "to_builtin", None)
+    built = to_builtin(problem.w0) if to_builtin else None
+    if built is None:
+        return problem
+    mlp, w = built
+    print("note: the torch module is checked as the equivalent built-in MLP in NTK parametrisation "
+          "(weights rescaled per layer; see plproof.models.torch_model)", file=sys.stderr)
+    return Problem(mlp, problem.y, w)
+
+
 def run(args: argparse.Namespace) -> int:
-    problem = _problem(args)
+    problem = _translated(_problem(args))
     print(f"checking {args.target}: n = {problem.n} equations, m = {problem.m} parameters, "
           f"rigor {args.rigor} ...", file=sys.stderr, flush=True)
     ev = check(problem, args.rigor, step=args.step, radius=args.radius, bounds=args.bounds)

@@ -73,6 +73,9 @@ class Model(abc.ABC):
         J = self._jacobian(w, ar)
         return J @ J.T
 
+    def _vjp(self, w: np.ndarray, r: np.ndarray, ar: Arith) -> np.ndarray:
+        return self._jacobian(w, ar).T @ r
+
     def default_w0(self) -> np.ndarray:
         """The family's initial parameters (its seeded initialisation; zeros if it has none)."""
         return np.zeros(self.n_params)
@@ -108,6 +111,15 @@ class Model(abc.ABC):
         w_arr, ar = self._prepare(w, arith)
         with ar.active():
             return self._kernel(w_arr, ar)
+
+    def vjp(self, w: Any, r: Any, arith: Arith | None = None) -> np.ndarray:
+        """DF(w)^T r, the gradient of the square loss when r = F(w) - y (docs/theory.md §0)."""
+        w_arr, ar = self._prepare(w, arith)
+        r_arr = ar.asarray(r)
+        if r_arr.shape != (self.n_outputs,):
+            raise InvalidInput(f"r must have length {self.n_outputs}, got shape {r_arr.shape}")
+        with ar.active():
+            return self._vjp(w_arr, r_arr, ar)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(n={self.n_outputs}, m={self.n_params})"

@@ -80,17 +80,28 @@ class MLP(Model):
         acts, _, _, v, out = self._forward(w, ar, 0)
         return (acts[-1] @ v) * out
 
-    def _jacobian(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+    def _backprop(self, w: np.ndarray, ar: Arith, r: np.ndarray | None) -> list[np.ndarray]:
+        """Per-layer blocks of DF (r is None, n x params) or of DF^T r (params), output layer last."""
         acts, derivs, scales, v, out = self._forward(w, ar, 1)
         mats, _ = self.split(w)
         n = self.n_outputs
-        blocks = [acts[-1] * out]
+        blocks = [acts[-1] * out if r is None else (acts[-1].T @ r) * out]
         G = derivs[-1] * (v * out)  # d f / d z_L, n x h_L
+        if r is not None:
+            G = G * r[:, None]
         for l in range(len(mats) - 1, -1, -1):
-            blocks.append(((G * scales[l])[:, :, None] * acts[l][:, None, :]).reshape(n, -1))
+            Gc = G * scales[l]
+            blocks.append((Gc[:, :, None] * acts[l][:, None, :]).reshape(n, -1) if r is None
+                          else (Gc.T @ acts[l]).ravel())
             if l:
-                G = ((G * scales[l]) @ mats[l]) * derivs[l - 1]
-        return np.concatenate(blocks[::-1], axis=1)
+                G = (Gc @ mats[l]) * derivs[l - 1]
+        return blocks[::-1]
+
+    def _jacobian(self, w: np.ndarray, ar: Arith) -> np.ndarray:
+        return np.concatenate(self._backprop(w, ar, None), axis=1)
+
+    def _vjp(self, w: np.ndarray, r: np.ndarray, ar: Arith) -> np.ndarray:
+        return np.concatenate(self._backprop(w, ar, r))
 
     def describe(self) -> dict:
         return {**super().describe(), "X": self.X.tolist(), "widths": list(self.widths),

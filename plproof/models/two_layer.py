@@ -120,6 +120,16 @@ class TwoLayer(Model):
             blocks.append(A * scale)
         return np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0]
 
+    def _vjp(self, w: np.ndarray, r: np.ndarray, ar: Arith) -> np.ndarray:
+        """DF^T r without forming DF: (s v_i sum_k r_k sigma'(z_ki) x_k)_i and s A^T r."""
+        X, v, scale, A, D = self._features(w, ar, 1)
+        parts = []
+        if self.train in ("both", "hidden"):
+            parts.append(((D * r[:, None]).T @ X * v[:, None]).ravel() * scale)
+        if self.train in ("both", "output"):
+            parts.append((A.T @ r) * scale)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
     def _kernel(self, w: np.ndarray, ar: Arith) -> np.ndarray:
         X, v, scale, A, D = self._features(w, ar, 1)
         K = ar.zeros((self.n_outputs, self.n_outputs))

@@ -192,15 +192,18 @@ class BallArith(Arith):
         self._sqrt = np.frompyfunc(lambda x: f.arb(x).sqrt(), 1, 1)
         self._of = np.frompyfunc(self._arb_of, 1, 1)
         self._ball = np.frompyfunc(lambda m, r: f.arb(float(m), float(r)), 2, 1)
-        self._mid = np.frompyfunc(lambda x: float(x.mid()), 1, 1)
-        self._upper_abs = np.frompyfunc(lambda x: float(abs(x).upper()), 1, 1)
+        self._mid_rad = np.frompyfunc(_float_mid_rad, 1, 2)
 
     def _arb_of(self, v: Any) -> Any:
-        if isinstance(v, Fraction):
-            return self.flint.arb(v.numerator) / v.denominator
+        if type(v) is float:
+            return self.flint.arb(v)
         if isinstance(v, self.flint.arb):
             return v
-        return self.flint.arb(float(v)) if isinstance(v, (float, np.floating)) else self.flint.arb(v)
+        if isinstance(v, Fraction):
+            return self.flint.arb(v.numerator) / v.denominator
+        if isinstance(v, mpmath.mpf):
+            raise InvalidInput("an mpmath number has no radius: build balls from floats, Fractions or flint")
+        return self.flint.arb(float(v)) if isinstance(v, np.floating) else self.flint.arb(v)
 
     def active(self) -> contextlib.AbstractContextManager:
         return self.flint.ctx.workprec(self.prec)
@@ -225,14 +228,17 @@ class BallArith(Arith):
 
     def mid_rad(self, x: Any) -> tuple[np.ndarray, np.ndarray]:
         """Float midpoints and float radii r with |x - mid| <= r for every point of each ball."""
-        arr = np.asarray(x, dtype=object)
-        mid = np.asarray(self._mid(arr), dtype=float)
-        with self.active():
-            rad = np.asarray(self._upper_abs(arr - self._of(mid)), dtype=float)
-        return mid, np.nextafter(rad, np.inf)
+        mid, rad = self._mid_rad(np.asarray(x, dtype=object))
+        return np.asarray(mid, dtype=float), np.asarray(rad, dtype=float)
 
     def to_float(self, x: Any) -> np.ndarray:
         return self.mid_rad(x)[0]
+
+
+def _float_mid_rad(x: Any) -> tuple[float, float]:
+    """(m, r): m = float(mid) is within ulp(m)/2 of the midpoint, so r = rad + ulp(m), rounded up, covers."""
+    m = float(x.mid())
+    return m, math.nextafter(math.nextafter(float(x.rad()), math.inf) + math.ulp(m), math.inf)
 
 
 def require_flint() -> Any:

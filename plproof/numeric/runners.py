@@ -80,7 +80,7 @@ def gradient_descent(problem: "Problem", step: float, steps: int, *, arith: Arit
                 traj.diverged = True
                 break
             if t < steps:
-                w = w - eta * (model.jacobian(w, ar).T @ r)
+                w = w - eta * model.vjp(w, r, ar)
         traj.w_final = w
     return traj
 
@@ -108,6 +108,6 @@ def sgd(problem: "Problem", step: float, steps: int, batch: int = 1, seed: int =
             if t < steps:
                 idx = rng.integers(0, problem.n, size=batch)
                 counts = np.bincount(idx, minlength=problem.n)
-                w = w - eta * (model.jacobian(w, ar).T @ (r * ar.asarray(counts.astype(float))))
+                w = w - eta * model.vjp(w, r * ar.asarray(counts.astype(float)), ar)
         traj.w_final = w
     return traj
