@@ -11,11 +11,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from plproof.symbolic import checker, model
+from plproof.symbolic import checker, lemmas, model
 from plproof.verify.exact import Failure
 
-#: the classes a stored derivation may contain
-CLASSES = {name: cls for name, cls in vars(model).items() if dataclasses.is_dataclass(cls) and isinstance(cls, type)}
+#: the classes a stored derivation may contain: its objects, steps and the lemmas steps apply
+CLASSES = {name: cls for module in (model, lemmas) for name, cls in vars(module).items()
+           if dataclasses.is_dataclass(cls) and isinstance(cls, type)}
 
 
 def build(x: Any) -> Any:

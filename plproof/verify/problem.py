@@ -150,6 +150,8 @@ def check_centre(claims: Claims, hints: dict, K: MatrixEnclosure, L0_lo: Fractio
     if isinstance(shift, float) or not K.lambda_min_above(shift):
         raise Failure(f"lambda0: K(w0) - s I is not positive definite for the stated shift s = {float(shift):.10g}")
     claims.checked.append(f"lambda_min(K(w0)) > s = {_f(shift)} (positive-definiteness test, {level})")
+    if claims.lo("lambda0") > shift and K.lambda_min_above(claims.lo("lambda0")):
+        shift = claims.lo("lambda0")  # e.g. a shift rounded to a float just below the stated exact bound
     claims.confirm("lambda0", claims.lo("lambda0") <= shift and K.lambda_min_below(claims.hi("lambda0")),
                    f"{_f(claims.lo('lambda0'))} <= lambda_min(K(w0)) <= {_f(claims.hi('lambda0'))}", level)
     if claims.has("jacobian_norm_w0"):
