@@ -271,12 +271,15 @@ def plot(rows: list[dict], fits: list[dict], path: Path) -> Path:
         ax.set_xlabel("width $m$")
         ax.set_ylabel(label)
         ax.set_title(title, fontsize=9)
-    for ax in axes:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
-    for ax in axes[1:]:
-        _plain_ticks(ax)
-        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    for i, ax in enumerate(axes):
+        if not ax.lines:
+            why = "no certified point" if i == 0 else "fewer than two certified widths in every group"
+            ax.text(0.5, 0.5, why, ha="center", transform=ax.transAxes)
+            continue
+        ax.legend(fontsize=7)
+        if i:
+            _plain_ticks(ax)
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
@@ -333,7 +336,7 @@ def _dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
     import logging
 
     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
@@ -400,9 +403,9 @@ def _attempt(fn: Callable[[], dict]) -> tuple[dict | None, PlproofError | None]:
 
 def _run_on_dask(spec: SweepSpec, pending: list[SweepPoint], scheduler: str | None, workers: int | None,
                  finish: Callable[[SweepPoint, dict | None, PlproofError | None], None]) -> None:
+    client, cluster = _dask_client(scheduler, workers)
     from distributed import as_completed
 
-    client, cluster = _dask_client(scheduler, workers)
     futures = {}
     try:
         futures = {client.submit(compute_point, spec, p, pure=False): p
