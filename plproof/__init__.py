@@ -38,6 +38,7 @@ from plproof.problem import Problem
 from plproof.evidence import Evidence, Hypothesis, Status, Verdict
 from plproof.check import check
 from plproof.width import WidthResult, min_certified_width
+from plproof.verify import VerifyResult, verify
 
 __all__ = [
     "ACTIVATIONS",
@@ -64,6 +65,7 @@ __all__ = [
     "Trajectory",
     "TwoLayer",
     "Verdict",
+    "VerifyResult",
     "WidthResult",
     "__version__",
     "check",
@@ -72,4 +74,5 @@ __all__ = [
     "min_certified_width",
     "precision",
     "sgd",
+    "verify",
 ]

@@ -29,6 +29,8 @@ CLAIM = ("L(w) = 1/2 ||F(w) - y||^2 is mu-PL* on B(w0, R); a solution of F(w) = 
 CLAIM_SYMBOLS = ("forall w in B(w0,R): 1/2 ||grad L(w)||^2 >= mu L(w);  R >= 2 sqrt(2 L0/mu)/(2 - beta eta)"
                  "  =>  exists w* in B(w0,R): F(w*) = y;  L_t <= (1 - eta mu (2 - beta eta))^t L0")
 REFERENCES = ["docs/theory.md §2.5", "docs/theory.md §4.1", "docs/theory.md §11.5"]
+#: work budget of the float64 confirming run, in multiply-adds of n x m products
+CONFIRM_BUDGET = 4 * 10**9
 #: radii searched, log-spaced (20 per decade)
 R_GRID = np.logspace(-10, 4, 281)
 
@@ -261,16 +263,19 @@ def _paper_hypotheses(q: dict, state: BallState, rig: RigorLevel) -> list[Hypoth
 def confirm_run(problem: Problem, step: float, rate: float, R: float, steps: int | None = None) -> Trajectory:
     """Run GD from w0 and check L_t <= rate^t L0 and ||w_t - w0|| <= R; a violation is a soundness bug.
 
-    Small problems run at 30 digits (200 steps), larger ones in float64 (``steps``, default 500);
+    Small problems run at 30 digits (200 steps), larger ones in float64 (``steps``, default 500 or
+    fewer for wide models, within a work budget);
     values below the arithmetic's noise floor are not compared.
     """
     small = problem.n * problem.m <= 4000
-    n_steps = steps if steps is not None else (200 if small else 500)
+    # float64 steps within a budget of about CONFIRM_BUDGET Jacobian-sized products in all
+    float_steps = int(min(500, max(20, CONFIRM_BUDGET // max(problem.n * problem.m, 1))))
+    n_steps = steps if steps is not None else (200 if small else float_steps)
     try:
         traj = gradient_descent(problem, step, n_steps, arith=MPArith(30) if small else None)
     except (InvalidInput, NotCertifiable):  # a model that evaluates in float64 only (callable, torch)
         small = False
-        traj = gradient_descent(problem, step, n_steps if steps is not None else 500)
+        traj = gradient_descent(problem, step, steps if steps is not None else float_steps)
     L0 = traj.losses[0]
     unit = 1e-28 if small else 2.0**-52
     scale = max(1.0, float(np.max(np.abs(problem.y))), math.sqrt(2 * L0))

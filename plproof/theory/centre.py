@@ -78,7 +78,7 @@ def _exact_linear(problem: Problem) -> Centre:
     jac_lo = fb.down(float(np.sqrt(fb.float_down(Fraction(max(lmax.lo, 0))))))
     return Centre(Enclosure(lam.lo, lam.hi, lam.rigor), Enclosure(jac_lo, jac_hi, lmax.rigor),
                   Enclosure(r_lo, r_hi, exact), Enclosure(L0, L0, exact), "exact rational",
-                  hints={"lambda0_shift": float(lam.lo)})
+                  hints={"lambda0_shift": fb.float_down(Fraction(lam.lo))})
 
 
 def _balls(problem: Problem) -> Centre:
