@@ -6,8 +6,8 @@ and its ball bounds can only be ``sampled``. A Sequential of bias-free Linear la
 translates into the built-in MLP (TorchModel.to_builtin: W_1 = T_1, v = sqrt(m) t), certified ``verified``;
 plain GD on the translation is torch GD with step eta on W and eta / m on t.
 
-    plproof check examples/torch_model.py:problem --rigor sampled
-    plproof check examples/torch_model.py:builtin_problem --rigor verified
+    plproof check examples/torch_model.py:problem      # the CLI checks the built-in translation
+    plproof check examples/torch_model.py:builtin_problem
 """
 
 from pathlib import Path
