@@ -47,7 +47,12 @@ D_ROUND = 1.001 * U1 + TINY
 COVER = 1 + 1e-6
 #: stored radii are HEADROOM times the producer's, so an independent re-check with rounding-level
 #: differences in its own bounds still confirms them (docs/rigor-run.md §4)
-HEADROOM = 2.0
+HEADROOM = 2.0  # a power of 2: HEADROOM * e is exact
+#: the stored radii use 1 + ELL_SLACK (l_t - 1) in place of l_t, so a re-check whose l_t is slightly
+#: larger (its anchors differ) still confirms them segment by segment (docs/rigor-run.md §4)
+ELL_SLACK = 1.05
+#: attempts at tube radii e_hat_j >= e_j within a block before giving up
+TUBE_TRIES = 12
 #: re-anchor the Jacobian bound when the T1 drift exceeds this fraction of ||DF(anchor)||
 ANCHOR_DRIFT = 0.05
 TANH_ASSUMPTION = ("np.tanh is within 4 ulp of tanh (measured at most ~1.2 ulp against mpmath on >= 1e5 "
@@ -208,9 +213,14 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     return Stage(EA, ED, Er, np.sqrt(Qn2), np.sqrt(EQn2) + TINY, wn.max(axis=1), rho, step)
 
 
-def contraction(net: "Net", buf: Buffers, st: Stage, k: int, eta: float, e: float, LF: np.ndarray) -> np.ndarray:
-    """l_t >= sup ||I - eta Hess L|| over B(w~_t, e) for steps 0..k-1, given sup ||DF|| <= LF_t there
+def contraction(net: "Net", buf: Buffers, st: Stage, k: int, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
+    """l_t >= sup ||I - eta Hess L|| over B(w~_t, e_t) for steps 0..k-1, given sup ||DF|| <= LF_t there
     (Lemma B per neuron with tube corrections, docs/theory.md §12.2, docs/rigor-run.md §3)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing bound is +inf: the run stops
+        return _contraction(net, buf, st, k, eta, e, LF)
+
+
+def _contraction(net: "Net", buf: Buffers, st: Stage, k: int, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
     A, D, r, v = buf.A[:k], buf.D[:k], buf.r[:k], buf.v[:k]
     av, ar = np.abs(v), np.abs(r)
     g = (-2.0 * (A * D) * r[:, :, None]) * v[:, None, :]   # g_ki = v_i r_k tanh''(z_ki), tanh'' = -2 tanh tanh'
@@ -333,6 +343,7 @@ class RunRecord:
     max_rho: float = 0.0
     terminal: Terminal | None = None
     stop: str = ""
+    e_final: float = 0.0
 
 
 def _at(buf: Buffers, st: Stage, j: int) -> tuple:
@@ -357,13 +368,16 @@ def _sigma_c(net: Net, v_inf: float) -> float:
 
 
 def _try_terminal(net: Net, bb: TwoLayerTightBounds, v: np.ndarray, res_hi: float, K: np.ndarray, err: float,
-                  jac: Enclosure, E: float, eta: float) -> Terminal | None:
-    """The terminal ball at w~_t, or None when a float estimate shows it cannot close yet."""
+                  jac: Enclosure, E: float, eta: float) -> tuple[Terminal | None, float]:
+    """The terminal ball at w~_t (None when a float estimate shows it cannot close yet) and the
+    largest radius sqrt(lambda)/kappa at which mu_T > 0 (an estimate, to stop hopeless runs)."""
     lam_est = float(np.linalg.eigvalsh(K)[0]) - err
-    if lam_est <= 0 or res_hi * _sigma_c(net, float(np.max(np.abs(v)))) >= 0.5 * lam_est:
-        return None  # necessary: R > ||r||/sqrt(lambda) and delta(R) < sqrt(lambda)
+    kap = _sigma_c(net, float(np.max(np.abs(v))))
+    R_max = math.sqrt(max(lam_est, 0.0)) / kap
+    if lam_est <= 0 or res_hi * kap >= 0.5 * lam_est or E >= R_max:
+        return None, R_max  # necessary: R > ||r||/sqrt(lambda) + e and delta(R) < sqrt(lambda)
     lam = lambda_min_lower(K, err, psd=True)
-    return terminal(bb, v, res_hi, E, eta, Enclosure(lam.lo, lam.hi, RigorLevel.VERIFIED, ASSUMPTIONS), jac)
+    return terminal(bb, v, res_hi, E, eta, Enclosure(lam.lo, lam.hi, RigorLevel.VERIFIED, ASSUMPTIONS), jac), R_max
 
 
 def _checkpoint(rec: RunRecord, t: int, buf: Buffers, j: int, E: float) -> None:
@@ -395,7 +409,7 @@ def _run(net: Net, bb: TwoLayerTightBounds, w0: np.ndarray, eta: float, max_step
     buf = Buffers(net, w0)
     rec = RunRecord()
     e = path = J_a = kap_a = 0.0
-    last_attempt = math.inf
+    last_attempt = R_max = math.inf
     t = 0
     while True:
         k = min(BLOCK, max_steps - t)
@@ -417,34 +431,47 @@ def _run(net: Net, bb: TwoLayerTightBounds, w0: np.ndarray, eta: float, max_step
             rec.anchors += 1
             if attempt:
                 last_attempt = res_hi
-                E = fb.up(HEADROOM * e)
-                term = _try_terminal(net, bb, buf.v[0], res_hi, K, err, jac, E, eta)
+                E = HEADROOM * e
+                term, R_max = _try_terminal(net, bb, buf.v[0], res_hi, K, err, jac, E, eta)
                 if term is not None:
                     rec.attempts += 1
                     rec.terminal = term
-                    stop = "closed" if term.closes else (
-                        "amplification" if E >= math.sqrt(max(float(term.lam.lo), 0.0)) / _sigma_c(net, term.v_inf)
-                        else "")
-                    if stop:
+                    if term.closes:
                         _checkpoint(rec, t, buf, 0, E)
-                        rec.steps, rec.stop = t, stop
+                        rec.steps, rec.stop = t, "closed"
                         return rec
+        if not math.isfinite(e) or HEADROOM * e >= R_max:
+            rec.steps, rec.stop, rec.e_final = t, "amplification", HEADROOM * e
+            return rec
         if k == 0:
+            _checkpoint(rec, t, buf, 0, HEADROOM * e)
             rec.steps, rec.stop = t, "max_steps"
             return rec
-        # e_hat >= every e_t of the block: guess, evaluate l on that tube, confirm, else enlarge
+        # distances to the anchor; the block ends where the T1 drift would pass ANCHOR_DRIFT (re-anchor there)
         paths = path + np.concatenate([[0.0], np.cumsum(st.step)[:-1]]) * COVER
-        e_hat = 2 * e + 4 * k * float(st.rho.max())
-        while True:
+        far = np.nonzero(kap_a * paths[1:] > ANCHOR_DRIFT * J_a)[0]
+        if far.size:
+            k = int(far[0]) + 1
+            paths, st = paths[:k], defect(net, buf, k, eta)
+        # tube radii e_hat_j >= e_j (l_j is increasing in e): from l on the bare iterates, then confirm
+        e_hat = np.zeros(k)
+        for _ in range(TUBE_TRIES):
             LF = np.nextafter(J_a + kap_a * (paths + e_hat) * COVER, np.inf)
-            ell = contraction(net, buf, st, k, eta, e_hat, LF)
+            ell = np.nextafter(1.0 + (contraction(net, buf, st, k, eta, e_hat, LF) - 1.0) * ELL_SLACK, np.inf)
             radii = _radii(ell, st.rho, e)
-            if radii.max() <= e_hat:
+            if (radii[:-1] <= e_hat).all():
                 break
-            e_hat = 2 * float(radii.max())
+            e_hat = np.maximum(e_hat, 2 * radii[:-1])
+            if not HEADROOM * e_hat.max() < R_max:  # the tube outgrows every terminal ball
+                break
+        else:
+            e_hat = np.full(k, math.inf)
+        if not HEADROOM * e_hat.max() < R_max:
+            rec.steps, rec.stop, rec.e_final = t, "amplification", HEADROOM * float(e_hat.max())
+            return rec
         for j in range(k):
             if (t + j) % checkpoint_every == 0:
-                _checkpoint(rec, t + j, buf, j, fb.up(HEADROOM * float(radii[j])))
+                _checkpoint(rec, t + j, buf, j, HEADROOM * float(radii[j]))
         rec.log_amplification += float(np.log(ell).sum())
         rec.max_rho = max(rec.max_rho, float(st.rho.max()))
         e = float(radii[k])
@@ -496,7 +523,7 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
     bb = TwoLayerTightBounds(model, problem.w0)
     net = make_net(model, problem.y, bb.c.X_norm)
     rec = _run(net, bb, np.asarray(problem.w0, dtype=np.float64), eta, int(max_steps), int(checkpoint_every))
-    return _evidence(problem, eta, rec, int(checkpoint_every))
+    return _evidence(problem, eta, rec, int(checkpoint_every), bb.c.X_norm)
 
 
 # ---------------------------------------------------------------- evidence
@@ -513,7 +540,7 @@ def _hyp(name: str, statement: str, margin: Any, ref: str) -> Hypothesis:
     return Hypothesis(name, statement, status, enc, reference=ref)
 
 
-def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int) -> Evidence:
+def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: float) -> Evidence:
     term = rec.terminal
     V = RigorLevel.VERIFIED
     q: dict[str, Enclosure] = {
@@ -525,6 +552,7 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int) -> Evide
     hyps = [Hypothesis("two-layer tanh, train='both'", "the float error model of docs/theory.md §12.3 applies",
                        Status.HELD, reference="docs/theory.md §12.3")]
     hints: dict[str, Any] = {"recipe": RECIPE, "step": eta, "T": rec.steps, "checkpoint_every": every,
+                             "X_norm": X_norm, "bounds": TwoLayerTightBounds.name,
                              "checkpoint_steps": list(rec.checkpoint_steps), "headroom": HEADROOM,
                              "anchors": rec.anchors, "terminal_attempts": rec.attempts, "stop": rec.stop,
                              "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii)}
@@ -557,7 +585,8 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int) -> Evide
         verdict = Verdict.NOT_CERTIFIED
         if rec.stop == "amplification":
             reason = (f"float64 error amplification {amp} over {rec.steps} steps exceeds what float64 can certify: "
-                      f"e_t = {term.e:.3g} outgrew the terminal ball (docs/theory.md §12.5; double-double would be needed)")
+                      f"e_t = {rec.e_final:.3g} outgrew every terminal ball (mu_T > 0 needs R_T < sqrt(lambda)/kappa; "
+                      "docs/theory.md §12.5; double-double arithmetic would be needed)")
         elif rec.stop == "diverged":
             reason = f"the float64 GD run diverged at step {rec.steps} (step {eta:.6g} too large?)"
         else:
@@ -565,3 +594,27 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int) -> Evide
             reason = f"the terminal ball did not close within max_steps = {rec.steps} (amplification {amp}){last}"
     return Evidence(CLAIM, CLAIM_SYMBOLS, "run", verdict, reason, problem.describe(), quantities=q,
                     hypotheses=hyps, conclusions=conclusions, hints=hints, references=list(REFERENCES))
+
+
+# ---------------------------------------------------------------- certificate
+def run_certificate(evidence: Evidence, problem: Problem) -> dict:
+    """A ``run`` certificate: model, y, w0, the run (step, T, checkpoints and radii, re-checked by
+    plproof.verify.trajectory) and the evidence; large arrays go to .npy files on writing."""
+    from plproof.certificate.format import encode_array, envelope
+
+    if evidence.route != "run":
+        raise InvalidInput(f"run_certificate needs evidence of the run route, got route {evidence.route!r}")
+    model = dict(problem.model.describe())
+    model["X"] = encode_array(problem.model.X)
+    ev = evidence.to_json()
+    ev["hints"] = hints = dict(ev["hints"])  # to_json shares the evidence's dict
+    checkpoints, radii = hints.pop("checkpoints"), hints.pop("radii")
+    run = {"recipe": RECIPE, "step": evidence.hints["step"], "T": evidence.hints["T"],
+           "checkpoint_steps": list(evidence.hints["checkpoint_steps"]),
+           "checkpoints": encode_array(np.asarray(checkpoints, dtype=np.float64)),
+           "radii": encode_array(np.asarray(radii, dtype=np.float64))}
+    return envelope("run", claim=evidence.claim, symbols=evidence.claim_symbols, convention=evidence.convention,
+                    rigor=evidence.rigor.label,
+                    inputs={"model": model, "y": encode_array(problem.y), "w0": encode_array(problem.w0), "run": run},
+                    evidence=ev, seeds={"model": model["seed"]},
+                    precision={"run": "float64", "recipe": RECIPE, "headroom": HEADROOM})

@@ -1,0 +1,243 @@
+"""The run route (docs/theory.md §12, T6): certify_run, its certificate, the independent re-check, sabotage."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from plproof import InvalidInput, Linear, NotCertifiable, Problem, TwoLayer
+from plproof.data import unit_inputs, uniform_targets
+from plproof.evidence import Status, Verdict
+from plproof.numeric.arith import MPArith
+from plproof.numeric.runners import gradient_descent
+from plproof.numeric.scalars import INTERVALS
+from plproof import run as run_mod
+from plproof.run import HEADROOM, certify_run, default_step, plain_run, run_certificate
+from plproof.verify.exact import Failure
+from plproof.verify.trajectory import check_run
+
+
+def reference(width: int = 2, seed: int = 2026) -> Problem:
+    """The reference case of issue 4: n = 20 unit inputs in d = 64, targets in [-0.1, 0.1], symmetric init."""
+    X = unit_inputs(20, 64, seed)
+    return Problem(TwoLayer(X, width, "tanh", seed, init="symmetric"), uniform_targets(20, 0.1, seed))
+
+
+@pytest.fixture(scope="module")
+def certified() -> tuple[Problem, object, dict]:
+    problem = reference(4)
+    ev = certify_run(problem)
+    return problem, ev, run_certificate(ev, problem)
+
+
+def _recheck(cert: dict) -> list[str]:
+    checked: list[str] = []
+    check_run(cert, None, False, checked)
+    return checked
+
+
+# ---------------------------------------------------------------- producer
+def test_reference_case_certifies_at_small_width(certified) -> None:
+    problem, ev, _ = certified
+    assert ev.verdict is Verdict.CERTIFIED, ev.reason
+    assert ev.route == "run" and all(h.status is Status.HELD for h in ev.hypotheses)
+    q = ev.quantities
+    assert 0 < q["e_T"].hi < q["R_T"].lo and q["mu_T"].lo > 0 and 0 < q["c_T"].lo <= 1
+    assert 0 < q["rate"].hi < 1
+    assert run_mod.TANH_ASSUMPTION in ev.assumptions and ev.rigor.label == "verified"
+    # the float run really converges, at the claimed rate from T on (within the float floor)
+    T, eta = ev.hints["T"], ev.hints["step"]
+    w_T = plain_run(problem, eta, T)
+    assert np.array_equal(w_T, ev.hints["checkpoints"][-1])
+    w_more = plain_run(Problem(problem.model, problem.y, w_T), eta, 200)
+    L = float(problem.loss(w_more))
+    assert L <= q["rate"].hi ** 200 * q["rho_bar"].hi ** 2 / 2 + 1e-28
+
+
+def test_shadowing_bound_holds_against_a_40_digit_trajectory() -> None:
+    """||w_t - w~_t|| <= e_t with w_t exact GD (40 digits) on a small net: T6 (i) (docs/theory.md §12.1)."""
+    X = unit_inputs(5, 3, 1)
+    problem = Problem(TwoLayer(X, 4, "tanh", 1), uniform_targets(5, 0.3, 1))
+    eta = default_step(problem)
+    ev = certify_run(problem, step=eta, max_steps=60, checkpoint_every=20)
+    C, E, steps = ev.hints["checkpoints"], ev.hints["radii"], ev.hints["checkpoint_steps"]
+    assert steps[:4] == [0, 20, 40, 60] and E[0] == 0
+    ar = MPArith(40)
+    w = problem.w0
+    gaps = []
+    for j in range(1, 4):
+        w = gradient_descent(problem, eta, 20, arith=ar, w0=w).w_final
+        with mpmath.workdps(40):
+            gap = float(mpmath.sqrt(sum((wi - mpmath.mpf(ci)) ** 2 for wi, ci in zip(w, C[j]))))
+        gaps.append(gap)
+        assert gap <= E[j] / HEADROOM, (steps[j], gap, E[j])
+    assert max(gaps) > 0  # the float run does differ from exact GD: the bound is doing work
+
+
+def test_rho_zero_breaks_the_shadowing_bound(monkeypatch) -> None:
+    """Sabotage: without the float defect rho_t the radii would be 0, below the real float/exact gap."""
+    X = unit_inputs(5, 3, 1)
+    problem = Problem(TwoLayer(X, 4, "tanh", 1), uniform_targets(5, 0.3, 1))
+    real = run_mod.defect
+
+    def no_rho(*args, **kw):
+        st = real(*args, **kw)
+        st.rho = st.rho * 0.0
+        return st
+
+    monkeypatch.setattr(run_mod, "defect", no_rho)
+    eta = default_step(problem)
+    ev = certify_run(problem, step=eta, max_steps=20, checkpoint_every=20)
+    assert ev.hints["radii"][1] < 1e-300  # only the upward roundings of 0 remain
+    w = gradient_descent(problem, eta, 20, arith=MPArith(40)).w_final
+    with mpmath.workdps(40):
+        gap = float(mpmath.sqrt(sum((wi - mpmath.mpf(ci)) ** 2 for wi, ci in zip(w, ev.hints["checkpoints"][1]))))
+    assert gap > ev.hints["radii"][1]
+
+
+def test_step_above_two_over_beta_does_not_certify() -> None:
+    problem = reference(4)
+    ev = certify_run(problem, step=2.5 * default_step(problem), max_steps=3000)
+    assert ev.verdict is Verdict.NOT_CERTIFIED
+
+
+def test_terminal_ball_too_small_fails(certified) -> None:
+    problem, ev, _ = certified
+    bb = run_mod.TwoLayerTightBounds(problem.model, ev.hints["checkpoints"][-1])
+    args = (bb, ev.quantities["lambda_T"].lo, ev.quantities["jacobian_norm_T"].hi,
+            ev.quantities["residual_norm_T"].hi, ev.quantities["e_T"].hi)
+    good = run_mod._terminal_state(INTERVALS, *args, ev.quantities["R_T"].hi, ev.hints["step"])
+    small = run_mod._terminal_state(INTERVALS, *args, ev.quantities["R_T"].hi / 10, ev.hints["step"])
+    assert INTERVALS.lo(good["margin"]) > 0 > INTERVALS.hi(small["margin"])
+
+
+def test_amplification_beyond_float64_is_reported() -> None:
+    X = unit_inputs(20, 5, 2026)
+    problem = Problem(TwoLayer(X, 4, "tanh", 2026), uniform_targets(20, 0.5, 2026))
+    ev = certify_run(problem, max_steps=5000)
+    assert ev.verdict is Verdict.NOT_CERTIFIED
+    assert "float64 error amplification" in ev.reason and "exceeds what float64 can certify" in ev.reason
+
+
+@pytest.mark.parametrize("make", [
+    lambda X, y: Problem(TwoLayer(X, 4, "relu", 0), y),
+    lambda X, y: Problem(TwoLayer(X, 4, "sigmoid", 0), y),
+    lambda X, y: Problem(TwoLayer(X, 4, "tanh", 0, train="hidden"), y),
+    lambda X, y: Problem(Linear(np.hstack([X, X])), y),
+])
+def test_refuses_what_it_cannot_certify(make) -> None:
+    X = unit_inputs(3, 3, 0)
+    with pytest.raises(NotCertifiable):
+        certify_run(make(X, uniform_targets(3, 0.1, 0)))
+
+
+@pytest.mark.parametrize("kw", [{"step": -1.0}, {"step": math.inf}, {"max_steps": 0}, {"rigor": "sampled"},
+                                {"checkpoint_every": 0}])
+def test_rejects_bad_arguments(kw) -> None:
+    with pytest.raises(InvalidInput):
+        certify_run(reference(2), **kw)
+
+
+# ---------------------------------------------------------------- the tanh assumption (docs/theory.md §12.4)
+def _ulp_errors(z: np.ndarray) -> np.ndarray:
+    t = np.tanh(z)
+    out = np.empty(z.size)
+    with mpmath.workprec(160):
+        for i, (zi, ti) in enumerate(zip(z.tolist(), t.tolist())):
+            exact = mpmath.tanh(mpmath.mpf(zi))
+            ulp = mpmath.mpf(2) ** max(mpmath.floor(mpmath.log(abs(exact), 2)) - 52, -1074) if exact else 2.0**-1074
+            out[i] = float(abs(mpmath.mpf(ti) - exact) / ulp)
+    return out
+
+
+def test_np_tanh_within_4_ulp() -> None:
+    """>= 1e5 points: random scales, near 0 and subnormals, where tanh crosses powers of 2, near saturation."""
+    rng = np.random.default_rng(12)
+    parts = [rng.standard_normal(45_000) * 3, rng.uniform(-25, 25, 20_000),
+             10.0 ** rng.uniform(-320, 1.5, 20_000) * rng.choice([-1, 1], 20_000),
+             np.arctanh(2.0 ** -np.arange(1, 40))[:, None] * (1 + rng.uniform(-1e-12, 1e-12, (39, 300))),
+             rng.uniform(18, 20, 5_000), np.array([0.0, -0.0, 5e-324, 0.5493061443340549, 19.0615, 710.0, 1e300])]
+    z = np.concatenate([np.ravel(p) for p in parts])
+    assert z.size >= 100_000
+    short = [_ulp_errors(z[i:i + 7]) for i in range(0, 700, 7)]  # numpy may take other code paths for short arrays
+    err = np.concatenate([_ulp_errors(z)] + short)
+    assert err.max() <= 4.0, f"np.tanh error {err.max():.3f} ulp exceeds the assumed 4 ulp"
+
+
+# ---------------------------------------------------------------- the independent re-check
+def test_certificate_rechecks(certified) -> None:
+    _, _, cert = certified
+    checked = _recheck(cert)
+    assert any("every segment" in c for c in checked) and any("terminal: R_T - e_T" in c for c in checked)
+
+
+def test_recheck_rejects_a_corrupted_iterate(certified) -> None:
+    _, _, cert = certified
+    bad = copy.deepcopy(cert)
+    data = bad["inputs"]["run"]["checkpoints"]["data"]
+    p = len(data) // len(bad["inputs"]["run"]["checkpoint_steps"])
+    data[3 * p] += 1e-7  # one coordinate of the fourth checkpoint
+    with pytest.raises(Failure, match="exceeds the stated"):
+        _recheck(bad)
+
+
+def test_recheck_rejects_radii_that_are_too_small(certified) -> None:
+    _, _, cert = certified
+    bad = copy.deepcopy(cert)
+    radii = bad["inputs"]["run"]["radii"]["data"]
+    radii[-1] = radii[-1] / 10
+    with pytest.raises(Failure, match="exceeds the stated"):
+        _recheck(bad)
+
+
+def test_recheck_rejects_a_step_above_two_over_beta(certified) -> None:
+    problem, ev, cert = certified
+    from plproof.verify import trajectory as V
+    from plproof.verify.problem import BallFormulas
+    from fractions import Fraction
+    probe = BallFormulas(problem.model, problem.w0, {"bounds": "§11", "X_norm": ev.hints["X_norm"]}, [])
+    data = V._Data(problem.model, problem.y, probe.X_norm)
+    args = (data, problem.model, problem.y, ev.hints["checkpoints"][-1], Fraction(float(ev.hints["radii"][-1])))
+    V._terminal(*args, Fraction(ev.hints["step"]), cert["evidence"], ev.hints["X_norm"], [])
+    with pytest.raises(Failure, match="above 2/beta"):
+        V._terminal(*args, Fraction(ev.hints["step"]) * 20, cert["evidence"], ev.hints["X_norm"], [])
+    bad = copy.deepcopy(cert)
+    bad["inputs"]["run"]["step"] = 2.5 * ev.hints["step"]
+    with pytest.raises(Failure):
+        _recheck(bad)
+
+
+def test_recheck_rejects_a_terminal_ball_that_is_too_small(certified) -> None:
+    _, _, cert = certified
+    bad = copy.deepcopy(cert)
+    bad["evidence"]["quantities"]["R_T"]["hi"] = bad["evidence"]["quantities"]["R_T"]["hi"] / 10
+    with pytest.raises(Failure, match="terminal ball"):
+        _recheck(bad)
+
+
+def test_certificate_round_trips_through_files(certified, tmp_path) -> None:
+    from plproof.certificate.format import load_certificate, write_certificate
+
+    _, ev, cert = certified
+    path = write_certificate(cert, tmp_path / "run.json")
+    loaded = load_certificate(path)
+    checked: list[str] = []
+    check_run(loaded, tmp_path, True, checked)
+    assert loaded["kind"] == "run" and "verified" == loaded["rigor"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [2026, 1, 2])
+def test_reference_certifies_at_the_empirical_width(seed: int) -> None:
+    """Issue 4: the run route certifies where GD reaches 1e-20 (2^1-2^2 here), the ball route does not."""
+    from plproof.check import check
+
+    ev = certify_run(reference(2, seed))
+    assert ev.certified, ev.reason
+    assert not check(reference(2, seed), confirm=False).certified
+    checked = _recheck(run_certificate(ev, reference(2, seed)))
+    assert checked
