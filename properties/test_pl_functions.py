@@ -5,7 +5,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from properties._helpers import DIGITS, MP50, TOL50, adz_tau
@@ -54,12 +54,14 @@ def pl_quadratics(draw):
 @pytest.mark.plproof(theory="§6.3", source=SOURCE, symbols=SYMBOLS + ", f = 1/2 x^T A x, spec A in {0} u [mu, L]",
                      rigor="high-precision", precision=MP50)
 @given(quad=pl_quadratics(), h_frac=st.floats(0.001, 0.999))
+@example(quad={"L": 1.0, "mu": 1.0, "eigenvalues": [0.0, 1.0], "x0": np.array([1.30400005, 0.94708096]),
+               "Q": np.array([[-0.76705143, 0.64158561], [0.64158561, 0.76705143]])}, h_frac=0.5)  # Q only float-orthogonal
 def test_adz_one_step_rate_on_random_pl_quadratics(quad, h_frac, pl_record):
     """For f(x) = 1/2 x^T A x with A = Q diag(lambda) Q^T, lambda_i in {0} u [mu, L] (so f is L-smooth and
     mu-PL with f* = 0) and h = h_frac 2/L: f(x0 - h A x0) <= tau(L, mu, h) f(x0) at 50 digits, to 1e-40 f(x0).
-    The eigenvalues and Q are taken exactly as the float64 numbers drawn."""
+    Q is the float64 rotation drawn, re-orthonormalised at 50 digits, so A has exactly the drawn eigenvalues."""
     with mpmath.mp.workdps(DIGITS):
-        Q = mpmath.matrix(quad["Q"].tolist())
+        Q = mpmath.qr(mpmath.matrix(quad["Q"].tolist()))[0]
         A = Q * mpmath.diag([mpmath.mpf(v) for v in quad["eigenvalues"]]) * Q.T
         x0 = mpmath.matrix(quad["x0"].tolist())
         L, mu = mpmath.mpf(quad["L"]), mpmath.mpf(quad["mu"])
