@@ -32,7 +32,10 @@ def test_adz_one_step_rate_on_the_kns_function(x0, h, pl_record):
         f0, g0 = kns(mpmath.mpf(x0))
         f1, _ = kns(mpmath.mpf(x0) - mpmath.mpf(h) * g0)
         tau = adz_tau(KNS_L, KNS_MU, h)
-        margin = (tau * f0 - f1) / f0 if f0 else -f1
+        if f0 == 0:  # x0 = 0 is the minimiser: x1 = 0
+            assert f1 == 0
+            return
+        margin = (tau * f0 - f1) / f0
     pl_record.margin(margin, example={"x0": x0, "h": h, "tau": tau})
     assert margin >= -TOL50
 
@@ -68,7 +71,10 @@ def test_adz_one_step_rate_on_random_pl_quadratics(quad, h_frac, pl_record):
         h = h_frac * 2 / L
         x1 = x0 - h * (A * x0)
         f0, f1 = (x0.T * A * x0)[0] / 2, (x1.T * A * x1)[0] / 2
-        margin = (adz_tau(L, mu, h) * f0 - f1) / f0 if f0 > TOL50 else mpmath.mpf(0)
+        if f0 <= TOL50:  # x0 (numerically) in ker A: f(x1) <= f(x0) ~ 0
+            assert f1 <= TOL50
+            return
+        margin = (adz_tau(L, mu, h) * f0 - f1) / f0
     pl_record.margin(margin, example=quad | {"h": h})
     assert margin >= -TOL50
 
