@@ -89,6 +89,9 @@ class Context:
         self.hyps = [h.split() for h in self.a.hypotheses]
         self._check_names()
         self.sym = build(self.a, "symbolic")
+        #: the symbolic realisation with each scalar definition kept as an opaque symbol
+        self.atomic = build(self.a, "symbolic")
+        self.atomic_facts: list[Fact] = []
         self._ns: dict[int, dict[str, Any]] = {}
         self._concrete: list[Realisation] | None = None
         self.chain_defs: set[str] = set()
@@ -98,12 +101,11 @@ class Context:
         self.results: list[StepResult] = []
         self._values: dict[tuple[int, str], Any] = {}
         for lhs, rel, rhs in self.hyps:
-            try:
-                l, r = self.scalar(self.sym, lhs), self.scalar(self.sym, rhs)
-            except (Unsupported, sp.ShapeError):
-                continue
-            self.facts += fact_from_relation(l, rel, r, f"hypothesis {lhs} {rel} {rhs}")
+            self.add_fact(lhs, rel, rhs, f"hypothesis {lhs} {rel} {rhs}")
         self.general_F = any(isinstance(o, SmoothMap) for o in self.a.objects)
+        for o in self.a.objects:
+            if isinstance(o, Scalar) and o.integer and o.positive and isinstance(self.sym.ns.get(o.name), sp.Symbol):
+                self.facts.append(Fact(self.sym.ns[o.name] - 1, False, f"{o.name} is a positive integer"))
 
     def _check_names(self) -> None:
         taken = {o.name for o in self.a.objects} | {"grad", "D", "norm", "lambda_min", "lambda_max", "eye", "inv",
@@ -119,11 +121,26 @@ class Context:
                 if text is not None and s.relation != "def":
                     compile_statement(text)
 
+    def add_fact(self, lhs: str, rel: str, rhs: str, label: str) -> None:
+        """Record ``lhs REL rhs`` as a fact, with definitions expanded and kept opaque."""
+        for real, facts in ((self.sym, self.facts), (self.atomic, self.atomic_facts)):
+            try:
+                facts += fact_from_relation(self.scalar(real, lhs), rel, self.scalar(real, rhs), label)
+            except (Unsupported, sp.ShapeError):
+                continue
+
     # ---- evaluation -------------------------------------------------------
     def namespace(self, real: Realisation) -> dict[str, Any]:
         key = id(real)
         if key not in self._ns:
             ns = dict(real.ns)
+            if real is self.atomic:
+                full = self.namespace(self.sym)
+                for name, _ in self.defs:
+                    v = full[name]
+                    ns[name] = v if is_matrix(v) or isinstance(v, (_Opaque, MatrixExpr)) else sp.Symbol(name, real=True)
+                self._ns[key] = ns
+                return ns
             for name, rhs in self.defs:
                 real.chain_rule = False
                 try:
@@ -185,7 +202,9 @@ class Context:
         return "all " + ", ".join(names) + (", arbitrary smooth F" if self.general_F else "")
 
     # ---- proving ------------------------------------------------------------
-    def prover(self, values: list[Any]) -> Prover:
+    def prover(self, values: list[Any], atomic: bool = False) -> Prover:
+        if atomic:
+            return Prover(self.atomic_facts + self._structural(values), budget=20)
         return Prover(self.facts + self._structural(values))
 
     def _structural(self, values: list[Any]) -> list[Fact]:
@@ -255,7 +274,7 @@ class Context:
             if L.shape != R.shape:
                 return False
             diff = (L - R).doit()
-            if isinstance(diff, MatrixExpr):
+            if isinstance(diff, MatrixExpr) and not isinstance(diff, sp.MatrixBase):
                 diff = diff.expand()
                 return isinstance(diff, sp.ZeroMatrix) or diff == 0
             return all(_is_zero(x) for x in sp.Matrix(diff))
@@ -407,11 +426,7 @@ def check(derivation: Derivation, *, size_bound: int = 3, samples: int = 40) -> 
             for start, relation in {(lhs, step.relation), (chain[0][0], rel)}:
                 if relation in (None, "="):
                     continue
-                try:
-                    l, r = ctx.scalar(ctx.sym, start), ctx.scalar(ctx.sym, step.rhs)
-                except (Unsupported, sp.ShapeError):
-                    continue
-                ctx.facts += fact_from_relation(l, relation, r, f"step {sid}")
+                ctx.add_fact(start, relation, step.rhs, f"step {sid}")
                 ctx.proven.append((start, relation, step.rhs))
     proved, detail = _claim(ctx, derivation, ids)
     return CheckResult(derivation, ctx.results, proved, detail, time.perf_counter() - t0)
@@ -437,6 +452,10 @@ def _check_definition(ctx: Context, sid: str, step: Step) -> StepResult:
             return StepResult(sid, stmt, "def", INVALID, "domain check by counterexample", "", cx,
                               detail=f"not well defined: {what} fails")
         return StepResult(sid, stmt, "def", UNVERIFIED, "domain check", "", detail=f"could not prove {what}")
+    for strict in (True, False):
+        if prover.nonneg(e, strict, depth=0):
+            ctx.atomic_facts.append(Fact(sp.Symbol(step.lhs, real=True), strict, f"sign of {step.lhs}"))
+            break
     return StepResult(sid, stmt, "def", VALID, "definition (well defined: domain conditions proved)",
                       ctx.symbolic_scope())
 
@@ -475,7 +494,11 @@ def _check_relation(ctx: Context, sid: str, lhs: str, step: Step) -> StepResult:
         sym_ok: bool | None = True
     except (Unsupported, sp.ShapeError) as exc:
         sym_ok, detail, chain_rule = None, f"symbolic sizes: {exc}", False
-    if sym_ok:
+    if sym_ok and _atomic_proof(ctx, lhs, rel, rhs):
+        methods.append("exact simplification" if rel == "=" else "sign reduction using hypotheses/lemmas")
+        methods[-1] += " (definitions kept opaque)"
+        scope = ctx.symbolic_scope()
+    elif sym_ok:
         if rel == "=":
             if ctx.equal_symbolic(L, R):
                 methods.append("exact simplification" + (" (matrix chain rule)" if chain_rule else ""))
@@ -519,6 +542,27 @@ def _check_relation(ctx: Context, sid: str, lhs: str, step: Step) -> StepResult:
                           cx, corrected=corrected)
     return StepResult(sid, stmt, rel, UNVERIFIED, "no proof and no counterexample found", "",
                       detail=detail or "the prover could not reduce this to known signs")
+
+
+def _atomic_proof(ctx: Context, lhs: str, rel: str, rhs: str) -> bool:
+    """Prove a scalar step with every scalar definition kept as an opaque symbol (cheaper)."""
+    if not ctx.defs:
+        return False
+    try:
+        L, R = ctx.value(ctx.atomic, lhs), ctx.value(ctx.atomic, rhs)
+        if is_matrix(L) or is_matrix(R) or isinstance(L, MatrixExpr) or isinstance(R, MatrixExpr):
+            return False
+        l, r = to_scalar(L), to_scalar(R)
+    except (Unsupported, sp.ShapeError):
+        return False
+    names = {str(s) for s in (l.free_symbols | r.free_symbols)}
+    if not names & {name for name, _ in ctx.defs}:
+        return False
+    if rel == "=":
+        return _is_zero(l - r)
+    prover = ctx.prover([], atomic=True)
+    doms = domain_obligations(l) + domain_obligations(r)
+    return all(prove_domain(prover, e, k) for e, k in doms) and prover.relation(l, rel, r)
 
 
 def _same(ctx: Context, a: str, b: str, textual: bool = False) -> bool:

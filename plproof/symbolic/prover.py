@@ -109,7 +109,7 @@ class Prover:
         e = sp.sympify(e)
         if e.is_number:
             return self._number_sign(e)
-        if lookup and (e.is_Add or e.is_Symbol):
+        if lookup and (e.is_Symbol or e.is_Add and _small(e)):
             s = self._lookup(e, facts)
             if s is not None:
                 return s
@@ -131,7 +131,10 @@ class Prover:
                     return None
             return out
         if e.is_Add:
-            return _add([self.sign(a, facts, lookup) for a in e.args])
+            out = _add([self.sign(a, facts, lookup) for a in e.args])
+            if out is None and e.is_nonnegative:
+                return (1, bool(e.is_positive))
+            return out
         if e.is_Pow:
             b, x = e.args
             sb = self.sign(b, facts, lookup)
@@ -197,7 +200,7 @@ class Prover:
         fs = e.free_symbols
         key = None
         for f in facts:
-            if not f.expr.free_symbols or f.expr.free_symbols - fs:
+            if not f.expr.free_symbols & fs or not _small(f.expr):
                 continue
             key = key or self._key(e)
             fkey = self._key(f.expr)
@@ -211,9 +214,9 @@ class Prover:
         return None
 
     # ---- the search -------------------------------------------------------
-    def nonneg(self, e: sp.Expr, strict: bool = False) -> bool:
-        """True if ``e >= 0`` (``e > 0`` when strict) is proved."""
-        return self._prove(self.freeze(e), strict, list(self.facts), depth=2)
+    def nonneg(self, e: sp.Expr, strict: bool = False, depth: int = 2) -> bool:
+        """True if ``e >= 0`` (``e > 0`` when strict) is proved; ``depth`` bounds eliminations."""
+        return self._prove(self.freeze(e), strict, list(self.facts), depth=depth)
 
     def _ok(self, s: Sign | None, strict: bool) -> bool:
         return s is not None and (s[0] == 1 and (s[1] or not strict) or s == (0, True) and not strict)
@@ -422,6 +425,16 @@ class Prover:
         if (_has_root(lhs) or _has_root(rhs)) and self.nonneg(rhs) and self.nonneg(lhs):
             return self.nonneg(sp.expand(lhs ** 2) - sp.expand(rhs ** 2), strict)
         return False
+
+
+def _small(e: sp.Expr, limit: int = 60) -> bool:
+    """Whether ``e`` has at most ``limit`` nodes (fact matching is skipped for large ones)."""
+    count = 0
+    for _ in sp.preorder_traversal(e):
+        count += 1
+        if count > limit:
+            return False
+    return True
 
 
 def _has_root(e: sp.Expr) -> bool:
