@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from plproof import Verdict, check
 from plproof.strategies import linear_problems, nonsmooth_problems, underparameterized_problems
 from properties._helpers import MP50, diverges, gd_losses, kernel_singularity, kernel_is_singular, top_component
 
@@ -56,3 +57,5 @@ def test_nonsmooth_activations_are_refused(problem):
     obstruction naming non-smoothness, and nothing may certify it."""
     reason = problem.obstruction()
     assert reason is not None and "non-smooth" in reason
+    evidence = check(problem, "sampled", confirm=False)
+    assert evidence.verdict is Verdict.NOT_CERTIFIABLE and "non-smooth" in evidence.reason
