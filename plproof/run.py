@@ -401,9 +401,9 @@ def _run(net: Net, bb: TwoLayerTightBounds, w0: np.ndarray, eta: float, max_step
          checkpoint_every: int) -> RunRecord:
     """The certified run (docs/theory.md §12.1): e_{t+1} = l_t e_t + rho_t, terminal attempts as r shrinks.
 
-    Steps run in blocks; within a block every l_t is evaluated on the tube of radius e_hat >= max e_t
-    (l is increasing in e), and ||DF|| <= J_a + kappa_a (path length since the anchor w~_a + e_hat) on
-    it: T1 centred at the anchor, whose ||DF(w~_a)|| is enclosed from the kernel (docs/theory.md §12.2).
+    Steps run in blocks (docs/rigor-run.md §1, §3); l_t is evaluated on tube radii e_hat_t >= e_t
+    (l is increasing in e), and ||DF|| <= J_a + kappa_a (path length since the anchor w~_a + e_hat_t):
+    T1 centred at the anchor, whose ||DF(w~_a)|| is enclosed from the kernel (docs/theory.md §12.2).
     Terminal attempts and anchors are at block starts.
     """
     buf = Buffers(net, w0)
