@@ -37,6 +37,7 @@ from plproof.numeric import (
 from plproof.problem import Problem
 from plproof.evidence import Evidence, Hypothesis, Status, Verdict
 from plproof.check import check
+from plproof.run import certify_run
 from plproof.width import WidthResult, min_certified_width
 from plproof.verify import VerifyResult, verify
 
@@ -68,6 +69,7 @@ __all__ = [
     "VerifyResult",
     "WidthResult",
     "__version__",
+    "certify_run",
     "check",
     "gradient_descent",
     "lambda_min_hp",

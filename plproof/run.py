@@ -6,7 +6,7 @@ docs/theory.md §12.3), and the contraction l_t >= sup ||I - eta Hess L|| over t
 (Lemma B per neuron plus tube corrections, §12.2); e_{t+1} = l_t e_t + rho_t bounds ||w_t - w~_t||
 for the exact iterates w_t (§12.1 (i)). When the residual is small, the terminal ball B(w~_T, R_T)
 is checked with T1-T3 centred at w~_T and T4 (§12.1 (ii)): exact GD then converges to a global
-minimiser. The derivation of every constant is in docs/rigor-run.md.
+minimiser. The derivation of every constant is in docs/rigor.md §5.
 """
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ D_ROUND = 1.001 * U1 + TINY
 #: relative cover for evaluating the non-negative bound formulas in float (chains of < 1e8 roundings)
 COVER = 1 + 1e-6
 #: stored radii are HEADROOM times the producer's, so an independent re-check with rounding-level
-#: differences in its own bounds still confirms them (docs/rigor-run.md §4)
+#: differences in its own bounds still confirms them (docs/rigor.md §5.5)
 HEADROOM = 2.0  # a power of 2: HEADROOM * e is exact
 #: the stored radii use 1 + ELL_SLACK (l_t - 1) in place of l_t, so a re-check whose l_t is slightly
-#: larger (its anchors differ) still confirms them segment by segment (docs/rigor-run.md §4)
+#: larger (its anchors differ) still confirms them segment by segment (docs/rigor.md §5.5)
 ELL_SLACK = 1.05
 #: attempts at tube radii e_hat_j >= e_j within a block before giving up
 TUBE_TRIES = 12
@@ -168,7 +168,7 @@ def plain_run(problem: Problem, step: float, steps: int) -> np.ndarray:
 
 @dataclass
 class Stage:
-    """Error bounds of a block of k steps (leading axis: the step), docs/rigor-run.md §1."""
+    """Error bounds of a block of k steps (leading axis: the step), docs/rigor.md §5.2."""
 
     EA: np.ndarray    # >= |A~ - tanh(X W~^T)|
     ED: np.ndarray    # >= |D~ - tanh'(X W~^T)|
@@ -215,7 +215,7 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
 
 def contraction(net: "Net", buf: Buffers, st: Stage, k: int, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
     """l_t >= sup ||I - eta Hess L|| over B(w~_t, e_t) for steps 0..k-1, given sup ||DF|| <= LF_t there
-    (Lemma B per neuron with tube corrections, docs/theory.md §12.2, docs/rigor-run.md §3)."""
+    (Lemma B per neuron with tube corrections, docs/theory.md §12.2, docs/rigor.md §5.4)."""
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing bound is +inf: the run stops
         return _contraction(net, buf, st, k, eta, e, LF)
 
@@ -245,7 +245,7 @@ def _contraction(net: "Net", buf: Buffers, st: Stage, k: int, eta: float, e: np.
 # ---------------------------------------------------------------- kernel at an iterate
 def kernel_bounds(net: Net, A: np.ndarray, EA: np.ndarray, D: np.ndarray, ED: np.ndarray,
                   v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """fl(K(w~)) made symmetric and an entrywise bound on its distance to K(w~) (docs/rigor-run.md §2).
+    """fl(K(w~)) made symmetric and an entrywise bound on its distance to K(w~) (docs/rigor.md §5.3).
 
     K = s^2 [(X X^T) o (B B^T) + A A^T], B = D o v, from the step's A~, D~ and their bounds.
     """
@@ -401,7 +401,7 @@ def _run(net: Net, bb: TwoLayerTightBounds, w0: np.ndarray, eta: float, max_step
          checkpoint_every: int) -> RunRecord:
     """The certified run (docs/theory.md §12.1): e_{t+1} = l_t e_t + rho_t, terminal attempts as r shrinks.
 
-    Steps run in blocks (docs/rigor-run.md §1, §3); l_t is evaluated on tube radii e_hat_t >= e_t
+    Steps run in blocks (docs/rigor.md §5.2, §5.4); l_t is evaluated on tube radii e_hat_t >= e_t
     (l is increasing in e), and ||DF|| <= J_a + kappa_a (path length since the anchor w~_a + e_hat_t):
     T1 centred at the anchor, whose ||DF(w~_a)|| is enclosed from the kernel (docs/theory.md §12.2).
     Terminal attempts and anchors are at block starts.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from plproof.models import TwoLayer
 from plproof.models.base import check_finite_matrix, check_positive_int
 from plproof.numeric.runners import gradient_descent
 from plproof.problem import Problem
+from plproof.run import certify_run
 from plproof.theory.ball import bounds_for
 from plproof.theory.centre import centre
 from plproof.numeric.rigor import RigorLevel
@@ -37,6 +38,8 @@ class WidthResult:
     evidence: Evidence | None
     extrapolated_width: float | None = None
     tried: dict[int, bool] = field(default_factory=dict)
+    run_width: int | None = None
+    run_evidence: Evidence | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -47,7 +50,9 @@ class WidthResult:
         return None
 
     def to_json(self) -> dict:
-        return {"certified_width": self.certified_width, "empirical_width": self.empirical_width,
+        return {"certified_width": self.certified_width, "run_certified_width": self.run_width,
+                "empirical_width": self.empirical_width,
+                "run_ratio": self.run_width / self.empirical_width if self.run_width and self.empirical_width else None,
                 "max_width": self.max_width, "extrapolated_width": self.extrapolated_width,
                 "extrapolation_is_estimate": True, "ratio": self.conservativeness,
                 "tried": {str(k): v for k, v in sorted(self.tried.items())}, "notes": self.notes}
@@ -73,55 +78,75 @@ def gd_converges(problem: Problem, target: float = 1e-20, max_steps: int = 20_00
     return False
 
 
+def _smallest(widths: list[int], certifies: Callable[[int], bool], step: int) -> int | None:
+    """Doubling, then bisection below the first certified power of 2 (assumes rough monotonicity)."""
+    first = next((w for w in widths if certifies(w)), None)
+    if first is None:
+        return None
+    lo, hi = first // 2, first
+    while hi - lo > step:
+        mid = (lo + hi) // 2
+        mid -= mid % step
+        if mid <= lo:
+            break
+        lo, hi = (lo, mid) if certifies(mid) else (mid, hi)
+    return hi
+
+
 def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: str = "tanh", seed: int = 0,
                         init: str = "standard", *, max_width: int = 2**14, rigor: str = "verified",
-                        bounds: str = "tight", empirical: bool = True, gd_target: float = 1e-20,
-                        gd_steps: int = 20_000) -> WidthResult:
-    """Smallest width (doubling then bisection) whose two-layer net certifies by the ball route.
+                        bounds: str = "tight", route: str = "ball", empirical: bool = True,
+                        gd_target: float = 1e-20, gd_steps: int = 20_000) -> WidthResult:
+    """Smallest width (doubling then bisection) whose two-layer net certifies, by route ``ball``
+    (docs/theory.md §2.5, §11), ``run`` (the trajectory certificate, §12) or ``both``.
 
-    Searching uses float estimates (rigor ``sampled``) to be fast; the answer is then re-checked at
+    The ball search uses float estimates (rigor ``sampled``) to be fast; the answer is then re-checked at
     ``rigor``, moving up to the next tried width if the rigorous check does not close.
     """
     if family != "two_layer":
         raise InvalidInput(f"min_certified_width supports family='two_layer', got {family!r}")
+    if route not in ("ball", "run", "both"):
+        raise InvalidInput(f"route must be 'ball', 'run' or 'both', got {route!r}")
     X = check_finite_matrix(X, "X")
     max_width = check_positive_int(max_width, "max_width")
     symmetric = init == "symmetric"
+    step = 2 if symmetric else 1
 
     def problem(width: int) -> Problem:
         return Problem(TwoLayer(X, width, activation, seed, init=init), y)
 
     tried: dict[int, bool] = {}
 
-    def certifies(width: int, level: str = "sampled") -> bool:
-        ok = check(problem(width), level, bounds=bounds, confirm=False).certified
-        if level == "sampled":
-            tried[width] = ok
-        return ok
+    def ball_sampled(width: int) -> bool:
+        tried[width] = check(problem(width), "sampled", bounds=bounds, confirm=False).certified
+        return tried[width]
 
     widths = _widths(max_width, symmetric)
-    first = next((w for w in widths if certifies(w)), None)
     result = WidthResult(None, None, max_width, None, tried=tried)
-    if first is not None:
-        lo, hi = first // 2, first
-        step = 2 if symmetric else 1
-        while hi - lo > step:
-            mid = (lo + hi) // 2
-            mid -= mid % step
-            if mid <= lo:
-                break
-            lo, hi = (lo, mid) if certifies(mid) else (mid, hi)
-        for w in sorted(w for w in {hi, *[v for v in widths if v > hi]} if w <= max_width):
-            ev = check(problem(w), rigor, bounds=bounds)
-            if ev.certified:
-                result.certified_width, result.evidence = w, ev
-                break
-        result.notes.append("first-certified widths need not be monotone in width at small widths "
-                            "(lambda0 fluctuates): bisection reports one certified width below the first power of 2")
-    else:
-        result.extrapolated_width = extrapolate_width(problem(widths[-1]), bounds)
-        result.notes.append(f"no width up to {max_width} certifies; the extrapolated width is an estimate, "
-                            "not a certificate")
+    if route in ("ball", "both"):
+        found = _smallest(widths, ball_sampled, step)
+        if found is not None:
+            for w in sorted(v for v in {found, *widths} if found <= v <= max_width):
+                ev = check(problem(w), rigor, bounds=bounds)
+                if ev.certified:
+                    result.certified_width, result.evidence = w, ev
+                    break
+            result.notes.append("first-certified widths need not be monotone in width at small widths "
+                                "(lambda0 fluctuates): bisection reports one certified width below the first "
+                                "power of 2")
+        else:
+            result.extrapolated_width = extrapolate_width(problem(widths[-1]), bounds)
+            result.notes.append(f"no width up to {max_width} certifies by the ball route; the extrapolated "
+                                "width is an estimate, not a certificate")
+    if route in ("run", "both"):
+        runs: dict[int, Evidence] = {}
+
+        def run_certifies(width: int) -> bool:
+            runs[width] = certify_run(problem(width), max_steps=gd_steps * 10, rigor=rigor)
+            return runs[width].certified
+
+        result.run_width = _smallest(widths, run_certifies, step)
+        result.run_evidence = runs.get(result.run_width) if result.run_width else None
     if empirical:
         result.empirical_width = next((w for w in widths if gd_converges(problem(w), gd_target, gd_steps)), None)
     return result

@@ -111,3 +111,17 @@ def test_bad_input_exits_2_with_one_line_and_no_certificate(workdir, capsys, arg
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) >= 1 and message in err[-1] and err[-1].startswith("plproof check:")
     assert not out.exists()
+
+
+def test_run_route_writes_a_run_certificate_that_verifies(tmp_path, capsys):
+    (tmp_path / "ref.py").write_text(textwrap.dedent('''
+        from plproof import Problem, TwoLayer
+        from plproof.data import uniform_targets, unit_inputs
+        problem = Problem(TwoLayer(unit_inputs(20, 64, 2026), 2, "tanh", seed=2026, init="symmetric"),
+                          uniform_targets(20, 0.1, 2026))
+    '''))
+    out = tmp_path / "run.json"
+    assert main(["check", f"{tmp_path}/ref.py:problem", "--route", "both", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "route: ball" in text and "route: run" in text and "T6 closed" in text
+    assert main(["verify", str(out)]) == 0

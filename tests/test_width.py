@@ -34,3 +34,13 @@ def test_bad_arguments():
         min_certified_width(unit_inputs(4, 3), uniform_targets(4, 0.1), family="mlp")
     with pytest.raises(InvalidInput, match="max_width"):
         min_certified_width(unit_inputs(4, 3), uniform_targets(4, 0.1), max_width=0)
+
+
+def test_run_route_certifies_near_the_empirical_width_where_the_ball_needs_hundreds():
+    """Issue 4's reference: targets in [-0.1, 0.1]; the run route closes within 2x of where GD converges."""
+    result = min_certified_width(unit_inputs(20, 64, 2026), uniform_targets(20, 0.1, 2026), seed=2026,
+                                 init="symmetric", max_width=2**11, route="both")
+    assert result.run_width is not None and result.run_width <= 2 * result.empirical_width
+    assert result.run_evidence.route == "run" and result.run_evidence.certified
+    assert result.certified_width is not None and result.certified_width >= 2**8
+    assert result.to_json()["run_ratio"] <= 2

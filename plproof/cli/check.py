@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 from plproof.check import check
+from plproof.run import certify_run, run_certificate
 from plproof.evidence import Evidence, Status, Verdict
 from plproof.loading import build_problem, load_data, load_object, load_vector
 from plproof.problem import Problem
@@ -26,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rigor", default="verified", choices=["verified", "high-precision", "sampled"])
     p.add_argument("--step", type=float, help="GD step size (default 1/beta on the ball)")
     p.add_argument("--radius", type=float, help="check this radius instead of searching")
+    p.add_argument("--route", default="ball", choices=["ball", "run", "both"],
+                   help="ball: mu-PL* on B(w0, R) from w0 alone; run: certify a concrete GD run a posteriori "
+                        "(docs/theory.md §12; two-layer tanh nets); both: report both")
+    p.add_argument("--max-steps", type=int, default=200_000, help="GD steps the run route may take")
     p.add_argument("--bounds", default="tight", choices=["tight", "theory"],
                    help="ball bounds: structure-aware (docs/theory.md §11) or those of §4.1/§8")
     p.add_argument("--out", help="write a certificate (JSON) here")
@@ -56,16 +63,29 @@ def run(args: argparse.Namespace) -> int:
     problem = _translated(_problem(args))
     print(f"checking {args.target}: n = {problem.n} equations, m = {problem.m} parameters, "
           f"rigor {args.rigor} ...", file=sys.stderr, flush=True)
-    ev = check(problem, args.rigor, step=args.step, radius=args.radius, bounds=args.bounds)
-    if args.out:
+    results = []
+    if args.route in ("ball", "both"):
+        results.append(check(problem, args.rigor, step=args.step, radius=args.radius, bounds=args.bounds))
+    if args.route in ("run", "both"):
+        results.append(certify_run(problem, step=args.step, max_steps=args.max_steps, rigor=args.rigor))
+    certified = next((ev for ev in results if ev.verdict is Verdict.CERTIFIED), None)
+    if args.out and certified is not None:
         from plproof.certificate import from_evidence, write_certificate
 
-        write_certificate(from_evidence(ev, problem), args.out)
+        cert = from_evidence(certified, problem) if certified.route == "ball" else run_certificate(certified, problem)
+        write_certificate(cert, args.out)
     if args.format == "json":
-        print(json.dumps(ev.to_json(), indent=2, default=str))
+        print(json.dumps([_json(ev) for ev in results] if len(results) > 1 else _json(results[0]), indent=2))
     else:
-        print(render(ev, problem))
-    return 0 if ev.verdict is Verdict.CERTIFIED else 1
+        print("\n\n".join(f"route: {ev.route}\n{render(ev, problem)}" for ev in results))
+    return 0 if certified is not None else 1
+
+
+def _json(ev: Evidence) -> dict:
+    """Evidence as JSON; bulky arrays (run checkpoints) are left to the certificate file."""
+    out = ev.to_json()
+    out["hints"] = {k: v for k, v in out["hints"].items() if not isinstance(v, np.ndarray)}
+    return out
 
 
 def render(ev: Evidence, problem: Problem) -> str:

@@ -17,9 +17,10 @@ from plproof.verify.derivation import check_derivation
 from plproof.verify.exact import Failure
 from plproof.verify.problem import check_problem
 from plproof.verify.rerun import QUICK_FRACTION, check_property
+from plproof.verify.trajectory import check_run
 
 CHECKERS: dict[str, Callable[[dict, Path, bool, list[str]], None]] = {
-    "problem": check_problem, "derivation": check_derivation, "property": check_property,
+    "problem": check_problem, "derivation": check_derivation, "property": check_property, "run": check_run,
 }
 
 

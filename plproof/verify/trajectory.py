@@ -3,7 +3,7 @@
 The certificate stores the float iterates w~_t at checkpoints t_0 = 0 < ... < t_K = T and radii
 E_j claimed to bound ||w_{t_j} - w~_{t_j}|| for the exact GD iterates w_t. For every segment the
 verifier starts at the stored w~_{t_j} with e = E_j, re-runs the float recipe itself and bounds,
-by its own componentwise error analysis (docs/rigor-run.md §1-§3):
+by its own componentwise error analysis (docs/rigor.md §5.2-§5.4):
 
 * rho_t >= ||G(u_t) - u_{t+1}|| (at the segment's end u_{t+1} is the stored checkpoint, so the gap
   between its own float iterate and the stored one is added),
