@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import os
 import statistics
@@ -333,8 +334,6 @@ def _dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
             return Client(scheduler, timeout="20s"), None
         except (OSError, TimeoutError) as exc:
             raise InvalidInput(f"cannot reach the Dask scheduler at {scheduler} ({exc}): check the address") from None
-    import logging
-
     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                            dashboard_address=":0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
@@ -406,10 +405,9 @@ def _run_on_dask(spec: SweepSpec, pending: list[SweepPoint], scheduler: str | No
     client, cluster = _dask_client(scheduler, workers)
     from distributed import as_completed
 
-    futures = {}
+    futures: dict[Any, SweepPoint] = {}
     try:
-        futures = {client.submit(compute_point, spec, p, pure=False): p
-                   for p in pending}
+        futures = {client.submit(compute_point, spec, p, pure=False): p for p in pending}
         for fut in as_completed(list(futures)):
             point = futures.pop(fut)
             finish(point, *_attempt(fut.result))
