@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-confirm", action="store_true", help="skip the confirming GD run of each certified point")
     p.add_argument("--out", required=True, help="output folder (certificates/, summary.csv, sweep.png)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    where.add_argument("--scheduler", help="address of a running Dask scheduler (its workers need plproof installed)")
     where.add_argument("--workers", type=int, help="workers of the local cluster (default: number of cores)")
     where.add_argument("--serial", action="store_true", help="run in this process, without Dask")
     p.add_argument("--no-plot", action="store_true", help="write the CSV and JSON summary only")
