@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from benchmarks import check, gd_hp, kernel, kernel_torch, lambda_min, pep_rates
+from benchmarks import check, gd_hp, kernel, kernel_torch, lambda_min, pep_rates, run_certificate
 from benchmarks.peers import version
 
 
@@ -48,6 +48,7 @@ SECTIONS: list[tuple[str, Callable[[], object]]] = [
     ("high-precision GD: plproof vs a plain mpmath loop", gd_hp.main),
     ("whole ball check: verified vs float estimates", check.main),
     ("one-step GD rate under PL: plproof (ADZ) vs PEPit", pep_rates.main),
+    ("run certificate (T6) vs the plain float64 GD run", run_certificate.main),
 ]
 
 

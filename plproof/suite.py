@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -23,7 +24,7 @@ def _random_features() -> Problem:
 
 def _two_layer_symmetric() -> Problem:
     return Problem(TwoLayer(unit_inputs(10, 16, 2), 64, "tanh", seed=2, init="symmetric"),
-                   uniform_targets(10, 0.1, 2))
+                   uniform_targets(10, 0.02, 2))
 
 
 def _two_layer_sigmoid() -> Problem:
@@ -51,4 +52,34 @@ BUILTIN_PROBLEMS: dict[str, Callable[[], Problem]] = {
     "mlp-softplus": _mlp,
     "under-parameterised": _underparameterized,
     "two-layer-relu": _relu,
+}
+
+#: the verdict each built-in problem must get from ``check`` (a different one is a regression)
+EXPECTED_VERDICTS: dict[str, str] = {
+    "linear-exact": "certified",
+    "random-features-tanh": "certified",
+    "two-layer-tanh-symmetric": "certified",
+    "two-layer-sigmoid": "not certified",
+    "mlp-softplus": "not certified",
+    "under-parameterised": "not certifiable",
+    "two-layer-relu": "not certifiable",
+}
+
+
+@dataclass(frozen=True)
+class Suite:
+    """What ``plproof certify`` runs: derivation names, property files and problem names (None = all)."""
+
+    name: str
+    derivations: tuple[str, ...] | None
+    properties: tuple[str, ...] | None
+    problems: tuple[str, ...]
+
+
+SUITES: dict[str, Suite] = {
+    "default": Suite("default", None, None, tuple(BUILTIN_PROBLEMS)),
+    # small and deterministic: committed under certificates/paper and re-verified by the tests
+    "paper": Suite("paper", ("gradient", "kernel", "pl-star", "gd-rfl"),
+                   ("test_pl_star.py", "test_conventions.py", "test_linear_least_squares.py"),
+                   ("linear-exact", "two-layer-tanh-symmetric", "under-parameterised")),
 }

@@ -15,7 +15,9 @@ from plproof.certificate.format import (
     seal,
     validate,
     write_certificate,
+    write_json,
 )
 
 __all__ = ["FORMAT", "KINDS", "VERSION", "canonical_json", "derivation_certificate", "digest", "from_evidence",
-           "load_certificate", "property_certificate", "seal", "validate", "write_certificate"]
+           "load_certificate", "property_certificate", "seal", "validate", "write_certificate",
+           "write_json"]

@@ -317,6 +317,14 @@ def _array_objects(x: Any) -> Iterator[dict]:
             yield from _array_objects(v)
 
 
+def write_json(obj: Any, path: str | os.PathLike) -> Path:
+    """Write plain JSON (an index, a summary) atomically: a whole file or none."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+    return path
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder, fsync and os.replace."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

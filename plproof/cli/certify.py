@@ -1,31 +1,39 @@
-"""``plproof certify``: run the built-in problems and print a summary table."""
+"""``plproof certify``: derivations, properties and built-in problems, with certificates and an index."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from plproof.cli.output import progress, table
-from plproof.suite import BUILTIN_PROBLEMS
-from plproof.summary import summarize
+from plproof.certification import certify_suite
+from plproof.cli.output import table
+from plproof.suite import SUITES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("certify", help="run the built-in suite and print a summary",
-                       description="Run the built-in example problems: lambda_min(K(w0)) at 50 digits, "
-                                   "a beta estimate and a GD run, one row per problem.")
-    p.add_argument("--digits", type=int, default=50, help="decimal digits for lambda_min (default 50)")
-    p.add_argument("--steps", type=int, default=500, help="GD steps per problem (default 500)")
+    p = sub.add_parser("certify", help="run the built-in suite and write certificates",
+                       description="Check the built-in derivations, run the property catalogue and check the "
+                                   "built-in problems; write one certificate each and an index.json. "
+                                   "Exit 0 when every item has its expected outcome, 1 otherwise.")
+    p.add_argument("--suite", default="default", choices=list(SUITES))
+    p.add_argument("--profile", default="ci", choices=["ci", "thorough"], help="Hypothesis settings profile")
+    p.add_argument("--seed", type=int, default=0, help="Hypothesis seed (the ci profile is derandomised)")
+    p.add_argument("--out", default=None, help="output folder (default certificates/, or certificates/paper)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = []
-    for name in progress(list(BUILTIN_PROBLEMS), "built-in problems"):
-        s = summarize(BUILTIN_PROBLEMS[name](), digits=args.digits, steps=args.steps)
-        final = f"{s.gd.final_loss:.3e}" if s.gd else "-"
-        note = "not certifiable: " + s.obstruction.split(":")[0] if s.obstruction else ""
-        rows.append((name, s.n, s.m, f"{s.lambda0.lo:.6e}", s.lambda0.rigor.label, f"{s.beta_estimate.hi:.4g}",
-                     final, note))
-    print(table(["problem", "n", "m", "lambda_min K(w0)", "rigor", "beta est.", f"GD loss ({args.steps})", "note"],
-                rows))
-    return 0
+    out = args.out or ("certificates/paper" if args.suite == "paper" else "certificates")
+    counter = {"n": 0}
+
+    def note(kind: str, name: str) -> None:
+        counter["n"] += 1
+        print(f"[{counter['n']}] {kind}: {name}", file=sys.stderr, flush=True)
+
+    result = certify_suite(out, suite=args.suite, profile=args.profile, seed=args.seed, progress=note)
+    rows = [(e.kind, e.name, e.status, "yes" if e.ok else f"NO (expected {e.expected})", e.rigor,
+             f"{e.seconds:.1f}s", e.path or "-") for e in result.entries]
+    print(table(["kind", "name", "outcome", "as expected", "rigor", "time", "certificate"], rows))
+    bad = [e for e in result.entries if not e.ok]
+    print(f"\n{len(result.entries) - len(bad)} of {len(result.entries)} as expected; index: {result.index}")
+    return 0 if not bad else 1

@@ -1,0 +1,123 @@
+"""``plproof certify``: derivations, the property catalogue and the built-in problems, one certificate each.
+
+Writes ``derivations/``, ``properties/`` and ``problems/`` under the output folder and an ``index.json``
+listing every certificate with its status and digest. Same suite, profile and seed: the same
+certificates, up to their creation time (docs/theory.md §10 for the rigor levels they carry).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from plproof.certificate import derivation_certificate, from_evidence, load_certificate, write_certificate, write_json
+from plproof.check import check
+from plproof.errors import InvalidInput
+from plproof.suite import BUILTIN_PROBLEMS, EXPECTED_VERDICTS, SUITES, Suite
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class Entry:
+    """One certified item: where its certificate is, what it says, and whether that is what was expected."""
+
+    kind: str
+    name: str
+    status: str
+    expected: str
+    rigor: str
+    path: str | None
+    digest: str | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == self.expected
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "status": self.status, "expected": self.expected,
+                "ok": self.ok, "rigor": self.rigor, "path": self.path, "digest": self.digest}
+
+
+@dataclass
+class CertifyResult:
+    """Every entry of a certify run and the index that lists them."""
+
+    out_dir: Path
+    suite: str
+    profile: str
+    seed: int
+    entries: list[Entry] = field(default_factory=list)
+    index: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(e.ok for e in self.entries)
+
+
+def _write(cert: dict, path: Path, out: Path) -> tuple[str, str]:
+    write_certificate(cert, path)
+    return path.relative_to(out).as_posix(), load_certificate(path)["digest"]
+
+
+def _derivations(suite: Suite, out: Path, result: CertifyResult, note: Progress) -> None:
+    from plproof.symbolic import builtin_derivations, check_derivation
+
+    catalogue = builtin_derivations()
+    names = suite.derivations or tuple(catalogue)
+    for name in names:
+        note("derivation", name)
+        start = time.perf_counter()
+        checked = check_derivation(catalogue[name])
+        rel, dig = _write(derivation_certificate(checked), out / "derivations" / f"{name}.json", out)
+        result.entries.append(Entry("derivation", name, "valid" if checked.valid else "not valid", "valid",
+                                    "exact" if checked.valid else "-", rel, dig, time.perf_counter() - start))
+
+
+def _properties(suite: Suite, out: Path, profile: str, seed: int, result: CertifyResult, note: Progress) -> None:
+    from plproof.pytest_plugin import catalogue_dir, run_properties
+
+    note("properties", f"profile {profile}")
+    start = time.perf_counter()
+    paths = [catalogue_dir() / f for f in suite.properties] if suite.properties else None
+    summary = run_properties(out / "properties", profile, seed, paths=paths)
+    per = (time.perf_counter() - start) / max(len(summary.outcomes), 1)
+    for o in summary.outcomes:
+        path = Path(o.certificate) if o.certificate else None
+        rel, dig = (path.relative_to(out).as_posix(), load_certificate(path)["digest"]) if path else (None, None)
+        result.entries.append(Entry("property", o.nodeid.split("::")[-1], o.outcome, "passed",
+                                    "high-precision" if path else "-", rel, dig, per))
+    if summary.exit_code not in (0, 5) and not summary.failed:
+        raise InvalidInput(f"the property run stopped with pytest exit code {summary.exit_code}")
+
+
+def _problems(suite: Suite, out: Path, result: CertifyResult, note: Progress) -> None:
+    for name in suite.problems:
+        note("problem", name)
+        start = time.perf_counter()
+        problem = BUILTIN_PROBLEMS[name]()
+        ev = check(problem)
+        rel, dig = _write(from_evidence(ev, problem), out / "problems" / f"{name}.json", out)
+        result.entries.append(Entry("problem", name, ev.verdict.value, EXPECTED_VERDICTS[name], ev.rigor.label,
+                                    rel, dig, time.perf_counter() - start))
+
+
+def certify_suite(out_dir: str | Path = "certificates", *, suite: str = "default", profile: str = "ci",
+                  seed: int = 0, progress: Progress | None = None) -> CertifyResult:
+    """Run a suite, write its certificates and ``index.json`` under ``out_dir``; see :class:`CertifyResult`."""
+    if suite not in SUITES:
+        raise InvalidInput(f"unknown suite {suite!r}: use one of {', '.join(SUITES)}")
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    note = progress or (lambda kind, name: None)
+    result = CertifyResult(out, suite, profile, seed)
+    chosen = SUITES[suite]
+    _derivations(chosen, out, result, note)
+    _properties(chosen, out, profile, seed, result, note)
+    _problems(chosen, out, result, note)
+    result.index = write_json({"suite": suite, "profile": profile, "seed": seed, "ok": result.ok,
+                               "entries": [e.to_json() for e in result.entries]}, out / "index.json")
+    return result
