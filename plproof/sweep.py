@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from plproof.certificate import from_evidence, load_certificate, write_certificate
-from plproof.certificate.format import _atomic_write, decode_number
+from plproof.certificate.format import atomic_write, decode_number
 from plproof.check import check
 from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import CertificateError, InvalidInput, MissingDependency, PlproofError
@@ -30,7 +30,7 @@ from plproof.models.base import check_positive_int
 from plproof.models.two_layer import check_init
 from plproof.numeric.rigor import RigorLevel
 from plproof.problem import Problem
-from plproof.report.plots import _plain_ticks, _plt, fitted_slope
+from plproof.report.plots import plain_ticks, pyplot, fitted_slope
 
 SETTINGS_FILE = "sweep.json"
 CERT_DIR = "certificates"
@@ -213,7 +213,7 @@ def _write_csv(rows: list[dict], path: Path) -> None:
     writer.writeheader()
     for r in rows:
         writer.writerow({k: ("" if r[k] is None else r[k]) for k in COLUMNS})
-    _atomic_write(path, buf.getvalue().encode("utf-8"))
+    atomic_write(path, buf.getvalue().encode("utf-8"))
 
 
 def _ticks(axis: Any, values: list[int]) -> None:
@@ -231,7 +231,7 @@ def _ticks(axis: Any, values: list[int]) -> None:
 
 def plot(rows: list[dict], fits: list[dict], path: Path) -> Path:
     """Three panels: smallest certified width vs n; certified mu and epsilon vs width, log-log with fits."""
-    plt = _plt()
+    plt = pyplot()
     from matplotlib.ticker import LogLocator
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
@@ -279,13 +279,13 @@ def plot(rows: list[dict], fits: list[dict], path: Path) -> Path:
             continue
         ax.legend(fontsize=7)
         if i:
-            _plain_ticks(ax)
+            plain_ticks(ax)
             ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
     return path
 
 
@@ -294,7 +294,7 @@ def write_summary(rows: list[dict], out: Path, with_plot: bool = True) -> tuple[
     fits = fit_slopes(rows)
     _write_csv(rows, out / SUMMARY_CSV)
     smallest = [{"activation": a, "n": n, "widths": ws} for (a, n), ws in smallest_certified_widths(rows).items()]
-    _atomic_write(out / SUMMARY_JSON, (json.dumps({"fits": fits, "smallest_certified_widths": smallest,
+    atomic_write(out / SUMMARY_JSON, (json.dumps({"fits": fits, "smallest_certified_widths": smallest,
                                                   "points": len(rows)}, indent=1) + "\n").encode("utf-8"))
     files, notes = [str(out / SUMMARY_CSV), str(out / SUMMARY_JSON)], []
     if with_plot and rows:
@@ -319,7 +319,7 @@ def _claim_folder(spec: SweepSpec, out: Path) -> None:
             changed = sorted(k for k in settings if old.get(k) != settings[k])
             raise InvalidInput(f"{out} holds a sweep with other settings ({', '.join(changed)}): "
                                "use another output folder or the same settings")
-    _atomic_write(settings_path, (json.dumps(settings, indent=1) + "\n").encode("utf-8"))
+    atomic_write(settings_path, (json.dumps(settings, indent=1) + "\n").encode("utf-8"))
 
 
 def _dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:

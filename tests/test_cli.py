@@ -25,13 +25,5 @@ def test_console_script_is_installed():
     assert shutil.which("plproof"), "the plproof console script should be on PATH after pip install"
 
 
-def test_certify_prints_the_builtin_summary(capsys):
-    assert main(["certify", "--steps", "50"]) == 0
-    out = capsys.readouterr().out
-    assert "linear-exact" in out and "2.697224e+00" in out  # (9 - sqrt 13)/2
-    assert "not certifiable: under-parameterised" in out
-    assert "not certifiable: non-smooth" in out
-
-
 def test_no_command_prints_help_and_exits_2(capsys):
     assert main([]) == 2

@@ -321,11 +321,11 @@ def write_json(obj: Any, path: str | os.PathLike) -> Path:
     """Write plain JSON (an index, a summary) atomically: a whole file or none."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
     return path
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder, fsync and os.replace."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -362,12 +362,12 @@ def write_certificate(cert: dict, path: str | os.PathLike) -> Path:
             rel = f"{DATA_DIR}/{sha}.npy"
             (path.parent / DATA_DIR).mkdir(exist_ok=True)
             if not (path.parent / rel).exists():
-                _atomic_write(path.parent / rel, _npy_bytes(arr))
+                atomic_write(path.parent / rel, _npy_bytes(arr))
             del obj["data"]
             obj.update(sha256=sha, path=rel)
     out = seal(out)
     validate(out)
-    _atomic_write(path, (json.dumps(out, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n")
+    atomic_write(path, (json.dumps(out, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n")
                   .encode("ascii"))
     return path
 

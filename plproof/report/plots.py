@@ -19,7 +19,7 @@ from plproof.certificate.format import decode_number
 from plproof.errors import MissingDependency
 
 
-def _plt() -> Any:
+def pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
@@ -31,7 +31,7 @@ def _plt() -> Any:
     return plt
 
 
-def _plain_ticks(ax: Any) -> None:
+def plain_ticks(ax: Any) -> None:
     """Plain numbers on log axes (no 3x10^2 labels running into each other)."""
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
@@ -58,7 +58,7 @@ def _hi(q: dict, name: str) -> float:
 def run_plots(run: dict, q: dict, lambda_mins: list[float], every: int, out: Path, stem: str,
               source: str) -> list[str]:
     """The three plots of one certified problem: loss vs bound, lambda_min vs mu, distance vs R."""
-    plt = _plt()
+    plt = pyplot()
     losses = np.array([float(v) for v in run["losses"]])
     t = np.arange(len(losses))
     L0, rate = _hi(q, "L0"), _hi(q, "rate")
@@ -108,14 +108,14 @@ def fitted_slope(x: list[float], y: list[float]) -> float:
 
 def width_plot(widths: list[int], eps: list[float], out: Path) -> list[str]:
     """epsilon (Hessian bound over the ball) against width, log-log, with the fitted slope."""
-    plt = _plt()
+    plt = pyplot()
     slope = fitted_slope(widths, eps)
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.loglog(widths, eps, "o", label=r"certified $\epsilon$ (docs/theory.md §8)")
     xs = np.array([min(widths), max(widths)], dtype=float)
     c = math.exp(np.mean(np.log(eps)) - slope * np.mean(np.log(widths)))
     ax.loglog(xs, c * xs**slope, "--", label=f"fit: slope {slope:.3f} (theory -1/2)")
-    _plain_ticks(ax)
+    plain_ticks(ax)
     ax.set_xlabel("width $m$")
     ax.set_ylabel(r"Hessian bound $\epsilon$")
     ax.set_title("Hessian bound against width", fontsize=9)
@@ -125,12 +125,12 @@ def width_plot(widths: list[int], eps: list[float], out: Path) -> list[str]:
 
 def sweep_plot(ns: list[int], widths: list[int], out: Path) -> list[str]:
     """The smallest certified width against n."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.loglog(ns, widths, "o-")
     if len(ns) > 1:
         ax.text(0.05, 0.9, f"fitted slope {fitted_slope(ns, widths):.2f}", transform=ax.transAxes, fontsize=8)
-    _plain_ticks(ax)
+    plain_ticks(ax)
     ax.set_xlabel("number of data points $n$")
     ax.set_ylabel("smallest certified width")
     ax.set_title("smallest certified width against n (among the certificates given)", fontsize=9)
