@@ -14,24 +14,22 @@ import pytest
 
 from plproof import Problem, RigorLevel, TwoLayer, check
 from plproof.cli.check import _translated
+from plproof.loading import load_object
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def example(target: str):
+    return load_object(f"{EXAMPLES}/{target}")
 
 
 @pytest.fixture(scope="module")
 def four():
-    sympy_ex, numpy_ex = load("sympy_model"), load("numpy_model")
-    builtin = Problem(TwoLayer(sympy_ex.X, sympy_ex.WIDTH, seed=1), sympy_ex.y)
-    problems = {"builtin": builtin, "sympy": sympy_ex.problem, "callable": numpy_ex.problem}
+    sympy_problem = example("sympy_model.py:problem")
+    builtin = Problem(TwoLayer(example("sympy_model.py:X"), example("sympy_model.py:WIDTH"), seed=1), sympy_problem.y)
+    problems = {"builtin": builtin, "sympy": sympy_problem, "callable": example("numpy_model.py:problem")}
     if importlib.util.find_spec("torch") is not None:
-        problems["torch"] = _translated(load("torch_model").problem)
+        problems["torch"] = _translated(example("torch_model.py:problem"))
     return problems
 
 
