@@ -94,6 +94,7 @@ class Context:
         self.atomic_facts: list[Fact] = []
         self._ns: dict[int, dict[str, Any]] = {}
         self._concrete: list[Realisation] | None = None
+        self._instances: dict[tuple, Realisation] = {}
         self.chain_defs: set[str] = set()
         self.facts: list[Fact] = []
         #: valid inequality steps: every instance must satisfy them as well as the hypotheses
@@ -135,6 +136,9 @@ class Context:
         if key not in self._ns:
             ns = dict(real.ns)
             if real is self.atomic:
+                def no_calculus(*_: Any) -> Any:
+                    raise Unsupported("derivatives of opaque definitions")
+                ns.update(grad=no_calculus, D=no_calculus, hessian=no_calculus)
                 full = self.namespace(self.sym)
                 for name, _ in self.defs:
                     v = full[name]
@@ -175,6 +179,19 @@ class Context:
 
     def scalar(self, real: Realisation, text: str) -> sp.Expr:
         return to_scalar(self.value(real, text))
+
+    def names_used(self, *texts: str) -> set[str]:
+        """Names a statement depends on, through the definitions it uses."""
+        defs = dict(self.defs)
+        out: set[str] = set()
+        todo = [n for t in texts for n in compile_statement(t).co_names]
+        while todo:
+            name = todo.pop()
+            if name not in out:
+                out.add(name)
+                if name in defs:
+                    todo += list(compile_statement(defs[name]).co_names)
+        return out
 
     def concrete(self) -> list[Realisation]:
         """Concrete realisations: the fixed sizes, or every size up to the bound."""
@@ -226,7 +243,7 @@ class Context:
         for v in values + [f.expr for f in self.facts]:
             if isinstance(v, sp.Basic):
                 lams |= v.atoms(LambdaMin, LambdaMax)
-        for lam in lams:
+        for lam in sorted(lams, key=str):
             A = lam.args[0]
             if not isinstance(A, MatrixExpr) or A.T.doit() != A.doit():
                 continue
@@ -287,7 +304,7 @@ class Context:
     # ---- refuting -----------------------------------------------------------
     def refute(self, lhs: str, rel: str, rhs: str, seed: str) -> tuple[dict | None, str]:
         """Search instances where ``lhs REL rhs`` fails; return the re-evaluated counterexample."""
-        sampler = Sampler(self.a, self.hyps + self.proven, self.value, seed)
+        sampler = Sampler(self.a, self.hyps + self.proven, self.value, seed, self._instances)
         shape_cx: tuple[Instance, str] | None = None
         count = self.samples if self.a.has_vectors else self.samples * 2
         for inst, real in sampler.instances(count):
@@ -299,7 +316,9 @@ class Context:
             except (Unsupported, TypeError, ValueError, ZeroDivisionError):
                 continue
             if ok is False and self._confirm(inst, lhs, rel, rhs):
-                cx = inst.to_json()
+                used = self.names_used(lhs, rhs)
+                scalars = {o.name for o in self.a.objects if isinstance(o, Scalar)}
+                cx = inst.to_json(lambda k: k not in scalars or k in used)
                 cx["lhs"], cx["rhs"] = self._show(inst, lhs), self._show(inst, rhs)
                 return cx, ""
         if shape_cx is not None:
@@ -333,9 +352,9 @@ class Context:
         """For a false ``lhs >= rhs`` (or <=), the sharp c with ``lhs >= c*rhs`` if it can be proved."""
         if rel not in ("<=", ">=", "<", ">"):
             return None
-        sampler = Sampler(self.a, self.hyps + self.proven, self.value, seed + "#c")
+        sampler = Sampler(self.a, self.hyps + self.proven, self.value, seed + "#c", self._instances)
         ratios = []
-        for inst, real in sampler.instances(max(10, self.samples // 2)):
+        for inst, real in sampler.instances(12):
             try:
                 l = to_scalar(at(self.value(real, lhs), inst, real))
                 r = to_scalar(at(self.value(real, rhs), inst, real))
@@ -346,15 +365,24 @@ class Context:
             ratios.append(sp.nsimplify(l / r))
         if len(ratios) < 3:
             return None
-        c = min(ratios) if rel in (">=", ">") else max(ratios)
-        if not c.is_Rational or c <= 0:
+        up = rel in (">=", ">")
+        best = min(ratios) if up else max(ratios)
+        if not best.is_real or best <= 0:
             return None
+        candidates = [best] if best.is_Rational else []
+        for k in (2, 4, 10, 100):
+            c = sp.Rational(sp.floor(best * k) if up else sp.ceiling(best * k), k)
+            if c > 0 and c not in candidates:
+                candidates.append(c)
         try:
             L, R = self.scalar(self.sym, lhs), self.scalar(self.sym, rhs)
         except (Unsupported, sp.ShapeError):
             return None
-        if self.prover([self.value(self.sym, lhs), self.value(self.sym, rhs)]).relation(L, rel, c * R):
-            return f"{lhs} {rel} ({c})*({rhs})"
+        prover = self.prover([self.value(self.sym, lhs), self.value(self.sym, rhs)])
+        for c in candidates:
+            if prover.relation(L, rel, c * R):
+                sharp = "sharp: attained at an instance" if c in ratios else "valid, possibly not sharp"
+                return f"{lhs} {rel} ({c})*({rhs})  [{sharp}]"
         return None
 
 
@@ -423,8 +451,8 @@ def check(derivation: Derivation, *, size_bound: int = 3, samples: int = 40) -> 
                 chain = []
                 continue
             rel = compose([r for _, r in chain])
-            for start, relation in {(lhs, step.relation), (chain[0][0], rel)}:
-                if relation in (None, "="):
+            for start, relation in sorted({(lhs, step.relation), (chain[0][0], rel or "")}):
+                if relation in ("", "="):
                     continue
                 ctx.add_fact(start, relation, step.rhs, f"step {sid}")
                 ctx.proven.append((start, relation, step.rhs))
@@ -462,7 +490,7 @@ def _check_definition(ctx: Context, sid: str, step: Step) -> StepResult:
 
 def _refute_expr(ctx: Context, expr: sp.Expr, kind: str, sid: str) -> dict | None:
     """A counterexample to a domain condition of a scalar definition, from the symbolic value."""
-    sampler = Sampler(ctx.a, ctx.hyps + ctx.proven, ctx.value, f"domain{sid}{expr}")
+    sampler = Sampler(ctx.a, ctx.hyps + ctx.proven, ctx.value, f"domain{sid}{expr}", ctx._instances)
     for inst, real in sampler.instances(ctx.samples * 2):
         sub = {s: sp.Rational(v) for s in expr.free_symbols for k, v in inst.values if s.name == k}
         if set(sub) != expr.free_symbols:
@@ -585,10 +613,11 @@ def _claim(ctx: Context, d: Derivation, ids: list[str]) -> tuple[bool, str]:
     for sid, res, step in zip(ids, ctx.results, d.steps):
         if step.relation == "def":
             continue
-        if step.lhs is not None and current:
+        if (step.lhs is not None or res.status != VALID) and current:
             chains.append(current)
             current = []
-        current.append((res.lhs, res.relation, res.rhs, sid))
+        if res.status == VALID:
+            current.append((res.lhs, res.relation, res.rhs, sid))
     if current:
         chains.append(current)
     for textual, chain in itertools.product((True, False), chains):

@@ -295,9 +295,14 @@ def _install_calculus(real: Realisation, w: Any, opaque: tuple | None, row: bool
     def gradient_column(e: Any) -> Any:
         if symbolic:
             if not isinstance(e, MatrixExpr):
-                if sp.sympify(e).free_symbols & {w}:
-                    raise Unsupported("gradient of a non-matrix expression in w")
-                return sp.ZeroMatrix(w.shape[0], 1)
+                # a scalar in canonical atoms: chain rule through each atom's matrix product
+                s = sp.sympify(e)
+                if s.has(LambdaMin, LambdaMax):
+                    raise Unsupported("gradient of an eigenvalue")
+                g = sp.ZeroMatrix(w.shape[0], 1)
+                for a in sorted(s.free_symbols & set(ATOMS), key=str):
+                    g = g + sp.diff(s, a) * gradient_column(ATOMS[a])
+                return g
             if e.shape != (1, 1):
                 raise sp.ShapeError(f"gradient of a non-scalar of shape {e.shape}")
             if opaque is None:

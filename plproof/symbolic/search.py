@@ -40,11 +40,12 @@ class Instance:
                     out[s] = sp.Rational(names[s.name])
         return out
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, keep: Callable[[str], bool] | None = None) -> dict[str, Any]:
+        """The instance as JSON; ``keep(name)`` filters the values shown."""
         out: dict[str, Any] = {k: v for k, v in self.sizes}
         for name, entries in self.maps:
             out[name] = "(" + ", ".join(entries) + ")"
-        out.update({k: v for k, v in self.values})
+        out.update({k: v for k, v in self.values if keep is None or keep(k)})
         return out
 
 
@@ -104,12 +105,13 @@ class Sampler:
     """Draws instances for a derivation; ``evaluator(real, text)`` evaluates a statement there."""
 
     def __init__(self, assumptions: Assumptions, hypotheses: list[tuple[str, str, str]],
-                 evaluator: Callable[[Realisation, str], Any], seed_text: str) -> None:
+                 evaluator: Callable[[Realisation, str], Any], seed_text: str,
+                 cache: dict[tuple, Realisation] | None = None) -> None:
         self.a = assumptions
         self.hyps = hypotheses
         self.evaluator = evaluator
         self.rng = random.Random(zlib.crc32(seed_text.encode()))
-        self._reals: dict[tuple, Realisation] = {}
+        self._reals: dict[tuple, Realisation] = {} if cache is None else cache
 
     def _sizes(self) -> dict[str, int]:
         if self.a.sizes:
@@ -117,8 +119,7 @@ class Sampler:
         names = size_names(self.a)
         return {d: self.rng.choice([1, 1, 2, 2, 2, 3]) for d in names}
 
-    def _poly(self, m: int) -> str:
-        r = self.rng
+    def _poly(self, m: int, r: random.Random) -> str:
         terms = [f"({r.randint(-2, 2)})*w{j + 1}" for j in range(m)]
         if r.random() < 0.6:
             terms.append(f"({r.randint(-2, 2)})*w1**2")
@@ -136,11 +137,13 @@ class Sampler:
     def draw(self) -> tuple[Instance, Realisation]:
         sizes = self._sizes()
         maps: dict[str, tuple[str, ...]] = {}
+        pick = self.rng.randrange(4)  # one of four polynomial maps per size, so realisations are reused
         for o in self.a.objects:
             if isinstance(o, SmoothMap):
                 m = sizes[o.dim_in] if isinstance(o.dim_in, str) else o.dim_in
                 k = sizes[o.dim_out] if isinstance(o.dim_out, str) else o.dim_out
-                maps[o.name] = tuple(self._poly(m) for _ in range(k))
+                r = random.Random(zlib.crc32(f"{sorted(sizes.items())}{pick}".encode()))
+                maps[o.name] = tuple(self._poly(m, r) for _ in range(k))
         real = self.realisation(sizes, maps)
         values: dict[str, Any] = {}
         for o in self.a.objects:
