@@ -83,13 +83,14 @@ def _properties(suite: Suite, out: Path, profile: str, seed: int, result: Certif
     note("properties", f"profile {profile}")
     start = time.perf_counter()
     paths = [catalogue_dir() / f for f in suite.properties] if suite.properties else None
-    summary = run_properties(out / "properties", profile, seed, paths=paths)
+    summary = run_properties(out / "properties", profile, seed, paths=paths,
+                             pytest_args=("--disable-warnings", "--no-header"))
     per = (time.perf_counter() - start) / max(len(summary.outcomes), 1)
     for o in summary.outcomes:
-        path = Path(o.certificate) if o.certificate else None
-        rel, dig = (path.relative_to(out).as_posix(), load_certificate(path)["digest"]) if path else (None, None)
+        cert = load_certificate(o.certificate) if o.certificate else None
+        rel = Path(o.certificate).relative_to(out).as_posix() if cert else None
         result.entries.append(Entry("property", o.nodeid.split("::")[-1], o.outcome, "passed",
-                                    "high-precision" if path else "-", rel, dig, per))
+                                    cert["rigor"] if cert else "-", rel, cert["digest"] if cert else None, per))
     if summary.exit_code not in (0, 5) and not summary.failed:
         raise InvalidInput(f"the property run stopped with pytest exit code {summary.exit_code}")
 

@@ -71,7 +71,7 @@ def test_kernel_equals_jacobian_product(family, activation):
     w = model.default_w0()
     J = model.jacobian(w)
     np.testing.assert_allclose(model.kernel(w), J @ J.T, rtol=1e-13, atol=1e-13)
-    with precision(digits=40) as ar:
+    with precision(digits=40):
         Kmp, Jmp = model.kernel(w), model.jacobian(w)
         diff = Kmp - Jmp @ Jmp.T
         assert max(abs(v) for v in diff.ravel()) < mpmath.mpf("1e-35")

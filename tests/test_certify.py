@@ -1,0 +1,51 @@
+"""``plproof certify``: every item gets its expected outcome, certificates verify, runs are reproducible."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from plproof import InvalidInput, verify
+from plproof.certification import certify_suite
+from plproof.cli.main import main
+
+REPO = Path(__file__).resolve().parent.parent
+PAPER = REPO / "certificates" / "paper"
+
+
+def test_paper_suite_is_reproducible_and_every_certificate_verifies(tmp_path):
+    first = certify_suite(tmp_path / "a", suite="paper")
+    second = certify_suite(tmp_path / "b", suite="paper")
+    assert first.ok and second.ok
+    assert [e.digest for e in first.entries] == [e.digest for e in second.entries]
+    assert {e.kind for e in first.entries} == {"derivation", "property", "problem"}
+    index = json.loads((tmp_path / "a" / "index.json").read_text())
+    assert index["ok"] and len(index["entries"]) == len(first.entries)
+    for entry in first.entries:
+        if entry.kind != "property":  # property re-runs are covered by the committed paper set below
+            result = verify(tmp_path / "a" / entry.path)
+            assert result.valid, (entry.name, result.first_failure)
+
+
+@pytest.mark.parametrize("path", sorted(p for p in PAPER.rglob("*.json") if p.name != "index.json"),
+                         ids=lambda p: p.relative_to(PAPER).as_posix())
+def test_committed_paper_certificates_still_verify(path):
+    """A change that breaks an old certificate shows up here (issue 7, the paper set)."""
+    result = verify(path, quick=True)
+    assert result.valid, result.first_failure
+
+
+def test_committed_paper_set_is_complete():
+    index = json.loads((PAPER / "index.json").read_text())
+    assert index["ok"] and index["suite"] == "paper"
+    for entry in index["entries"]:
+        assert (PAPER / entry["path"]).is_file()
+
+
+def test_unknown_suite_and_cli_exit_codes(tmp_path, capsys):
+    with pytest.raises(InvalidInput, match="unknown suite"):
+        certify_suite(tmp_path, suite="everything")
+    assert main(["certify", "--suite", "paper", "--out", str(tmp_path / "c")]) == 0
+    assert "as expected" in capsys.readouterr().out
