@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import math
+from decimal import Decimal
 from fractions import Fraction
 
 from plproof.certificate.format import decode_number
@@ -13,9 +15,21 @@ PROBLEM_ROWS = (("lambda0", r"\lambda_{\min}(K(w_0))"), ("L0", r"\mathcal L(w_0)
                 ("step", r"\eta"), ("rate", r"1-\eta\mu(2-\beta\eta)"))
 
 
-def _num(v: object) -> str:
+def _num(v: object, direction: str = "nearest") -> str:
+    """6 significant digits; a lower bound is rounded down and an upper bound up, so printing never
+    weakens a bound."""
     x = decode_number(v)
-    return f"{float(x):.6g}" if not isinstance(x, Fraction) or x.denominator != 1 else str(x)
+    if isinstance(x, Fraction) and x.denominator == 1:
+        return str(x)
+    text = f"{float(x):.6g}"
+    if direction == "nearest" or not math.isfinite(float(x)):
+        return text
+    shown = Fraction(Decimal(text))
+    exact = Fraction(x)
+    if (direction == "down" and shown <= exact) or (direction == "up" and shown >= exact):
+        return text
+    ulp = Decimal(1).scaleb(Decimal(text).adjusted() - 5)  # one unit in the 6th significant digit
+    return f"{float(Decimal(text) + (ulp if direction == 'up' else -ulp)):.6g}"
 
 
 def summary(cert: dict, status: str) -> str:
@@ -47,7 +61,8 @@ def rows(cert: dict) -> list[tuple[str, str, str, str]]:
     ev = cert["evidence"]
     if cert["kind"] == "problem":
         q = ev["quantities"]
-        return [(sym, _num(q[k]["lo"]), _num(q[k]["hi"]), q[k]["rigor"]) for k, sym in PROBLEM_ROWS if k in q]
+        return [(sym, _num(q[k]["lo"], "down"), _num(q[k]["hi"], "up"), q[k]["rigor"])
+                for k, sym in PROBLEM_ROWS if k in q]
     if cert["kind"] == "property":
         m = ev.get("smallest_margin")
         return [("examples", str(ev["examples"]), str(ev["examples"]), cert["rigor"]),
