@@ -72,3 +72,14 @@ def test_cli_report(certs, tmp_path, capsys):
     args = parser.parse_args(["report", str(certs[0]), "--format", "latex", "--out", str(tmp_path)])
     assert args.run(args) == 0
     assert "report.tex" in capsys.readouterr().out
+
+
+def test_printed_bounds_round_outward():
+    """A lower bound is printed rounded down and an upper bound rounded up (never a stronger bound)."""
+    from fractions import Fraction
+
+    from plproof.report.text import _num
+
+    for value in (0.2892124051, 2.697224362268005, 1e-300, -0.3333333333, "1/3", 999999.9):
+        exact = Fraction(value) if not isinstance(value, str) else Fraction(value)
+        assert Fraction(_num(value, "down")) <= exact <= Fraction(_num(value, "up"))
