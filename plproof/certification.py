@@ -106,6 +106,18 @@ def _problems(suite: Suite, out: Path, result: CertifyResult, note: Progress) ->
                                     rel, dig, time.perf_counter() - start))
 
 
+def suite_size(suite: str) -> int:
+    """How many progress steps a suite takes: its derivations, one property run, its problems."""
+    chosen = SUITES[suite]
+    if chosen.derivations is not None:
+        n_derivations = len(chosen.derivations)
+    else:
+        from plproof.symbolic import builtin_names
+
+        n_derivations = len(builtin_names())
+    return n_derivations + 1 + len(chosen.problems)
+
+
 def certify_suite(out_dir: str | Path = "certificates", *, suite: str = "default", profile: str = "ci",
                   seed: int = 0, progress: Progress | None = None) -> CertifyResult:
     """Run a suite, write its certificates and ``index.json`` under ``out_dir``; see :class:`CertifyResult`."""

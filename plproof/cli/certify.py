@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from plproof.certification import certify_suite
-from plproof.cli.output import table
+from plproof.certification import certify_suite, suite_size
+from plproof.cli.output import ProgressBar, table
 from plproof.suite import SUITES
 
 
@@ -24,13 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = args.out or ("certificates/paper" if args.suite == "paper" else "certificates")
-    counter = {"n": 0}
-
-    def note(kind: str, name: str) -> None:
-        counter["n"] += 1
-        print(f"[{counter['n']}] {kind}: {name}", file=sys.stderr, flush=True)
-
-    result = certify_suite(out, suite=args.suite, profile=args.profile, seed=args.seed, progress=note)
+    with ProgressBar(suite_size(args.suite), "certify") as bar:
+        result = certify_suite(out, suite=args.suite, profile=args.profile, seed=args.seed,
+                               progress=lambda kind, name: bar.step(f"{kind} {name}"))
     rows = [(e.kind, e.name, e.status, "yes" if e.ok else f"NO (expected {e.expected})", e.rigor,
              f"{e.seconds:.1f}s", e.path or "-") for e in result.entries]
     print(table(["kind", "name", "outcome", "as expected", "rigor", "time", "certificate"], rows))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Iterable, Iterator, Sequence, TypeVar
-
-T = TypeVar("T")
+from typing import Iterable, Sequence
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -17,17 +15,37 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def progress(items: Sequence[T], label: str) -> Iterator[T]:
-    """Iterate with a progress bar on stderr (rich if installed and a terminal, else a plain counter)."""
-    if sys.stderr.isatty():
-        try:
-            from rich.progress import track
-        except ImportError:
-            pass
+class ProgressBar:
+    """A progress bar on stderr: rich's when installed and stderr is a terminal, else one line per item."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self.done = total, label, 0
+        self._rich = None
+        if sys.stderr.isatty():
+            try:
+                from rich.progress import Progress
+            except ImportError:
+                pass
+            else:
+                self._rich = Progress(transient=True)
+                self._task = self._rich.add_task(label, total=total)
+
+    def __enter__(self) -> "ProgressBar":
+        if self._rich is not None:
+            self._rich.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+
+    def step(self, what: str) -> None:
+        """Announce the item now running (the bar advances past the previous one)."""
+        if self._rich is not None:
+            self._rich.update(self._task, completed=self.done, description=f"{self.label}: {what}")
         else:
-            yield from track(items, description=label, console=None, transient=True)
-            return
-    total = len(items)
-    for i, item in enumerate(items, 1):
-        print(f"[{i}/{total}] {label}", file=sys.stderr, flush=True)
-        yield item
+            width = 20
+            filled = width * self.done // max(self.total, 1)
+            print(f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {what}", file=sys.stderr,
+                  flush=True)
+        self.done += 1
