@@ -288,7 +288,7 @@ class Context:
 
     def equal_symbolic(self, L: Any, R: Any, prover: Prover | None = None) -> bool:
         if is_matrix(L) or is_matrix(R):
-            if L.shape != R.shape:
+            if not (is_matrix(L) and is_matrix(R)) or L.shape != R.shape:
                 return False
             diff = (L - R).doit()
             if isinstance(diff, MatrixExpr) and not isinstance(diff, sp.MatrixBase):
@@ -354,7 +354,7 @@ class Context:
             return None
         sampler = Sampler(self.a, self.hyps + self.proven, self.value, seed + "#c", self._instances)
         ratios = []
-        for inst, real in sampler.instances(12):
+        for inst, real in sampler.instances(12, tries=self.samples * 12):
             try:
                 l = to_scalar(at(self.value(real, lhs), inst, real))
                 r = to_scalar(at(self.value(real, rhs), inst, real))

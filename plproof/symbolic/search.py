@@ -44,7 +44,7 @@ class Instance:
         """The instance as JSON; ``keep(name)`` filters the values shown."""
         out: dict[str, Any] = {k: v for k, v in self.sizes}
         for name, entries in self.maps:
-            out[name] = "(" + ", ".join(entries) + ")"
+            out[name] = list(entries)
         out.update({k: v for k, v in self.values if keep is None or keep(k)})
         return out
 
@@ -154,9 +154,32 @@ class Sampler:
                     values[s.name] = self.rng.choice(_ENTRY)
         inst = Instance(tuple(sorted(sizes.items())), tuple(sorted(maps.items())),
                         tuple((k, str(v)) for k, v in values.items()))
+        inst = self._repair(inst, real)
         if self.hyps and self.rng.random() < 0.35:
             inst = self._to_boundary(inst, real)
         return inst, real
+
+    def _repair(self, inst: Instance, real: Realisation) -> Instance:
+        """Move a symbol ``x`` into ``x REL expr`` when a hypothesis of that form fails (in order)."""
+        names = dict(inst.values)
+        for lhs, rel, rhs in self.hyps:
+            for var, other, r in ((lhs, rhs, rel), (rhs, lhs, {"<=": ">=", ">=": "<=", "<": ">", ">": "<"}.get(rel))):
+                if var not in names or not var.isidentifier() or r not in ("<=", "<", ">=", ">"):
+                    continue
+                current = Instance(inst.sizes, inst.maps, tuple(names.items()))
+                try:
+                    val = sp.sympify(to_scalar(self.evaluator(real, other))).subs(current.substitution(real))
+                    ok = truth(sp.Rational(names[var]), r, val)
+                except Exception:  # noqa: BLE001 - a hypothesis that cannot be evaluated is left alone
+                    break
+                if ok or not (val.is_Rational and val > 0):
+                    break
+                factors = [1, sp.Rational(1, 2), sp.Rational(9, 10), sp.Rational(1, 10)] if r in ("<=", "<") \
+                    else [1, 2, sp.Rational(11, 10), 10]
+                f = self.rng.choice(factors[1:] if r in ("<", ">") else factors)
+                names[var] = str(val * f)
+                break
+        return Instance(inst.sizes, inst.maps, tuple(names.items()))
 
     def _scalar(self, o: Scalar) -> Any:
         r = self.rng
@@ -165,7 +188,7 @@ class Sampler:
         if o.positive:
             return r.choice(_POS)
         if o.nonnegative:
-            return r.choice([0] + _POS)
+            return 0 if r.random() < 0.3 else r.choice(_POS)
         return r.choice(_POS + [0, -1, -2, Fraction(-1, 2), Fraction(-3, 2)])
 
     def _to_boundary(self, inst: Instance, real: Realisation) -> Instance:
@@ -202,10 +225,12 @@ class Sampler:
                 return False
         return True
 
-    def instances(self, count: int) -> Iterator[tuple[Instance, Realisation]]:
+    def instances(self, count: int, tries: int | None = None) -> Iterator[tuple[Instance, Realisation]]:
+        """Up to ``count`` instances satisfying the hypotheses, from at most ``tries`` draws."""
+        limit = count * 6 if tries is None else tries
         tries = 0
         found = 0
-        while found < count and tries < count * 6:
+        while found < count and tries < limit:
             tries += 1
             inst, real = self.draw()
             if self.satisfies(inst, real):
