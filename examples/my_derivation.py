@@ -5,7 +5,16 @@ This one shows that one gradient step on a linear least-squares loss contracts t
 r+ = (I - eta X Xᵀ) r, and that the descent lemma is an equality for quadratics (docs/theory.md §7).
 """
 
-from plproof.symbolic import Assumptions, Derivation, Hypothesis, LinearMap, MatrixVar, Scalar, Step, Vector
+from plproof.symbolic import (
+    Assumptions,
+    Derivation,
+    Hypothesis,
+    LinearMap,
+    MatrixVar,
+    Scalar,
+    Step,
+    Vector,
+)
 
 derivation = Derivation(
     title="One GD step on linear least squares",

@@ -12,8 +12,16 @@ import runpy
 from pathlib import Path
 
 from plproof.errors import InvalidInput
-from plproof.symbolic import (Derivation, builtin, builtin_names, check, derivation_to_json, derivation_to_latex,
-                              derivation_to_text, seed_notes)
+from plproof.symbolic import (
+    Derivation,
+    builtin,
+    builtin_names,
+    check,
+    derivation_to_json,
+    derivation_to_latex,
+    derivation_to_text,
+    seed_notes,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,12 +8,31 @@ from __future__ import annotations
 
 from plproof.symbolic.catalogue import builtin, builtin_derivations, builtin_names
 from plproof.symbolic.catalogue import seed_notes as _seed_notes
-from plproof.symbolic.checker import INVALID, UNVERIFIED, VALID, CheckResult, StepResult, check
+from plproof.symbolic.checker import (
+    INVALID,
+    UNVERIFIED,
+    VALID,
+    CheckResult,
+    StepResult,
+    check,
+)
 from plproof.symbolic.lemmas import Induction
-from plproof.symbolic.model import (Assumptions, Derivation, Hypothesis, LinearMap, MatrixVar, Scalar,
-                                    SmoothMap, Step, Vector)
-from plproof.symbolic.render import derivation_to_json, derivation_to_latex, derivation_to_text
-
+from plproof.symbolic.model import (
+    Assumptions,
+    Derivation,
+    Hypothesis,
+    LinearMap,
+    MatrixVar,
+    Scalar,
+    SmoothMap,
+    Step,
+    Vector,
+)
+from plproof.symbolic.render import (
+    derivation_to_json,
+    derivation_to_latex,
+    derivation_to_text,
+)
 
 #: the name the certification pipeline uses for :func:`check`
 check_derivation = check
@@ -25,8 +44,28 @@ def seed_notes() -> Derivation:
 
 
 __all__ = [
-    "Assumptions", "CheckResult", "Derivation", "Hypothesis", "INVALID", "Induction", "LinearMap", "MatrixVar",
-    "Scalar", "SmoothMap", "Step", "StepResult", "UNVERIFIED", "VALID", "Vector", "builtin",
-    "builtin_derivations", "builtin_names", "check", "check_derivation", "derivation_to_json", "derivation_to_latex",
-    "derivation_to_text", "seed_notes",
+    "INVALID",
+    "UNVERIFIED",
+    "VALID",
+    "Assumptions",
+    "CheckResult",
+    "Derivation",
+    "Hypothesis",
+    "Induction",
+    "LinearMap",
+    "MatrixVar",
+    "Scalar",
+    "SmoothMap",
+    "Step",
+    "StepResult",
+    "Vector",
+    "builtin",
+    "builtin_derivations",
+    "builtin_names",
+    "check",
+    "check_derivation",
+    "derivation_to_json",
+    "derivation_to_latex",
+    "derivation_to_text",
+    "seed_notes",
 ]

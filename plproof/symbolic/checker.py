@@ -20,9 +20,27 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from plproof.errors import InvalidInput
 from plproof.symbolic.model import Derivation, Scalar, SmoothMap, Step
-from plproof.symbolic.prover import Fact, Prover, domain_obligations, fact_from_relation, prove_domain
-from plproof.symbolic.realise import (LambdaMax, LambdaMin, Realisation, Unsupported, atomise, build, evaluate,
-                                      compile_statement, is_matrix, size_names, to_scalar)
+from plproof.symbolic.prover import (
+    Fact,
+    Prover,
+    domain_obligations,
+    fact_from_relation,
+    prove_domain,
+)
+from plproof.symbolic.realise import (
+    LambdaMax,
+    LambdaMin,
+    Realisation,
+    Unsupported,
+    atomise,
+    build,
+    compile_statement,
+    evaluate,
+    is_gram,
+    is_matrix,
+    size_names,
+    to_scalar,
+)
 from plproof.symbolic.search import Instance, Sampler, at, truth
 
 VALID, INVALID, UNVERIFIED = "valid", "invalid", "unverified"
@@ -237,7 +255,7 @@ class Context:
             out.append(Fact(atomise(x.T * x), False, f"|{x}|^2 >= 0"))
         for root in roots:
             for node in sp.preorder_traversal(root):
-                if isinstance(node, sp.MatMul) and node.shape == (1, 1) and _palindromic(node):
+                if isinstance(node, sp.MatMul) and node.shape == (1, 1) and is_gram(node):
                     out.append(Fact(atomise(node), False, f"{node} is a squared norm"))
         lams = set()
         for v in values + [f.expr for f in self.facts]:
@@ -318,7 +336,7 @@ class Context:
             if ok is False and self._confirm(inst, lhs, rel, rhs):
                 used = self.names_used(lhs, rhs)
                 scalars = {o.name for o in self.a.objects if isinstance(o, Scalar)}
-                cx = inst.to_json(lambda k: k not in scalars or k in used)
+                cx = inst.to_json(lambda k, scalars=scalars, used=used: k not in scalars or k in used)
                 cx["lhs"], cx["rhs"] = self._show(inst, lhs), self._show(inst, rhs)
                 return cx, ""
         if shape_cx is not None:
@@ -384,11 +402,6 @@ class Context:
                 sharp = "sharp: attained at an instance" if c in ratios else "valid, possibly not sharp"
                 return f"{lhs} {rel} ({c})*({rhs})  [{sharp}]"
         return None
-
-
-def _palindromic(m: sp.MatMul) -> bool:
-    f = [a for a in m.args if isinstance(a, MatrixExpr)]
-    return len(f) % 2 == 0 and all(f[i].T.doit() == f[len(f) - 1 - i].doit() for i in range(len(f) // 2))
 
 
 def _is_zero(e: sp.Expr) -> bool:

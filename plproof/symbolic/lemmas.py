@@ -30,8 +30,14 @@ class Induction:
     initial: str
     index: str = "t"
 
-    def apply(self, ctx: "Context", sid: str, lhs: str, step: "Step") -> "StepResult":
-        from plproof.symbolic.checker import INVALID, UNVERIFIED, VALID, StepResult, compose
+    def apply(self, ctx: Context, sid: str, lhs: str, step: Step) -> StepResult:
+        from plproof.symbolic.checker import (
+            INVALID,
+            UNVERIFIED,
+            VALID,
+            StepResult,
+            compose,
+        )
 
         stmt = f"{lhs} {step.relation} {step.rhs}"
         method = "lemma: induction"

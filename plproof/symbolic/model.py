@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 from plproof.errors import InvalidInput
 
@@ -92,7 +91,7 @@ class LinearMap:
         _check_name(self.matrix, "matrix")
 
 
-MathObject = Union[Scalar, Vector, MatrixVar, SmoothMap, LinearMap]
+MathObject = Scalar | Vector | MatrixVar | SmoothMap | LinearMap
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,13 @@ the caller reports ``unverified`` unless a counterexample is found.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import sympy as sp
-
 from sympy.polys.polyerrors import BasePolynomialError
 
-from plproof.symbolic.realise import LambdaMax, LambdaMin
+from plproof.symbolic.realise import LambdaMax, LambdaMin, is_gram
 
 _POLY_ERRORS = (BasePolynomialError, NotImplementedError, TypeError)
 
@@ -73,14 +72,6 @@ def _add(signs: Sequence[Sign | None]) -> Sign | None:
     return None
 
 
-def _psd_by_construction(a: object) -> bool:
-    """``B B^T`` (or ``B^T B``) as a product, hence positive semidefinite."""
-    if isinstance(a, sp.MatMul):
-        f = list(a.args)
-        return len(f) % 2 == 0 and all(f[i].T.doit() == f[len(f) - 1 - i] for i in range(len(f) // 2))
-    return False
-
-
 class Prover:
     """Proves ``e >= 0`` / ``e > 0`` from facts; ``budget`` caps the search."""
 
@@ -100,7 +91,7 @@ class Prover:
             return e
         for lam in lams:
             if lam not in self._frozen:
-                kw = {"nonnegative": True} if _psd_by_construction(lam.args[0]) else {}
+                kw = {"nonnegative": True} if is_gram(lam.args[0]) else {}
                 self._frozen[lam] = sp.Symbol(f"{type(lam).__name__}[{lam.args[0]}]", real=True, **kw)
         return e.xreplace(self._frozen)
 
@@ -154,7 +145,7 @@ class Prover:
             return (1, bool(si and si[0] != 0 and si[1]))
         if isinstance(e, sp.exp):
             return (1, True)
-        if isinstance(e, (LambdaMin, LambdaMax)) and _psd_by_construction(e.args[0]):
+        if isinstance(e, (LambdaMin, LambdaMax)) and is_gram(e.args[0]):
             return (1, False)
         if isinstance(e, sp.Sum):
             s = self.sign(e.function, facts, lookup)
@@ -429,10 +420,8 @@ class Prover:
 
 def _small(e: sp.Expr, limit: int = 60) -> bool:
     """Whether ``e`` has at most ``limit`` nodes (fact matching is skipped for large ones)."""
-    count = 0
-    for _ in sp.preorder_traversal(e):
-        count += 1
-        if count > limit:
+    for count, _ in enumerate(sp.preorder_traversal(e)):
+        if count >= limit:
             return False
     return True
 
@@ -458,7 +447,7 @@ def domain_obligations(e: sp.Expr) -> list[tuple[sp.Expr, str]]:
     return out
 
 
-def prove_domain(prover: "Prover", expr: sp.Expr, kind: str) -> bool:
+def prove_domain(prover: Prover, expr: sp.Expr, kind: str) -> bool:
     """Prove one domain obligation (see :func:`domain_obligations`)."""
     if kind == "nonneg":
         return prover.nonneg(expr)

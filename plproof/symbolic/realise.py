@@ -12,16 +12,29 @@ canonical symbols, so the scalar prover can reason about them (docs/derivations.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
-from sympy.parsing.sympy_parser import auto_number, convert_xor, stringify_expr
+from sympy.parsing.sympy_parser import (
+    TokenError,
+    auto_number,
+    convert_xor,
+    stringify_expr,
+)
 
 from plproof.errors import InvalidInput
-from plproof.symbolic.model import Assumptions, LinearMap, MatrixVar, Scalar, SmoothMap, Vector
+from plproof.symbolic.model import (
+    Assumptions,
+    LinearMap,
+    MatrixVar,
+    Scalar,
+    SmoothMap,
+    Vector,
+)
 
 
 class Unsupported(Exception):
@@ -35,7 +48,7 @@ class LambdaMin(sp.Function):
     is_real = True
 
     @classmethod
-    def eval(cls, a):  # noqa: D102 - SymPy hook
+    def eval(cls, a):
         return _extreme_eigenvalue(a, min)
 
 
@@ -46,7 +59,7 @@ class LambdaMax(sp.Function):
     is_real = True
 
     @classmethod
-    def eval(cls, a):  # noqa: D102 - SymPy hook
+    def eval(cls, a):
         return _extreme_eigenvalue(a, max)
 
 
@@ -62,18 +75,18 @@ def _extreme_eigenvalue(a: Any, pick: Callable) -> sp.Expr | None:
 ATOMS: dict[sp.Symbol, MatrixExpr] = {}
 
 
-def _is_sos(factors: list) -> bool:
-    """``a_1 ... a_k`` with ``a_i = a_{k+1-i}^T`` and k even: a squared norm, hence >= 0."""
+def is_gram(product: object) -> bool:
+    """``a_1 ... a_k`` with k even and ``a_i = a_{k+1-i}^T``: ``B Bᵀ``, a squared norm or PSD matrix."""
+    factors = [a for a in product.args if isinstance(a, MatrixExpr)] if isinstance(product, sp.MatMul) else [product]
     k = len(factors)
-    return k % 2 == 0 and all(factors[i].T.doit() == factors[k - 1 - i] for i in range(k // 2))
+    return k % 2 == 0 and all(factors[i].T.doit() == factors[k - 1 - i].doit() for i in range(k // 2))
 
 
 def atom(product: MatrixExpr) -> sp.Symbol:
     """The canonical scalar symbol of a 1x1 product, identifying ``P`` with ``P.T``."""
     candidates = sorted({str(product), str(product.T.doit())}, key=lambda s: (len(s), s))
     name = candidates[0]
-    factors = list(product.args) if isinstance(product, sp.MatMul) else [product]
-    sym = sp.Symbol(f"<{name}>", real=True, nonnegative=True) if _is_sos(factors) else sp.Symbol(f"<{name}>", real=True)
+    sym = sp.Symbol(f"<{name}>", real=True, nonnegative=True) if is_gram(product) else sp.Symbol(f"<{name}>", real=True)
     if sym not in ATOMS:
         ATOMS[sym] = product if name == str(product) else product.T.doit()
     return sym
@@ -128,7 +141,7 @@ def compile_statement(text: str):
     try:
         code = stringify_expr(text, {}, _GLOBALS, (auto_number, convert_xor))
         return compile(code, "<statement>", "eval")
-    except (SyntaxError, TypeError, ValueError, Exception) as exc:  # tokenize errors vary by version
+    except (SyntaxError, TypeError, ValueError, TokenError) as exc:
         raise InvalidInput(f"cannot parse {text!r}: {exc.__class__.__name__}: fix the SymPy syntax") from None
 
 
@@ -136,7 +149,7 @@ def evaluate(text: str, ns: Mapping[str, Any]) -> Any:
     """Evaluate a statement in a realisation's namespace."""
     code = compile_statement(text)
     try:
-        return eval(code, _GLOBALS, dict(ns))  # noqa: S307 - statements come from the user's own derivation
+        return eval(code, _GLOBALS, dict(ns))
     except NameError as exc:
         name = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
         raise InvalidInput(f"unknown name {name!r} in {text!r}: declare it as an object or define it in a 'def' step") from None
@@ -144,12 +157,11 @@ def evaluate(text: str, ns: Mapping[str, Any]) -> Any:
 
 @dataclass
 class Realisation:
-    """A namespace in which statements are evaluated, with the scope its conclusions have."""
+    """A namespace in which statements are evaluated (its kind: symbolic, concrete or instance)."""
 
     kind: str
     ns: dict[str, Any]
     sizes: dict[str, int]
-    scope: str
     maps: dict[str, tuple[str, ...]]
     chain_rule: bool = False
     #: vectors whose norms were taken (candidates for Rayleigh's lemma)
@@ -218,12 +230,11 @@ def build(assumptions: Assumptions, kind: str, sizes: Mapping[str, int] | None =
             if kind == "symbolic":
                 ns[o.name] = sp.MatrixSymbol(o.name, r, c)
             else:
-                ns[o.name] = sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{o.name}{i + 1}{j + 1}", real=True))
+                ns[o.name] = sp.Matrix(r, c, lambda i, j, nm=o.name: sp.Symbol(f"{nm}{i + 1}{j + 1}", real=True))
     maps_used = [o for o in assumptions.objects if isinstance(o, (SmoothMap, LinearMap))]
     if len(maps_used) > 1:
         raise InvalidInput("declare at most one map F (SmoothMap or LinearMap)")
-    real = Realisation(kind, ns, {k: v for k, v in dims.items() if isinstance(v, int)},
-                       _scope(kind, assumptions, dims), dict(maps))
+    real = Realisation(kind, ns, {k: v for k, v in dims.items() if isinstance(v, int)}, dict(maps))
     row = assumptions.gradient == "row"
     w = None
     if maps_used:
@@ -276,16 +287,6 @@ def build(assumptions: Assumptions, kind: str, sizes: Mapping[str, int] | None =
             _install_calculus(real, w, None, row, linear=False)
     _install_common(real)
     return real
-
-
-def _scope(kind: str, assumptions: Assumptions, dims: dict[str, Any]) -> str:
-    general = any(isinstance(o, SmoothMap) for o in assumptions.objects)
-    if not dims:
-        return "all real values satisfying the hypotheses"
-    if kind == "symbolic":
-        return "all " + ", ".join(dims) + (", arbitrary smooth F" if general else "")
-    sizes = ", ".join(f"{k}={v}" for k, v in dims.items())
-    return sizes + (", arbitrary smooth F" if general else "")
 
 
 def _install_calculus(real: Realisation, w: Any, opaque: tuple | None, row: bool, linear: bool) -> None:

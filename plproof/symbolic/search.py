@@ -9,14 +9,28 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import sympy as sp
 
-from plproof.symbolic.model import Assumptions, LinearMap, MatrixVar, Scalar, SmoothMap, Vector
-from plproof.symbolic.realise import Realisation, Unsupported, build, evaluate, is_matrix, size_names, to_scalar
+from plproof.symbolic.model import (
+    Assumptions,
+    MatrixVar,
+    Scalar,
+    SmoothMap,
+    Vector,
+)
+from plproof.symbolic.realise import (
+    Realisation,
+    Unsupported,
+    build,
+    is_matrix,
+    size_names,
+    to_scalar,
+)
 
 _POS = [1, 2, Fraction(1, 2), 3, Fraction(1, 3), Fraction(3, 2), 4, Fraction(1, 4), 10, Fraction(1, 10),
         Fraction(5, 2), Fraction(2, 3), 100, Fraction(1, 100)]
@@ -193,7 +207,7 @@ class Sampler:
 
     def _to_boundary(self, inst: Instance, real: Realisation) -> Instance:
         """Move one symbol onto (or just inside) the boundary of a hypothesis ``x REL expr``."""
-        lhs, rel, rhs = self.rng.choice(self.hyps)
+        lhs, _, rhs = self.rng.choice(self.hyps)
         names = dict(inst.values)
         for var, other in ((lhs, rhs), (rhs, lhs)):
             if var in names and var.isidentifier():

@@ -7,10 +7,19 @@ fail).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from plproof.errors import InvalidInput
-from plproof.symbolic.catalogue import gd_flow, gd_v1, gd_v2, gradient, kernel, linear_ls, pl_star, seed_notes, sgd
+from plproof.symbolic.catalogue import (
+    gd_flow,
+    gd_v1,
+    gd_v2,
+    gradient,
+    kernel,
+    linear_ls,
+    pl_star,
+    sgd,
+)
 from plproof.symbolic.model import Derivation
 
 _BUILDERS: dict[str, Callable[[], Derivation]] = {

@@ -7,7 +7,15 @@ F_i(w_1..w_M) for n, M <= 3) and the linear F = X w for symbolic sizes (SymPy ma
 
 from __future__ import annotations
 
-from plproof.symbolic.model import Assumptions, Derivation, LinearMap, MatrixVar, SmoothMap, Step, Vector
+from plproof.symbolic.model import (
+    Assumptions,
+    Derivation,
+    LinearMap,
+    MatrixVar,
+    SmoothMap,
+    Step,
+    Vector,
+)
 
 
 def general() -> Derivation:

@@ -8,7 +8,16 @@ Rayleigh; and the exact 2 x 4 example of §7.
 
 from __future__ import annotations
 
-from plproof.symbolic.model import Assumptions, Derivation, Hypothesis, LinearMap, MatrixVar, Scalar, Step, Vector
+from plproof.symbolic.model import (
+    Assumptions,
+    Derivation,
+    Hypothesis,
+    LinearMap,
+    MatrixVar,
+    Scalar,
+    Step,
+    Vector,
+)
 
 
 def derivation() -> Derivation:

@@ -7,7 +7,15 @@ mixing them is erratum E1 of the notes (§1.5).
 
 from __future__ import annotations
 
-from plproof.symbolic.model import Assumptions, Derivation, Hypothesis, Scalar, SmoothMap, Step, Vector
+from plproof.symbolic.model import (
+    Assumptions,
+    Derivation,
+    Hypothesis,
+    Scalar,
+    SmoothMap,
+    Step,
+    Vector,
+)
 
 _OBJECTS = (Vector("w", "M"), Vector("y", "n"), SmoothMap("F", "w", "M", "n"), Scalar("mu", positive=True))
 _DEFS = (

@@ -10,7 +10,15 @@ step compares it with what the corresponding theorem needs (derivations gd-v1, g
 
 from __future__ import annotations
 
-from plproof.symbolic.model import Assumptions, Derivation, Hypothesis, Scalar, SmoothMap, Step, Vector
+from plproof.symbolic.model import (
+    Assumptions,
+    Derivation,
+    Hypothesis,
+    Scalar,
+    SmoothMap,
+    Step,
+    Vector,
+)
 
 SOURCE = "seed-notes.md"
 
@@ -73,7 +81,7 @@ def derivation() -> Derivation:
         ),
         claim=Step("norm(grad(L))**2/2", ">=", "mu*L"),
         notes=(
-            "Not transcribed (no relation to check): line 25 (the interpolation system, written with rows i "
-            "and n+1), line 65-69 (definitions of gradient and Jacobian), line 87 (wording of beta-smooth).",
+            ("Not transcribed (no relation to check): line 25 (the interpolation system, written with rows i "
+             "and n+1), line 65-69 (definitions of gradient and Jacobian), line 87 (wording of beta-smooth)."),
         ),
     )
