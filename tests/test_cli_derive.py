@@ -80,7 +80,6 @@ def test_unknown_name_exits_2(capsys):
     assert code == 2 and "unknown derivation" in err
 
 
-@pytest.mark.slow
 def test_seed_notes_exit_1_and_name_wrong_steps(capsys):
     code, out, _ = run(["--seed-notes", "--format", "json"], capsys)
     assert code == 1

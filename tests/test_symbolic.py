@@ -119,7 +119,6 @@ def test_builtin_is_valid(name):
     assert all(s.status == VALID and s.method and s.scope for s in r.steps)
 
 
-@pytest.mark.slow
 def test_every_builtin_valid_within_a_minute():
     start = time.perf_counter()
     results = {name: check(d) for name, d in builtin_derivations().items()}
@@ -135,7 +134,6 @@ def test_scopes_are_honest():
     assert lin.step("3").scope == "all n, M"
 
 
-@pytest.mark.slow
 def test_gd_v1_without_mu_le_beta_is_not_valid():
     r = check(gd_v1.derivation(with_mu_le_beta=False))
     assert not r.valid
