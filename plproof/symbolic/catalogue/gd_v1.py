@@ -10,7 +10,7 @@ S7/S8 (continuity, Cauchy sequence) are topological; their quantitative content 
 
 from __future__ import annotations
 
-from plproof.symbolic.lemmas import Induction
+from plproof.symbolic.catalogue.common import linear_rate_steps
 from plproof.symbolic.model import Assumptions, Derivation, Hypothesis, Scalar, Step
 
 _BASE_HYPOTHESES = (
@@ -35,14 +35,7 @@ def derivation(with_mu_le_beta: bool = True) -> Derivation:
             hypotheses=hyps),
         steps=(
             Step("eta", "def", "1/beta", "GD step size of v1", id="eta"),
-            Step("q", "def", "sqrt(1 - eta*mu)", "contraction factor of sqrt(L)", id="q"),
-            Step("eta*(1 - beta*eta/2)", ">=", "eta/2", "polynomial fact for 0 < eta <= 1/beta", id="S1"),
-            Step("Lt1", "<=", "Lt - eta*(1 - beta*eta/2)*G", "descent lemma", id="S2a"),
-            Step(None, "<=", "Lt - eta*G/2", "S1 and G >= 0", id="S2b"),
-            Step(None, "<=", "Lt - eta*mu*Lt", "PL*: G >= 2 mu Lt", id="S2c"),
-            Step(None, "=", "(1 - eta*mu)*Lt", "algebra", id="S2"),
-            Step("Lt", "<=", "(1 - eta*mu)**t*L0", "induction on S2", id="S3",
-                 by=Induction(premise="S2", current="Lt", next="Lt1", initial="L0")),
+            *linear_rate_steps("beta", "0 < eta <= 1/beta"),
             Step("sqrt(Lt)", "<=", "q**t*sqrt(L0)", "square root of S3", id="S3b"),
             Step("eta**2*G", "<=", "2*eta*(Lt - Lt1)", "descent lemma at eta = 1/beta", id="S4b"),
             Step(None, "<=", "2*eta*Lt", "L >= 0", id="S4b'"),

@@ -8,7 +8,7 @@ and ``r0`` = ||F(w0) - y||. The step bound eta <= 1/(LF^2 + betaF r0) and mu <= 
 
 from __future__ import annotations
 
-from plproof.symbolic.lemmas import Induction
+from plproof.symbolic.catalogue.common import linear_rate_steps
 from plproof.symbolic.model import Assumptions, Derivation, Hypothesis, Scalar, Step
 
 
@@ -35,14 +35,7 @@ def derivation() -> Derivation:
             Step("betaL", "def", "LF**2 + betaF*r0", "smoothness of L on the ball"),
             Step("eta", "<=", "1/LF**2", "eta <= 1/betaL <= 1/L_F^2", id="S0a"),
             Step("eta*mu", "<=", "1", "mu <= L_F^2", id="S0"),
-            Step("q", "def", "sqrt(1 - eta*mu)", "contraction factor of sqrt(L)", id="q"),
-            Step("eta*(1 - betaL*eta/2)", ">=", "eta/2", "0 < eta <= 1/betaL", id="S1"),
-            Step("Lt1", "<=", "Lt - eta*(1 - betaL*eta/2)*G", "descent lemma", id="S2a"),
-            Step(None, "<=", "Lt - eta*G/2", "S1", id="S2b"),
-            Step(None, "<=", "Lt - eta*mu*Lt", "PL*", id="S2c"),
-            Step(None, "=", "(1 - eta*mu)*Lt", "algebra", id="S2"),
-            Step("Lt", "<=", "(1 - eta*mu)**t*L0", "induction on S2", id="S3",
-                 by=Induction(premise="S2", current="Lt", next="Lt1", initial="L0")),
+            *linear_rate_steps("betaL", "0 < eta <= 1/betaL"),
             Step("eta*sqrt(G)", "<=", "eta*LF*sqrt(2*Lt)", "S4a: ||w_t+1 - w_t|| = eta ||DF^T r_t||", id="S4a"),
             Step(None, "<=", "eta*LF*sqrt(2*L0)*q**t", "S3", id="S4b"),
             Step("Sum(eta*LF*sqrt(2*L0)*q**t, (t, 0, oo))", "=", "eta*LF*sqrt(2*L0)/(1 - q)",
