@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from plproof import InvalidInput, verify
+from plproof import InvalidInput, check, verify
+from plproof.certificate import from_evidence, write_certificate
 from plproof.certification import certify_suite
 from plproof.cli.main import main
+from plproof.suite import BUILTIN_PROBLEMS
 
 REPO = Path(__file__).resolve().parent.parent
 PAPER = REPO / "certificates" / "paper"
@@ -49,3 +51,22 @@ def test_unknown_suite_and_cli_exit_codes(tmp_path, capsys):
         certify_suite(tmp_path, suite="everything")
     assert main(["certify", "--suite", "paper", "--out", str(tmp_path / "c")]) == 0
     assert "as expected" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(BUILTIN_PROBLEMS))
+def test_every_builtin_problem_certificate_verifies(tmp_path, name):
+    """The problem certificates of the default suite, whatever their verdict, re-check as valid."""
+    problem = BUILTIN_PROBLEMS[name]()
+    path = write_certificate(from_evidence(check(problem, confirm=False), problem), tmp_path / f"{name}.json")
+    result = verify(path)
+    assert result.valid, result.first_failure
+
+
+def test_a_false_obstruction_is_rejected(tmp_path):
+    """A "not certifiable: non-smooth" certificate whose model is smooth after tampering is invalid."""
+    problem = BUILTIN_PROBLEMS["two-layer-relu"]()
+    cert = from_evidence(check(problem), problem)
+    cert["inputs"]["model"]["activation"] = "tanh"
+    path = write_certificate(cert, tmp_path / "tampered.json")
+    result = verify(path)
+    assert not result.valid and "smooth" in result.first_failure

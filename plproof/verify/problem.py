@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from plproof.certificate.format import RIGOR_LEVELS, DataMismatch, decode_array, decode_number
-from plproof.models import Linear, RandomFeatures, TwoLayer
+from plproof.models import MLP, Linear, RandomFeatures, TwoLayer
 from plproof.models.base import Model
 from plproof.verify.exact import (
     Failure,
@@ -98,9 +98,11 @@ def rebuild(inputs: dict, base: Path | None) -> tuple[Model, np.ndarray, np.ndar
         elif family == "two_layer":
             model = TwoLayer(X, spec["width"], spec["activation"], spec["seed"], spec.get("train", "both"),
                              spec.get("init", "standard"))
+        elif family == "mlp":
+            model = MLP(X, spec["widths"], spec["activation"], spec["seed"], spec.get("init", "standard"))
         else:
             raise Failure(f"model family {family!r} cannot be rebuilt by the verifier "
-                          "(supported: linear, random_features, two_layer)")
+                          "(supported: linear, random_features, two_layer, mlp)")
     except DataMismatch as exc:
         raise Failure(f"inputs: {exc}") from None
     except KeyError as exc:
@@ -132,7 +134,7 @@ def centre(model: Model, y: np.ndarray, w0: np.ndarray) -> tuple[MatrixEnclosure
         r = X @ _rationals(w0) - _rationals(y)
         L0 = sum(v * v for v in r) / 2
         return exact_matrix(X @ X.T), L0, L0, pd_rigor(model.n_outputs)
-    if isinstance(model, TwoLayer) and model.activation.name not in INTERVAL_SAFE:
+    if isinstance(model, (TwoLayer, MLP)) and model.activation.name not in INTERVAL_SAFE:
         raise Failure(f"activation {model.activation.name!r} is not re-checked in interval arithmetic "
                       f"(supported: {', '.join(INTERVAL_SAFE)})")
     ns = IntervalNamespace(30)
@@ -352,6 +354,21 @@ def check_consistency(cert: dict, evidence: dict, checked: list[str]) -> None:
     checked.append(f"enclosures ordered, hypothesis statuses match their margins, overall rigor {cert['rigor']!r}")
 
 
+def check_obstruction(evidence: dict, model: Model, checked: list[str]) -> None:
+    """A structural "not certifiable" verdict (m < n, non-smooth) must hold for the rebuilt model."""
+    reason = evidence.get("reason", "")
+    if evidence["verdict"] != "not certifiable":
+        return
+    if reason.startswith("under-parameterised"):
+        if not model.n_params < model.n_outputs:
+            raise Failure(f"claimed under-parameterised, but m = {model.n_params} >= n = {model.n_outputs}")
+        checked.append(f"m = {model.n_params} < n = {model.n_outputs}: K is singular (docs/theory.md §5)")
+    elif reason.startswith("non-smooth"):
+        if model.is_smooth:
+            raise Failure("claimed non-smooth, but the rebuilt model is smooth")
+        checked.append("the model is not C^2 (docs/theory.md §9)")
+
+
 def check_problem(cert: dict, base: Path | None, quick: bool, checked: list[str]) -> None:
     """Everything a ``problem`` certificate claims, re-derived from its inputs (raises Failure)."""
     evidence = cert["evidence"]
@@ -359,13 +376,14 @@ def check_problem(cert: dict, base: Path | None, quick: bool, checked: list[str]
     model, y, w0 = rebuild(cert["inputs"], base)
     checked.append(f"rebuilt {model.family} model: n = {model.n_outputs}, m = {model.n_params}")
     claims = Claims(evidence, checked)
-    K, L0_lo, L0_hi, level = centre(model, y, w0)
     mu_scale = 2 if cert["convention"] == "B" else 1  # convention B: mu = 2 lambda_min (docs/theory.md §1.4)
     if evidence["verdict"] != "certified":
+        check_obstruction(evidence, model, checked)
         if claims.has("lambda0"):
-            check_centre(claims, evidence["hints"], K, L0_lo, L0_hi, level)
+            check_centre(claims, evidence["hints"], *centre(model, y, w0))
         checked.append(f"verdict {evidence['verdict']!r}: the theorem is not claimed, only the stated values re-checked")
         return
+    K, L0_lo, L0_hi, level = centre(model, y, w0)
     lambda0 = check_centre(claims, evidence["hints"], K, L0_lo, L0_hi, level)
     check_ball(claims, BallFormulas(model, w0, evidence["hints"], checked), K, lambda0, mu_scale, level)
     check_theorem(claims, mu_scale, level)
