@@ -193,3 +193,32 @@ def test_confirmation_fails_loudly_on_a_false_rate():
         confirm_run(problem, ev.hints["step"], 0.01, ev.quantities["R"].hi)
     with pytest.raises(SoundnessViolation, match="ball"):
         confirm_run(problem, ev.hints["step"], ev.quantities["rate"].hi, 1e-3)
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 10_000), R=st.sampled_from([0.05, 0.3, 1.0]),
+       bounds=st.sampled_from(["tight", "theory"]), train=st.sampled_from(["both", "hidden"]))
+def test_t1_and_t3_hold_at_random_and_spike_points(seed, R, bounds, train):
+    """T1: ||DF(w) - DF(w0)|| <= delta(R); T3: ||sum_k r_k Hess f_k(w)|| <= kappa(R, rho) (docs/theory.md §11)."""
+    rng = np.random.default_rng(seed)
+    model = TwoLayer(unit_inputs(5, 3, seed), 4, "tanh", seed=seed, train=train)
+    w0 = model.default_w0()
+    bb = bounds_for(model, w0, bounds)
+    J0 = model.jacobian(w0)
+    points = []
+    for _ in range(3):
+        u = rng.standard_normal(model.n_params)
+        points.append(w0 + u / np.linalg.norm(u) * R * rng.uniform(0.3, 1.0))
+    W0, v0 = model.split(w0)
+    i = int(np.argmax(np.abs(v0)))
+    if train == "both":  # all of R on the largest output weight: the worst case of V = ||v0||_inf + R
+        v = v0.copy()
+        v[i] += np.sign(v0[i]) * R
+        points.append(model.join(W0, v))
+    for w in points:
+        assert np.linalg.norm(model.jacobian(w) - J0, 2) <= bb.delta(FLOATS, R) * (1 + 1e-9)
+        r = rng.standard_normal(model.n_outputs)
+        rho = float(np.linalg.norm(r))
+        h = 1e-6
+        H = np.array([(model.vjp(w + h * e, r) - model.vjp(w - h * e, r)) / (2 * h) for e in np.eye(model.n_params)])
+        assert np.linalg.norm((H + H.T) / 2, 2) <= bb.curvature(FLOATS, R, rho) * (1 + 1e-6) + 1e-8
