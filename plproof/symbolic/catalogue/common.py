@@ -1,9 +1,16 @@
-"""Steps shared by the GD derivations (docs/theory.md §2.3, S1-S3)."""
+"""Objects and steps shared by the catalogue: the square-loss setting (docs/theory.md §0) and GD S1-S3 (§2.3)."""
 
 from __future__ import annotations
 
 from plproof.symbolic.lemmas import Induction
-from plproof.symbolic.model import Step
+from plproof.symbolic.model import SmoothMap, Step, Vector
+
+#: w in R^M, y in R^n, F: R^M -> R^n smooth
+SETTING = (Vector("w", "M"), Vector("y", "n"), SmoothMap("F", "w", "M", "n"))
+#: L := 1/2 ||F(w) - y||^2, r := F(w) - y, K := DF DF^T
+LOSS = Step("L", "def", "(F(w) - y).T*(F(w) - y)/2", "square loss")
+RESIDUAL = Step("r", "def", "F(w) - y", "residual")
+KERNEL = Step("K", "def", "DF(w)*DF(w).T", "tangent kernel, symmetric PSD")
 
 
 def linear_rate_steps(beta: str, eta_range: str) -> tuple[Step, ...]:

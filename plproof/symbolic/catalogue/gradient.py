@@ -7,12 +7,12 @@ F_i(w_1..w_M) for n, M <= 3) and the linear F = X w for symbolic sizes (SymPy ma
 
 from __future__ import annotations
 
+from plproof.symbolic.catalogue.common import LOSS, SETTING
 from plproof.symbolic.model import (
     Assumptions,
     Derivation,
     LinearMap,
     MatrixVar,
-    SmoothMap,
     Step,
     Vector,
 )
@@ -24,9 +24,9 @@ def general() -> Derivation:
         title="Gradient of the square loss, general smooth F",
         name="gradient",
         reference="docs/theory.md §0",
-        assumptions=Assumptions(objects=(Vector("w", "M"), Vector("y", "n"), SmoothMap("F", "w", "M", "n"))),
+        assumptions=Assumptions(objects=SETTING),
         steps=(
-            Step("L", "def", "(F(w) - y).T*(F(w) - y)/2", "square loss"),
+            LOSS,
             Step("grad(L)", "=", "grad((F(w) - y).T*(F(w) - y))/2", "linearity of the gradient"),
             Step(None, "=", "(2*DF(w).T*(F(w) - y))/2", "product and chain rule: grad |u|^2 = 2 Du^T u"),
             Step(None, "=", "DF(w).T*(F(w) - y)", "cancel 2"),
@@ -45,7 +45,7 @@ def linear() -> Derivation:
         assumptions=Assumptions(objects=(MatrixVar("X", "n", "M"), Vector("w", "M"), Vector("y", "n"),
                                          LinearMap("F", "X", "w"))),
         steps=(
-            Step("L", "def", "(F(w) - y).T*(F(w) - y)/2", "square loss"),
+            LOSS,
             Step("L", "=", "(w.T*X.T*X*w - 2*y.T*X*w + y.T*y)/2", "expand; yᵀXw is a scalar, equal to its transpose"),
             Step("grad(L)", "=", "X.T*X*w - X.T*y", "matrix calculus"),
             Step(None, "=", "X.T*(X*w - y)", "factor Xᵀ"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from plproof.symbolic.model import Assumptions, Derivation, SmoothMap, Step, Vector
+from plproof.symbolic.catalogue.common import KERNEL, LOSS, RESIDUAL, SETTING
+from plproof.symbolic.model import Assumptions, Derivation, Step
 
 
 def derivation() -> Derivation:
@@ -11,11 +12,11 @@ def derivation() -> Derivation:
         title="Kernel identity ||grad L||^2 = r^T K r",
         name="kernel",
         reference="docs/theory.md §0 (tangent kernel)",
-        assumptions=Assumptions(objects=(Vector("w", "M"), Vector("y", "n"), SmoothMap("F", "w", "M", "n"))),
+        assumptions=Assumptions(objects=SETTING),
         steps=(
-            Step("L", "def", "(F(w) - y).T*(F(w) - y)/2", "square loss"),
-            Step("r", "def", "F(w) - y", "residual"),
-            Step("K", "def", "DF(w)*DF(w).T", "tangent kernel"),
+            LOSS,
+            RESIDUAL,
+            KERNEL,
             Step("norm(grad(L))**2", "=", "norm(DF(w).T*r)**2", "∇L = DFᵀr (derivation 'gradient')"),
             Step(None, "=", "r.T*DF(w)*DF(w).T*r", "|v|² = vᵀv"),
             Step(None, "=", "r.T*K*r", "definition of K"),

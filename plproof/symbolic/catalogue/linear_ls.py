@@ -8,6 +8,7 @@ Rayleigh; and the exact 2 x 4 example of §7.
 
 from __future__ import annotations
 
+from plproof.symbolic.catalogue.common import LOSS
 from plproof.symbolic.model import (
     Assumptions,
     Derivation,
@@ -32,7 +33,7 @@ def derivation() -> Derivation:
             hypotheses=(Hypothesis("(X*X.T).det() > 0", "X has full row rank n = 2"),),
             sizes={"n": 2, "M": 3}),
         steps=(
-            Step("L", "def", "(F(w) - y).T*(F(w) - y)/2", "square loss"),
+            LOSS,
             Step("K", "def", "X*X.T", "tangent kernel, constant"),
             Step("g", "def", "X.T*(X*w - y)", "gradient"),
             Step("grad(L)", "=", "g", "§7 constants", id="G"),

@@ -7,22 +7,17 @@ mixing them is erratum E1 of the notes (§1.5).
 
 from __future__ import annotations
 
+from plproof.symbolic.catalogue.common import KERNEL, LOSS, RESIDUAL, SETTING
 from plproof.symbolic.model import (
     Assumptions,
     Derivation,
     Hypothesis,
     Scalar,
-    SmoothMap,
     Step,
-    Vector,
 )
 
-_OBJECTS = (Vector("w", "M"), Vector("y", "n"), SmoothMap("F", "w", "M", "n"), Scalar("mu", positive=True))
-_DEFS = (
-    Step("L", "def", "(F(w) - y).T*(F(w) - y)/2", "square loss"),
-    Step("r", "def", "F(w) - y", "residual"),
-    Step("K", "def", "DF(w)*DF(w).T", "tangent kernel, symmetric PSD"),
-)
+_OBJECTS = SETTING + (Scalar("mu", positive=True),)
+_DEFS = (LOSS, RESIDUAL, KERNEL)
 _UNIFORM = Hypothesis("lambda_min(K) >= mu", "F is mu-uniformly conditioned at w (§1.3)")
 
 
