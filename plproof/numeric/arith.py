@@ -107,8 +107,7 @@ class MPArith(Arith):
         return +mpmath.mp.pi
 
     def asarray(self, x: Any) -> np.ndarray:
-        arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
-        return _to_mpf(arr.astype(object) if arr.dtype != object else arr)
+        return mpf_array(x)
 
     def sqrt(self, x: Any) -> Any:
         return _mp_sqrt(x)
@@ -131,6 +130,12 @@ def _mpf_of(v: Any) -> Any:
 
 
 _to_mpf = np.frompyfunc(_mpf_of, 1, 1)
+
+
+def mpf_array(x: Any) -> np.ndarray:
+    """Floats, ints, Fractions or mpf as an object array of mpf (exact, then rounded to the current precision)."""
+    arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
+    return _to_mpf(arr.astype(object) if arr.dtype != object else arr)
 _mp_sqrt = np.frompyfunc(mpmath.sqrt, 1, 1)
 _mp_to_float = np.frompyfunc(float, 1, 1)
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import mpmath
-import numpy as np
 
+from plproof.numeric.arith import mpf_array
 from plproof.numeric.rigor import Enclosure, RigorLevel
 
 
 def _mp_matrix(K: Any) -> mpmath.matrix:
-    arr = np.asarray(K, dtype=object)
-    return mpmath.matrix([[mpmath.mpf(v) if not hasattr(v, "numerator") or isinstance(v, float)
-                           else mpmath.mpf(v.numerator) / v.denominator for v in row] for row in arr])
+    """K (floats, Fractions or mpf) as an mpmath matrix at the current precision (exact conversion)."""
+    return mpmath.matrix(mpf_array(K).tolist())
 
 
 def eigvalsh_hp(K: Any, digits: int = 50) -> list:
