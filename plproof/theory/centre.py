@@ -140,7 +140,9 @@ def _wide_two_layer(problem: Problem) -> Centre:
         K = K + P
         err += 2 * e
     K = K * (s * s)
-    err = 2 * (err + 4 * fb.U * _frob_upper(K)) * s * s
+    # the propagated bounds scale with s^2; the sums of terms and the scaling by fl(s)^2 (s itself two
+    # roundings off) add at most 8u |K| entrywise, relative to the computed K
+    err = 2 * (err * s * s + 8 * fb.U * _frob_upper(K))
     K = np.tril(K) + np.tril(K, -1).T
     return _from_kernel(K, float(err), r, r_err, RigorLevel.VERIFIED, "BLAS with proven error bounds, arb activations")
 
