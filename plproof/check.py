@@ -74,7 +74,7 @@ def _step_below(x: float) -> float:
     return math.nextafter(x * (1 - 1e-12), 0.0)
 
 
-def _search(c: Centre, bb: BallBounds, step: float | None) -> tuple[float | None, tuple[float, float] | None]:
+def search_radius(c: Centre, bb: BallBounds, step: float | None) -> tuple[float | None, tuple[float, float] | None]:
     """Smallest closing R (float search, then bisection) and the closing range on the grid."""
     closing = [R for R in R_GRID if _state(FLOATS, c, bb, R, step).closes(FLOATS)]
     if not closing:
@@ -174,7 +174,7 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
         ev.verdict = Verdict.NOT_CERTIFIABLE if singular else Verdict.NOT_CERTIFIED
         return ev
     if radius is None:
-        R_found, R_range = _search(c, bb, step)
+        R_found, R_range = search_radius(c, bb, step)
     else:
         R_found, R_range = radius, None
     R_try = R_found if R_found is not None else _best_failing_radius(c, bb, step)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from plproof.check import _search, check
+from plproof.check import check, search_radius
 from plproof.errors import InvalidInput
 from plproof.evidence import Evidence
 from plproof.models import TwoLayer
@@ -163,6 +163,6 @@ def extrapolate_width(problem: Problem, bounds: str = "tight", limit_log2: int =
     for k in range(int(math.log2(m0)) + 1, limit_log2):
         m = 2.0**k
         bb.c = dataclasses.replace(bb.c, s=1 / math.sqrt(m), v_inf=base_v * math.sqrt(2 * math.log(2 * m)))
-        if _search(c, bb, None)[0] is not None:
+        if search_radius(c, bb, None)[0] is not None:
             return m
     return None
