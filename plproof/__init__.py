@@ -1,80 +1,25 @@
 """plproof: machine-checked evidence for PL* and the convergence of GD/SGD in over-parameterised systems.
 
 The mathematics is stated in docs/theory.md; every reported number is an :class:`Enclosure` with a
-:class:`RigorLevel`.
+:class:`RigorLevel`. Public names load lazily (PEP 562), so ``import plproof.verify`` loads the verifier
+alone, never the producer (docs/rigor.md, "What the verifier trusts").
 """
 
+from plproof._lazy import attach
 from plproof._version import __version__
-from plproof.errors import (
-    CertificateError,
-    InvalidInput,
-    MissingDependency,
-    NotCertifiable,
-    PlproofError,
-    SoundnessViolation,
-)
-from plproof.models import (
-    ACTIVATIONS,
-    MLP,
-    Activation,
-    CallableModel,
-    Linear,
-    Model,
-    RandomFeatures,
-    SympyModel,
-    TorchModel,
-    TwoLayer,
-)
-from plproof.numeric import (
-    Enclosure,
-    RigorLevel,
-    Trajectory,
-    gradient_descent,
-    lambda_min_hp,
-    precision,
-    sgd,
-)
-from plproof.problem import Problem
-from plproof.evidence import Evidence, Hypothesis, Status, Verdict
-from plproof.check import check
-from plproof.run import certify_run
-from plproof.width import WidthResult, min_certified_width
-from plproof.verify import VerifyResult, verify
 
-__all__ = [
-    "ACTIVATIONS",
-    "Activation",
-    "CallableModel",
-    "CertificateError",
-    "Enclosure",
-    "Evidence",
-    "Hypothesis",
-    "InvalidInput",
-    "Linear",
-    "MLP",
-    "MissingDependency",
-    "Model",
-    "NotCertifiable",
-    "PlproofError",
-    "Problem",
-    "RandomFeatures",
-    "RigorLevel",
-    "SoundnessViolation",
-    "SympyModel",
-    "TorchModel",
-    "Status",
-    "Trajectory",
-    "TwoLayer",
-    "Verdict",
-    "VerifyResult",
-    "WidthResult",
-    "__version__",
-    "certify_run",
-    "check",
-    "gradient_descent",
-    "lambda_min_hp",
-    "min_certified_width",
-    "precision",
-    "sgd",
-    "verify",
-]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    **dict.fromkeys(("CertificateError", "InvalidInput", "MissingDependency", "NotCertifiable", "PlproofError",
+                     "SoundnessViolation"), "plproof.errors"),
+    **dict.fromkeys(("ACTIVATIONS", "MLP", "Activation", "CallableModel", "Linear", "Model", "RandomFeatures",
+                     "SympyModel", "TorchModel", "TwoLayer"), "plproof.models"),
+    **dict.fromkeys(("Enclosure", "RigorLevel", "Trajectory", "gradient_descent", "lambda_min_hp", "precision",
+                     "sgd"), "plproof.numeric"),
+    "Problem": "plproof.problem",
+    **dict.fromkeys(("Evidence", "Hypothesis", "Status", "Verdict"), "plproof.evidence"),
+    "check": "plproof.check",
+    "certify_run": "plproof.run",
+    **dict.fromkeys(("WidthResult", "min_certified_width"), "plproof.width"),
+    **dict.fromkeys(("VerifyResult", "verify"), "plproof.verify"),
+})
+__all__ = [*__all__, "__version__"]

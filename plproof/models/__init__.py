@@ -1,13 +1,14 @@
-"""Model families (docs/theory.md §0, §7, §8): each maps m parameters to n outputs."""
+"""Model families (docs/theory.md §0, §7, §8): each maps m parameters to n outputs.
 
-from plproof.models.activations import ACTIVATIONS, Activation
-from plproof.models.base import Model
-from plproof.models.linear import Linear
-from plproof.models.mlp import MLP
-from plproof.models.callable_model import CallableModel
-from plproof.models.sympy_model import SympyModel
-from plproof.models.torch_model import TorchModel
-from plproof.models.two_layer import RandomFeatures, TwoLayer
+Names load lazily, so importing one family's formula module does not load the adapters (torch, SymPy).
+"""
 
-__all__ = ["ACTIVATIONS", "Activation", "CallableModel", "Linear", "MLP", "Model", "RandomFeatures",
-           "SympyModel", "TorchModel", "TwoLayer"]
+from plproof._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "ACTIVATIONS": "plproof.models.activations", "Activation": "plproof.models.activations",
+    "Model": "plproof.models.base", "Linear": "plproof.models.linear", "MLP": "plproof.models.mlp",
+    "CallableModel": "plproof.models.callable_model", "SympyModel": "plproof.models.sympy_model",
+    "TorchModel": "plproof.models.torch_model", "RandomFeatures": "plproof.models.two_layer",
+    "TwoLayer": "plproof.models.two_layer",
+})

@@ -1,11 +1,13 @@
-"""Numerics: precision contexts, rigor levels and enclosures, high-precision eigenvalues, GD/SGD runners."""
+"""Numerics: precision contexts, rigor levels and enclosures, high-precision eigenvalues, GD/SGD runners.
 
-from plproof.numeric.arith import EXACT, FLOAT64, Arith, MPArith, current, precision
-from plproof.numeric.linalg import eigvalsh_hp, lambda_max_hp, lambda_min_hp
-from plproof.numeric.rigor import Enclosure, RigorLevel, weakest
-from plproof.numeric.runners import Trajectory, gradient_descent, sgd
+Names load lazily, so importing plproof.numeric.arith alone does not load the verified routines.
+"""
 
-__all__ = [
-    "EXACT", "FLOAT64", "Arith", "Enclosure", "MPArith", "RigorLevel", "Trajectory", "current",
-    "eigvalsh_hp", "gradient_descent", "lambda_max_hp", "lambda_min_hp", "precision", "sgd", "weakest",
-]
+from plproof._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, {
+    **dict.fromkeys(("EXACT", "FLOAT64", "Arith", "MPArith", "current", "precision"), "plproof.numeric.arith"),
+    **dict.fromkeys(("eigvalsh_hp", "lambda_max_hp", "lambda_min_hp"), "plproof.numeric.linalg"),
+    **dict.fromkeys(("Enclosure", "RigorLevel", "weakest"), "plproof.numeric.rigor"),
+    **dict.fromkeys(("Trajectory", "gradient_descent", "sgd"), "plproof.numeric.runners"),
+})
