@@ -81,8 +81,14 @@ class Model(abc.ABC):
         return np.zeros(self.n_params)
 
     def describe(self) -> dict:
-        """Family and parameters, enough to rebuild the model (for certificates)."""
-        return {"family": self.family, "n_outputs": self.n_outputs, "n_params": self.n_params}
+        """Family, exact class and parameters, enough to rebuild the model (for certificates).
+
+        The class is recorded so that a verifier rebuilds exactly this class: a user subclass that
+        changes F inherits no closed form of its family.
+        """
+        cls = type(self)
+        return {"family": self.family, "class": f"{cls.__module__}.{cls.__qualname__}",
+                "n_outputs": self.n_outputs, "n_params": self.n_params}
 
     # public methods: one namespace chosen here, the maths in the subclass
     def _prepare(self, w: Any, arith: Arith | None) -> tuple[np.ndarray, Arith]:
