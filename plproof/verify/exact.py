@@ -40,6 +40,15 @@ def sqrt_hi(q: Fraction) -> Fraction:
     return Fraction(root + (root * root < scaled), 2**PREC)
 
 
+#: proved rational upper bounds on sup|s'|, sup|s''|, sup|s'''| of the built-in smooth activations s
+#: (docs/rigor.md §1): the verifier's own constants, never read from an Activation object
+ACTIVATION_BOUNDS: dict[str, tuple[Fraction, Fraction, Fraction]] = {
+    "tanh": (Fraction(1), sqrt_hi(Fraction(16, 27)), Fraction(2)),          # 4/(3 sqrt 3) where tanh z = 1/sqrt 3
+    "sigmoid": (Fraction(1, 4), sqrt_hi(Fraction(1, 108)), Fraction(1, 8)),  # 1/(6 sqrt 3); the third peaks at 0
+    "softplus": (Fraction(1), Fraction(1, 4), sqrt_hi(Fraction(1, 108))),   # the sigmoid's own constants
+    "sin": (Fraction(1), Fraction(1), Fraction(1)),
+}
+
 EXACT_N = 100  # up to this size the test is exact (Bareiss); above it, float Cholesky with a proven bound
 U = Fraction(1, 2**53)  # unit roundoff of IEEE double
 
