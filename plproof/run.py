@@ -552,7 +552,7 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: 
     hyps = [Hypothesis("two-layer tanh, train='both'", "the float error model of docs/theory.md §12.3 applies",
                        Status.HELD, reference="docs/theory.md §12.3")]
     hints: dict[str, Any] = {"recipe": RECIPE, "step": eta, "T": rec.steps, "checkpoint_every": every,
-                             "X_norm": X_norm, "bounds": TwoLayerTightBounds.name,
+                             "X_norm": X_norm, "bounds": TwoLayerTightBounds.bound_set,
                              "checkpoint_steps": list(rec.checkpoint_steps), "headroom": HEADROOM,
                              "anchors": rec.anchors, "terminal_attempts": rec.attempts, "stop": rec.stop,
                              "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii)}
@@ -598,23 +598,27 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: 
 
 # ---------------------------------------------------------------- certificate
 def run_certificate(evidence: Evidence, problem: Problem) -> dict:
-    """A ``run`` certificate: model, y, w0, the run (step, T, checkpoints and radii, re-checked by
-    plproof.verify.trajectory) and the evidence; large arrays go to .npy files on writing."""
-    from plproof.certificate.format import encode_array, envelope
+    """A ``run`` certificate: model, y, w0 and the run (step, T, checkpoints), the radii and terminal ball as
+    hints, and the evidence the verifier re-derives from them (plproof.verify.trajectory); large arrays go
+    to .npy files on writing."""
+    from plproof.certificate.build import evidence_json, model_inputs, sealed
+    from plproof.certificate.format import encode_array
+    from plproof.verify.trajectory import derive_run
 
     if evidence.route != "run":
         raise InvalidInput(f"run_certificate needs evidence of the run route, got route {evidence.route!r}")
-    model = dict(problem.model.describe())
-    model["X"] = encode_array(problem.model.X)
-    ev = evidence.to_json()
-    ev["hints"] = hints = dict(ev["hints"])  # to_json shares the evidence's dict
-    checkpoints, radii = hints.pop("checkpoints"), hints.pop("radii")
-    run = {"recipe": RECIPE, "step": evidence.hints["step"], "T": evidence.hints["T"],
-           "checkpoint_steps": list(evidence.hints["checkpoint_steps"]),
-           "checkpoints": encode_array(np.asarray(checkpoints, dtype=np.float64)),
-           "radii": encode_array(np.asarray(radii, dtype=np.float64))}
-    return envelope("run", claim=evidence.claim, symbols=evidence.claim_symbols, convention=evidence.convention,
-                    rigor=evidence.rigor.label,
-                    inputs={"model": model, "y": encode_array(problem.y), "w0": encode_array(problem.w0), "run": run},
-                    evidence=ev, seeds={"model": model["seed"]},
-                    precision={"run": "float64", "recipe": RECIPE, "headroom": HEADROOM})
+    h = evidence.hints
+    inputs = model_inputs(problem)
+    inputs["run"] = run = {"recipe": RECIPE, "step": h["step"], "T": h["T"]}
+    hints: dict[str, Any] = {"X_norm": h["X_norm"]}
+    if evidence.certified:
+        run.update(checkpoint_steps=list(h["checkpoint_steps"]),
+                   checkpoints=encode_array(np.asarray(h["checkpoints"], dtype=np.float64)))
+        hints.update(radii=encode_array(np.asarray(h["radii"], dtype=np.float64)), R_T=h["R_T"],
+                     lambda_T_shift=h["lambda_T_shift"], jacobian_norm_T=evidence.quantities["jacobian_norm_T"].hi)
+    record = {"producer": {"verdict": evidence.verdict.value, "reason": evidence.reason,
+                           "evidence": evidence_json(evidence),
+                           "run": {k: v for k, v in h.items() if k not in ("checkpoints", "radii")}},
+              "amplification": {"log": evidence.quantities["log_amplification"].hi,
+                                "max_rho": evidence.quantities["max_rho"].hi}}
+    return sealed("run", "gd-run/A", inputs, hints, record, derive_run)

@@ -13,26 +13,79 @@ from typing import Any
 
 import numpy as np
 
-from plproof.certificate.format import encode_array, envelope, jsonable
+from plproof.certificate.format import code_reference, encode_array, envelope, jsonable
 from plproof.errors import CertificateError
 from plproof.evidence import Evidence
 from plproof.problem import Problem
 
 
-def from_evidence(evidence: Evidence, problem: Problem) -> dict:
-    """A ``problem`` certificate: the model (family and parameters), y, w0 and the evidence of check()."""
+#: hints of check() that the verifier uses (everything else the producer saw goes to ``record``)
+PROBLEM_HINTS = ("radius", "step", "lambda0_shift", "jacobian_norm_w0", "bounds", "X_norm")
+
+
+def model_inputs(problem: Problem) -> dict:
+    """The model (family, exact class, parameters; X as an array), y and w0 of a problem, for ``inputs``."""
     model = dict(problem.model.describe())
     if "X" in model:
         model["X"] = encode_array(problem.model.X)
-    seeds = {"model": model["seed"]} if "seed" in model else {}
+    source = getattr(problem, "source", None) or getattr(problem.model, "source", None)
+    if source is not None:
+        model["code"] = code_reference(source[0], target=source[1])
+    return {"model": model, "y": encode_array(problem.y), "w0": encode_array(problem.w0)}
+
+
+def evidence_json(evidence: Evidence) -> dict:
+    """The producer's evidence in the certificate's evidence form (verdict, rigor, quantities, premises)."""
     ev = evidence.to_json()
-    precision = {"trajectory": ev["trajectory"]["arithmetic"]} if ev.get("trajectory") else {}
-    if "centre_method" in evidence.hints:
-        precision["centre"] = evidence.hints["centre_method"]
-    return envelope("problem", claim=evidence.claim, symbols=evidence.claim_symbols,
-                    convention=evidence.convention, rigor=evidence.rigor.label,
-                    inputs={"model": model, "y": encode_array(problem.y), "w0": encode_array(problem.w0)},
-                    evidence=ev, seeds=seeds, precision=precision)
+    return {"verdict": ev["verdict"], "rigor": ev["rigor"],
+            "quantities": {k: {s: v[s] for s in ("lo", "hi", "rigor")} for k, v in ev["quantities"].items()},
+            "premises": [{"name": h["name"], "status": h["status"], "reference": h["reference"],
+                          "margin": None if h["margin"] is None else {"lo": h["margin"]["lo"], "hi": h["margin"]["hi"]}}
+                         for h in ev["hypotheses"]]}
+
+
+def sealed(kind: str, theorem: str, inputs: dict, hints: dict, record: dict, derive: Any) -> dict:
+    """A certificate whose evidence is what the independent verifier derives from ``inputs`` and ``hints``.
+
+    The producer only proposes (inputs, hints); ``derive`` is the verifier's derivation for ``kind``, so
+    everything a certificate states is what ``plproof verify`` re-derives. Where the verifier cannot
+    re-check here (user code), the producer's evidence in ``record.producer`` is stated as it is.
+    """
+    from plproof.verify.claims import render
+    from plproof.verify.exact import Failure, Unverifiable
+
+    draft = {"kind": kind, "claim": {"theorem": theorem}, "inputs": jsonable(inputs), "hints": jsonable(hints)}
+    try:
+        evidence = derive(draft, None, [])
+    except Unverifiable:
+        evidence = record["producer"]["evidence"]
+    except Failure as exc:
+        raise CertificateError(f"the independent re-check rejects this {kind} certificate: {exc}") from None
+    producer = record["producer"]["evidence"]
+    if producer["verdict"] == "certified" and evidence["verdict"] != "certified":
+        record["producer"]["note"] = ("the producer certified this problem; the independent re-check does not "
+                                      "confirm it, so the certificate states the re-check's verdict")
+    words, symbols = render(theorem, evidence)
+    return envelope(kind, theorem=theorem, inputs=inputs, hints=hints, evidence=evidence, record=record,
+                    words=words, symbols=symbols)
+
+
+def from_evidence(evidence: Evidence, problem: Problem) -> dict:
+    """A ``problem`` certificate: the model, y and w0, the hints of check(), and the re-derived evidence."""
+    from plproof.verify.problem import derive_problem
+
+    hints = {k: v for k, v in evidence.hints.items() if k in PROBLEM_HINTS}
+    for name, key in (("lambda0", "lambda0_shift"), ("jacobian_norm_w0", "jacobian_norm_w0")):
+        if name in evidence.quantities and key not in hints:
+            enc = evidence.quantities[name]
+            hints[key] = enc.lo if key == "lambda0_shift" else enc.hi
+    record = {"producer": {"verdict": evidence.verdict.value, "reason": evidence.reason,
+                           "evidence": evidence_json(evidence), "hints": jsonable(evidence.hints),
+                           "notes": list(evidence.notes)}}
+    if evidence.trajectory is not None:
+        record["trajectory"] = evidence.trajectory.to_json()
+    return sealed("problem", f"gd-ball/{evidence.convention}", model_inputs(problem), hints, record,
+                  lambda cert, base, checked: derive_problem(cert, base, checked))
 
 
 def _plain(obj: Any) -> Any:
@@ -67,10 +120,10 @@ def derivation_certificate(result: Any, *, size_bound: int = 3, samples: int = 4
     d = result.derivation
     steps = [_step_json(s) for s in result.steps]
     rigor = "exact" if result.valid else "sampled"
-    return envelope("derivation", claim=d.title, symbols=" ; ".join(s["statement"] for s in steps),
-                    convention=d.assumptions.convention, rigor=rigor,
-                    inputs={"derivation": _plain(d), "check": {"size_bound": size_bound, "samples": samples}},
-                    evidence={"valid": result.valid, "claim_proved": result.claim_proved,
+    return envelope("derivation", theorem="derivation", words=d.title, symbols="",
+                    inputs={"derivation": _plain(d), "check": {"size_bound": size_bound, "samples": samples}}, hints={},
+                    evidence={"verdict": "valid" if result.valid else "not valid", "rigor": rigor,
+                              "valid": result.valid, "claim_proved": result.claim_proved,
                               "claim_detail": result.claim_detail, "steps": steps, "notes": list(result.notes)})
 
 
@@ -78,18 +131,23 @@ def property_certificate(*, module: str | Path, test: str, seed: int, profile: s
                          examples: int, claim: str, symbols: str, rigor: str, root: str | Path = ".",
                          convention: str = "A", outcome: str = "passed", margin: float | None = None,
                          reference: str = "", precision: dict | None = None, notes: dict | None = None) -> dict:
-    """A ``property`` certificate: re-run by the verifier as ``pytest MODULE::TEST`` with the same seed.
+    """A ``property`` certificate: re-run by ``plproof verify --run-code`` as ``pytest FILE::TEST`` with the seed.
 
-    ``module`` is the test file relative to ``root`` (the project root); its sha256 is stored so the
-    verifier can tell when the property itself changed.
+    ``module`` is the test file relative to ``root``; the certificate records it by its sha256 and its
+    path relative to the certificate (or inside the plproof package for the shipped catalogue). A
+    property test checks samples, so the certificate's rigor is ``sampled``; the level each sample was
+    computed at (``rigor``) is recorded.
     """
-    rel = Path(module)
-    source = (Path(root) / rel).read_bytes()
-    return envelope("property", claim=claim, symbols=symbols, convention=convention, rigor=rigor,
-                    inputs={"module": rel.as_posix(), "module_sha256": hashlib.sha256(source).hexdigest(),
-                            "test": test, "seed": int(seed), "profile": profile, "max_examples": int(max_examples),
-                            "reference": reference},
-                    evidence={"outcome": outcome, "examples": int(examples),
-                              "smallest_margin": None if margin is None else float(np.float64(margin)),
-                              "notes": notes or {}},
-                    seeds={"hypothesis": int(seed)}, precision=precision or {})
+    path = (Path(root) / module).resolve()
+    package = Path(__file__).resolve().parent.parent
+    if path.is_relative_to(package):
+        code = {**code_reference(path), "package": "plproof", "path": path.relative_to(package).as_posix()}
+    else:
+        code = code_reference(path)
+    inputs = {"code": code, "test": test, "seed": int(seed), "profile": profile, "max_examples": int(max_examples),
+              "reference": reference}
+    record = {"examples": int(examples), "sample_rigor": rigor, "convention": convention,
+              "smallest_margin": None if margin is None else float(np.float64(margin)),
+              "precision": precision or {}, "notes": notes or {}}
+    return envelope("property", theorem="property", inputs=inputs, hints={},
+                    evidence={"verdict": outcome, "rigor": "sampled"}, record=record, words=claim, symbols=symbols)

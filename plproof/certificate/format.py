@@ -1,10 +1,16 @@
 """The certificate envelope: canonical JSON, sha256 digest, JSON Schema, atomic writes, loading.
 
-One envelope for every kind (``derivation``, ``property``, ``problem``; ``run`` reserved for the
-trajectory certificate of docs/theory.md §12). Bounds are stored so that rounding never weakens
-them: exact rationals as ``"p/q"`` strings, floats as JSON numbers (Python's float repr round-trips
-the exact binary value), infinities as ``"inf"``/``"-inf"``. Arrays are inline or, when large, a
-``.npy`` beside the certificate named and checked by the sha256 of their little-endian bytes.
+One envelope for every kind (``derivation``, ``property``, ``problem``, ``run``): ``claim`` (a theorem id
+with its convention, and the words and symbols rendered from it), ``inputs`` (what the claim is about),
+``hints`` (starting points for the verifier, each re-proved), ``evidence`` (exactly what the verifier
+re-derives from inputs and hints), ``record`` (what the producer saw and the verifier does not re-check,
+e.g. a confirming GD run), then ``tool``, ``created`` and the ``digest``. :data:`NEUTRAL_FIELDS` lists
+the fields a verifier may accept after any edit; every other field is re-checked or derived.
+Bounds are stored so that rounding never weakens them: exact rationals as ``"p/q"`` strings, floats
+as JSON numbers (Python's float repr round-trips the exact binary value), infinities as
+``"inf"``/``"-inf"``. Arrays are inline or, when large, a ``.npy`` in ``data/`` beside the certificate,
+named and checked by the sha256 of their little-endian bytes. Code a certificate depends on (a user
+model, a property test) is recorded by its path relative to the certificate and its sha256.
 
 This module imports nothing else from plproof, so the verifier can rely on it alone (DESIGN.md).
 Errors are :class:`plproof.errors.CertificateError` (imported lazily to keep that promise).
@@ -29,15 +35,24 @@ from typing import Any, Iterator
 import numpy as np
 
 FORMAT = "plproof-certificate"
-VERSION = 1
+VERSION = 2
 KINDS = ("derivation", "property", "problem", "run")
-CONVENTIONS = ("A", "B")
 RIGOR_LEVELS = ("sampled", "high-precision", "verified", "exact")  # weakest first (docs/theory.md §10)
 #: arrays with more entries than this are written to a .npy file beside the certificate
 INLINE_LIMIT = 2048
 DATA_DIR = "data"
 #: envelope fields left out of the digest (so that the same inputs give the same digest)
 UNDIGESTED = ("created", "digest")
+#: per kind ("*": every kind), dotted-path patterns (fnmatch; list entries are numbered) of the fields
+#: that change nothing the verifier accepts: metadata, the producer's record, and hints that are only
+#: starting points re-proved link by link (a changed interior radius of a run is re-proved or rejected)
+NEUTRAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "*": ("created", "digest", "tool", "tool.*", "record", "record.*"),
+    "problem": (),
+    "run": ("hints.radii.*",),
+    "derivation": (),
+    "property": ("claim.words", "claim.symbols", "inputs.seed", "inputs.profile"),
+}
 
 
 def _error(message: str) -> Exception:
@@ -113,6 +128,9 @@ def decode_array(obj: dict, base: Path | None) -> np.ndarray:
     rel = Path(obj["path"])
     if rel.is_absolute() or ".." in rel.parts:
         raise _error(f"data path {obj['path']!r} must be relative and stay beside the certificate")
+    if not (base / rel).is_file():
+        raise DataMissing(f"data file {obj['path']} is missing (expected at {base / rel}): copy the certificate "
+                          f"with its {DATA_DIR}/ folder")
     try:
         arr = np.load(base / rel, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -126,6 +144,10 @@ def decode_array(obj: dict, base: Path | None) -> np.ndarray:
 
 class DataMismatch(ValueError):
     """A data file that exists but whose contents differ from the recorded sha256."""
+
+
+class DataMissing(FileNotFoundError):
+    """A data or code file the certificate names is not beside it: the certificate cannot be re-checked here."""
 
 
 def jsonable(x: Any) -> Any:
@@ -167,20 +189,50 @@ def tool_versions() -> dict:
             "sympy": sympy.__version__, "mpmath": mpmath.__version__}
 
 
-def envelope(kind: str, *, claim: str, symbols: str, convention: str, inputs: dict, evidence: dict,
-             rigor: str, seeds: dict | None = None, precision: dict | None = None) -> dict:
-    """A sealed certificate dict of ``kind`` (docs/theory.md §1.4 for ``convention``, §10 for ``rigor``)."""
+def envelope(kind: str, *, theorem: str, inputs: dict, hints: dict, evidence: dict, record: dict | None = None,
+             words: str = "", symbols: str = "") -> dict:
+    """A sealed certificate dict of ``kind``: see the module docstring for the fields."""
     if kind not in KINDS:
         raise _error(f"unknown certificate kind {kind!r}: use one of {', '.join(KINDS)}")
     cert = {
         "format": FORMAT, "version": VERSION, "kind": kind,
-        "claim": {"words": claim, "symbols": symbols},
-        "convention": convention, "rigor": rigor,
-        "inputs": jsonable(inputs), "seeds": jsonable(seeds or {}), "precision": jsonable(precision or {}),
-        "evidence": jsonable(evidence), "tool": tool_versions(),
+        "claim": {"theorem": theorem, "words": words, "symbols": symbols},
+        "rigor": evidence.get("rigor", "sampled"),
+        "inputs": jsonable(inputs), "hints": jsonable(hints), "evidence": jsonable(evidence),
+        "record": jsonable(record or {}), "tool": tool_versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return seal(cert)
+
+
+def code_reference(path: str | os.PathLike, **extra: Any) -> dict:
+    """A file of code a certificate depends on: its absolute path (made relative to the certificate when
+    written) and its sha256."""
+    path = Path(path).resolve()
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise _error(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return {"path": str(path), "sha256": sha, **extra}
+
+
+def leaves(x: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of a JSON value as (dotted path, value); list entries are numbered."""
+    if isinstance(x, dict) and x:
+        for k, v in x.items():
+            yield from leaves(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(x, list) and x:
+        for i, v in enumerate(x):
+            yield from leaves(v, f"{prefix}.{i}")
+    else:
+        yield prefix, x
+
+
+def is_neutral(kind: str, path: str) -> bool:
+    """Whether the field at dotted ``path`` of a ``kind`` certificate is listed in NEUTRAL_FIELDS."""
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(path, p) for p in NEUTRAL_FIELDS["*"] + NEUTRAL_FIELDS.get(kind, ()))
 
 
 def canonical_json(obj: Any) -> str:
@@ -317,6 +369,19 @@ def _array_objects(x: Any) -> Iterator[dict]:
             yield from _array_objects(v)
 
 
+def _code_references(x: Any) -> Iterator[dict]:
+    """Every code reference (from :func:`code_reference`) with an absolute path inside ``x``."""
+    if isinstance(x, dict):
+        if "sha256" in x and "array" not in x and os.path.isabs(str(x.get("path", ""))):
+            yield x
+            return
+        for v in x.values():
+            yield from _code_references(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _code_references(v)
+
+
 def write_json(obj: Any, path: str | os.PathLike) -> Path:
     """Write plain JSON (an index, a summary) atomically: a whole file or none."""
     path = Path(path)
@@ -329,6 +394,9 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder, fsync and os.replace."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a certificate is read by others (the user's umask)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -355,7 +423,9 @@ def write_certificate(cert: dict, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = copy.deepcopy(cert)
-    for obj in _array_objects(out.get("inputs", {})):
+    for ref in _code_references(out.get("inputs", {})):
+        ref["path"] = Path(os.path.relpath(ref["path"], path.parent.resolve())).as_posix()
+    for obj in _array_objects([out.get("inputs", {}), out.get("hints", {})]):
         if len(obj["data"]) > INLINE_LIMIT:
             arr = np.array(obj["data"], dtype=np.float64).reshape(obj["shape"])
             sha = array_sha256(arr)
@@ -417,7 +487,7 @@ def load_certificate(path: str | os.PathLike) -> dict:
         raise _error(f"{path}: not a plproof certificate (no \"format\": \"{FORMAT}\")")
     if cert.get("version") != VERSION:
         raise _error(f"{path}: certificate format version {cert.get('version')!r} is not supported "
-                     f"(this plproof reads version {VERSION})")
+                     f"(this plproof reads version {VERSION}: write the certificate again with it)")
     try:
         validate(cert)
     except RecursionError:

@@ -202,7 +202,8 @@ class RadiusBounds:
 
     def hints(self) -> dict:
         done = sorted(self._values)
-        return {"bounds": self.name, "reference": self.reference, "radius_cap": self.cap,
+        verified = self.rigor is RigorLevel.VERIFIED
+        return {"bounds": "generic-hessian" if verified else "sampled", "reference": self.reference, "radius_cap": self.cap,
                 "radii_evaluated": [self.radii[k] for k in done], "epsilon_at_radii": [self._values[k][0] for k in done]}
 
 

@@ -28,6 +28,8 @@ class BallBounds(abc.ABC):
     """Upper bounds over B(w0, R) that hold for every R >= 0, at ``rigor``."""
 
     name: str = "ball bounds"
+    #: the explicit id of this bound set in certificates (plproof.verify.families re-derives it by this id)
+    bound_set: str = ""
     reference: str = ""
     rigor: RigorLevel = RigorLevel.VERIFIED
 
@@ -48,13 +50,14 @@ class BallBounds(abc.ABC):
 
     def hints(self) -> dict:
         """The constants the bounds use, for the certificate (a verifier recomputes them)."""
-        return {"bounds": self.name, "reference": self.reference}
+        return {"bounds": self.bound_set, "reference": self.reference}
 
 
 class LinearBounds(BallBounds):
     """F linear in w: DF constant, every Hessian 0 (docs/theory.md §7)."""
 
     name = "linear (exact: epsilon = 0)"
+    bound_set = "constant-kernel"
     reference = "docs/theory.md §7"
 
     def epsilon(self, S: Any, R: Any) -> Any:
@@ -92,6 +95,7 @@ class TwoLayerTheoryBounds(BallBounds):
     """Per-neuron Hessian formula of docs/theory.md §8 with V = ||v0||_inf + R, then §4.1."""
 
     name = "two-layer, docs/theory.md §8 + §4.1"
+    bound_set = "two-layer-s8"
     reference = "docs/theory.md §8, §4.1"
 
     def __init__(self, model: TwoLayer, w0: np.ndarray) -> None:
@@ -119,6 +123,7 @@ class TwoLayerTightBounds(TwoLayerTheoryBounds):
     """Structure-aware T1 (Jacobian change) and T3 (curvature) of docs/theory.md §11.3-§11.4."""
 
     name = "two-layer, docs/theory.md §11 (T1-T3)"
+    bound_set = "two-layer-t1-t3"
     reference = "docs/theory.md §11.3, §11.4"
 
     def delta(self, S: Any, R: Any) -> Any:
@@ -148,6 +153,7 @@ class MLPBounds(BallBounds):
     """Layer-by-layer Hessian and Jacobian-change bounds of docs/rigor.md §2 (docs/theory.md §13)."""
 
     name = "mlp, docs/rigor.md §2"
+    bound_set = "mlp"
     reference = "docs/theory.md §13"
 
     def __init__(self, model: MLP, w0: np.ndarray) -> None:

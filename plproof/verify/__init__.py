@@ -1,71 +1,140 @@
-"""The independent verifier: ``verify(path)`` re-checks every claim of a certificate from its inputs.
+"""The independent verifier: ``verify(path)`` re-derives a certificate's evidence from its inputs and hints.
 
-It imports only :mod:`plproof.certificate.format`, :mod:`plproof.models` and :mod:`plproof.symbolic`
-(DESIGN.md); its rigorous arithmetic is its own (:mod:`plproof.verify.exact`), fed by the hints the
-certificate stores. A matching digest is checked but proves nothing by itself: everything is recomputed.
-Exit codes: 0 valid, 1 invalid (a claim failed), 2 unreadable (CertificateError).
+It imports only :mod:`plproof.certificate.format`, the family formula modules and its own arithmetic
+(:mod:`plproof.verify.exact`); never the producer (docs/rigor.md, "What the verifier trusts"). The
+digest is checked, but proves nothing: the evidence (verdict, quantities, premises, rigor) and the
+claim's words are re-derived and must be what the certificate states; only the fields listed in
+:data:`plproof.certificate.format.NEUTRAL_FIELDS` are left unchecked. Three outcomes: ``valid`` (exit 0,
+with the rigor the re-check reached), ``invalid`` (exit 1, the first failing claim with both numbers),
+``unverifiable`` (exit 3: not re-checkable here, what is missing). An unreadable file is exit 2.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from plproof.certificate.format import digest, load_certificate, validator_name
-from plproof.verify.derivation import check_derivation
-from plproof.verify.exact import Failure
-from plproof.verify.problem import check_problem
-from plproof.verify.rerun import QUICK_FRACTION, check_property
-from plproof.verify.trajectory import check_run
+from plproof.verify.claims import render
+from plproof.verify.evidence import compare
+from plproof.verify.exact import Failure, Unverifiable
 
-CHECKERS: dict[str, Callable[[dict, Path, bool, list[str]], None]] = {
-    "problem": check_problem, "derivation": check_derivation, "property": check_property, "run": check_run,
-}
+EXIT_CODES = {"valid": 0, "invalid": 1, "unverifiable": 3}
+#: certificate kind -> the theorem ids it may claim
+THEOREM_IDS = {"problem": ("gd-ball/A", "gd-ball/B"), "run": ("gd-run/A",), "derivation": ("derivation",),
+               "property": ("property",)}
 
 
 @dataclass
 class VerifyResult:
-    """Valid or not; the first claim that failed and why; what was re-checked, in order."""
+    """The outcome of re-checking one certificate, what was re-checked in order, and why not where not."""
 
-    valid: bool
-    first_failure: str | None
-    checked: list[str] = field(default_factory=list)
+    outcome: str
     kind: str = ""
+    level: str | None = None
+    reason: str | None = None
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.outcome == "valid"
+
+    @property
+    def first_failure(self) -> str | None:
+        return self.reason if self.outcome == "invalid" else None
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.valid else 1
+        return EXIT_CODES[self.outcome]
+
+    def __bool__(self) -> bool:
+        return self.valid
+
+    def summary(self) -> str:
+        """One line: the outcome, the kind and the level reached, or the reason."""
+        if self.valid:
+            return f"valid ({self.kind}, re-checked at rigor {self.level}, {len(self.checked)} checks)"
+        word = "INVALID" if self.outcome == "invalid" else "not re-checkable here"
+        return f"{word} ({self.kind}): {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"VerifyResult({self.summary()})"
+
+    def to_json(self) -> dict:
+        return {"outcome": self.outcome, "kind": self.kind, "level": self.level, "reason": self.reason,
+                "exit_code": self.exit_code, "checked": list(self.checked)}
 
 
-def verify(path: str | Path, quick: bool = False) -> VerifyResult:
-    """Re-check the certificate at ``path``; raises CertificateError (exit 2) if it cannot be read.
-
-    ``quick``: property certificates re-run a fraction QUICK_FRACTION of their examples.
-    """
-    path = Path(path)
-    cert = load_certificate(path)
-    checked = [f"schema: {validator_name()}"]
+def _derived(cert: dict, base: Path, run_code: bool, checked: list[str]) -> dict:
+    """The evidence the certificate must state (derivation and property kinds check in place)."""
     kind = cert["kind"]
+    if kind == "problem":
+        from plproof.verify.problem import derive_problem
+
+        return derive_problem(cert, base, checked)
+    if kind == "run":
+        from plproof.verify.trajectory import derive_run
+
+        return derive_run(cert, base, checked)
+    if kind == "derivation":
+        from plproof.verify.derivation import check_derivation
+
+        check_derivation(cert, base, False, checked)
+    else:
+        from plproof.verify.rerun import check_property
+
+        check_property(cert, base, run_code, checked)
+    return cert["evidence"]
+
+
+def check(cert: dict, base: Path, *, run_code: bool = False) -> VerifyResult:
+    """Re-check a loaded certificate whose files are relative to ``base``."""
+    checked = [f"schema: {validator_name()}"]
+    kind, theorem = cert["kind"], cert["claim"]["theorem"]
     try:
         if digest(cert) != cert["digest"]:
             raise Failure("digest: the stored sha256 does not match the contents (edited after writing)")
-        checked.append("digest matches the canonical JSON (integrity only; every claim is recomputed below)")
-        if kind not in CHECKERS:
-            raise Failure(f"{kind} certificates cannot be re-checked by this verifier yet")
-        CHECKERS[kind](cert, path.parent, quick, checked)
+        checked.append("digest matches the canonical JSON (integrity only; the evidence is re-derived below)")
+        if theorem not in THEOREM_IDS[kind]:
+            raise Failure(f"claim.theorem {theorem!r} is not a theorem of {kind} certificates")
+        derived = _derived(cert, base, run_code, checked)
+        compare(cert["evidence"], derived, "evidence")
+        checked.append("every quantity, premise, the verdict and the rigor are as re-derived")
+        if kind != "property":
+            title = cert["inputs"].get("derivation", {}).get("title", "") if kind == "derivation" else ""
+            words, symbols = render(theorem, derived, title)
+            compare(cert["claim"], {"theorem": theorem, "words": words, "symbols": symbols}, "claim")
+            checked.append("the claim's words and symbols are rendered from the re-derived evidence")
+        level = derived.get("rigor") or cert["rigor"]
+        if cert["rigor"] != level:
+            raise Failure(f"rigor: the certificate says {cert['rigor']!r}, the re-check reaches {level!r}")
     except Failure as exc:
-        return VerifyResult(False, str(exc), checked, kind)
+        return VerifyResult("invalid", kind, None, str(exc), checked)
+    except Unverifiable as exc:
+        return VerifyResult("unverifiable", kind, None, str(exc), checked)
     except RecursionError:
-        return VerifyResult(False, "could not be re-checked: nested too deeply", checked, kind)
+        return VerifyResult("invalid", kind, None, "could not be re-checked: nested too deeply", checked)
     except Exception as exc:  # noqa: BLE001 - a certificate that breaks the checker is never valid
-        from plproof.errors import CertificateError
-
-        if isinstance(exc, CertificateError):
-            raise
         message = str(exc).splitlines()[0][:200] if str(exc) else ""
-        return VerifyResult(False, f"could not be re-checked: {type(exc).__name__}: {message}", checked, kind)
-    return VerifyResult(True, None, checked, kind)
+        return VerifyResult("invalid", kind, None, f"could not be re-checked: {type(exc).__name__}: {message}",
+                            checked)
+    return VerifyResult("valid", kind, level, None, checked)
 
 
-__all__ = ["QUICK_FRACTION", "VerifyResult", "verify"]
+def verify(path: str | Path, *, run_code: bool = False) -> VerifyResult:
+    """Re-check the certificate at ``path``; raises CertificateError (exit 2) if it cannot be read.
+
+    ``run_code``: re-run the code a certificate depends on (a property test, a user model); without it
+    such a certificate is ``unverifiable`` here, never ``invalid``.
+    """
+    path = Path(path)
+    return check(load_certificate(path), path.resolve().parent, run_code=run_code)
+
+
+def verify_json(cert: Any, *, base: str | Path = ".", run_code: bool = False) -> VerifyResult:
+    """Re-check a certificate given as a dict (e.g. before writing it); files resolve against ``base``."""
+    return check(cert, Path(base).resolve(), run_code=run_code)
+
+
+__all__ = ["EXIT_CODES", "VerifyResult", "check", "verify", "verify_json"]

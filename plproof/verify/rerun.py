@@ -1,21 +1,22 @@
-"""Re-check a ``property`` certificate: re-run its pytest property with the stored seed and example count.
+"""Certificates that rest on code: re-run only when asked (``run_code``), else "not re-checkable here".
 
-The run happens in a fresh interpreter (``pytest MODULE::TEST`` with ``--hypothesis-seed``), under a
-Hypothesis profile derived from the stored one with the stored ``max_examples`` (``quick``: a
-fraction QUICK_FRACTION of it). The module's sha256 must match: a changed property proves nothing.
+A code file is named by its path relative to the certificate (or inside the installed plproof package
+for the shipped property catalogue) and its sha256; a changed file proves nothing and is invalid.
+A ``property`` certificate is re-run as ``pytest FILE::TEST`` in a fresh interpreter with the stored
+seed, Hypothesis profile and example count; its verdict (passed / failed) must come out as stated.
+A property test checks samples, so the level it reaches is ``sampled`` whatever precision each sample
+used. User models (callables, torch modules, subclasses) are re-run by :func:`derive_user_problem`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import subprocess
 import sys
 from pathlib import Path
 
-from plproof.verify.exact import Failure
+from plproof.verify.exact import Failure, Unverifiable
 
-QUICK_FRACTION = 0.1
 TIMEOUT = 1800  # seconds for one re-run
 
 _RUNNER = """
@@ -35,42 +36,46 @@ sys.exit(pytest.main([node, "-q", "-p", "no:cacheprovider", "--hypothesis-seed="
 """
 
 
-def project_root(module: str, base: Path | None) -> Path:
-    """The first of cwd, the certificate's folders upwards, and plproof's source tree that holds ``module``."""
-    import plproof
+def code_file(ref: dict, base: Path | None) -> Path:
+    """The file a code reference names, checked against its sha256 (Failure) or missing (Unverifiable)."""
+    rel = Path(str(ref.get("path", "")))
+    if "package" in ref:
+        if ref["package"] != "plproof" or rel.is_absolute() or ".." in rel.parts:
+            raise Failure(f"code reference {ref!r} must name a file inside the plproof package")
+        root = Path(__file__).resolve().parent.parent
+    else:
+        if rel.is_absolute() or base is None:
+            raise Failure(f"code path {str(rel)!r} must be relative to the certificate")
+        root = base
+    path = root / rel
+    if not path.is_file():
+        raise Unverifiable(f"code file {rel} is missing (expected at {path}): ship it beside the certificate")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != ref.get("sha256"):
+        raise Failure(f"code file {rel} changed since the certificate was written (sha256 differs)")
+    return path
 
-    candidates = [Path.cwd()] + ([base.resolve(), *base.resolve().parents] if base else [])
-    candidates.append(Path(plproof.__file__).resolve().parent.parent)
-    for root in candidates:
-        if (root / module).is_file():
-            return root
-    raise Failure(f"property module {module} not found (run plproof verify from the project root)")
 
-
-def check_property(cert: dict, base: Path | None, quick: bool, checked: list[str]) -> None:
-    """Re-run the property; it must pass (or fail) as the certificate states."""
+def check_property(cert: dict, base: Path | None, run_code: bool, checked: list[str]) -> None:
+    """The property passes (or fails) as stated when re-run with the stored settings."""
     inp, ev = cert["inputs"], cert["evidence"]
-    module = inp["module"]
-    if Path(module).is_absolute() or ".." in Path(module).parts:
-        raise Failure(f"property module {module!r} must be a path inside the project")
-    root = project_root(module, base)
-    sha = hashlib.sha256((root / module).read_bytes()).hexdigest()
-    if "module_sha256" in inp and sha != inp["module_sha256"]:
-        raise Failure(f"property module {module} changed since the certificate was written (sha256 differs)")
-    checked.append(f"property module {module} unchanged (sha256)")
-    examples = max(1, math.ceil(inp["max_examples"] * QUICK_FRACTION)) if quick else inp["max_examples"]
-    node = f"{module}::{inp['test']}"
+    path = code_file(inp["code"], base)
+    checked.append(f"property file {inp['code']['path']} unchanged (sha256)")
+    if set(ev) != {"verdict", "rigor"} or ev["verdict"] not in ("passed", "failed") or ev["rigor"] != "sampled":
+        raise Failure("evidence: a property certificate states verdict passed or failed at rigor 'sampled' "
+                      "(a property test checks samples)")
+    if not run_code:
+        raise Unverifiable("re-checking a property certificate runs its test code: use plproof verify --run-code")
+    node = f"{path.name}::{inp['test']}"
     try:
-        run = subprocess.run([sys.executable, "-c", _RUNNER, node, inp["profile"], str(examples), str(inp["seed"])],
-                             cwd=root, capture_output=True, text=True, timeout=TIMEOUT)
+        run = subprocess.run([sys.executable, "-c", _RUNNER, node, str(inp["profile"]), str(int(inp["max_examples"])),
+                              str(int(inp["seed"]))], cwd=path.parent, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         raise Failure(f"property {node}: the re-run took longer than {TIMEOUT} s") from None
-    passed = run.returncode == 0
     if run.returncode not in (0, 1):
         tail = (run.stdout + run.stderr).strip().splitlines()[-1:] or [""]
-        raise Failure(f"property {node}: the re-run could not run (pytest exit {run.returncode}: {tail[0][:150]})")
-    if passed != (ev["outcome"] == "passed"):
-        raise Failure(f"property {node}: the certificate says {ev['outcome']!r}, the re-run "
-                      f"{'passed' if passed else 'failed'} with seed {inp['seed']} and {examples} examples")
-    checked.append(f"property {node} re-run: {'passed' if passed else 'failed'} as stated "
-                   f"(seed {inp['seed']}, {examples} examples{', quick' if quick else ''})")
+        raise Unverifiable(f"property {node}: the re-run could not run here (pytest exit {run.returncode}: {tail[0][:150]})")
+    outcome = "passed" if run.returncode == 0 else "failed"
+    if outcome != ev["verdict"]:
+        raise Failure(f"property {node}: the certificate says {ev['verdict']!r}, the re-run {outcome} "
+                      f"with seed {inp['seed']} and {inp['max_examples']} examples")
+    checked.append(f"property {node} re-run: {outcome} as stated (seed {inp['seed']}, {inp['max_examples']} examples)")

@@ -1,19 +1,19 @@
-"""Re-check a ``run`` certificate (docs/theory.md §12, T6) without trusting the producer's numbers.
+"""Derive the evidence of a ``run`` certificate (docs/theory.md §12, T6) without trusting the producer's numbers.
 
 The certificate stores the float iterates w~_t at checkpoints t_0 = 0 < ... < t_K = T and radii
 E_j claimed to bound ||w_{t_j} - w~_{t_j}|| for the exact GD iterates w_t. For every segment the
 verifier starts at the stored w~_{t_j} with e = E_j, re-runs the float recipe itself and bounds,
-by its own componentwise error analysis (docs/rigor.md §5.2-§5.4):
+by its own componentwise error analysis (docs/rigor.md §5.2-§5.4), over every segment (an induction
+skips no link):
 
 * rho_t >= ||G(u_t) - u_{t+1}|| (at the segment's end u_{t+1} is the stored checkpoint, so the gap
   between its own float iterate and the stored one is added),
 * l_t >= sup ||I - eta Hess L|| over B(u_t, e_t) (Lemma B per neuron, tube corrections, a Jacobian
   bound from its own kernel enclosure at an anchor plus T1),
 
-and requires e_{t_{j+1}} <= E_{j+1}. By induction ||w_T - w~_T|| <= E_K. The terminal ball is then
-re-checked at w~_T in interval arithmetic (no libm assumption) with T1-T3 (docs/theory.md §11) and
-the T4 inequality in exact rationals. It imports only plproof.certificate.format, plproof.models and
-the verifier's own arithmetic (plproof.verify.exact, plproof.verify.problem).
+and requires e_{t_{j+1}} <= E_{j+1} (the radii are hints: any that the chain confirms will do). By
+induction ||w_T - w~_T|| <= E_K = e_T. The terminal ball is then derived at w~_T in interval arithmetic
+(no libm assumption) with T1-T3 (docs/theory.md §11) and the T4 inequality in exact rationals.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from plproof.certificate.format import DataMismatch, decode_array, decode_number
-from plproof.models import TwoLayer
-from plproof.verify.exact import Failure, IntervalNamespace, MatrixEnclosure, iv_bounds, iv_matrix, sqrt_hi, sqrt_lo
-from plproof.verify.problem import BallFormulas, rebuild
+from plproof.certificate.format import DataMismatch, DataMissing, decode_array, decode_number
+from plproof.verify.evidence import Derived
+from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, sqrt_hi, sqrt_lo
+from plproof.verify.families import Family, rebuild
+from plproof.verify.problem import hint
 
 RECIPE = "plproof two-layer tanh GD step v1"
 U = 2.0**-53
@@ -36,7 +37,6 @@ TANH_ULP4 = 8.0001 * U  # 4 ulp of tanh(z) <= 8 u |tanh z|: the stated libm assu
 TINY = 2.0**-1000       # absolute cover for underflow
 FCOVER = 1 + 1e-6       # evaluating the non-negative bound formulas in float
 DRIFT = 0.05            # re-anchor when the T1 drift exceeds this fraction of ||DF(anchor)||
-QUICK_EVERY = 4
 ASSUMPTION = ("per-step bounds assume IEEE binary64 round-to-nearest, BLAS dot products within gamma_k, and "
               "np.tanh within 4 ulp (docs/theory.md §12.4); the terminal ball is re-checked in interval arithmetic")
 
@@ -58,11 +58,11 @@ def _norm_up(x: np.ndarray) -> float:
 class _Data:
     """Fixed data of the net and the constants of the bounds (the verifier's own evaluation)."""
 
-    def __init__(self, model: TwoLayer, y: np.ndarray, X_norm: Fraction) -> None:
-        self.X = np.ascontiguousarray(model.X, dtype=np.float64)
+    def __init__(self, fam: Family, y: np.ndarray, X_norm: Fraction) -> None:
+        self.X = np.ascontiguousarray(fam.X, dtype=np.float64)
         self.y = y
         self.n, self.d = self.X.shape
-        self.m = model.width
+        self.m = int(fam.spec["width"])
         self.s = 1.0 / np.sqrt(float(self.m))
         self.s_true = 1 / math.sqrt(self.m)
         self.s_up = _up(self.s * (1 + 4 * UP1))
@@ -71,7 +71,8 @@ class _Data:
         self.xn2 = self.xn * self.xn * FCOVER
         self.x_max = float(self.xn.max())
         self.X_norm = _up(float(X_norm))
-        self.S2, self.S3 = float(model.activation.S2), float(model.activation.S3)
+        _, S2, S3 = ACTIVATION_BOUNDS["tanh"]
+        self.S2, self.S3 = _up(float(S2)), _up(float(S3))
         self.gd, self.gm, self.gn = _gamma(self.d), _gamma(self.m), _gamma(self.n)
         self.gp = _gamma(self.m * (self.d + 1))
 
@@ -184,80 +185,40 @@ def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end
     return e
 
 
-def _terminal(data: _Data, model: TwoLayer, y: np.ndarray, w_T: np.ndarray, e_T: Fraction, eta: Fraction,
-              ev: dict, X_norm: float, checked: list[str]) -> None:
-    """T6 (ii) at w~_T: K(w~_T) and r(w~_T) in interval arithmetic, T1-T3 centred at w~_T, T4 in rationals."""
-    q = ev["quantities"]
-    try:
-        R = decode_number(q["R_T"]["hi"])
-        lam_shift = decode_number(q["lambda_T"]["lo"])
-        J_hi = decode_number(q["jacobian_norm_T"]["hi"])
-        rate = decode_number(q["rate"]["hi"])
-    except KeyError as exc:
-        raise Failure(f"the certificate does not state {exc.args[0]}, which the terminal ball needs") from None
-    if any(isinstance(x, float) for x in (R, lam_shift, J_hi, rate)):
-        raise Failure("terminal ball: R_T, lambda_T, ||DF(w~_T)|| and the rate must be finite")
-    ns = IntervalNamespace(30)
-    with ns.active():
-        K = iv_matrix(model.kernel(w_T, ns))
-        r = model.F(w_T, ns) - ns.asarray(y)
-        r2_hi = iv_bounds(r @ r)[1]
-    if not K.lambda_min_above(lam_shift):
-        raise Failure(f"terminal ball: lambda_min(K(w~_T)) > {float(lam_shift):.10g} could not be proved")
-    if not K.lambda_max_below(J_hi * J_hi):
-        raise Failure(f"terminal ball: ||DF(w~_T)|| < {float(J_hi):.10g} could not be proved")
-    checked.append(f"terminal: lambda_min(K(w~_T)) > {float(lam_shift):.6g}, ||DF(w~_T)|| < {float(J_hi):.6g} "
-                   "(interval arithmetic, exact PD tests)")
-    ball = BallFormulas(model, w_T, {"bounds": "two-layer, docs/theory.md §11 (T1-T3)", "X_norm": X_norm}, checked)
-    delta = ball.delta(R)
-    root = sqrt_lo(lam_shift) - delta if lam_shift > 0 else Fraction(-1)
-    if root <= 0:
-        raise Failure("terminal ball: mu_T = (sqrt(lambda_T) - delta(R_T))_+^2 is 0 (docs/theory.md §11.4)")
-    mu = root * root
-    L_F = J_hi + delta
-    rho_bar = sqrt_hi(r2_hi) + L_F * e_T
-    beta = L_F * L_F + ball.kappa(R, rho_bar)
-    c = 1 - beta * eta / 2
-    if c <= 0:
-        raise Failure(f"terminal ball: beta_T eta = {float(beta * eta):.6g} >= 2: the step is above 2/beta_T")
-    if not (R > e_T and (R - e_T) ** 2 * mu * c * c > rho_bar * rho_bar):
-        raise Failure(f"terminal ball: R_T - e_T = {float(R - e_T):.6g} is not above rho_bar/(sqrt(mu_T) c_T) = "
-                      f"{float(rho_bar) / (math.sqrt(float(mu)) * float(c)):.6g} (docs/theory.md §12.1)")
-    checked.append(f"terminal: R_T - e_T > rho_bar/(sqrt(mu_T) c_T) with mu_T >= {float(mu):.6g}, "
-                   f"c_T >= {float(c):.6g} (T1-T3 centred at w~_T, exact rationals)")
-    if rate < 1 - 2 * c * eta * mu:
-        raise Failure(f"rate: stated {float(rate):.10g} is below 1 - 2 c_T eta mu_T = {float(1 - 2 * c * eta * mu):.10g}")
-    checked.append(f"rate: L(w_t) <= {float(rate):.10g}^(t-T) rho_bar^2/2 (docs/theory.md §11.5, Step 4)")
-
-
-def check_run(cert: dict, base: Path | None, quick: bool, checked: list[str]) -> None:
-    """Everything a ``run`` certificate claims, re-derived from its inputs (raises Failure)."""
-    ev = cert["evidence"]
-    model, y, w0 = rebuild(cert["inputs"], base)
-    if not (isinstance(model, TwoLayer) and model.family == "two_layer" and model.train == "both"
-            and model.activation.name == "tanh"):
+def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
+    """The evidence a ``run`` certificate must state, re-derived from its inputs and hints."""
+    inputs, hints = cert["inputs"], cert["hints"]
+    fam, y, w0 = rebuild(inputs, base)
+    if not (fam.spec["family"] == "two_layer" and fam.spec.get("train") == "both" and fam.activation == "tanh"):
         raise Failure("run certificates are re-checked for two-layer tanh nets with train='both' only")
-    run = cert["inputs"].get("run")
+    run = inputs.get("run")
     if not isinstance(run, dict) or run.get("recipe") != RECIPE:
         raise Failure(f"inputs.run must name the float recipe {RECIPE!r}")
     try:
-        C = decode_array(run["checkpoints"], base)
-        E = decode_array(run["radii"], base)
-        steps = [int(t) for t in run["checkpoint_steps"]]
-        eta_q = decode_number(run["step"])
-        T = int(run["T"])
-    except DataMismatch as exc:
-        raise Failure(f"inputs.run: {exc}") from None
+        eta_q, T = decode_number(run["step"]), int(run["T"])
     except (KeyError, TypeError, ValueError) as exc:
         raise Failure(f"inputs.run is incomplete or malformed: {exc}") from None
+    if isinstance(eta_q, float) or Fraction(float(eta_q)) != eta_q or not eta_q > 0 or T < 0:
+        raise Failure("inputs.run.step must be one positive binary64 number and T >= 0")
     eta = float(eta_q)
-    if isinstance(eta_q, float) or Fraction(eta) != eta_q or not eta > 0:
-        raise Failure("inputs.run.step must be one positive float (the exact step of the claim)")
-    if ev["verdict"] != "certified":
-        checked.append(f"verdict {ev['verdict']!r}: convergence is not claimed, nothing to re-check")
-        return
+    d = Derived()
+    d.exact("step", eta_q)
+    d.exact("T", Fraction(T))
+    if "checkpoints" not in run:
+        d.premise("terminal ball closes", None, strict=True, ref="docs/theory.md §12.1")
+        return d.finish("not certified", "verified")
+    try:
+        C = decode_array(run["checkpoints"], base)
+        steps = [int(t) for t in run["checkpoint_steps"]]
+        E = decode_array(hints["radii"], base)
+    except DataMismatch as exc:
+        raise Failure(f"inputs.run: {exc}") from None
+    except DataMissing as exc:
+        raise Unverifiable(str(exc)) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Failure(f"inputs.run is incomplete or malformed: {exc}") from None
     K = len(steps)
-    if (C.shape != (K, model.n_params) or E.shape != (K,) or K < 1 or steps[0] != 0 or steps[-1] != T
+    if (C.shape != (K, fam.m) or E.shape != (K,) or K < 1 or steps[0] != 0 or steps[-1] != T
             or any(b <= a for a, b in zip(steps, steps[1:]))):
         raise Failure("inputs.run: checkpoints must start at step 0, end at T, increase, and match the radii")
     if not (np.isfinite(C).all() and np.isfinite(E).all() and (E >= 0).all()):
@@ -265,18 +226,54 @@ def check_run(cert: dict, base: Path | None, quick: bool, checked: list[str]) ->
     if not np.array_equal(C[0], w0) or E[0] != 0:
         raise Failure("inputs.run: the first checkpoint must be w0 itself with radius 0")
     checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {ASSUMPTION}")
-    X_norm = ev.get("hints", {}).get("X_norm")
-    proved_norm: list[str] = []
-    probe = BallFormulas(model, w0, {"bounds": "two-layer, docs/theory.md §11 (T1-T3)", "X_norm": X_norm}, proved_norm)
-    data = _Data(model, np.asarray(y, dtype=np.float64), probe.X_norm)
-    segments = range(K - 1)
-    chosen = [j for j in segments if not quick or j % QUICK_EVERY == 0 or j == K - 2]
-    for j in chosen:
+    X_norm = decode_number(hints["X_norm"]) if "X_norm" in hints else None
+    probe = fam.ball("two-layer-t1-t3", w0, X_norm, [])
+    data = _Data(fam, np.asarray(y, dtype=np.float64), probe.X_norm)
+    for j in range(K - 1):
         e = _segment(data, eta, C[j], float(E[j]), steps[j + 1] - steps[j], C[j + 1])
         if e > E[j + 1]:
             raise Failure(f"segment {steps[j]}..{steps[j + 1]}: the recomputed radius {e:.6g} exceeds the stated "
                           f"e = {float(E[j + 1]):.6g} (shadowing bound not confirmed, docs/theory.md §12.1)")
-    what = "every segment" if len(chosen) == K - 1 else f"quick: {len(chosen)} of {K - 1} segments"
-    checked.append(f"shadowing: ||w_t - w~_t|| <= E_t at every checkpoint, {what} re-run with the verifier's own "
-                   "rho_t and l_t (docs/theory.md §12.1 (i))")
-    _terminal(data, model, y, C[-1], Fraction(float(E[-1])), eta_q, ev, X_norm, checked)
+    checked.append("shadowing: ||w_t - w~_t|| <= E_t at every checkpoint, every segment re-run with the "
+                   "verifier's own rho_t and l_t (docs/theory.md §12.1 (i))")
+    _terminal(d, fam, y, C[-1], Fraction(float(E[-1])), eta_q, hints, X_norm, checked)
+    return d.finish("certified" if d.all_held() else "not certified", "verified")
+
+
+def _terminal(d: Derived, fam: Family, y: np.ndarray, w_T: np.ndarray, e_T: Fraction, eta: Fraction,
+              hints: dict, X_norm: Fraction | None, checked: list[str]) -> None:
+    """T6 (ii) at w~_T: K(w~_T) and r(w~_T) in interval arithmetic, T1-T3 centred at w~_T, T4 in rationals."""
+    R, lam, J = hint(hints, "R_T"), hint(hints, "lambda_T_shift"), hint(hints, "jacobian_norm_T")
+    K, r2_hi = fam.kernel_at(w_T, y)
+    if not (lam > 0 and K.lambda_min_above(lam)):
+        raise Failure(f"terminal ball: lambda_min(K(w~_T)) > {float(lam):.10g} could not be proved")
+    if not K.lambda_max_below(J * J):
+        raise Failure(f"terminal ball: ||DF(w~_T)|| < {float(J):.10g} could not be proved")
+    checked.append(f"terminal: lambda_min(K(w~_T)) > {float(lam):.6g}, ||DF(w~_T)|| < {float(J):.6g} "
+                   "(interval arithmetic, exact PD tests)")
+    ball = fam.ball("two-layer-t1-t3", w_T, X_norm, checked)
+    delta = ball.delta(R)
+    root = sqrt_lo(lam) - delta
+    mu = root * root if root > 0 else Fraction(0)
+    L_F = J + delta
+    res = sqrt_hi(r2_hi)
+    rho_bar = res + L_F * e_T
+    beta = L_F * L_F + ball.kappa(R, rho_bar)
+    c = 1 - beta * eta / 2
+    for name, value in (("e_T", e_T), ("R_T", R)):
+        d.hi(name, value, "verified")
+    d.lo("lambda_T", lam, "verified")
+    d.hi("jacobian_norm_T", J, "verified")
+    d.hi("residual_norm_T", res, "verified")
+    d.lo("mu_T", mu, "verified")
+    d.hi("L_F_T", L_F, "verified")
+    d.hi("rho_bar", rho_bar, "verified")
+    d.hi("beta_T", beta, "verified")
+    d.lo("c_T", c, "verified")
+    d.premise("mu_T > 0", mu, strict=True, ref="docs/theory.md §11.4")
+    d.premise("0 < beta_T eta < 2", c, strict=True, ref="docs/theory.md §11.5")
+    fits = (R - e_T) ** 2 * mu * c * c - rho_bar * rho_bar if R > e_T and c > 0 else Fraction(-1)
+    d.premise("R_T - e_T > rho_bar/(sqrt(mu_T) c_T)", fits, strict=True, ref="docs/theory.md §12.1")
+    if c > 0:
+        d.hi("rate", 1 - 2 * c * eta * mu, "verified")
+    checked.append(f"terminal: mu_T >= {float(mu):.6g}, c_T >= {float(c):.6g} (T1-T3 centred at w~_T, exact rationals)")

@@ -1,0 +1,69 @@
+"""Claims as data: a theorem id (with its convention) and the re-checked numbers; the words are rendered here.
+
+The producer stores ``claim = {"theorem", "words", "symbols"}``; the verifier renders words and symbols
+from the theorem id and the evidence it re-derived, and rejects a certificate whose stored text differs.
+The convention is part of the theorem id (docs/theory.md §1.4): a convention-B mu (= 2 lambda_min) can
+only stand under the convention-B inequality. Printed bounds round outward (lower bounds down, upper up).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+
+from plproof.verify.exact import Failure
+
+#: theorem id -> (docs reference, symbols); ids end in /A or /B, the convention of docs/theory.md §1.4
+THEOREMS = {
+    "gd-ball/A": ("docs/theory.md §2.5",
+                  "forall w in B(w0,R): 1/2 ||grad L(w)||^2 >= mu L(w);  R >= 2 sqrt(2 L0/mu)/(2 - beta eta)  =>  "
+                  "exists w* in B(w0,R): F(w*) = y;  L_t <= (1 - eta mu (2 - beta eta))^t L0"),
+    "gd-ball/B": ("docs/theory.md §1.4, §2.5",
+                  "forall w in B(w0,R): ||grad L(w)||^2 >= mu L(w);  R >= 2 sqrt(4 L0/mu)/(2 - beta eta)  =>  "
+                  "exists w* in B(w0,R): F(w*) = y;  L_t <= (1 - eta mu (2 - beta eta)/2)^t L0"),
+    "gd-run/A": ("docs/theory.md §12.1",
+                 "||w_T - w~_T|| <= e_T;  B(w_T, R_T - e_T): 1/2 ||grad L||^2 >= mu_T L, R_T - e_T > rho_bar/(sqrt(mu_T) c_T)"
+                 "  =>  w_t -> w* in B(w~_T, R_T), F(w*) = y;  L_t <= (1 - 2 c_T eta mu_T)^(t-T) rho_bar^2/2"),
+    "derivation": ("docs/derivations.md", ""),
+}
+
+
+def bound(x: float, side: str) -> str:
+    """``x`` at 6 significant digits, rounded down for a lower bound (``lo``) and up for an upper one (``hi``)."""
+    ctx = Context(prec=6, rounding=ROUND_FLOOR if side == "lo" else ROUND_CEILING)
+    return f"{ctx.plus(Decimal(x)):g}"
+
+
+def _q(ev: dict, name: str, side: str) -> str:
+    return bound(float(ev["quantities"][name][side]), side)
+
+
+def _failed(ev: dict) -> str:
+    names = [p["name"] for p in ev["premises"] if p["status"] != "held"]
+    return ", ".join(names) or "none"
+
+
+def render(theorem: str, ev: dict, title: str = "") -> tuple[str, str]:
+    """The claim's words and symbols for ``theorem`` from the re-derived evidence ``ev``."""
+    if theorem not in THEOREMS:
+        raise Failure(f"claim: unknown theorem {theorem!r} (known: {', '.join(THEOREMS)})")
+    ref, symbols = THEOREMS[theorem]
+    verdict = ev.get("verdict")
+    if theorem == "derivation":
+        return title, ""
+    if verdict == "not certifiable":
+        return f"PL* cannot be certified for this problem: {_failed(ev)} fails ({ref})", symbols
+    if theorem.startswith("gd-ball"):
+        at = f"R = {_q(ev, 'R', 'hi')} and eta = {_q(ev, 'step', 'hi')}"
+        if verdict != "certified":
+            return f"not certified at {at}: {_failed(ev)} (hypotheses of {ref})", symbols
+        form = "1/2 ||grad L||^2 >= mu L" if theorem.endswith("/A") else "||grad L||^2 >= mu L (convention B)"
+        return (f"L(w) = 1/2 ||F(w) - y||^2 is mu-PL* on B(w0, R) ({form}) with mu >= {_q(ev, 'mu', 'lo')} at {at}; "
+                f"a solution of F(w) = y lies in the ball, and GD from w0 with step eta stays in it with "
+                f"L(w_t) <= {_q(ev, 'rate', 'hi')}^t L(w0) ({ref})"), symbols
+    if verdict != "certified":
+        return f"not certified: {_failed(ev)} ({ref})", symbols
+    T = int(ev["quantities"]["T"]["hi"])
+    return (f"exact GD from w0 with step eta = {_q(ev, 'step', 'hi')} converges to w* with F(w*) = y and "
+            f"||w* - w~_T|| <= {_q(ev, 'R_T', 'hi')}, w~_T the stored float iterate at T = {T}; "
+            f"||w_T - w~_T|| <= {_q(ev, 'e_T', 'hi')} and L(w_t) <= {_q(ev, 'rate', 'hi')}^(t - {T}) "
+            f"rho_bar^2/2 for t >= {T} ({ref})"), symbols

@@ -1,0 +1,246 @@
+"""The verifier's models: rebuild a certificate's model and bound it over a ball in exact rationals.
+
+A family is rebuilt from ``inputs.model`` only when its ``class`` is the built-in class of that family
+(a user subclass may change F, so it inherits no closed form). F and K are evaluated by the family's
+formula module (plproof.models.linear / two_layer) in the verifier's own interval arithmetic; the
+ball bounds below are the verifier's own, selected by the explicit bound-set id ``hints.bounds``:
+
+* ``constant-kernel``: F linear in w, every Hessian 0, K constant (docs/theory.md §7);
+* ``two-layer-t1-t3``: T1-T3 (docs/theory.md §11.3-§11.4); ``two-layer-s8``: §8 with §4.1;
+* ``mlp``: docs/rigor.md §2 (plproof.verify.mlp); ``generic-hessian``: per-output Hessian bounds of a
+  SymPy model over the ball (plproof.verify.expr) with §4.1.
+
+Each bound set gives delta(R) >= sup_B ||DF(w) - DF(w0)||, epsilon(R) >= max_k sup_B ||Hess f_k|| and
+kappa(R, rho) >= sup ||sum_k r_k Hess f_k|| over B and ||r|| <= rho, as Fractions.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plproof.certificate.format import DataMismatch, DataMissing, decode_array
+from plproof.verify.exact import (
+    ACTIVATION_BOUNDS,
+    Failure,
+    IntervalNamespace,
+    MatrixEnclosure,
+    Unverifiable,
+    exact_matrix,
+    iv_bounds,
+    iv_matrix,
+    pd_rigor,
+    sqrt_hi,
+    sqrt_lo,
+)
+
+#: activations with a kink: not C^2, so no ball bound exists (docs/theory.md §9)
+NON_SMOOTH = ("relu", "leaky_relu", "abs")
+#: family -> the one class the verifier rebuilds for it
+CLASSES = {"linear": "plproof.models.linear.Linear", "two_layer": "plproof.models.two_layer.TwoLayer",
+           "random_features": "plproof.models.two_layer.RandomFeatures", "mlp": "plproof.models.mlp.MLP",
+           "sympy": "plproof.models.sympy_model.SympyModel"}
+
+
+def _rationals(a: np.ndarray) -> np.ndarray:
+    return np.array([Fraction(v) for v in a.ravel()], dtype=object).reshape(a.shape)
+
+
+class Family:
+    """A rebuilt model: sizes, smoothness, the centre enclosure and the ball bounds of one bound set."""
+
+    def __init__(self, spec: dict, X: np.ndarray | None, w0: np.ndarray, model: Any = None) -> None:
+        self.spec, self.X, self.w0, self.model = spec, X, w0, model
+        self.n, self.m = int(spec["n_outputs"]), int(spec["n_params"])
+        act = spec.get("activation")
+        self.activation = act
+        self.smooth = act not in NON_SMOOTH
+        self.constant = spec["family"] in ("linear", "random_features") or spec.get("train") == "output"
+        self.bounds: Any = None
+
+    # ------------------------------------------------------------ centre
+    def centre(self, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction, Fraction, str]:
+        """K(w0) as an enclosure, L0 = 1/2 ||F(w0) - y||^2 in [lo, hi], and the rigor reached."""
+        if self.spec["family"] == "linear":
+            X = _rationals(self.X)
+            r = X @ _rationals(self.w0) - _rationals(y)
+            L0 = sum(v * v for v in r) / 2
+            return exact_matrix(X @ X.T), L0, L0, pd_rigor(self.n)
+        if hasattr(self.model, "centre"):
+            return self.model.centre(y) if self.spec["family"] == "mlp" else self.model.centre(self.w0, y)
+        ns = IntervalNamespace(30)
+        with ns.active():
+            K = self.model.kernel(self.w0, ns)
+            r = self.model.F(self.w0, ns) - ns.asarray(y)
+            return iv_matrix(K), *iv_bounds((r @ r) / 2), "verified"
+
+    def kernel_at(self, w: np.ndarray, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction]:
+        """K(w) as an enclosure and an upper bound on ||F(w) - y||^2 (two-layer nets; the run route)."""
+        ns = IntervalNamespace(30)
+        with ns.active():
+            r = self.model.F(w, ns) - ns.asarray(y)
+            return iv_matrix(self.model.kernel(w, ns)), iv_bounds(r @ r)[1]
+
+    # ------------------------------------------------------------ ball
+    def ball(self, bound_set: str, centre_w: np.ndarray, X_norm_hint: Any, checked: list[str]) -> "Ball":
+        """The verifier's bounds over B(centre_w, R) of the named bound set."""
+        if not self.smooth:
+            raise Failure(f"activation {self.activation!r} is not C^2: no ball bound exists (docs/theory.md §9)")
+        expected = ("constant-kernel",) if self.constant else {
+            "two_layer": ("two-layer-t1-t3", "two-layer-s8"), "mlp": ("mlp",),
+            "sympy": ("generic-hessian",)}.get(self.spec["family"], ())
+        if bound_set not in expected:
+            raise Failure(f"hints.bounds = {bound_set!r} is not a bound set of a {self.spec['family']} model "
+                          f"(expected {' or '.join(expected) or 'none'})")
+        if bound_set == "constant-kernel":
+            checked.append("ball bounds: F is linear in w, every Hessian is 0, K is constant (docs/theory.md §7)")
+            return Ball()
+        if bound_set == "mlp":
+            checked.append("ball bounds: the verifier's own MLP bounds (docs/rigor.md §2)")
+            return self.model
+        if bound_set == "generic-hessian":
+            checked.append("ball bounds: per-output Hessian bounds over the ball in interval arithmetic (§4.1)")
+            return GenericBall(self.model, centre_w, self.n)
+        return TwoLayerBall(self, centre_w, X_norm_hint, bound_set == "two-layer-t1-t3", checked)
+
+
+class Ball:
+    """A model linear in w: delta = epsilon = kappa = 0 on every ball."""
+
+    constant = True
+
+    def delta(self, R: Fraction) -> Fraction:
+        return Fraction(0)
+
+    def epsilon(self, R: Fraction) -> Fraction:
+        return Fraction(0)
+
+    def kappa(self, R: Fraction, rho: Fraction) -> Fraction:
+        return Fraction(0)
+
+
+class GenericBall(Ball):
+    """docs/theory.md §4.1 from a max per-output Hessian bound epsilon: delta = sqrt(n) eps R, kappa = sqrt(n) rho eps."""
+
+    constant = False
+
+    def __init__(self, model: Any, w0: np.ndarray, n: int) -> None:
+        self.model, self.w0, self.sqrt_n = model, w0, sqrt_hi(Fraction(n))
+
+    def epsilon(self, R: Fraction) -> Fraction:
+        return self.model.epsilon(self.w0, R)
+
+    def delta(self, R: Fraction) -> Fraction:
+        return self.sqrt_n * self.epsilon(R) * R
+
+    def kappa(self, R: Fraction, rho: Fraction) -> Fraction:
+        return self.sqrt_n * rho * self.epsilon(R)
+
+
+class TwoLayerBall(Ball):
+    """T1-T3 (docs/theory.md §11.3-§11.4) or §8 + §4.1 for a two-layer net centred at ``w``."""
+
+    constant = False
+
+    def __init__(self, fam: Family, w: np.ndarray, X_norm_hint: Any, tight: bool, checked: list[str]) -> None:
+        self.tight, self.train, self.n = tight, fam.spec.get("train", "both"), fam.n
+        S1, S2, _ = ACTIVATION_BOUNDS[fam.activation]
+        self.S1, self.S2 = S1, S2
+        self.s = 1 / sqrt_lo(Fraction(int(fam.spec["width"])))  # >= 1/sqrt(width)
+        _, v = fam.model.split(np.asarray(w, dtype=np.float64))
+        self.v_inf = max(abs(Fraction(x)) for x in v)
+        X = _rationals(fam.X)
+        self.x_max = max(sqrt_hi(sum(v * v for v in row)) for row in X)
+        gram = exact_matrix(X @ X.T)
+        t = X_norm_hint
+        if isinstance(t, Fraction) and gram.lambda_max_below(t * t):
+            self.X_norm = t
+            checked.append(f"||X||_2 < {float(t):.10g} (positive-definiteness test of t^2 I - X X^T)")
+        else:
+            self.X_norm = sqrt_hi(sum(v * v for v in X.ravel()))
+            checked.append(f"||X||_2 <= ||X||_F <= {float(self.X_norm):.10g} (no proved X_norm hint)")
+        self.sqrt_n = sqrt_hi(Fraction(self.n))
+        checked.append("ball bounds: " + ("T1-T3 of docs/theory.md §11.3-§11.4" if tight else
+                                          "docs/theory.md §8 and §4.1"))
+
+    def _V(self, R: Fraction) -> Fraction:
+        return self.v_inf + (R if self.train == "both" else 0)
+
+    def epsilon(self, R: Fraction) -> Fraction:
+        """max_k sup_B ||Hess f_k|| by the per-neuron formula (docs/theory.md §8)."""
+        a = self._V(R) * self.S2 * self.x_max ** 2
+        if self.train == "hidden":
+            return self.s * a
+        return self.s * (a + sqrt_hi(a * a + 4 * self.S1 ** 2 * self.x_max ** 2)) / 2
+
+    def delta(self, R: Fraction) -> Fraction:
+        """T1: s ||X|| sig(c) R (§11.3), or sqrt(n) epsilon R (§4.1)."""
+        if not self.tight:
+            return self.sqrt_n * self.epsilon(R) * R
+        c = self.S2 * self.v_inf * self.x_max
+        sig = c if self.train == "hidden" else (c + sqrt_hi(c * c + 4 * self.S1 ** 2)) / 2
+        return self.s * self.X_norm * sig * R
+
+    def kappa(self, R: Fraction, rho: Fraction) -> Fraction:
+        """T3 (§11.4), or sqrt(n) rho epsilon (§4.1)."""
+        if not self.tight:
+            return self.sqrt_n * rho * self.epsilon(R)
+        alpha = self._V(R) * self.S2 * rho * min(self.X_norm ** 2, self.sqrt_n * self.x_max ** 2)
+        if self.train == "hidden":
+            return self.s * alpha
+        gamma = self.S1 * self.X_norm * rho
+        return self.s * (alpha + sqrt_hi(alpha * alpha + 4 * gamma * gamma)) / 2
+
+
+# ---------------------------------------------------------------- rebuild
+def rebuild(inputs: dict, base: Path | None) -> tuple[Family, np.ndarray, np.ndarray]:
+    """The family, y and w0 from ``inputs`` (data files checked by sha256); Unverifiable for user code."""
+    spec = inputs["model"]
+    family = spec.get("family")
+    if CLASSES.get(family) != spec.get("class"):
+        where = f" ({spec['code']['path']})" if isinstance(spec.get("code"), dict) else ""
+        raise Unverifiable(f"the model is {spec.get('class') or family!r}{where}, not a built-in family class: "
+                           "re-checking it needs its code (plproof verify --run-code)")
+    try:
+        y, w0 = decode_array(inputs["y"], base), decode_array(inputs["w0"], base)
+        X = decode_array(spec["X"], base) if "X" in spec else None
+    except DataMismatch as exc:
+        raise Failure(f"inputs: {exc}") from None
+    except DataMissing as exc:
+        raise Unverifiable(str(exc)) from None
+    model: Any = None
+    try:
+        if family in ("two_layer", "random_features"):
+            from plproof.models.two_layer import RandomFeatures, TwoLayer
+
+            if spec["activation"] not in ACTIVATION_BOUNDS and spec["activation"] not in NON_SMOOTH:
+                raise Failure(f"activation {spec['activation']!r} is not re-checked by the verifier "
+                              f"(supported: {', '.join(ACTIVATION_BOUNDS)})")
+            model = (RandomFeatures(X, spec["width"], spec["activation"], spec["seed"], spec["init"])
+                     if family == "random_features" else
+                     TwoLayer(X, spec["width"], spec["activation"], spec["seed"], spec["train"], spec["init"]))
+        elif family == "mlp":
+            from plproof.verify.mlp import MLPFamily
+
+            model = MLPFamily(X, list(spec["widths"]), spec["activation"], w0)
+        elif family == "sympy":
+            from plproof.verify.expr import ExprFamily
+
+            model = ExprFamily(spec)
+    except KeyError as exc:
+        raise Failure(f"inputs.model lacks {exc.args[0]!r}, needed to rebuild a {family} model") from None
+    except (TypeError, ValueError) as exc:
+        raise Failure(f"inputs.model cannot be rebuilt: {str(exc)[:200]}") from None
+    except ImportError as exc:
+        raise Unverifiable(f"this verifier cannot rebuild {family} models ({exc})") from None
+    fam = Family(spec, X, w0, model)
+    sizes = (X.shape if family == "linear" else (model.n, model.m) if family in ("mlp", "sympy")
+             else (model.n_outputs, model.n_params))
+    if tuple(sizes) != (fam.n, fam.m):
+        raise Failure(f"inputs.model states n = {fam.n}, m = {fam.m}, but the rebuilt model has {sizes}")
+    if y.shape != (fam.n,) or w0.shape != (fam.m,):
+        raise Failure(f"inputs: y has shape {list(y.shape)} and w0 {list(w0.shape)}, expected [{fam.n}] and [{fam.m}]")
+    return fam, y, w0
