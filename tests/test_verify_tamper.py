@@ -1,287 +1,272 @@
-"""Tampering and fuzzing: every single-field mutation that makes a claim false or unsupported is rejected;
-mutations that pass are shown true by an exact oracle; malformed files always exit 2 in one line."""
+"""The tamper campaign: edit one leaf of a certificate, reseal the digest exactly as the producer does, and
+expect the verifier to reject it, unless the field is listed in NEUTRAL_FIELDS (docs/rigor.md, "What the
+verifier trusts"). Every certificate kind plproof writes is here; the issue's four named attacks too."""
 
 from __future__ import annotations
 
-import argparse
 import copy
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
-from fractions import Fraction
+import random
 from pathlib import Path
+from typing import Any, Iterator
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from plproof import Problem, TwoLayer
-from plproof.certificate import from_evidence, seal, write_certificate
+import plproof
 from plproof.certificate import format as fmt
-from plproof.certificate.format import RIGOR_LEVELS, decode_number
-from plproof.check import check
-from plproof.cli import verify as verify_cli
+from plproof.certificate.build import from_evidence
+from plproof.certificate.format import is_neutral, leaves, seal, write_certificate
 from plproof.data import uniform_targets, unit_inputs
-from plproof.suite import BUILTIN_PROBLEMS
-from plproof.verify import verify
+from plproof.errors import CertificateError
+from plproof.run import run_certificate
+from plproof.verify import check, verify
 
-from tests.test_verify import linear_evidence
-
-FACTORS = (Fraction(1, 2), 1 - Fraction(1, 10**9), 1 + Fraction(1, 10**9), Fraction(2))
-
-
-# ---------------------------------------------------------------- the exact oracle for the linear example
-def _le_lmin(x: Fraction) -> bool:  # x <= (9 - sqrt 13)/2
-    return 9 - 2 * x >= 0 and (9 - 2 * x) ** 2 >= 13
+LEVELS = ("sampled", "high-precision", "verified", "exact")
+STATUSES = ("held", "failed", "unknown")
+VERDICTS = ("certified", "not certified", "not certifiable", "valid", "not valid", "passed", "failed")
+#: array entries mutated per array (first, last and a few in between): arrays are data, each entry a leaf
+PER_ARRAY = 4
 
 
-def _ge_lmin(x: Fraction) -> bool:
-    return 9 - 2 * x <= 0 or (9 - 2 * x) ** 2 <= 13
+def _edits(path: str, value: Any) -> Iterator[Any]:
+    """Edits of one leaf: numbers up and down, other labels for enumerations, changed text and flags."""
+    if isinstance(value, bool):
+        yield not value
+    elif isinstance(value, (int, float)):
+        yield value * 1.5 + 0.25 if isinstance(value, float) else value + 1
+        yield value * 0.5 - 0.25 if isinstance(value, float) else value - 1
+    elif isinstance(value, str):
+        last = path.rsplit(".", 1)[-1]
+        pool = {"rigor": LEVELS, "status": STATUSES, "verdict": VERDICTS}.get(last, ())
+        if last == "theorem":
+            pool = ("gd-ball/A", "gd-ball/B", "gd-run/A", "derivation", "property")
+        if last == "lo" or last == "hi" or last.isdigit():  # an exact number stored as text
+            yield "0"
+        yield from (p for p in pool if p != value)
+        if not pool:
+            yield value + " (edited)"
+    elif value is None:
+        yield 0.0
 
 
-def _ge_lmax(x: Fraction) -> bool:  # x >= (9 + sqrt 13)/2
-    return 2 * x - 9 >= 0 and (2 * x - 9) ** 2 >= 13
+def _array_leaf(path: str) -> bool:
+    return ".data." in f"{path}."
 
 
-def _le_lmax(x: Fraction) -> bool:
-    return 2 * x - 9 <= 0 or (2 * x - 9) ** 2 <= 13
-
-
-def linear_claim_true(cert: dict) -> bool:
-    """Every stated bound is true for X = [[1,2,0,1],[0,1,1,-1]], y = (1,2), w0 = (1,0,-1,2) (exact eigenvalues
-    (9 -+ sqrt 13)/2, L0 = 29/2), the theorem's hypotheses hold with the stated numbers, and the record agrees."""
-    ev = cert["evidence"]
-    q = {k: (decode_number(v["lo"]), decode_number(v["hi"])) for k, v in ev["quantities"].items()}
-    if any(lo > hi for lo, hi in q.values()) or any(isinstance(v, float) for p in q.values() for v in p):
-        return False
-    scale = 2 if cert["convention"] == "B" else 1
-    mu, beta, L0 = q["mu"][0] / scale, q["beta"][1], q["L0"][1]
-    eta, R = q["step"][0], q["R"][0]
-    gap = 2 - beta * eta
-    truths = [
-        _le_lmin(q["lambda0"][0]), _ge_lmin(q["lambda0"][1]),
-        q["jacobian_norm_w0"][0] <= 0 or _le_lmax(q["jacobian_norm_w0"][0] ** 2),
-        q["jacobian_norm_w0"][1] >= 0 and _ge_lmax(q["jacobian_norm_w0"][1] ** 2),
-        q["residual_norm_w0"][0] <= 0 or q["residual_norm_w0"][0] ** 2 <= 29,
-        q["residual_norm_w0"][1] >= 0 and q["residual_norm_w0"][1] ** 2 >= 29,
-        q["L0"][0] <= Fraction(29, 2) <= q["L0"][1],
-        mu > 0 and _le_lmin(mu), _ge_lmax(beta), q["L_F"][1] >= 0 and _ge_lmax(q["L_F"][1] ** 2),
-        q["delta"][1] >= 0, q["epsilon"][1] >= 0, q["step"][0] == q["step"][1], eta > 0, gap > 0,
-        R >= 0 and R * R * gap * gap * mu >= 8 * L0, q["rate"][1] >= 1 - eta * mu * gap,
-        q["R_fl"][1] >= 0 and q["R_fl"][1] ** 2 * gap * gap * mu >= 8 * L0,
-    ]
-    if "beta_ball" in q:
-        truths.append(_ge_lmax(q["beta_ball"][1]))
-    if "R_existence" in q:
-        truths.append(q["R_existence"][1] >= 0 and q["R_existence"][1] ** 2 * mu >= 2 * L0)
-    if "R_v1" in q:
-        truths.append(q["R_v1"][1] >= 0 and q["R_v1"][1] ** 2 * mu * mu >= 8 * q["beta_ball"][1] * L0)
-    if "R_v2" in q:
-        truths.append(q["R_v2"][1] >= 0 and q["R_v2"][1] ** 2 * mu * mu >= 8 * q["L_F"][1] ** 2 * L0)
-    weakest = min((v["rigor"] for v in ev["quantities"].values()), key=RIGOR_LEVELS.index)
-    truths.append(RIGOR_LEVELS.index(cert["rigor"]) <= RIGOR_LEVELS.index(weakest))
-    for h in ev["hypotheses"]:
-        if h.get("margin") and h["status"] == "held":
-            truths.append(decode_number(h["margin"]["lo"]) >= 0)
-    traj = ev["trajectory"]
-    rate = float(q["rate"][1])
-    truths += [float(loss) <= float(L0) * rate**t * (1 + 1e-9) + 1e-20 * float(L0)
-               for t, loss in enumerate(traj["losses"])]
-    truths += [float(d) <= float(q["R"][1]) * (1 + 1e-9) for d in traj["distances"]]
-    truths += [float(lam) >= float(mu) * (1 - 1e-6) for lam in traj["lambda_mins"]]
-    return all(truths)
-
-
-def mutations(cert: dict) -> list[tuple[str, dict]]:
-    """Single-field mutations: every bound up and down, rigor levels, convention, hints, margins, the run."""
-    out = []
-
-    def mutated(label: str, edit) -> None:
-        c = copy.deepcopy(cert)
-        edit(c)
-        out.append((label, c))
-
-    for name, enc in cert["evidence"]["quantities"].items():
-        for side in ("lo", "hi"):
-            value = decode_number(enc[side])
-            if isinstance(value, float):
-                continue
-            for f in FACTORS + ((None,) if value == 0 else ()):
-                new = value * f if f is not None else Fraction(1, 10**9)
-                mutated(f"{name}.{side}*{f}", lambda c, n=name, s=side, v=new: c["evidence"]["quantities"][n]
-                        .__setitem__(s, f"{v.numerator}/{v.denominator}"))
-        lo, hi = decode_number(enc["lo"]), decode_number(enc["hi"])
-        if not isinstance(lo, float) and not isinstance(hi, float):
-            for f in FACTORS:  # the whole enclosure moved
-                mutated(f"{name}*{f}", lambda c, n=name, a=lo * f, b=hi * f: c["evidence"]["quantities"][n].update(
-                    lo=f"{min(a, b).numerator}/{min(a, b).denominator}",
-                    hi=f"{max(a, b).numerator}/{max(a, b).denominator}"))
-        for level in RIGOR_LEVELS:
-            mutated(f"{name}.rigor={level}", lambda c, n=name, lv=level: c["evidence"]["quantities"][n]
-                    .__setitem__("rigor", lv))
-    for level in RIGOR_LEVELS:
-        mutated(f"rigor={level}", lambda c, lv=level: c.__setitem__("rigor", lv))
-    mutated("convention", lambda c: c.__setitem__("convention", "B" if c["convention"] == "A" else "A"))
-    shift = decode_number(cert["evidence"]["hints"]["lambda0_shift"])
-    for f in FACTORS:
-        mutated(f"shift*{f}", lambda c, v=shift * f: c["evidence"]["hints"].__setitem__("lambda0_shift", str(v)))
-    for i, h in enumerate(cert["evidence"]["hypotheses"]):
-        if h.get("margin"):
-            mutated(f"margin{i}", lambda c, i=i: c["evidence"]["hypotheses"][i]["margin"].update(lo=-1, hi=-1))
-    mutated("loss up", lambda c: c["evidence"]["trajectory"]["losses"].__setitem__(5, 100.0))
-    mutated("distance up", lambda c: c["evidence"]["trajectory"]["distances"].__setitem__(-1, 1e3))
-    mutated("y", lambda c: c["inputs"]["y"]["data"].__setitem__(0, 1.000001))
-    mutated("w0", lambda c: c["inputs"]["w0"]["data"].__setitem__(0, 1.000001))
-    mutated("X", lambda c: c["inputs"]["model"]["X"]["data"].__setitem__(0, 1 + 1e-9))
-    return out
-
-
-@pytest.fixture(scope="module")
-def linear_certs(tmp_path_factory) -> list[dict]:
-    problem = BUILTIN_PROBLEMS["linear-exact"]()
-    ev = check(problem)
-    ev.trajectory = __import__("plproof").gradient_descent(problem, ev.hints["step"], 30, lambda_min_every=5)
-    return [from_evidence(ev, problem), from_evidence(*linear_evidence("B"))]
-
-
-def test_linear_tampering_is_rejected_unless_the_claim_stays_true(linear_certs, tmp_path):
-    rejected = passed = 0
-    for k, cert in enumerate(linear_certs):
-        assert linear_claim_true(cert)
-        for label, mut in mutations(cert):
-            path = tmp_path / f"m{k}.json"
-            path.write_text(json.dumps(seal(mut)))
-            result = verify(path)
-            truth = linear_claim_true(mut) and label not in ("y", "w0", "X")
-            assert result.valid <= truth, f"{label}: the verifier accepted a false claim"
-            rejected += not result.valid
-            passed += result.valid
-    assert rejected > 200 and passed > 50  # both outcomes occur: the oracle is not trivially false
-
-
-@pytest.fixture(scope="module")
-def two_layer(tmp_path_factory) -> tuple[dict, Path]:
-    problem = Problem(TwoLayer(unit_inputs(2, 2, 7), 128, "tanh", seed=7, init="symmetric"), uniform_targets(2, 0.01, 7))
-    ev = check(problem, confirm=False)
-    assert ev.certified
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(fmt, "INLINE_LIMIT", 100)  # w0 (384 numbers) goes to a data file beside the certificate
-        path = write_certificate(from_evidence(ev, problem), tmp_path_factory.mktemp("tl") / "c.json")
-    return json.loads(path.read_text()), path
-
-
-TIGHTER = {"lo": 1 + Fraction(1, 10**6), "hi": 1 - Fraction(1, 10**6)}
-LOWER_BOUNDS = ("lambda0", "mu", "L0", "residual_norm_w0")
-UPPER_BOUNDS = ("lambda0", "jacobian_norm_w0", "residual_norm_w0", "L0", "delta", "epsilon", "L_F", "beta",
-                "beta_ball", "rate", "R_fl", "R_existence", "R_v1", "R_v2")
-
-
-def test_two_layer_tightening_and_stronger_rigor_are_rejected(two_layer):
-    cert, original = two_layer
-    tmp_path = original.parent  # beside the certificate, where its data files are
-    assert verify(original).valid
-    cases = [(n, "lo") for n in LOWER_BOUNDS] + [(n, "hi") for n in UPPER_BOUNDS]
-    for name, side in cases:
-        mut = copy.deepcopy(cert)
-        v = decode_number(mut["evidence"]["quantities"][name][side]) * TIGHTER[side]
-        mut["evidence"]["quantities"][name][side] = f"{v.numerator}/{v.denominator}"
-        (tmp_path / "m.json").write_text(json.dumps(seal(mut)))
-        assert not verify(tmp_path / "m.json").valid, f"{name}.{side} tightened was accepted"
-    for name, fraction in (("R", Fraction(99, 100)), ("step", Fraction(101, 100))):
-        mut = copy.deepcopy(cert)
-        for side in ("lo", "hi"):
-            v = decode_number(mut["evidence"]["quantities"][name][side]) * fraction
-            mut["evidence"]["quantities"][name][side] = f"{v.numerator}/{v.denominator}"
-        (tmp_path / "m.json").write_text(json.dumps(seal(mut)))
-        assert not verify(tmp_path / "m.json").valid, f"{name} moved was accepted"
-    mut = copy.deepcopy(cert)
-    mut["evidence"]["quantities"]["mu"]["rigor"] = "exact"
-    (tmp_path / "m.json").write_text(json.dumps(seal(mut)))
-    result = verify(tmp_path / "m.json")
-    assert not result.valid and "only reaches 'verified'" in result.first_failure
-
-
-def test_two_layer_data_file_tampering(two_layer, tmp_path):
-    cert, original = two_layer
-    w0 = cert["inputs"]["w0"]
-    assert "path" in w0
-    data = original.parent / w0["path"]
-    saved = data.read_bytes()
-    try:
-        arr = np.load(data)
-        arr[0] += 1e-12
-        np.save(data, arr)
-        result = verify(original)
-        assert not result.valid and "sha256" in result.first_failure
-        data.unlink()
-        assert _cli(str(original))[0] == 2
-    finally:
-        data.write_bytes(saved)
-    assert verify(original).valid
-
-
-# ---------------------------------------------------------------- fuzzing the loader through the CLI
-def _cli(path: str) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser()
-    verify_cli.register(parser.add_subparsers())
-    args = parser.parse_args(["verify", path])
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = args.run(args)
-    return code, out.getvalue(), err.getvalue()
-
-
-REQUIRED = [("format",), ("version",), ("kind",), ("claim",), ("claim", "words"), ("convention",), ("rigor",),
-            ("inputs",), ("evidence",), ("digest",), ("tool",), ("inputs", "model"), ("inputs", "model", "family"),
-            ("inputs", "y"), ("inputs", "y", "shape"), ("evidence", "verdict"), ("evidence", "quantities"),
-            ("evidence", "quantities", "mu", "lo"), ("evidence", "quantities", "mu", "rigor"),
-            ("evidence", "hypotheses"), ("evidence", "hints")]
-WRONG = st.sampled_from([None, True, [], {}, [1, 2], {"a": 1}, "not a number", -3.5])
-BAD_NUMBERS = st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e400", "1" + "0" * 400, "1" + "0" * 5000])
-
-
-def _json_type(v: object) -> str:
-    """The JSON type of a value, numbers as one type (a string bound like "29/2" counts as a number)."""
-    if isinstance(v, bool) or v is None:
-        return repr(v)
-    if isinstance(v, (int, float)) or isinstance(v, str) and v.replace("/", "").lstrip("-").isdigit():
-        return "number"
-    return type(v).__name__
-
-
-def _at(cert: dict, path: tuple[str, ...]) -> tuple[dict, str]:
-    node = cert
-    for key in path[:-1]:
-        node = node[key]
-    return node, path[-1]
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_fuzzed_certificates_exit_2_in_one_line(linear_certs, tmp_path, data):
-    cert = seal(copy.deepcopy(linear_certs[0]))  # mutations come after sealing: the schema must catch them
-    how = data.draw(st.sampled_from(["delete", "retype", "number", "truncate", "bytes"]))
-    if how in ("delete", "retype", "number"):
-        node, key = _at(cert, data.draw(st.sampled_from(REQUIRED)))
-        if how == "delete":
-            del node[key]
-        elif how == "retype":
-            kind = _json_type(node[key])
-            node[key] = data.draw(WRONG.filter(lambda v: _json_type(v) != kind))
+def mutations(cert: dict, seed: int = 0) -> Iterator[tuple[str, dict]]:
+    """(dotted path, resealed certificate) for every edit of every leaf (a sample of each array's entries)."""
+    rng = random.Random(seed)
+    by_array: dict[str, list[tuple[str, Any]]] = {}
+    plain: list[tuple[str, Any]] = []
+    for path, value in leaves(cert):
+        if path == "digest":
+            continue
+        if _array_leaf(path):
+            by_array.setdefault(path.rsplit(".data.", 1)[0], []).append((path, value))
         else:
-            node[key] = "@@NUMBER@@"
-        text = json.dumps(cert)
-        if how == "number":
-            text = text.replace('"@@NUMBER@@"', data.draw(BAD_NUMBERS))
-        raw = text.encode()
-    elif how == "truncate":
-        text = json.dumps(cert)
-        raw = text[: data.draw(st.integers(0, len(text) - 2))].encode()
-    else:
-        raw = data.draw(st.binary(max_size=200))
-    path = tmp_path / "fuzz.json"
-    path.write_bytes(raw)
-    code, out, err = _cli(str(path))
-    assert code == 2 and "valid" not in out.lower()
-    assert err.count("\n") == 1 and "Traceback" not in err
+            plain.append((path, value))
+    for entries in by_array.values():
+        keep = sorted({0, len(entries) - 1, *rng.sample(range(len(entries)), min(PER_ARRAY, len(entries)))})
+        plain += [entries[i] for i in keep]
+    for path, value in plain:
+        for edit in _edits(path, value):
+            out = copy.deepcopy(cert)
+            node, keys = out, path.split(".")
+            for k in keys[:-1]:
+                node = node[int(k)] if isinstance(node, list) else node[k]
+            node[int(keys[-1]) if isinstance(node, list) else keys[-1]] = edit
+            yield path, seal(out)
+
+
+def rejected(cert: dict, base: Path, run_code: bool = False) -> bool:
+    """The verifier does not answer valid (a schema error counts as rejected)."""
+    try:
+        fmt.validate(cert)
+    except CertificateError:
+        return True
+    return check(cert, base, run_code=run_code).outcome != "valid"
+
+
+@pytest.fixture(autouse=True)
+def _memoised_derivations(monkeypatch):
+    """Derivations are pure functions of (kind, theorem, inputs, hints): memoise them so that the campaign's
+    edits of evidence and claims are compared against one derivation (edits of inputs and hints re-derive)."""
+    import plproof.verify.problem as vp
+    import plproof.verify.trajectory as vt
+
+    for module, name in ((vp, "derive_problem"), (vt, "derive_run")):
+        real, memo = getattr(module, name), {}
+
+        def cached(cert: dict, base: Any, checked: list, _real=real, _memo=memo) -> dict:
+            key = fmt.canonical_json([cert["kind"], cert["claim"]["theorem"], cert["inputs"], cert["hints"], str(base)])
+            if key not in _memo:
+                try:
+                    _memo[key] = ("ok", _real(cert, base, checked))
+                except Exception as exc:  # noqa: BLE001 - replayed below exactly as raised
+                    _memo[key] = ("raise", exc)
+            kind, value = _memo[key]
+            if kind == "raise":
+                raise value
+            return copy.deepcopy(value)
+
+        monkeypatch.setattr(module, name, cached)
+
+
+def campaign(cert: dict, base: Path, run_code: bool = False) -> tuple[int, list[str]]:
+    """How many mutations were tried, and the non-neutral ones the verifier accepted."""
+    assert check(cert, base, run_code=run_code).valid, "the honest certificate must verify first"
+    tried, accepted = 0, []
+    for path, mutated in mutations(cert):
+        if is_neutral(cert["kind"], path):
+            continue
+        tried += 1
+        if not rejected(mutated, base, run_code):
+            accepted.append(path)
+    return tried, accepted
+
+
+# ---------------------------------------------------------------- the certificates under attack
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
+    """One certificate per kind and outcome, written and re-read (arrays in data/ where large)."""
+    out = tmp_path_factory.mktemp("certs")
+    X = np.array([[1.0, 2, 0, 1], [0, 1, 1, -1]])
+    problems = {
+        "linear-exact": plproof.Problem(plproof.Linear(X), [1.0, 2.0], [1.0, 0, -1, 2]),
+        "two-layer": plproof.Problem(plproof.TwoLayer(unit_inputs(5, 4, seed=1), 64, "tanh", seed=1,
+                                                      init="symmetric"), uniform_targets(5, 0.01, seed=1)),
+        "under-parameterised": plproof.Problem(plproof.Linear([[1.0, 2], [3, 4], [5, 6]]), np.ones(3), [1.0, 0.5]),
+        "not-certified": plproof.Problem(plproof.TwoLayer(unit_inputs(5, 3, seed=2), 4, "sigmoid", seed=2),
+                                         uniform_targets(5, 0.5, seed=2)),
+    }
+    certs: dict[str, tuple[dict, Path]] = {}
+    for name, problem in problems.items():
+        path = write_certificate(from_evidence(plproof.check(problem, confirm=False), problem), out / f"{name}.json")
+        certs[name] = (fmt.load_certificate(path), out)
+    run_problem = plproof.Problem(plproof.TwoLayer(unit_inputs(5, 8, seed=3), 16, "tanh", seed=3, init="symmetric"),
+                                  uniform_targets(5, 0.05, seed=3))
+    ev = plproof.certify_run(run_problem, checkpoint_every=10)
+    assert ev.certified, ev.reason
+    path = write_certificate(run_certificate(ev, run_problem), out / "run.json")
+    certs["run"] = (fmt.load_certificate(path), out)
+    return certs
+
+
+@pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run"])
+def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, name):
+    cert, base = written[name]
+    tried, accepted = campaign(cert, base)
+    assert tried >= 40, f"only {tried} mutations: the campaign does not reach the certificate's fields"
+    assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"
+
+
+def test_the_campaign_has_more_than_300_mutations(written):
+    total = sum(sum(1 for p, _ in mutations(c) if not is_neutral(c["kind"], p)) for c, _ in written.values())
+    assert total >= 300
+
+
+def _edit(cert: dict, **changes: Any) -> dict:
+    out = copy.deepcopy(cert)
+    for dotted, value in changes.items():
+        node, keys = out, dotted.split("__")
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return seal(out)
+
+
+def test_the_four_attacks_of_the_issue(written):
+    """(1) run terminal quantities and rigor labels, (3) convention B with doubled mu, (4) claim text and
+    one-sided enclosures: each resealed, each rejected."""
+    run, base = written["run"]
+    q = run["evidence"]["quantities"]
+    for name, side, value in (("mu_T", "lo", 0.5), ("e_T", "hi", 0.0), ("beta_T", "hi", 0.01),
+                              ("step", "lo", 0.1), ("c_T", "lo", 0.99), ("rate", "hi", 0.5)):
+        assert name in q
+        bad = copy.deepcopy(run)
+        bad["evidence"]["quantities"][name][side] = value
+        assert not check(seal(bad), base).valid, name
+    exact = copy.deepcopy(run)
+    for v in exact["evidence"]["quantities"].values():
+        v["rigor"] = "exact"
+    assert not check(seal(exact), base).valid
+    prob, base = written["two-layer"]
+    b = copy.deepcopy(prob)
+    b["claim"]["theorem"] = "gd-ball/B"
+    b["evidence"]["quantities"]["mu"]["lo"] *= 2
+    assert not check(seal(b), base).valid  # the B form's words differ; and mu must be re-derived as 2 lambda
+    for words in ("L_1 = 0", prob["claim"]["words"].replace("mu >=", "mu >= 1000 >=")):
+        assert not check(_edit(prob, claim__words=words), base).valid
+    one_sided = copy.deepcopy(prob)
+    one_sided["evidence"]["quantities"]["mu"]["hi"] = one_sided["evidence"]["quantities"]["mu"]["lo"]
+    assert not check(seal(one_sided), base).valid
+
+
+def test_a_spliced_run_is_rejected(written, tmp_path):
+    """(2) Two genuine runs joined at a checkpoint: every segment is re-checked, so the splice is found."""
+    run, base = written["run"]
+    problem = plproof.Problem(plproof.TwoLayer(unit_inputs(5, 8, seed=3), 16, "tanh", seed=3, init="symmetric"),
+                              uniform_targets(5, 0.05, seed=3), w0=None)
+    other = problem.w0 + 0.05
+    ev = plproof.certify_run(plproof.Problem(problem.model, problem.y, other), checkpoint_every=10)
+    cp = fmt.decode_array(run["inputs"]["run"]["checkpoints"], base)
+    cp2 = np.array(ev.hints["checkpoints"])
+    k = min(len(cp), len(cp2)) // 2
+    spliced = copy.deepcopy(run)
+    tail = cp2[k:len(cp)]
+    tail = np.concatenate([tail, np.repeat(cp2[-1:], len(cp) - k - len(tail), axis=0)])  # as many as replaced
+    joined = np.concatenate([cp[:k], tail])
+    assert np.linalg.norm(joined[k] - cp[k]) > 1e-3
+    spliced["inputs"]["run"]["checkpoints"] = fmt.encode_array(joined)
+    result = check(seal(spliced), base)
+    assert result.outcome == "invalid" and "segment" in result.reason
+
+
+def test_neutral_fields_change_nothing_the_verifier_reads(written):
+    cert, base = written["two-layer"]
+    edited = copy.deepcopy(cert)
+    edited["record"]["trajectory"] = {"losses": [1.0, 0.0]}
+    edited["tool"]["numpy"] = "0.0"
+    edited["created"] = "1970-01-01T00:00:00+00:00"
+    assert check(seal(edited), base).valid
+    assert set(fmt.NEUTRAL_FIELDS) == {"*", *fmt.KINDS}
+
+
+def test_every_written_certificate_verifies_from_another_folder(written, tmp_path, monkeypatch):
+    """Copy the files elsewhere (data/ too) and verify from an unrelated working directory."""
+    import shutil
+
+    src = next(iter(written.values()))[1]
+    dst = tmp_path / "shipped"
+    shutil.copytree(src, dst)
+    monkeypatch.chdir(tmp_path)
+    for name in written:
+        assert verify(dst / f"{name}.json").valid, name
+    for data in (dst / "data").glob("*.npy") if (dst / "data").exists() else ():
+        data.unlink()
+        missing = [verify(dst / f"{n}.json") for n in written]
+        assert any(r.outcome == "unverifiable" and "missing" in r.reason for r in missing)
+        break
+
+
+def test_files_are_written_with_the_users_umask(written):
+    cert, base = written["linear-exact"]
+    assert (base / "linear-exact.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_json_output_of_verify_is_one_object_per_certificate(written, capsys):
+    from plproof.cli.main import main
+
+    base = next(iter(written.values()))[1]
+    code = main(["verify", "--json", str(base / "linear-exact.json"), str(base / "run.json")])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and [r["outcome"] for r in lines] == ["valid", "valid"]

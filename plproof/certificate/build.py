@@ -26,6 +26,8 @@ PROBLEM_HINTS = ("radius", "step", "lambda0_shift", "jacobian_norm_w0", "bounds"
 def model_inputs(problem: Problem) -> dict:
     """The model (family, exact class, parameters; X as an array), y and w0 of a problem, for ``inputs``."""
     model = dict(problem.model.describe())
+    if model["family"] in ("two_layer", "mlp") and model.get("train", "both") == "both":
+        model.pop("seed", None)  # every weight is a parameter (in w0): the seed of the default w0 is not the model's
     if "X" in model:
         model["X"] = encode_array(problem.model.X)
     source = getattr(problem, "source", None) or getattr(problem.model, "source", None)

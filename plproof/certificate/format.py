@@ -114,6 +114,8 @@ def decode_array(obj: dict, base: Path | None) -> np.ndarray:
 
     A file reference is resolved inside ``base`` (the certificate's folder) and its sha256 checked.
     """
+    if obj.get("array") not in ("float64", "rational"):
+        raise _error(f"unknown array type {obj.get('array')!r}: expected 'float64' or 'rational'")
     shape = tuple(obj["shape"])
     size = math.prod(shape)
     if "data" in obj:

@@ -219,9 +219,12 @@ def rebuild(inputs: dict, base: Path | None) -> tuple[Family, np.ndarray, np.nda
             if spec["activation"] not in ACTIVATION_BOUNDS and spec["activation"] not in NON_SMOOTH:
                 raise Failure(f"activation {spec['activation']!r} is not re-checked by the verifier "
                               f"(supported: {', '.join(ACTIVATION_BOUNDS)})")
+            train = "output" if family == "random_features" else spec["train"]
+            if ("seed" in spec) != (train != "both"):
+                raise Failure("inputs.model.seed is given exactly when some weights are fixed by it (train != 'both')")
             model = (RandomFeatures(X, spec["width"], spec["activation"], spec["seed"], spec["init"])
                      if family == "random_features" else
-                     TwoLayer(X, spec["width"], spec["activation"], spec["seed"], spec["train"], spec["init"]))
+                     TwoLayer(X, spec["width"], spec["activation"], spec.get("seed", 0), spec["train"], spec["init"]))
         elif family == "mlp":
             from plproof.verify.mlp import MLPFamily
 

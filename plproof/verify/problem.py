@@ -42,6 +42,9 @@ def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
     d.premise("m >= n", Fraction(fam.m - fam.n), strict=False, ref="docs/theory.md §5")
     d.flag("F is C^2", fam.smooth, ref="docs/theory.md §9")
     if fam.m < fam.n or not fam.smooth:
+        if fam.smooth:  # L(w0) still identifies the problem the verdict is about
+            _, L0_lo, L0_hi, level = fam.centre(y)
+            d.both("L0", L0_lo, L0_hi, level)
         return d.finish("not certifiable", "exact")
     K, L0_lo, L0_hi, level = fam.centre(y)
     s = hint(hints, "lambda0_shift")
@@ -68,7 +71,7 @@ def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
     level = level if ball.constant else ("verified" if level == "exact" else level)
     delta, eps = ball.delta(R), ball.epsilon(R)
     root = sqrt_lo(s) - delta
-    mu = root * root if root > 0 else Fraction(0)
+    mu = s if delta == 0 else root * root if root > 0 else Fraction(0)
     L_F = J + delta
     beta = L_F * L_F + ball.kappa(R, r_hi)
     beta_ball = L_F * L_F + ball.kappa(R, r_hi + L_F * R)
