@@ -11,7 +11,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="render certificates as paste-ready text, LaTeX tables and plots",
                        description="Re-check each certificate, then write a short text of what was verified at "
                                    "which rigor, one booktabs table per certificate (with its digest) and plots "
-                                   "(PNG and PDF; skipped with a note when matplotlib is missing).")
+                                   "(PNG and PDF; skipped with a note when matplotlib is missing). An invalid "
+                                   "certificate is left out and the exit code is 1.")
     p.add_argument("certificates", nargs="+", metavar="CERT", help="certificate JSON files")
     p.add_argument("--format", choices=sorted(FORMATS), default="md", help="text format (default md)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -25,4 +26,4 @@ def run(args: argparse.Namespace) -> int:
         print(result.out / name)
     for note in result.notes:
         print(f"note: {note}")
-    return 0
+    return 1 if result.invalid else 0

@@ -1,8 +1,10 @@
 """Reports for papers: ``make_report(paths, fmt, out)`` writes text, a booktabs table and plots.
 
-Each certificate is re-checked by :func:`plproof.verify.verify` first (property certificates in
-``quick`` mode) and the report states the outcome. Without matplotlib the text and tables are still
-written and the plots are skipped with a note.
+Each certificate is re-checked by :func:`plproof.verify.verify` first and the report states the outcome:
+an invalid certificate is listed as such and none of its numbers are reported; one that cannot be
+re-checked here is reported with that mark. Runs drawn from a certificate's ``record`` (the confirming
+GD run) were not re-checked by the verifier, and the figures say so. Without matplotlib the text and
+tables are still written and the plots are skipped with a note.
 """
 
 from __future__ import annotations
@@ -26,18 +28,23 @@ class ReportResult:
     out: Path
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
 
 
 def _lambda_mins(cert: dict, base: Path) -> tuple[list[float], int, str]:
-    """lambda_min(K(w_t)) along the run: recorded in the certificate, else recomputed in float64 for the plot."""
-    run = cert["evidence"]["trajectory"]
+    """lambda_min(K(w_t)) along the recorded run: as recorded, else recomputed in float64 for the plot."""
+    run = cert["record"]["trajectory"]
     if run.get("lambda_mins"):
         return [float(v) for v in run["lambda_mins"]], int(run.get("lambda_min_every") or 1), "recorded"
+    from plproof.models.linear import Linear
     from plproof.numeric.runners import gradient_descent
     from plproof.problem import Problem
-    from plproof.verify.problem import rebuild
+    from plproof.verify.families import rebuild
 
-    model, y, w0 = rebuild(cert["inputs"], base)
+    fam, y, w0 = rebuild(cert["inputs"], base)
+    model = Linear(fam.X) if fam.spec["family"] == "linear" else fam.model
+    if not hasattr(model, "kernel") or fam.spec["family"] in ("mlp", "sympy"):
+        return [], 1, "not available"
     steps = len(run["losses"]) - 1
     every = max(1, steps // 50)
     traj = gradient_descent(Problem(model, y, w0), float(run["step"]), steps, lambda_min_every=every)
@@ -63,11 +70,16 @@ def make_report(paths: list[str | Path], fmt: str, out: str | Path, *, recheck: 
     for path in map(Path, paths):
         cert = load_certificate(path)
         if recheck:
-            check = verify(path, quick=True)
-            status = "valid" if check.valid else f"INVALID ({check.first_failure})"
+            check = verify(path)
+            if check.outcome == "invalid":
+                result.invalid.append(f"{path}: INVALID: {check.reason}")
+                continue
+            status = (f"valid, re-checked at rigor {check.level}" if check.valid
+                      else f"NOT RE-CHECKED here ({check.reason})")
         else:
-            status = "not re-checked"
+            status = "not re-checked (--no-recheck)"
         entries.append((path.stem, cert, status))
+    result.notes += [f"{line}; left out of the report" for line in result.invalid]
     for i, (name, cert, _) in enumerate(entries):
         table = f"table-{i + 1}-{name}.tex"
         (out / table).write_text(text.latex_table(cert, f"plproof-{i + 1}"), encoding="utf-8")
@@ -92,9 +104,10 @@ def _all_plots(entries: list[tuple[str, dict, str]], bases: list[Path], out: Pat
         if cert["kind"] != "problem" or cert["evidence"]["verdict"] != "certified":
             continue
         ev, model = cert["evidence"], cert["inputs"]["model"]
-        if ev.get("trajectory"):
+        if cert["record"].get("trajectory"):
             lams, every, source = _lambda_mins(cert, base)
-            files += plots.run_plots(ev["trajectory"], ev["quantities"], lams, every, out, name, source)
+            files += plots.run_plots(cert["record"]["trajectory"], ev["quantities"], lams, every, out, name,
+                                     source)
         if "width" in model and "epsilon" in ev["quantities"]:
             eps = float(ev["quantities"]["epsilon"]["hi"])
             if eps > 0:

@@ -66,7 +66,7 @@ def run_plots(run: dict, q: dict, lambda_mins: list[float], every: int, out: Pat
     files = []
     fig, ax = plt.subplots(figsize=(5, 3.4))
     floor = np.finfo(float).tiny
-    ax.semilogy(t, np.maximum(losses, floor), label=r"$\mathcal{L}(w_t)$ (recorded GD run)")
+    ax.semilogy(t, np.maximum(losses, floor), label=r"$\mathcal{L}(w_t)$ (recorded run, not re-checked)")
     ax.semilogy(t, np.maximum(bound, floor), "--", label=rf"bound $({rate:.4g})^t\,\mathcal{{L}}_0$")
     ax.set_xlabel("step $t$")
     ax.set_ylabel("loss")
@@ -87,7 +87,7 @@ def run_plots(run: dict, q: dict, lambda_mins: list[float], every: int, out: Pat
         files += _save(fig, out, f"{stem}-lambda")
     dists = np.array([float(v) for v in run["distances"]])
     fig, ax = plt.subplots(figsize=(5, 3.4))
-    ax.plot(t, dists, label=r"$\|w_t - w_0\|$")
+    ax.plot(t, dists, label=r"$\|w_t - w_0\|$ (recorded run, not re-checked)")
     ax.axhline(_hi(q, "R"), color="C3", ls="--", label=rf"certified radius $R = {_hi(q, 'R'):.4g}$")
     if "R_existence" in q:
         ax.axhline(_hi(q, "R_existence"), color="C2", ls=":",

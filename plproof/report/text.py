@@ -34,41 +34,45 @@ def _num(v: object, direction: str = "nearest") -> str:
 
 def summary(cert: dict, status: str) -> str:
     """One paragraph: what the certificate claims, at which rigor, and what the re-check found."""
-    ev, kind = cert["evidence"], cert["kind"]
+    ev, kind, record = cert["evidence"], cert["kind"], cert.get("record", {})
     head = f"{cert['claim']['words']}"
     if kind == "problem":
         model = cert["inputs"]["model"]
         q = ev["quantities"]
         levels = ", ".join(f"{k} {q[k]['rigor']}" for k, _ in PROBLEM_ROWS if k in q)
+        failed = [p["name"] for p in ev["premises"] if p["status"] != "held"]
         facts = (f"Model: {model['family']} (n = {model.get('n_outputs', '?')}, m = {model.get('n_params', '?')}). "
-                 f"Verdict: {ev['verdict']}. {ev.get('reason', '').rstrip('.')}. Rigor per quantity: {levels}.")
+                 f"Verdict: {ev['verdict']}" + (f" ({', '.join(failed)} not held)" if failed else "") + "."
+                 + (f" Rigor per quantity: {levels}." if levels else ""))
     elif kind == "property":
         inp = cert["inputs"]
-        facts = (f"Property {inp['module']}::{inp['test']}: {ev['outcome']} on {ev['examples']} examples "
-                 f"(seed {inp['seed']}, profile {inp['profile']}).")
+        facts = (f"Property {inp['code']['path']}::{inp['test']}: {ev['verdict']} (seed {inp['seed']}, "
+                 f"{inp['max_examples']} examples, profile {inp['profile']}).")
     elif kind == "derivation":
-        bad = [s["id"] for s in ev["steps"] if s["status"] != "valid"]
-        facts = (f"Derivation of {len(ev['steps'])} steps: {'valid' if ev['valid'] else 'not valid'}"
+        bad = [s["id"] for s in ev.get("steps", []) if s["status"] != "valid"]
+        facts = (f"Derivation of {len(ev.get('steps', []))} steps: {ev['verdict']}"
                  + (f"; steps not valid: {', '.join(bad)}" if bad else "") + ".")
     else:
-        facts = ""
-    return (f"{head}. {facts} Overall rigor: {cert['rigor']} (convention {cert['convention']}, "
-            f"docs/theory.md §1.4). Independent re-check: {status}. Certificate digest {cert['digest']}.")
+        facts = f"Verdict: {ev['verdict']}."
+    convention = cert["claim"]["theorem"].rsplit("/", 1)[-1] if "/" in cert["claim"]["theorem"] else "A"
+    return (f"{head}. {facts} Overall rigor: {cert['rigor']} (convention {convention}, docs/theory.md §1.4). "
+            f"Independent re-check: {status}. Certificate digest {cert['digest']}.")
 
 
 def rows(cert: dict) -> list[tuple[str, str, str, str]]:
-    """(name, lower, upper, rigor) rows of the certificate's numbers."""
-    ev = cert["evidence"]
-    if cert["kind"] == "problem":
+    """(name, lower, upper, rigor) rows of the certificate's numbers ("-" for the side a bound does not state)."""
+    ev, record = cert["evidence"], cert.get("record", {})
+    if cert["kind"] in ("problem", "run"):
         q = ev["quantities"]
-        return [(sym, _num(q[k]["lo"], "down"), _num(q[k]["hi"], "up"), q[k]["rigor"])
-                for k, sym in PROBLEM_ROWS if k in q]
+        names = PROBLEM_ROWS if cert["kind"] == "problem" else tuple((k, k) for k in q)
+        return [(sym, _num(q[k]["lo"], "down") if "lo" in q[k] else "-",
+                 _num(q[k]["hi"], "up") if "hi" in q[k] else "-", q[k]["rigor"]) for k, sym in names if k in q]
     if cert["kind"] == "property":
-        m = ev.get("smallest_margin")
-        return [("examples", str(ev["examples"]), str(ev["examples"]), cert["rigor"]),
-                ("smallest margin", "-" if m is None else f"{m:.6g}", "-", cert["rigor"])]
+        m = record.get("smallest_margin")
+        return [("examples (recorded, not re-checked)", str(record.get("examples", "-")), "-", cert["rigor"]),
+                ("smallest margin (recorded, not re-checked)", "-" if m is None else f"{m:.6g}", "-", cert["rigor"])]
     if cert["kind"] == "derivation":
-        return [(f"step {s['id']}", s["status"], s.get("method", ""), cert["rigor"]) for s in ev["steps"]]
+        return [(f"step {s['id']}", s["status"], s.get("method", ""), cert["rigor"]) for s in ev.get("steps", [])]
     return []
 
 
