@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from plproof.report import FORMATS, make_report
 
@@ -17,11 +18,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=sorted(FORMATS), default="md", help="text format (default md)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--no-recheck", action="store_true", help="do not re-check the certificates first")
+    p.add_argument("--json", action="store_true", help="print the files written, notes and invalid certificates as JSON")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     result = make_report(args.certificates, args.format, args.out, recheck=not args.no_recheck)
+    if args.json:
+        print(json.dumps({"out": str(result.out), "files": result.files, "notes": result.notes,
+                          "invalid": result.invalid}, indent=2))
+        return 1 if result.invalid else 0
     for name in result.files:
         print(result.out / name)
     for note in result.notes:

@@ -72,7 +72,14 @@ def _derived(cert: dict, base: Path, run_code: bool, checked: list[str]) -> dict
     if kind == "problem":
         from plproof.verify.problem import derive_problem
 
-        return derive_problem(cert, base, checked)
+        try:
+            return derive_problem(cert, base, checked)
+        except Unverifiable:
+            if not run_code or "code" not in cert["inputs"]["model"]:
+                raise
+        from plproof.verify.rerun import derive_user_problem
+
+        return derive_user_problem(cert, base, checked)
     if kind == "run":
         from plproof.verify.trajectory import derive_run
 

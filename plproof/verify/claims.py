@@ -46,6 +46,13 @@ def render(theorem: str, ev: dict, title: str = "") -> tuple[str, str]:
     """The claim's words and symbols for ``theorem`` from the re-derived evidence ``ev``."""
     if theorem not in THEOREMS:
         raise Failure(f"claim: unknown theorem {theorem!r} (known: {', '.join(THEOREMS)})")
+    words, symbols = _render(theorem, ev, title)
+    if ev.get("rigor") == "sampled" and ev.get("verdict") == "certified":
+        words = f"estimated from samples, not proved: {words}"  # the words follow the level (docs/theory.md §10)
+    return words, symbols
+
+
+def _render(theorem: str, ev: dict, title: str) -> tuple[str, str]:
     ref, symbols = THEOREMS[theorem]
     verdict = ev.get("verdict")
     if theorem == "derivation":

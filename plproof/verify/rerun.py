@@ -79,3 +79,36 @@ def check_property(cert: dict, base: Path | None, run_code: bool, checked: list[
         raise Failure(f"property {node}: the certificate says {ev['verdict']!r}, the re-run {outcome} "
                       f"with seed {inp['seed']} and {inp['max_examples']} examples")
     checked.append(f"property {node} re-run: {outcome} as stated (seed {inp['seed']}, {inp['max_examples']} examples)")
+
+
+def derive_user_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
+    """Re-run the producer on a user model (``--run-code`` only): load the recorded code, rebuild the problem
+    with the certificate's y and w0, and check it at the hinted radius and step. Re-computed, not re-proved."""
+    import importlib.util
+
+    import numpy as np
+
+    from plproof.certificate.build import evidence_json
+    from plproof.certificate.format import decode_array, decode_number
+    from plproof.check import check
+    from plproof.problem import Problem
+
+    ref = cert["inputs"]["model"].get("code")
+    if not isinstance(ref, dict):
+        raise Unverifiable("the certificate does not record the user model's code, so it cannot be re-run")
+    path = code_file(ref, base)
+    spec = importlib.util.spec_from_file_location(f"plproof_user_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        target = getattr(module, str(ref.get("target", "")))
+        obj = target() if callable(target) and not hasattr(target, "F") and not hasattr(target, "model") else target
+    except Exception as exc:  # noqa: BLE001 - user code: any failure means it cannot be re-run here
+        raise Unverifiable(f"user code {ref['path']}:{ref.get('target')} could not be loaded: {exc}") from None
+    model = getattr(obj, "model", obj)
+    y, w0 = decode_array(cert["inputs"]["y"], base), decode_array(cert["inputs"]["w0"], base)
+    hints = cert["hints"]
+    radius, step = (float(decode_number(hints[k])) if k in hints else None for k in ("radius", "step"))
+    ev = check(Problem(model, np.asarray(y), np.asarray(w0)), step=step, radius=radius, confirm=False)
+    checked.append(f"re-ran the producer on user code {ref['path']}:{ref.get('target')} (re-computed, not re-proved)")
+    return evidence_json(ev)
