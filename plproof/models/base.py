@@ -23,6 +23,7 @@ from plproof.models import activations
 from plproof.numeric import arith as _arith
 from plproof.numeric.arith import FLOAT64, Arith, MPArith
 
+
 def check_finite_matrix(X: Any, name: str = "X") -> np.ndarray:
     """``X`` as a finite 2-D float64 array, or an InvalidInput saying what is wrong."""
     try:
@@ -248,7 +249,7 @@ class Model(abc.ABC):
             return model._kernel(w_arr, ar)
 
     def vjp(self, w: Any, r: Any, arith: Arith | None = None) -> np.ndarray:
-        """DF(w)^T r, the gradient of the square loss when r = F(w) - y (docs/theory.md §0), DF as in :meth:`jacobian`."""
+        """DF(w)^T r, the square loss gradient when r = F(w) - y (docs/theory.md §0), DF as in :meth:`jacobian`."""
         model, w_arr, ar = self._derivatives(w, arith)
         r_arr = ar.asarray(r)
         if r_arr.shape != (self.n_outputs,):

@@ -184,9 +184,9 @@ def _from_F(problem: Problem, reason: str) -> Centre:
     """K(w0) = DF DF^T with DF differentiated from F (generic_model): float64 estimates, the reason attached."""
     view = generic_model(problem.model)
     K = view.kernel(problem.w0, FLOAT64)
-    how = f"DF(w0) by {view.jacobian_method} of F"  # type: ignore[attr-defined]
-    c = _sampled(problem, K, f"float64, {how}", (f"{how}: {reason}",))
-    c.notes.append(f"{reason}; so {how}, K = DF DF^T, sampled ball bounds: the result is sampled at best")
+    how = f"DF from F by {view.jacobian_method}"  # type: ignore[attr-defined]
+    c = _sampled(problem, K, f"float64, {how}", (f"{how}, as {reason}",))
+    c.notes.append(f"{reason}, so {how}, K = DF DF^T and the ball bounds are sampled: the result is sampled at best")
     return c
 
 
