@@ -21,6 +21,7 @@ import numpy as np
 from plproof.errors import InvalidInput, NotCertifiable
 from plproof.evidence import Evidence, Hypothesis, Status, Verdict
 from plproof.models import TwoLayer
+from plproof.models.base import closed_form_obstacle
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import FLOATS, INTERVALS
@@ -486,9 +487,13 @@ def default_step(problem: Problem) -> float:
 
 
 def _refuse(problem: Problem) -> str | None:
+    """Why the run route cannot take this problem: it needs the closed forms of TwoLayer (tanh, both layers)."""
     model = problem.model
-    if not isinstance(model, TwoLayer) or model.family != "two_layer":
+    if not isinstance(model, TwoLayer):
         return f"the run route supports two-layer nets (TwoLayer), got {type(model).__name__}"
+    reason = closed_form_obstacle(model)
+    if reason is not None:
+        return f"the run route needs the closed forms of TwoLayer (docs/theory.md §12.3), but {reason}"
     if model.train != "both":
         return f"the run route needs train='both' (its float model is that recipe), got train={model.train!r}"
     if model.activation.name != "tanh":

@@ -8,7 +8,8 @@ ReLU, abs) evaluate in float but have ``smooth = False`` so that nothing can cer
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 import mpmath
 import numpy as np
@@ -28,7 +29,14 @@ Derivs = Callable[[Any, Arith], tuple[Any, Any, Any, Any]]
 
 @dataclass(frozen=True)
 class Activation:
-    """sigma with its first three derivatives, evaluated together (they share sub-expressions)."""
+    """sigma with its first three derivatives, evaluated together (they share sub-expressions).
+
+    Only the objects of :data:`ACTIVATIONS` have proved constants S_k = sup_z |sigma^(k)(z)|
+    (docs/theory.md §8). A user-built Activation is accepted, but its S1-S3 and the consistency of its
+    derivatives are not proved (no interval evaluation covers the whole real line), so a model using it gets
+    no closed forms and is checked at rigor ``sampled`` at best (:func:`is_builtin`,
+    plproof.models.base.closed_form_obstacle).
+    """
 
     name: str
     smooth: bool
@@ -141,3 +149,12 @@ def get(activation: "str | Activation") -> Activation:
     if key not in ACTIVATIONS:
         raise InvalidInput(f"unknown activation {activation!r}: use one of {', '.join(sorted(ACTIVATIONS))}")
     return ACTIVATIONS[key]
+
+
+#: the registry as built above: what :func:`is_builtin` compares with (later edits of ACTIVATIONS do not count)
+_PROVED: Mapping[str, Activation] = MappingProxyType(dict(ACTIVATIONS))
+
+
+def is_builtin(activation: Any) -> bool:
+    """True when ``activation`` is a registry object itself (identity, not name): its S1-S3 are proved here."""
+    return isinstance(activation, Activation) and _PROVED.get(activation.name) is activation

@@ -1,20 +1,27 @@
-"""The Model protocol: F: R^m -> R^n on fixed inputs, with a closed-form Jacobian.
+"""The Model protocol: F: R^m -> R^n on fixed inputs, with its Jacobian.
 
 docs/theory.md §0: F(w) in R^n, DF(w) in R^{n x m}, tangent kernel K = DF DF^T.
 Subclasses implement ``_F`` and ``_jacobian`` once, generically in an array namespace
 (plproof.numeric.arith); the public methods choose the namespace and set its precision.
+
+The built-in families (Linear, TwoLayer, RandomFeatures, MLP) carry closed forms for DF, K, DF^T r, the
+ball bounds and the centre enclosures. :func:`closed_form_obstacle` is the one rule saying whether those
+closed forms apply to a given model (a user subclass may have changed F); where they do not, DF, K and
+DF^T r come from F itself (:func:`generic_model`) and the ball bounds are sampled (docs/rigor.md §2.4).
 """
 
 from __future__ import annotations
 
 import abc
-from typing import Any
+from typing import Any, TypeVar
 
+import mpmath
 import numpy as np
 
-from plproof.errors import InvalidInput
+from plproof.errors import InvalidInput, NotCertifiable
+from plproof.models import activations
 from plproof.numeric import arith as _arith
-from plproof.numeric.arith import Arith
+from plproof.numeric.arith import FLOAT64, Arith, MPArith
 
 
 def check_finite_matrix(X: Any, name: str = "X") -> np.ndarray:
@@ -38,6 +45,105 @@ def check_positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise InvalidInput(f"{name} must be an integer >= 1, got {value!r}")
     return int(value)
+
+
+#: What a subclass of a built-in family may redefine and keep the family's closed forms: ``__init__``
+#: builds the state (X, width, activation, initial weights) that F and every closed form read alike,
+#: ``default_w0`` picks the starting point that every formula takes as an argument, and ``describe``,
+#: ``__repr__``, ``__str__`` only describe the model. Anything else the family defines counts as a change
+#: of F, of its derivatives or of the meaning of w (see :func:`closed_form_obstacle`).
+HARMLESS_OVERRIDES = frozenset({"__init__", "default_w0", "describe", "__repr__", "__str__"})
+#: entries Python and abc.ABCMeta put in every class body: not definitions of the user's
+_CLASS_METADATA = frozenset({
+    "__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__annotations__", "__annotate__",
+    "__annotate_func__", "__annotations_cache__", "__firstlineno__", "__static_attributes__", "__orig_bases__",
+    "__parameters__", "__type_params__", "__abstractmethods__", "_abc_impl",
+})
+#: attribute-access hooks: any of them could change what the formulas read
+_ATTRIBUTE_HOOKS = frozenset({"__getattr__", "__getattribute__", "__setattr__", "__delattr__"})
+#: the built-in families, registered by :func:`closed_form_family`
+_FAMILIES: list[type] = []
+
+M = TypeVar("M", bound=type)
+
+
+def closed_form_family(cls: M) -> M:
+    """Class decorator (internal): ``cls`` is a built-in family whose F, DF, K, DF^T r, ball bounds and centre
+    enclosures have closed forms in plproof (docs/theory.md §7, §8, §11, §13)."""
+    _FAMILIES.append(cls)
+    return cls
+
+
+def family_class(model: "Model") -> type | None:
+    """The nearest built-in family among the classes of ``model`` (None for adapters and direct Model subclasses)."""
+    return next((cls for cls in type(model).__mro__ if cls in _FAMILIES), None)
+
+
+def _redefines(family: type, name: str, value: Any) -> bool:
+    """True when a class-body entry ``name = value`` below ``family`` may change what the closed forms compute.
+
+    Overriding anything the family defines (its F, derivatives, kernel, split/join, parameter counts,
+    smoothness, ``family`` label, Model's public methods, object's hooks) counts, except
+    :data:`HARMLESS_OVERRIDES`; so does an attribute-access hook, and any data descriptor (a property, even
+    under a new name, could stand in for state such as X that the formulas read). New methods and
+    constants do not count: the family's code never reads a name it does not define or set.
+    """
+    if name in _CLASS_METADATA or name in HARMLESS_OVERRIDES:
+        return False
+    if name in _ATTRIBUTE_HOOKS or hasattr(family, name):
+        return True
+    return hasattr(type(value), "__set__") or hasattr(type(value), "__delete__")
+
+
+def closed_form_obstacle(model: "Model") -> str | None:
+    """Why the closed forms of ``model``'s built-in family do not apply to it; None when they do.
+
+    The closed forms (DF, K, DF^T r, the ball bounds of docs/theory.md §7, §8, §11, §13, the centre
+    enclosures of docs/rigor.md §3) were derived for the built-in classes with the built-in activations.
+    They apply to an instance of Linear, TwoLayer, RandomFeatures or MLP, and to a subclass that redefines
+    nothing but :data:`HARMLESS_OVERRIDES` (new helper methods and docstrings are fine), whose instance
+    shadows none of the family's methods, and whose activation (if any) is the registry object
+    ``activations.ACTIVATIONS[name]`` itself: a user :class:`~plproof.models.activations.Activation` has
+    no proved S1-S3. None also for a model of no built-in family (adapters, direct Model subclasses), which
+    supplies its own derivatives. This module function, not a method, is what plproof consults, so that a
+    subclass cannot redefine the rule.
+    """
+    family = family_class(model)
+    if family is None:
+        return None
+    trusted = set(family.__mro__)
+    redefined = sorted({name for cls in type(model).__mro__ if cls not in trusted
+                        for name, value in vars(cls).items() if _redefines(family, name, value)})
+    shadowed = sorted(name for name in getattr(model, "__dict__", {}) if hasattr(family, name))
+    reasons = []
+    if redefined:
+        reasons.append(f"{type(model).__name__} redefines {', '.join(redefined)}")
+    if shadowed:
+        reasons.append(f"the instance sets {', '.join(shadowed)}, shadowing the family's")
+    act = getattr(model, "activation", None)
+    if act is not None and not activations.is_builtin(act):
+        reasons.append(f"user activation {getattr(act, 'name', act)!r}: S1-S3 not proved")
+    if not reasons:
+        return None
+    return f"the closed forms of {family.__name__} do not apply: {'; '.join(reasons)}"
+
+
+def generic_model(model: "Model") -> "Model":
+    """``model``'s F with the generic derivatives of a Python callable (plproof/models/callable_model.py).
+
+    DF by complex step where F accepts complex input, else central differences (in float64, or at twice
+    the digits in a high-precision namespace); K = DF DF^T; DF^T r; ball bounds ``sampled``. Not cached on
+    the model, so that copies and pickles of the model stay independent of it.
+    """
+    from plproof.models.callable_model import CallableModel  # it imports this module
+
+    def F(w: np.ndarray) -> np.ndarray:
+        # object arrays come from CallableModel's high-precision path, at the precision in force
+        return model.F(w, MPArith(mpmath.mp.dps) if w.dtype == object else FLOAT64)
+
+    view = CallableModel(F, model.n_params, w0=model.default_w0(), n_outputs=model.n_outputs)
+    view.family = f"{type(model).__name__} (derivatives of F)"
+    return view
 
 
 class Model(abc.ABC):
@@ -90,6 +196,15 @@ class Model(abc.ABC):
         return {"family": self.family, "class": f"{cls.__module__}.{cls.__qualname__}",
                 "n_outputs": self.n_outputs, "n_params": self.n_params}
 
+    @property
+    def closed_forms_apply(self) -> bool:
+        """True when this model is of a built-in family and that family's closed forms apply to it.
+
+        The rule is :func:`closed_form_obstacle`, which also says why not; where they do not apply,
+        jacobian, kernel and vjp differentiate F numerically and a check is ``sampled`` at best.
+        """
+        return family_class(self) is not None and closed_form_obstacle(self) is None
+
     # public methods: one namespace chosen here, the maths in the subclass
     def _prepare(self, w: Any, arith: Arith | None) -> tuple[np.ndarray, Arith]:
         ar = arith or _arith.current()
@@ -100,6 +215,21 @@ class Model(abc.ABC):
             raise InvalidInput(f"w must have length {self.n_params} (the number of parameters), got shape {raw.shape}")
         return ar.asarray(raw), ar
 
+    def _derivatives(self, w: Any, arith: Arith | None) -> tuple["Model", np.ndarray, Arith]:
+        """(the model whose _jacobian/_kernel/_vjp give this model's derivatives, w converted, namespace).
+
+        That is this model, or :func:`generic_model` when :func:`closed_form_obstacle` names a reason;
+        numerical derivatives have no enclosure, so then only float64 and high precision are allowed.
+        """
+        w_arr, ar = self._prepare(w, arith)
+        reason = closed_form_obstacle(self)
+        if reason is None:
+            return self, w_arr, ar
+        if not (ar.dtype == np.float64 or isinstance(ar, MPArith)):
+            raise NotCertifiable(f"{reason}, so DF is differentiated numerically from F, which cannot be "
+                                 f"enclosed in {ar.name}: use rigor sampled or high-precision")
+        return generic_model(self), w_arr, ar
+
     def F(self, w: Any, arith: Arith | None = None) -> np.ndarray:
         """F(w) in R^n (docs/theory.md §0)."""
         w_arr, ar = self._prepare(w, arith)
@@ -107,25 +237,25 @@ class Model(abc.ABC):
             return self._F(w_arr, ar)
 
     def jacobian(self, w: Any, arith: Arith | None = None) -> np.ndarray:
-        """DF(w) in R^{n x m} (docs/theory.md §0), closed form."""
-        w_arr, ar = self._prepare(w, arith)
+        """DF(w) in R^{n x m} (docs/theory.md §0): closed form, or from F where the closed forms do not apply."""
+        model, w_arr, ar = self._derivatives(w, arith)
         with ar.active():
-            return self._jacobian(w_arr, ar)
+            return model._jacobian(w_arr, ar)
 
     def kernel(self, w: Any, arith: Arith | None = None) -> np.ndarray:
-        """Tangent kernel K(w) = DF DF^T in R^{n x n} (docs/theory.md §0)."""
-        w_arr, ar = self._prepare(w, arith)
+        """Tangent kernel K(w) = DF DF^T in R^{n x n} (docs/theory.md §0), DF as in :meth:`jacobian`."""
+        model, w_arr, ar = self._derivatives(w, arith)
         with ar.active():
-            return self._kernel(w_arr, ar)
+            return model._kernel(w_arr, ar)
 
     def vjp(self, w: Any, r: Any, arith: Arith | None = None) -> np.ndarray:
-        """DF(w)^T r, the gradient of the square loss when r = F(w) - y (docs/theory.md §0)."""
-        w_arr, ar = self._prepare(w, arith)
+        """DF(w)^T r, the square loss gradient when r = F(w) - y (docs/theory.md §0), DF as in :meth:`jacobian`."""
+        model, w_arr, ar = self._derivatives(w, arith)
         r_arr = ar.asarray(r)
         if r_arr.shape != (self.n_outputs,):
             raise InvalidInput(f"r must have length {self.n_outputs}, got shape {r_arr.shape}")
         with ar.active():
-            return self._vjp(w_arr, r_arr, ar)
+            return model._vjp(w_arr, r_arr, ar)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(n={self.n_outputs}, m={self.n_params})"

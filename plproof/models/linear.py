@@ -6,16 +6,30 @@ from typing import Any
 
 import numpy as np
 
-from plproof.models.base import Model, check_finite_matrix
+from plproof.models.base import Model, check_finite_matrix, closed_form_family
 from plproof.numeric.arith import Arith
 
 
+@closed_form_family
 class Linear(Model):
-    """F(w) = X w with X in R^{n x m}; exact in rational arithmetic on rational data."""
+    """The linear model F(w) = X w, w in R^m, X in R^{n x m} (docs/theory.md §7).
+
+    DF = X and K = X X^T are constant and every Hessian is 0, so the ball certificate has epsilon = 0 and
+    mu = lambda_min(X X^T) on every ball; F, DF and K are exact in rational arithmetic on float data.
+    These closed forms hold for Linear and for subclasses that change none of its formulas
+    (plproof.models.base.closed_form_obstacle); a subclass that does is differentiated from its own F.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, m)
+        The data matrix, one row per equation F_k(w) = x_k^T w; a 1-D array is one column. Finite
+        numbers only. Rank n (so m >= n) is needed for lambda_min(K) > 0.
+    """
 
     family = "linear"
 
     def __init__(self, X: Any) -> None:
+        """Build F(w) = X w; see the class docstring for the parameter."""
         self.X = check_finite_matrix(X, "X")
 
     @property

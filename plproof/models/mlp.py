@@ -14,18 +14,44 @@ import numpy as np
 
 from plproof.errors import InvalidInput
 from plproof.models import activations
-from plproof.models.base import Model, check_finite_matrix, check_positive_int
+from plproof.models.base import Model, check_finite_matrix, check_positive_int, closed_form_family
 from plproof.models.two_layer import check_init, draw_layer, draw_output
 from plproof.numeric.arith import Arith
 
 
+@closed_form_family
 class MLP(Model):
-    """f(x) = h_L^{-1/2} v^T sigma(h_{L-1}^{-1/2} W_L ... sigma(W_1 x)), weights standard normal from ``seed``."""
+    """Deep fully connected network in NTK parametrisation, without biases (docs/theory.md §4.2, §13).
+
+    a_0 = x, z_1 = W_1 a_0, z_l = h_{l-1}^{-1/2} W_l a_{l-1} (l = 2..L), a_l = sigma(z_l) and
+    f(x) = h_L^{-1/2} v^T a_L, with W_l in R^{h_l x h_{l-1}} (h_0 = d), v in R^{h_L}; F(w) = (f(x_k))_k with
+    w = (vec W_1, ..., vec W_L, v), row-major. DF and DF^T r by backpropagation; the ball bounds are the
+    layer-by-layer Hessian and Jacobian-change bounds of docs/rigor.md §2 (docs/theory.md §13). ``MLP(X, [m])``
+    is ``TwoLayer(X, m)`` with the same seed. These closed forms hold for MLP with a built-in activation and
+    for subclasses that change none of its formulas (plproof.models.base.closed_form_obstacle); otherwise the
+    model is differentiated from its own F.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Inputs, one row per data point (finite; not rescaled, normalise them yourself).
+    widths : sequence of int
+        The hidden widths [h_1, ..., h_L], each >= 1 (at least one layer).
+    activation : str or Activation, default "tanh"
+        sigma, by name from plproof.models.ACTIVATIONS (as for :class:`~plproof.models.two_layer.TwoLayer`:
+        tanh, sigmoid, softplus, sin, gelu certify; a user-built Activation: rigor ``sampled`` at best).
+    seed : int, default 0
+        Seed of the initialisation: W_1, ..., W_L, then v, every weight N(0, 1) from default_rng(seed).
+    init : {"standard", "symmetric"}, default "standard"
+        ``standard``: i.i.d. N(0, 1). ``symmetric``: the last layer's neurons in equal pairs with output
+        weights (a, -a), so that F(w0) = 0 (needs an even last width).
+    """
 
     family = "mlp"
 
     def __init__(self, X: Any, widths: Sequence[int], activation: "str | activations.Activation" = "tanh",
                  seed: int = 0, init: str = "standard") -> None:
+        """Draw the weights from ``seed``; see the class docstring for the parameters."""
         self.X = check_finite_matrix(X, "X")
         if isinstance(widths, (int, np.integer)) or len(widths) == 0:
             raise InvalidInput("widths must be a non-empty list of layer widths, e.g. [64, 64]")

@@ -13,7 +13,7 @@ import numpy as np
 
 from plproof.errors import InvalidInput
 from plproof.models import activations
-from plproof.models.base import Model, check_finite_matrix, check_positive_int
+from plproof.models.base import Model, check_finite_matrix, check_positive_int, closed_form_family
 from plproof.numeric.arith import Arith
 
 TRAIN_MODES = ("both", "hidden", "output")
@@ -45,13 +45,43 @@ def check_init(init: str, last_width: int) -> bool:
     return init == "symmetric"
 
 
+@closed_form_family
 class TwoLayer(Model):
-    """f(x; W, v) = m^{-1/2} v^T sigma(W x), W0 and v0 standard normal from ``seed``."""
+    """Two-layer network f(x; W, v) = m^{-1/2} v^T sigma(W x) in NTK parametrisation (docs/theory.md §8).
+
+    W in R^{m x d} (m = ``width``), v in R^m, F(w) = (f(x_k; W, v))_{k=1..n}. With Z = X W^T, A = sigma(Z),
+    D = sigma'(Z): DF has the blocks m^{-1/2} v_i sigma'(z_ki) x_k (for W) and m^{-1/2} A (for v), and
+    K = ((X X^T) o (D diag(v^2) D^T) + A A^T) / m (docs/theory.md §8). The per-neuron Hessian gives the ball
+    bounds of docs/theory.md §8 and the structure-aware T1-T3 of docs/theory.md §11. These closed forms hold
+    for TwoLayer with a built-in activation and for subclasses that change none of its formulas
+    (plproof.models.base.closed_form_obstacle); otherwise the model is differentiated from its own F.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Inputs, one row per data point (finite; not rescaled, normalise them yourself).
+    width : int
+        m >= 1, the number of hidden neurons.
+    activation : str or Activation, default "tanh"
+        sigma, by name from plproof.models.ACTIVATIONS: tanh, sigmoid, softplus, sin and gelu are C^2 with
+        the proved constants S1-S3 of docs/theory.md §8; relu, leaky_relu and abs are not C^2 and never
+        certify. A user-built Activation is evaluated, but it has no proved constants: the model then gets
+        no closed forms and is checked at rigor ``sampled`` at best.
+    seed : int, default 0
+        Seed of the initialisation: W0 then v0 drawn from numpy's default_rng(seed).
+    train : {"both", "hidden", "output"}, default "both"
+        Which weights are parameters: w = (vec W row-major, v) (m d + m of them), only vec W (v frozen at
+        v0), or only v (W frozen at W0: the random-features model, linear in w).
+    init : {"standard", "symmetric"}, default "standard"
+        ``standard``: every weight i.i.d. N(0, 1). ``symmetric``: neurons in equal pairs with output
+        weights (a, -a), so that F(w0) = 0 (needs an even width).
+    """
 
     family = "two_layer"
 
     def __init__(self, X: Any, width: int, activation: "str | activations.Activation" = "tanh",
                  seed: int = 0, train: str = "both", init: str = "standard") -> None:
+        """Draw W0, v0 from ``seed``; see the class docstring for the parameters."""
         self.X = check_finite_matrix(X, "X")
         self.width = check_positive_int(width, "width")
         self.activation = activations.get(activation)
@@ -145,13 +175,35 @@ class TwoLayer(Model):
                 "activation": self.activation.name, "seed": self.seed, "train": self.train, "init": self.init}
 
 
+@closed_form_family
 class RandomFeatures(TwoLayer):
-    """Random features m^{-1/2} v^T sigma(W0 x): W0 fixed from ``seed``, only v trained (linear in v)."""
+    """Random features f(x; v) = m^{-1/2} v^T sigma(W0 x): W0 fixed, only v trained (docs/theory.md §7, §8).
+
+    TwoLayer with ``train="output"``: F(v) = m^{-1/2} A v with A = sigma(X W0^T) is linear in v, so
+    DF = m^{-1/2} A, K = A A^T / m is constant and every Hessian is 0 (epsilon = 0 on every ball; the
+    "only v trained" case of docs/theory.md §8 and the linear model of docs/theory.md §7). These closed forms
+    hold for RandomFeatures with a built-in activation and for subclasses that change none of its formulas
+    (plproof.models.base.closed_form_obstacle).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Inputs, one row per data point (finite).
+    width : int
+        m >= 1, the number of random features (= the number of parameters).
+    activation : str or Activation, default "tanh"
+        sigma, as for :class:`TwoLayer` (a user-built Activation: rigor ``sampled`` at best).
+    seed : int, default 0
+        Seed of the initialisation: W0 (fixed) then v0 (the default starting point).
+    init : {"standard", "symmetric"}, default "standard"
+        As for :class:`TwoLayer`: i.i.d. N(0, 1), or equal neuron pairs with v0 = (a, -a) so that F(v0) = 0.
+    """
 
     family = "random_features"
 
     def __init__(self, X: Any, width: int, activation: "str | activations.Activation" = "tanh",
                  seed: int = 0, init: str = "standard") -> None:
+        """Draw W0, v0 from ``seed``; see the class docstring for the parameters."""
         super().__init__(X, width, activation, seed, train="output", init=init)
 
     def describe(self) -> dict:

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from plproof.errors import NotCertifiable
+from plproof.errors import InvalidInput, NotCertifiable
 from plproof.models import MLP, Linear, Model, TwoLayer
+from plproof.models.base import closed_form_obstacle, generic_model
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import RigorLevel
 from plproof.numeric.verified import spectral_norm_upper
@@ -80,6 +81,7 @@ class _TwoLayerConstants:
 
 def two_layer_constants(model: TwoLayer, w0: np.ndarray) -> _TwoLayerConstants:
     """The constants of docs/theory.md §8 and §11, each rounded up."""
+    require_closed_forms(model)
     act = model.activation
     if not act.smooth and model.train != "output":
         raise NotCertifiable(f"activation {act.name!r} is not C^2: no Hessian bound exists (docs/theory.md §9)")
@@ -183,12 +185,26 @@ def _constants_json(c: _TwoLayerConstants) -> dict:
             "train": c.train}
 
 
-def bounds_for(model: Model, w0: np.ndarray, bounds: str = "tight") -> BallBounds:
-    """The ball bounds of a model's family (``tight``: §11 where proved, else ``theory``: §4.1/§8)."""
-    if bounds not in BOUND_SETS:
-        from plproof.errors import InvalidInput
+def require_closed_forms(model: Model) -> None:
+    """NotCertifiable unless the closed forms of ``model``'s family apply to it (closed_form_obstacle)."""
+    reason = closed_form_obstacle(model)
+    if reason is not None:
+        raise NotCertifiable(f"{reason}: the family's ball bounds do not hold for this model")
 
+
+def bounds_for(model: Model, w0: np.ndarray, bounds: str = "tight") -> BallBounds:
+    """The ball bounds of a model's family (``tight``: §11 where proved, else ``theory``: §4.1/§8).
+
+    A model whose family closed forms do not apply (closed_form_obstacle) gets the ``sampled`` bounds of
+    its F (plproof.models.base.generic_model), as a Python callable does; an adapter its own.
+    """
+    if bounds not in BOUND_SETS:
         raise InvalidInput(f"unknown bound set {bounds!r}: use one of {', '.join(BOUND_SETS)}")
+    if closed_form_obstacle(model) is not None:
+        if not model.is_smooth:
+            raise NotCertifiable(f"{type(model).__name__} is not smooth (C^2): no Hessian bound over a ball "
+                                 "exists (docs/theory.md §9)")
+        return generic_model(model).ball_bounds(w0)  # type: ignore[attr-defined]
     if isinstance(model, Linear) or (isinstance(model, TwoLayer) and model.train == "output"):
         return LinearBounds(model.n_outputs)
     if isinstance(model, TwoLayer):

@@ -3,7 +3,9 @@
 lambda0 <= lambda_min(K(w0)), ||DF(w0)||_2, ||r0|| = ||F(w0) - y|| and L0 = ||r0||^2 / 2
 (docs/theory.md §4.1, §10). ``verified`` encloses F(w0) and K(w0) rigorously: exactly for linear
 models on small data, in python-flint balls for small models, and for wide two-layer nets with
-float BLAS plus proven error bounds around ball-enclosed activations (docs/rigor.md §3).
+float BLAS plus proven error bounds around ball-enclosed activations (docs/rigor.md §3). A model to which
+its family's closed forms do not apply (plproof.models.base.closed_form_obstacle) is differentiated from its
+own F, which nothing encloses: its centre is a float64 estimate, with the reason attached (docs/rigor.md §2.4).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from plproof.models import Linear, TwoLayer
+from plproof.models.base import closed_form_obstacle, generic_model
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.arith import EXACT, FLOAT64, BallArith, MPArith, have_flint
 from plproof.numeric.linalg import eigvalsh_hp
@@ -162,16 +165,29 @@ def _high_precision(problem: Problem, digits: int) -> Centre:
                   f"mpmath at {digits} digits", hints={"lambda0_shift": lam})
 
 
-def _sampled(problem: Problem) -> Centre:
-    """float64 estimates (LAPACK eigvalsh): the baseline, level ``sampled``."""
-    K = problem.kernel(problem.w0, FLOAT64)
+def _sampled(problem: Problem, K: np.ndarray | None = None, method: str = "float64",
+             assumptions: tuple[str, ...] = ()) -> Centre:
+    """float64 estimates (LAPACK eigvalsh) from K(w0) (default: the model's), level ``sampled``."""
+    K = problem.kernel(problem.w0, FLOAT64) if K is None else K
     r = problem.residual(problem.w0, FLOAT64)
     ev = np.linalg.eigvalsh(K)
-    sm = RigorLevel.SAMPLED
     rn = float(np.linalg.norm(r))
-    return Centre(Enclosure.point(float(ev[0]), sm), Enclosure.point(float(np.sqrt(max(ev[-1], 0.0))), sm),
-                  Enclosure.point(rn, sm), Enclosure.point(rn * rn / 2, sm), "float64",
-                  hints={"lambda0_shift": float(ev[0])})
+
+    def estimate(value: float) -> Enclosure:
+        return Enclosure(value, value, RigorLevel.SAMPLED, assumptions)
+
+    return Centre(estimate(float(ev[0])), estimate(float(np.sqrt(max(ev[-1], 0.0)))), estimate(rn),
+                  estimate(rn * rn / 2), method, hints={"lambda0_shift": float(ev[0])})
+
+
+def _from_F(problem: Problem, reason: str) -> Centre:
+    """K(w0) = DF DF^T with DF differentiated from F (generic_model): float64 estimates, the reason attached."""
+    view = generic_model(problem.model)
+    K = view.kernel(problem.w0, FLOAT64)
+    how = f"DF from F by {view.jacobian_method}"  # type: ignore[attr-defined]
+    c = _sampled(problem, K, f"float64, {how}", (f"{how}, as {reason}",))
+    c.notes.append(f"{reason}, so {how}, K = DF DF^T and the ball bounds are sampled: the result is sampled at best")
+    return c
 
 
 def work(problem: Problem) -> int:
@@ -181,8 +197,15 @@ def work(problem: Problem) -> int:
 
 
 def centre(problem: Problem, rigor: RigorLevel, digits: int = 50) -> Centre:
-    """Enclosures at w0 at the requested level, or the strongest available below it (with a note why)."""
+    """Enclosures at w0 at the requested level, or the strongest available below it (with a note why).
+
+    Where the family's closed forms do not apply to the model (closed_form_obstacle), always the float64
+    estimates of K = DF DF^T with DF differentiated from F, whatever the level requested.
+    """
     model = problem.model
+    reason = closed_form_obstacle(model)
+    if reason is not None:
+        return _from_F(problem, reason)
     if rigor is RigorLevel.SAMPLED:
         return _sampled(problem)
     if rigor is RigorLevel.HIGH_PRECISION:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from plproof.errors import InvalidInput, NotCertifiable
+from plproof.models.base import closed_form_obstacle
 from plproof.models.mlp import MLP
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.arith import BallArith
@@ -74,6 +75,9 @@ def _hi(x: Any) -> float:
 def _check(model: Any, w0: Any) -> np.ndarray:
     if not isinstance(model, MLP):
         raise InvalidInput(f"mlp bounds need an MLP model, got {type(model).__name__}: use the family's own bounds")
+    reason = closed_form_obstacle(model)
+    if reason is not None:
+        raise NotCertifiable(f"{reason}: the MLP ball bounds do not hold for this model")
     act = model.activation
     if not act.smooth or act.S1 is None or act.S2 is None:
         raise NotCertifiable(f"activation {act.name!r} is not C^2 with bounded sigma'': use tanh, sigmoid, "
