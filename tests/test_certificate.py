@@ -71,8 +71,8 @@ def test_written_certificates_validate_with_jsonschema_and_builtin(linear_cert, 
     with pytest.raises(CertificateError, match="rigor"):
         fmt.validate(bad)
     del bad["evidence"]["quantities"]["mu"]
-    bad["inputs"]["model"]["family"] = 3
-    with pytest.raises(CertificateError, match="family"):
+    bad["claim"]["theorem"] = 3
+    with pytest.raises(CertificateError, match="theorem"):
         fmt.validate(bad)
 
 
@@ -98,7 +98,7 @@ def _writer(args: tuple[str, int]) -> None:
     folder, seed = args
     cert = json.loads(Path(folder, "template.json").read_text())
     for i in range(25):
-        cert["seeds"] = {"writer": seed, "i": i}
+        cert["record"] = {"writer": seed, "i": i}
         write_certificate(cert, Path(folder) / f"cert-{i % 5}.json")  # both writers hit the same 5 names
 
 
@@ -116,7 +116,7 @@ def test_two_processes_writing_one_folder_leave_whole_valid_files(linear_cert, t
     assert names == ["cert-0.json", "cert-1.json", "cert-2.json", "cert-3.json", "cert-4.json", "template.json"]
     for i in range(5):
         cert = load_certificate(tmp_path / f"cert-{i}.json")
-        assert fmt.digest(cert) == cert["digest"] and cert["seeds"]["i"] % 5 == i
+        assert fmt.digest(cert) == cert["digest"] and cert["record"]["i"] % 5 == i
 
 
 @pytest.mark.parametrize("content, message", [
@@ -126,9 +126,10 @@ def test_two_processes_writing_one_folder_leave_whole_valid_files(linear_cert, t
     (b'{"format": "plproof-certificate", "version": 1, "kind": "problem", "x": NaN}', "NaN"),
     (b'{"format": "plproof-certificate", "version": 1, "v": 1e999}', "overflows"),
     (b'{"format": "plproof-certificate", "format": "plproof-certificate"}', "duplicate key"),
-    (b'{"format": "plproof-certificate", "version": 2}', "version 2 is not supported"),
+    (b'{"format": "plproof-certificate", "version": 3}', "version 3 is not supported"),
+    (b'{"format": "plproof-certificate", "version": 1}', "version 1 is not supported"),
     (b"[1, 2]", "not a plproof certificate"),
-    (b'{"format": "plproof-certificate", "version": 1}', "schema"),
+    (b'{"format": "plproof-certificate", "version": 2}', "schema"),
 ])
 def test_loader_errors_are_one_line(tmp_path, content, message):
     path = tmp_path / "c.json"

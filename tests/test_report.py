@@ -15,13 +15,14 @@ from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import InvalidInput
 from plproof.report import make_report, plots
 
-from tests.test_verify import linear_evidence
+from tests.test_verify import linear_problem
 
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory) -> list:
     folder = tmp_path_factory.mktemp("certs")
-    paths = [write_certificate(from_evidence(*linear_evidence()), folder / "linear.json")]
+    linear = linear_problem()
+    paths = [write_certificate(from_evidence(check(linear, confirm_steps=40), linear), folder / "linear.json")]
     for width in (128, 512):
         problem = Problem(TwoLayer(unit_inputs(2, 2, 7), width, "tanh", seed=7, init="symmetric"),
                           uniform_targets(2, 0.01, 7))
@@ -72,6 +73,26 @@ def test_cli_report(certs, tmp_path, capsys):
     args = parser.parse_args(["report", str(certs[0]), "--format", "latex", "--out", str(tmp_path)])
     assert args.run(args) == 0
     assert "report.tex" in capsys.readouterr().out
+
+
+def test_invalid_certificates_are_left_out_and_unverifiable_ones_marked(certs, tmp_path, capsys):
+    import json
+
+    from plproof.certificate.format import seal
+
+    bad = json.loads(certs[0].read_text())
+    bad["evidence"]["quantities"]["mu"]["lo"] = 100.0
+    (tmp_path / "bad.json").write_text(json.dumps(seal(bad)))
+    user = json.loads(certs[0].read_text())
+    user["inputs"]["model"]["class"] = "mine.MyLinear"
+    (tmp_path / "user.json").write_text(json.dumps(seal(user)))
+    result = make_report([tmp_path / "bad.json", tmp_path / "user.json"], "md", tmp_path / "out")
+    text = (tmp_path / "out/report.md").read_text()
+    assert result.invalid and "## bad" not in text and "NOT RE-CHECKED here" in text
+    parser = argparse.ArgumentParser()
+    report_cli.register(parser.add_subparsers())
+    args = parser.parse_args(["report", str(tmp_path / "bad.json"), "--out", str(tmp_path / "o2"), "--json"])
+    assert args.run(args) == 1 and json.loads(capsys.readouterr().out)["invalid"]
 
 
 def test_printed_bounds_round_outward():

@@ -12,13 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from plproof import Enclosure, Linear, Problem, RandomFeatures, RigorLevel, TwoLayer, gradient_descent
+from plproof import Linear, Problem, RandomFeatures, TwoLayer
 from plproof.certificate import (derivation_certificate, from_evidence, property_certificate, seal,
                                  write_certificate)
 from plproof.check import check
 from plproof.cli import verify as verify_cli
 from plproof.data import uniform_targets, unit_inputs
-from plproof.evidence import Evidence, Hypothesis, Status, Verdict
 from plproof.suite import BUILTIN_PROBLEMS
 from plproof.verify import verify
 from plproof.verify import exact
@@ -36,39 +35,16 @@ def _above(x: float, rel: float = 1e-12) -> Fraction:
     return Fraction(x) * (1 + Fraction(rel))
 
 
-def linear_evidence(convention: str = "A", step_factor: float = 1.0) -> tuple[Evidence, Problem]:
-    """A small independent producer for the linear example: global PL* with mu = lambda_min, beta = lambda_max,
-    R = R_fl = 2 sqrt(2 L0/mu)/(2 - beta eta) (docs/theory.md §2.5, §7), numbers padded by 1e-12."""
-    problem = Problem(Linear(np.array(X, float)), [1, 2], [1, 0, -1, 2])
-    lam = Enclosure(_below(LMIN), _above(LMIN), RigorLevel.EXACT)
-    mu = lam.lo * (2 if convention == "B" else 1)
-    beta = _above(LMAX)
-    eta = Fraction(step_factor / float(beta))
-    L0 = Fraction(29, 2)
-    gap = 2 - beta * eta
-    r_fl = 2 * math.sqrt(float(2 * L0 / lam.lo)) / float(gap)
-    rate = 1 - eta * lam.lo * gap
-    level = RigorLevel.EXACT
-
-    def point(x: Fraction | float) -> Enclosure:
-        return Enclosure(x, x, level)
-
-    q = {"lambda0": lam, "jacobian_norm_w0": Enclosure(_below(math.sqrt(LMAX)), _above(math.sqrt(LMAX)), level),
-         "residual_norm_w0": Enclosure(_below(math.sqrt(29)), _above(math.sqrt(29)), level), "L0": point(L0),
-         "mu": point(mu), "beta": point(beta), "L_F": point(_above(math.sqrt(LMAX))), "epsilon": point(0),
-         "delta": point(0), "step": point(eta), "R": point(_above(r_fl, 1e-6)), "R_fl": point(_above(r_fl, 1e-9)),
-         "rate": point(rate)}
-    hyps = [Hypothesis("R >= R_fl", "R >= 2 sqrt(2 L0/mu)/(2 - beta eta)", Status.HELD,
-                       Enclosure(_above(r_fl, 1e-6) - _above(r_fl, 1e-9), _above(r_fl, 1e-6), level))]
-    traj = gradient_descent(problem, float(eta), 40, lambda_min_every=4)
-    ev = Evidence("L is mu-PL* on B(w0, R) and GD converges in it", "R >= R_fl", "ball", Verdict.CERTIFIED, "test",
-                  problem.describe(), quantities=q, hypotheses=hyps, trajectory=traj, convention=convention,
-                  hints={"lambda0_shift": lam.lo, "bounds": "linear", "reference": "docs/theory.md §7"})
-    return ev, problem
+def linear_problem() -> Problem:
+    return Problem(Linear(np.array(X, float)), [1, 2], [1, 0, -1, 2])
 
 
-def write(ev_problem: tuple[Evidence, Problem], path: Path) -> Path:
-    return write_certificate(from_evidence(*ev_problem), path)
+def linear_cert(convention: str = "A", step: float | None = None) -> dict:
+    """The linear example of docs/theory.md §7 through check() (``convention`` B relabels the evidence)."""
+    problem = linear_problem()
+    ev = check(problem, step=step, confirm=False)
+    ev.convention = convention
+    return from_evidence(ev, problem)
 
 
 @pytest.fixture(scope="module")
@@ -100,22 +76,27 @@ def test_float_cholesky_route_agrees_with_exact_route():
 
 
 @pytest.mark.parametrize("convention", ["A", "B"])
-def test_own_linear_certificates_verify_exactly(tmp_path, convention):
-    result = verify(write(linear_evidence(convention), tmp_path / "lin.json"))
-    assert result.valid, result.first_failure
-    assert any("(exact)" in line and line.startswith("mu:") for line in result.checked)
-    assert any("recorded GD run" in line for line in result.checked)
+def test_linear_certificates_are_exact_and_true(tmp_path, convention):
+    """Against the exact eigenvalues (9 -+ sqrt 13)/2 and L0 = 29/2: every stated bound holds and is tight."""
+    cert = linear_cert(convention)
+    result = verify(write_certificate(cert, tmp_path / "lin.json"))
+    assert result.valid and result.level == "exact", result.reason
+    q = {k: {s: Fraction(v[s]) for s in ("lo", "hi") if s in v} for k, v in cert["evidence"]["quantities"].items()}
+    scale = 2 if convention == "B" else 1
+    assert _below(LMIN, 1e-9) * scale <= q["mu"]["lo"] <= Fraction(LMIN) * scale * (1 + Fraction(1, 10**12))
+    assert q["beta"]["hi"] >= _below(LMAX) and q["L0"]["lo"] == q["L0"]["hi"] == Fraction(29, 2)
+    assert cert["claim"]["theorem"] == f"gd-ball/{convention}"
+    assert ("convention B" in cert["claim"]["words"]) == (convention == "B")
 
 
-def test_step_up_to_two_over_beta_verifies_and_beyond_does_not(tmp_path):
-    path = write(linear_evidence(step_factor=1.9), tmp_path / "a.json")
-    assert verify(path).valid
-    cert = json.loads(path.read_text())
-    beta = Fraction(cert["evidence"]["quantities"]["beta"]["hi"])
-    cert["evidence"]["quantities"]["step"] = {"lo": f"{2 / beta}", "hi": f"{2 / beta}", "rigor": "exact"}
-    path.write_text(json.dumps(seal(cert)))
-    bad = verify(path)
-    assert not bad.valid and "beta eta < 2" in bad.first_failure
+def test_step_up_to_two_over_beta_certifies_and_beyond_does_not(tmp_path):
+    beta = LMAX * (1 + 1e-9)
+    good = linear_cert(step=1.9 / beta)
+    assert good["evidence"]["verdict"] == "certified" and verify(write_certificate(good, tmp_path / "a.json")).valid
+    over = linear_cert(step=2.0 / LMAX)
+    failed = [p["name"] for p in over["evidence"]["premises"] if p["status"] != "held"]
+    assert over["evidence"]["verdict"] == "not certified" and "0 < eta beta < 2" in failed
+    assert verify(write_certificate(over, tmp_path / "b.json")).valid  # a true certificate of a failed premise
 
 
 SMALL_PROBLEMS = {
@@ -136,11 +117,11 @@ def test_two_layer_certificate_recomputes_T1_T3(two_layer_cert):
     result = verify(two_layer_cert)
     assert result.valid, result.first_failure
     text = "\n".join(result.checked)
-    assert "T1-T3" in text and "mu: lambda_min(K(w)) >= mu" in text and "(verified)" in text
+    assert "T1-T3" in text and "positive-definiteness test" in text and result.level == "verified"
 
 
 def test_digest_mismatch_is_invalid(tmp_path):
-    path = write(linear_evidence(), tmp_path / "c.json")
+    path = write_certificate(linear_cert(), tmp_path / "c.json")
     cert = json.loads(path.read_text())
     cert["digest"] = cert["digest"][:-1] + ("0" if cert["digest"][-1] != "0" else "1")
     path.write_text(json.dumps(cert))
@@ -148,13 +129,13 @@ def test_digest_mismatch_is_invalid(tmp_path):
     assert not result.valid and result.first_failure.startswith("digest")
 
 
-def test_unknown_family_is_invalid_not_valid(tmp_path):
-    path = write(linear_evidence(), tmp_path / "c.json")
+def test_a_model_the_verifier_cannot_rebuild_is_not_rechecked_here_never_invalid(tmp_path):
+    path = write_certificate(linear_cert(), tmp_path / "c.json")
     cert = json.loads(path.read_text())
     cert["inputs"]["model"]["family"] = "my_callable"
     path.write_text(json.dumps(seal(cert)))
     result = verify(path)
-    assert not result.valid and "cannot be rebuilt" in result.first_failure
+    assert result.outcome == "unverifiable" and result.exit_code == 3 and "--run-code" in result.reason
 
 
 def test_derivation_certificates_are_rechecked(tmp_path):
@@ -195,13 +176,15 @@ def test_property_certificates_rerun_with_their_seed(tmp_path):
                                 max_examples=20, examples=20, claim="(a+b)^2 = a^2 + 2ab + b^2",
                                 symbols="(a+b)**2 == a**2+2*a*b+b**2", rigor="sampled", root=tmp_path)
     path = write_certificate(cert, tmp_path / "prop.json")
-    result = verify(path, quick=True)
-    assert result.valid, result.first_failure
-    assert any("2 examples, quick" in line for line in result.checked)
-    path.write_text(json.dumps(seal({**cert, "evidence": {**cert["evidence"], "outcome": "failed"}})))
-    assert "the re-run passed" in verify(path, quick=True).first_failure
+    assert verify(path).outcome == "unverifiable"  # re-running test code needs --run-code
+    result = verify(path, run_code=True)
+    assert result.valid and result.level == "sampled", result.reason
+    assert any("20 examples" in line for line in result.checked)
+    written = json.loads(path.read_text())
+    path.write_text(json.dumps(seal({**written, "evidence": {**written["evidence"], "verdict": "failed"}})))
+    assert "the re-run passed" in verify(path, run_code=True).first_failure
     module.write_text(textwrap.dedent(PROPERTY).replace("2 * a * b", "3 * a * b"))
-    path.write_text(json.dumps(cert))
+    path.write_text(json.dumps(written))
     assert "changed since" in verify(path).first_failure
 
 
@@ -213,13 +196,18 @@ def _cli(*paths: str) -> int:
 
 
 def test_cli_exit_codes(tmp_path, capsys):
-    good = write(linear_evidence(), tmp_path / "good.json")
+    good = write_certificate(linear_cert(), tmp_path / "good.json")
     cert = json.loads(good.read_text())
     cert["evidence"]["quantities"]["mu"]["lo"] = 3.0
     (tmp_path / "bad.json").write_text(json.dumps(seal(cert)))
     assert _cli(str(good)) == 0 and "valid" in capsys.readouterr().out
     assert _cli(str(good), str(tmp_path / "bad.json")) == 1
-    assert "INVALID: mu" in capsys.readouterr().out
+    assert "INVALID (problem): evidence.quantities.mu.lo" in capsys.readouterr().out
     assert _cli(str(good), str(tmp_path / "missing.json")) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such file" in err
+    unverifiable = json.loads(good.read_text())
+    unverifiable["inputs"]["model"]["class"] = "my_module.MyLinear"
+    (tmp_path / "user.json").write_text(json.dumps(seal(unverifiable)))
+    assert _cli(str(good), str(tmp_path / "user.json")) == 3
+    assert "not re-checkable here" in capsys.readouterr().out

@@ -16,6 +16,7 @@ import numpy as np
 from plproof.certificate.format import code_reference, encode_array, envelope, jsonable
 from plproof.errors import CertificateError
 from plproof.evidence import Evidence
+from plproof.models.base import closed_form_obstacle, family_class
 from plproof.problem import Problem
 
 
@@ -26,6 +27,11 @@ PROBLEM_HINTS = ("radius", "step", "lambda0_shift", "jacobian_norm_w0", "bounds"
 def model_inputs(problem: Problem) -> dict:
     """The model (family, exact class, parameters; X as an array), y and w0 of a problem, for ``inputs``."""
     model = dict(problem.model.describe())
+    family, obstacle = family_class(problem.model), closed_form_obstacle(problem.model)
+    if family is not None and obstacle is None:  # the function is the family's: a verifier rebuilds that class
+        model["class"] = f"{family.__module__}.{family.__qualname__}"
+    elif obstacle is not None:
+        model["generic"] = obstacle  # the family's closed forms do not apply: only its own code can be re-run
     if model["family"] in ("two_layer", "mlp") and model.get("train", "both") == "both":
         model.pop("seed", None)  # every weight is a parameter (in w0): the seed of the default w0 is not the model's
     if "X" in model:

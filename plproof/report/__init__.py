@@ -41,7 +41,12 @@ def _lambda_mins(cert: dict, base: Path) -> tuple[list[float], int, str]:
     from plproof.problem import Problem
     from plproof.verify.families import rebuild
 
-    fam, y, w0 = rebuild(cert["inputs"], base)
+    from plproof.verify.exact import Failure, Unverifiable
+
+    try:
+        fam, y, w0 = rebuild(cert["inputs"], base)
+    except (Failure, Unverifiable):
+        return [], 1, "not available"
     model = Linear(fam.X) if fam.spec["family"] == "linear" else fam.model
     if not hasattr(model, "kernel") or fam.spec["family"] in ("mlp", "sympy"):
         return [], 1, "not available"

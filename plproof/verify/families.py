@@ -200,7 +200,7 @@ def rebuild(inputs: dict, base: Path | None) -> tuple[Family, np.ndarray, np.nda
     """The family, y and w0 from ``inputs`` (data files checked by sha256); Unverifiable for user code."""
     spec = inputs["model"]
     family = spec.get("family")
-    if CLASSES.get(family) != spec.get("class"):
+    if CLASSES.get(family) != spec.get("class") or "generic" in spec:
         where = f" ({spec['code']['path']})" if isinstance(spec.get("code"), dict) else ""
         raise Unverifiable(f"the model is {spec.get('class') or family!r}{where}, not a built-in family class: "
                            "re-checking it needs its code (plproof verify --run-code)")
