@@ -14,6 +14,7 @@ name. ``describe()`` stores F as whitelisted JSON expression trees that the inde
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import re
 from fractions import Fraction
@@ -33,6 +34,7 @@ from plproof.models.base import Model, check_finite_matrix
 from plproof.numeric.arith import FLOAT64, Arith, BallArith, MPArith, require_flint
 from plproof.numeric.floatbounds import add_up, float_up, mul_up, sqrt_up
 from plproof.numeric.rigor import Enclosure, RigorLevel
+from plproof.numeric.scalars import FLOATS
 
 _IV = mpmath.iv
 _IV_PREC = 64  # bits of mpmath.iv endpoints; floats enter exactly
@@ -209,11 +211,17 @@ def _number_tree(q: sp.Rational) -> dict:
     return {"int": int(q)} if q.q == 1 else {"rational": f"{q.p}/{q.q}"}
 
 
+def _commutative(op: str, args: list[dict]) -> dict:
+    """A sum or product node with its arguments in the order of their JSON text (not SymPy's order)."""
+    return {"op": op, "args": sorted(args, key=lambda t: json.dumps(t, sort_keys=True))}
+
+
 def expression_tree(e: sp.Expr) -> dict:
     """F as a JSON tree of whitelisted nodes (docs/rigor.md, "SymPy models in the verifier").
 
     Floats become the exact rationals of their binary values; b**e with a non-numeric exponent becomes
-    exp(e log b); a head outside :data:`TREE_FUNCTIONS` becomes ``{"unsupported": name}``.
+    exp(e log b); a head outside :data:`TREE_FUNCTIONS` becomes ``{"unsupported": name}``. Sums and products
+    list their arguments in a canonical order, so that reading a tree back and describing it again gives it.
     """
     if isinstance(e, sp.Symbol):
         return {"sym": e.name}
@@ -222,13 +230,13 @@ def expression_tree(e: sp.Expr) -> dict:
     if e in (sp.pi, sp.E):
         return {"const": "pi" if e is sp.pi else "e"}
     if isinstance(e, (sp.Add, sp.Mul)):
-        return {"op": "add" if isinstance(e, sp.Add) else "mul", "args": [expression_tree(a) for a in e.args]}
+        return _commutative("add" if isinstance(e, sp.Add) else "mul", [expression_tree(a) for a in e.args])
     if isinstance(e, sp.Pow):
         base, ex = e.args
         if isinstance(ex, (sp.Rational, sp.Float)):
             return {"op": "pow", "args": [expression_tree(base), _number_tree(sp.Rational(ex))]}
-        return {"op": "exp", "args": [{"op": "mul", "args": [expression_tree(ex), {"op": "log", "args": [
-            expression_tree(base)]}]}]}
+        log = {"op": "log", "args": [expression_tree(base)]}
+        return {"op": "exp", "args": [_commutative("mul", [expression_tree(ex), log])]}
     if e.func in TREE_FUNCTIONS:
         return {"op": TREE_FUNCTIONS[e.func], "args": [expression_tree(a) for a in e.args]}
     return {"unsupported": type(e).__name__}
@@ -421,6 +429,10 @@ class SympyModel(AdapterBall, Model):
         w_arr, _ = self._prepare(np.asarray(w, dtype=np.float64), FLOAT64)
         return self._assemble(self._rows("H", list(w_arr), "numpy"), np.float64)
 
+    def hessian_vector_products(self, w: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Row i: H_{F_i}(w) V_i, from the symbolic Hessians (no finite differences near a domain boundary)."""
+        return np.einsum("ijk,ik->ij", self.hessians(w), V)
+
     def _assemble(self, rows: np.ndarray, dtype: Any) -> np.ndarray:
         m = self.n_params
         iu = np.triu_indices(m)
@@ -575,25 +587,38 @@ class VerifiableBall(RadiusBounds):
 
         super().__init__(model, w0, per_decade)
         self.name = "sympy, interval Hessians of producer and verifier, generic bounds of docs/theory.md §4.1"
-        self._failure = Failure
+        self.unbounded = (math.inf, "")  # the smallest grid radius without a Hessian bound, and why
         try:
             self.family: ExprFamily | None = ExprFamily(model.describe())
             self.obstacle = ""
         except Failure as exc:  # the verifier will refuse the certificate for this reason
             self.family, self.obstacle = None, str(exc)
+        if self.epsilon(FLOATS, self.radii[0]) == math.inf:
+            raise NotCertifiable(f"no Hessian bound on the smallest ball tried, B(w0, {self.radii[0]:.3g}): "
+                                 f"{self.unbounded[1]}; start w0 further inside the domain of F")
 
     def bounds_at_radius(self, radius: float) -> tuple[float, float]:
         """(eps, sqrt(n) eps) on B(w0, radius)."""
-        eps = max(float(np.max(self.model.hessian_bounds_at(self.w0, radius))), self._verifier_epsilon(radius))
+        own = float(np.max(self.model.hessian_bounds_at(self.w0, radius)))
+        theirs, why = self._verifier_epsilon(radius)
+        eps = max(own, theirs)
+        if eps == math.inf and radius < self.unbounded[0]:
+            self.unbounded = (radius, why or "F is undefined or its Hessian unbounded there")
         return eps, mul_up(sqrt_up(float(self.n)), eps)
 
-    def _verifier_epsilon(self, radius: float) -> float:
+    def _verifier_epsilon(self, radius: float) -> tuple[float, str]:
+        """ExprFamily.epsilon at ``radius`` rounded up (0 without a verifier model), or inf and the reason."""
+        from plproof.verify.exact import Failure
+
         if self.family is None:
-            return 0.0
+            return 0.0, ""
         try:
-            return _float_up(self.family.epsilon(self.w0, Fraction(radius)))
-        except self._failure:  # e.g. the box leaves the domain of log or sqrt
-            return math.inf
+            return _float_up(self.family.epsilon(self.w0, Fraction(radius))), ""
+        except Failure as exc:  # e.g. the box leaves the domain of log or sqrt
+            return math.inf, str(exc)
 
     def hints(self) -> dict:
-        return {**super().hints(), **({"not_re_checkable": self.obstacle} if self.obstacle else {})}
+        out = super().hints()
+        if self.unbounded[0] < math.inf:
+            out["no_hessian_bound"] = f"from R = {self.unbounded[0]:.6g}: {self.unbounded[1]}"
+        return {**out, **({"not_re_checkable": self.obstacle} if self.obstacle else {})}

@@ -42,8 +42,9 @@ Iv = Any  # an mpmath.iv interval
 Node = tuple  # ("param", j) | ("input", k) | ("num", Fraction) | ("const", name) | (op, child ids[, exponent])
 
 
-class _Jet:
-    """Value, gradient {j: d/dw_j} and Hessian {(i, j), i <= j: d^2/dw_i dw_j} of one node, in intervals."""
+class Jet:
+    """Value v, gradient g = {j: d/dw_j} and Hessian h = {(i, j), i <= j: d^2/dw_i dw_j} of one node, in
+    intervals (absent entries are 0)."""
 
     __slots__ = ("v", "g", "h")
 
@@ -72,42 +73,41 @@ def _outer(a: dict[int, Iv], b: dict[int, Iv]) -> dict[tuple[int, int], Iv]:
     return out
 
 
-def _add(args: list[_Jet], order: int) -> _Jet:
+def _add(args: list[Jet], order: int) -> Jet:
     v = args[0].v
     for a in args[1:]:
         v = v + a.v
     if order == 0:
-        return _Jet(v)
-    return _Jet(v, _merge([(None, a.g) for a in args]), _merge([(None, a.h) for a in args]) if order > 1 else None)
+        return Jet(v)
+    return Jet(v, _merge([(None, a.g) for a in args]), _merge([(None, a.h) for a in args]) if order > 1 else None)
 
 
-def _mul(a: _Jet, b: _Jet, order: int) -> _Jet:
+def _mul(a: Jet, b: Jet, order: int) -> Jet:
     """(ab)' = a b' + b a';  (ab)'' = a b'' + b a'' + a' b'^T + b' a'^T."""
     if order == 0:
-        return _Jet(a.v * b.v)
+        return Jet(a.v * b.v)
     g = _merge([(a.v, b.g), (b.v, a.g)])
     if order == 1:
-        return _Jet(a.v * b.v, g)
+        return Jet(a.v * b.v, g)
     h = _merge([(a.v, b.h), (b.v, a.h), (None, _outer(a.g, b.g))])
-    return _Jet(a.v * b.v, g, h)
+    return Jet(a.v * b.v, g, h)
 
 
-def _chain(u: _Jet, f: Iv, f1: Iv, f2: Iv, order: int) -> _Jet:
+def _chain(u: Jet, f: Iv, f1: Iv, f2: Iv, order: int) -> Jet:
     """g(u): value f = g(u), gradient f1 grad u, Hessian f1 Hess u + f2 grad u grad u^T (f1 = g'(u), f2 = g''(u))."""
     if order == 0:
-        return _Jet(f)
+        return Jet(f)
     g = _merge([(f1, u.g)])
     if order == 1:
-        return _Jet(f, g)
+        return Jet(f, g)
     square = {key: value / 2 for key, value in _outer(u.g, u.g).items()}
-    return _Jet(f, g, _merge([(f1, u.h), (f2, square)]))
+    return Jet(f, g, _merge([(f1, u.h), (f2, square)]))
 
 
 def _positive(u: Iv, what: str) -> None:
     if not u.a > 0:
         lo, _ = iv_bounds(u)
-        raise Failure(f"{what} of an interval reaching {float(lo):.6g} <= 0: F is not smooth on this box "
-                      "(move w0 into the domain or use a smaller radius)")
+        raise Failure(f"{what} of an interval reaching {float(lo):.6g} <= 0: F is not C^2 on the box around w0")
 
 
 def _real_power(u: Iv, q: Fraction) -> Iv:
@@ -161,17 +161,17 @@ def _unary(op: str, u: Iv) -> tuple[Iv, Iv, Iv]:
     return (s, c, s) if op == "sinh" else (c, s, c)
 
 
-def _non_smooth(op: str, values: list[Iv], order: int) -> _Jet:
+def _non_smooth(op: str, values: list[Iv], order: int) -> Jet:
     """abs, sign, max, min: values only (they have no derivative everywhere, so none is taken)."""
     if order > 0:
         raise Failure(f"F uses {op}, which is not differentiable: F is not C^2 (docs/theory.md §9)")
     u = values[0]
     if op == "abs":
-        return _Jet(abs(u))
+        return Jet(abs(u))
     if op == "sign":
-        return _Jet(iv.mpf(1) if u.a > 0 else iv.mpf(-1) if u.b < 0 else iv.mpf([-1, 1]))
+        return Jet(iv.mpf(1) if u.a > 0 else iv.mpf(-1) if u.b < 0 else iv.mpf([-1, 1]))
     pick = max if op == "max" else min
-    return _Jet(iv.mpf([pick(x.a for x in values), pick(x.b for x in values)]))
+    return Jet(iv.mpf([pick(x.a for x in values), pick(x.b for x in values)]))
 
 
 def _to_iv(q: Fraction) -> Iv:
@@ -272,7 +272,7 @@ class ExprFamily:
             raise Failure("inputs.model.outputs is nested too deeply") from None
         self.m = len(self.params)
         self.n = self.X.shape[0] * len(self.roots)
-        self._perron: dict[tuple[Fraction, ...], list[dict[int, Fraction]]] = {}
+        self._perron: dict[tuple, list[dict[int, Fraction]]] = {}
         depends: list[bool] = []
         for node in self.nodes:
             depends.append(node[0] == "param" or node[0] not in ("input", "num", "const")
@@ -334,31 +334,31 @@ class ExprFamily:
         return self._intern((op, tuple(self._parse(a, leaves) for a in args)))
 
     # ------------------------------------------------------------------ evaluation
-    def _jets(self, w: list[Iv], order: int) -> list[list[_Jet]]:
+    def _jets(self, w: list[Iv], order: int) -> list[list[Jet]]:
         """Per data row, the jets of the outputs at parameter intervals w (order 0: values, 1: and gradients,
         2: and Hessians)."""
         consts = {"pi": iv.pi, "e": iv.e}
         rows = []
         for row in self.X:
             x = [_to_iv(v) for v in row]
-            vals: list[_Jet] = []
+            vals: list[Jet] = []
             for node in self.nodes:
                 vals.append(self._node(node, vals, w, x, consts, order))
             rows.append([vals[r] for r in self.roots])
         return rows
 
     @staticmethod
-    def _node(node: Node, vals: list[_Jet], w: list[Iv], x: list[Iv], consts: dict, order: int) -> _Jet:
+    def _node(node: Node, vals: list[Jet], w: list[Iv], x: list[Iv], consts: dict, order: int) -> Jet:
         kind = node[0]
         if kind == "param":
             j = node[1]
-            return _Jet(w[j], {j: iv.mpf(1)})
+            return Jet(w[j], {j: iv.mpf(1)})
         if kind == "input":
-            return _Jet(x[node[1]])
+            return Jet(x[node[1]])
         if kind == "num":
-            return _Jet(_to_iv(node[1]))
+            return Jet(_to_iv(node[1]))
         if kind == "const":
-            return _Jet(consts[node[1]])
+            return Jet(consts[node[1]])
         args = [vals[i] for i in node[1]]
         if not any(a.g for a in args):  # independent of w: no derivatives to take
             order = 0
@@ -379,24 +379,31 @@ class ExprFamily:
             return _chain(u, _real_power(u.v, q), f1, f2, order)
         return _chain(u, *_unary(kind, u.v), order)
 
-    def _point(self, w0: np.ndarray) -> list[Fraction]:
+    def jets(self, w0: np.ndarray, R: Fraction = Fraction(0), order: int = 2) -> list[Jet]:
+        """Per output, enclosures of f_k (order 0), grad f_k (order 1) and Hess f_k (order 2) over the box
+        w0 +- R (R = 0: at the point w0), in mpmath.iv at DIGITS digits."""
         w = np.asarray(w0).ravel()
         if w.shape != (self.m,):
             raise Failure(f"w0 has {w.size} entries but the model has {self.m} parameters")
+        R = Fraction(R)
+        if R < 0:
+            raise Failure(f"the radius must be >= 0, got {float(R):.6g}")
         try:
-            return [Fraction(v) for v in w.tolist()]
+            point = [Fraction(v) for v in w.tolist()]
         except (ValueError, OverflowError, TypeError):
             raise Failure("w0 has a non-finite entry") from None
+        with IntervalNamespace(DIGITS).active():
+            box = [iv.mpf([_to_iv(v - R).a, _to_iv(v + R).b]) for v in point]
+            return [jet for row in self._jets(box, order) for jet in row]
 
     def centre(self, w0: np.ndarray, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction, Fraction, str]:
         """K(w0) = J J^T enclosure (J in intervals at the point w0), L0 = 1/2||F(w0) - y||^2 in [lo, hi],
         and the rigor reached ("verified")."""
-        w = self._point(w0)
         target = [Fraction(v) for v in np.asarray(y).ravel().tolist()]
         if len(target) != self.n:
             raise Failure(f"y has {len(target)} entries but the model has {self.n} outputs")
+        jets = self.jets(w0, Fraction(0), 1)
         with IntervalNamespace(DIGITS).active():
-            jets = [jet for row in self._jets([_to_iv(v) for v in w], 1) for jet in row]
             zero = iv.mpf(0)
             J = np.array([[jet.g.get(j, zero) for j in range(self.m)] for jet in jets], dtype=object)
             L0 = sum(((jet.v - _to_iv(t)) ** 2 for jet, t in zip(jets, target)), zero) / 2
@@ -412,21 +419,15 @@ class ExprFamily:
         if not self.is_smooth:
             raise Failure("F is not C^2 (abs/sign/max/min of w): no Hessian bound over a ball exists "
                           "(docs/theory.md §9)")
-        R = Fraction(R)
-        if R < 0:
-            raise Failure(f"the radius must be >= 0, got {float(R):.6g}")
-        w = self._point(w0)
-        key = tuple(w)
-        if key not in self._perron:
-            self._perron = {key: [perron_vector(M, self.m) for M in self._magnitudes(w, Fraction(0))]}
-        return max(collatz_wielandt(M, x) for M, x in zip(self._magnitudes(w, R), self._perron[key]))
+        key = tuple(np.asarray(w0).ravel().tolist())
+        if key not in self._perron:  # one w0 at a time
+            self._perron = {key: [perron_vector(M, self.m) for M in self._magnitudes(w0, Fraction(0))]}
+        return max(collatz_wielandt(M, x) for M, x in zip(self._magnitudes(w0, R), self._perron[key]))
 
-    def _magnitudes(self, w: list[Fraction], R: Fraction) -> list[Magnitudes]:
-        """Per output, upper bounds (doubles, rounded up) on |Hess f_k| over the box w +- R."""
-        with IntervalNamespace(DIGITS).active():
-            box = [iv.mpf([_to_iv(v - R).a, _to_iv(v + R).b]) for v in w]
-            jets = [jet for row in self._jets(box, 2) for jet in row]
-            return [{ij: _float_up(max(map(abs, iv_bounds(v)))) for ij, v in jet.h.items()} for jet in jets]
+    def _magnitudes(self, w0: np.ndarray, R: Fraction) -> list[Magnitudes]:
+        """Per output, upper bounds (doubles, rounded up) on |Hess f_k| over the box w0 +- R."""
+        return [{ij: _float_up(max(map(abs, iv_bounds(v)))) for ij, v in jet.h.items()}
+                for jet in self.jets(w0, R, 2)]
 
 
 def _show(v: Any) -> str:
@@ -484,4 +485,4 @@ def _exact(v: Any) -> Fraction:
     return Fraction(v)  # ValueError / OverflowError for NaN and inf
 
 
-__all__ = ["ARITY", "ExprFamily", "collatz_wielandt", "perron_vector"]
+__all__ = ["ARITY", "ExprFamily", "Jet", "collatz_wielandt", "perron_vector"]
