@@ -43,7 +43,6 @@ _IV_PREC = 64  # bits of mpmath.iv endpoints; floats enter exactly
 NON_SMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.Piecewise, sp.sign, sp.floor, sp.ceiling, sp.frac,
               sp.DiracDelta, sp.Mod)
 
-
 IV_ASSUMPTIONS = ("mpmath.iv interval arithmetic rounds every operation and exp/log/sin/cos/tan/sqrt outward",
                   "the box [w0 - R, w0 + R] contains the ball B(w0, R)")
 

@@ -162,7 +162,7 @@ def _unary(op: str, u: Iv) -> tuple[Iv, Iv, Iv]:
 
 
 def _non_smooth(op: str, values: list[Iv], order: int) -> Jet:
-    """abs, sign, max, min: values only (they have no derivative everywhere, so none is taken)."""
+    """abs, sign, max, min: values only (not differentiable everywhere, so no derivative is taken)."""
     if order > 0:
         raise Failure(f"F uses {op}, which is not differentiable: F is not C^2 (docs/theory.md §9)")
     u = values[0]
