@@ -300,3 +300,67 @@ def test_torch_missing_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(MissingDependency, match=r"pip install 'plproof\[torch\]'"):
         torch_model.TorchModel(object(), [[1.0]])
+
+
+# ---------------------------------------------------------------------------- SymPy models in certificates
+def test_sympy_description_is_a_json_expression_tree_that_round_trips():
+    import json
+
+    a, b, x = sp.symbols("a b x")
+    exprs = [sp.tanh(a * x) * b + 0.1 * a**2, sp.exp(-b) * sp.sin(a) / (1 + a**2) + sp.sqrt(2) * sp.pi,
+             sp.log(1 + b**2) + 2**a + sp.Abs(x) * sp.cosh(b) + a ** sp.Rational(3, 2)]
+    model = SympyModel(exprs, [a, b], inputs=[x], data=[[0.5], [-2.0]], w0=[0.7, -0.4])
+    desc = json.loads(json.dumps(model.describe()))
+    assert {"family", "class", "n_outputs", "n_params", "params", "inputs", "X", "outputs"} <= set(desc)
+    assert desc["params"] == ["a", "b"] and desc["X"] == [[0.5], [-2.0]] and desc["n_outputs"] == 6
+    assert {"op": "mul", "args": [{"op": "pow", "args": [{"sym": "a"}, {"int": 2}]},
+                                  {"rational": "3602879701896397/36028797018963968"}]} in desc["outputs"][0]["args"]
+    again = SympyModel.from_description(desc)
+    assert again.describe() == desc
+    w = np.array([0.9, 0.3])
+    assert np.array_equal(again.F(w), model.F(w)) and np.array_equal(again.jacobian(w), model.jacobian(w))
+    with pytest.raises(InvalidInput, match="expression tree"):
+        SympyModel.from_description({**desc, "outputs": [{"op": "eval", "args": [{"sym": "a"}]}]})
+    with pytest.raises(InvalidInput, match="expression tree"):
+        SympyModel.from_description({**desc, "outputs": [{"sym": "__import__"}]})
+
+
+def test_sympy_sqrt_at_the_edge_of_its_domain():
+    from plproof.verify.expr import ExprFamily
+
+    w1, w2 = sp.symbols("w1 w2")
+    at_zero = SympyModel([sp.sqrt(w1) + w2], [w1, w2], w0=[0.0, 0.5])
+    with pytest.raises(InvalidInput, match="domain"):
+        check(Problem(at_zero, [1.0]), confirm=False)
+    near = SympyModel([sp.sqrt(w1) + w2], [w1, w2], w0=[1e-4, 0.5])
+    w0 = near.default_w0()
+    far = check(Problem(near, near.F(w0) + 0.1), confirm=False)
+    assert far.verdict.value == "not certified" and "no_hessian_bound" in far.hints  # the ball leaves w1 > 0
+    close = check(Problem(near, near.F(w0) + 1e-6), confirm=False)
+    assert close.certified and close.quantities["R"].hi < 1e-4
+    R = Fraction(close.quantities["R"].hi)
+    assert ExprFamily(near.describe()).epsilon(w0, R) <= Fraction(close.quantities["epsilon"].hi)
+
+
+def test_sympy_non_integer_power_of_a_negative_number():
+    w1, w2 = sp.symbols("w1 w2")
+    negative = SympyModel([w1 ** sp.Rational(7, 3) + w2], [w1, w2], w0=[-0.5, 0.5])
+    with pytest.raises(InvalidInput, match="domain"):
+        check(Problem(negative, [1.0]), confirm=False)
+    near = SympyModel([w1 ** sp.Rational(7, 3) + w2], [w1, w2], w0=[1e-3, 0.5])
+    ev = check(Problem(near, [1.0]), confirm=False)  # every ball tried crosses w1 = 0
+    assert ev.verdict.value == "not certifiable" and "domain" in ev.reason
+
+
+@pytest.mark.parametrize("expr", ["Abs(w1*x) + w2*x**2", "Max(w1*x, w2)", "floor(w1)*x + w2", "Mod(w1, 1)*x + w2",
+                                  "sign(w1)*x + w2*x**2"])
+def test_sympy_non_smooth_model_with_inputs_is_not_certifiable(expr):
+    from plproof.loading import build_problem
+
+    w1, w2, x = sp.symbols("w1 w2 x")
+    model = SympyModel(sp.sympify(expr, locals={"w1": w1, "w2": w2, "x": x}), [w1, w2], inputs=[x],
+                       data=[[1.0], [2.0]], w0=[0.5, 0.3])
+    problem = build_problem(Problem(model, [1.0, 2.0]))  # the CLI's load step: F and DF at w0 evaluate
+    ev = check(problem, confirm=False)
+    assert ev.verdict.value == "not certifiable" and ev.reason.startswith("non-smooth")
+    assert SympyModel(sp.Abs(x) * w1 * w2, [w1, w2], inputs=[x], data=[[-1.0]]).is_smooth  # |x| is data

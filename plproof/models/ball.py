@@ -182,9 +182,13 @@ class RadiusBounds:
             return math.inf, math.inf
         k = next(j for j, rk in enumerate(self.radii) if rk >= r)
         if k not in self._values:
-            eps = np.asarray(self.model.hessian_bounds_at(self.w0, self.radii[k]), dtype=float)  # type: ignore
-            self._values[k] = (float(eps.max()), norm2_up(eps))
+            self._values[k] = self.bounds_at_radius(self.radii[k])
         return self._values[k]
+
+    def bounds_at_radius(self, radius: float) -> tuple[float, float]:
+        """(max_i eps_i, ||eps||_2) on B(w0, radius) from the model's per-output bounds eps_i."""
+        eps = np.asarray(self.model.hessian_bounds_at(self.w0, radius), dtype=float)  # type: ignore
+        return float(eps.max()), norm2_up(eps)
 
     def epsilon(self, S: Any, R: Any) -> Any:
         """max_i sup_{B(w0,R)} ||H_{F_i}||_2."""

@@ -5,12 +5,18 @@ Either ``outputs`` are expressions in the parameters only, or they are expressio
 Each part is compiled once per backend: numpy (float64), mpmath (``precision(digits=...)``), exact
 Fractions (rational expressions only) and mpmath.iv intervals, which give ``verified`` bounds on the
 Hessian and Jacobian norms over a box containing the ball B(w0, R) (docs/theory.md §10).
+
+Parameters and inputs are real: symbols without that assumption are replaced by real ones of the same
+name. ``describe()`` stores F as whitelisted JSON expression trees that the independent verifier
+(plproof/verify/expr.py) rebuilds without SymPy; ``from_description`` reads them back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import re
 from fractions import Fraction
 from typing import Any, Callable, Iterator, Sequence
 
@@ -22,11 +28,13 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.pycode import MpmathPrinter
 
 from plproof.errors import InvalidInput, NotCertifiable
-from plproof.models.ball import AdapterBall, BallBounds, check_ball, sampled_ball_bounds, sampled_hessian_norms
+from plproof.models.ball import (AdapterBall, BallBounds, RadiusBounds, check_ball, sampled_ball_bounds,
+                                 sampled_hessian_norms)
 from plproof.models.base import Model, check_finite_matrix
 from plproof.numeric.arith import FLOAT64, Arith, BallArith, MPArith, require_flint
 from plproof.numeric.floatbounds import add_up, float_up, mul_up, sqrt_up
 from plproof.numeric.rigor import Enclosure, RigorLevel
+from plproof.numeric.scalars import FLOATS
 
 _IV = mpmath.iv
 _IV_PREC = 64  # bits of mpmath.iv endpoints; floats enter exactly
@@ -148,6 +156,17 @@ def perron_upper(M: Sequence[Sequence[Fraction | float]]) -> Fraction | float:
     return max(sum((a * b for a, b in zip(row, x)), Fraction(0)) / xi for row, xi in zip(M, x))
 
 
+_OUTSIDE_DOMAIN = ("F or its derivatives are not finite real numbers here (sqrt or log at or below 0, a non-integer "
+                   "power of a negative number, a pole): start w0 inside the domain of F")
+
+
+def _real_and_finite(v: Any) -> bool:
+    """A real value of the mpmath, exact, interval or arb backends (an interval may have infinite ends)."""
+    if isinstance(v, (mpmath.mpc, _IV.mpc)) or isinstance(v, mpmath.mpf) and not mpmath.isfinite(v):
+        return False
+    return v.is_finite() if hasattr(v, "is_finite") else True
+
+
 def _symbols(items: Any, what: str) -> tuple[sp.Symbol, ...]:
     out = tuple(sp.Matrix(items)) if isinstance(items, sp.MatrixBase) else tuple(items)
     bad = [s for s in out if not isinstance(s, sp.Symbol)]
@@ -178,21 +197,112 @@ def _is_rational(e: sp.Expr) -> bool:
                for node in sp.preorder_traversal(e))
 
 
+#: SymPy heads <-> op names of the expression trees (plproof/verify/expr.py re-checks all but atan and erf)
+TREE_FUNCTIONS: dict[type, str] = {
+    sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh", sp.sinh: "sinh",
+    sp.cosh: "cosh", sp.atan: "atan", sp.erf: "erf", sp.Abs: "abs", sp.sign: "sign", sp.Max: "max", sp.Min: "min"}
+_TREE_HEADS = {name: head for head, name in TREE_FUNCTIONS.items()}
+_TREE_CONSTANTS = {"pi": sp.pi, "e": sp.E}
+_RATIONAL_TEXT = re.compile(r"-?[0-9]+(/[0-9]+)?")
+
+
+def _number_tree(q: sp.Rational) -> dict:
+    return {"int": int(q)} if q.q == 1 else {"rational": f"{q.p}/{q.q}"}
+
+
+def _commutative(op: str, args: list[dict]) -> dict:
+    """A sum or product node with its arguments in the order of their JSON text (not SymPy's order)."""
+    return {"op": op, "args": sorted(args, key=lambda t: json.dumps(t, sort_keys=True))}
+
+
+def expression_tree(e: sp.Expr) -> dict:
+    """F as a JSON tree of whitelisted nodes (docs/rigor.md, "SymPy models in the verifier").
+
+    Floats become the exact rationals of their binary values; b**e with a non-numeric exponent becomes
+    exp(e log b); a head outside :data:`TREE_FUNCTIONS` becomes ``{"unsupported": name}``. Sums and products
+    list their arguments in a canonical order, so that reading a tree back and describing it again gives it.
+    """
+    if isinstance(e, sp.Symbol):
+        return {"sym": e.name}
+    if isinstance(e, (sp.Rational, sp.Float)):
+        return _number_tree(sp.Rational(e))
+    if e in (sp.pi, sp.E):
+        return {"const": "pi" if e is sp.pi else "e"}
+    if isinstance(e, (sp.Add, sp.Mul)):
+        return _commutative("add" if isinstance(e, sp.Add) else "mul", [expression_tree(a) for a in e.args])
+    if isinstance(e, sp.Pow):
+        base, ex = e.args
+        if isinstance(ex, (sp.Rational, sp.Float)):
+            return {"op": "pow", "args": [expression_tree(base), _number_tree(sp.Rational(ex))]}
+        log = {"op": "log", "args": [expression_tree(base)]}
+        return {"op": "exp", "args": [_commutative("mul", [expression_tree(ex), log])]}
+    if e.func in TREE_FUNCTIONS:
+        return {"op": TREE_FUNCTIONS[e.func], "args": [expression_tree(a) for a in e.args]}
+    return {"unsupported": type(e).__name__}
+
+
+def tree_expression(tree: Any, symbols: dict[str, sp.Symbol]) -> sp.Expr:
+    """The inverse of :func:`expression_tree` over ``symbols`` (name -> Symbol); InvalidInput on anything else."""
+    if not isinstance(tree, dict):
+        raise InvalidInput(f"an expression tree node must be an object, got {tree!r:.60}")
+    keys = set(tree)
+    if keys == {"sym"} and tree["sym"] in symbols:
+        return symbols[tree["sym"]]
+    if keys == {"int"} and isinstance(tree["int"], int) and not isinstance(tree["int"], bool):
+        return sp.Integer(tree["int"])
+    if keys == {"rational"} and isinstance(tree["rational"], str) and _RATIONAL_TEXT.fullmatch(tree["rational"]):
+        return sp.Rational(tree["rational"])
+    if keys == {"const"} and tree["const"] in _TREE_CONSTANTS:
+        return _TREE_CONSTANTS[tree["const"]]
+    if keys == {"op", "args"} and isinstance(tree["args"], list):
+        args = [tree_expression(a, symbols) for a in tree["args"]]
+        op = tree["op"]
+        if op in ("add", "mul", "pow"):
+            return {"add": sp.Add, "mul": sp.Mul, "pow": sp.Pow}[op](*args)
+        if op in _TREE_HEADS:
+            return _TREE_HEADS[op](*args)
+    raise InvalidInput(f"not a SymPy expression tree node: {tree!r:.80} (see docs/rigor.md, "
+                       "\"SymPy models in the verifier\")")
+
+
+def _step_free(e: sp.Expr) -> sp.Expr:
+    """frac and Mod written with floor, so that their derivatives are those of floor (0 off a null set)."""
+    return e.replace(lambda t: isinstance(t, (sp.frac, sp.Mod)), lambda t: t.rewrite(sp.floor))
+
+
+def _almost_everywhere(d: sp.Expr) -> sp.Expr:
+    """A derivative with DiracDelta terms and derivatives of floor/ceiling set to 0, their values off a null set."""
+    def step(t: sp.Basic) -> bool:
+        return (isinstance(t, sp.DiracDelta) or isinstance(t, (sp.Derivative, sp.Subs))
+                and t.has(sp.floor, sp.ceiling))
+    return d.replace(step, lambda t: sp.S.Zero)
+
+
 class SympyModel(AdapterBall, Model):
-    """F(w) from SymPy expressions; DF and the per-output Hessians derived once, symbolically."""
+    """F(w) from SymPy expressions; DF and the per-output Hessians derived once, symbolically.
+
+    Where F is not differentiable (Abs, Max, sign, floor, ...), DF and the Hessians are its derivatives
+    almost everywhere; such a model is never certified (``is_smooth`` is False, docs/theory.md §9).
+    """
 
     family = "sympy"
 
     def __init__(self, outputs: Any, params: Sequence[sp.Symbol], *, inputs: Sequence[sp.Symbol] | None = None,
                  data: Any = None, w0: Any = None) -> None:
-        self.params = _symbols(params, "params")
-        if not self.params:
+        params, inputs = _symbols(params, "params"), _symbols(inputs or (), "inputs")
+        if not params:
             raise InvalidInput("params is empty: list the parameter symbols F depends on")
-        self.inputs = _symbols(inputs or (), "inputs")
-        if set(self.params) & set(self.inputs):
-            both = sorted(map(str, set(self.params) & set(self.inputs)))[0]
+        if set(params) & set(inputs):
+            both = sorted(map(str, set(params) & set(inputs)))[0]
             raise InvalidInput(f"{both} is both a parameter and an input: give it in one list only")
-        self.exprs = _expressions(outputs)
+        names = [s.name for s in (*params, *inputs)]
+        if len(set(names)) != len(names):
+            twice = sorted(n for n in names if names.count(n) > 1)[0]
+            raise InvalidInput(f"two symbols are named {twice!r}: give every parameter and input its own name")
+        real = {s: sp.Symbol(s.name, real=True) for s in (*params, *inputs) if not s.is_real}
+        self.params = tuple(real.get(s, s) for s in params)
+        self.inputs = tuple(real.get(s, s) for s in inputs)
+        self.exprs = [e.xreplace(real) for e in _expressions(outputs)]
         if self.inputs:
             if data is None:
                 raise InvalidInput("inputs are given but no data: pass data=X with one column per input symbol")
@@ -217,13 +327,18 @@ class SympyModel(AdapterBall, Model):
         self._w0 = np.zeros(m) if w0 is None else np.asarray(w0, dtype=np.float64)
         if self._w0.shape != (m,) or not np.isfinite(self._w0).all():
             raise InvalidInput(f"w0 must be {m} finite numbers (one per parameter), got shape {self._w0.shape}")
-        grads = [[sp.diff(e, p) for p in self.params] for e in self.exprs]
+        grads = [[_almost_everywhere(sp.diff(_step_free(e), p)) for p in self.params] for e in self.exprs]
         upper = list(zip(*np.triu_indices(m)))
         self._parts: dict[str, list[sp.Expr]] = {
             "F": self.exprs,
             "J": [g for row in grads for g in row],
-            "H": [sp.diff(row[j], self.params[k]) for row in grads for j, k in upper],
+            "H": [_almost_everywhere(sp.diff(row[j], self.params[k])) for row in grads for j, k in upper],
         }
+        for part in ("J", "H"):
+            left = [d for e in self._parts[part] for d in e.atoms(sp.Derivative, sp.Subs)]
+            if left:
+                raise InvalidInput(f"SymPy leaves the derivative {left[0]} unevaluated: write F without that "
+                                   "function (e.g. Mod or frac of a non-linear expression)")
         self._compiled: dict[tuple[str, str], Callable[..., list]] = {}
         funcs = {type(f).__name__ for e in self.exprs for f in e.atoms(sp.Function)}
         self.exact_capable = all(_is_rational(e) for e in self.exprs)
@@ -241,7 +356,8 @@ class SympyModel(AdapterBall, Model):
 
     @property
     def is_smooth(self) -> bool:
-        return not any(e.has(*NON_SMOOTH) for e in self.exprs)
+        """No non-smooth head (Abs, Max, floor, ...) applied to an expression of the parameters."""
+        return not any(t.has(*self.params) for e in self.exprs for t in e.atoms(*NON_SMOOTH))
 
     def default_w0(self) -> np.ndarray:
         return self._w0.copy()
@@ -268,14 +384,21 @@ class SympyModel(AdapterBall, Model):
         fn = self._function(part, backend)
         r = self.X.shape[0]
         if backend == "numpy":
-            out = fn(*w, *self.X.T)
-            return np.array([np.broadcast_to(np.asarray(v, dtype=float), (r,)) for v in out]).T
+            with np.errstate(all="ignore"):
+                out = fn(*w, *self.X.T)
+                vals = np.array([np.broadcast_to(np.asarray(v, dtype=complex), (r,)) for v in out]).T
+            if not (np.isfinite(vals).all() and not vals.imag.any()):
+                raise InvalidInput(_OUTSIDE_DOMAIN)
+            return vals.real
         conv = {"mpmath": mpmath.mpf, "exact": Fraction, "interval": _IV.mpf,
                 "arb": lambda x: require_flint().arb(x)}[backend]
         try:
-            return np.array([fn(*w, *map(conv, row.tolist())) for row in self.X], dtype=object)
+            vals = np.array([fn(*w, *map(conv, row.tolist())) for row in self.X], dtype=object)
         except ZeroDivisionError:
             raise InvalidInput("F or its derivatives divide by zero at this w: start elsewhere") from None
+        if not all(map(_real_and_finite, vals.ravel())):
+            raise InvalidInput(_OUTSIDE_DOMAIN)
+        return vals
 
     def _backend(self, ar: Arith) -> str:
         if ar.exact:
@@ -304,6 +427,10 @@ class SympyModel(AdapterBall, Model):
         """Per-output Hessians H_{F_i}(w), float64 array (n, m, m)."""
         w_arr, _ = self._prepare(np.asarray(w, dtype=np.float64), FLOAT64)
         return self._assemble(self._rows("H", list(w_arr), "numpy"), np.float64)
+
+    def hessian_vector_products(self, w: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Row i: H_{F_i}(w) V_i, from the symbolic Hessians (no finite differences near a domain boundary)."""
+        return np.einsum("ijk,ik->ij", self.hessians(w), V)
 
     def _assemble(self, rows: np.ndarray, dtype: Any) -> np.ndarray:
         m = self.n_params
@@ -411,8 +538,86 @@ class SympyModel(AdapterBall, Model):
         shape = (self.n_outputs, self.n_params)
         return mid.reshape(shape), np.array(err).reshape(shape)
 
+    def ball_bounds(self, w0: Any) -> RadiusBounds:
+        """Bounds over B(w0, R) for every R: :class:`VerifiableBall`, or sampled estimates when a function has
+        no interval evaluator (docs/theory.md §4.1, §10)."""
+        if self.interval_obstacle:
+            return super().ball_bounds(w0)
+        w, _ = check_ball(self, w0, 1.0)
+        return VerifiableBall(self, w, self.radii_per_decade)
+
     def describe(self) -> dict:
-        out = {**super().describe(), "outputs": [str(e) for e in self.exprs], "params": [str(p) for p in self.params]}
+        """Family, class and sizes; the parameter names; F as expression trees; with inputs, their names and X."""
+        out = {**super().describe(), "params": [p.name for p in self.params],
+               "outputs": [expression_tree(e) for e in self.exprs]}
         if self.inputs:
-            out.update(inputs=[str(s) for s in self.inputs], X=self.X.tolist())
+            out.update(inputs=[s.name for s in self.inputs], X=self.X.tolist())
         return out
+
+    @classmethod
+    def from_description(cls, desc: dict) -> SympyModel:
+        """The model that ``desc`` (the output of :meth:`describe`) describes."""
+        if not isinstance(desc, dict) or desc.get("family") != cls.family:
+            raise InvalidInput("not the description of a SymPy model: expected family 'sympy'")
+        names = {key: desc.get(key, []) for key in ("params", "inputs")}
+        if not all(isinstance(v, list) and all(isinstance(n, str) for n in v) for v in names.values()):
+            raise InvalidInput("params and inputs of a SymPy model description must be lists of names")
+        params, inputs = ([sp.Symbol(n, real=True) for n in names[key]] for key in ("params", "inputs"))
+        symbols = {s.name: s for s in (*params, *inputs)}
+        outputs = desc.get("outputs")
+        if not isinstance(outputs, list):
+            raise InvalidInput("outputs of a SymPy model description must be a list of expression trees")
+        return cls([tree_expression(t, symbols) for t in outputs], params, inputs=inputs or None, data=desc.get("X"))
+
+
+class VerifiableBall(RadiusBounds):
+    """R -> bounds over B(w0, R) in the generic form of docs/theory.md §4.1, which the verifier re-derives.
+
+    delta(R) = sqrt(n) eps R and curvature(R, rho) = sqrt(n) rho eps, with eps(r) >= max_i sup_{B(w0,r)}
+    ||H_{F_i}||_2 the larger of this model's interval bound and the verifier's own ExprFamily.epsilon
+    (plproof/verify/expr.py), on the grid radius r >= R. The verifier evaluates ExprFamily.epsilon at the
+    certified R itself, which is no larger (that bound grows with the radius and is the same on every
+    machine), so a radius certified here also closes there.
+    """
+
+    def __init__(self, model: SympyModel, w0: np.ndarray, per_decade: int) -> None:
+        from plproof.verify.exact import Failure
+        from plproof.verify.expr import ExprFamily
+
+        super().__init__(model, w0, per_decade)
+        self.name = "sympy, interval Hessians of producer and verifier, generic bounds of docs/theory.md §4.1"
+        self.unbounded = (math.inf, "")  # the smallest grid radius without a Hessian bound, and why
+        try:
+            self.family: ExprFamily | None = ExprFamily(model.describe())
+            self.obstacle = ""
+        except Failure as exc:  # the verifier will refuse the certificate for this reason
+            self.family, self.obstacle = None, str(exc)
+        if self.epsilon(FLOATS, self.radii[0]) == math.inf:
+            raise NotCertifiable(f"no Hessian bound on the smallest ball tried, B(w0, {self.radii[0]:.3g}): "
+                                 f"{self.unbounded[1]}; start w0 further inside the domain of F")
+
+    def bounds_at_radius(self, radius: float) -> tuple[float, float]:
+        """(eps, sqrt(n) eps) on B(w0, radius)."""
+        own = float(np.max(self.model.hessian_bounds_at(self.w0, radius)))
+        theirs, why = self._verifier_epsilon(radius)
+        eps = max(own, theirs)
+        if eps == math.inf and radius < self.unbounded[0]:
+            self.unbounded = (radius, why or "F is undefined or its Hessian unbounded there")
+        return eps, mul_up(sqrt_up(float(self.n)), eps)
+
+    def _verifier_epsilon(self, radius: float) -> tuple[float, str]:
+        """ExprFamily.epsilon at ``radius`` rounded up (0 without a verifier model), or inf and the reason."""
+        from plproof.verify.exact import Failure
+
+        if self.family is None:
+            return 0.0, ""
+        try:
+            return _float_up(self.family.epsilon(self.w0, Fraction(radius))), ""
+        except Failure as exc:  # e.g. the box leaves the domain of log or sqrt
+            return math.inf, str(exc)
+
+    def hints(self) -> dict:
+        out = super().hints()
+        if self.unbounded[0] < math.inf:
+            out["no_hessian_bound"] = f"from R = {self.unbounded[0]:.6g}: {self.unbounded[1]}"
+        return {**out, **({"not_re_checkable": self.obstacle} if self.obstacle else {})}

@@ -232,7 +232,7 @@ def rebuild(inputs: dict, base: Path | None) -> tuple[Family, np.ndarray, np.nda
         elif family == "sympy":
             from plproof.verify.expr import ExprFamily
 
-            model = ExprFamily(spec)
+            model = ExprFamily(spec, X=X)
     except KeyError as exc:
         raise Failure(f"inputs.model lacks {exc.args[0]!r}, needed to rebuild a {family} model") from None
     except (TypeError, ValueError) as exc:
