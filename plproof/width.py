@@ -55,7 +55,7 @@ class WidthResult:
 
         rows = []
         if self.tried or self.certified_width is not None:  # the ball route ran
-            rigor = self.evidence.rigor.label if self.evidence else ""
+            rigor = self.evidence.rigor.label if self.evidence is not None else ""
             rows.append(("certified width, ball route", width(self.certified_width, rigor)))
         if self.run_width is not None or not rows:  # the run route certified, or was the only one asked
             rows.append(("certified width, run route", width(self.run_width, "verified")))
