@@ -57,9 +57,12 @@ class Premise:
 #: deprecated alias of :class:`Premise` (``plproof.Hypothesis`` warns; use ``plproof.Premise``)
 Hypothesis = Premise
 
-#: (label, quantity keys tried in order, the proved side shown: "lo", "hi" or None for the value)
-_HEADLINE = (("mu", ("mu", "mu_T"), "lo"), ("beta", ("beta", "beta_T"), "hi"), ("R", ("R", "R_T"), None),
-             ("step", ("step",), None), ("rate", ("rate",), "hi"), ("T", ("T",), None))
+#: (quantity keys tried in order, the proved side shown: "lo", "hi" or None for the value)
+_HEADLINE = ((("mu", "mu_T"), "lo"), (("beta", "beta_T"), "hi"), (("R", "R_T"), None), (("step",), None),
+             (("rate",), "hi"), (("T",), None))
+#: what a CERTIFIED verdict below rigor verified means
+_NOT_PROVED = {RigorLevel.SAMPLED: " (holds on samples, not proved)",
+               RigorLevel.HIGH_PRECISION: " (high-precision estimates, not proved)"}
 
 
 def _bound(e: Enclosure, side: str | None, digits: int) -> str:
@@ -118,14 +121,14 @@ class Evidence:
         """(name, proved bound) for mu, beta, R, step, rate (and T on the run route) where present:
         mu is shown by its lower bound, beta and the rate by their upper bounds."""
         out = []
-        for _, keys, side in _HEADLINE:
+        for keys, side in _HEADLINE:
             key = next((k for k in keys if k in self.quantities), None)
             if key is not None:
                 out.append((key, _bound(self.quantities[key], side, digits)))
         return out
 
     def _verdict_line(self) -> str:
-        caveat = " (holds on samples, not proved)" if self.certified and self.rigor is RigorLevel.SAMPLED else ""
+        caveat = _NOT_PROVED.get(self.rigor, "") if self.certified else ""
         model = self.problem.get("model", {})
         shape = f", n = {model['n_outputs']}, m = {model['n_params']}" if "n_outputs" in model else ""
         return f"{self.verdict.value.upper()}{caveat}, rigor {self.rigor.label} (route {self.route}{shape})"

@@ -96,6 +96,12 @@ def test_summary_has_verdict_rigor_and_the_theorem_constants(certified, refused,
     assert run.summary().splitlines()[1].split()[:2] == ["mu_T", ">="]
 
 
+def test_summary_of_an_estimate_says_it_is_not_proved(small):
+    sampled = check(small, "sampled", confirm=False)
+    assert sampled.certified and sampled.summary().startswith("CERTIFIED (holds on samples, not proved)")
+    assert "not proved" not in check(small, confirm=False).summary()
+
+
 class _Cells(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
