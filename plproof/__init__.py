@@ -5,10 +5,13 @@ The mathematics is stated in docs/theory.md; every reported number is an :class:
 alone, never the producer (docs/rigor.md, "What the verifier trusts").
 """
 
+import warnings
+from typing import Any
+
 from plproof._lazy import attach
 from plproof._version import __version__
 
-__getattr__, __dir__, __all__ = attach(__name__, {
+_getattr, __dir__, __all__ = attach(__name__, {
     **dict.fromkeys(("CertificateError", "InvalidInput", "MissingDependency", "NotCertifiable", "PlproofError",
                      "SoundnessViolation"), "plproof.errors"),
     **dict.fromkeys(("ACTIVATIONS", "MLP", "Activation", "CallableModel", "Linear", "Model", "RandomFeatures",
@@ -16,10 +19,20 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     **dict.fromkeys(("Enclosure", "RigorLevel", "Trajectory", "gradient_descent", "lambda_min_hp", "precision",
                      "sgd"), "plproof.numeric"),
     "Problem": "plproof.problem",
-    **dict.fromkeys(("Evidence", "Hypothesis", "Status", "Verdict"), "plproof.evidence"),
+    **dict.fromkeys(("Evidence", "Premise", "Status", "Verdict"), "plproof.evidence"),
     "check": "plproof.check",
     "certify_run": "plproof.run",
     **dict.fromkeys(("WidthResult", "min_certified_width"), "plproof.width"),
     **dict.fromkeys(("VerifyResult", "verify"), "plproof.verify"),
 })
 __all__ = [*__all__, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, loaded on first use; ``Hypothesis`` is the deprecated alias of :class:`Premise`."""
+    if name == "Hypothesis":
+        warnings.warn("plproof.Hypothesis is deprecated and will be removed in the next release: use "
+                      "plproof.Premise (a theorem's premise; 'Hypothesis' is the property-testing library)",
+                      DeprecationWarning, stacklevel=2)
+        return _getattr("Premise")
+    return _getattr(name)

@@ -5,14 +5,20 @@ L(w) = 1/2 ||F(w) - y||^2, residual r = F(w) - y, gradient DF^T r, tangent kerne
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
 
+from plproof.certificate.format import array_sha256
 from plproof.errors import InvalidInput
 from plproof.models.base import Model
 from plproof.numeric import arith as _arith
 from plproof.numeric.arith import Arith
+
+
+#: arrays with at most this many entries are shown in full by ``repr``; larger ones by their fingerprint
+REPR_ENTRIES = 16
 
 
 class Problem:
@@ -99,7 +105,16 @@ class Problem:
         return {"model": self.model.describe(), "y": _listed(self.y), "w0": _listed(self.w0)}
 
     def __repr__(self) -> str:
-        return f"Problem({self.model!r}, n={self.n}, m={self.m})"
+        """The model (class and parameters, from ``describe()``), y and w0: small arrays in full, large
+        ones by :func:`array_fingerprint`; a w0 equal to the seeded default of the model says so."""
+        info = self.model.describe()
+        args = [f"{k}={array_repr(self.model.X) if k == 'X' else repr(v)}" for k, v in info.items()
+                if k not in ("family", "class", "n_outputs", "n_params")]
+        model = f"{info['class'].rsplit('.', 1)[-1]}({', '.join(args)})"
+        w0 = array_repr(self.w0)
+        if "seed" in info and self.w0.size > REPR_ENTRIES and _equal(self.w0, self.model.default_w0()):
+            w0 = repr(f"default of seed {info['seed']}: {array_fingerprint(self.w0)}")
+        return f"Problem({model}, y={array_repr(self.y)}, w0={w0})"
 
 
 def _is_object(x: Any) -> bool:
@@ -109,3 +124,30 @@ def _is_object(x: Any) -> bool:
 
 def _listed(a: np.ndarray) -> list:
     return [str(v) if a.dtype == object else float(v) for v in a]
+
+
+def array_fingerprint(a: np.ndarray) -> str:
+    """``"float64[20, 64] sha256:1a2b3c4d5e6f"``: dtype, shape and a sha256 prefix of the entries (the
+    little-endian float64 bytes, or the entries' strings for exact arrays)."""
+    a = np.asarray(a)
+    if a.dtype == object:
+        digest = hashlib.sha256("\n".join(map(str, a.ravel())).encode()).hexdigest()
+    else:
+        digest = array_sha256(a)
+    kind = "exact" if a.dtype == object else "float64"
+    return f"{kind}[{', '.join(map(str, a.shape))}] sha256:{digest[:12]}"
+
+
+def array_repr(a: np.ndarray) -> str:
+    """Nested lists of exact entries (float reprs round-trip) when at most REPR_ENTRIES, else the
+    quoted :func:`array_fingerprint`."""
+    a = np.asarray(a)
+    if a.size > REPR_ENTRIES:
+        return repr(array_fingerprint(a))
+    if a.dtype == object:
+        return repr(np.vectorize(str, otypes=[object])(a).tolist())
+    return repr(np.asarray(a, dtype=np.float64).tolist())
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.all(a == b))

@@ -10,10 +10,16 @@ input dimension. Inputs lie on the unit sphere of R^dim (:func:`plproof.data.uni
 are uniform in [-y_scale, y_scale]. Arguments are validated when the strategy is *created*: an
 invalid one raises :class:`InvalidStrategyArgument`, which is both a
 :class:`hypothesis.errors.InvalidArgument` and a :class:`plproof.InvalidInput`.
+
+A generated problem's ``repr`` replays it: ``make_problem('two_layer', n=2, ..., expect={...})`` rebuilds
+the same problem from its drawn structure and checks the rebuilt X, y and w0 against the ones shown
+(small arrays in full, large ones by shape and sha256 prefix), so a shrunk counterexample can be pasted
+into a regression test.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, Sequence
 
@@ -26,10 +32,12 @@ from hypothesis.strategies import SearchStrategy
 from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import InvalidInput
 from plproof.models import ACTIVATIONS, MLP, Linear, RandomFeatures, TwoLayer
-from plproof.problem import Problem
+from plproof.problem import Problem, array_fingerprint, array_repr
 
 __all__ = [
+    "GeneratedProblem",
     "InvalidStrategyArgument",
+    "make_problem",
     "SMOOTH_ACTIVATIONS",
     "NONSMOOTH_ACTIVATIONS",
     "linear_problems",
@@ -114,6 +122,101 @@ def _check_choices(values: Any, allowed: Sequence[str], name: str) -> tuple[str,
     return names
 
 
+# ----------------------------------------------------------------------------- replayable builders
+
+
+class GeneratedProblem(Problem):
+    """A generated :class:`Problem` that remembers how it was built: its ``repr`` is the
+    :func:`make_problem` call that rebuilds it, with the arrays it must reproduce."""
+
+    def __init__(self, model: Any, y: Any, w0: Any, family: str, params: dict[str, Any]) -> None:
+        super().__init__(model, y, w0)
+        self.family, self.params = family, params
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        arrays = {"X": self.model.X, "y": self.y, "w0": self.w0}
+        expect = ", ".join(f"{k!r}: {array_repr(a)}" for k, a in arrays.items())
+        return f"make_problem({self.family!r}{args}, expect={{{expect}}})"
+
+
+def _build_linear(n: int, m: int, singular_values: Sequence[float], rotate: bool, seed: int,
+                  y_scale: float = 1.0) -> tuple[Any, np.ndarray, np.ndarray]:
+    """F(w) = X w with X = U diag(s) V^T (U, V orthogonal from ``seed`` if ``rotate``, else identities);
+    y uniform in [-y_scale, y_scale] and w0 standard normal from ``seed``."""
+    rank = min(n, m)
+    if len(singular_values) != rank:
+        raise InvalidInput(f"give min(n, m) = {rank} singular values, got {len(singular_values)}")
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.standard_normal((n, n)))[0] if rotate else np.eye(n)
+    V = np.linalg.qr(rng.standard_normal((m, m)))[0] if rotate else np.eye(m)
+    S = np.zeros((n, m))
+    S[np.arange(rank), np.arange(rank)] = np.asarray(singular_values, dtype=np.float64)
+    w0 = rng.standard_normal(m)
+    return Linear(U @ S @ V.T), uniform_targets(n, y_scale, seed), w0
+
+
+def _build_two_layer(n: int, dim: int, width: int, activation: str, seed: int, data_seed: int,
+                     train: str = "both", init: str = "standard", y_scale: float = 1.0
+                     ) -> tuple[Any, np.ndarray, None]:
+    """TwoLayer(X, width, activation, seed, train, init) on X = unit_inputs(n, dim, data_seed),
+    y = uniform_targets(n, y_scale, data_seed), w0 the model's default."""
+    X = unit_inputs(n, dim, data_seed)
+    return TwoLayer(X, width, activation, seed=seed, train=train, init=init), uniform_targets(n, y_scale, data_seed), None
+
+
+def _build_random_features(n: int, dim: int, width: int, activation: str, seed: int, data_seed: int,
+                           init: str = "standard", y_scale: float = 1.0) -> tuple[Any, np.ndarray, None]:
+    """As :func:`_build_two_layer` with RandomFeatures (only v trained)."""
+    X = unit_inputs(n, dim, data_seed)
+    return RandomFeatures(X, width, activation, seed=seed, init=init), uniform_targets(n, y_scale, data_seed), None
+
+
+def _build_mlp(n: int, dim: int, widths: Sequence[int], activation: str, seed: int, data_seed: int,
+               y_scale: float = 1.0) -> tuple[Any, np.ndarray, None]:
+    """MLP(X, widths, activation, seed) on X = unit_inputs(n, dim, data_seed), y from data_seed."""
+    X = unit_inputs(n, dim, data_seed)
+    return MLP(X, list(widths), activation, seed=seed), uniform_targets(n, y_scale, data_seed), None
+
+
+_BUILDERS = {"linear": _build_linear, "random_features": _build_random_features, "two_layer": _build_two_layer,
+             "mlp": _build_mlp}
+
+
+def make_problem(family: str, *, expect: dict[str, Any] | None = None, **params: Any) -> GeneratedProblem:
+    """Build the problem a strategy generates from its drawn structure (what a generated problem's repr shows).
+
+    ``family`` and ``params``: ``"linear"`` (n, m, singular_values, rotate, seed, y_scale),
+    ``"random_features"`` (n, dim, width, activation, seed, data_seed, init, y_scale), ``"two_layer"``
+    (the same and train) or ``"mlp"`` (n, dim, widths, activation, seed, data_seed, y_scale).
+    ``expect`` maps ``"X"``, ``"y"``, ``"w0"`` to the arrays (or :func:`plproof.problem.array_fingerprint`
+    strings) the rebuilt problem must have: a mismatch (e.g. numpy's random generator changed) is an
+    :class:`InvalidInput`, never a silently different problem.
+    """
+    if family not in _BUILDERS:
+        raise InvalidInput(f"unknown family {family!r}: use one of {', '.join(_BUILDERS)}")
+    builder = _BUILDERS[family]
+    signature = inspect.signature(builder)
+    try:
+        signature.bind(**params)
+    except TypeError:
+        raise InvalidInput(f"make_problem({family!r}) takes {', '.join(signature.parameters)}, "
+                           f"got {', '.join(params) or 'nothing'}") from None
+    model, y, w0 = builder(**params)
+    problem = GeneratedProblem(model, y, w0, family, dict(params))
+    built = {"X": model.X, "y": problem.y, "w0": problem.w0}
+    for key, want in (expect or {}).items():
+        if key not in built:
+            raise InvalidInput(f"expect takes X, y and w0, got {key!r}")
+        have = built[key]
+        same = (array_fingerprint(have) == want if isinstance(want, str)
+                else array_repr(have) == array_repr(np.asarray(want, dtype=have.dtype)))
+        if not same:
+            raise InvalidInput(f"the rebuilt {key} ({array_fingerprint(have)}) differs from the expected one: "
+                               "numpy may draw other random numbers here; build the Problem from the arrays")
+    return problem
+
+
 # ----------------------------------------------------------------------------- shared draws
 
 
@@ -137,18 +240,10 @@ def _linear(draw: Any, n_range: tuple[int, int], m_range: tuple[int, int], under
              else st.integers(max(m_range[0], n), m_range[1]))
     seed = draw(seeds)
     rotate = draw(st.booleans())
-    rank = min(n, m)
     # singular values s_i = kappa^(-t_i / 2), t_i in [0, 1]: eigenvalues of K in [1/kappa, 1]
-    t = np.array([draw(st.floats(0, 1, allow_nan=False)) for _ in range(rank)])
-    s = max_condition ** (-t / 2)
-    rng = np.random.default_rng(seed)
-    U = np.linalg.qr(rng.standard_normal((n, n)))[0] if rotate else np.eye(n)
-    V = np.linalg.qr(rng.standard_normal((m, m)))[0] if rotate else np.eye(m)
-    S = np.zeros((n, m))
-    S[np.arange(rank), np.arange(rank)] = s
-    X = U @ S @ V.T
-    w0 = rng.standard_normal(m)
-    return Problem(Linear(X), uniform_targets(n, y_scale, seed), w0)
+    t = np.array([draw(st.floats(0, 1, allow_nan=False)) for _ in range(min(n, m))])
+    s = [float(v) for v in max_condition ** (-t / 2)]
+    return make_problem("linear", n=n, m=m, singular_values=s, rotate=rotate, seed=seed, y_scale=y_scale)
 
 
 @st.composite
@@ -175,12 +270,12 @@ def _two_layer(draw: Any, n_range: tuple[int, int], width_range: tuple[int, int]
         width = draw(st.integers(w_lo, w_hi))
     activation = draw(st.sampled_from(activations))
     seed, data_seed = draw(seeds), draw(seeds)
-    X = unit_inputs(n, d, data_seed)
+    common = dict(n=n, dim=d, width=width, activation=activation, seed=seed, data_seed=data_seed)
     if random_features:
-        model = RandomFeatures(X, width, activation, seed=seed, init=init)
+        problem = make_problem("random_features", **common, init=init, y_scale=y_scale)
     else:
-        model = TwoLayer(X, width, activation, seed=seed, train=train, init=init)
-    return _finish(Problem(model, uniform_targets(n, y_scale, data_seed)), max_condition)
+        problem = make_problem("two_layer", **common, train=train, init=init, y_scale=y_scale)
+    return _finish(problem, max_condition)
 
 
 @st.composite
@@ -195,8 +290,9 @@ def _mlp(draw: Any, n_range: tuple[int, int], width_range: tuple[int, int], dim_
     n = draw(st.integers(n_range[0], min(n_range[1], params)))
     activation = draw(st.sampled_from(activations))
     seed, data_seed = draw(seeds), draw(seeds)
-    model = MLP(unit_inputs(n, d, data_seed), widths, activation, seed=seed)
-    return _finish(Problem(model, uniform_targets(n, y_scale, data_seed)), max_condition)
+    problem = make_problem("mlp", n=n, dim=d, widths=widths, activation=activation, seed=seed,
+                           data_seed=data_seed, y_scale=y_scale)
+    return _finish(problem, max_condition)
 
 
 # ----------------------------------------------------------------------------- public strategies

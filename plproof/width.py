@@ -25,7 +25,7 @@ from plproof.problem import Problem
 from plproof.run import certify_run
 from plproof.theory.ball import bounds_for
 from plproof.theory.centre import centre
-from plproof.numeric.rigor import RigorLevel
+from plproof.numeric.rigor import RigorLevel, Summary, html_table
 
 
 @dataclass
@@ -48,6 +48,35 @@ class WidthResult:
         if self.certified_width and self.empirical_width:
             return self.certified_width / self.empirical_width
         return None
+
+    def _rows(self) -> list[tuple[str, str]]:
+        def width(w: int | None, how: str) -> str:
+            return f"{w} ({how})" if w is not None else f"none up to {self.max_width}"
+
+        rows = []
+        if self.tried or self.certified_width is not None:  # the ball route ran
+            rigor = self.evidence.rigor.label if self.evidence is not None else ""
+            rows.append(("certified width, ball route", width(self.certified_width, rigor)))
+        if self.run_width is not None or not rows:  # the run route certified, or was the only one asked
+            rows.append(("certified width, run route", width(self.run_width, "verified")))
+        if self.extrapolated_width is not None:
+            rows.append(("extrapolated width", f"{self.extrapolated_width:.4g} (an estimate, not a certificate)"))
+        rows.append(("GD converges from width", width(self.empirical_width, "observed")))
+        if self.conservativeness is not None:
+            rows.append(("certified / empirical", f"{self.conservativeness:.3g}"))
+        return rows
+
+    def summary(self) -> Summary:
+        """The smallest certified width per route, the empirical GD width and their ratio, one per line."""
+        rows = self._rows()
+        pad = max(len(k) for k, _ in rows)
+        return Summary("\n".join(f"{k:<{pad}}  {v}" for k, v in rows))
+
+    def __repr__(self) -> str:
+        return f"<WidthResult {'; '.join(f'{k} {v}' for k, v in self._rows())}>"
+
+    def _repr_html_(self) -> str:
+        return html_table("WidthResult", self._rows())
 
     def to_json(self) -> dict:
         return {"certified_width": self.certified_width, "run_certified_width": self.run_width,

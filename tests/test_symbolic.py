@@ -134,6 +134,7 @@ def test_scopes_are_honest():
     assert lin.step("3").scope == "all n, M"
 
 
+@pytest.mark.slow
 def test_gd_v1_without_mu_le_beta_is_not_valid():
     r = check(gd_v1.derivation(with_mu_le_beta=False))
     assert not r.valid
@@ -243,6 +244,7 @@ def _holds(l, rel, r) -> bool:
 MUTATIONS = ["double", "halve", "negate", "plus_one", "flip", "swap_symbol"]
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(index=st.integers(0, 5), mutation=st.sampled_from(MUTATIONS))
 def test_mutation_is_never_called_valid_unless_true(index, mutation):

@@ -36,6 +36,7 @@ def test_bad_arguments():
         min_certified_width(unit_inputs(4, 3), uniform_targets(4, 0.1), max_width=0)
 
 
+@pytest.mark.slow
 def test_run_route_certifies_near_the_empirical_width_where_the_ball_needs_hundreds():
     """Issue 4's reference: targets in [-0.1, 0.1]; the run route closes within 2x of where GD converges."""
     result = min_certified_width(unit_inputs(20, 64, 2026), uniform_targets(20, 0.1, 2026), seed=2026,

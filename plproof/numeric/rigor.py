@@ -1,11 +1,14 @@
 """Rigor levels and enclosures: every number plproof reports is an :class:`Enclosure`.
 
 See docs/theory.md §10 (rigor levels). A composite claim has the weakest level of its parts.
+Also the small display helpers (:class:`Summary`, :func:`html_table`) that the results share in a REPL
+or notebook.
 """
 
 from __future__ import annotations
 
 import enum
+import html
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -48,6 +51,24 @@ def weakest(levels: Iterable[RigorLevel]) -> RigorLevel:
 
 
 Real = "float | int | Fraction"
+
+
+class Summary(str):
+    """A multi-line summary that a REPL or notebook shows as text, not as a quoted string."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def html_table(caption: str, rows: Iterable[tuple[str, str]]) -> str:
+    """A two-column HTML table (name, value) with ``caption``, every cell escaped."""
+    body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+                   f"{html.escape(v)}</td></tr>" for k, v in rows)
+    return f"<table><caption style='text-align:left'>{html.escape(caption)}</caption>{body}</table>"
+
+
+def _g(x: float | Fraction) -> str:
+    return f"{float(x):.10g}"
 
 
 @dataclass(frozen=True)
@@ -106,7 +127,34 @@ class Enclosure:
             out["assumptions"] = list(self.assumptions)
         return out
 
+    def __float__(self) -> float:
+        """The value when it is one number (lo == hi, rounded to the nearest float); else an error.
+
+        An interval has no single value: read ``.lo`` for a proved lower bound (mu, lambda0: lower
+        bounds of an infimum) or ``.hi`` for a proved upper bound (beta, the rate).
+        """
+        if self.lo != self.hi:
+            raise InvalidInput(f"the enclosure [{_g(self.lo)}, {_g(self.hi)}] is an interval, not one number: "
+                               "use .lo (proved lower bound, e.g. mu) or .hi (proved upper bound, e.g. beta)")
+        return float(self.lo)
+
     def __str__(self) -> str:
         if self.lo == self.hi:
-            return f"{float(self.lo):.10g} ({self.rigor.label})"
-        return f"[{float(self.lo):.10g}, {float(self.hi):.10g}] ({self.rigor.label})"
+            return f"{_g(self.lo)} ({self.rigor.label})"
+        return f"[{_g(self.lo)}, {_g(self.hi)}] ({self.rigor.label})"
+
+    def __repr__(self) -> str:
+        count = len(self.assumptions)
+        extra = f", {count} assumption{'s' if count > 1 else ''}" if count else ""
+        return f"<Enclosure {self}{extra}>"
+
+    def summary(self) -> Summary:
+        """Bounds, width, rigor and the assumptions the bounds rest on, one per line."""
+        lines = [f"{_g(self.lo)} <= x <= {_g(self.hi)}  (width {self.width:.3g}, rigor {self.rigor.label})"]
+        lines += [f"  assumes: {a}" for a in self.assumptions]
+        return Summary("\n".join(lines))
+
+    def _repr_html_(self) -> str:
+        rows = [("lo", _g(self.lo)), ("hi", _g(self.hi)), ("rigor", self.rigor.label)]
+        rows += [("assumes", a) for a in self.assumptions]
+        return html_table("Enclosure", rows)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from plproof.certificate.format import jsonable
 from plproof.errors import InvalidInput
 from plproof.numeric import arith as _arith
 from plproof.numeric.arith import Arith
@@ -41,9 +42,11 @@ class Trajectory:
         return self.losses[-1]
 
     def to_json(self) -> dict:
-        return {"arithmetic": self.arithmetic, "step": self.step, "steps": self.steps,
-                "losses": self.losses, "distances": self.distances, "lambda_mins": self.lambda_mins,
-                "lambda_min_every": self.lambda_min_every, "diverged": self.diverged}
+        """Plain JSON data (``json.dumps`` ready): a diverged run's non-finite losses become ``"inf"``/``"nan"``;
+        ``w_final`` is left out."""
+        return jsonable({"arithmetic": self.arithmetic, "step": self.step, "steps": self.steps,
+                         "losses": self.losses, "distances": self.distances, "lambda_mins": self.lambda_mins,
+                         "lambda_min_every": self.lambda_min_every, "diverged": self.diverged})
 
 
 def _check_run(step: float, steps: int) -> None:
