@@ -66,13 +66,14 @@ def test_passing_property_gets_a_certificate_and_failing_one_none(inprocess: pyt
     certs = certificates(out)
     assert list(certs) == [certificate_name("test_props.py::test_passes")]
     cert = certs[certificate_name("test_props.py::test_passes")]
-    assert cert["kind"] == "property" and cert["rigor"] == "exact"
+    assert cert["kind"] == "property" and cert["rigor"] == "sampled"  # a property test checks samples
+    assert cert["record"]["sample_rigor"] == "exact"
     assert cert["claim"]["words"] == "For every integer x, x^2 + 1 >= 2 x."
     assert cert["claim"]["symbols"] == "x^2 + 1 >= 2 x"
-    assert cert["inputs"]["module"] == "test_props.py" and cert["inputs"]["test"] == "test_passes"
+    assert cert["inputs"]["code"]["path"] == "../test_props.py" and cert["inputs"]["test"] == "test_passes"
     assert cert["inputs"]["reference"] == "docs/theory.md §1.3" and cert["inputs"]["max_examples"] == 7
-    assert cert["evidence"]["examples"] == 7
-    ev = cert["evidence"]
+    assert cert["record"]["examples"] == 7 and cert["evidence"] == {"verdict": "passed", "rigor": "sampled"}
+    ev = cert["record"]
     assert ev["smallest_margin"] == 0 and ev["notes"]["margin_example"] == {"x": 1}  # the minimum of (x - 1)^2
     assert ev["notes"]["source"] == "AM-GM" and "hypothesis" in cert["tool"]
 
@@ -115,7 +116,7 @@ def test_many(x):
     result.assert_outcomes(passed=1)
     (cert,) = certificates(out).values()
     assert cert["inputs"]["profile"] == "thorough" and cert["inputs"]["seed"] == 3
-    assert cert["evidence"]["examples"] >= 1000
+    assert cert["record"]["examples"] >= 1000
 
 
 def test_run_properties_summary_and_reproducibility(inprocess: pytest.Pytester):
@@ -144,4 +145,4 @@ def test_the_user_example_writes_its_certificate(inprocess: pytest.Pytester):
     result = inprocess.runpytest("my_property.py", "--plproof-certificates", str(out), "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     (cert,) = certificates(out).values()
-    assert cert["evidence"]["examples"] >= 1 and cert["evidence"]["smallest_margin"] >= -1e-25
+    assert cert["record"]["examples"] >= 1 and cert["record"]["smallest_margin"] >= -1e-25
