@@ -92,8 +92,9 @@ def rejected(cert: dict, base: Path, run_code: bool = False) -> bool:
 def _memoised_derivations(monkeypatch):
     """Derivations are pure functions of (kind, theorem, inputs, hints): memoise them so that the campaign's
     edits of evidence and claims are compared against one derivation (edits of inputs and hints re-derive)."""
-    import plproof.verify.problem as vp
-    import plproof.verify.trajectory as vt
+    import importlib
+
+    vp, vt = (importlib.import_module(f"plproof.verify.{m}") for m in ("problem", "trajectory"))
 
     for module, name in ((vp, "derive_problem"), (vt, "derive_run")):
         real, memo = getattr(module, name), {}
@@ -153,11 +154,34 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
     return certs
 
 
-@pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run"])
-def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, name):
-    cert, base = written[name]
-    tried, accepted = campaign(cert, base)
-    assert tried >= 40, f"only {tried} mutations: the campaign does not reach the certificate's fields"
+PROPERTY = """
+from hypothesis import given, strategies as st
+
+@given(st.integers(-100, 100))
+def test_square_is_not_negative(x):
+    assert x * x >= 0
+"""
+
+
+@pytest.fixture(scope="module")
+def property_cert(tmp_path_factory) -> tuple[dict, Path]:
+    from plproof.certificate.build import property_certificate
+
+    root = tmp_path_factory.mktemp("prop")
+    (root / "test_square.py").write_text(PROPERTY)
+    cert = property_certificate(module="test_square.py", test="test_square_is_not_negative", seed=3, profile="ci",
+                                max_examples=10, examples=10, claim="x^2 >= 0", symbols="x**2 >= 0",
+                                rigor="exact", root=root)
+    path = write_certificate(cert, root / "certs" / "square.json")
+    return fmt.load_certificate(path), path.parent
+
+
+@pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
+                                  "property"])
+def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, name):
+    cert, base = property_cert if name == "property" else written[name]
+    tried, accepted = campaign(cert, base, run_code=name == "property")
+    assert tried >= (10 if name == "property" else 40), f"only {tried} mutations: the campaign misses fields"
     assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"
 
 
