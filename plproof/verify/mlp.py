@@ -2,8 +2,8 @@
 
 f(x) = c_{L+1} v^T a_L, a_l = sigma(z_l), z_l = c_l W_l a_{l-1}, a_0 = x, c_1 = 1, c_l = h_{l-1}^{-1/2};
 w = (vec W_1, ..., vec W_L, v), row-major. The centre is a forward/backward pass in mpmath.iv; the ball
-bounds run the recursion M1-M6 of docs/rigor.md §2.3 (with M3' and M7') in rationals rounded up to the
-2^-PREC grid: every quantity is >= 0 and every formula monotone, so rounding up keeps upper bounds.
+bounds run the recursion M1-M6 of docs/rigor.md §2.3 with its sharper steps M3', M7', M8' in rationals rounded
+up to the 2^-PREC grid: every quantity is >= 0 and every formula monotone, so rounding up keeps upper bounds.
 """
 
 from __future__ import annotations
@@ -107,12 +107,13 @@ def _row_norms(a: MidRad) -> list[Fraction]:
 def _lambda_max_upper(Q: list[Vec]) -> Fraction:
     """lambda_max(Q) <= rho(Q) <= max_i (Q y)_i / y_i for entrywise nonnegative symmetric Q and any y > 0
     (Collatz-Wielandt), y the float Perron vector of Q / max(Q) floored at 1e-9 (all ones if eigh fails)."""
-    top = max(max(row) for row in Q)
-    try:
-        vec = np.linalg.eigh(np.array([[float(x / top) for x in row] for row in Q]))[1][:, -1] if top else 1
-    except np.linalg.LinAlgError:
-        vec = 1
-    y = [Fraction(float(v)) for v in np.maximum(np.abs(vec) * np.ones(len(Q)), 1e-9)]
+    top, vec = max(max(row) for row in Q), np.ones(len(Q))
+    if top > 0:  # scaled so that no entry overflows a float
+        try:
+            vec = np.abs(np.linalg.eigh(np.array([[float(x / top) for x in row] for row in Q]))[1][:, -1])
+        except np.linalg.LinAlgError:
+            pass  # y = 1 is as valid as any other y > 0
+    y = [Fraction(float(v)) for v in np.maximum(vec, 1e-9)]
     return _up(max(sum((qij * yj for qij, yj in zip(row, y)), Fraction(0)) / yi for row, yi in zip(Q, y)))
 
 
