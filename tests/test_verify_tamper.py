@@ -38,7 +38,10 @@ def _edits(path: str, value: Any) -> Iterator[Any]:
         yield value * 0.5 - 0.25 if isinstance(value, float) else value - 1
     elif isinstance(value, str):
         last = path.rsplit(".", 1)[-1]
-        pool = {"rigor": LEVELS, "status": STATUSES, "verdict": VERDICTS}.get(last, ())
+        pool = {"rigor": LEVELS, "status": STATUSES, "verdict": VERDICTS, "init": ("standard", "symmetric"),
+                "train": ("both", "hidden", "output"), "activation": ("tanh", "sigmoid", "softplus", "sin", "relu"),
+                "family": ("linear", "two_layer", "random_features", "mlp", "sympy"),
+                "bounds": ("constant-kernel", "two-layer-t1-t3", "two-layer-s8", "mlp", "generic-hessian")}.get(last, ())
         if last == "theorem":
             pool = ("gd-ball/A", "gd-ball/B", "gd-run/A", "derivation", "property")
         if last == "lo" or last == "hi" or last.isdigit():  # an exact number stored as text
@@ -131,6 +134,9 @@ def campaign(cert: dict, base: Path, run_code: bool = False) -> tuple[int, list[
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
     """One certificate per kind and outcome, written and re-read (arrays in data/ where large)."""
+    import sympy as sp
+
+    w1, w2, w3 = sp.symbols("w1 w2 w3")
     out = tmp_path_factory.mktemp("certs")
     X = np.array([[1.0, 2, 0, 1], [0, 1, 1, -1]])
     problems = {
@@ -140,6 +146,12 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
         "under-parameterised": plproof.Problem(plproof.Linear([[1.0, 2], [3, 4], [5, 6]]), np.ones(3), [1.0, 0.5]),
         "not-certified": plproof.Problem(plproof.TwoLayer(unit_inputs(5, 3, seed=2), 4, "sigmoid", seed=2),
                                          uniform_targets(5, 0.5, seed=2)),
+        "random-features": plproof.Problem(plproof.RandomFeatures(unit_inputs(3, 2, seed=1), 16, "tanh", seed=1),
+                                           uniform_targets(3, 0.5, 1)),
+        "mlp": plproof.Problem(plproof.MLP(unit_inputs(2, 2, seed=1), [32, 32], "tanh", seed=2, init="symmetric"),
+                               uniform_targets(2, 0.001, 2)),
+        "sympy": plproof.Problem(plproof.SympyModel([w1 * w2 + w3, w1 + w2 ** 2], [w1, w2, w3], w0=[3, 1, 0]),
+                                 [3.001, 2.0], [3.0, 1.0, 0.0]),
     }
     certs: dict[str, tuple[dict, Path]] = {}
     for name, problem in problems.items():
@@ -177,7 +189,7 @@ def property_cert(tmp_path_factory) -> tuple[dict, Path]:
 
 
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
-                                  "property"])
+                                  "random-features", "mlp", "sympy", "property"])
 def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, name):
     cert, base = property_cert if name == "property" else written[name]
     tried, accepted = campaign(cert, base, run_code=name == "property")
@@ -185,8 +197,10 @@ def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, pro
     assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"
 
 
-def test_the_campaign_has_more_than_300_mutations(written):
-    total = sum(sum(1 for p, _ in mutations(c) if not is_neutral(c["kind"], p)) for c, _ in written.values())
+def test_the_campaign_has_more_than_300_mutations(written, property_cert):
+    certs = [c for c, _ in written.values()] + [property_cert[0]]
+    total = sum(sum(1 for p, _ in mutations(c) if not is_neutral(c["kind"], p)) for c in certs)
+    print(f"{total} resealed mutations of non-neutral fields over {len(certs)} certificates")
     assert total >= 300
 
 

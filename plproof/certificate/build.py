@@ -33,7 +33,8 @@ def model_inputs(problem: Problem) -> dict:
     elif obstacle is not None:
         model["generic"] = obstacle  # the family's closed forms do not apply: only its own code can be re-run
     if model["family"] in ("two_layer", "mlp") and model.get("train", "both") == "both":
-        model.pop("seed", None)  # every weight is a parameter (in w0): the seed of the default w0 is not the model's
+        for key in ("seed", "init"):  # every weight is a parameter (in w0): how the default w0 is drawn is no
+            model.pop(key, None)      # part of the model
     if "X" in model:
         model["X"] = encode_array(problem.model.X)
     source = getattr(problem, "source", None) or getattr(problem.model, "source", None)

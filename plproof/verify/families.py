@@ -220,14 +220,18 @@ def rebuild(inputs: dict, base: Path | None) -> tuple[Family, np.ndarray, np.nda
                 raise Failure(f"activation {spec['activation']!r} is not re-checked by the verifier "
                               f"(supported: {', '.join(ACTIVATION_BOUNDS)})")
             train = "output" if family == "random_features" else spec["train"]
-            if ("seed" in spec) != (train != "both"):
-                raise Failure("inputs.model.seed is given exactly when some weights are fixed by it (train != 'both')")
+            if ("seed" in spec) != (train != "both") or ("init" in spec) != (train != "both"):
+                raise Failure("inputs.model.seed and init are given exactly when some weights are fixed by them "
+                              "(train != 'both')")
             model = (RandomFeatures(X, spec["width"], spec["activation"], spec["seed"], spec["init"])
                      if family == "random_features" else
-                     TwoLayer(X, spec["width"], spec["activation"], spec.get("seed", 0), spec["train"], spec["init"]))
+                     TwoLayer(X, spec["width"], spec["activation"], spec.get("seed", 0), spec["train"],
+                              spec.get("init", "standard")))
         elif family == "mlp":
             from plproof.verify.mlp import MLPFamily
 
+            if "seed" in spec or "init" in spec:
+                raise Failure("inputs.model: an MLP's weights are all parameters (in w0): no seed or init")
             model = MLPFamily(X, list(spec["widths"]), spec["activation"], w0)
         elif family == "sympy":
             from plproof.verify.expr import ExprFamily
