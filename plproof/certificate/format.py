@@ -361,30 +361,25 @@ def _subset_check(x: Any, node: dict, root: dict, where: str) -> str | None:
 
 
 # ---------------------------------------------------------------- writing
-def _array_objects(x: Any) -> Iterator[dict]:
-    """Every inline float64 array object inside ``x``."""
+def _objects(x: Any, wanted: Any) -> Iterator[dict]:
+    """Every dict inside ``x`` (not below one already yielded) for which ``wanted(d)`` is true."""
     if isinstance(x, dict):
-        if x.get("array") == "float64" and "data" in x:
+        if wanted(x):
             yield x
             return
-        for v in x.values():
-            yield from _array_objects(v)
-    elif isinstance(x, list):
+        x = list(x.values())
+    if isinstance(x, list):
         for v in x:
-            yield from _array_objects(v)
+            yield from _objects(v, wanted)
 
 
-def _code_references(x: Any) -> Iterator[dict]:
-    """Every code reference (from :func:`code_reference`) with an absolute path inside ``x``."""
-    if isinstance(x, dict):
-        if "sha256" in x and "array" not in x and os.path.isabs(str(x.get("path", ""))):
-            yield x
-            return
-        for v in x.values():
-            yield from _code_references(v)
-    elif isinstance(x, list):
-        for v in x:
-            yield from _code_references(v)
+def _inline_array(d: dict) -> bool:
+    return d.get("array") == "float64" and "data" in d
+
+
+def _absolute_code_reference(d: dict) -> bool:
+    """A :func:`code_reference` whose path is still absolute (made relative when written)."""
+    return "sha256" in d and "array" not in d and os.path.isabs(str(d.get("path", "")))
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> Path:
@@ -428,9 +423,9 @@ def write_certificate(cert: dict, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = copy.deepcopy(cert)
-    for ref in _code_references(out.get("inputs", {})):
+    for ref in _objects(out.get("inputs", {}), _absolute_code_reference):
         ref["path"] = Path(os.path.relpath(ref["path"], path.parent.resolve())).as_posix()
-    for obj in _array_objects([out.get("inputs", {}), out.get("hints", {})]):
+    for obj in _objects([out.get("inputs", {}), out.get("hints", {})], _inline_array):
         if len(obj["data"]) > INLINE_LIMIT:
             arr = np.array(obj["data"], dtype=np.float64).reshape(obj["shape"])
             sha = array_sha256(arr)
