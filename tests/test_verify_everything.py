@@ -106,3 +106,14 @@ def test_verify_help_works(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["verify", "--help"])
     assert stop.value.code == 0 and "--run-code" in capsys.readouterr().out
+
+
+def test_report_renders_every_kind_without_crashing(shipped, tmp_path):
+    from plproof.report import make_report
+
+    away, verdicts = shipped
+    paths = [away / "certs" / f"{name}.json" for name in verdicts]
+    result = make_report(paths, "md", tmp_path / "report")
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert not result.invalid and all(f"## {name}" in text for name in verdicts)
+    assert "NOT RE-CHECKED here" in text  # the user callable: its code runs only with --run-code
