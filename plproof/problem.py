@@ -28,16 +28,13 @@ class Problem:
         if not isinstance(model, Model):
             raise InvalidInput(f"model must be a plproof Model, got {type(model).__name__}")
         self.model = model
-        y_arr = np.asarray(y, dtype=np.float64) if not _is_object(y) else np.asarray(y, dtype=object)
-        if y_arr.ndim == 2 and 1 in y_arr.shape:
-            y_arr = y_arr.ravel()
+        y_arr = target_vector(y)
         if y_arr.shape != (model.n_outputs,):
             raise InvalidInput(f"y must have {model.n_outputs} entries (one per data point), got shape {y_arr.shape}")
         if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
             raise InvalidInput(f"y has NaN or Inf at index {int(np.argmax(~np.isfinite(y_arr)))}: clean the targets")
         self.y = y_arr
-        w0_arr = model.default_w0() if w0 is None else (np.asarray(w0, dtype=np.float64)
-                                                        if not _is_object(w0) else np.asarray(w0, dtype=object))
+        w0_arr = model.default_w0() if w0 is None else _numbers(w0, "w0")
         if w0_arr.shape != (model.n_params,):
             raise InvalidInput(f"w0 must have length {model.n_params} (the number of parameters), got shape {w0_arr.shape}")
         if w0_arr.dtype.kind == "f" and not np.isfinite(w0_arr).all():
@@ -115,6 +112,42 @@ class Problem:
         if "seed" in info and self.w0.size > REPR_ENTRIES and _equal(self.w0, self.model.default_w0()):
             w0 = repr(f"default of seed {info['seed']}: {array_fingerprint(self.w0)}")
         return f"Problem({model}, y={array_repr(self.y)}, w0={w0})"
+
+
+def _numbers(x: Any, name: str) -> np.ndarray:
+    """``x`` as float64, or as exact entries (object dtype) when it holds Fractions or SymPy numbers."""
+    try:
+        arr = np.asarray(x, dtype=object) if _is_object(x) else np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.asarray(x, dtype=object)
+    if arr.dtype == object:
+        bad = [v for v in (arr.ravel() if arr.ndim else [x]) if not _is_number(v)]
+        if bad:
+            raise InvalidInput(f"{name} must be an array of numbers; {bad[0]!r} is not a number")
+    return arr
+
+
+def _is_number(v: Any) -> bool:
+    """float(v) is defined (a float, int, Fraction or SymPy number; it may overflow, as huge rationals do)."""
+    try:
+        float(v)
+    except OverflowError:
+        return True
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def target_vector(y: Any, name: str = "y") -> np.ndarray:
+    """The targets as a 1-D array: a vector, or an (n, 1) or (1, n) array flattened. Anything else is refused:
+    the square loss 1/2 ||F(w) - y||^2 has one output per data point, so y is a single column."""
+    y_arr = _numbers(y, name)
+    if y_arr.ndim == 2 and 1 in y_arr.shape:
+        return y_arr.ravel()
+    if y_arr.ndim != 1:
+        raise InvalidInput(f"{name} has shape {y_arr.shape}: a single output column is needed (one target "
+                           "per data point, shape (n,) or (n, 1)); fit one output at a time")
+    return y_arr
 
 
 def _is_object(x: Any) -> bool:
