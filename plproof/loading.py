@@ -17,7 +17,7 @@ import numpy as np
 
 from plproof.errors import InvalidInput
 from plproof.models.base import Model, check_finite_matrix
-from plproof.problem import Problem
+from plproof.problem import Problem, target_vector
 
 
 def load_object(target: str) -> Any:
@@ -71,7 +71,7 @@ def load_data(path: str) -> tuple[np.ndarray | None, np.ndarray]:
         raise InvalidInput(f"could not read data file {path}: {exc}") from None
     if X is not None:
         X = check_finite_matrix(X, "X in the data file")
-    y = y.ravel()
+    y = target_vector(y, f"y in {path}")
     if not np.isfinite(y).all():
         raise InvalidInput(f"y in {path} has NaN or Inf: clean the targets")
     if X is not None and X.shape[0] != y.shape[0]:

@@ -6,6 +6,7 @@ L(w) = 1/2 ||F(w) - y||^2, residual r = F(w) - y, gradient DF^T r, tangent kerne
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,9 @@ from plproof.numeric.arith import Arith
 
 #: arrays with at most this many entries are shown in full by ``repr``; larger ones by their fingerprint
 REPR_ENTRIES = 16
+#: largest squared 2-norm accepted for X, y and w0: the centre and ball bounds sum and multiply such
+#: squares (K = X X^T, ||r0||^2, beta) in float64, whose range ends at 1.8e308
+SQUARE_LIMIT_LOG10 = 300
 
 
 class Problem:
@@ -28,20 +32,22 @@ class Problem:
         if not isinstance(model, Model):
             raise InvalidInput(f"model must be a plproof Model, got {type(model).__name__}")
         self.model = model
-        y_arr = np.asarray(y, dtype=np.float64) if not _is_object(y) else np.asarray(y, dtype=object)
-        if y_arr.ndim == 2 and 1 in y_arr.shape:
-            y_arr = y_arr.ravel()
+        model_X = getattr(model, "X", None)
+        if isinstance(model_X, np.ndarray):
+            check_magnitude(model_X, "X", "rescale X (divide it by a constant)")
+        y_arr = target_vector(y)
         if y_arr.shape != (model.n_outputs,):
             raise InvalidInput(f"y must have {model.n_outputs} entries (one per data point), got shape {y_arr.shape}")
         if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
             raise InvalidInput(f"y has NaN or Inf at index {int(np.argmax(~np.isfinite(y_arr)))}: clean the targets")
         self.y = y_arr
-        w0_arr = model.default_w0() if w0 is None else (np.asarray(w0, dtype=np.float64)
-                                                        if not _is_object(w0) else np.asarray(w0, dtype=object))
+        w0_arr = model.default_w0() if w0 is None else _numbers(w0, "w0")
         if w0_arr.shape != (model.n_params,):
             raise InvalidInput(f"w0 must have length {model.n_params} (the number of parameters), got shape {w0_arr.shape}")
         if w0_arr.dtype.kind == "f" and not np.isfinite(w0_arr).all():
             raise InvalidInput("w0 has NaN or Inf entries: start from finite parameters")
+        check_magnitude(y_arr, "y", "rescale y (and the model's outputs with it)")
+        check_magnitude(w0_arr, "w0", "start from a smaller w0")
         self.w0 = w0_arr
 
     @property
@@ -115,6 +121,81 @@ class Problem:
         if "seed" in info and self.w0.size > REPR_ENTRIES and _equal(self.w0, self.model.default_w0()):
             w0 = repr(f"default of seed {info['seed']}: {array_fingerprint(self.w0)}")
         return f"Problem({model}, y={array_repr(self.y)}, w0={w0})"
+
+
+def _numbers(x: Any, name: str) -> np.ndarray:
+    """``x`` as float64, or as exact entries (object dtype) when it holds Fractions or SymPy numbers."""
+    try:
+        arr = np.asarray(x, dtype=object) if _is_object(x) else np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.asarray(x, dtype=object)
+    if arr.dtype == object:
+        bad = [v for v in (arr.ravel() if arr.ndim else [x]) if not _is_number(v)]
+        if bad:
+            raise InvalidInput(f"{name} must be an array of numbers; {bad[0]!r} is not a number")
+    return arr
+
+
+def _is_number(v: Any) -> bool:
+    """float(v) is defined (a float, int, Fraction or SymPy number; it may overflow, as huge rationals do)."""
+    try:
+        float(v)
+    except OverflowError:
+        return True
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def target_vector(y: Any, name: str = "y") -> np.ndarray:
+    """The targets as a 1-D array: a vector, or an (n, 1) or (1, n) array flattened. Anything else is refused:
+    the square loss 1/2 ||F(w) - y||^2 has one output per data point, so y is a single column."""
+    y_arr = _numbers(y, name)
+    if y_arr.ndim == 2 and 1 in y_arr.shape:
+        return y_arr.ravel()
+    if y_arr.ndim != 1:
+        raise InvalidInput(f"{name} has shape {y_arr.shape}: a single output column is needed (one target "
+                           "per data point, shape (n,) or (n, 1)); fit one output at a time")
+    return y_arr
+
+
+def log10_square_norm(a: np.ndarray) -> float:
+    """log10 ||a||_2^2 without overflow (-inf for a zero array, inf for a non-finite or unconvertible entry)."""
+    try:
+        v = np.abs(np.asarray(a, dtype=np.float64)).ravel()
+    except OverflowError:  # an exact entry beyond float64
+        return math.inf
+    top = float(np.max(v, initial=0.0))
+    if top == 0 or not math.isfinite(top):
+        return -math.inf if top == 0 else math.inf
+    return 2 * math.log10(top) + math.log10(float(np.sum((v / top) ** 2)))
+
+
+def check_magnitude(a: np.ndarray, name: str, fix: str) -> None:
+    """Refuse ``a`` with ||a||_2^2 > 10^SQUARE_LIMIT_LOG10: float64 cannot carry the squares the theorem needs."""
+    require_float_range(log10_square_norm(a), name, fix + _span_note(a))
+
+
+def require_float_range(log10_sq: float, what: str, fix: str) -> None:
+    """InvalidInput when a sum of squares, given by its log10, exceeds 10^SQUARE_LIMIT_LOG10 (see there)."""
+    if log10_sq > SQUARE_LIMIT_LOG10:
+        about = f"about 1e{log10_sq:.0f}" if math.isfinite(log10_sq) else "beyond float64 range"
+        raise InvalidInput(f"{what} is too large for float64 arithmetic: its sum of squares is {about} "
+                           f"(limit 1e{SQUARE_LIMIT_LOG10}); {fix}")
+
+
+def _span_note(a: np.ndarray) -> str:
+    """A warning when the nonzero entries span more decades than float64 holds, so rescaling loses the small ones."""
+    try:
+        v = np.abs(np.asarray(a, dtype=np.float64)).ravel()
+    except OverflowError:
+        return ""
+    v = v[(v > 0) & np.isfinite(v)]
+    decades = math.log10(v.max()) - math.log10(v.min()) if v.size else 0.0
+    if decades < 308:
+        return ""
+    return (f"; its nonzero entries span {decades:.0f} orders of magnitude ({v.min():.1g} to {v.max():.1g}), "
+            "more than float64 holds, so the smallest would then underflow to 0")
 
 
 def _is_object(x: Any) -> bool:

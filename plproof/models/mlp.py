@@ -15,7 +15,7 @@ import numpy as np
 from plproof.errors import InvalidInput
 from plproof.models import activations
 from plproof.models.base import Model, check_finite_matrix, check_positive_int, closed_form_family
-from plproof.models.two_layer import check_init, draw_layer, draw_output
+from plproof.models.two_layer import check_init, check_seed, draw_layer, draw_output
 from plproof.numeric.arith import Arith
 
 
@@ -53,11 +53,15 @@ class MLP(Model):
                  seed: int = 0, init: str = "standard") -> None:
         """Draw the weights from ``seed``; see the class docstring for the parameters."""
         self.X = check_finite_matrix(X, "X")
-        if isinstance(widths, (int, np.integer)) or len(widths) == 0:
-            raise InvalidInput("widths must be a non-empty list of layer widths, e.g. [64, 64]")
-        self.widths = [check_positive_int(h, "each width") for h in widths]
+        try:
+            listed = list(widths)
+        except TypeError:
+            listed = []
+        if isinstance(widths, str) or not listed:
+            raise InvalidInput(f"widths must be a non-empty list of layer widths, e.g. [64, 64], got {widths!r}")
+        self.widths = [check_positive_int(h, "each width") for h in listed]
         self.activation = activations.get(activation)
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.init = init
         symmetric = check_init(init, self.widths[-1])
         rng = np.random.default_rng(self.seed)

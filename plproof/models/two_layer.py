@@ -22,10 +22,13 @@ INITS = ("standard", "symmetric")
 
 def draw_layer(rng: np.random.Generator, rows: int, cols: int, symmetric: bool) -> np.ndarray:
     """Standard normal rows x cols; ``symmetric`` repeats each drawn row once (pairs of equal rows)."""
-    if not symmetric:
-        return rng.standard_normal((rows, cols))
-    half = rng.standard_normal((rows // 2, cols))
-    return np.repeat(half, 2, axis=0)
+    try:
+        if not symmetric:
+            return rng.standard_normal((rows, cols))
+        return np.repeat(rng.standard_normal((rows // 2, cols)), 2, axis=0)
+    except MemoryError:
+        raise InvalidInput(f"a {rows} x {cols} weight matrix does not fit in memory "
+                           f"({rows * cols * 8 / 2**30:.3g} GiB): use a smaller width") from None
 
 
 def draw_output(rng: np.random.Generator, width: int, symmetric: bool) -> np.ndarray:
@@ -34,6 +37,13 @@ def draw_output(rng: np.random.Generator, width: int, symmetric: bool) -> np.nda
         return rng.standard_normal(width)
     half = rng.standard_normal(width // 2)
     return np.stack([half, -half], axis=1).ravel()
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` as an int >= 0 (what numpy's default_rng accepts), or an InvalidInput."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidInput(f"seed must be an integer >= 0, got {seed!r}")
+    return int(seed)
 
 
 def check_init(init: str, last_width: int) -> bool:
@@ -88,7 +98,7 @@ class TwoLayer(Model):
         if train not in TRAIN_MODES:
             raise InvalidInput(f"unknown train mode {train!r}: use one of {', '.join(TRAIN_MODES)}")
         self.train = train
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.init = init
         symmetric = check_init(init, self.width)
         rng = np.random.default_rng(self.seed)

@@ -10,6 +10,7 @@ own F, which nothing encloses: its centre is a float64 estimate, with the reason
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -23,7 +24,7 @@ from plproof.numeric.arith import EXACT, FLOAT64, BallArith, MPArith, have_flint
 from plproof.numeric.linalg import eigvalsh_hp
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.verified import EXACT_AUTO_MAX_N, lambda_max_upper, lambda_min_lower
-from plproof.problem import Problem
+from plproof.problem import Problem, log10_square_norm, require_float_range
 
 #: largest n * m * d for which a verified centre is evaluated entirely in balls
 BALL_WORK_LIMIT = 2_000_000
@@ -48,6 +49,11 @@ def _frob_upper(a: np.ndarray) -> float:
     return fb.sqrt_up(fb.sumsq_upper(a))
 
 
+def _require_float_range(log10_sq: float, what: str) -> None:
+    """The enclosures below bound Frobenius norms and ||r0||^2 in float64: refuse quantities that would overflow."""
+    require_float_range(log10_sq, what, "rescale X, y or w0")
+
+
 def _from_kernel(K: np.ndarray, K_err: float, r: np.ndarray, r_err: float, rigor: RigorLevel,
                  method: str, assumptions: tuple[str, ...] = ()) -> Centre:
     """Verified lambda_min/lambda_max from (K, K_err) and ||r|| from a float residual with error r_err."""
@@ -70,11 +76,13 @@ def _exact_linear(problem: Problem) -> Centre:
     X = EXACT.asarray(problem.model.X)
     K = X @ X.T
     r = X @ EXACT.asarray(problem.w0) - EXACT.asarray(problem.y)
-    L0 = Fraction(r @ r) / 2
+    r2 = Fraction(r @ r)
+    if r2:
+        _require_float_range(math.log10(r2.numerator) - math.log10(r2.denominator), "the residual F(w0) - y")
+    L0 = r2 / 2
     lam = lambda_min_lower(K.tolist(), 0, method="exact")
     lmax = lambda_max_upper(K.tolist(), 0, method="exact")
     exact = RigorLevel.EXACT
-    r2 = Fraction(r @ r)
     r_hi = fb.sqrt_up(fb.float_up(r2))
     r_lo = fb.down(float(np.sqrt(fb.float_down(r2))))
     jac_hi = fb.sqrt_up(fb.float_up(Fraction(lmax.hi)))
@@ -93,6 +101,8 @@ def _balls(problem: Problem) -> Centre:
         r = model.F(problem.w0, ar) - ar.asarray(problem.y)
     K_mid, K_rad = ar.mid_rad(K)
     r_mid, r_rad = ar.mid_rad(r)
+    _require_float_range(log10_square_norm(np.abs(K_mid) + K_rad), "K(w0) = DF(w0) DF(w0)^T")
+    _require_float_range(log10_square_norm(np.abs(r_mid) + r_rad), "the residual F(w0) - y")
     K_sym = np.tril(K_mid) + np.tril(K_mid, -1).T  # symmetric; its distance to K_mid is covered below
     K_err = fb.add_up(_frob_upper(K_rad), _frob_upper(K_sym - K_mid))
     K_mid = K_sym
@@ -119,6 +129,7 @@ def _wide_two_layer(problem: Problem) -> Centre:
     F = (A @ v) * s
     F_err = 2 * ((A_rad @ av) + fb.gamma(m + 2) * (np.abs(A) @ av)) * s + 4 * fb.U * np.abs(F)
     r = F - problem.y
+    _require_float_range(log10_square_norm(np.abs(r) + F_err), "the residual F(w0) - y")
     r_err = fb.add_up(_frob_upper(F_err), fb.mul_up(fb.U, _frob_upper(r)))
     terms = []
     if model.train in ("both", "output"):
@@ -131,6 +142,8 @@ def _wide_two_layer(problem: Problem) -> Centre:
     x2max = max(fb.sumsq_upper(row) for row in X)
     for M, M_rad, inputs in terms:
         P = M @ M.T
+        hadamard = 2 * math.log10(max(x2max, 1.0)) if inputs is not None else 0.0  # ||G o P|| <= max G_ii ||P||
+        _require_float_range(log10_square_norm(P) + hadamard, "K(w0) = DF(w0) DF(w0)^T")
         fro_m, fro_rad = _frob_upper(M), _frob_upper(M_rad)
         # ||M M^T - M_true M_true^T|| <= 2||M|| dM + dM^2 + gamma_m ||M||_F^2
         e = 2 * fro_m * fro_rad + fro_rad**2 + fb.gamma(m) * fro_m**2

@@ -66,7 +66,10 @@ class MLPBallBounds:
 
 
 def _hi(x: Any) -> float:
-    """The smallest-or-next float >= every point of the arb ball ``x`` (exact comparison of two points)."""
+    """The smallest-or-next float >= every point of the arb ball ``x`` (exact comparison of two points);
+    inf for a ball with an infinite or NaN end (it bounds nothing finite)."""
+    if not x.is_finite():
+        return math.inf
     u = x.upper()
     f = float(u)
     return f if type(u)(f) >= u else fb.up(f)
@@ -115,7 +118,8 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
             return max(_hi(abs(x)) for x in row)
 
         def two(row: np.ndarray) -> float:
-            return _hi(ar.sqrt(np.asarray([row @ row], dtype=object))[0])
+            # sqrt of the upper end: a ball of row @ row that straddles 0 (a zero row) has no real sqrt
+            return fb.sqrt_up(_hi(row @ row))
 
         x_norm = tuple(two(row) for row in acts[0])
         a_two = tuple(tuple(two(acts[l][k]) for l in range(1, L + 1)) for k in range(model.n_outputs))
@@ -136,12 +140,24 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
 
 
 def _rho_upper(flint: Any, M: list[list[Any]]) -> float:
-    """Float upper bound on lambda_max((M + M^T)/2) for entrywise nonnegative M (Collatz-Wielandt, docs/rigor.md §2.3 M6)."""
+    """Float upper bound on lambda_max((M + M^T)/2) for entrywise nonnegative M (Collatz-Wielandt, docs/rigor.md §2.3 M6).
+
+    lambda_max(Q) <= rho(Q) <= max_i (Q y)_i / y_i for any y > 0; y is the float Perron vector of Q / max(Q)
+    (scaled so that no entry overflows), floored at 1e-9, or all ones where eigh fails. inf where an entry
+    of M is infinite or NaN (the radius then simply does not close).
+    """
     k = len(M)
     Q = [[(M[i][j] + M[j][i]) / 2 for j in range(k)] for i in range(k)]
-    mid = np.array([[float(x.mid()) for x in row] for row in Q])
-    y = np.abs(np.linalg.eigh(mid)[1][:, -1])
-    y = np.maximum(y, 1e-9)  # any positive y gives a valid bound
+    top = max(_hi(x) for row in Q for x in row)
+    if not math.isfinite(top):
+        return math.inf
+    y = np.ones(k)
+    if top > 0:
+        try:
+            y = np.abs(np.linalg.eigh(np.array([[float(x.mid()) / top for x in row] for row in Q]))[1][:, -1])
+        except np.linalg.LinAlgError:
+            pass  # y = 1 is as valid as any other y > 0
+    y = np.maximum(y, 1e-9)
     return max(_hi(sum((Q[i][j] * float(y[j]) for j in range(k)), flint.arb(0)) / float(y[i])) for i in range(k))
 
 
