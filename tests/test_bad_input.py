@@ -171,3 +171,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(files: Path, capsys, target: str, 
 def test_cli_deep_symmetric_mlp_gives_a_verdict(files: Path, capsys) -> None:
     code = main(["check", f"{files / 'models.py'}:deep", "--data", str(files / "y2.npy")])
     assert code in (0, 1) and "verdict:" in capsys.readouterr().out
+
+
+def test_complex_data_is_refused_not_silently_made_real():
+    with pytest.raises(InvalidInput, match="complex"):
+        Linear(np.array([[1 + 1j, 2.0], [0.0, 1.0]]))

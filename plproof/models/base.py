@@ -26,6 +26,10 @@ from plproof.numeric.arith import FLOAT64, Arith, MPArith
 
 def check_finite_matrix(X: Any, name: str = "X") -> np.ndarray:
     """``X`` as a finite 2-D float64 array, or an InvalidInput saying what is wrong."""
+    if np.iscomplexobj(X):
+        if np.any(np.imag(np.asarray(X)) != 0):
+            raise InvalidInput(f"{name} has complex entries: plproof checks real models, give the real data")
+        X = np.real(X)
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
