@@ -83,6 +83,9 @@ def test_two_step_and_expensive_rates_against_the_closed_forms(certs):
             expensive = Fraction(_cert(certs, "pl-expensive", mu, h, 1)["hints"]["tau"])
             assert two <= adz ** 2 + Fraction(1, 10**6) and two < descent ** 2
             assert expensive <= adz + Fraction(1, 10**6) and expensive < descent
+    # above sqrt(3)/L two steps are proved strictly better than two one-step bounds (docs/theory.md §6.4)
+    two = Fraction(_cert(certs, "pl-cheap", Fraction(1, 5), Fraction(9, 5), 2)["hints"]["tau"])
+    assert two < adz_upper(Fraction(1), Fraction(1, 5), Fraction(9, 5)) ** 2 - Fraction(1, 100)
     # the stronger conditions of RHT 2025 beat ADZ below sqrt(3)/L (docs/theory.md §6.3, fixtures at L = 1)
     for mu, h, value in ((Fraction(1, 5), Fraction(4, 5), 0.733938), (Fraction(1, 5), Fraction(1), 0.683267),
                          (Fraction(1, 2), Fraction(13, 10), 0.364719), (Fraction(1, 2), Fraction(1, 10), 0.903419)):
