@@ -312,3 +312,18 @@ def test_pepit_duals_satisfy_the_verifiers_identity_before_rounding():
             _add(form, f, Fraction(v if k < 0 else v[k]))
         left = max(abs(float(c)) for key, c in form.items() if key[0] != "G")
         assert left < 1e-6, (cls, left)
+
+
+@pytest.mark.slow
+@needs_pepit
+def test_cli_rate_writes_a_certificate_that_verifies(tmp_path, capsys):
+    import json
+
+    from plproof.cli.main import main
+
+    out = tmp_path / "r.json"
+    assert main(["rate", "--class", "pl-cheap", "--mu", "0.2", "--step", "1", "--steps", "2", "--out", str(out),
+                 "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["path"] == str(out) and verify(out).valid and row["gain"] > 0.1
+    assert abs(row["tau_float"] - (8 / 11) ** 2) < 1e-6
