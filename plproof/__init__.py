@@ -24,6 +24,7 @@ _getattr, __dir__, __all__ = attach(__name__, {
     "certify_run": "plproof.run",
     **dict.fromkeys(("WidthResult", "min_certified_width"), "plproof.width"),
     **dict.fromkeys(("VerifyResult", "verify"), "plproof.verify"),
+    "rate_certificate": "plproof.rates",
 })
 __all__ = [*__all__, "__version__"]
 

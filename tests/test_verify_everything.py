@@ -12,7 +12,7 @@ import pytest
 
 import plproof
 from plproof.certificate.build import from_evidence
-from plproof.certificate.format import write_certificate
+from plproof.certificate.format import load_certificate, write_certificate
 from plproof.data import uniform_targets, unit_inputs
 from plproof.run import run_certificate
 from plproof.verify import verify
@@ -75,6 +75,11 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     ev = plproof.certify_run(run_problem)
     write_certificate(run_certificate(ev, run_problem), work / "certs" / "run.json")
     verdicts["run"] = ev.verdict.value
+    for name, committed in (("rate-cheap", "pl-cheap-N1-mu1_20-h1_10.json"),
+                            ("rate-expensive", "pl-expensive-N1-mu1_5-h13_10.json")):
+        cert = load_certificate(Path(__file__).parent / "data" / "rates" / committed)
+        write_certificate(cert, work / "certs" / f"{name}.json")
+        verdicts[name] = cert["evidence"]["verdict"]
     away = tmp_path_factory.mktemp("away") / "shipped"
     shutil.copytree(work, away)
     shutil.rmtree(work)  # nothing may be read from where the certificates were written
@@ -90,7 +95,8 @@ def test_the_kinds_certify_as_expected(shipped):
 
 @pytest.mark.parametrize("name", ["linear", "random-features", "two-layer-tanh", "two-layer-sigmoid",
                                   "two-layer-softplus", "two-layer-sin-hidden", "two-layer-relu",
-                                  "under-parameterised", "mlp-2", "sympy", "callable", "run"])
+                                  "under-parameterised", "mlp-2", "sympy", "callable", "run", "rate-cheap",
+                                  "rate-expensive"])
 def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
     away, _ = shipped
     monkeypatch.chdir(tmp_path)

@@ -43,8 +43,8 @@ def _edits(path: str, value: Any) -> Iterator[Any]:
                 "family": ("linear", "two_layer", "random_features", "mlp", "sympy"),
                 "bounds": ("constant-kernel", "two-layer-t1-t3", "two-layer-s8", "mlp", "generic-hessian")}.get(last, ())
         if last == "theorem":
-            pool = ("gd-ball/A", "gd-ball/B", "gd-run/A", "derivation", "property")
-        if last == "lo" or last == "hi" or last.isdigit():  # an exact number stored as text
+            pool = ("gd-ball/A", "gd-ball/B", "gd-run/A", "derivation", "property", "pl-gd-rate/A")
+        if (last == "lo" or last == "hi" or last.isdigit()) and value != "0":  # an exact number stored as text
             yield "0"
         yield from (p for p in pool if p != value)
         if not pool:
@@ -188,10 +188,21 @@ def property_cert(tmp_path_factory) -> tuple[dict, Path]:
     return fmt.load_certificate(path), path.parent
 
 
+@pytest.fixture(scope="module")
+def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
+    """Committed rate certificates (tests/data/rates), written again elsewhere: one per class."""
+    out = tmp_path_factory.mktemp("rates")
+    data = Path(__file__).parent / "data" / "rates"
+    names = {"rate-cheap": "pl-cheap-N2-mu1_5-h13_10.json", "rate-expensive": "pl-expensive-N1-mu1_2-h4_5.json"}
+    return {k: (fmt.load_certificate(write_certificate(fmt.load_certificate(data / v), out / v)), out)
+            for k, v in names.items()}
+
+
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
-                                  "random-features", "mlp", "sympy", "property"])
-def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, name):
-    cert, base = property_cert if name == "property" else written[name]
+                                  "random-features", "mlp", "sympy", "property", "rate-cheap", "rate-expensive"])
+def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, rate_certs, name):
+    cert, base = property_cert if name == "property" else (rate_certs[name] if name.startswith("rate") else
+                                                           written[name])
     tried, accepted = campaign(cert, base, run_code=name == "property")
     assert tried >= (10 if name == "property" else 40), f"only {tried} mutations: the campaign misses fields"
     assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"

@@ -36,7 +36,7 @@ import numpy as np
 
 FORMAT = "plproof-certificate"
 VERSION = 2
-KINDS = ("derivation", "property", "problem", "run")
+KINDS = ("derivation", "property", "problem", "run", "rate")
 RIGOR_LEVELS = ("sampled", "high-precision", "verified", "exact")  # weakest first (docs/theory.md §10)
 #: arrays with more entries than this are written to a .npy file beside the certificate
 INLINE_LIMIT = 2048
@@ -53,6 +53,7 @@ NEUTRAL_FIELDS: dict[str, tuple[str, ...]] = {
     "problem": (),
     "run": ("hints.radii.*",),
     "derivation": (),
+    "rate": (),
     "property": ("claim.words", "claim.symbols", "inputs.seed", "inputs.profile", "inputs.max_examples",
                  "inputs.reference"),
 }

@@ -11,7 +11,7 @@ from plproof._version import __version__
 from plproof.errors import PlproofError
 
 #: subcommand modules under plproof.cli, each with ``register(subparsers)``
-SUBCOMMANDS = ("certify", "check", "derive", "verify", "report", "sweep")
+SUBCOMMANDS = ("certify", "check", "derive", "verify", "report", "sweep", "rate")
 
 
 def build_parser() -> argparse.ArgumentParser:

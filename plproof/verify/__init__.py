@@ -23,7 +23,7 @@ from plproof.verify.exact import Failure, Unverifiable
 EXIT_CODES = {"valid": 0, "invalid": 1, "unverifiable": 3}
 #: certificate kind -> the theorem ids it may claim
 THEOREM_IDS = {"problem": ("gd-ball/A", "gd-ball/B"), "run": ("gd-run/A",), "derivation": ("derivation",),
-               "property": ("property",)}
+               "property": ("property",), "rate": ("pl-gd-rate/A",)}
 
 
 @dataclass
@@ -84,6 +84,10 @@ def _derived(cert: dict, base: Path, run_code: bool, checked: list[str]) -> dict
         from plproof.verify.trajectory import derive_run
 
         return derive_run(cert, base, checked)
+    if kind == "rate":
+        from plproof.verify.rate import derive_rate
+
+        return derive_rate(cert, base, checked)
     if kind == "derivation":
         from plproof.verify.derivation import check_derivation
 

@@ -9,6 +9,7 @@ only stand under the convention-B inequality. Printed bounds round outward (lowe
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+from fractions import Fraction
 
 from plproof.verify.exact import Failure
 
@@ -24,6 +25,15 @@ THEOREMS = {
                  "||w_T - w~_T|| <= e_T;  B(w_T, R_T - e_T): 1/2 ||grad L||^2 >= mu_T L, R_T - e_T > rho_bar/(sqrt(mu_T) c_T)"
                  "  =>  w_t -> w* in B(w~_T, R_T), F(w*) = y;  L_t <= (1 - 2 c_T eta mu_T)^(t-T) rho_bar^2/2"),
     "derivation": ("docs/derivations.md", ""),
+    "pl-gd-rate/A": ("docs/theory.md §6.4",
+                     "forall f in class(L, mu), x_0: x_{k+1} = x_k - h grad f(x_k)  =>  f(x_N) - f* <= tau (f(x_0) - f*)"),
+}
+
+#: rate certificates: the class of functions each ``inputs.class`` proves its rate for (docs/theory.md §6.4)
+RATE_CLASSES = {
+    "pl-cheap": "every f with L-Lipschitz gradient and 1/2 ||grad f||^2 >= mu (f - f*), f* = inf f",
+    "pl-expensive": ("every f satisfying the necessary conditions of Rubbens-Hendrickx-Taylor 2025 Prop. 3.4 for "
+                     "L-smooth mu-PL functions (cited, not re-proved)"),
 }
 
 
@@ -57,6 +67,12 @@ def _render(theorem: str, ev: dict, title: str) -> tuple[str, str]:
     verdict = ev.get("verdict")
     if theorem == "derivation":
         return title, ""
+    if theorem.startswith("pl-gd-rate"):
+        st = ev["setting"]
+        return (f"for {RATE_CLASSES[st['class']]}, with L = {st['L']} and mu = {st['mu']}: N = {st['steps']} GD "
+                f"steps x_(k+1) = x_k - h grad f(x_k) with h = {st['step']} give f(x_N) - f* <= tau (f(x_0) - f*) with "
+                f"tau = {st['tau']} <= {_q(ev, 'tau', 'hi')}, proved exactly; the descent lemma gives "
+                f"{float(Fraction(st['descent'])):.6g} ({ref})"), symbols
     if verdict == "not certifiable":
         return f"PL* cannot be certified for this problem: {_failed(ev)} fails ({ref})", symbols
     if theorem.startswith("gd-ball"):
