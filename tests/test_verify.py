@@ -211,3 +211,18 @@ def test_cli_exit_codes(tmp_path, capsys):
     (tmp_path / "user.json").write_text(json.dumps(seal(unverifiable)))
     assert _cli(str(good), str(tmp_path / "user.json")) == 3
     assert "not re-checkable here" in capsys.readouterr().out
+
+
+def test_problem_certificates_carry_the_exact_one_step_rate(two_layer_cert):
+    """docs/theory.md §6.5: where an exact PEP proof exists for (beta_ball, mu, eta), the certificate states its
+    tau beside the descent-lemma rate; the verifier re-checks the proof in rationals; a forged tau fails."""
+    cert = json.loads(two_layer_cert.read_text())
+    q = cert["evidence"]["quantities"]
+    assert Fraction(q["rate_exact"]["hi"]) < Fraction(q["rate"]["hi"])
+    assert "exact one-step certificate" in cert["claim"]["words"]
+    forged = json.loads(two_layer_cert.read_text())
+    forged["hints"]["rate_proof"]["tau"] = str(Fraction(forged["hints"]["rate_proof"]["tau"]) / 2)
+    forged["evidence"]["quantities"]["rate_exact"]["hi"] /= 2
+    path = two_layer_cert.parent / "forged-rate.json"
+    path.write_text(json.dumps(seal(forged)))
+    assert verify(path).outcome == "invalid"

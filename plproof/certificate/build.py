@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,33 @@ def from_evidence(evidence: Evidence, problem: Problem) -> dict:
                            "notes": list(evidence.notes)}}
     if evidence.trajectory is not None:
         record["trajectory"] = evidence.trajectory.to_json()
-    return sealed("problem", f"gd-ball/{evidence.convention}", model_inputs(problem), hints, record,
-                  lambda cert, base, checked: derive_problem(cert, base, checked))
+    inputs, theorem = model_inputs(problem), f"gd-ball/{evidence.convention}"
+    proof = _rate_proof(theorem, inputs, hints) if evidence.certified else None
+    if proof is not None:
+        hints["rate_proof"] = proof
+    return sealed("problem", theorem, inputs, hints, record, lambda cert, base, checked: derive_problem(cert, base, checked))
+
+
+def _rate_proof(theorem: str, inputs: dict, hints: dict) -> dict | None:
+    """An exact one-step rate proof (docs/theory.md §6.5) for the mu and beta_ball the verifier derives, or None."""
+    from plproof.rates.ball import tighter_rate
+    from plproof.verify.exact import Failure, Unverifiable
+    from plproof.verify.problem import derive_problem
+
+    draft = {"kind": "problem", "claim": {"theorem": theorem}, "inputs": jsonable(inputs), "hints": jsonable(hints)}
+    try:
+        q = derive_problem(draft, None, [])["quantities"]
+    except (Failure, Unverifiable):
+        return None
+    if "rate" not in q or "beta_ball" not in q:
+        return None
+    scale = 2 if theorem.endswith("/B") else 1
+    mu, beta = Fraction(q["mu"]["lo"]) / scale, Fraction(q["beta_ball"]["hi"])
+    found = tighter_rate(mu, beta, hints["step"])
+    if found is None or found.tau >= Fraction(q["rate"]["hi"]):
+        return None
+    proof = found.proof.hints()
+    return jsonable({"L": beta, "mu": mu, "tau": proof["tau"], "multipliers": proof["multipliers"], "ldl": proof["ldl"]})
 
 
 def _plain(obj: Any) -> Any:

@@ -82,7 +82,9 @@ def _render(theorem: str, ev: dict, title: str) -> tuple[str, str]:
         form = "1/2 ||grad L||^2 >= mu L" if theorem.endswith("/A") else "||grad L||^2 >= mu L (convention B)"
         return (f"L(w) = 1/2 ||F(w) - y||^2 is mu-PL* on B(w0, R) ({form}) with mu >= {_q(ev, 'mu', 'lo')} at {at}; "
                 f"a solution of F(w) = y lies in the ball, and GD from w0 with step eta stays in it with "
-                f"L(w_t) <= {_q(ev, 'rate', 'hi')}^t L(w0) ({ref})"), symbols
+                f"L(w_t) <= {_q(ev, 'rate', 'hi')}^t L(w0) ({ref})" + (
+                    f"; by the exact one-step certificate, L(w_t) <= {_q(ev, 'rate_exact', 'hi')}^t L(w0) "
+                    "(docs/theory.md §6.5)" if "rate_exact" in ev["quantities"] else "")), symbols
     if verdict != "certified":
         return f"not certified: {_failed(ev)} ({ref})", symbols
     T = int(ev["quantities"]["T"]["hi"])

@@ -32,6 +32,24 @@ def hint(hints: dict, name: str) -> Fraction:
     return value
 
 
+def _exact_rate(d: Derived, proof: dict, mu: Fraction, beta_ball: Fraction, eta: Fraction, level: str,
+                checked: list[str]) -> None:
+    """The one-step rate of docs/theory.md §6.5: an exact PEP proof for the class (L, m) with L >= beta_ball
+    (the Hessian bound on all of B, which holds on every ball with diameter [w_t, w_t+1] inside B(w0, R_fl))
+    and m <= mu (PL at the iterates); f* = 0. The proof is re-checked in rationals (plproof.verify.rate)."""
+    from plproof.verify.rate import derive_rate
+
+    if not isinstance(proof, dict) or set(proof) != {"L", "mu", "tau", "multipliers", "ldl"}:
+        raise Failure("hints.rate_proof holds exactly L, mu, tau, multipliers and ldl")
+    L, m = decode_number(proof["L"]), decode_number(proof["mu"])
+    if isinstance(L, float) or isinstance(m, float) or not (L >= beta_ball and 0 < m <= mu):
+        raise Failure("hints.rate_proof: its class needs L >= beta_ball and 0 < mu_proof <= mu on the ball")
+    rate = derive_rate({"inputs": {"class": "pl-cheap", "L": proof["L"], "mu": proof["mu"], "step": str(eta),
+                                   "steps": 1},
+                        "hints": {k: proof[k] for k in ("tau", "multipliers", "ldl")}}, None, checked)
+    d.hi("rate_exact", decode_number(rate["quantities"]["tau"]["hi"]), level)
+
+
 def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
     """The evidence a ``problem`` certificate must state, re-derived from its inputs and hints."""
     hints = cert["hints"]
@@ -94,6 +112,8 @@ def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
         d.hi("R_v1", 2 * sqrt_hi(2 * beta_ball * L0_hi) / mu, level)
         d.hi("R_v2", 2 * L_F * sqrt_hi(2 * L0_hi) / mu, level)
         d.hi("R_existence", sqrt_hi(2 * L0_hi / mu), level)
+        if "rate_proof" in hints:
+            _exact_rate(d, hints["rate_proof"], mu, beta_ball, eta, level, checked)
     else:
         d.premise("R >= R_fl", None, strict=False, ref="docs/theory.md §2.5")
     checked.append(f"theorem at R = {float(R):.10g}, eta = {float(eta):.10g} in exact rationals "
