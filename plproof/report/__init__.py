@@ -8,7 +8,7 @@ confirming GD run) were not re-checked by the verifier, and the captions say so.
 
 Formats: ``md`` (report.md), ``latex`` (report.tex, one table-*.tex per certificate and preamble.tex with
 the packages), ``html`` (report.html, self-contained: MathML maths and embedded figures). The figures are
-written as PNG and PDF for every format; without matplotlib they are skipped with a note.
+written as PNG, and as PDF too for LaTeX; without matplotlib they are skipped with a note.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def make_report(paths: list[str | Path], fmt: str, out: str | Path, *, recheck: 
     result.notes += [f"{line}; left out of the report" for line in result.invalid]
     figures: list[Figure] = []
     try:
-        figures = plots.all_figures(entries, out, result.notes)
+        figures = plots.all_figures(entries, out, result.notes, plots.EXTENSIONS[fmt])
     except MissingDependency as exc:
         result.notes.append(str(exc))
     tables = {e.name: tab for e in entries if (tab := table(e)) is not None}
@@ -87,8 +87,8 @@ def make_report(paths: list[str | Path], fmt: str, out: str | Path, *, recheck: 
         body = text.markdown(entries, tables, figures, result.notes)
     (out / name).write_text(body, encoding="utf-8")
     result.files.append(name)
-    result.files += [f"{f.stem}.{ext}" for e in entries for f in e.figures for ext in ("png", "pdf")]
-    result.files += [f"{f.stem}.{ext}" for f in figures for ext in ("png", "pdf")]
+    drawn = [f for e in entries for f in e.figures] + figures
+    result.files += [f"{f.stem}.{ext}" for f in drawn for ext in plots.EXTENSIONS[fmt]]
     return result
 
 

@@ -39,8 +39,8 @@ def c(s: str) -> Seg:
 
 @dataclass
 class Table:
-    """A captioned table: ``align`` per column is ``l``, ``r`` (numbers) or ``p`` (wrapped text, with its
-    share of the line width in ``widths``); ``long`` tables may break across pages."""
+    """A captioned table: ``align`` per column is ``l``, ``r`` (numbers) or ``p`` (wrapped text sharing the
+    rest of the line; a ``long`` table, which may break across pages, gives each its share in ``widths``)."""
 
     label: str
     caption: Para
@@ -378,8 +378,7 @@ def quantity_table(entry: Entry) -> Table:
     caption = [t(f"Re-checked quantities of {entry.name} (a lower bound of an infimum, an upper bound of a "
                  "supremum, both sides of an enclosed value; rounded outward to 6 digits). Certificate "),
                c(cert["digest"][:15]), t(".")]
-    return Table(f"tab:{entry.label}", caption, ["quantity", "meaning", "lower", "upper", "rigor"], "lprrl", rows,
-                 widths={1: 0.3})
+    return Table(f"tab:{entry.label}", caption, ["quantity", "meaning", "lower", "upper", "rigor"], "lprrl", rows)
 
 
 _STATUS = {"valid": "valid", "invalid": "INVALID", "unverified": "unverified"}
@@ -397,7 +396,7 @@ def derivation_table(entry: Entry) -> Table:
     caption = [t(f"Steps of the derivation {entry.name}, each checked exactly (docs/derivations.md). Certificate "),
                c(entry.cert["digest"][:15]), t(".")]
     return Table(f"tab:{entry.label}", caption, ["step", "statement", "justification", "check"], "lppp", rows,
-                 widths={1: 0.38, 2: 0.17, 3: 0.27}, long=True)
+                 widths={1: 0.47, 2: 0.15, 3: 0.2}, long=True)
 
 
 def property_table(entry: Entry) -> Table:
@@ -413,7 +412,7 @@ def property_table(entry: Entry) -> Table:
              [m(number(margin)) if margin is not None else t("–")]]]
     caption = [t(f"Property test {entry.name}: re-run by the verifier with the recorded code; rigor "
                  f"{cert['rigor']}. Certificate "), c(cert["digest"][:15]), t(".")]
-    return Table(f"tab:{entry.label}", caption, ["item", "value"], "pp", rows, widths={0: 0.35, 1: 0.55})
+    return Table(f"tab:{entry.label}", caption, ["item", "value"], "pp", rows)
 
 
 def table(entry: Entry) -> Table | None:

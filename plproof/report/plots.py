@@ -1,4 +1,4 @@
-"""Figures for papers (PNG and PDF, matplotlib's Agg backend), each with a caption instead of a title.
+"""Figures for papers (PNG, and PDF for LaTeX; matplotlib's Agg backend), each with a caption, not a title.
 
 Per certificate of the ball theorem (docs/theory.md §2.5):
 
@@ -84,11 +84,15 @@ def unreadable(fig: Any) -> list[str]:
     return problems
 
 
-def _save(fig: Any, out: Path, stem: str) -> None:
+#: the file types of the figures: PNG for every report, PDF too for LaTeX
+EXTENSIONS = {"md": ("png",), "html": ("png",), "latex": ("png", "pdf")}
+
+
+def _save(fig: Any, out: Path, stem: str, exts: tuple[str, ...]) -> None:
     for ax in fig.axes:
         readable_ticks(ax)
-    for ext in ("png", "pdf"):
-        fig.savefig(out / f"{stem}.{ext}", dpi=150, bbox_inches="tight")
+    for ext in exts:
+        fig.savefig(out / f"{stem}.{ext}", dpi=150)
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -137,7 +141,7 @@ def _run_words(entry: Entry) -> Para:
           "and not re-checked by the verifier.")]
 
 
-def run_figures(entry: Entry, out: Path) -> list[Figure]:
+def run_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
     """Loss against the bound, lambda_min(K(w_t)) against mu, distance against R, for one certified problem."""
     plt = pyplot()
     cert, run = entry.cert, entry.cert["record"]["trajectory"]
@@ -147,14 +151,14 @@ def run_figures(entry: Entry, out: Path) -> list[Figure]:
     tiny = np.finfo(float).tiny
     figures = []
 
-    fig, ax = plt.subplots(figsize=SIZE)
+    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
     ax.semilogy(steps, np.maximum(losses, tiny), label=r"$\mathcal{L}(w_t)$, recorded run")
     ax.semilogy(steps, np.maximum(L0 * np.power(rate, steps), tiny), "--",
                 label=rf"bound $\rho^t\mathcal{{L}}(w_0)$, $\rho \leq {plain_number(cert['evidence']['quantities']['rate']['hi'], 'hi')}$")
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"loss $\mathcal{L}(w_t)$")
     ax.legend(fontsize=8)
-    _save(fig, out, f"{entry.slug}-loss")
+    _save(fig, out, f"{entry.slug}-loss", exts)
     figures.append(Figure(f"{entry.slug}-loss", f"fig:{entry.label}-loss",
                           [t("Loss of gradient descent against the certified bound "),
                            m(rf"\mathcal{{L}}(w_t) \le \rho^t\,\mathcal{{L}}(w_0)"), t(", "),
@@ -164,14 +168,14 @@ def run_figures(entry: Entry, out: Path) -> list[Figure]:
     lams, every, source = lambda_mins(entry)
     if lams:
         mu = _f(cert, "mu", "lo")
-        fig, ax = plt.subplots(figsize=SIZE)
+        fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
         ax.plot(np.arange(len(lams)) * every, lams, "o-", ms=3, label=r"$\lambda_{\min}(K(w_t))$")
         ax.axhline(mu, color="C3", ls="--", label=rf"certified $\mu \geq {plain_number(cert['evidence']['quantities']['mu']['lo'], 'lo')}$")
         ax.set_ylim(0, 1.25 * max(max(lams), mu))
         ax.set_xlabel("step $t$")
         ax.set_ylabel(r"$\lambda_{\min}(K(w_t))$")
         ax.legend(fontsize=8, loc="lower right")
-        _save(fig, out, f"{entry.slug}-lambda")
+        _save(fig, out, f"{entry.slug}-lambda", exts)
         figures.append(Figure(f"{entry.slug}-lambda", f"fig:{entry.label}-lambda",
                               [t("Smallest eigenvalue of the tangent kernel along gradient descent ("), t(source),
                                t(f", every {every} steps) against the certified PL* constant "),
@@ -180,7 +184,7 @@ def run_figures(entry: Entry, out: Path) -> list[Figure]:
 
     dist = np.array([float(v) for v in run["distances"]])
     R = _f(cert, "R", "hi")
-    fig, ax = plt.subplots(figsize=SIZE)
+    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
     ax.plot(steps, dist, label=r"$\|w_t - w_0\|$, recorded run")
     ax.axhline(R, color="C3", ls="--", label=rf"certified radius $R \approx {R:.4g}$")
     if "R_existence" in cert["evidence"]["quantities"]:
@@ -190,7 +194,7 @@ def run_figures(entry: Entry, out: Path) -> list[Figure]:
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"distance $\|w_t - w_0\|$")
     ax.legend(fontsize=8, loc="lower right")
-    _save(fig, out, f"{entry.slug}-distance")
+    _save(fig, out, f"{entry.slug}-distance", exts)
     figures.append(Figure(f"{entry.slug}-distance", f"fig:{entry.label}-distance",
                           [t("Distance travelled by gradient descent against the certified radius "),
                            m(rf"R \approx {number(R)}"), t(" (the run never leaves "), m("B(w_0, R)"),
@@ -234,18 +238,21 @@ def radius_curves(entry: Entry, radii: np.ndarray) -> dict[str, np.ndarray] | No
     return {"R": radii, "mu": scale * mu, "beta": beta, "R_fl": R_fl}
 
 
-def radius_figure(entry: Entry, out: Path) -> Figure | None:
+def radius_figure(entry: Entry, out: Path, exts: tuple[str, ...]) -> Figure | None:
     """mu(R) and beta(R) (top), R_fl(R) against the line R_fl = R (bottom): the ball closes where R_fl(R) <= R."""
     cert = entry.cert
     R_cert = _f(cert, "R", "hi") if "R" in cert["evidence"]["quantities"] else None
     if R_cert is None:
         return None
-    radii = np.logspace(math.log10(R_cert) - 2.5, math.log10(R_cert) + 1.5, 90)
-    curves = radius_curves(entry, radii)
-    if curves is None:
+    at = radius_curves(entry, np.array([R_cert]))
+    if at is None:
         return None
+    needed = float(at["R_fl"][0]) if math.isfinite(at["R_fl"][0]) else R_cert
+    lo, hi = min(R_cert, needed), max(R_cert, needed)  # the picture spans the radius tried and the one needed
+    radii = np.logspace(math.log10(lo) - 2, math.log10(hi) + 1.5, 90)
+    curves = radius_curves(entry, radii)
     plt = pyplot()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.0, 5.2), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.0, 5.2), sharex=True, layout="constrained")
     positive = curves["mu"] > 0
     top.loglog(radii[positive], curves["mu"][positive], label=r"$\mu(R)$")
     top.loglog(radii, curves["beta"], "--", label=r"$\beta(R)$")
@@ -256,18 +263,17 @@ def radius_figure(entry: Entry, out: Path) -> Figure | None:
     bottom.loglog(radii, radii, ":", color="grey", label=r"$R_{\mathrm{fl}} = R$")
     closes = finite & (curves["R_fl"] <= radii)
     if closes.any():
-        bottom.fill_between(radii, radii.min(), radii.max() * 10, where=closes, color="C2", alpha=0.12,
-                            label="ball closes")
-    bottom.set_ylim(radii.min(), radii.max() * 10)
+        bottom.fill_between(radii, radii.min(), np.max(curves["R_fl"][finite]) * 10 + radii.max(), where=closes,
+                            color="C2", alpha=0.12, label="ball closes")
+    bottom.set_ylim(radii.min(), max(radii.max(), *curves["R_fl"][finite]) * 3)
     for ax in (top, bottom):
         ax.axvline(R_cert, color="C3", lw=1)
     bottom.text(R_cert, radii.min() * 1.5, " certificate's $R$", color="C3", fontsize=8)
     bottom.set_xlabel("radius $R$ of the ball $B(w_0, R)$")
     bottom.set_ylabel("radius needed")
-    bottom.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
+    bottom.legend(fontsize=8, loc="lower right")
     stem = f"{entry.slug}-radius"
-    _save(fig, out, stem)
+    _save(fig, out, stem, exts)
     verdict = cert["evidence"]["verdict"]
     outcome = ([t(" The certificate's radius "), m(rf"R \approx {number(R_cert)}"), t(" closes.")]
                if verdict == "certified" else [t(f" No radius closes near the one tried (verdict: {verdict}).")]
@@ -292,7 +298,7 @@ def _family(cert: dict) -> tuple:
             X.get("shape", [0, 0])[-1] if isinstance(X, dict) else None)
 
 
-def width_figure(entries: list[Entry], out: Path, notes: list[str]) -> list[Figure]:
+def width_figure(entries: list[Entry], out: Path, notes: list[str], exts: tuple[str, ...]) -> list[Figure]:
     """epsilon against width for certified two-layer certificates that share a data set (and family)."""
     groups: dict[tuple, dict[int, float]] = {}
     for e in entries:
@@ -308,7 +314,7 @@ def width_figure(entries: list[Entry], out: Path, notes: list[str]) -> list[Figu
                      "or more widths")
         return []
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=SIZE)
+    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
     fits: Para = []
     for i, (key, points) in enumerate(sorted(groups.items(), key=lambda kv: -len(kv[1]))):
         widths = sorted(points)
@@ -325,7 +331,7 @@ def width_figure(entries: list[Entry], out: Path, notes: list[str]) -> list[Figu
     ax.set_xlabel("width $m$")
     ax.set_ylabel(r"Hessian bound $\epsilon$")
     ax.legend(fontsize=8)
-    _save(fig, out, "hessian-vs-width")
+    _save(fig, out, "hessian-vs-width", exts)
     caption = ([t("Certified Hessian bound "), m(r"\epsilon \ge \max_k \sup_{B(w_0,R)}\lVert\nabla^2 f_k\rVert"),
                 t(" against the width "), m("m"), t(" of two-layer networks, one series per data set (same inputs "),
                 m("X"), t(", targets "), m("y"), t(", activation and initialisation); theory: "),
@@ -334,7 +340,7 @@ def width_figure(entries: list[Entry], out: Path, notes: list[str]) -> list[Figu
     return [Figure("hessian-vs-width", "fig:plproof-hessian-vs-width", caption)]
 
 
-def width_vs_n_figure(entries: list[Entry], out: Path, notes: list[str]) -> list[Figure]:
+def width_vs_n_figure(entries: list[Entry], out: Path, notes: list[str], exts: tuple[str, ...]) -> list[Figure]:
     """The smallest certified width among those given, against n, for one family tried at two or more widths
     per n (a sweep); no slope is fitted, since the data sets differ with n."""
     tried: dict[tuple, dict[int, dict[int, bool]]] = {}
@@ -353,7 +359,7 @@ def width_vs_n_figure(entries: list[Entry], out: Path, notes: list[str]) -> list
                      "at two or more widths)")
         return []
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=SIZE)
+    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
     for i, (fam, best) in enumerate(sorted(sweeps.items(), key=str)):
         ns = sorted(best)
         ax.loglog(ns, [best[n] for n in ns], "o-", color=f"C{i}", label=f"{fam[1]}, d = {fam[4]}")
@@ -361,7 +367,7 @@ def width_vs_n_figure(entries: list[Entry], out: Path, notes: list[str]) -> list
     ax.set_xlabel("number of data points $n$")
     ax.set_ylabel("smallest certified width")
     ax.legend(fontsize=8)
-    _save(fig, out, "width-vs-n")
+    _save(fig, out, "width-vs-n", exts)
     caption = [t("Smallest certified width among the widths given, against the number of data points "), m("n"),
                t(", for two-layer networks of one family (activation, initialisation, input dimension); each "
                  "point is from certificates of one data set, and the data sets differ across "), m("n"),
@@ -369,13 +375,14 @@ def width_vs_n_figure(entries: list[Entry], out: Path, notes: list[str]) -> list
     return [Figure("width-vs-n", "fig:plproof-width-vs-n", caption)]
 
 
-def all_figures(entries: list[Entry], out: Path, notes: list[str]) -> list[Figure]:
-    """Draw every figure: per-entry ones go to ``entry.figures``; the cross-certificate ones are returned."""
+def all_figures(entries: list[Entry], out: Path, notes: list[str], exts: tuple[str, ...]) -> list[Figure]:
+    """Draw every figure as files of ``exts``: per-entry ones go to ``entry.figures``; the cross-certificate
+    ones are returned."""
     for e in entries:
         if e.cert["kind"] != "problem":
             continue
-        radius = radius_figure(e, out)
+        radius = radius_figure(e, out, exts)
         e.figures += [radius] if radius else []
         if e.cert["evidence"]["verdict"] == "certified" and e.cert.get("record", {}).get("trajectory"):
-            e.figures += run_figures(e, out)
-    return width_figure(entries, out, notes) + width_vs_n_figure(entries, out, notes)
+            e.figures += run_figures(e, out, exts)
+    return width_figure(entries, out, notes, exts) + width_vs_n_figure(entries, out, notes, exts)

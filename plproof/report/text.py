@@ -48,6 +48,7 @@ def _char(ch: str) -> str:
 PACKAGES = (("amsmath", "display maths and \\text"), ("amssymb", "\\checkmark and symbols"),
             ("mathtools", "\\mathrlap in derivation blocks"), ("booktabs", "\\toprule, \\midrule, \\bottomrule"),
             ("longtable", "derivation steps across pages"), ("array", "column types"),
+            ("tabularx", "tables as wide as the line"),
             ("graphicx", "\\includegraphics of the figures"))
 
 
@@ -92,11 +93,15 @@ def tex_para(p: Para) -> str:
 
 
 def _tex_column(table: Table, j: int, a: str) -> str:
-    return f">{{\\raggedright\\arraybackslash}}p{{{table.widths[j]}\\linewidth}}" if a == "p" else a
+    """``p`` columns: ragged-right X columns sharing the line (tabularx), or fixed shares of it (longtable)."""
+    if a != "p":
+        return a
+    return r">{\raggedright\arraybackslash}" + (f"p{{{table.widths[j]}\\linewidth}}" if table.long else "X")
 
 
 def tex_table(table: Table) -> str:
-    """A booktabs table (``longtable`` when ``table.long``) with caption and label."""
+    """A booktabs table as wide as the line (``tabularx``; a ``longtable`` when ``table.long``), captioned and
+    labelled."""
     spec = "@{}" + "".join(_tex_column(table, j, a) for j, a in enumerate(table.align)) + "@{}"
     head = " & ".join(tex_text(h) for h in table.head) + r" \\"
     body = "\n".join(" & ".join(tex_para(cell) for cell in row) + r" \\" for row in table.rows)
@@ -104,8 +109,8 @@ def tex_table(table: Table) -> str:
     if table.long:
         return (f"{{\\small\n\\begin{{longtable}}{{{spec}}}\n{caption}\\\\\n\\toprule\n{head}\n\\midrule\n\\endfirsthead"
                 f"\n\\toprule\n{head}\n\\midrule\n\\endhead\n{body}\n\\bottomrule\n\\end{{longtable}}}}\n")
-    return (f"\\begin{{table}}[htbp]\n\\centering\\small\n{caption}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n{head}\n"
-            f"\\midrule\n{body}\n\\bottomrule\n\\end{{tabular}}\n\\end{{table}}\n")
+    return (f"\\begin{{table}}[htbp]\n\\centering\\small\n{caption}\n\\begin{{tabularx}}{{\\linewidth}}{{{spec}}}\n"
+            f"\\toprule\n{head}\n\\midrule\n{body}\n\\bottomrule\n\\end{{tabularx}}\n\\end{{table}}\n")
 
 
 def tex_figure(fig: Figure) -> str:

@@ -308,8 +308,12 @@ class _Printer:
         raise Unprintable(f"method .{attr}()")
 
     def matrix(self, rows: ast.AST) -> Tex:
+        """A matrix; a column vector ``Matrix([a, b])`` as a reader writes it inline, ``(a, b)^T``."""
         if not isinstance(rows, (ast.List, ast.Tuple)):
             raise Unprintable("Matrix of an expression")
+        if not any(isinstance(r, (ast.List, ast.Tuple)) for r in rows.elts):
+            entries = self._Tuple(ast.Tuple(rows.elts))
+            return Tex(f"{entries.s}^{{\\top}}", _POW, entries.width + 0.6)
         table = [[self.node(e) for e in (r.elts if isinstance(r, (ast.List, ast.Tuple)) else [r])] for r in rows.elts]
         body = r" \\ ".join(" & ".join(c.s for c in row) for row in table)
         width = sum(max(row[j].width if j < len(row) else 0 for row in table) + 1 for j in range(max(map(len, table))))
