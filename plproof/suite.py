@@ -90,7 +90,7 @@ SUITES: dict[str, Suite] = {
     "paper": Suite("paper", ("gradient", "kernel", "pl-star", "gd-rfl"),
                    ("test_pl_star.py", "test_conventions.py", "test_linear_least_squares.py"),
                    ("linear-exact", "two-layer-tanh-symmetric", "under-parameterised")),
-    # the examples of plproof.catalogue (each with the textbook value it must match, docs/catalogue.md)
+    # the examples of plproof.catalogue (each with the textbook value it must match, docs/reports.md)
     "catalogue": Suite("catalogue", ("linear-ls",), ("test_pl_functions.py",),
                        ("linear-exact", "toy-w1w2", "two-layer-tanh-symmetric")),
 }
