@@ -187,7 +187,8 @@ def wc_kns(out: str | Path | None = None) -> Example:
             raise InvalidInput(f"the KNS property did not produce one certificate (pytest exit {summary.exit_code})")
         cert = load_certificate(found[0].certificate)
         path = Path(found[0].certificate) if out is not None else None
-    return Example("kns", cert, {}, "docs/theory.md §6.2, §6.3", stated=f"L = {KNS['L']}, mu = {KNS['mu']}", path=path)
+    return Example("kns", cert, {}, "docs/theory.md §6.2, §6.3", stated=f"L = {KNS['L']}, mu = {KNS['mu']}",
+                   path=path)
 
 
 def _two_layer_textbook(cert: dict) -> dict:

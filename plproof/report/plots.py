@@ -98,8 +98,12 @@ def _save(fig: Any, out: Path, stem: str, exts: tuple[str, ...]) -> None:
     plt.close(fig)
 
 
+def _stored(cert: dict, name: str, side: str) -> object:
+    return cert["evidence"]["quantities"][name][side]
+
+
 def _f(cert: dict, name: str, side: str) -> float:
-    return float(decode_number(cert["evidence"]["quantities"][name][side]))
+    return float(decode_number(_stored(cert, name, side)))
 
 
 def fitted_slope(x: list[float], y: list[float]) -> float:
@@ -148,29 +152,33 @@ def run_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
     losses = np.array([float(v) for v in run["losses"]])
     steps = np.arange(len(losses))
     L0, rate = _f(cert, "L0", "hi"), _f(cert, "rate", "hi")
-    tiny = np.finfo(float).tiny
+    bound = L0 * np.power(rate, steps)
+    reached = losses > 0  # a run in exact or high-precision arithmetic can reach 0, which a log axis cannot show
     figures = []
 
     fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
-    ax.semilogy(steps, np.maximum(losses, tiny), label=r"$\mathcal{L}(w_t)$, recorded run")
-    ax.semilogy(steps, np.maximum(L0 * np.power(rate, steps), tiny), "--",
-                label=rf"bound $\rho^t\mathcal{{L}}(w_0)$, $\rho \leq {plain_number(cert['evidence']['quantities']['rate']['hi'], 'hi')}$")
+    ax.semilogy(steps[reached], losses[reached], label=r"$\mathcal{L}(w_t)$, recorded run")
+    ax.semilogy(steps, np.maximum(bound, np.finfo(float).tiny), "--",
+                label=rf"bound $\rho^t\mathcal{{L}}(w_0)$, $\rho \leq {plain_number(_stored(cert, 'rate', 'hi'), 'hi')}$")
+    ax.set_ylim(bottom=0.1 * min([bound[-1], *losses[reached]]))
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"loss $\mathcal{L}(w_t)$")
     ax.legend(fontsize=8)
     _save(fig, out, f"{entry.slug}-loss", exts)
+    zero = ([t(f" From step {int(steps[~reached][0])} on the recorded loss is 0 and is not drawn.")]
+            if (~reached).any() else [])
     figures.append(Figure(f"{entry.slug}-loss", f"fig:{entry.label}-loss",
                           [t("Loss of gradient descent against the certified bound "),
-                           m(rf"\mathcal{{L}}(w_t) \le \rho^t\,\mathcal{{L}}(w_0)"), t(", "),
-                           m(rf"\rho \le {number(cert['evidence']['quantities']['rate']['hi'], 'hi')}"),
-                           t(" (docs/theory.md §2.5),")] + _run_words(entry)))
+                           m(r"\mathcal{L}(w_t) \le \rho^t\,\mathcal{L}(w_0)"), t(", "),
+                           m(rf"\rho \le {number(_stored(cert, 'rate', 'hi'), 'hi')}"),
+                           t(" (docs/theory.md §2.5),")] + _run_words(entry) + zero))
 
     lams, every, source = lambda_mins(entry)
     if lams:
         mu = _f(cert, "mu", "lo")
         fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
         ax.plot(np.arange(len(lams)) * every, lams, "o-", ms=3, label=r"$\lambda_{\min}(K(w_t))$")
-        ax.axhline(mu, color="C3", ls="--", label=rf"certified $\mu \geq {plain_number(cert['evidence']['quantities']['mu']['lo'], 'lo')}$")
+        ax.axhline(mu, color="C3", ls="--", label=rf"certified $\mu \geq {plain_number(_stored(cert, 'mu', 'lo'), 'lo')}$")
         ax.set_ylim(0, 1.25 * max(max(lams), mu))
         ax.set_xlabel("step $t$")
         ax.set_ylabel(r"$\lambda_{\min}(K(w_t))$")
@@ -179,7 +187,7 @@ def run_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
         figures.append(Figure(f"{entry.slug}-lambda", f"fig:{entry.label}-lambda",
                               [t("Smallest eigenvalue of the tangent kernel along gradient descent ("), t(source),
                                t(f", every {every} steps) against the certified PL* constant "),
-                               m(rf"\mu \ge {number(cert['evidence']['quantities']['mu']['lo'], 'lo')}"),
+                               m(rf"\mu \ge {number(_stored(cert, 'mu', 'lo'), 'lo')}"),
                                t(" on the ball,")] + _run_words(entry)))
 
     dist = np.array([float(v) for v in run["distances"]])
@@ -279,7 +287,7 @@ def radius_figure(entry: Entry, out: Path, exts: tuple[str, ...]) -> Figure | No
                if verdict == "certified" else [t(f" No radius closes near the one tried (verdict: {verdict}).")]
                if not closes.any() else [t(f" Verdict at the certificate's radius: {verdict}.")])
     caption = ([t("The radius search for "), t(entry.name), t(" (")] + model_words(cert)
-               + [t("; step "), m(rf"\eta \approx {number(cert['evidence']['quantities']['step']['hi'])}"),
+               + [t("; step "), m(rf"\eta \approx {number(_stored(cert, 'step', 'hi'))}"),
                   t("). Top: the PL* constant "), m(r"\mu(R) = (\sqrt{\lambda_0} - \delta(R))_+^2"),
                   t(" and the smoothness "), m(r"\beta(R)"), t(" on "), m("B(w_0, R)"),
                   t("; bottom: the radius the theorem needs, "),
@@ -348,7 +356,8 @@ def width_vs_n_figure(entries: list[Entry], out: Path, notes: list[str], exts: t
         model = e.cert["inputs"].get("model", {})
         if e.cert["kind"] == "problem" and "width" in model:
             per_n = tried.setdefault(_family(e.cert), {}).setdefault(int(model["n_outputs"]), {})
-            per_n[int(model["width"])] = per_n.get(int(model["width"]), False) or e.cert["evidence"]["verdict"] == "certified"
+            width, certified = int(model["width"]), e.cert["evidence"]["verdict"] == "certified"
+            per_n[width] = per_n.get(width, False) or certified
     sweeps = {}
     for fam, per_n in tried.items():
         best = {n: min(w for w, ok in ws.items() if ok) for n, ws in per_n.items() if len(ws) >= 2 and any(ws.values())}

@@ -25,10 +25,12 @@ _TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "%": r"\%
 #: characters after which a long word (a path, a test name, a digest) may break
 _BREAK_AFTER = "_./:-"
 #: Unicode maths in plain text (titles, justifications, property descriptions) -> LaTeX
-_UNICODE = {"∇": r"$\nabla$", "²": r"$^{2}$", "³": r"$^{3}$", "¹": r"$^{1}$", "⁻": r"$^{-}$", "ᵀ": r"$^{\top}$",
+_UNICODE = {"∇": r"$\nabla$", "²": r"$^{2}$", "³": r"$^{3}$", "¹": r"$^{1}$", "⁻": r"$^{-}$",
+            "ᵀ": r"$^{\top}$",
             "½": r"$\tfrac12$", "⇒": r"$\Rightarrow$", "→": r"$\to$", "≈": r"$\approx$", "≥": r"$\ge$",
             "≤": r"$\le$", "≠": r"$\ne$", "√": r"$\surd$", "∞": r"$\infty$", "‖": r"$\Vert$", "·": r"$\cdot$",
-            "×": r"$\times$", "−": r"$-$", "–": "--", "—": "---", "∈": r"$\in$", "∀": r"$\forall$", "∃": r"$\exists$", "§": r"\S{}"}
+            "×": r"$\times$", "−": r"$-$", "–": "--", "—": "---", "∈": r"$\in$", "∀": r"$\forall$",
+            "∃": r"$\exists$", "§": r"\S{}"}
 
 
 def _char(ch: str) -> str:
@@ -107,14 +109,15 @@ def tex_table(table: Table) -> str:
     body = "\n".join(" & ".join(tex_para(cell) for cell in row) + r" \\" for row in table.rows)
     caption = f"\\caption{{{tex_para(table.caption)}}}\\label{{{table.label}}}"
     if table.long:
-        return (f"{{\\small\n\\begin{{longtable}}{{{spec}}}\n{caption}\\\\\n\\toprule\n{head}\n\\midrule\n\\endfirsthead"
-                f"\n\\toprule\n{head}\n\\midrule\n\\endhead\n{body}\n\\bottomrule\n\\end{{longtable}}}}\n")
+        return (f"{{\\small\n\\begin{{longtable}}{{{spec}}}\n{caption}\\\\\n\\toprule\n{head}\n\\midrule\n"
+                f"\\endfirsthead\n\\toprule\n{head}\n\\midrule\n\\endhead\n{body}\n\\bottomrule\n\\end{{longtable}}}}\n")
     return (f"\\begin{{table}}[htbp]\n\\centering\\small\n{caption}\n\\begin{{tabularx}}{{\\linewidth}}{{{spec}}}\n"
             f"\\toprule\n{head}\n\\midrule\n{body}\n\\bottomrule\n\\end{{tabularx}}\n\\end{{table}}\n")
 
 
 def tex_figure(fig: Figure) -> str:
-    return (f"\\begin{{figure}}[htbp]\n\\centering\n\\includegraphics[width=0.75\\linewidth]{{\\plproofdir {fig.stem}}}\n"
+    return (f"\\begin{{figure}}[htbp]\n\\centering\n"
+            f"\\includegraphics[width=0.75\\linewidth]{{\\plproofdir {fig.stem}}}\n"
             f"\\caption{{{tex_para(fig.caption)}}}\\label{{{fig.label}}}\n\\end{{figure}}\n")
 
 

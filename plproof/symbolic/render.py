@@ -269,7 +269,8 @@ class _Printer:
         if f in ("grad", "hessian", "D") and one is not None:
             head = {"grad": r"\nabla ", "hessian": r"\nabla^{2} ", "D": r"D"}[f]
             arg = one if one.level == _ATOM and f != "D" else self.paren(one)
-            return Tex(head + arg.s, _ATOM if f == "D" else _MUL, arg.width + (1.5 if f == "hessian" else 0.9), arg.tall)
+            level, width = (_ATOM if f == "D" else _MUL), arg.width + (1.5 if f == "hessian" else 0.9)
+            return Tex(head + arg.s, level, width, arg.tall)
         if f == "norm" and one is not None:
             left, right = (r"\left\lVert ", r"\right\rVert") if one.tall else (r"\lVert ", r"\rVert")
             return Tex(left + one.s + right, _ATOM, one.width + 1.0, one.tall)
