@@ -307,15 +307,16 @@ def _family(cert: dict) -> tuple:
 
 
 def width_figure(entries: list[Entry], out: Path, notes: list[str], exts: tuple[str, ...]) -> list[Figure]:
-    """epsilon against width for certified two-layer certificates that share a data set (and family)."""
-    groups: dict[tuple, dict[int, float]] = {}
+    """epsilon against width for certified two-layer certificates that share a data set (and family); several
+    initialisations at one width are all drawn and all fitted."""
+    groups: dict[tuple, dict[int, list[float]]] = {}
     for e in entries:
         model = e.cert["inputs"].get("model", {})
         if e.cert["kind"] != "problem" or e.cert["evidence"]["verdict"] != "certified" or "width" not in model:
             continue
         eps = _f(e.cert, "epsilon", "hi")
         if eps > 0:
-            groups.setdefault((*_family(e.cert), data_key(e.cert)), {})[int(model["width"])] = eps
+            groups.setdefault((*_family(e.cert), data_key(e.cert)), {}).setdefault(int(model["width"]), []).append(eps)
     groups = {k: v for k, v in groups.items() if len(v) >= 2}
     if not groups:
         notes.append("Hessian bound against width: needs certified two-layer certificates of one data set at two "
@@ -325,16 +326,15 @@ def width_figure(entries: list[Entry], out: Path, notes: list[str], exts: tuple[
     fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
     fits: Para = []
     for i, (key, points) in enumerate(sorted(groups.items(), key=lambda kv: -len(kv[1]))):
-        widths = sorted(points)
-        eps = [points[w] for w in widths]
-        label = f"{key[1]}, data {key[-1]}"
-        ax.loglog(widths, eps, "o", color=f"C{i}", label=label)
-        if len(widths) >= 3:
+        widths = [w for w in sorted(points) for _ in points[w]]
+        eps = [v for w in sorted(points) for v in points[w]]
+        ax.loglog(widths, eps, "o", color=f"C{i}", label=f"{key[1]}, data {key[-1]}")
+        if len(points) >= 3:
             slope = fitted_slope(widths, eps)
             xs = np.array([widths[0], widths[-1]], dtype=float)
             const = math.exp(np.mean(np.log(eps)) - slope * np.mean(np.log(widths)))
             ax.loglog(xs, const * xs**slope, "--", color=f"C{i}", label=f"fit: slope {slope:.2f}")
-            fits += [t(f"; data {key[-1]}: fitted slope {slope:.3f} over {len(widths)} widths")]
+            fits += [t(f"; data {key[-1]}: fitted slope {slope:.3f} over {len(points)} widths")]
     plain_ticks(ax)
     ax.set_xlabel("width $m$")
     ax.set_ylabel(r"Hessian bound $\epsilon$")
