@@ -39,6 +39,12 @@ def _underparameterized() -> Problem:
     return Problem(TwoLayer(unit_inputs(10, 3, 5), 1, "tanh", seed=5), uniform_targets(10, 0.5, 5))
 
 
+def _toy_w1w2() -> Problem:
+    from plproof.catalogue import toy_w1w2  # docs/theory.md §5; imported here: the catalogue imports this module
+
+    return toy_w1w2()
+
+
 def _relu() -> Problem:
     return Problem(TwoLayer(unit_inputs(8, 3, 6), 32, "relu", seed=6), uniform_targets(8, 0.5, 6))
 
@@ -52,6 +58,7 @@ BUILTIN_PROBLEMS: dict[str, Callable[[], Problem]] = {
     "mlp-softplus": _mlp,
     "under-parameterised": _underparameterized,
     "two-layer-relu": _relu,
+    "toy-w1w2": _toy_w1w2,
 }
 
 #: the verdict each built-in problem must get from ``check`` (a different one is a regression)
@@ -63,6 +70,7 @@ EXPECTED_VERDICTS: dict[str, str] = {
     "mlp-softplus": "not certified",
     "under-parameterised": "not certifiable",
     "two-layer-relu": "not certifiable",
+    "toy-w1w2": "certified",
 }
 
 
@@ -82,4 +90,7 @@ SUITES: dict[str, Suite] = {
     "paper": Suite("paper", ("gradient", "kernel", "pl-star", "gd-rfl"),
                    ("test_pl_star.py", "test_conventions.py", "test_linear_least_squares.py"),
                    ("linear-exact", "two-layer-tanh-symmetric", "under-parameterised")),
+    # the examples of plproof.catalogue (each with the textbook value it must match, docs/reports.md)
+    "catalogue": Suite("catalogue", ("linear-ls",), ("test_pl_functions.py",),
+                       ("linear-exact", "toy-w1w2", "two-layer-tanh-symmetric")),
 }

@@ -1,4 +1,4 @@
-"""``plproof report CERT... --format md|latex|html --out DIR``: text, booktabs tables and plots for papers."""
+"""``plproof report CERT... --format md|latex|html --out DIR``: text, tables and figures for papers (docs/reports.md)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from plproof.report import FORMATS, make_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="render certificates as paste-ready text, LaTeX tables and plots",
-                       description="Re-check each certificate, then write a short text of what was verified at "
-                                   "which rigor, one booktabs table per certificate (with its digest) and plots "
-                                   "(PNG and PDF; skipped with a note when matplotlib is missing). An invalid "
-                                   "certificate is left out and the exit code is 1.")
+    p = sub.add_parser("report", help="render certificates as paste-ready text, tables and figures",
+                       description="Re-check each certificate, then write its claim as mathematics, what was "
+                                   "verified at which rigor, a captioned table per certificate (labelled by name and "
+                                   "digest) and captioned figures (PNG, and PDF for LaTeX; skipped with a note when "
+                                   "matplotlib is missing). LaTeX: report.tex, table-*.tex and preamble.tex with the "
+                                   "packages; HTML: one self-contained page with MathML. An invalid certificate is "
+                                   "left out and the exit code is 1 (docs/reports.md).")
     p.add_argument("certificates", nargs="+", metavar="CERT", help="certificate JSON files")
-    p.add_argument("--format", choices=sorted(FORMATS), default="md", help="text format (default md)")
+    p.add_argument("--format", choices=sorted(FORMATS), default="md", help="md, latex or html (default md)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--no-recheck", action="store_true", help="do not re-check the certificates first")
     p.add_argument("--json", action="store_true", help="print the files written, notes and invalid certificates as JSON")
