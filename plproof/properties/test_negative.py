@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from plproof import Verdict, check
 from plproof.strategies import linear_problems, nonsmooth_problems, underparameterized_problems
-from properties._helpers import MP50, diverges, gd_losses, kernel_singularity, kernel_is_singular, top_component
+from plproof.properties._helpers import MP50, diverges, gd_losses, kernel_singularity, kernel_is_singular, top_component
 
 DIVERGENCE_STEPS = 500
 
