@@ -74,7 +74,8 @@ def test_passing_property_gets_a_certificate_and_failing_one_none(inprocess: pyt
     assert cert["inputs"]["reference"] == "docs/theory.md §1.3" and cert["inputs"]["max_examples"] == 7
     assert cert["evidence"]["examples"] == 7
     ev = cert["evidence"]
-    assert ev["smallest_margin"] == 0 and ev["notes"]["margin_example"] == {"x": 1}  # the minimum of (x - 1)^2
+    x = ev["notes"]["margin_example"]["x"]  # which examples run is Hypothesis's choice: the record must agree
+    assert ev["smallest_margin"] == (x - 1) ** 2 and -50 <= x <= 50
     assert ev["notes"]["source"] == "AM-GM" and "hypothesis" in cert["tool"]
 
 

@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         if args.route in ("run", "both"):
             bar.step("run route")
             results.append(certify_run(problem, step=args.step, max_steps=args.max_steps, rigor=args.rigor))
-    best = next((ev for ev in results if ev.certified), results[0])
+    certified = [ev for ev in results if ev.certified]
+    best = max(certified, key=lambda ev: ev.rigor) if certified else results[0]  # the strongest result
     written = _write(best, problem, args.out) if args.out else None
     accepted = best.certified and best.rigor >= required
     if as_json:
