@@ -167,3 +167,11 @@ def test_cli_sweep_on_the_users_data(tmp_path, capsys):
     np.savetxt(tmp_path / "mine.csv", np.column_stack([X, 2 * y]), delimiter=",")
     assert main(argv) == 2 and "other settings (data)" in capsys.readouterr().err
     assert main([*argv, "--n", "4"]) == 2 and "--n describe the synthetic data" in capsys.readouterr().err
+
+
+def test_cli_sweep_at_rigor_sampled_does_not_claim_proof(tmp_path, capsys):
+    from plproof.cli.main import main
+
+    assert main(["sweep", "--widths", "8", "--n", "4", "--d", "8", "--rigor", "sampled", "--serial", "--no-confirm",
+                 "--no-plot", "--quiet", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip().endswith("1 of 1 certified at rigor sampled (estimates, not proved)")

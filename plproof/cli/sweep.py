@@ -113,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
                     "rows": result.rows, "fits": result.fits, "files": result.files, "notes": result.notes})
         return code
     line = (f"{len(result.computed)} computed, {len(result.reused)} already done, {len(result.failed)} failed; "
-            f"{certified} of {len(result.rows)} certified")
+            f"{certified} of {len(result.rows)} certified"
+            + ("" if spec.rigor == "verified" else f" at rigor {spec.rigor} (estimates, not proved)"))
     print(style(line, "red" if result.failed else "green"))
     if args.quiet:
         return code
