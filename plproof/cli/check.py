@@ -59,7 +59,7 @@ def _problem(args: argparse.Namespace) -> Problem:
     return build_problem(obj, data, w0, args.seed, source=args.data or "the data file")
 
 
-def _translated(problem: Problem, quiet: bool) -> Problem:
+def _translated(problem: Problem, quiet: bool = False) -> Problem:
     """A torch nn.Sequential the built-in MLP family can express, as that MLP (so it can be verified)."""
     to_builtin = getattr(problem.model, "to_builtin", None)
     built = to_builtin(problem.w0) if to_builtin else None
