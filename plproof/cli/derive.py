@@ -7,7 +7,6 @@ is not proved), 2 on bad input (docs/derivations.md).
 from __future__ import annotations
 
 import argparse
-import json
 import runpy
 from pathlib import Path
 
