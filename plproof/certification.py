@@ -17,7 +17,10 @@ from plproof.check import check
 from plproof.errors import InvalidInput
 from plproof.suite import BUILTIN_PROBLEMS, EXPECTED_VERDICTS, SUITES, Suite
 
+#: ``progress(kind, name)``: the item now running
 Progress = Callable[[str, str], None]
+#: ``resize(extra)``: the run found ``extra`` more items than :func:`suite_size` counted
+Resize = Callable[[int], None]
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Entry:
     path: str | None
     digest: str | None
     seconds: float
+    report: str = ""
 
     @property
     def ok(self) -> bool:
@@ -77,22 +81,26 @@ def _derivations(suite: Suite, out: Path, result: CertifyResult, note: Progress)
                                     "exact" if checked.valid else "-", rel, dig, time.perf_counter() - start))
 
 
-def _properties(suite: Suite, out: Path, profile: str, seed: int, result: CertifyResult, note: Progress) -> None:
+def _properties(suite: Suite, out: Path, profile: str, seed: int, result: CertifyResult, note: Progress,
+                resize: Resize) -> None:
     from plproof.pytest_plugin import catalogue_dir, run_properties
 
-    note("properties", f"profile {profile}")
-    start = time.perf_counter()
+    note("properties", f"collecting (profile {profile})")
     paths = [catalogue_dir() / f for f in suite.properties] if suite.properties else None
-    summary = run_properties(out / "properties", profile, seed, paths=paths,
-                             pytest_args=("--disable-warnings", "--no-header"))
-    per = (time.perf_counter() - start) / max(len(summary.outcomes), 1)
+    summary = run_properties(out / "properties", profile, seed, paths=paths, quiet=True,
+                             pytest_args=("--disable-warnings", "--no-header"),
+                             on_collected=lambda count: resize(count - 1),
+                             on_test=lambda nodeid: note("property", nodeid.split("::")[-1]))
+    if summary.exit_code not in (0, 1) or (summary.exit_code == 1 and not summary.failed):
+        tail = summary.log.strip().splitlines()[-1:] or ["(no output)"]
+        what = "collected no tests" if summary.exit_code == 5 else f"stopped with pytest exit code {summary.exit_code}"
+        raise InvalidInput(f"the property run {what}: {tail[0]}")
     for o in summary.outcomes:
         cert = load_certificate(o.certificate) if o.certificate else None
         rel = Path(o.certificate).relative_to(out).as_posix() if cert else None
         result.entries.append(Entry("property", o.nodeid.split("::")[-1], o.outcome, "passed",
-                                    cert["rigor"] if cert else "-", rel, cert["digest"] if cert else None, per))
-    if summary.exit_code not in (0, 5) and not summary.failed:
-        raise InvalidInput(f"the property run stopped with pytest exit code {summary.exit_code}")
+                                    cert["rigor"] if cert else "-", rel, cert["digest"] if cert else None,
+                                    o.seconds, o.report))
 
 
 def _problems(suite: Suite, out: Path, result: CertifyResult, note: Progress) -> None:
@@ -107,7 +115,8 @@ def _problems(suite: Suite, out: Path, result: CertifyResult, note: Progress) ->
 
 
 def suite_size(suite: str) -> int:
-    """How many progress steps a suite takes: its derivations, one property run, its problems."""
+    """Progress steps a suite takes before its property run is collected: its derivations, one step for
+    the property run (``resize`` adds its tests once collected), its problems."""
     chosen = SUITES[suite]
     if chosen.derivations is not None:
         n_derivations = len(chosen.derivations)
@@ -119,8 +128,11 @@ def suite_size(suite: str) -> int:
 
 
 def certify_suite(out_dir: str | Path = "certificates", *, suite: str = "default", profile: str = "ci",
-                  seed: int = 0, progress: Progress | None = None) -> CertifyResult:
-    """Run a suite, write its certificates and ``index.json`` under ``out_dir``; see :class:`CertifyResult`."""
+                  seed: int = 0, progress: Progress | None = None, resize: Resize | None = None) -> CertifyResult:
+    """Run a suite, write its certificates and ``index.json`` under ``out_dir``; see :class:`CertifyResult`.
+
+    ``progress`` and ``resize`` report each item as it starts (see :data:`Progress`, :data:`Resize`).
+    """
     if suite not in SUITES:
         raise InvalidInput(f"unknown suite {suite!r}: use one of {', '.join(SUITES)}")
     out = Path(out_dir).resolve()
@@ -129,7 +141,7 @@ def certify_suite(out_dir: str | Path = "certificates", *, suite: str = "default
     result = CertifyResult(out, suite, profile, seed)
     chosen = SUITES[suite]
     _derivations(chosen, out, result, note)
-    _properties(chosen, out, profile, seed, result, note)
+    _properties(chosen, out, profile, seed, result, note, resize or (lambda extra: None))
     _problems(chosen, out, result, note)
     result.index = write_json({"suite": suite, "profile": profile, "seed": seed, "ok": result.ok,
                                "entries": [e.to_json() for e in result.entries]}, out / "index.json")

@@ -169,7 +169,8 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
     if lam_hyp.status is not Status.HELD:
         singular = c.lambda0.hi <= 1e-12 * max(c.jac_norm.hi ** 2, 1e-300)
         why = ("lambda_min(K(w0)) = 0 (numerically): K(w0) is singular, e.g. duplicate inputs"
-               if singular else f"lambda_min(K(w0)) could not be proved positive (enclosure {c.lambda0})")
+               if singular else f"lambda_min(K(w0)) could not be proved positive (enclosure {c.lambda0}); next: "
+                                "inputs further apart or a wider model make K(w0) better conditioned")
         ev = _not_certifiable(problem, why, structural + [lam_hyp], base)
         ev.verdict = Verdict.NOT_CERTIFIABLE if singular else Verdict.NOT_CERTIFIED
         return ev
@@ -218,7 +219,7 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
     if R_range:
         hints["closing_radii_grid"] = [float(R_range[0]), float(R_range[1])]
     if certified:
-        reason = (f"mu-PL* proved on B(w0, R) with R = {q['R'].hi:.6g} >= R_fl = {q['R_fl'].hi:.6g} "
+        reason = (f"mu-PL* {reached(rig)} on B(w0, R) with R = {q['R'].hi:.6g} >= R_fl = {q['R_fl'].hi:.6g} "
                   f"(margin {q['R'].lo - q['R_fl'].hi:.3g}), mu >= {q['mu'].lo:.6g}, rigor {rig.label}")
         ev = _evidence(problem, Verdict.CERTIFIED, reason, quantities=q, hypotheses=hyps + paper,
                        conclusions=[f"a solution w* with F(w*) = y lies in B(w0, {q['R'].hi:.6g})",
@@ -233,8 +234,32 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
     margin = f" (margin {failed.margin.hi:.3g})" if failed.margin else ""
     reason = (f"{failed.name} failed{margin} at the best radius tried, R = {q['R'].hi:.4g}"
               if radius is None else f"{failed.name} failed{margin} at R = {radius:.4g}")
+    reason += f"; next: {next_step(problem, failed.name, step, radius, q)}"
     return _evidence(problem, Verdict.NOT_CERTIFIED, reason, quantities=q, hypotheses=hyps + paper,
                      hints=hints, notes=list(c.notes))
+
+
+def reached(level: RigorLevel) -> str:
+    """What a verdict at ``level`` establishes: proved (verified, exact) or only estimated (docs/theory.md §10)."""
+    if level >= RigorLevel.VERIFIED:
+        return "proved"
+    return "holds on samples (not proved)" if level is RigorLevel.SAMPLED else \
+        "holds in high-precision estimates (not proved)"
+
+
+def next_step(problem: Problem, failed: str, step: float | None, radius: float | None, q: dict) -> str:
+    """The next thing to try after the hypothesis ``failed`` stopped the ball route."""
+    if failed == "0 < eta beta < 2" and step is not None:
+        return f"a smaller step (--step below 2/beta = {2 / q['beta'].hi:.3g}), or drop --step for 1/beta"
+    if radius is not None:
+        return "drop --radius to search the radii from 1e-10 to 1e4"
+    tries = ["a wider model (more parameters per equation)",
+             "smaller targets or F(w0) = y nearly (a smaller L(w0), e.g. init='symmetric' where F(w0) = 0)"]
+    desc = problem.model.describe()
+    if desc.get("family") == "two_layer" and desc.get("activation") == "tanh":
+        tries.append("the run route (--route run, certify_run), which certifies the GD run itself at far "
+                     "smaller widths")
+    return "; or ".join(tries)
 
 
 def _best_failing_radius(c: Centre, bb: BallBounds, step: float | None) -> float:

@@ -1,8 +1,10 @@
 """Hypothesis settings profiles: ``ci`` (fast, derandomised default) and ``thorough`` (certification runs).
 
 Select one with ``pytest --hypothesis-profile thorough`` (the plproof pytest plugin registers both).
-Neither uses the example database, so a run depends only on the profile and the seed: ``ci`` draws
-its examples from each test's source (derandomised), ``thorough`` from ``--hypothesis-seed``.
+When no profile is chosen, the plugin runs properties marked ``plproof`` under ``ci`` (in any
+project, not only this repository); other tests keep Hypothesis's defaults. Neither profile uses the
+example database, so a run depends only on the profile and the seed: ``ci`` draws its examples from
+each test's source (derandomised), ``thorough`` from ``--hypothesis-seed``.
 """
 
 from __future__ import annotations

@@ -14,12 +14,17 @@ Registered through the ``pytest11`` entry point, so installing plproof is enough
 statement, docs/theory.md reference, examples run, seed and profile, precision, the smallest margin
 and its example, tool versions); a failing test writes none (and removes a stale one), and its shrunk
 counterexample is in Hypothesis's report. The profiles ``ci`` and ``thorough`` are registered here
-(``--hypothesis-profile thorough``). :func:`run_properties` runs the built-in catalogue in-process.
+(``--hypothesis-profile thorough``). A marked property runs under ``ci`` unless a profile is chosen
+(``--hypothesis-profile``, or a conftest loading one); settings the test sets itself are kept, and other
+tests keep Hypothesis's own defaults. :func:`run_properties` runs the built-in catalogue
+(``plproof/properties``, shipped with the package) in-process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -42,6 +47,7 @@ _MARKER_KEYS = {"theory", "symbols", "source", "statement", "rigor", "precision"
 _STATE = "plproof-state"
 _RECORD = pytest.StashKey["PropertyRecord"]()
 _RECORDER = pytest.StashKey["Recorder"]()
+_PROFILE = pytest.StashKey[str]()
 
 profiles.register()
 
@@ -65,6 +71,9 @@ class Recorder:
 
     def __init__(self) -> None:
         self._current: PropertyRecord | None = None
+
+    def __repr__(self) -> str:
+        return "pl_record"  # Hypothesis prints every argument of a failing example: keep this one short
 
     def _record(self) -> PropertyRecord:
         if self._current is None:
@@ -144,6 +153,7 @@ def _marker(item: pytest.Item) -> pytest.Mark | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    default_profile = _no_profile_chosen(config)
     for item in items:
         mark = _marker(item)
         if mark is None:
@@ -154,6 +164,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                     f"{', '.join(sorted(_MARKER_KEYS))}")
         if mark.kwargs.get("rigor", "sampled") not in RIGOR_LEVELS:
             raise pytest.UsageError(f"{item.nodeid}: rigor must be one of {', '.join(RIGOR_LEVELS)}")
+        if default_profile:
+            _under_ci(item)
+
+
+def _no_profile_chosen(config: pytest.Config) -> bool:
+    """True when neither ``--hypothesis-profile`` nor a conftest chose a profile (Hypothesis's ``default``)."""
+    try:
+        chosen = config.getoption("--hypothesis-profile")
+    except ValueError:  # Hypothesis's pytest plugin is disabled
+        chosen = None
+    return chosen is None and settings.get_current_profile_name() == "default"
+
+
+def _under_ci(item: pytest.Item) -> None:
+    """Run a marked ``@given`` test under the ``ci`` profile, keeping the settings its own ``@settings`` set.
+
+    A setting counts as the test's own when it differs from Hypothesis's default profile.
+    """
+    test = getattr(item.obj, "__func__", item.obj)
+    current = getattr(test, "_hypothesis_internal_use_settings", None)
+    if getattr(test, "hypothesis", None) is None or current is None:
+        return
+    default = settings.get_profile("default")
+    names = [n for n in inspect.signature(settings.__init__).parameters if n not in ("self", "parent")]
+    own = {n: getattr(current, n) for n in names if getattr(current, n) != getattr(default, n)}
+    test._hypothesis_internal_use_settings = settings(settings.get_profile(profiles.CI), **own)
+    item.stash[_PROFILE] = profiles.CI
 
 
 @dataclass
@@ -164,6 +201,7 @@ class Outcome:
     outcome: str
     certificate: str | None = None
     report: str = ""
+    seconds: float = 0.0
 
 
 class _State:
@@ -173,6 +211,7 @@ class _State:
         self.config = config
         self.out_dir = out_dir
         self.outcomes: dict[str, Outcome] = {}
+        self._setup_seconds: dict[str, float] = {}
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
@@ -201,20 +240,23 @@ class _State:
         outcome = yield
         report = outcome.get_result()
         mark = _marker(item)
+        if mark is not None and report.when == "setup" and report.passed:
+            self._setup_seconds[item.nodeid] = report.duration
         if mark is None or report.when not in ("setup", "call") or (report.when == "setup" and report.passed):
             return
         path = self.out_dir / certificate_name(item.nodeid) if self.out_dir else None
+        seconds = self._setup_seconds.pop(item.nodeid, 0.0) + (report.duration if report.when == "call" else 0.0)
         if report.when == "call" and report.passed:
             written = str(self._write(item, mark, item.stash[_RECORD], path)) if path else None
-            self.outcomes[item.nodeid] = Outcome(item.nodeid, "passed", written)
+            self.outcomes[item.nodeid] = Outcome(item.nodeid, "passed", written, seconds=seconds)
             return
         if path is not None and path.exists():
             path.unlink()  # a stale certificate must not outlive the property it certified
         status = "skipped" if report.skipped else "failed"
-        self.outcomes[item.nodeid] = Outcome(item.nodeid, status, None, report.longreprtext)
+        self.outcomes[item.nodeid] = Outcome(item.nodeid, status, None, report.longreprtext, seconds)
         if report.failed:
-            report.sections.append(("plproof", f"{item.nodeid} failed: no certificate written; the shrunk "
-                                               "counterexample is the falsifying example above"))
+            report.sections.append(("plproof", f"{item.nodeid} failed: no certificate written; Hypothesis's "
+                                               "shrunk counterexample is in the report above"))
 
     def _write(self, item: pytest.Item, mark: pytest.Mark, record: PropertyRecord, path: Path) -> Path:
         from plproof.certificate import property_certificate, write_certificate
@@ -227,7 +269,7 @@ class _State:
                  "margin_label": record.margin_label, "margin_example": record.margin_example, **record.notes}
         cert = property_certificate(
             module=module, test=test, seed=int(seed) if seed is not None else 0,
-            profile=settings.get_current_profile_name(), max_examples=int(test_settings.max_examples),
+            profile=item.stash.get(_PROFILE, settings.get_current_profile_name()), max_examples=int(test_settings.max_examples),
             examples=record.examples, claim=kw.get("statement") or inspect.getdoc(item.obj) or "",
             symbols=kw.get("symbols", ""), rigor=kw.get("rigor", "sampled"), root=self.config.rootpath,
             convention=kw.get("convention", "A"), margin=record.margin, reference=f"docs/theory.md {kw['theory']}",
@@ -242,6 +284,7 @@ def _counting(inner: Callable[..., Any], record: PropertyRecord) -> Callable[...
 
     @functools.wraps(inner)
     def counted(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # keep this frame out of failure reports
         result = inner(*args, **kwargs)
         record.examples += 1
         return result
@@ -250,7 +293,7 @@ def _counting(inner: Callable[..., Any], record: PropertyRecord) -> Callable[...
 
 
 def certificate_name(nodeid: str) -> str:
-    """``properties/test_x.py::test_y[p]`` -> ``properties.test_x.test_y-p.json``."""
+    """``plproof/properties/test_x.py::test_y[p]`` -> ``plproof.properties.test_x.test_y-p.json``."""
     stem = nodeid.replace(".py::", "::").replace("/", ".").replace("::", ".")
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") + ".json"
 
@@ -267,6 +310,7 @@ class PropertyRunSummary:
     seed: int
     out_dir: str
     outcomes: list[Outcome]
+    log: str = ""
 
     @property
     def passed(self) -> list[Outcome]:
@@ -282,8 +326,19 @@ class PropertyRunSummary:
 
 
 class _Collect:
-    def __init__(self) -> None:
+    """Collects the outcomes at the end of an in-process run and reports progress as it goes."""
+
+    def __init__(self, on_collected: Callable[[int], None] | None, on_test: Callable[[str], None] | None) -> None:
         self.outcomes: list[Outcome] = []
+        self._on_collected, self._on_test = on_collected, on_test
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self._on_collected is not None:
+            self._on_collected(len(session.items))
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        if self._on_test is not None:
+            self._on_test(nodeid)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         state = config.pluginmanager.get_plugin(_STATE)
@@ -292,11 +347,8 @@ class _Collect:
 
 
 def catalogue_dir() -> Path:
-    """The built-in property catalogue (``properties/`` beside the package in a source checkout)."""
-    path = Path(__file__).resolve().parent.parent / "properties"
-    if not path.is_dir():
-        raise InvalidInput(f"the property catalogue is not at {path}: run from a source checkout or pass paths=")
-    return path
+    """The built-in property catalogue: the ``plproof.properties`` package, shipped with every install."""
+    return Path(__file__).resolve().parent / "properties"
 
 
 def _entry_point_loaded() -> bool:
@@ -304,12 +356,18 @@ def _entry_point_loaded() -> bool:
 
 
 def run_properties(out_dir: str | Path, profile: str = profiles.CI, seed: int = 0, *,
-                   paths: Sequence[str | Path] | None = None, pytest_args: Sequence[str] = ()) -> PropertyRunSummary:
+                   paths: Sequence[str | Path] | None = None, pytest_args: Sequence[str] = (), quiet: bool = False,
+                   on_collected: Callable[[int], None] | None = None,
+                   on_test: Callable[[str], None] | None = None) -> PropertyRunSummary:
     """Run the property catalogue (or ``paths``) under ``profile`` and write certificates into ``out_dir``.
 
     ``seed`` is passed as ``--hypothesis-seed``; the derandomised ``ci`` profile draws its examples
     from each test's source instead, so only ``thorough`` depends on it. Same profile and seed, same
-    certificates (up to their creation time).
+    certificates (up to their creation time). The catalogue runs with the folder holding the
+    ``plproof`` package as pytest's root, so its tests are named ``plproof/properties/...`` from a
+    source checkout and from an install alike. ``quiet`` keeps pytest's terminal output in the
+    summary's ``log`` instead of printing it; ``on_collected(count)`` and ``on_test(nodeid)`` report
+    progress.
     """
     if profile not in profiles.PROFILES:
         raise InvalidInput(f"unknown profile {profile!r}: use one of {', '.join(profiles.PROFILES)}")
@@ -317,11 +375,16 @@ def run_properties(out_dir: str | Path, profile: str = profiles.CI, seed: int = 
         raise InvalidInput(f"seed must be a non-negative integer, got {seed!r}")
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    targets = [str(Path(p)) for p in paths] if paths else [str(catalogue_dir())]
-    args = [*targets, OPTION, str(out), f"--hypothesis-profile={profile}", f"--hypothesis-seed={seed}",
+    catalogue = catalogue_dir()
+    targets = [Path(p).resolve() for p in paths] if paths else [catalogue]
+    args = [*map(str, targets), OPTION, str(out), f"--hypothesis-profile={profile}", f"--hypothesis-seed={seed}",
             "-p", "no:cacheprovider", "-q", *pytest_args]
+    if all(t.is_relative_to(catalogue) for t in targets):
+        args.append(f"--rootdir={catalogue.parent.parent}")
     if not _entry_point_loaded():
         args += ["-p", __name__]
-    collect = _Collect()
-    code = pytest.main(args, plugins=[collect])
-    return PropertyRunSummary(int(code), profile, seed, str(out), collect.outcomes)
+    collect = _Collect(on_collected, on_test)
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log) if quiet else contextlib.nullcontext():
+        code = pytest.main(args, plugins=[collect])
+    return PropertyRunSummary(int(code), profile, seed, str(out), collect.outcomes, log.getvalue())

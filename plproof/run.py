@@ -442,7 +442,8 @@ def _run(net: Net, bb: TwoLayerTightBounds, w0: np.ndarray, eta: float, max_step
                         rec.steps, rec.stop = t, "closed"
                         return rec
         if not math.isfinite(e) or HEADROOM * e >= R_max:
-            rec.steps, rec.stop, rec.e_final = t, "amplification", HEADROOM * e
+            # R_max = 0: the kernel's float estimate of lambda_min is <= 0, a singular kernel, not amplification
+            rec.steps, rec.stop, rec.e_final = t, "singular" if R_max == 0 else "amplification", HEADROOM * e
             return rec
         if k == 0:
             _checkpoint(rec, t, buf, 0, HEADROOM * e)
@@ -588,7 +589,11 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: 
     else:
         conclusions = []
         verdict = Verdict.NOT_CERTIFIED
-        if rec.stop == "amplification":
+        if rec.stop == "singular":
+            where = "K(w0)" if rec.steps == 0 else f"K(w~_t) at step t = {rec.steps}"
+            reason = (f"lambda_min({where}) = 0 within float64 rounding: the kernel is singular (e.g. duplicate "
+                      "inputs), so no terminal ball can close (docs/theory.md §12.1)")
+        elif rec.stop == "amplification":
             reason = (f"float64 error amplification {amp} over {rec.steps} steps exceeds what float64 can certify: "
                       f"e_t = {rec.e_final:.3g} outgrew every terminal ball (mu_T > 0 needs R_T < sqrt(lambda)/kappa; "
                       "docs/theory.md §12.5; double-double arithmetic would be needed)")

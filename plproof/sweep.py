@@ -1,6 +1,7 @@
 """Sweeps: a grid of ball certifications of two-layer nets (widths x seeds x n x activations) on Dask.
 
-Each point is ``check()`` of docs/theory.md §2.5/§11 on a fixed synthetic data set; one certificate per
+Each point is ``check()`` of docs/theory.md §2.5/§11 on a fixed data set (synthetic, or the user's
+:class:`DataSet`); one certificate per
 point is written atomically as it finishes, and the summary (CSV, fitted slopes, plot) is rebuilt
 from the certificates on disk, so an interrupted sweep resumes where it stopped: a point is done iff
 its certificate file exists and loads. Theory predicts the Hessian bound epsilon ~ (||v0||_inf + R)
@@ -10,6 +11,7 @@ its certificate file exists and loads. Theory predicts the Hessian bound epsilon
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -20,13 +22,15 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from plproof.certificate import from_evidence, load_certificate, write_certificate
 from plproof.certificate.format import atomic_write, decode_number
 from plproof.check import check
 from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import CertificateError, InvalidInput, MissingDependency, PlproofError
 from plproof.models import TwoLayer, activations
-from plproof.models.base import check_positive_int
+from plproof.models.base import check_finite_matrix, check_positive_int
 from plproof.models.two_layer import check_init
 from plproof.numeric.rigor import RigorLevel
 from plproof.problem import Problem
@@ -61,6 +65,40 @@ class SweepPoint:
         return f"n{self.n}-{self.activation}-s{self.seed}-w{self.width}"
 
 
+@dataclass(frozen=True, eq=False)
+class DataSet:
+    """A user's data set for a sweep: inputs X (n x d, finite) and targets y (n,); ``source`` names it.
+
+    Two data sets are the same when their arrays are (compared by :attr:`digest`), wherever they came from.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        X = check_finite_matrix(self.X, "X")
+        y = np.asarray(self.y, dtype=np.float64)
+        if y.shape != (X.shape[0],) or not np.isfinite(y).all():
+            raise InvalidInput(f"y must be {X.shape[0]} finite numbers, one per row of X, got shape {y.shape}")
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the shapes and float64 bytes of X and y."""
+        h = hashlib.sha256(repr((self.X.shape, self.y.shape)).encode())
+        h.update(np.ascontiguousarray(self.X).tobytes())
+        h.update(np.ascontiguousarray(self.y).tobytes())
+        return h.hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DataSet) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+
 def _axis(values: Any, name: str, smallest: int) -> tuple[int, ...]:
     """A grid axis: distinct integers >= ``smallest``, sorted."""
     vals = tuple(values)
@@ -76,8 +114,9 @@ def _axis(values: Any, name: str, smallest: int) -> tuple[int, ...]:
 class SweepSpec:
     """The grid (widths, seeds, ns, activations) and the settings every point shares.
 
-    Data for size n: ``unit_inputs(n, d, data_seed)`` and ``uniform_targets(n, scale, data_seed)``;
-    ``seed`` is the seed of the network's initialisation.
+    Data for size n: ``unit_inputs(n, d, data_seed)`` and ``uniform_targets(n, scale, data_seed)``, or
+    the user's ``data`` (then ``ns`` is its number of rows and ``d`` its number of columns; ``scale``
+    and ``data_seed`` do not apply); ``seed`` is the seed of the network's initialisation.
     """
 
     widths: tuple[int, ...]
@@ -91,9 +130,13 @@ class SweepSpec:
     rigor: str = "verified"
     bounds: str = "tight"
     confirm: bool = True
+    data: DataSet | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        if self.data is not None:
+            set_(self, "ns", (self.data.X.shape[0],))
+            set_(self, "d", self.data.X.shape[1])
         for name, smallest in (("widths", 1), ("seeds", 0), ("ns", 1)):
             set_(self, name, _axis(getattr(self, name), name, smallest))
         if not self.activations:
@@ -115,14 +158,22 @@ class SweepSpec:
 
     def problem(self, point: SweepPoint) -> Problem:
         """The two-layer problem of one grid point."""
-        X = unit_inputs(point.n, self.d, self.data_seed)
-        y = uniform_targets(point.n, self.scale, self.data_seed)
+        if self.data is not None:
+            X, y = self.data.X, self.data.y
+        else:
+            X = unit_inputs(point.n, self.d, self.data_seed)
+            y = uniform_targets(point.n, self.scale, self.data_seed)
         return Problem(TwoLayer(X, point.width, point.activation, point.seed, init=self.init), y)
 
     def settings(self) -> dict:
         """What fixes each point's answer besides its coordinates: a resumed sweep must match it."""
-        grid = {"widths", "seeds", "ns", "activations"}
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in grid}
+        skip = {"widths", "seeds", "ns", "activations", "data"}
+        if self.data is not None:
+            skip |= {"scale", "data_seed"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        if self.data is not None:
+            out["data"] = {"sha256": self.data.digest, "n": int(self.data.X.shape[0])}
+        return out
 
 
 def compute_point(spec: SweepSpec, point: SweepPoint) -> dict:

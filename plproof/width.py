@@ -130,7 +130,8 @@ def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: s
     (docs/theory.md §2.5, §11), ``run`` (the trajectory certificate, §12) or ``both``.
 
     The ball search uses float estimates (rigor ``sampled``) to be fast; the answer is then re-checked at
-    ``rigor``, moving up to the next tried width if the rigorous check does not close.
+    ``rigor``, moving up to the next tried width if the rigorous check does not close. Widths with fewer
+    parameters than data points are skipped (lambda_min(K) = 0 there, docs/theory.md §5).
     """
     if family != "two_layer":
         raise InvalidInput(f"min_certified_width supports family='two_layer', got {family!r}")
@@ -145,13 +146,25 @@ def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: s
         return Problem(TwoLayer(X, width, activation, seed, init=init), y)
 
     tried: dict[int, bool] = {}
+    under: set[int] = set()
+
+    def usable(width: int) -> bool:
+        """m >= n: an under-parameterised width can never certify (docs/theory.md §5)."""
+        if problem(width).underparameterized:
+            under.add(width)
+            return False
+        return True
 
     def ball_sampled(width: int) -> bool:
-        tried[width] = check(problem(width), "sampled", bounds=bounds, confirm=False).certified
+        tried[width] = usable(width) and check(problem(width), "sampled", bounds=bounds, confirm=False).certified
         return tried[width]
 
-    widths = _widths(max_width, symmetric)
+    widths = [w for w in _widths(max_width, symmetric) if usable(w)]
     result = WidthResult(None, None, max_width, None, tried=tried)
+    if not widths:
+        result.notes.append(f"every width up to {max_width} has fewer parameters than the {X.shape[0]} data points: "
+                            "raise max_width")
+        return result
     if route in ("ball", "both"):
         found = _smallest(widths, ball_sampled, step)
         if found is not None:
@@ -171,6 +184,8 @@ def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: s
         runs: dict[int, Evidence] = {}
 
         def run_certifies(width: int) -> bool:
+            if not usable(width):
+                return False
             runs[width] = certify_run(problem(width), max_steps=gd_steps * 10, rigor=rigor)
             return runs[width].certified
 
@@ -178,6 +193,9 @@ def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: s
         result.run_evidence = runs.get(result.run_width) if result.run_width else None
     if empirical:
         result.empirical_width = next((w for w in widths if gd_converges(problem(w), gd_target, gd_steps)), None)
+    if under:
+        result.notes.append(f"skipped width{'s' if len(under) > 1 else ''} {', '.join(map(str, sorted(under)))}: "
+                            f"fewer parameters than the {X.shape[0]} data points (m < n, lambda_min(K) = 0)")
     return result
 
 

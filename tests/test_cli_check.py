@@ -48,6 +48,14 @@ MODELS = textwrap.dedent('''
 
     def raises():
         raise RuntimeError("boom")
+
+    from plproof.models.callable_model import CallableModel
+    from plproof.suite import BUILTIN_PROBLEMS
+
+    # F(w) = w1 w2 as a black-box function: its ball bounds can only be sampled
+    sampled = Problem(CallableModel(lambda w: np.array([w[0] * w[1]]), 2, w0=[10.0, 0.0],
+                                    jacobian=lambda w: np.array([[w[1], w[0]]])), [1.0], [10.0, 0.0])
+    sigmoid = BUILTIN_PROBLEMS["two-layer-sigmoid"]()  # not certified by the ball route
 ''')
 
 
@@ -101,7 +109,7 @@ def test_claims_that_do_not_hold_exit_1_with_the_reason(workdir, capsys, name, r
     (["{d}/models.py:linear", "--data", "{d}/bad_rows.npz"], "3 rows but y has 2"),
     (["{d}/models.py:linear", "--data", "{d}/nan.npz"], "NaN or Inf"),
     (["{d}/models.py:linear", "--data", "{d}/none.npz"], "does not exist"),
-    (["{d}/models.py:model", "--data", "{d}/data.npz"], "2 rows but the model has 20 outputs"),
+    (["{d}/models.py:model", "--data", "{d}/data.npz"], "not the X of shape (2, 4)"),
     (["{d}/models.py:certified", "--step", "-1"], "step size must be a positive"),
 ])
 def test_bad_input_exits_2_with_one_line_and_no_certificate(workdir, capsys, args, message):
@@ -125,3 +133,77 @@ def test_run_route_writes_a_run_certificate_that_verifies(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "route: ball" in text and "route: run" in text and "T6 closed" in text
     assert main(["verify", str(out)]) == 0
+
+
+# ----------------------------------------------------------------------------- issue 14
+
+
+def test_a_sampled_result_is_not_called_proved_and_exits_1_unless_accepted(workdir, capsys):
+    """Bug 14: rigor sampled is "holds on samples (not proved)"; exit 0 only with --require sampled."""
+    target = f"{workdir}/models.py:sampled"
+    assert main(["check", target]) == 1
+    out, err = capsys.readouterr()
+    verdict = out.strip().splitlines()[-1]
+    assert "HOLDS ON SAMPLES, NOT PROVED" in verdict and "holds on samples (not proved)" in verdict
+    assert "CERTIFIED" not in out and "proved on" not in out and "conclusion (not proved):" in out
+    assert "requested rigor verified" in err and "--require sampled" in err.strip().splitlines()[-1]
+    assert main(["check", target, "--require", "sampled", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["verdict"] == "certified" and doc["rigor"] == "sampled" and doc["proved"] is False
+    assert main(["check", target, "--rigor", "sampled", "--quiet"]) == 0  # asked for samples: accepted
+    out, err = capsys.readouterr()
+    assert len(out.strip().splitlines()) == 1 and out.startswith("verdict: HOLDS ON SAMPLES") and err == ""
+
+
+def test_a_verified_result_fails_a_stronger_requirement(workdir, capsys):
+    assert main(["check", f"{workdir}/models.py:linear", "--data", str(workdir / "data.npz"),
+                 "--require", "exact", "--quiet"]) == 1
+    assert "below the required exact" in capsys.readouterr().err
+
+
+def test_not_certified_writes_its_certificate_says_so_and_suggests_a_next_step(workdir, capsys):
+    """Bugs 10 and 13: --out writes the certificate whatever the verdict; the reason says what to try."""
+    out = workdir / "cert.json"
+    assert main(["check", f"{workdir}/models.py:sigmoid", "--out", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert json.loads(out.read_text())["evidence"]["verdict"] == "not certified"
+    assert f"certificate: {out} (verdict not certified" in text
+    verdict = text.strip().splitlines()[-2]
+    assert verdict.startswith("verdict: NOT CERTIFIED") and "; next: a wider model" in verdict
+    assert main(["verify", str(out)]) == 0  # the certificate of a negative verdict re-checks too
+
+
+def test_the_papers_radii_are_marked_optional(workdir, capsys):
+    """Bug 13: LZB's v1/v2 radii are informational, not "[FAILED]" hypotheses of a certified verdict."""
+    assert main(["check", f"{workdir}/models.py:certified"]) == 0
+    text = capsys.readouterr().out
+    head, _, paper = text.partition("the paper's own radii (LZB v1/v2; optional, not needed for this verdict):")
+    assert paper and "paper v1" not in head and "FAILED" not in text
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(workdir, capsys):
+    assert main(["check", f"{workdir}/models.py:certified"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and len(err.strip().splitlines()) == 1  # the one "checking ..." line
+
+
+@pytest.mark.parametrize("name", ["model", "certified"])
+def test_data_with_other_inputs_is_refused_for_a_model_or_problem(workdir, capsys, name):
+    """Bug 3: an X other than the target's own inputs must not be ignored (it used to certify on the model's X)."""
+    other = workdir / "other.npz"
+    np.savez(other, X=np.ones((20, 5)), y=np.zeros(20))
+    assert main(["check", f"{workdir}/models.py:{name}", "--data", str(other), "--rigor", "sampled"]) == 2
+    assert "not the X of shape (20, 5)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_bytes(b""), "the file is empty"),
+    (lambda p: np.savez(p, X=np.ones((5, 2)), y=np.ones((5, 2))), "has shape (5, 2)"),
+])
+def test_bad_data_files_exit_2_with_one_line(workdir, capsys, make, message):
+    """Bug 5: an empty .npz (EOFError) and a y of shape (5, 2) (ravelled into a row mismatch)."""
+    path = workdir / "bad.npz"
+    make(path)
+    assert main(["check", f"{workdir}/models.py:linear", "--data", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]

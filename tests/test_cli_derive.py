@@ -80,6 +80,7 @@ def test_unknown_name_exits_2(capsys):
     assert code == 2 and "unknown derivation" in err
 
 
+@pytest.mark.slow  # ~35 s; tests/test_symbolic.py checks the same notes, test_user_file_* the exit code 1
 def test_seed_notes_exit_1_and_name_wrong_steps(capsys):
     code, out, _ = run(["--seed-notes", "--format", "json"], capsys)
     assert code == 1
@@ -94,3 +95,10 @@ def test_seed_notes_exit_1_and_name_wrong_steps(capsys):
 def test_all_builtins_exit_0(capsys):
     code, out, _ = run([], capsys)
     assert code == 0 and "10 of 10 derivations valid" in out
+
+
+def test_json_and_quiet(capsys):
+    code, out, err = run(["gradient-linear", "--json"], capsys)
+    assert code == 0 and json.loads(out)["valid"] is True
+    code, out, err = run(["gradient-linear", "--quiet"], capsys)
+    assert code == 0 and out == "gradient-linear: valid\n" and err == ""

@@ -29,9 +29,10 @@ def test_passes(x, pl_record):
 @pytest.mark.plproof(theory="§9")
 @settings(max_examples=50, derandomize=True, database=None)
 @given(x=st.integers(0, 100))
-def test_fails(x):
+def test_fails(x, pl_record):
     """Every integer below 100 is below 10 (false)."""
-    assert x < 10
+    pl_record.margin(10 - x)
+    assert x < 10, f"counterexample x = {x}"
 
 
 def test_unmarked():
@@ -62,7 +63,7 @@ def test_passing_property_gets_a_certificate_and_failing_one_none(inprocess: pyt
     stale.write_text("{}")  # left by an earlier run in which the property passed
     result = inprocess.runpytest("--plproof-certificates", str(out), "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*Falsifying example*", "*no certificate written*"])
+    result.stdout.fnmatch_lines(["*counterexample x = 10*", "*no certificate written*"])  # shrunk to the least x
     certs = certificates(out)
     assert list(certs) == [certificate_name("test_props.py::test_passes")]
     cert = certs[certificate_name("test_props.py::test_passes")]
@@ -74,7 +75,8 @@ def test_passing_property_gets_a_certificate_and_failing_one_none(inprocess: pyt
     assert cert["inputs"]["reference"] == "docs/theory.md §1.3" and cert["inputs"]["max_examples"] == 7
     assert cert["record"]["examples"] == 7 and cert["evidence"] == {"verdict": "passed", "rigor": "sampled"}
     ev = cert["record"]
-    assert ev["smallest_margin"] == 0 and ev["notes"]["margin_example"] == {"x": 1}  # the minimum of (x - 1)^2
+    x = ev["notes"]["margin_example"]["x"]  # which examples run is Hypothesis's choice: the record must agree
+    assert ev["smallest_margin"] == (x - 1) ** 2 and -50 <= x <= 50
     assert ev["notes"]["source"] == "AM-GM" and "hypothesis" in cert["tool"]
 
 
@@ -127,7 +129,7 @@ def test_run_properties_summary_and_reproducibility(inprocess: pytest.Pytester):
     assert first.exit_code == 1 and (first.profile, first.seed) == ("thorough", 5)
     assert [o.nodeid for o in first.passed] == ["test_props.py::test_passes"]
     assert [o.nodeid for o in first.failed] == ["test_props.py::test_fails"]
-    assert "Falsifying example" in first.failed[0].report
+    assert "counterexample x = 10" in first.failed[0].report
     (a,), (b,) = first.certificates, second.certificates
     assert a != b and load_certificate(a)["digest"] == load_certificate(b)["digest"]
     assert load_certificate(a)["inputs"]["seed"] == 5
@@ -146,3 +148,50 @@ def test_the_user_example_writes_its_certificate(inprocess: pytest.Pytester):
     result.assert_outcomes(passed=1)
     (cert,) = certificates(out).values()
     assert cert["record"]["examples"] >= 1 and cert["record"]["smallest_margin"] >= -1e-25
+
+
+def test_a_failure_report_shows_the_property_not_the_plugin(inprocess: pytest.Pytester):
+    """Issue 14, bug 15: no frame of the plugin's example counter, no ``<Recorder object at ...>``."""
+    inprocess.makepyfile(test_props=PROPERTIES)
+    result = inprocess.runpytest("-p", "no:cacheprovider", "-k", "fails")
+    result.assert_outcomes(failed=1, deselected=2)
+    text = result.stdout.str()
+    assert "counterexample x = 10" in text
+    assert "pytest_plugin.py" not in text and "Recorder object" not in text and "pl_record=pl_record" in text
+
+
+def test_marked_properties_run_under_ci_when_no_profile_is_chosen(inprocess: pytest.Pytester):
+    """Issue 14, bug 15: outside this repository (no conftest loading a profile) marked properties use ``ci``,
+    keeping the settings a test sets itself; unmarked tests keep Hypothesis's defaults."""
+    from hypothesis import settings
+
+    inprocess.makepyfile(test_default='''
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+@pytest.mark.plproof(theory="§0")
+@given(x=st.integers(0, 10**9))
+def test_marked(x):
+    """x >= 0."""
+    assert x >= 0
+
+@pytest.mark.plproof(theory="§0")
+@settings(max_examples=7)
+@given(x=st.integers(0, 10**9))
+def test_marked_with_settings(x):
+    """x >= 0."""
+    assert x >= 0
+
+def test_unmarked_keeps_the_default_profile():
+    assert settings.get_current_profile_name() == "default" and settings.default.max_examples == 100
+''')
+    settings.load_profile("default")  # as in a project without this repository's conftest.py
+    out = inprocess.path / "certs"
+    result = inprocess.runpytest("--plproof-certificates", str(out), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    certs = {c["inputs"]["test"]: c for c in certificates(out).values()}
+    marked, own = certs["test_marked"], certs["test_marked_with_settings"]
+    assert marked["inputs"]["profile"] == "ci" and marked["inputs"]["max_examples"] == 25
+    assert marked["record"]["examples"] == 25 and marked["record"]["notes"]["derandomize"] is True
+    assert own["inputs"]["profile"] == "ci" and own["inputs"]["max_examples"] == own["record"]["examples"] == 7

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from plproof.strategies import linear_problems, nonsmooth_problems, problems, underparameterized_problems
-from properties._helpers import diverges, kernel_is_singular, top_component
-from properties.test_conventions import FINDER, violates
+from plproof.properties._helpers import diverges, kernel_is_singular, top_component
+from plproof.properties.test_conventions import FINDER, violates
 
 QUICK = settings(max_examples=20, database=None, derandomize=True, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow])

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
+
+from pathlib import Path
+
+import numpy as np
 
 import pytest
 
 from plproof.certificate import load_certificate
+from plproof.certificate.format import decode_array
 from plproof.errors import InvalidInput, MissingDependency
 from plproof.sweep import PLOT_FILE, SUMMARY_CSV, SweepSpec, certificate_path, compute_point, run_sweep
 
@@ -131,9 +137,41 @@ def test_cli_sweep(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["sweep", "--widths", "2^3..2^4", "--n", "4", "--d", "8", "--no-confirm",
-                              "--serial", "--out", str(tmp_path)])
+                              "--serial", "--out", f"{tmp_path}/"])
     assert args.run(args) == 0
     out = capsys.readouterr().out
     assert "2 computed, 0 already done, 0 failed; 2 of 2 certified" in out
     assert "epsilon ~ width^" in out and (tmp_path / PLOT_FILE).exists()
+    assert f"summary: {tmp_path / SUMMARY_CSV}, plot: {tmp_path / PLOT_FILE}" in out  # not dir//summary.csv
     assert args.run(args) == 0 and "0 computed, 2 already done" in capsys.readouterr().out
+
+
+def test_cli_sweep_on_the_users_data(tmp_path, capsys):
+    """Issue 14: ``sweep --data FILE`` certifies on the user's data set; the folder remembers which data it was."""
+    from plproof.cli.main import main
+    from plproof.data import uniform_targets, unit_inputs
+
+    X, y = unit_inputs(5, 6, 3), uniform_targets(5, 0.01, 3)
+    np.savetxt(tmp_path / "mine.csv", np.column_stack([X, y]), delimiter=",", header="a,b,c,d,e,f,y", comments="")
+    argv = ["sweep", "--widths", "8,16", "--data", str(tmp_path / "mine.csv"), "--serial", "--no-confirm",
+            "--no-plot", "--out", str(tmp_path / "s")]
+    assert main([*argv, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["computed"] == ["n5-tanh-s0-w8", "n5-tanh-s0-w16"] and doc["certified"] == 2
+    path = Path(doc["rows"][0]["certificate"])
+    inputs = load_certificate(path)["inputs"]
+    assert np.array_equal(decode_array(inputs["model"]["X"], path.parent), X)
+    assert np.array_equal(decode_array(inputs["y"], path.parent), y)
+    assert main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["0 computed, 2 already done, 0 failed; 2 of 2 certified"]
+    np.savetxt(tmp_path / "mine.csv", np.column_stack([X, 2 * y]), delimiter=",")
+    assert main(argv) == 2 and "other settings (data)" in capsys.readouterr().err
+    assert main([*argv, "--n", "4"]) == 2 and "--n describe the synthetic data" in capsys.readouterr().err
+
+
+def test_cli_sweep_at_rigor_sampled_does_not_claim_proof(tmp_path, capsys):
+    from plproof.cli.main import main
+
+    assert main(["sweep", "--widths", "8", "--n", "4", "--d", "8", "--rigor", "sampled", "--serial", "--no-confirm",
+                 "--no-plot", "--quiet", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip().endswith("1 of 1 certified at rigor sampled (estimates, not proved)")

@@ -26,7 +26,9 @@ def test_low_dimensional_data_certifies_nowhere_and_extrapolates():
     assert result.extrapolated_width is not None and result.extrapolated_width > 2**9
     assert any("estimate" in note for note in result.notes)
     assert result.empirical_width is not None  # GD itself converges at a modest width
-    assert set(result.tried) == {2**k for k in range(10)} and not any(result.tried.values())
+    # widths 1 and 2 have 6 and 12 < 20 parameters: skipped, and said so
+    assert set(result.tried) == {2**k for k in range(2, 10)} and not any(result.tried.values())
+    assert any("skipped widths 1, 2" in note for note in result.notes)
 
 
 def test_bad_arguments():
@@ -45,3 +47,27 @@ def test_run_route_certifies_near_the_empirical_width_where_the_ball_needs_hundr
     assert result.run_evidence.route == "run" and result.run_evidence.certified
     assert result.certified_width is not None and result.certified_width >= 2**8
     assert result.to_json()["run_ratio"] <= 2
+
+
+def test_run_route_skips_under_parameterised_widths():
+    """Issue 14, bug 12: standard init, widths 1 (4 parameters) < n = 6 used to raise NotCertifiable."""
+    result = min_certified_width(unit_inputs(6, 3, 0), uniform_targets(6, 0.1, 0), route="run", max_width=2**3,
+                                 empirical=False)
+    assert result.run_width is not None and result.run_width >= 2 and result.run_evidence.certified
+    assert any("skipped width 1:" in note for note in result.notes)
+
+
+def test_every_width_under_parameterised_is_a_note_not_an_error():
+    result = min_certified_width(unit_inputs(40, 3, 0), uniform_targets(40, 0.1, 0), route="both", max_width=4)
+    assert result.certified_width is None and result.run_width is None and result.tried == {}
+    assert "raise max_width" in result.notes[0]
+
+
+def test_singular_kernel_is_named_by_the_run_route():
+    """Issue 14, bug 12: duplicate inputs make K(w0) singular; the reason says so, not 'amplification e^0.0'."""
+    from plproof import Problem, TwoLayer, certify_run
+
+    X = unit_inputs(4, 3, 0)
+    X[1] = X[0]
+    ev = certify_run(Problem(TwoLayer(X, 8, "tanh", seed=0, init="symmetric"), uniform_targets(4, 0.1, 0)))
+    assert not ev.certified and "lambda_min(K(w0)) = 0" in ev.reason and "amplification" not in ev.reason

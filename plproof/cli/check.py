@@ -3,30 +3,41 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from plproof.check import check
-from plproof.run import certify_run, run_certificate
-from plproof.evidence import Evidence, Status, Verdict
-from plproof.loading import build_problem, load_data, load_object, load_vector
+from plproof.cli.output import ProgressBar, add_output_options, print_json, style
+from plproof.evidence import Evidence, Hypothesis, Status
+from plproof.loading import DATA_FORMATS, build_problem, load_data, load_object, load_vector
+from plproof.numeric.rigor import RigorLevel
 from plproof.problem import Problem
+from plproof.run import certify_run, run_certificate
 
 _MARK = {Status.HELD: "held   ", Status.FAILED: "FAILED ", Status.UNKNOWN: "unknown"}
+_PAPER_MARK = {Status.HELD: "met    ", Status.FAILED: "not met", Status.UNKNOWN: "unknown"}
+#: the name prefix of the paper's optional hypotheses (plproof.check._paper_hypotheses)
+PAPER = "paper "
+LEVELS = ["verified", "high-precision", "sampled"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="check mu-PL* on a ball and GD convergence for your model",
-                       description="TARGET is path/to/file.py:name or package.module:name, naming a Model, "
-                                   "a Problem, or a function returning one. Exit 0 certified, 1 not, 2 bad input.")
+                       description="TARGET is path/to/file.py:name or package.module:name (a module in the "
+                                   "working directory or on PYTHONPATH), naming a Model, a Problem, or a function "
+                                   "returning one. Exit 0 certified at the --require level, 1 not (or only at a "
+                                   "weaker level), 2 bad input.")
     p.add_argument("target")
-    p.add_argument("--data", help=".npz with arrays X and y, .npy (y) or .csv (X columns, then y)")
+    p.add_argument("--data", metavar="FILE", help=DATA_FORMATS)
     start = p.add_mutually_exclusive_group()
     start.add_argument("--w0", help="initial parameters (.npy or .csv)")
     start.add_argument("--seed", type=int, help="draw w0 standard normal with this seed")
-    p.add_argument("--rigor", default="verified", choices=["verified", "high-precision", "sampled"])
+    p.add_argument("--rigor", default="verified", choices=LEVELS, help="rigor to aim for (default verified)")
+    p.add_argument("--require", choices=["exact", *LEVELS], default=None,
+                   help="exit 0 only if the result reaches this level (default: the --rigor level, so a result "
+                        "that holds only on samples exits 1 unless you ask for --rigor or --require sampled)")
     p.add_argument("--step", type=float, help="GD step size (default 1/beta on the ball)")
     p.add_argument("--radius", type=float, help="check this radius instead of searching")
     p.add_argument("--route", default="ball", choices=["ball", "run", "both"],
@@ -35,8 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-steps", type=int, default=200_000, help="GD steps the run route may take")
     p.add_argument("--bounds", default="tight", choices=["tight", "theory"],
                    help="ball bounds: structure-aware (docs/theory.md §11) or those of §4.1/§8")
-    p.add_argument("--out", help="write a certificate (JSON) here")
-    p.add_argument("--format", default="text", choices=["text", "json"])
+    p.add_argument("--out", help="write a certificate (JSON) of the result here, whatever its verdict")
+    p.add_argument("--format", default="text", choices=["text", "json"], help="text, or json (same as --json)")
+    add_output_options(p)
     p.set_defaults(run=run)
 
 
@@ -44,41 +56,67 @@ def _problem(args: argparse.Namespace) -> Problem:
     obj = load_object(args.target)
     data = load_data(args.data) if args.data else None
     w0 = load_vector(args.w0) if args.w0 else None
-    return build_problem(obj, data, w0, args.seed)
+    return build_problem(obj, data, w0, args.seed, source=args.data or "the data file")
 
 
-def _translated(problem: Problem) -> Problem:
+def _translated(problem: Problem, quiet: bool = False) -> Problem:
     """A torch nn.Sequential the built-in MLP family can express, as that MLP (so it can be verified)."""
     to_builtin = getattr(problem.model, "to_builtin", None)
     built = to_builtin(problem.w0) if to_builtin else None
     if built is None:
         return problem
     mlp, w = built
-    print("note: the torch module is checked as the equivalent built-in MLP in NTK parametrisation "
-          "(weights rescaled per layer; see plproof.models.torch_model)", file=sys.stderr)
+    if not quiet:
+        print("note: the torch module is checked as the equivalent built-in MLP in NTK parametrisation "
+              "(weights rescaled per layer; see plproof.models.torch_model)", file=sys.stderr)
     return Problem(mlp, problem.y, w)
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = _translated(_problem(args))
-    print(f"checking {args.target}: n = {problem.n} equations, m = {problem.m} parameters, "
-          f"rigor {args.rigor} ...", file=sys.stderr, flush=True)
+    as_json = args.json or args.format == "json"
+    problem = _translated(_problem(args), args.quiet)
+    required = RigorLevel.parse(args.require or args.rigor)
+    if not args.quiet:
+        print(f"checking {args.target}: n = {problem.n} equations, m = {problem.m} parameters, "
+              f"requested rigor {args.rigor} ...", file=sys.stderr, flush=True)
     results = []
-    if args.route in ("ball", "both"):
-        results.append(check(problem, args.rigor, step=args.step, radius=args.radius, bounds=args.bounds))
-    if args.route in ("run", "both"):
-        results.append(certify_run(problem, step=args.step, max_steps=args.max_steps, rigor=args.rigor))
-    certified = next((ev for ev in results if ev.verdict is Verdict.CERTIFIED), None)
-    if args.out and certified is not None:
-        from plproof.certificate import from_evidence, write_certificate
-
-        cert = from_evidence(certified, problem) if certified.route == "ball" else run_certificate(certified, problem)
-        write_certificate(cert, args.out)
-    if args.format == "json":
-        print(json.dumps([_json(ev) for ev in results] if len(results) > 1 else _json(results[0]), indent=2))
+    with ProgressBar(None, f"plproof check {args.target}", quiet=args.quiet) as bar:
+        if args.route in ("ball", "both"):
+            bar.step("ball route")
+            results.append(check(problem, args.rigor, step=args.step, radius=args.radius, bounds=args.bounds))
+        if args.route in ("run", "both"):
+            bar.step("run route")
+            results.append(certify_run(problem, step=args.step, max_steps=args.max_steps, rigor=args.rigor))
+    certified = [ev for ev in results if ev.certified]
+    best = max(certified, key=lambda ev: ev.rigor) if certified else results[0]  # the strongest result
+    written = _write(best, problem, args.out) if args.out else None
+    accepted = best.certified and best.rigor >= required
+    if as_json:
+        docs = [{**_json(ev), "proved": proved(ev), "certificate": str(written) if ev is best and written else None}
+                for ev in results]
+        print_json(docs if len(docs) > 1 else docs[0])
+    elif args.quiet:
+        print(verdict_line(best))
     else:
         print("\n\n".join(f"route: {ev.route}\n{render(ev, problem)}" for ev in results))
-    return 0 if certified is not None else 1
+        if written:
+            print(f"certificate: {written} (verdict {best.verdict.value}, rigor {best.rigor.label})")
+    if best.certified and not accepted:
+        print(f"plproof check: the result holds at rigor {best.rigor.label} only, below the required "
+              f"{required.label}: exit 1 (--require {best.rigor.label} accepts it)", file=sys.stderr)
+    return 0 if accepted else 1
+
+
+def _write(ev: Evidence, problem: Problem, path: str) -> Path:
+    """The certificate of ``ev`` (certified or not: it states the verdict) written to ``path``."""
+    from plproof.certificate import from_evidence, write_certificate
+
+    return write_certificate(from_evidence(ev, problem) if ev.route == "ball" else run_certificate(ev, problem), path)
+
+
+def proved(ev: Evidence) -> bool:
+    """Certified at a level that proves the claim (verified or exact), not only estimated."""
+    return ev.certified and ev.rigor >= RigorLevel.VERIFIED
 
 
 def _json(ev: Evidence) -> dict:
@@ -86,6 +124,16 @@ def _json(ev: Evidence) -> dict:
     out = ev.to_json()
     out["hints"] = {k: v for k, v in out["hints"].items() if not isinstance(v, np.ndarray)}
     return out
+
+
+def verdict_line(ev: Evidence) -> str:
+    """``verdict: ...`` in words that follow the level reached: CERTIFIED only when proved."""
+    if ev.certified and not proved(ev):
+        word = "HOLDS ON SAMPLES" if ev.rigor is RigorLevel.SAMPLED else "HOLDS IN HIGH-PRECISION ESTIMATES"
+        head = style(f"{word}, NOT PROVED", "yellow")
+    else:
+        head = style(ev.verdict.value.upper(), "green" if ev.certified else "red")
+    return f"verdict: {head} (rigor {ev.rigor.label}): {ev.reason}"
 
 
 def render(ev: Evidence, problem: Problem) -> str:
@@ -99,13 +147,17 @@ def render(ev: Evidence, problem: Problem) -> str:
     for key, label in names:
         if key in ev.quantities:
             lines.append(f"  {label:<24} {ev.quantities[key]}")
-    if ev.hypotheses:
+    needed = [h for h in ev.hypotheses if not h.name.startswith(PAPER)]
+    paper = [h for h in ev.hypotheses if h.name.startswith(PAPER)]
+    if needed:
         lines.append("hypotheses:")
-        for h in ev.hypotheses:
-            margin = f"  margin {h.margin}" if h.margin is not None else ""
-            lines.append(f"  [{_MARK[h.status]}] {h.name}{margin}")
+        lines += [_hyp_line(h, _MARK) for h in needed]
+    if paper:
+        lines.append("the paper's own radii (LZB v1/v2; optional, not needed for this verdict):")
+        lines += [_hyp_line(h, _PAPER_MARK) for h in paper]
+    label = "conclusion" if proved(ev) else "conclusion (not proved)"
     for c in ev.conclusions:
-        lines.append(f"conclusion: {c}")
+        lines.append(f"{label}: {c}")
     if ev.trajectory:
         t = ev.trajectory
         lines.append(f"GD run: {t.steps} steps in {t.arithmetic}, loss {t.losses[0]:.3e} -> {t.final_loss:.3e}, "
@@ -114,5 +166,10 @@ def render(ev: Evidence, problem: Problem) -> str:
         lines.append(f"note: {note}")
     if ev.assumptions:
         lines.append("assumptions: " + "; ".join(ev.assumptions))
-    lines.append(f"verdict: {ev.verdict.value.upper()} (rigor {ev.rigor.label}): {ev.reason}")
+    lines.append(verdict_line(ev))
     return "\n".join(lines)
+
+
+def _hyp_line(h: Hypothesis, marks: dict[Status, str]) -> str:
+    margin = f"  margin {h.margin}" if h.margin is not None else ""
+    return f"  [{marks[h.status]}] {h.name}{margin}"

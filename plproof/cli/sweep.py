@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from plproof.cli.output import add_output_options, print_json, style
 from plproof.errors import InvalidInput
-from plproof.sweep import PLOT_FILE, SUMMARY_CSV, SweepSpec, run_sweep
+from plproof.loading import DATA_FORMATS, load_data
+from plproof.sweep import PLOT_FILE, SUMMARY_CSV, DataSet, SweepSpec, run_sweep
 
 
 def int_list(text: str) -> list[int]:
@@ -38,15 +41,18 @@ def int_list(text: str) -> list[int]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="certify a grid of two-layer nets on Dask; certificates, CSV and a plot",
                        description="Run check() (the ball route, docs/theory.md §2.5, §11) over a grid of widths x "
-                                   "seeds x n x activations on a fixed synthetic data set. One certificate per point "
-                                   "is written as it finishes; rerunning with the same --out resumes.")
+                                   "seeds x n x activations on a fixed synthetic data set, or on your own with "
+                                   "--data. One certificate per point is written as it finishes; rerunning with "
+                                   "the same --out resumes.")
     p.add_argument("--widths", type=int_list, required=True, help="widths, e.g. 2^3..2^12 or 16,32,64")
     p.add_argument("--seeds", type=int_list, default=[0], help="initialisation seeds (default 0)")
-    p.add_argument("--n", dest="ns", type=int_list, default=[8], help="numbers of data points (default 8)")
+    p.add_argument("--data", metavar="FILE", help=f"your data set instead of the synthetic one: {DATA_FORMATS}")
+    p.add_argument("--n", dest="ns", type=int_list, default=None, help="synthetic data: numbers of points (default 8)")
     p.add_argument("--activations", default="tanh", help="comma-separated activations (default tanh)")
-    p.add_argument("--d", type=int, default=16, help="input dimension (default 16)")
-    p.add_argument("--scale", type=float, default=0.01, help="targets uniform in [-scale, scale] (default 0.01)")
-    p.add_argument("--data-seed", type=int, default=2026, help="seed of the data set (default 2026)")
+    p.add_argument("--d", type=int, default=None, help="synthetic data: input dimension (default 16)")
+    p.add_argument("--scale", type=float, default=None,
+                   help="synthetic data: targets uniform in [-scale, scale] (default 0.01)")
+    p.add_argument("--data-seed", type=int, default=None, help="synthetic data: its seed (default 2026)")
     p.add_argument("--init", choices=("standard", "symmetric"), default="symmetric",
                    help="initialisation (default symmetric: F(w0) = 0)")
     p.add_argument("--rigor", default="verified", choices=("verified", "high-precision", "sampled"))
@@ -58,34 +64,64 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--workers", type=int, help="workers of the local cluster (default: number of cores)")
     where.add_argument("--serial", action="store_true", help="run in this process, without Dask")
     p.add_argument("--no-plot", action="store_true", help="write the CSV and JSON summary only")
+    add_output_options(p)
     p.set_defaults(run=run)
+
+
+def _spec(args: argparse.Namespace) -> SweepSpec:
+    synthetic = {"ns": args.ns, "d": args.d, "scale": args.scale, "data_seed": args.data_seed}
+    flags = {"ns": "--n", "d": "--d", "scale": "--scale", "data_seed": "--data-seed"}
+    common = dict(widths=args.widths, seeds=args.seeds, activations=[a for a in args.activations.split(",") if a.strip()],
+                  init=args.init, rigor=args.rigor, bounds=args.bounds, confirm=not args.no_confirm)
+    if args.data:
+        given = [flags[k] for k, v in synthetic.items() if v is not None]
+        if given:
+            raise InvalidInput(f"{', '.join(given)} describe the synthetic data set: drop them with --data "
+                               "(your data fixes n and d)")
+        X, y = load_data(args.data)
+        if X is None:
+            raise InvalidInput(f"{args.data} holds no inputs X: a sweep builds each two-layer net from X, so give X and y")
+        return SweepSpec(**common, data=DataSet(X, y, args.data))
+    defaults = {"ns": [8], "d": 16, "scale": 0.01, "data_seed": 2026}
+    return SweepSpec(**common, **{k: defaults[k] if v is None else v for k, v in synthetic.items()})
 
 
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InvalidInput(f"--workers must be at least 1, got {args.workers}")
-    spec = SweepSpec(widths=args.widths, seeds=args.seeds, ns=args.ns,
-                     activations=[a for a in args.activations.split(",") if a.strip()], d=args.d,
-                     scale=args.scale, data_seed=args.data_seed, init=args.init, rigor=args.rigor,
-                     bounds=args.bounds, confirm=not args.no_confirm)
+    spec = _spec(args)
+    out = Path(args.out)
     total = len(spec.points())
+    talk = not (args.quiet or args.json)
 
     def progress(point, row, error) -> None:
         status = row["verdict"] if row else f"failed ({type(error).__name__}: {error})"
-        print(f"  {point.key}: {status}", flush=True)
+        if talk:
+            print(f"  {point.key}: {status}", flush=True)
 
-    print(f"sweep of {total} points into {args.out}", flush=True)
-    result = run_sweep(spec, args.out, scheduler=args.scheduler, workers=args.workers, serial=args.serial,
+    if talk:
+        print(f"sweep of {total} points into {out}", flush=True)
+    result = run_sweep(spec, out, scheduler=args.scheduler, workers=args.workers, serial=args.serial,
                        plot_summary=not args.no_plot, on_result=progress)
     certified = sum(r["verdict"] == "certified" for r in result.rows)
-    print(f"{len(result.computed)} computed, {len(result.reused)} already done, {len(result.failed)} failed; "
-          f"{certified} of {len(result.rows)} certified")
+    code = max((exc.exit_code for exc in result.failed.values()), default=0)
+    for key, exc in result.failed.items():
+        print(f"plproof sweep: {key}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    if args.json:
+        print_json({"out": str(out), "computed": result.computed, "reused": result.reused,
+                    "failed": {k: str(e) for k, e in result.failed.items()}, "certified": certified,
+                    "rows": result.rows, "fits": result.fits, "files": result.files, "notes": result.notes})
+        return code
+    line = (f"{len(result.computed)} computed, {len(result.reused)} already done, {len(result.failed)} failed; "
+            f"{certified} of {len(result.rows)} certified"
+            + ("" if spec.rigor == "verified" else f" at rigor {spec.rigor} (estimates, not proved)"))
+    print(style(line, "red" if result.failed else "green"))
+    if args.quiet:
+        return code
     for fit in result.fits:
         print(f"  n={fit['n']} {fit['activation']}: {fit['quantity']} ~ width^{fit['slope']:.3f} "
               f"({fit['points']} certified points)")
-    for key, exc in result.failed.items():
-        print(f"plproof sweep: {key}: {type(exc).__name__}: {exc}", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"summary: {args.out}/{SUMMARY_CSV}" + ("" if args.no_plot else f", plot: {args.out}/{PLOT_FILE}"))
-    return max((exc.exit_code for exc in result.failed.values()), default=0)
+    print(f"summary: {out / SUMMARY_CSV}" + ("" if args.no_plot else f", plot: {out / PLOT_FILE}"))
+    return code

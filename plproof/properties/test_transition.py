@@ -18,7 +18,7 @@ from plproof import TwoLayer, precision
 from plproof.data import unit_inputs
 from plproof.numeric.arith import FLOAT64
 from plproof.strategies import SMOOTH_ACTIVATIONS, two_layer_problems
-from properties._helpers import DIGITS, MP50, point_near, spectrum
+from plproof.properties._helpers import DIGITS, MP50, point_near, spectrum
 
 WIDTHS = 2 ** np.arange(6, 13)
 REPEATS = 5

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, find, settings
 
 from plproof import precision
 from plproof.strategies import problems
-from properties._helpers import DIGITS, MP50, TOL50, pl_terms
+from plproof.properties._helpers import DIGITS, MP50, TOL50, pl_terms
 
 FINDER = settings(max_examples=200, derandomize=True, database=None, deadline=None,
                   suppress_health_check=[HealthCheck.too_slow])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from properties._helpers import DIGITS, MP50, TOL50, adz_tau
+from plproof.properties._helpers import DIGITS, MP50, TOL50, adz_tau
 
 KNS_L, KNS_MU = 8, mpmath.mpf(1) / 32
 SOURCE = "Abbaszadehpeivasti, de Klerk, Zamani, Optim. Lett. 2023 (arXiv 2204.00647), Theorem 3"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from plproof import precision
 from plproof.strategies import problems, underparameterized_problems
-from properties._helpers import DIGITS, MP50, TOL50, point_near, spectrum
+from plproof.properties._helpers import DIGITS, MP50, TOL50, point_near, spectrum
 
 
 @pytest.mark.plproof(theory="§0, §5", source="docs/theory.md §0 (K = DF DF^T is PSD), §5 (rank K = rank DF)",

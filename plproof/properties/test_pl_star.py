@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from plproof import Problem, precision
 from plproof.strategies import problems
-from properties._helpers import DIGITS, MP50, TOL50, column, pl_terms, point_near, spectrum
+from plproof.properties._helpers import DIGITS, MP50, TOL50, column, pl_terms, point_near, spectrum
 
 SEEDS = st.integers(0, 2**32 - 1)
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from plproof import precision
 from plproof.strategies import problems
-from properties._helpers import DIGITS, MP50, point_near
+from plproof.properties._helpers import DIGITS, MP50, point_near
 
 
 @pytest.mark.plproof(theory="§0", source="docs/theory.md §0 (gradient as a column; seed erratum E4, §1.5)",

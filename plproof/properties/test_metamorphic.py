@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from plproof import MLP, Linear, Problem, RandomFeatures, TwoLayer, precision
 from plproof.strategies import linear_problems, mlp_problems, problems, two_layer_problems
-from properties._helpers import DIGITS, MP50, TOL50, Scaled, spectrum
+from plproof.properties._helpers import DIGITS, MP50, TOL50, Scaled, spectrum
 
 SEEDS = st.integers(0, 2**32 - 1)
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from plproof import gradient_descent
 from plproof.numeric.arith import MPArith
 from plproof.strategies import linear_problems
-from properties._helpers import DIGITS, MP50, spectrum
+from plproof.properties._helpers import DIGITS, MP50, spectrum
 
 STEPS = 25
 SLACK = 1e-12

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from plproof.numeric.arith import EXACT
 from plproof.numeric.verified import lambda_min_enclosure_exact
 from plproof.strategies import linear_problems
-from properties._helpers import column, point_near, spectrum
+from plproof.properties._helpers import column, point_near, spectrum
 
 EXACT_PRECISION = {"arithmetic": "exact rationals"}
 SMALL = linear_problems(max_n=4, max_m=6)
