@@ -49,6 +49,9 @@ class Problem:
         check_magnitude(y_arr, "y", "rescale y (and the model's outputs with it)")
         check_magnitude(w0_arr, "w0", "start from a smaller w0")
         self.w0 = w0_arr
+        #: (file, name) of the code that defines this problem, if known (the CLI sets it): a certificate of a model
+        #: that only its code can rebuild records the file by its sha256 (plproof verify --run-code re-runs it)
+        self.source: tuple[Any, str] | None = None
 
     @property
     def n(self) -> int:

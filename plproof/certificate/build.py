@@ -39,7 +39,7 @@ def model_inputs(problem: Problem) -> dict:
     if "X" in model:
         model["X"] = encode_array(problem.model.X)
     source = getattr(problem, "source", None) or getattr(problem.model, "source", None)
-    if source is not None:
+    if source is not None and (family is None or obstacle is not None):  # only its code can rebuild this model
         model["code"] = code_reference(source[0], target=source[1])
     return {"model": model, "y": encode_array(problem.y), "w0": encode_array(problem.w0)}
 

@@ -56,7 +56,23 @@ def _problem(args: argparse.Namespace) -> Problem:
     obj = load_object(args.target)
     data = load_data(args.data) if args.data else None
     w0 = load_vector(args.w0) if args.w0 else None
-    return build_problem(obj, data, w0, args.seed, source=args.data or "the data file")
+    problem = build_problem(obj, data, w0, args.seed, source=args.data or "the data file")
+    problem.source = code_file(args.target)  # recorded in a certificate whose model only its code can rebuild
+    return problem
+
+
+def code_file(target: str) -> tuple[Path, str] | None:
+    """(the file defining ``target``, its name) for ``file.py:name``, ``folder:name`` and ``package.module:name``."""
+    import importlib.util
+
+    where, _, name = target.rpartition(":")
+    path = Path(where)
+    if path.is_dir():
+        path = path / "__init__.py"
+    elif not path.is_file():
+        spec = importlib.util.find_spec(where) if where and not where.endswith(".py") else None
+        path = Path(spec.origin) if spec is not None and spec.origin else path
+    return (path.resolve(), name) if path.is_file() else None
 
 
 def _translated(problem: Problem, quiet: bool = False) -> Problem:
