@@ -23,7 +23,7 @@ import numpy as np
 
 from plproof.errors import InvalidInput
 from plproof.models.base import Model, check_finite_matrix
-from plproof.problem import Problem
+from plproof.problem import Problem, target_vector
 
 #: optional packages a user's module may need -> the plproof extra that installs them
 EXTRAS = {"torch": "torch", "matplotlib": "plot", "rich": "rich", "dask": "sweep",
@@ -209,15 +209,9 @@ def _is_number(text: str) -> bool:
 
 def _checked(spec: str, X: Any, y: Any) -> Data:
     """y as one target per row (shape (n,) or (n, 1)), finite; X finite with one row per target."""
-    try:
-        y = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"y in {spec} must be numbers") from None
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1 or y.size == 0:
-        raise InvalidInput(f"y in {spec} has shape {y.shape}: give one target per data point, shape (n,) or "
-                           f"(n, 1) (for several outputs per point, flatten y in the order your model lists F)")
+    y = np.asarray(target_vector(y, f"y in {spec}"), dtype=np.float64)
+    if y.size == 0:
+        raise InvalidInput(f"y in {spec} is empty: give one target per data point")
     if not np.isfinite(y).all():
         raise InvalidInput(f"y in {spec} has NaN or Inf: clean the targets")
     if X is not None:

@@ -158,7 +158,8 @@ def target_vector(y: Any, name: str = "y") -> np.ndarray:
         return y_arr.ravel()
     if y_arr.ndim != 1:
         raise InvalidInput(f"{name} has shape {y_arr.shape}: a single output column is needed (one target "
-                           "per data point, shape (n,) or (n, 1)); fit one output at a time")
+                           "per data point, shape (n,) or (n, 1)); for several outputs per point, flatten y in the "
+                           "order your model lists F")
     return y_arr
 
 
