@@ -36,7 +36,7 @@ def from_evidence(evidence: Evidence, problem: Problem) -> dict:
 
 
 def _plain(obj: Any) -> Any:
-    """A dataclass tree as JSON with a ``"type"`` tag per dataclass (read back by plproof.verify.derivation)."""
+    """A dataclass tree as JSON with a ``"type"`` tag per dataclass (read as plain data by plproof.verify.derivation)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {"type": type(obj).__name__}
         out.update({f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)})
@@ -54,22 +54,28 @@ def _plain(obj: Any) -> Any:
 def _step_json(step: Any) -> dict:
     out = jsonable({k: v for k, v in dataclasses.asdict(step).items() if k != "counterexample"})
     cex = step.counterexample
-    out["counterexample"] = None if cex is None else {str(k): str(v) for k, v in cex.items()}
+    out["counterexample"] = None if cex is None else {
+        str(k): [str(x) for x in v] if isinstance(v, (list, tuple)) else str(v) for k, v in cex.items()}
     return out
 
 
 def derivation_certificate(result: Any, *, size_bound: int = 3, samples: int = 40) -> dict:
     """A ``derivation`` certificate from a :class:`plproof.symbolic.checker.CheckResult`.
 
-    ``size_bound`` and ``samples`` are the checker settings the result was produced with; the
-    verifier re-runs the checker with them and compares every step's status.
+    ``size_bound`` and ``samples`` are the checker settings the result was produced with (a record);
+    ``recheck`` names the verifier's independent method, its constants, seed and failure probability
+    (:func:`plproof.verify.derivation.recheck_plan`, docs/rigor.md), which the verifier re-derives.
     """
+    from plproof.verify.derivation import recheck_plan
+
     d = result.derivation
     steps = [_step_json(s) for s in result.steps]
     rigor = "exact" if result.valid else "sampled"
+    plain = _plain(d)
     return envelope("derivation", claim=d.title, symbols=" ; ".join(s["statement"] for s in steps),
                     convention=d.assumptions.convention, rigor=rigor,
-                    inputs={"derivation": _plain(d), "check": {"size_bound": size_bound, "samples": samples}},
+                    inputs={"derivation": plain, "check": {"size_bound": size_bound, "samples": samples},
+                            "recheck": recheck_plan(jsonable(plain))},
                     evidence={"valid": result.valid, "claim_proved": result.claim_proved,
                               "claim_detail": result.claim_detail, "steps": steps, "notes": list(result.notes)})
 

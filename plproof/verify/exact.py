@@ -24,6 +24,10 @@ class Failure(Exception):
     """A claim of the certificate that the verifier could not confirm; the message says which and why."""
 
 
+class Unverifiable(Exception):
+    """A claim this verifier cannot re-check here (missing code, data or a method); never reported as invalid."""
+
+
 def sqrt_lo(q: Fraction) -> Fraction:
     """A rational <= sqrt(q), within 2^-PREC (exact when q is a square on the grid)."""
     if q < 0:
