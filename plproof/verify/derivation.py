@@ -1,20 +1,21 @@
-"""Re-check a ``derivation`` certificate by exact evaluation at random rational instances, not by SymPy.
+"""Re-check a ``derivation`` certificate by exact evaluation at random rational instances (no SymPy).
 
-Expressions are parsed with :mod:`ast` against a whitelist (never eval) and evaluated exactly
-(:mod:`plproof.verify.algebra`): vectors and matrices of random rationals, a smooth map F as a random
-quadratic polynomial map, derivatives by dual numbers, square roots in Q(sqrt a_1, ...), lambda_min of
-matrices up to 2 x 2. INSTANCES instances, each a size assignment from SIZES (and values of the integer
-scalars), with TRIES identity points (uniform on a grid of 2^BITS values per input, hypotheses ignored)
-and one point satisfying the hypotheses. Acceptance rule (docs/rigor.md, "Derivation certificates"):
+Expressions are parsed with :mod:`ast` against a whitelist (nothing is executed) and evaluated exactly
+(:mod:`plproof.verify.algebra`): vectors and matrices of random rationals, a smooth map F as a random quadratic
+polynomial map, derivatives by dual numbers. There are INSTANCES instances, each a size assignment from SIZES
+(and values of the integer scalars) with TRIES identity points, uniform on a grid of 2^BITS values per input
+(hypotheses ignored), and one point satisfying the facts: the hypotheses and the earlier valid inequalities.
+Acceptance rule (docs/rigor.md, "Derivation certificates: the independent re-check"):
 
-* stated valid: an identity (=) holds at the first identity point of every instance where it is
-  defined (refuted exactly otherwise), at least once; by Schwartz-Zippel on the norm of lhs - rhs (degree
-  <= DEG_MAX, else the instance does not count) every such confirmation is wrong with probability at
-  most TRIES * DEG_MAX / 2^BITS. An inequality or a definition holds at every instance satisfying the
-  hypotheses: evidence only. An induction step: its identities and the hypothesis c >= 0 likewise;
-* stated invalid: refuted exactly at an instance satisfying the hypotheses, at the stored counterexample
-  (which must then refute it whenever it can be evaluated) or at one of the verifier's own;
-* claim_proved and valid are what the stated statuses give (chains of valid steps, as the checker).
+* stated valid: an identity holds at the first identity point of each instance where both sides have exact
+  values, and at one at least; refuted exactly otherwise. By Schwartz-Zippel on the norm of lhs - rhs
+  (degree <= DEG_MAX, else the point does not count) each such test errs with probability at most
+  TRIES * DEG_MAX / 2^BITS per instance. An inequality or a definition holds (is defined) at every point
+  satisfying the facts: evidence only. An induction step: its identities likewise, c >= 0 as evidence;
+* stated invalid: refuted exactly at a point satisfying the facts: the stored counterexample, which must then
+  refute it if it has exact values, or else a point of the verifier;
+* claim_proved and valid are what the stated statuses give (chains of valid steps, as the producer's checker).
+A step neither confirmed nor refuted raises Unverifiable. ``quick`` changes nothing (this is fast).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import ast
 import functools
 import hashlib
 import itertools
-import math
 import operator
 import random
 import re
@@ -39,30 +39,50 @@ from plproof.verify.exact import Failure, Unverifiable
 
 METHOD = "exact evaluation at random rational instances"
 INSTANCES, SIZES, TRIES, BITS, DEG_MAX = 16, (1, 2, 3, 4), 4, 64, 2 ** 16
-TESTS_PER_STEP = 9  # identity tests: the step itself (5 for an induction) and at most 4 matching the claim
-_OPEN = (Undefined, ZeroDivisionError, NotExact, ShapeMismatch)  # no exact value here
-SEARCH = 40  # draws per instance when looking for a point that satisfies the hypotheses
-FLIP = {"<=": ">=", ">=": "<=", "<": ">", ">": "<", "=": "="}
+TESTS_PER_STEP = 10  # identity tests per step at most: its own (an induction: 6), 4 matching sides of the claim
+SEARCH, MAX_SIZE = 40, 8  # draws per instance looking for a point satisfying the facts; largest fixed size
+_OPEN = (Undefined, ZeroDivisionError, NotExact, ShapeMismatch)
+_FLIP = {"<=": ">=", ">=": "<=", "<": ">", ">": "<", "=": "="}
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _NODES = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Call, ast.Attribute, ast.Tuple, ast.List, ast.Load,
           ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitXor, ast.USub, ast.UAdd)
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.Pow: lambda a, b: power(a, scalar(b)), ast.BitXor: lambda a, b: power(a, scalar(b))}
 _SYMPY_ONLY = {"Abs", "log", "exp", "Min", "Max", "pi", "factorial", "Integer", "Rational", "Float", "Symbol"}
+_NO_DEFS = SimpleNamespace(defs={}, map=None)
+
+
+def _mat(a: Any) -> Mat:
+    return a if isinstance(a, Mat) else Mat([[a]])
+
+
+def _eye(k: Any) -> Mat:
+    if not (isinstance(k, Fraction) and k.denominator == 1 and 0 < k <= MAX_SIZE):
+        raise ShapeMismatch(f"eye({k})")
+    return Mat([[Fraction(int(i == j)) for j in range(int(k))] for i in range(int(k))])
+
+
+def _norm(v: Any) -> Any:
+    if 1 not in _mat(v).shape:
+        raise NotExact("the norm of a matrix")
+    return sqrt(sum((x * x for x in _mat(v).entries()), Fraction(0)))
+
+
 _FUNCS: dict[str, Callable] = {
-    "sqrt": lambda x: sqrt(scalar(x)), "transpose": lambda a: a.T if isinstance(a, Mat) else a,
-    "inv": lambda a: a.inv() if isinstance(a, Mat) else inverse(a), "eye": lambda k: _eye(k),
-    "lambda_min": lambda a: eigen(_mat(a), -1), "lambda_max": lambda a: eigen(_mat(a), 1), "norm": lambda v: _norm(v)}
+    "sqrt": lambda x: sqrt(scalar(x)), "norm": _norm, "eye": _eye, "transpose": lambda a: _mat(a).T,
+    "inv": lambda a: a.inv() if isinstance(a, Mat) else inverse(a),
+    "lambda_min": lambda a: eigen(_mat(a), -1), "lambda_max": lambda a: eigen(_mat(a), 1)}
 
 
 @functools.lru_cache(maxsize=4096)
 def parse(text: str) -> ast.expr:
-    """The syntax tree of an expression, every node in the whitelist (else Failure: nothing is executed)."""
+    """The syntax tree of an expression whose every node is in the whitelist (else Failure)."""
     try:
         tree = ast.parse(str(text).strip(), mode="eval").body
     except (SyntaxError, ValueError):
         raise Failure(f"derivation: {text!r} is not in the derivation language (syntax)") from None
     for node in ast.walk(tree):
-        if (not isinstance(node, _NODES) or isinstance(node, ast.Name) and not re.match(r"[A-Za-z][A-Za-z0-9_]*\Z", node.id)
+        if (not isinstance(node, _NODES) or isinstance(node, ast.Name) and not _NAME.match(node.id)
                 or isinstance(node, ast.Attribute) and node.attr not in ("T", "det", "subs")
                 or isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func, (ast.Name, ast.Attribute)))
                 or isinstance(node, ast.Constant) and type(node.value) not in (int, float)):
@@ -83,36 +103,19 @@ def _split(text: str) -> tuple[str, str, str]:
     raise Failure(f"derivation: hypothesis {text!r} has no relation")
 
 
-def _mat(a: Any) -> Mat:
-    return a if isinstance(a, Mat) else Mat([[a]])
-
-
-def _eye(k: Any) -> Mat:
-    if not (isinstance(k, Fraction) and k.denominator == 1 and k > 0):
-        raise ShapeMismatch(f"eye({k})")
-    return Mat([[Fraction(int(i == j)) for j in range(int(k))] for i in range(int(k))])
-
-
-def _norm(v: Any) -> Any:
-    if isinstance(v, Mat) and 1 not in v.shape:
-        raise NotExact("the norm of a matrix")
-    return sqrt(sum((x * x for x in _mat(v).entries()), Fraction(0)))
-
-
 def jacobian(f: Callable[[Mat], Any], v: Mat) -> Mat:
-    """The Jacobian (k x m) at the column v (m x 1) of f, scalar- or vector-valued, by dual numbers."""
+    """The Jacobian (k x m) of a scalar- or vector-valued f at the column v (m x 1), by dual numbers."""
     m = v.shape[0]
-    out = f(Mat([[Dual(x, [Fraction(int(i == j)) for j in range(m)])] for i, x in enumerate(v.entries())]))
-    if isinstance(out, Mat) and 1 not in out.shape:
+    out = _mat(f(Mat([[Dual(x, [Fraction(int(i == j)) for j in range(m)])] for i, x in enumerate(v.entries())])))
+    if 1 not in out.shape:
         raise NotExact("the derivative of a matrix")
-    return Mat([[e.d[j] if isinstance(e, Dual) else Fraction(0) for j in range(m)] for e in _mat(out).entries()])
+    return Mat([[e.d[j] if isinstance(e, Dual) else Fraction(0) for j in range(m)] for e in out.entries()])
 
 
 def holds(lhs: Any, rel: str, rhs: Any) -> bool:
     """Whether ``lhs REL rhs``, exactly (matrices only for =, of equal shapes)."""
     if rel == "=":
-        d = lhs - rhs
-        return all(sign(x) == 0 for x in (d.entries() if isinstance(d, Mat) else [d]))
+        return all(sign(x) == 0 for x in _mat(lhs - rhs).entries())
     s = sign(scalar(lhs) - scalar(rhs))
     return {"<=": s <= 0, "<": s < 0, ">=": s >= 0, ">": s > 0}[rel]
 
@@ -120,10 +123,8 @@ def holds(lhs: Any, rel: str, rhs: Any) -> bool:
 def compose(rels: list[str]) -> str | None:
     """The relation a chain proves: = and >= give >=; any > makes it strict; <= with >= breaks it."""
     up, down = any(r in (">=", ">") for r in rels), any(r in ("<=", "<") for r in rels)
-    if up and down:
-        return None
     strict = any(r in (">", "<") for r in rels)
-    return ((">" if strict else ">=") if up else ("<" if strict else "<=")) if up or down else "="
+    return None if up and down else (">" if strict else ">=") if up else ("<" if strict else "<=") if down else "="
 
 
 def implies(proved: str, claimed: str) -> bool:
@@ -131,8 +132,8 @@ def implies(proved: str, claimed: str) -> bool:
 
 
 def recheck_plan(derivation: dict) -> dict:
-    """The ``inputs.recheck`` field: this method, its constants, the seed (sha256 of the derivation) and the
-    probability that some identity the re-check confirms is false (a union bound over its tests)."""
+    """``inputs.recheck``: this method, its constants, the seed (sha256 of the derivation, so nobody chooses it)
+    and a bound on the probability that an identity it confirms is false (a union over its tests)."""
     tests = TESTS_PER_STEP * len(derivation["steps"]) * INSTANCES
     return {"method": METHOD, "instances": INSTANCES, "sizes": list(SIZES),
             "seed": int(hashlib.sha256(canonical_json(derivation).encode()).hexdigest()[:16], 16),
@@ -149,8 +150,9 @@ class Env:
         return Env(self.spec, {**self.values, **over}, self.fmap)
 
     def __call__(self, text: str) -> Any:
+        """The value of a definition's name or of an expression."""
         if text not in self.cache:
-            self.cache[text] = None  # a definition that uses itself finds this marker
+            self.cache[text] = None  # marks a definition in progress
             try:
                 self.cache[text] = self.ev(self.spec.defs.get(text) or parse(text))
             finally:
@@ -163,12 +165,10 @@ class Env:
     def ev(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant):
             return Fraction(node.value)
-        if isinstance(node, ast.Name):
-            if node.id in self.values:
-                return self.values[node.id]
-            if node.id in self.spec.defs:
-                return self(node.id)
-            raise (Unverifiable if node.id in _SYMPY_ONLY else Failure)(f"derivation: unknown name {node.id!r}")
+        if isinstance(node, ast.Name) and node.id in self.values:
+            return self.values[node.id]
+        if isinstance(node, ast.Name) and node.id in self.spec.defs:
+            return self(node.id)
         if isinstance(node, ast.UnaryOp):
             return -self.ev(node.operand) if isinstance(node.op, ast.USub) else self.ev(node.operand)
         if isinstance(node, ast.BinOp):
@@ -177,29 +177,29 @@ class Env:
             return _mat(self.ev(node.value)).T
         if isinstance(node, ast.Call):
             return self.call(node.func, node.args)
-        raise Failure(f"derivation: {ast.unparse(node)!r} is not in the derivation language here")
+        raise (Unverifiable if getattr(node, "id", "") in _SYMPY_ONLY else Failure)(
+            f"derivation: {ast.unparse(node)!r} is not a declared object, a definition or an expression here")
 
     def call(self, f: ast.expr, args: list[ast.expr]) -> Any:
+        name, fmap = getattr(f, "id", None), self.spec.map
         if isinstance(f, ast.Attribute) and f.attr == "det" and not args:
             return _mat(self.ev(f.value)).det()
         if isinstance(f, ast.Attribute) and f.attr == "subs" and len(args) == 2 and isinstance(args[0], ast.Name):
             return self.child(**{args[0].id: self.ev(args[1])}).ev(f.value)
-        name, fmap = getattr(f, "id", None), self.spec.map
         if name == "Sum" and len(args) == 2:
             return self.series(*args)
         if name == "Matrix" and len(args) == 1 and isinstance(args[0], ast.List) and args[0].elts:
             rows = [r.elts if isinstance(r, ast.List) else [r] for r in args[0].elts]
             if len({len(r) for r in rows}) != 1:
-                raise ShapeMismatch("rows of different lengths")
+                raise ShapeMismatch("Matrix rows of different lengths")
             return Mat([[scalar(self.ev(x)) for x in r] for r in rows])
         if name in ("grad", "D", "hessian") and len(args) == 1 and fmap is not None:
-            w, x = self.values[fmap["arg"]], args[0]
+            at = lambda u: self.child(**{fmap["arg"]: u}).ev(args[0])  # noqa: E731
             if name == "D":
-                return jacobian(lambda u: self.child(**{fmap["arg"]: u}).ev(x), w)
-            g = jacobian(lambda u: scalar(self.child(**{fmap["arg"]: u}).ev(x)), w)
-            if name == "hessian":
-                return jacobian(lambda u: jacobian(lambda v: scalar(self.child(**{fmap["arg"]: v}).ev(x)), u), w)
-            return g if self.spec.row else g.T
+                return jacobian(at, self.values[fmap["arg"]])
+            row = lambda u: jacobian(lambda v: scalar(at(v)), u)  # noqa: E731  (the gradient as a row)
+            return jacobian(row, self.values[fmap["arg"]]) if name == "hessian" else \
+                row(self.values[fmap["arg"]]) if self.spec.row else row(self.values[fmap["arg"]]).T
         if fmap is not None and name in (fmap["name"], "D" + fmap["name"]) and len(args) == 1:
             v = self.ev(args[0])
             return self.fmap(v) if name == fmap["name"] else jacobian(self.fmap, v)
@@ -209,15 +209,14 @@ class Env:
             f"derivation: the call {ast.unparse(f)}(...) is not in the derivation language")
 
     def series(self, body: ast.expr, limits: ast.expr) -> Any:
-        """Sum(c*q**i, (i, a, oo)) = c q^a/(1 - q) for |q| < 1, a geometric series by the shape of its body."""
+        """Sum(c*q**i, (i, a, oo)) = c q^a/(1 - q) if |q| < 1: a geometric series by the shape of its body."""
         i, lo, hi = limits.elts if isinstance(limits, ast.Tuple) and len(limits.elts) == 3 else (None,) * 3
-        if not (isinstance(i, ast.Name) and getattr(hi, "id", None) == "oo" and self.geometric(body, i.id)):
-            raise Unverifiable(f"derivation: only geometric series Sum(c*q**i, (i, a, oo)) are re-checked, "
-                               f"not {ast.unparse(body)}")
+        if not (isinstance(i, ast.Name) and getattr(hi, "id", "") == "oo" and self.geometric(body, i.id)):
+            raise Unverifiable(f"derivation: only geometric series Sum(c*q**i, (i, a, oo)) are re-checked here")
         a = scalar(self.ev(lo))
-        first = scalar(self.child(**{i.id: a}).ev(body))
-        if not isinstance(a, Fraction) or a.denominator != 1:
+        if not (isinstance(a, Fraction) and a.denominator == 1):
             raise NotExact("a series from a non-integer index")
+        first = scalar(self.child(**{i.id: a}).ev(body))
         if isinstance(first, Fraction) and first == 0:
             return first
         q = scalar(self.child(**{i.id: a + 1}).ev(body)) / first
@@ -226,44 +225,57 @@ class Env:
         return first / (1 - q)
 
     def geometric(self, node: ast.expr, i: str) -> bool:
-        """The body is a product of factors free of i and powers X**i with X free of i (definitions included)."""
-        if i not in self.spec.names(node):
+        """A product of factors free of i (through definitions too) and of powers X**i with X free of i."""
+        free = lambda n: i not in self.spec.names(n)  # noqa: E731
+        if free(node):
             return True
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
-            return self.geometric(node.left, i) and (isinstance(node.op, ast.Mult) and self.geometric(node.right, i)
-                                                      or i not in self.spec.names(node.right))
-        return (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Pow, ast.BitXor)) and
-                i not in self.spec.names(node.left) and getattr(node.right, "id", None) == i)
+            return self.geometric(node.left, i) and (self.geometric(node.right, i) if isinstance(node.op, ast.Mult)
+                                                      else free(node.right))
+        return isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Pow, ast.BitXor)) and free(node.left) \
+            and getattr(node.right, "id", "") == i
 
 
-class Spec:
-    """The stored derivation as plain data: objects, sizes, hypotheses, definitions and steps."""
+class Recheck:
+    """A stored derivation read as plain data, its instances (drawn from the seed) and the tests made at them."""
 
-    def __init__(self, d: dict) -> None:
+    def __init__(self, d: dict, seed: int) -> None:
         a = d["assumptions"]
         self.objects, self.claim, self.title = a["objects"], d["claim"], d["title"]
-        kinds = {o["type"] for o in self.objects} - {"Scalar", "Vector", "MatrixVar", "SmoothMap", "LinearMap"}
-        if kinds:
-            raise Unverifiable(f"derivation: objects of type {sorted(kinds)} cannot be realised here")
-        maps = [o for o in self.objects if o["type"] in ("SmoothMap", "LinearMap")]
-        self.map, self.row, self.fixed = (maps or [None])[0], a["gradient"] == "row", {k: int(v) for k, v in a["sizes"]}
+        if {o["type"] for o in self.objects} - {"Scalar", "Vector", "MatrixVar", "SmoothMap", "LinearMap"}:
+            raise Unverifiable(f"derivation: objects of types {sorted({o['type'] for o in self.objects})}")
+        self.map = next((o for o in self.objects if o["type"] in ("SmoothMap", "LinearMap")), None)
+        self.row, self.fixed = a["gradient"] == "row", {k: int(v) for k, v in a["sizes"]}
+        if any(not 0 < v <= MAX_SIZE for v in self.fixed.values()):
+            raise Unverifiable(f"derivation: sizes {self.fixed} above {MAX_SIZE} are not realised here")
         dims = [o[k] for o in self.objects for k in ("dim", "rows", "cols", "dim_out", "dim_in") if isinstance(o.get(k), str)]
         self.free = [s for s in dict.fromkeys(dims) if s not in self.fixed]
-        self.hyps = [(parse(lhs), rel, parse(rhs)) for lhs, rel, rhs in (_split(h["statement"]) for h in a["hypotheses"])]
+        self.facts = [(parse(x), rel, parse(y)) for x, rel, y in (_split(h["statement"]) for h in a["hypotheses"])]
         self.steps, prev = [], None
         for i, s in enumerate(d["steps"]):
-            lhs = s["lhs"] if s["lhs"] is not None else prev
-            if lhs is None or s["relation"] not in ("=", "<=", ">=", "<", ">", "def"):
+            if (s["lhs"] or prev) is None or s["relation"] not in ("=", "<=", ">=", "<", ">", "def"):
                 raise Failure(f"derivation: step {i + 1} has no left-hand side or an unknown relation")
-            self.steps.append(SimpleNamespace(id=s["id"] or str(i + 1), lhs=lhs, given=s["lhs"] is not None,
+            self.steps.append(SimpleNamespace(id=s["id"] or str(i + 1), lhs=s["lhs"] or prev, given=s["lhs"] is not None,
                                               rel=s["relation"], rhs=s["rhs"], by=s["by"]))
             prev = prev if s["relation"] == "def" else s["rhs"]
         self.defs = {s.lhs: parse(s.rhs) for s in self.steps if s.rel == "def"}
+        self.rng, self.memo, self.chain, self.instances = random.Random(f"{seed}"), {}, [], []
+        combos, grid = list(itertools.product(SIZES, repeat=len(self.free))), 2 ** BITS
+        self.rng.shuffle(combos)
+
+        def uniform(name: str, kind: str) -> Fraction:  # on 2^BITS values: (0, 1] or [-1, 1)
+            return Fraction(self.rng.randrange(1, grid + 1) if kind != "real" else 2 * self.rng.randrange(grid) - grid, grid)
+        for i in range(INSTANCES):
+            sizes = {**self.fixed, **dict(zip(self.free, combos[i % len(combos)]))}
+            ints = {o["name"]: Fraction(self.rng.choice((1, 2, 3, 4) if o["positive"] else (0, 1, 2, 3)))
+                    for o in self.objects if o["type"] == "Scalar" and o["integer"] and o["name"] not in sizes}
+            self.instances.append(SimpleNamespace(sizes=sizes, ints=ints, deg=self.realise(sizes, ints, lambda *_: Deg(1)),
+                                                  points=[self.realise(sizes, ints, uniform) for _ in range(TRIES)]))
+            self.instances[-1].fact = self.search(sizes, ints)
 
     def names(self, node: ast.expr) -> set[str]:
         """Every name an expression uses, through the definitions it uses."""
-        out: set[str] = set()
-        todo = [node]
+        out, todo = set(), [node]
         while todo:
             for n in ast.walk(todo.pop()):
                 if isinstance(n, ast.Name) and n.id not in out:
@@ -272,137 +284,107 @@ class Spec:
         return out
 
     def realise(self, sizes: dict, ints: dict, leaf: Callable[[str, str], Any], cx: dict | None = None) -> Env:
-        """Every object at the given sizes; ``leaf(name, kind)`` (kind pos, nonneg, real) for each free input,
-        unless the counterexample ``cx`` gives it."""
+        """Every object at these sizes: each free input is ``leaf(name, kind)`` (kind pos, nonneg or real) unless
+        the counterexample cx gives it; F is a random quadratic map, or the polynomials of cx."""
         def get(name: str, kind: str) -> Any:
-            if cx is not None and name in cx:
-                try:
-                    return Fraction(cx[name])
-                except (TypeError, ValueError, ZeroDivisionError):
-                    raise Failure(f"derivation: counterexample value {name} = {cx[name]!r} is not a rational") from None
-            return leaf(name, kind)
+            try:
+                return Fraction(cx[name]) if cx is not None and name in cx else leaf(name, kind)
+            except (TypeError, ValueError, ZeroDivisionError):
+                raise Failure(f"derivation: the counterexample's {name} = {cx[name]!r} is not a rational") from None
 
-        dim = lambda d: sizes[d] if isinstance(d, str) else int(d)  # noqa: E731
+        dim = lambda x: sizes[x] if isinstance(x, str) else int(x)  # noqa: E731
         vals: dict[str, Any] = {k: Fraction(v) for k, v in sizes.items()}  # a size name is its value
         for o in self.objects:
             n, t = o["name"], o["type"]
-            if t == "Scalar":
-                kind = "pos" if o["positive"] else "nonneg" if o["nonnegative"] else "real"
-                vals[n] = Fraction(sizes[n]) if n in sizes else ints[n] if o["integer"] else get(n, kind)
+            if t == "Scalar" and n not in sizes:
+                vals[n] = ints[n] if o["integer"] else get(n, "pos" if o["positive"] else "nonneg" if o["nonnegative"] else "real")
             elif t in ("Vector", "MatrixVar"):
                 r, c = (dim(o["dim"]), 1) if t == "Vector" else (dim(o["rows"]), dim(o["cols"]))
-                vals[n] = Mat([[get(f"{n}{i + 1}" if t == "Vector" else f"{n}{i + 1}{j + 1}", "real") for j in range(c)]
+                vals[n] = Mat([[get(f"{n}{i + 1}" + (f"{j + 1}" if t == "MatrixVar" else ""), "real") for j in range(c)]
                                for i in range(r)])
-        fmap, m = None, self.map
+        m, fmap = self.map, None
         if m is not None and m["type"] == "LinearMap":
             fmap = lambda v, X=vals[m["matrix"]]: X * v  # noqa: E731
         elif m is not None:
-            k, n_out = dim(m["dim_in"]), dim(m["dim_out"])
-            monos = [()] + [(j,) for j in range(k)] + list(itertools.combinations_with_replacement(range(k), 2))
+            k, coef = dim(m["dim_in"]), {}
             if cx is not None and m["name"] in cx:
                 polys = [parse(p) for p in cx[m["name"]]]
-                if len(polys) != n_out:
-                    raise Failure(f"derivation: the counterexample's map {m['name']} has {len(polys)} entries, not {n_out}")
-                entry = lambda v, p: Env(SimpleNamespace(defs={}, map=None), {f"w{j + 1}": x for j, x in enumerate(v)}).ev(p)  # noqa: E731,E501
             else:
-                polys = [[leaf(f"{m['name']}{i}.{j}", "real") for j in range(len(monos))] for i in range(n_out)]
-                entry = lambda v, p: sum((c * math.prod((v[j] for j in mono), start=Fraction(1))  # noqa: E731
-                                          for c, mono in zip(p, monos)), Fraction(0))
+                monos = [""] + [f"*w{j + 1}" for j in range(k)] + \
+                    [f"*w{i + 1}*w{j + 1}" for i, j in itertools.combinations_with_replacement(range(k), 2)]
+                coef = {f"c{i}_{j}": leaf(f"{m['name']}{i}_{j}", "real") for i in range(dim(m["dim_out"])) for j in range(len(monos))}
+                polys = [parse(" + ".join(f"c{i}_{j}{x}" for j, x in enumerate(monos))) for i in range(dim(m["dim_out"]))]
+            if len(polys) != dim(m["dim_out"]):
+                raise Failure(f"derivation: the map {m['name']} of a counterexample has {len(polys)} entries")
 
             def fmap(v: Any) -> Mat:
                 if not (isinstance(v, Mat) and v.shape == (k, 1)):
                     raise ShapeMismatch(f"{m['name']} takes a {k} x 1 vector")
-                return Mat([[entry(v.entries(), p)] for p in polys])
+                at = Env(_NO_DEFS, {**coef, **{f"w{j + 1}": x for j, x in enumerate(v.entries())}})
+                return Mat([[at.ev(p)] for p in polys])
         return Env(self, vals, fmap)
 
-    def satisfied(self, env: Env, facts: list) -> bool:
-        """Declared signs and every fact (hypothesis, earlier valid inequality) hold exactly at env."""
-        for o in self.objects:
-            v = env.values.get(o["name"]) if o["type"] == "Scalar" else None
-            if v is not None and (o["positive"] and v <= 0 or o["nonnegative"] and v < 0 or
-                                  o["integer"] and v.denominator != 1):
+    def satisfied(self, env: Env) -> bool | None:
+        """Declared signs and the facts hold exactly at env; None if a fact has no exact value at these sizes."""
+        for o in (o for o in self.objects if o["type"] == "Scalar"):
+            v = env.values[o["name"]]
+            if o["positive"] and v <= 0 or o["nonnegative"] and v < 0 or o["integer"] and v.denominator != 1:
                 return False
         try:
-            return all(holds(env.ev(lhs), rel, env.ev(rhs)) for lhs, rel, rhs in facts)
+            return all(holds(env.ev(x), rel, env.ev(y)) for x, rel, y in self.facts)
+        except NotExact:
+            return None
         except _OPEN:
             return False
 
-    def repair(self, env: Env, rng: random.Random, movable: set[str], facts: list) -> Env:
-        """Move a scalar x onto the right side of a failing fact ``x REL e`` (three passes)."""
-        for _ in range(3):
-            for lhs, rel, rhs in facts:
-                for var, r, other in ((lhs, rel, rhs), (rhs, FLIP[rel], lhs)):
+    def search(self, sizes: dict, ints: dict, cx: dict | None = None) -> Env | None:
+        """A point satisfying the facts: small random rationals, a scalar x moved to the right side of a failing
+        fact ``x REL e`` (three passes); None after SEARCH draws."""
+        def leaf(name: str, kind: str) -> Fraction:
+            x = Fraction(self.rng.randint(1, 20), self.rng.randint(1, 8)) * (kind != "nonneg" or self.rng.random() > 0.25)
+            return -x if kind == "real" and self.rng.random() < 0.5 else x
+        movable = {o["name"] for o in self.objects if o["type"] == "Scalar" and not o["integer"]} - set(cx or ())
+        for _ in range(SEARCH):
+            env = self.realise(sizes, ints, leaf, cx)
+            for x, rel, y in self.facts * 3:
+                for var, r, e in ((x, rel, y), (y, _FLIP[rel], x)):
                     if not (isinstance(var, ast.Name) and var.id in movable):
                         continue
                     try:
-                        if holds(env.ev(var), r, env.ev(other)):
+                        if holds(env.ev(var), r, env.ev(e)):
                             break
-                        lo, hi = bounds(scalar(env.ev(other)), 64)
+                        lo, hi = bounds(scalar(env.ev(e)), 64)
                     except _OPEN:
                         break
                     up = r in (">", ">=")
-                    factors = ([1] if r in ("<=", ">=", "=") else []) + ([] if r == "=" else [Fraction(11, 10), 2, 10]
-                                                                          if up else [Fraction(1, 10), Fraction(1, 2)])
-                    if (hi if up else lo) > 0 and (r != "=" or lo == hi):
-                        env = env.child(**{var.id: (hi if up else lo) * rng.choice(factors)})
+                    if ((hi if up else lo) > 0 or (hi if up else lo) == 0 and r in ("<=", ">=")) and (r != "=" or lo == hi):
+                        factor = self.rng.choice([1] * (r in ("<=", ">=", "=")) + [Fraction(11, 10), 2, 10] * up +
+                                                 [Fraction(1, 10), Fraction(1, 2)] * (r in ("<", "<=")))
+                        env = env.child(**{var.id: (hi if up else lo) * factor})
                     break
-        return env
-
-    def search(self, sizes: dict, ints: dict, rng: random.Random, facts: list, cx: dict | None = None) -> Env | None:
-        """A point satisfying the facts (small random rationals, repaired), or None after SEARCH draws."""
-        def leaf(name: str, kind: str) -> Fraction:
-            if kind == "nonneg" and rng.random() < 0.25:
-                return Fraction(0)
-            x = Fraction(rng.randint(1, 20), rng.randint(1, 8))
-            return x if kind != "real" or rng.random() < 0.5 else -x
-        movable = {o["name"] for o in self.objects if o["type"] == "Scalar" and not o["integer"]} - set(cx or ())
-        for _ in range(SEARCH):
-            env = self.repair(self.realise(sizes, ints, leaf, cx), rng, movable, facts)
-            if self.satisfied(env, facts):
-                return env
+            if (ok := self.satisfied(env)) is not False:
+                return env if ok else None
         return None
 
-
-class Recheck:
-    """The instances of one derivation (drawn from the seed) and the tests run at them."""
-
-    def __init__(self, spec: Spec, seed: int) -> None:
-        self.spec, self.memo = spec, {}
-        rng, grid = random.Random(f"{seed}:points"), 2 ** BITS
-        combos = list(itertools.product(SIZES, repeat=len(spec.free)))
-        rng.shuffle(combos)
-        ints = [o for o in spec.objects if o["type"] == "Scalar" and o["integer"] and o["name"] not in spec.free]
-
-        def point(name: str, kind: str) -> Fraction:  # uniform on 2^BITS values: (0, 1] or [-1, 1)
-            return Fraction(rng.randrange(1, grid + 1), grid) if kind != "real" else Fraction(rng.randrange(grid) - grid // 2, grid // 2)
-        self.instances = []
-        for i in range(INSTANCES):
-            sizes = {**spec.fixed, **dict(zip(spec.free, combos[i % len(combos)]))}
-            iv = {o["name"]: Fraction(rng.choice((1, 2, 3, 4) if o["positive"] else (0, 1, 2, 3))) for o in ints}
-            self.instances.append(SimpleNamespace(
-                sizes=sizes, ints=iv, points=[spec.realise(sizes, iv, point) for _ in range(TRIES)],
-                deg=spec.realise(sizes, iv, lambda name, kind: Deg(1)), hyp=spec.search(sizes, iv, rng, spec.hyps)))
-        self.rng, self.facts, self.chain = rng, list(spec.hyps), []
-
     def points(self) -> list[Env]:
-        """The instances' points satisfying the facts so far (one is drawn again when a new fact fails there)."""
+        """Each instance's point satisfying the facts so far (drawn again when a new fact fails there)."""
         for inst in self.instances:
-            if inst.hyp is not None and not self.spec.satisfied(inst.hyp, self.facts):
-                inst.hyp = self.spec.search(inst.sizes, inst.ints, self.rng, self.facts)
-        return [inst.hyp for inst in self.instances if inst.hyp is not None]
+            if inst.fact is not None and not self.satisfied(inst.fact):
+                inst.fact = self.search(inst.sizes, inst.ints)
+        return [inst.fact for inst in self.instances if inst.fact is not None]
 
     def learn(self, s: Any, valid: bool) -> None:
-        """The checker's facts after a step: a valid inequality, and the relation its chain proves so far."""
+        """The producer's facts after a step: a valid inequality and the relation its chain proves so far."""
         if s.rel != "def":
             self.chain = (self.chain if not s.given else []) + [s] if valid else []
             for lhs, rel in {(s.lhs, s.rel), (self.chain[0].lhs, compose([t.rel for t in self.chain]))} if valid else ():
                 self.facts += [(parse(lhs), rel, parse(s.rhs))] if rel not in (None, "=") else []
 
     def outcome(self, env: Env, lhs: str, rel: str, rhs: str) -> bool | None:
-        """True or False if ``lhs REL rhs`` holds or fails at env, exactly; None when undecided. A side that is
-        not real makes an inequality or a definition fail; no value (0 division, divergence) leaves an equation open."""
+        """Whether lhs REL rhs holds at env, exactly; None if undecided. A side that is not real fails an inequality
+        or a definition; no value (a division by zero, a divergent sum) fails a definition only."""
         try:
-            return True if rel == "def" and env(lhs) is not None else holds(env(lhs), rel, env(rhs))
+            return env(lhs) is not None if rel == "def" else holds(env(lhs), rel, env(rhs))
         except ShapeMismatch:
             return False
         except NotReal:
@@ -413,8 +395,8 @@ class Recheck:
             return None
 
     def identity(self, a: str, b: str) -> tuple[str, str]:
-        """a = b at the first identity point of each instance where it is decided: valid (at least once),
-        invalid (refuted exactly) or open (never decided, or only with a degree bound above DEG_MAX)."""
+        """a = b at the first identity point of each instance where it is decided: valid (at least once), invalid
+        (refuted exactly) or open (never decided, or only where the degree bound exceeds DEG_MAX)."""
         if (a, b) not in self.memo:
             done = 0
             for inst in self.instances:
@@ -425,85 +407,81 @@ class Recheck:
                 done += bool(r) and self.degree(inst, a, b) <= DEG_MAX
             else:
                 self.memo[a, b] = ("valid", f"identity at {done}/{INSTANCES} instances") if done else \
-                    ("open", f"{a} = {b} has no exact value at any instance")
+                    ("open", f"{a} = {b} has exact values at no instance")
         return self.memo[a, b]
 
     def degree(self, inst: Any, a: str, b: str) -> int:
         try:
-            d = inst.deg(a) - inst.deg(b)
+            return max(x.bound() if isinstance(x, Deg) else 0 for x in _mat(inst.deg(a) - inst.deg(b)).entries())
         except _OPEN:
             return DEG_MAX + 1
-        return max((x.bound() if isinstance(x, Deg) else 0) for x in _mat(d).entries())
+
+    def same(self, a: str, b: str) -> bool:
+        return a.replace(" ", "") == b.replace(" ", "") or self.identity(a, b)[0] == "valid"
 
     def evidence(self, lhs: str, rel: str, rhs: str) -> tuple[str, str]:
         """lhs REL rhs at every point satisfying the facts: valid (evidence only), invalid (exactly) or open."""
         results = [self.outcome(env, lhs, rel, rhs) for env in self.points()]
-        what = "defined" if rel == "def" else "holds"
         if False in results:
             return "invalid", f"{lhs} {rel} {rhs} fails at an instance satisfying the hypotheses"
-        return ("valid", f"{what} at {results.count(True)} instances satisfying the hypotheses (evidence)") \
-            if True in results else ("open", "no instance satisfying the hypotheses decides it")
+        return ("valid", f"{'defined' if rel == 'def' else 'holds'} at {results.count(True)} instances satisfying the "
+                "hypotheses (evidence)") if True in results else ("open", "no instance satisfying the hypotheses decides it")
 
     def refute(self, lhs: str, rel: str, rhs: str, cx: Any) -> tuple[str, str]:
-        """invalid where lhs REL rhs fails, the facts holding: at the counterexample (which must not be wrong)
-        if it has an exact value, else at the verifier's own points; open if neither refutes it."""
-        if cx is not None:
-            if not isinstance(cx, dict) or any(s not in cx for s in self.spec.free):
-                raise Failure(f"derivation: the counterexample {cx!r} does not give the sizes {self.spec.free}")
-            sizes = {**self.spec.fixed, **{s: int(Fraction(cx[s])) for s in self.spec.free}}
-            ints = {o["name"]: Fraction(cx.get(o["name"], self.rng.choice((1, 2, 3)))) for o in self.spec.objects
-                    if o["type"] == "Scalar" and o["integer"] and o["name"] not in sizes}
-            env = self.spec.search(sizes, ints, self.rng, self.facts, cx)
-            r = None if env is None else self.outcome(env, lhs, rel, rhs)
-            if r is not None:
-                if r:
-                    raise Failure(f"derivation: the stored counterexample does not refute {lhs} {rel} {rhs}")
-                return "invalid", "refuted exactly at its counterexample"
+        """invalid where lhs REL rhs fails with the facts holding: at the counterexample, which must not be wrong if it
+        has exact values, else at a point of the verifier; open if neither refutes it."""
+        if not isinstance(cx, dict) or any(s not in cx for s in self.free):
+            raise Failure(f"derivation: {lhs} {rel} {rhs} is stated invalid without a counterexample (with sizes)")
+        sizes = {**self.fixed, **{s: int(Fraction(cx[s])) for s in self.free}}
+        ints = {o["name"]: Fraction(cx.get(o["name"], self.rng.choice((1, 2, 3)))) for o in self.objects
+                if o["type"] == "Scalar" and o["integer"] and o["name"] not in sizes}
+        env = self.search(sizes, ints, cx)
+        if (r := None if env is None else self.outcome(env, lhs, rel, rhs)) is not None:
+            if r:
+                raise Failure(f"derivation: the stored counterexample does not refute {lhs} {rel} {rhs}")
+            return "invalid", "refuted exactly at its counterexample"
         if any(self.outcome(env, lhs, rel, rhs) is False for env in self.points()):
             return "invalid", "refuted exactly at an instance of the verifier"
         return "open", "neither its counterexample nor the verifier's instances refute it exactly"
 
-    def induction(self, k: int, step: Any, said: str, cx: Any, status: dict) -> tuple[str, str]:
-        """Induction (plproof.symbolic.lemmas): a valid chain from ``next`` to c*current ending at the premise, c free
+    def induction(self, k: int, step: Any, said: str, cx: Any) -> tuple[str, str]:
+        """Induction (plproof.symbolic.lemmas): a valid chain ending at the premise from ``next`` to c*current, c free
         of current, next and index, gives current <= c**index*initial; valid if c >= 0, invalid where c < 0."""
-        lem, rels = step.by, [s for s in self.spec.steps[:k] if s.rel != "def"]
+        lem, rels = step.by, [s for s in self.steps[:k] if s.rel != "def"]
         if lem.get("type") != "Induction" or lem.get("premise") not in [s.id for s in rels]:
             raise Unverifiable(f"derivation: step {step.id} cites {lem.get('type')} with premise {lem.get('premise')!r}")
         end = start = [s.id for s in rels].index(lem["premise"])
         while start > 0 and not rels[start].given:
             start -= 1
         chain, (cur, nxt, init, idx) = rels[start:end + 1], (lem[f] for f in ("current", "next", "initial", "index"))
-        ratio, index = f"(({chain[-1].rhs})/({cur}))", [o for o in self.spec.objects if o["name"] == idx]
+        index = [o for o in self.objects if o["name"] == idx and o["type"] == "Scalar" and o["integer"]]
+        ratio = f"(({chain[-1].rhs})/({cur}))"
         c = f"{ratio}.subs({cur}, 1)"
-        if not (all(status[s.id] == "valid" for s in chain) and compose([s.rel for s in chain]) in ("<=", "<", "=")
-                and step.rel == "<=" and index and index[0].get("integer") and not index[0].get("type") != "Scalar"
-                and (index[0]["nonnegative"] or index[0]["positive"]) and all(re.match(r"[A-Za-z]\w*\Z", x) for x in (cur, nxt))):
+        if not (all(s.status == "valid" for s in chain) and compose([s.rel for s in chain]) in ("<=", "<", "=")
+                and step.rel == "<=" and index and (index[0]["nonnegative"] or index[0]["positive"])
+                and _NAME.match(cur) and _NAME.match(nxt)):
             return "unverified", "the premise chain, the relation or the index do not fit the induction lemma"
         for a, b in [(chain[0].lhs, nxt), (step.lhs, cur), (step.rhs, f"{c}**({idx})*({init})")] + \
                 [(ratio, f"{ratio}.subs({x}, {x} + 1)") for x in (cur, nxt, idx)]:
-            verdict, why = self.same(a, b)
-            if verdict != "valid":
+            if not self.same(a, b):
+                verdict, why = self.identity(a, b)
                 return "unverified" if verdict == "invalid" else "open", f"induction: {why}"
         verdict, why = self.evidence(c, ">=", "0") if said == "valid" else self.refute(c, ">=", "0", cx)
-        return verdict, f"induction, hypothesis c = {c} >= 0: {why}"
+        return verdict, f"induction, its hypothesis {c} >= 0: {why}"
 
-    def same(self, a: str, b: str) -> tuple[str, str]:
-        return ("valid", "same text") if a.replace(" ", "") == b.replace(" ", "") else self.identity(a, b)
-
-    def claim_proved(self, status: dict) -> bool:
+    def claim_proved(self) -> bool:
         """A chain of valid steps from one side of the claim to the other, of a relation that gives the claim."""
-        c, chains, cur = self.spec.claim, [], []
-        for s in (s for s in self.spec.steps if s.rel != "def"):
-            if (s.given or status[s.id] != "valid") and cur:
+        c, chains, cur = self.claim, [], []
+        for s in (s for s in self.steps if s.rel != "def"):
+            if (s.given or s.status != "valid") and cur:
                 chains, cur = chains + [cur], []
-            cur += [s] if status[s.id] == "valid" else []
-        for chain in chains + [cur] if c is not None else []:
-            exprs = [chain[0].lhs] + [s.rhs for s in chain] if chain else []
+            cur += [s] if s.status == "valid" else []
+        for chain in [ch for ch in chains + [cur] if ch and c is not None]:
+            exprs = [chain[0].lhs] + [s.rhs for s in chain]
             for i, j in itertools.combinations(range(len(exprs)), 2):
                 rel = compose([s.rel for s in chain[i:j]])
-                if rel is not None and any(self.same(exprs[i], x)[0] == "valid" and self.same(exprs[j], y)[0] == "valid"
-                                           and implies(r, c["relation"])
-                                           for x, y, r in ((c["lhs"], c["rhs"], rel), (c["rhs"], c["lhs"], FLIP[rel]))):
+                if rel is not None and any(self.same(exprs[i], x) and self.same(exprs[j], y) and implies(r, c["relation"])
+                                           for x, y, r in ((c["lhs"], c["rhs"], rel), (c["rhs"], c["lhs"], _FLIP[rel]))):
                     return True
         return False
 
@@ -514,30 +492,30 @@ def check_derivation(cert: dict, base: Path | None, quick: bool, checked: list[s
     plan = recheck_plan(inputs["derivation"])
     if inputs.get("recheck") != plan:
         raise Failure(f"derivation: inputs.recheck is {inputs.get('recheck')}, this verifier's method gives {plan}")
-    spec, stated = Spec(inputs["derivation"]), evidence["steps"]
+    rc, stated = Recheck(inputs["derivation"], plan["seed"]), evidence["steps"]
     if [(e["id"], e.get("lhs"), e.get("relation"), e.get("rhs")) for e in stated] != \
-            [(s.id, s.lhs, s.rel, s.rhs) for s in spec.steps]:
-        raise Failure("derivation: the evidence's steps are not the derivation's steps")
-    status, rc = {e["id"]: e["status"] for e in stated}, Recheck(spec, plan["seed"])
-    for k, (s, e) in enumerate(zip(spec.steps, stated)):
+            [(s.id, s.lhs, s.rel, s.rhs) for s in rc.steps]:
+        raise Failure("derivation: the steps of the evidence are not those of the derivation")
+    for s, e in zip(rc.steps, stated):
+        s.status = e["status"]
+    for k, (s, e) in enumerate(zip(rc.steps, stated)):
         said, cx = e["status"], e.get("counterexample")
         if said == "valid" and cx is not None:
             raise Failure(f"derivation step {s.id}: stated valid, yet it carries a counterexample")
         verdict, why = ("unverified", "no claim to re-check") if said == "unverified" else \
-            rc.induction(k, s, said, cx, status) if s.by is not None else \
+            rc.induction(k, s, said, cx) if s.by is not None else \
             rc.refute(s.lhs, s.rel, s.rhs, cx) if said == "invalid" else \
             rc.identity(s.lhs, s.rhs) if s.rel == "=" else rc.evidence(s.lhs, s.rel, s.rhs)
         if verdict != said:
             text = f"derivation step {s.id} ({s.lhs} {s.rel} {s.rhs}): the certificate says {said!r}, the re-check "
-            if verdict == "open":
-                raise Unverifiable(text + f"cannot decide it here: {why}")
-            raise Failure(text + f"finds {verdict!r}: {why}")
+            raise Unverifiable(text + f"cannot decide it here: {why}") if verdict == "open" else \
+                Failure(text + f"finds {verdict!r}: {why}")
         checked.append(f"step {s.id}: {said}, {why}")
         rc.learn(s, said == "valid")
-    proved = rc.claim_proved(status)
-    valid = proved and all(v == "valid" for v in status.values())
+    proved = rc.claim_proved()
+    valid = proved and all(s.status == "valid" for s in rc.steps)
     for key, value in (("claim_proved", proved), ("valid", valid)):
         if evidence[key] != value:
             raise Failure(f"derivation: the certificate says {key} = {evidence[key]}, the re-check finds {value}")
-    checked.append(f"derivation {spec.title!r}: {'valid' if valid else 'not valid'}, as stated; a confirmed identity "
-                   f"is false with probability <= {plan['failure_probability']}")
+    checked.append(f"derivation {rc.title!r}: {'valid' if valid else 'not valid'}, as stated; an identity confirmed "
+                   f"here is false with probability <= {plan['failure_probability']}")
