@@ -14,7 +14,7 @@ from fractions import Fraction
 from math import gcd, isqrt
 from typing import Any
 
-MAX_POWER = 256  # larger integer exponents are not evaluated
+MAX_POWER, MAX_BITS = 256, 1 << 22  # larger exponents, and powers of larger size in bits, are not evaluated
 
 
 class NotExact(Exception):
@@ -143,7 +143,8 @@ def sign(x: Any) -> int:
         raise NotExact("the sign of a derivative or of a symbolic value")
     bits = 32
     while (b := bounds(x, bits))[0] <= 0 <= b[1]:
-        bits *= 2
+        if (bits := 2 * bits) > MAX_BITS:
+            raise NotExact("a sign beyond the working precision")
     return 1 if b[0] > 0 else -1
 
 
@@ -162,6 +163,9 @@ def power(x: Any, k: Any) -> Any:
     """x**k for an integer or half-integer k (x**(p/2) = sqrt(x)**p), by repeated squaring."""
     if not isinstance(k, (int, Fraction)) or Fraction(k).denominator > 2 or abs(k) > MAX_POWER:
         raise NotExact(f"the power {k}")
+    if abs(k) * sum(m.bit_length() + c.numerator.bit_length() + c.denominator.bit_length()
+                    for m, c in (Quad._of(x) or {}).items()) > MAX_BITS:
+        raise NotExact(f"a power {k} of a number too large")
     if Fraction(k).denominator == 2:
         x, k = sqrt(x), 2 * k
     x, out = inverse(x) if k < 0 else x, Fraction(1)
@@ -295,8 +299,10 @@ class Mat:
     def det(self) -> Any:
         """Laplace expansion along the first row (no division, so also valid on Deg), up to 6 x 6."""
         n = self.shape[0]
-        if self.shape[1] != n or n > 6:
-            raise ShapeMismatch(f"determinant of a {self.shape} matrix") if self.shape[1] != n else NotExact("det > 6x6")
+        if self.shape[1] != n:
+            raise ShapeMismatch(f"determinant of a {self.shape} matrix")
+        if n > 6:
+            raise NotExact("a determinant above 6 x 6")
         return self.rows[0][0] if n == 1 else sum(
             (power(-1, j) * self.rows[0][j] * self.minor(0, j).det() for j in range(n)), Fraction(0))
 

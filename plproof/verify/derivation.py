@@ -49,7 +49,7 @@ _NODES = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Call, ast.Attribut
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.Pow: lambda a, b: power(a, scalar(b)), ast.BitXor: lambda a, b: power(a, scalar(b))}
 _SYMPY_ONLY = {"Abs", "log", "exp", "Min", "Max", "pi", "factorial", "Integer", "Rational", "Float", "Symbol"}
-_NO_DEFS = SimpleNamespace(defs={}, map=None)
+_NO_DEFS = SimpleNamespace(defs={}, map=None, names=lambda node: set())  # for a counterexample's polynomials
 
 
 def _mat(a: Any) -> Mat:
@@ -74,18 +74,28 @@ _FUNCS: dict[str, Callable] = {
     "lambda_min": lambda a: eigen(_mat(a), -1), "lambda_max": lambda a: eigen(_mat(a), 1)}
 
 
+def _allowed(node: ast.AST) -> bool:
+    """The whitelist: arithmetic, integer and float literals, identifiers, calls by name, ``.T .det() .subs()``."""
+    if isinstance(node, ast.Name):
+        return bool(_NAME.match(node.id))
+    if isinstance(node, ast.Attribute):
+        return node.attr in ("T", "det", "subs")
+    if isinstance(node, ast.Call):
+        return not node.keywords and isinstance(node.func, (ast.Name, ast.Attribute))
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, float)
+    return isinstance(node, _NODES)
+
+
 @functools.lru_cache(maxsize=4096)
 def parse(text: str) -> ast.expr:
-    """The syntax tree of an expression whose every node is in the whitelist (else Failure)."""
+    """The syntax tree of an expression whose every node is in the whitelist (else Failure); nothing is run."""
     try:
         tree = ast.parse(str(text).strip(), mode="eval").body
     except (SyntaxError, ValueError):
         raise Failure(f"derivation: {text!r} is not in the derivation language (syntax)") from None
     for node in ast.walk(tree):
-        if (not isinstance(node, _NODES) or isinstance(node, ast.Name) and not _NAME.match(node.id)
-                or isinstance(node, ast.Attribute) and node.attr not in ("T", "det", "subs")
-                or isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func, (ast.Name, ast.Attribute)))
-                or isinstance(node, ast.Constant) and type(node.value) not in (int, float)):
+        if not _allowed(node):
             raise Failure(f"derivation: {ast.dump(node)[:60]} in {text!r} is not in the derivation language")
         if isinstance(node, ast.Constant) and isinstance(node.value, float):
             raise Unverifiable(f"derivation: the float {node.value} in {text!r} has no exact value to re-check")
@@ -248,14 +258,15 @@ class Recheck:
         self.row, self.fixed = a["gradient"] == "row", {k: int(v) for k, v in a["sizes"]}
         if any(not 0 < v <= MAX_SIZE for v in self.fixed.values()):
             raise Unverifiable(f"derivation: sizes {self.fixed} above {MAX_SIZE} are not realised here")
-        dims = [o[k] for o in self.objects for k in ("dim", "rows", "cols", "dim_out", "dim_in") if isinstance(o.get(k), str)]
-        self.free = [s for s in dict.fromkeys(dims) if s not in self.fixed]
+        dims = [o.get(k) for o in self.objects for k in ("dim", "rows", "cols", "dim_out", "dim_in")]
+        self.free = [s for s in dict.fromkeys(dims) if isinstance(s, str) and s not in self.fixed]
         self.facts = [(parse(x), rel, parse(y)) for x, rel, y in (_split(h["statement"]) for h in a["hypotheses"])]
         self.steps, prev = [], None
         for i, s in enumerate(d["steps"]):
-            if (s["lhs"] or prev) is None or s["relation"] not in ("=", "<=", ">=", "<", ">", "def"):
+            lhs = prev if s["lhs"] is None else s["lhs"]
+            if lhs is None or s["relation"] not in ("=", "<=", ">=", "<", ">", "def"):
                 raise Failure(f"derivation: step {i + 1} has no left-hand side or an unknown relation")
-            self.steps.append(SimpleNamespace(id=s["id"] or str(i + 1), lhs=s["lhs"] or prev, given=s["lhs"] is not None,
+            self.steps.append(SimpleNamespace(id=s["id"] or str(i + 1), lhs=lhs, given=s["lhs"] is not None,
                                               rel=s["relation"], rhs=s["rhs"], by=s["by"]))
             prev = prev if s["relation"] == "def" else s["rhs"]
         self.defs = {s.lhs: parse(s.rhs) for s in self.steps if s.rel == "def"}
@@ -263,14 +274,16 @@ class Recheck:
         combos, grid = list(itertools.product(SIZES, repeat=len(self.free))), 2 ** BITS
         self.rng.shuffle(combos)
 
-        def uniform(name: str, kind: str) -> Fraction:  # on 2^BITS values: (0, 1] or [-1, 1)
-            return Fraction(self.rng.randrange(1, grid + 1) if kind != "real" else 2 * self.rng.randrange(grid) - grid, grid)
+        def uniform(name: str, kind: str) -> Fraction:  # one of 2^BITS values in (0, 1], or in [-1, 1) if "real"
+            return Fraction(self.rng.randrange(1, grid + 1) if kind != "real" else 2 * self.rng.randrange(grid) - grid,
+                            grid)
         for i in range(INSTANCES):
             sizes = {**self.fixed, **dict(zip(self.free, combos[i % len(combos)]))}
             ints = {o["name"]: Fraction(self.rng.choice((1, 2, 3, 4) if o["positive"] else (0, 1, 2, 3)))
                     for o in self.objects if o["type"] == "Scalar" and o["integer"] and o["name"] not in sizes}
-            self.instances.append(SimpleNamespace(sizes=sizes, ints=ints, deg=self.realise(sizes, ints, lambda *_: Deg(1)),
-                                                  points=[self.realise(sizes, ints, uniform) for _ in range(TRIES)]))
+            self.instances.append(SimpleNamespace(
+                sizes=sizes, ints=ints, deg=self.realise(sizes, ints, lambda *_: Deg(1)),
+                points=[self.realise(sizes, ints, uniform) for _ in range(TRIES)]))
             self.instances[-1].fact = self.search(sizes, ints)
 
     def names(self, node: ast.expr) -> set[str]:
@@ -297,24 +310,26 @@ class Recheck:
         for o in self.objects:
             n, t = o["name"], o["type"]
             if t == "Scalar" and n not in sizes:
-                vals[n] = ints[n] if o["integer"] else get(n, "pos" if o["positive"] else "nonneg" if o["nonnegative"] else "real")
-            elif t in ("Vector", "MatrixVar"):
+                kind = "pos" if o["positive"] else "nonneg" if o["nonnegative"] else "real"
+                vals[n] = ints[n] if o["integer"] else get(n, kind)
+            elif t in ("Vector", "MatrixVar"):  # entries named as the producer's: w1, w2, ...; X11, X12, ...
                 r, c = (dim(o["dim"]), 1) if t == "Vector" else (dim(o["rows"]), dim(o["cols"]))
-                vals[n] = Mat([[get(f"{n}{i + 1}" + (f"{j + 1}" if t == "MatrixVar" else ""), "real") for j in range(c)]
-                               for i in range(r)])
+                name = (lambda i, j: f"{n}{i + 1}") if t == "Vector" else (lambda i, j: f"{n}{i + 1}{j + 1}")
+                vals[n] = Mat([[get(name(i, j), "real") for j in range(c)] for i in range(r)])
         m, fmap = self.map, None
         if m is not None and m["type"] == "LinearMap":
             fmap = lambda v, X=vals[m["matrix"]]: X * v  # noqa: E731
         elif m is not None:
-            k, coef = dim(m["dim_in"]), {}
+            k, n_out, coef = dim(m["dim_in"]), dim(m["dim_out"]), {}
             if cx is not None and m["name"] in cx:
                 polys = [parse(p) for p in cx[m["name"]]]
-            else:
+            else:  # F_i(w) = sum of c_ij * (1, w_j, w_j w_l), coefficients random inputs
                 monos = [""] + [f"*w{j + 1}" for j in range(k)] + \
                     [f"*w{i + 1}*w{j + 1}" for i, j in itertools.combinations_with_replacement(range(k), 2)]
-                coef = {f"c{i}_{j}": leaf(f"{m['name']}{i}_{j}", "real") for i in range(dim(m["dim_out"])) for j in range(len(monos))}
-                polys = [parse(" + ".join(f"c{i}_{j}{x}" for j, x in enumerate(monos))) for i in range(dim(m["dim_out"]))]
-            if len(polys) != dim(m["dim_out"]):
+                coef = {f"c{i}_{j}": leaf(f"{m['name']}{i}_{j}", "real")
+                        for i in range(n_out) for j in range(len(monos))}
+                polys = [parse(" + ".join(f"c{i}_{j}{x}" for j, x in enumerate(monos))) for i in range(n_out)]
+            if len(polys) != n_out:
                 raise Failure(f"derivation: the map {m['name']} of a counterexample has {len(polys)} entries")
 
             def fmap(v: Any) -> Mat:
@@ -340,8 +355,10 @@ class Recheck:
     def search(self, sizes: dict, ints: dict, cx: dict | None = None) -> Env | None:
         """A point satisfying the facts: small random rationals, a scalar x moved to the right side of a failing
         fact ``x REL e`` (three passes); None after SEARCH draws."""
-        def leaf(name: str, kind: str) -> Fraction:
-            x = Fraction(self.rng.randint(1, 20), self.rng.randint(1, 8)) * (kind != "nonneg" or self.rng.random() > 0.25)
+        def leaf(name: str, kind: str) -> Fraction:  # 0 a quarter of the time if non-negative
+            x = Fraction(self.rng.randint(1, 20), self.rng.randint(1, 8))
+            if kind == "nonneg":
+                return x * (self.rng.random() > 0.25)
             return -x if kind == "real" and self.rng.random() < 0.5 else x
         movable = {o["name"] for o in self.objects if o["type"] == "Scalar" and not o["integer"]} - set(cx or ())
         for _ in range(SEARCH):
@@ -357,10 +374,11 @@ class Recheck:
                     except _OPEN:
                         break
                     up = r in (">", ">=")
-                    if ((hi if up else lo) > 0 or (hi if up else lo) == 0 and r in ("<=", ">=")) and (r != "=" or lo == hi):
+                    bound = hi if up else lo  # a rational on the right side of e (e itself if rational)
+                    if (bound > 0 or bound == 0 and r in ("<=", ">=")) and (r != "=" or lo == hi):
                         factor = self.rng.choice([1] * (r in ("<=", ">=", "=")) + [Fraction(11, 10), 2, 10] * up +
                                                  [Fraction(1, 10), Fraction(1, 2)] * (r in ("<", "<=")))
-                        env = env.child(**{var.id: (hi if up else lo) * factor})
+                        env = env.child(**{var.id: bound * factor})
                     break
             if (ok := self.satisfied(env)) is not False:
                 return env if ok else None
@@ -377,8 +395,8 @@ class Recheck:
         """The producer's facts after a step: a valid inequality and the relation its chain proves so far."""
         if s.rel != "def":
             self.chain = (self.chain if not s.given else []) + [s] if valid else []
-            for lhs, rel in {(s.lhs, s.rel), (self.chain[0].lhs, compose([t.rel for t in self.chain]))} if valid else ():
-                self.facts += [(parse(lhs), rel, parse(s.rhs))] if rel not in (None, "=") else []
+            new = {(s.lhs, s.rel), (self.chain[0].lhs, compose([t.rel for t in self.chain]))} if valid else set()
+            self.facts += [(parse(lhs), rel, parse(s.rhs)) for lhs, rel in new if rel not in (None, "=")]
 
     def outcome(self, env: Env, lhs: str, rel: str, rhs: str) -> bool | None:
         """Whether lhs REL rhs holds at env, exactly; None if undecided. A side that is not real fails an inequality
@@ -424,12 +442,14 @@ class Recheck:
         results = [self.outcome(env, lhs, rel, rhs) for env in self.points()]
         if False in results:
             return "invalid", f"{lhs} {rel} {rhs} fails at an instance satisfying the hypotheses"
-        return ("valid", f"{'defined' if rel == 'def' else 'holds'} at {results.count(True)} instances satisfying the "
-                "hypotheses (evidence)") if True in results else ("open", "no instance satisfying the hypotheses decides it")
+        if True not in results:
+            return "open", "no instance satisfying the hypotheses decides it"
+        return "valid", f"{'defined' if rel == 'def' else 'holds'} at {results.count(True)} instances satisfying " \
+            "the hypotheses (evidence)"
 
     def refute(self, lhs: str, rel: str, rhs: str, cx: Any) -> tuple[str, str]:
-        """invalid where lhs REL rhs fails with the facts holding: at the counterexample, which must not be wrong if it
-        has exact values, else at a point of the verifier; open if neither refutes it."""
+        """invalid where lhs REL rhs fails with the facts holding: at the counterexample, which must not be wrong if
+        it has exact values, else at a point of the verifier; open if neither refutes it."""
         if not isinstance(cx, dict) or any(s not in cx for s in self.free):
             raise Failure(f"derivation: {lhs} {rel} {rhs} is stated invalid without a counterexample (with sizes)")
         sizes = {**self.fixed, **{s: int(Fraction(cx[s])) for s in self.free}}
@@ -445,11 +465,11 @@ class Recheck:
         return "open", "neither its counterexample nor the verifier's instances refute it exactly"
 
     def induction(self, k: int, step: Any, said: str, cx: Any) -> tuple[str, str]:
-        """Induction (plproof.symbolic.lemmas): a valid chain ending at the premise from ``next`` to c*current, c free
-        of current, next and index, gives current <= c**index*initial; valid if c >= 0, invalid where c < 0."""
+        """Induction (plproof.symbolic.lemmas): a valid chain ending at the premise from ``next`` to c*current, c
+        free of current, next and index, gives current <= c**index*initial; valid if c >= 0, invalid where c < 0."""
         lem, rels = step.by, [s for s in self.steps[:k] if s.rel != "def"]
         if lem.get("type") != "Induction" or lem.get("premise") not in [s.id for s in rels]:
-            raise Unverifiable(f"derivation: step {step.id} cites {lem.get('type')} with premise {lem.get('premise')!r}")
+            raise Unverifiable(f"derivation: step {step.id} cites {lem.get('type')}, premise {lem.get('premise')!r}")
         end = start = [s.id for s in rels].index(lem["premise"])
         while start > 0 and not rels[start].given:
             start -= 1
@@ -466,7 +486,8 @@ class Recheck:
             if not self.same(a, b):
                 verdict, why = self.identity(a, b)
                 return "unverified" if verdict == "invalid" else "open", f"induction: {why}"
-        verdict, why = self.evidence(c, ">=", "0") if said == "valid" and cx is None else self.refute(c, ">=", "0", cx)
+        verdict, why = self.evidence(c, ">=", "0") if said == "valid" and cx is None else \
+            self.refute(c, ">=", "0", cx)
         return verdict, f"induction, its hypothesis {c} >= 0: {why}"
 
     def claim_proved(self) -> bool:
@@ -480,8 +501,9 @@ class Recheck:
             exprs = [chain[0].lhs] + [s.rhs for s in chain]
             for i, j in itertools.combinations(range(len(exprs)), 2):
                 rel = compose([s.rel for s in chain[i:j]])
-                if rel is not None and any(self.same(exprs[i], x) and self.same(exprs[j], y) and implies(r, c["relation"])
-                                           for x, y, r in ((c["lhs"], c["rhs"], rel), (c["rhs"], c["lhs"], _FLIP[rel]))):
+                ends = ((c["lhs"], c["rhs"], rel), (c["rhs"], c["lhs"], _FLIP.get(rel)))
+                if rel is not None and any(implies(r, c["relation"]) and self.same(exprs[i], x)
+                                           and self.same(exprs[j], y) for x, y, r in ends):
                     return True
         return False
 
