@@ -164,7 +164,8 @@ class Env:
         if text not in self.cache:
             self.cache[text] = None  # marks a definition in progress
             try:
-                self.cache[text] = self.ev(self.spec.defs.get(text) or parse(text))
+                defined = text in self.spec.defs and text not in self.values
+                self.cache[text] = self.ev(self.spec.defs[text] if defined else parse(text))
             finally:
                 if self.cache[text] is None:
                     del self.cache[text]
