@@ -36,7 +36,7 @@ def from_evidence(evidence: Evidence, problem: Problem) -> dict:
 
 
 def _plain(obj: Any) -> Any:
-    """A dataclass tree as JSON with a ``"type"`` tag per dataclass (read as plain data by plproof.verify.derivation)."""
+    """A dataclass tree as JSON with a ``"type"`` tag per dataclass (plain data to plproof.verify.derivation)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {"type": type(obj).__name__}
         out.update({f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)})
@@ -52,6 +52,7 @@ def _plain(obj: Any) -> Any:
 
 
 def _step_json(step: Any) -> dict:
+    """A step's verdict; its counterexample's values as strings, a map's polynomials as a list of strings."""
     out = jsonable({k: v for k, v in dataclasses.asdict(step).items() if k != "counterexample"})
     cex = step.counterexample
     out["counterexample"] = None if cex is None else {
