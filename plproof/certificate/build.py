@@ -124,7 +124,7 @@ def _rate_proof(theorem: str, inputs: dict, hints: dict) -> dict | None:
 
 
 def _plain(obj: Any) -> Any:
-    """A dataclass tree as JSON with a ``"type"`` tag per dataclass (read back by plproof.verify.derivation)."""
+    """A dataclass tree as JSON with a ``"type"`` tag per dataclass (plain data to plproof.verify.derivation)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {"type": type(obj).__name__}
         out.update({f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)})
@@ -140,26 +140,35 @@ def _plain(obj: Any) -> Any:
 
 
 def _step_json(step: Any) -> dict:
+    """A step's verdict; its counterexample's values as strings, a map's polynomials as a list of strings."""
     out = jsonable({k: v for k, v in dataclasses.asdict(step).items() if k != "counterexample"})
     cex = step.counterexample
-    out["counterexample"] = None if cex is None else {str(k): str(v) for k, v in cex.items()}
+    out["counterexample"] = None if cex is None else {
+        str(k): [str(x) for x in v] if isinstance(v, (list, tuple)) else str(v) for k, v in cex.items()}
     return out
 
 
 def derivation_certificate(result: Any, *, size_bound: int = 3, samples: int = 40) -> dict:
     """A ``derivation`` certificate from a :class:`plproof.symbolic.checker.CheckResult`.
 
-    ``size_bound`` and ``samples`` are the checker settings the result was produced with; the
-    verifier re-runs the checker with them and compares every step's status.
+    ``size_bound`` and ``samples`` are the checker settings the result was produced with (a record);
+    ``recheck`` names the verifier's independent method, its constants, seed and failure probability
+    (:func:`plproof.verify.derivation.recheck_plan`, docs/rigor.md), which the verifier re-derives.
     """
+    from plproof.verify.derivation import recheck_plan
+
     d = result.derivation
     steps = [_step_json(s) for s in result.steps]
     rigor = "exact" if result.valid else "sampled"
+    plain = _plain(d)
+    stated = [{k: step[k] for k in ("id", "lhs", "relation", "rhs", "status", "counterexample")} for step in steps]
     return envelope("derivation", theorem="derivation", words=d.title, symbols="",
-                    inputs={"derivation": _plain(d), "check": {"size_bound": size_bound, "samples": samples}}, hints={},
+                    inputs={"derivation": plain, "recheck": recheck_plan(jsonable(plain))}, hints={},
                     evidence={"verdict": "valid" if result.valid else "not valid", "rigor": rigor,
-                              "valid": result.valid, "claim_proved": result.claim_proved,
-                              "claim_detail": result.claim_detail, "steps": steps, "notes": list(result.notes)})
+                              "valid": result.valid, "claim_proved": result.claim_proved, "steps": stated},
+                    record={"producer": {"claim_detail": result.claim_detail, "steps": steps,
+                                         "notes": list(result.notes),
+                                         "check": {"size_bound": size_bound, "samples": samples}}})
 
 
 def property_certificate(*, module: str | Path, test: str, seed: int, profile: str, max_examples: int,
