@@ -189,6 +189,25 @@ def property_cert(tmp_path_factory) -> tuple[dict, Path]:
 
 
 @pytest.fixture(scope="module")
+def derivation_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
+    """A valid two-step derivation and one with a wrong step, written (small: each edit re-checks it)."""
+    from plproof.certificate.build import derivation_certificate
+    from plproof.symbolic import check_derivation
+    from plproof.symbolic.model import Assumptions, Derivation, Scalar, Step
+
+    objects = Assumptions(objects=(Scalar("a"), Scalar("b")))
+    steps = {"derivation-valid": (Step("(a+b)**2", "=", "a**2 + 2*a*b + b**2"), Step(None, ">=", "2*a*b + 2*a*b")),
+             "derivation-wrong": (Step("(a+b)**2", "=", "a**2 + b**2"), Step(None, "=", "b**2 + a**2"))}
+    out = tmp_path_factory.mktemp("derivations")
+    certs = {}
+    for name, chain in steps.items():
+        d = Derivation(name, objects, chain, claim=Step(chain[0].lhs, chain[1].relation, chain[1].rhs))
+        path = write_certificate(derivation_certificate(check_derivation(d)), out / f"{name}.json")
+        certs[name] = (fmt.load_certificate(path), out)
+    return certs
+
+
+@pytest.fixture(scope="module")
 def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
     """Committed rate certificates (tests/data/rates), written again elsewhere: one per class."""
     out = tmp_path_factory.mktemp("rates")
@@ -199,10 +218,11 @@ def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
 
 
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
-                                  "random-features", "mlp", "sympy", "property", "rate-cheap", "rate-expensive"])
-def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, rate_certs, name):
-    cert, base = property_cert if name == "property" else (rate_certs[name] if name.startswith("rate") else
-                                                           written[name])
+                                  "random-features", "mlp", "sympy", "property", "rate-cheap", "rate-expensive",
+                                  "derivation-valid", "derivation-wrong"])
+def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, rate_certs,
+                                                                    derivation_certs, name):
+    cert, base = property_cert if name == "property" else {**written, **rate_certs, **derivation_certs}[name]
     tried, accepted = campaign(cert, base, run_code=name == "property")
     assert tried >= (10 if name == "property" else 40), f"only {tried} mutations: the campaign misses fields"
     assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"

@@ -52,7 +52,8 @@ NEUTRAL_FIELDS: dict[str, tuple[str, ...]] = {
     "*": ("created", "digest", "tool", "tool.*", "record", "record.*"),
     "problem": (),
     "run": ("hints.radii.*",),
-    "derivation": (),
+    "derivation": ("evidence.steps.*.counterexample.*",),  # a hint: the step is refuted at it or at the
+                                                            # verifier's own instances, exactly
     "rate": (),
     "property": ("claim.words", "claim.symbols", "inputs.seed", "inputs.profile", "inputs.max_examples",
                  "inputs.reference"),
