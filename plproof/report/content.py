@@ -142,6 +142,7 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "beta_ball": (r"\beta_{B}", "smoothness of the loss on the whole ball"),
     "R_fl": (r"R_{\mathrm{fl}}", "radius the theorem needs"),
     "rate": (r"\rho", "loss contraction factor per step"),
+    "rate_exact": (r"\tau", "one-step factor from the exact PEP certificate (docs/theory.md §6.5)"),
     "R_v1": (r"R_{\mathrm{v1}}", "radius of LZB v1 (for comparison)"),
     "R_v2": (r"R_{\mathrm{v2}}", "radius of LZB v2 (for comparison)"),
     "R_existence": (r"\sqrt{2\mathcal{L}(w_0)/\mu}", "distance from w0 within which a solution lies"),
@@ -262,7 +263,10 @@ def _ball_claim(cert: dict) -> list[Para]:
          t(" lies in the ball, and gradient descent from "), m("w_0"), t(" with step "),
          m(rf"\eta \approx {q(cert, 'step', 'nearest')}"), t(" stays in it with"),
          d(rf"\mathcal{{L}}(w_t) \le \bigl({rate}\bigr)^{{t}}\,\mathcal{{L}}(w_0) \le "
-           rf"{q(cert, 'rate', 'hi')}^{{\,t}}\,\mathcal{{L}}(w_0).")]]
+           rf"{q(cert, 'rate', 'hi')}^{{\,t}}\,\mathcal{{L}}(w_0).")]
+        + ([t("By the exact one-step certificate of docs/theory.md §6.5 (re-checked in rationals), "),
+            m(rf"\mathcal{{L}}(w_t) \le {q(cert, 'rate_exact', 'hi')}^{{\,t}}\,\mathcal{{L}}(w_0)"), t(".")]
+           if "rate_exact" in cert["evidence"]["quantities"] else [])]
 
 
 def _run_claim(cert: dict) -> list[Para]:
@@ -371,7 +375,8 @@ def quantity_table(entry: Entry) -> Table:
     order = [k for k in PROBLEM_ORDER if k in qs] + [k for k in qs if k not in PROBLEM_ORDER]
     rows = []
     for k in order:
-        sym, what = QUANTITIES.get(k, (name_latex(k) if re.fullmatch(r"[A-Za-z_0-9]+", k) else k, ""))
+        plain = r"\mathrm{" + k.replace("_", r"\_") + "}"  # a name the table does not know, shown as it is
+        sym, what = QUANTITIES.get(k, (name_latex(k) if re.fullmatch(r"[A-Za-z0-9]+_?[A-Za-z0-9]*", k) else plain, ""))
         if k == "mu" and _convention(cert) == "B":
             what += " (convention B: twice it)"
         rows.append([[m(sym)], [t(what)], _cell_number(qs[k], "lo"), _cell_number(qs[k], "hi"), [t(qs[k]["rigor"])]])
