@@ -85,13 +85,19 @@ class Example:
                     out.append(f"{name}: certified {dict(sides)} is {float(gap):.3g} from textbook {value}")
         steps = {s["id"]: s for s in ev.get("steps", [])}
         for sid, statement in self.steps.items():
-            if sid not in steps or steps[sid]["statement"] != statement or steps[sid]["status"] != "valid":
+            if sid not in steps or _statement(steps[sid]) != statement or steps[sid]["status"] != "valid":
                 out.append(f"step {sid}: {statement!r} is not a valid step of the certificate")
         if self.certificate["kind"] == "property" and ev["verdict"] != "passed":
             out.append(f"the property did not pass: {ev['verdict']}")
         if self.stated not in self.certificate["claim"]["symbols"]:
             out.append(f"the claim does not state {self.stated!r}")
         return out
+
+
+def _statement(step: dict) -> str:
+    """A certificate step as the checker writes it: ``lhs := rhs`` for a definition, else ``lhs rel rhs``."""
+    return f"{step['lhs']} := {step['rhs']}" if step["relation"] == "def" else \
+        f"{step['lhs']} {step['relation']} {step['rhs']}"
 
 
 def _mpf(stored: object) -> mpmath.mpf:

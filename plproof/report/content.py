@@ -9,6 +9,8 @@ from the exact stored value, so printing never makes a bound stronger.
 
 from __future__ import annotations
 
+from plproof.errors import PlproofError
+
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -216,8 +218,10 @@ def model_words(cert: dict) -> Para:
         return [t(f"{model.get('activation')} MLP with hidden widths {model.get('widths')} ({p} parameters)")] + data
     if fam == "sympy" and model.get("outputs"):
         try:
-            outs = [expr_latex(e) for e in model["outputs"]]
-        except Unprintable:
+            from plproof.models.sympy_model import SympyModel  # rebuilds the stored expression trees
+
+            outs = [expr_latex(str(e)) for e in SympyModel.from_description(model).exprs]
+        except (Unprintable, PlproofError):
             outs = []
         if outs:
             return [t("SymPy model "), m(r"F(w) = \begin{pmatrix}" + r" \\ ".join(outs) + r"\end{pmatrix}"
@@ -392,7 +396,9 @@ _STATUS = {"valid": "valid", "invalid": "INVALID", "unverified": "unverified"}
 def derivation_table(entry: Entry) -> Table:
     """One row per step: id, statement (maths, products in order), justification, how it was checked."""
     rows = []
+    producer = {p["id"]: p for p in entry.cert.get("record", {}).get("producer", {}).get("steps", [])}
     for s in entry.cert["evidence"].get("steps", []):
+        s = {**producer.get(s["id"], {}), **s}  # how the producer proved it (method, scope) is its record
         how = f"{_STATUS.get(s['status'], s['status'])}: {s.get('method', '')}" + (
             f"; {s['scope']}" if s.get("scope") else "")
         kind, statement = _step_statement(s.get("lhs"), s["relation"], s["rhs"])
