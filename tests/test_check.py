@@ -158,6 +158,7 @@ def test_too_small_width_names_the_failed_hypothesis_and_its_margin():
     assert failed[0].margin.hi < 0 or failed[0].status is Status.UNKNOWN
 
 
+@pytest.mark.slow  # 6 s; tests/test_verify_everything.py certifies and verifies random features
 def test_random_features_are_linear_and_certify_with_epsilon_zero():
     ev = check(Problem(RandomFeatures(unit_inputs(8, 3, 0), 64, seed=0), uniform_targets(8, 0.5, 0)))
     assert ev.certified and ev.quantities["epsilon"].hi == 0 and ev.quantities["delta"].hi == 0

@@ -39,6 +39,7 @@ def cluster():
         yield c
 
 
+@pytest.mark.slow  # 30-40 s; test_serial_run_gives_the_certificates_dask_gives and test_cli_sweep cover the sweep
 def test_interrupted_sweep_resumes_without_recomputing_and_fits_the_width_slope(tmp_path, cluster):
     seen = []
 

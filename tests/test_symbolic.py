@@ -119,6 +119,7 @@ def test_builtin_is_valid(name):
     assert all(s.status == VALID and s.method and s.scope for s in r.steps)
 
 
+@pytest.mark.slow  # 20 s; test_builtin_is_valid and test_verify_derivation check each built-in
 def test_every_builtin_valid_within_a_minute():
     start = time.perf_counter()
     results = {name: check(d) for name, d in builtin_derivations().items()}
@@ -156,13 +157,16 @@ PLANTED = [
     ("gradient", "4", {"rhs": "DF(w)*(F(w) - y)"}, "missing transpose"),
     ("gradient-linear", "4", {"rhs": "X.T*(y - X*w)"}, "wrong sign"),
     ("pl-star", "6", {"rhs": "2*lambda_min(K)*L"}, "doubled constant in mu"),
-    ("gd-rfl", "A3", {"rhs": "(1 - eta*mu*(2 - beta*eta))**2*La"}, "wrong power in the rate"),
-    ("gd-rfl", "Rv1", {"rhs": "4*sqrt(2*beta*L0)/mu"}, "wrong radius constant"),
-    ("pl-star", "5", {"relation": "<="}, "inequality in the wrong direction"),
+    # 4-9 s each: slow (the four above cover refutation by counterexample in the default run)
+    pytest.param("gd-rfl", "A3", {"rhs": "(1 - eta*mu*(2 - beta*eta))**2*La"}, "wrong power in the rate",
+                 marks=pytest.mark.slow),
+    pytest.param("gd-rfl", "Rv1", {"rhs": "4*sqrt(2*beta*L0)/mu"}, "wrong radius constant", marks=pytest.mark.slow),
+    pytest.param("pl-star", "5", {"relation": "<="}, "inequality in the wrong direction", marks=pytest.mark.slow),
 ]
 
 
-@pytest.mark.parametrize("name,step_id,changes,what", PLANTED, ids=[p[3] for p in PLANTED])
+@pytest.mark.parametrize("name,step_id,changes,what", PLANTED,
+                         ids=[(p.values if hasattr(p, "values") else p)[3] for p in PLANTED])
 def test_planted_error_is_refuted(name, step_id, changes, what):
     d = _plant(builtin(name), step_id, **changes)
     r = check(d)
