@@ -207,3 +207,11 @@ def test_bad_data_files_exit_2_with_one_line(workdir, capsys, make, message):
     assert main(["check", f"{workdir}/models.py:linear", "--data", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_route_both_keeps_the_ball_result_where_the_run_route_does_not_apply(capsys):
+    from plproof.cli.main import main
+
+    code = main(["check", "examples/toy_w1w2.py:problem", "--route", "both", "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 0 and "CERTIFIED" in captured.out and "run route not available here" in captured.err

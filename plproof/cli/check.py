@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from plproof.check import check
+from plproof.errors import NotCertifiable
 from plproof.cli.output import ProgressBar, add_output_options, print_json, style
 from plproof.evidence import Evidence, Hypothesis, Status
 from plproof.loading import DATA_FORMATS, build_problem, load_data, load_object, load_vector
@@ -102,7 +103,12 @@ def run(args: argparse.Namespace) -> int:
             results.append(check(problem, args.rigor, step=args.step, radius=args.radius, bounds=args.bounds))
         if args.route in ("run", "both"):
             bar.step("run route")
-            results.append(certify_run(problem, step=args.step, max_steps=args.max_steps, rigor=args.rigor))
+            try:
+                results.append(certify_run(problem, step=args.step, max_steps=args.max_steps, rigor=args.rigor))
+            except NotCertifiable as exc:
+                if args.route == "run":
+                    raise
+                print(f"plproof check: run route not available here: {exc}", file=sys.stderr)
     certified = [ev for ev in results if ev.certified]
     best = max(certified, key=lambda ev: ev.rigor) if certified else results[0]  # the strongest result
     written = _write(best, problem, args.out) if args.out else None
