@@ -161,6 +161,7 @@ class _Data:
         return _up(self.s_up * self.X_norm * (c + math.sqrt(c * c + 4.0)) / 2 * FCOVER)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # a diverging float run is caught below as a non-finite rho
 def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray) -> float:
     """The verifier's radius after ``steps`` steps from the stored w with radius e, ending at w_end."""
     W, v = data.split(w)
