@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from plproof.rates.rationalise import ExactProof, ldl
+from plproof.rates.rationalise import ExactProof, ldl, solve_affine
 from plproof.verify.exact import Failure, sqrt_hi
 from plproof.verify.rate import Form, Setting, derive_rate, descent_rate, slack_matrix
 
@@ -58,37 +58,6 @@ def adz_upper(L: Fraction, mu: Fraction, h: Fraction) -> Fraction:
     return (Lh - 1) ** 2 / ((Lh - 1) ** 2 + mu * h * (2 - Lh))
 
 
-def _solve_affine(A: list[list[Fraction]], b: list[Fraction]) -> tuple[list[Fraction], list[list[Fraction]]] | None:
-    """x0 and a null-space basis N with {x : A x = b} = {x0 + N t} (exact), or None if inconsistent."""
-    m, n = len(A), len(A[0])
-    M = [row[:] + [bi] for row, bi in zip(A, b)]
-    pivots, r = [], 0
-    for col in range(n):
-        p = next((i for i in range(r, m) if M[i][col]), None)
-        if p is None:
-            continue
-        M[r], M[p] = M[p], M[r]
-        M[r] = [v / M[r][col] for v in M[r]]
-        for i in range(m):
-            if i != r and M[i][col]:
-                M[i] = [a - M[i][col] * c for a, c in zip(M[i], M[r])]
-        pivots.append(col)
-        r += 1
-    if any(M[i][n] for i in range(r, m)):
-        return None
-    x0 = [Fraction(0)] * n
-    for i, col in enumerate(pivots):
-        x0[col] = M[i][n]
-    basis = []
-    for free in (c for c in range(n) if c not in pivots):
-        v = [Fraction(0)] * n
-        v[free] = Fraction(1)
-        for i, col in enumerate(pivots):
-            v[col] = -M[i][free]
-        basis.append(v)
-    return x0, basis
-
-
 def _parts(st: Setting, support: tuple[str, ...]) -> tuple[list[Form], list[list[list[Fraction]]]]:
     scalars = dict(st.scalar_constraints())
     phis, mats = [], []
@@ -105,7 +74,7 @@ def _fit(st: Setting, tau: Fraction, support: tuple[str, ...]) -> ExactProof | N
     # phi coefficients: sum_k lambda_k a_k(phi_i) = [i == N] - tau [i == 0]
     A = [[p.get(("f", i), Fraction(0)) for p in phis] for i in range(st.n)]
     b = [Fraction(int(i == st.N)) - (tau if i == 0 else 0) for i in range(st.n)]
-    solved = _solve_affine(A, b)
+    solved = solve_affine(A, b)
     if solved is None:
         return None
     x0, basis = solved
@@ -120,7 +89,7 @@ def _fit(st: Setting, tau: Fraction, support: tuple[str, ...]) -> ExactProof | N
             candidates.append([-c1 / (2 * c2)])
     if basis:  # S(t) = 0
         E = [[slack(v)[i][j] for v in basis] for i in range(st.n) for j in range(i, st.n)]
-        zero = _solve_affine(E, [-slack(x0)[i][j] for i in range(st.n) for j in range(i, st.n)])
+        zero = solve_affine(E, [-slack(x0)[i][j] for i in range(st.n) for j in range(i, st.n)])
         if zero is not None:
             candidates.append(zero[0])
     for t in candidates:

@@ -80,29 +80,45 @@ def _columns(st: Setting, kept: dict[str, object]) -> tuple[list[tuple[str, int]
     return coords, forms
 
 
-def _least_norm(E: list[list[Fraction]], r: list[Fraction]) -> list[Fraction] | None:
-    """The least-norm x with E x = r (exact), or None if inconsistent."""
-    m = len(E)
-    M = [[sum((a * b for a, b in zip(E[i], E[j])), Fraction(0)) for j in range(m)] + [r[i]] for i in range(m)]
-    piv_cols, row = [], 0
-    for col in range(m):  # Gauss-Jordan on [E E^T | r]
-        p = next((i for i in range(row, m) if M[i][col]), None)
+def solve_affine(A: list[list[Fraction]], b: list[Fraction]) -> tuple[list[Fraction], list[list[Fraction]]] | None:
+    """x0 and a null-space basis N with {x : A x = b} = {x0 + N t} (exact), or None if inconsistent."""
+    m, n = len(A), len(A[0])
+    M = [row[:] + [bi] for row, bi in zip(A, b)]
+    pivots, r = [], 0
+    for col in range(n):
+        p = next((i for i in range(r, m) if M[i][col]), None)
         if p is None:
             continue
-        M[row], M[p] = M[p], M[row]
-        inv = 1 / M[row][col]
-        M[row] = [v * inv for v in M[row]]
+        M[r], M[p] = M[p], M[r]
+        M[r] = [v / M[r][col] for v in M[r]]
         for i in range(m):
-            if i != row and M[i][col]:
-                f = M[i][col]
-                M[i] = [a - f * b for a, b in zip(M[i], M[row])]
-        piv_cols.append(col)
-        row += 1
-    if any(M[i][m] for i in range(row, m)):
+            if i != r and M[i][col]:
+                M[i] = [a - M[i][col] * c for a, c in zip(M[i], M[r])]
+        pivots.append(col)
+        r += 1
+    if any(M[i][n] for i in range(r, m)):
         return None
-    z = [Fraction(0)] * m
-    for i, col in enumerate(piv_cols):
-        z[col] = M[i][m]
+    x0 = [Fraction(0)] * n
+    for i, col in enumerate(pivots):
+        x0[col] = M[i][n]
+    basis = []
+    for free in (c for c in range(n) if c not in pivots):
+        v = [Fraction(0)] * n
+        v[free] = Fraction(1)
+        for i, col in enumerate(pivots):
+            v[col] = -M[i][free]
+        basis.append(v)
+    return x0, basis
+
+
+def _least_norm(E: list[list[Fraction]], r: list[Fraction]) -> list[Fraction] | None:
+    """The least-norm x with E x = r (exact): x = E^T z with E E^T z = r; None if inconsistent."""
+    m = len(E)
+    gram = [[sum((a * b for a, b in zip(E[i], E[j])), Fraction(0)) for j in range(m)] for i in range(m)]
+    solved = solve_affine(gram, r) if m else ([], [])
+    if solved is None:
+        return None
+    z = solved[0]
     return [sum((E[i][k] * z[i] for i in range(m)), Fraction(0)) for k in range(len(E[0]) if E else 0)]
 
 
