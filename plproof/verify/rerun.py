@@ -1,7 +1,8 @@
 """Certificates that rest on code: re-run only when asked (``run_code``), else "not re-checkable here".
 
 A code file is named by its path relative to the certificate (or inside the installed plproof package
-for the shipped property catalogue) and its sha256; a changed file proves nothing and is invalid.
+for the shipped property catalogue) and its sha256; a missing or changed file is not the code the claim is
+about, so the certificate is not re-checkable here (never invalid for that).
 A ``property`` certificate is re-run as ``pytest FILE::TEST`` in a fresh interpreter with the stored
 seed, Hypothesis profile and example count; its verdict (passed / failed) must come out as stated.
 A property test checks samples, so the level it reaches is ``sampled`` whatever precision each sample
@@ -50,8 +51,9 @@ def code_file(ref: dict, base: Path | None) -> Path:
     path = root / rel
     if not path.is_file():
         raise Unverifiable(f"code file {rel} is missing (expected at {path}): ship it beside the certificate")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != ref.get("sha256"):
-        raise Failure(f"code file {rel} changed since the certificate was written (sha256 differs)")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != ref.get("sha256"):  # not the code the claim is about
+        raise Unverifiable(f"code file {rel} changed since the certificate was written (sha256 differs): "
+                           "ship the file the certificate names")
     return path
 
 
