@@ -225,7 +225,7 @@ class SweepResult:
     notes: list[str] = field(default_factory=list)
 
     def slope(self, quantity: str, n: int | None = None, activation: str | None = None) -> float | None:
-        """The fitted log-log slope of ``quantity`` ("mu" or "epsilon") against width for one group."""
+        """The fitted log-log slope of ``quantity`` against width for one group (only "epsilon" is fitted)."""
         for fit in self.fits:
             if fit["quantity"] == quantity and n in (None, fit["n"]) and activation in (None, fit["activation"]):
                 return fit["slope"]
@@ -237,12 +237,14 @@ def _certified(rows: list[dict]) -> list[dict]:
 
 
 def fit_slopes(rows: list[dict]) -> list[dict]:
-    """Per (n, activation): log-log slopes against width of certified mu (lower end) and epsilon (upper end)."""
+    """Per (n, activation): the log-log slope against width of the certified Hessian bound epsilon (upper end),
+    which theory predicts near -1/2 (docs/theory.md §8). mu is not fitted: it saturates at the kernel's
+    lambda_min as the width grows, so no power law describes it."""
     fits = []
     groups = sorted({(r["n"], r["activation"]) for r in rows})
     for n, act in groups:
         cert = [r for r in _certified(rows) if (r["n"], r["activation"]) == (n, act)]
-        for quantity, column in (("mu", "mu_lo"), ("epsilon", "epsilon_hi")):
+        for quantity, column in (("epsilon", "epsilon_hi"),):
             pts = [(r["width"], r[column]) for r in cert if r[column] and r[column] > 0]
             if len({w for w, _ in pts}) >= 2:
                 fits.append({"n": n, "activation": act, "quantity": quantity, "points": len(pts),
@@ -285,11 +287,12 @@ def _ticks(axis: Any, values: list[int]) -> None:
 
 
 def plot(rows: list[dict], fits: list[dict], path: Path) -> Path:
-    """Three panels: smallest certified width vs n; certified mu and epsilon vs width, log-log with fits."""
+    """Three panels, one above the other: smallest certified width vs n; certified mu vs width (points joined,
+    no fit: mu saturates at lambda_min); the Hessian bound epsilon vs width, log-log with its fitted slope."""
     plt = pyplot()
     from matplotlib.ticker import LogLocator
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = plt.subplots(3, 1, figsize=(6.4, 11.5))
     ax = axes[0]
     smallest = smallest_certified_widths(rows)
     for i, act in enumerate(sorted({r["activation"] for r in rows})):
@@ -309,7 +312,20 @@ def plot(rows: list[dict], fits: list[dict], path: Path) -> Path:
               (axes[2], "epsilon", "epsilon_hi", r"Hessian bound $\epsilon$ (upper end)",
                r"Hessian bound against width (theory: $(\|v_0\|_\infty + R)/\sqrt{m}$," "\n"
                r"with $\|v_0\|_\infty \approx \sqrt{2\ln 2m}$)"))
+    groups = sorted({(r["n"], r["activation"]) for r in _certified(rows)})
+    for i, (n, act) in enumerate(groups):  # mu: the points, joined; no power law (it saturates at lambda_min)
+        pts = sorted((r["width"], r["mu_lo"]) for r in _certified(rows) if (r["n"], r["activation"]) == (n, act)
+                     and r["mu_lo"])
+        if len({w for w, _ in pts}) >= 2:
+            axes[1].loglog([p[0] for p in pts], [p[1] for p in pts], "o-", color=f"C{i}", ms=4,
+                           label=f"n={n} {act} (no fit: mu saturates at lambda_min)")
     for ax, quantity, column, label, title in panels:
+        if quantity == "mu":
+            _ticks(ax.xaxis, [r["width"] for r in rows])
+            ax.set_xlabel("width $m$")
+            ax.set_ylabel(label)
+            ax.set_title(title, fontsize=9)
+            continue
         for i, fit in enumerate(f for f in fits if f["quantity"] == quantity):
             pts = sorted((r["width"], r[column]) for r in _certified(rows)
                          if (r["n"], r["activation"]) == (fit["n"], fit["activation"]))
