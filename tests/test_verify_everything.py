@@ -126,3 +126,14 @@ def test_report_renders_every_kind_without_crashing(shipped, tmp_path, monkeypat
     text = (tmp_path / "report" / "report.md").read_text()
     assert not result.invalid and all(f"## {name}" in text for name in verdicts)
     assert "NOT RE-CHECKED here" in text  # the user callable: its code runs only with --run-code
+
+
+def test_a_certified_model_the_verifier_has_no_constants_for_is_written_and_not_rechecked_here(tmp_path):
+    """gelu is certified by check() but the verifier proves no S1-S3 for it: the certificate is still written
+    (the producer's evidence, stated as such) and verify answers "not re-checkable here", never valid."""
+    problem = _two_layer(1024, "gelu")
+    ev = plproof.check(problem, confirm=False)
+    assert ev.certified
+    path = write_certificate(from_evidence(ev, problem), tmp_path / "gelu.json")
+    result = verify(path, run_code=True)
+    assert result.outcome == "unverifiable" and "gelu" in result.reason

@@ -211,14 +211,15 @@ def rebuild(inputs: dict, base: Path | None) -> tuple[Family, np.ndarray, np.nda
         raise Failure(f"inputs: {exc}") from None
     except DataMissing as exc:
         raise Unverifiable(str(exc)) from None
+    act = spec.get("activation")
+    if act is not None and act not in ACTIVATION_BOUNDS and act not in NON_SMOOTH:
+        raise Unverifiable(f"activation {act!r} has no constants proved in this verifier (it has: "
+                           f"{', '.join(ACTIVATION_BOUNDS)}): the certificate cannot be re-checked here")
     model: Any = None
     try:
         if family in ("two_layer", "random_features"):
             from plproof.models.two_layer import RandomFeatures, TwoLayer
 
-            if spec["activation"] not in ACTIVATION_BOUNDS and spec["activation"] not in NON_SMOOTH:
-                raise Failure(f"activation {spec['activation']!r} is not re-checked by the verifier "
-                              f"(supported: {', '.join(ACTIVATION_BOUNDS)})")
             train = "output" if family == "random_features" else spec["train"]
             if ("seed" in spec) != (train != "both") or ("init" in spec) != (train != "both"):
                 raise Failure("inputs.model.seed and init are given exactly when some weights are fixed by them "
