@@ -222,6 +222,7 @@ def radius_curves(entry: Entry, radii: np.ndarray) -> dict[str, np.ndarray] | No
 
     from plproof.verify.exact import Failure, Unverifiable
     from plproof.verify.families import rebuild
+    from plproof.verify.problem import at_radius
 
     cert = entry.cert
     qs, hints = cert["evidence"]["quantities"], cert["hints"]
@@ -233,15 +234,13 @@ def radius_curves(entry: Entry, radii: np.ndarray) -> dict[str, np.ndarray] | No
         ball = fam.ball(hints["bounds"], w0, X_norm, [])
     except (Failure, Unverifiable):
         return None
-    lam, J = _f(cert, "lambda0", "lo"), _f(cert, "jacobian_norm_w0", "hi")
-    L0, r0, eta = _f(cert, "L0", "hi"), _f(cert, "residual_norm_w0", "hi"), _f(cert, "step", "hi")
+    centre = [Fraction(_f(cert, name, side)) for name, side in (("lambda0", "lo"), ("jacobian_norm_w0", "hi"),
+                                                                   ("residual_norm_w0", "hi"), ("L0", "hi"))]
+    eta = Fraction(_f(cert, "step", "hi"))
     mu, beta, R_fl = (np.empty(len(radii)) for _ in range(3))
-    for i, R in enumerate(radii):
-        delta = float(ball.delta(Fraction(float(R))))
-        mu[i] = max(math.sqrt(lam) - delta, 0.0) ** 2
-        beta[i] = (J + delta) ** 2 + float(ball.kappa(Fraction(float(R)), Fraction(r0)))
-        c2 = 2 - beta[i] * eta
-        R_fl[i] = 2 * math.sqrt(2 * L0 / mu[i]) / c2 if mu[i] > 0 and c2 > 0 else math.inf
+    for i, R in enumerate(radii):  # the verifier's own formulas (plproof.verify.problem.at_radius), as floats
+        _, m, _, b, _, _, r_fl = at_radius(ball, *centre, Fraction(float(R)), eta)
+        mu[i], beta[i], R_fl[i] = float(m), float(b), math.inf if r_fl is None else float(r_fl)
     scale = 2.0 if cert["claim"]["theorem"].endswith("/B") else 1.0  # convention B states 2 lambda_min
     return {"R": radii, "mu": scale * mu, "beta": beta, "R_fl": R_fl}
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from plproof.certificate.format import decode_number
 from plproof.verify.evidence import Derived
@@ -48,6 +49,23 @@ def _exact_rate(d: Derived, proof: dict, mu: Fraction, beta_ball: Fraction, eta:
                                    "steps": 1},
                         "hints": {k: proof[k] for k in ("tau", "multipliers", "ldl")}}, None, checked)
     d.hi("rate_exact", decode_number(rate["quantities"]["tau"]["hi"]), level)
+
+
+def at_radius(ball: Any, s: Fraction, J: Fraction, r0: Fraction, L0: Fraction, R: Fraction,
+              eta: Fraction) -> tuple[Fraction, Fraction, Fraction, Fraction, Fraction, Fraction, Fraction | None]:
+    """The theorem's quantities at radius R (docs/theory.md §11.4 T2/T3, §4.1, §2.5), from lambda0 >= s,
+    ||DF(w0)|| <= J, ||r0|| <= r0, L0 and the step: delta, mu = (sqrt(s) - delta)_+^2, L_F = J + delta,
+    beta = L_F^2 + kappa(R, r0) (on B and L <= L0), beta_ball = L_F^2 + kappa(R, r0 + L_F R) (on all of B),
+    2 - beta eta and R_fl = 2 sqrt(2 L0/mu)/(2 - beta eta) (None where mu = 0 or beta eta >= 2)."""
+    delta = ball.delta(R)
+    root = sqrt_lo(s) - delta
+    mu = s if delta == 0 else root * root if root > 0 else Fraction(0)
+    L_F = J + delta
+    beta = L_F * L_F + ball.kappa(R, r0)
+    beta_ball = L_F * L_F + ball.kappa(R, r0 + L_F * R)
+    c2 = 2 - beta * eta
+    R_fl = 2 * sqrt_hi(2 * L0 / mu) / c2 if mu > 0 and c2 > 0 else None
+    return delta, mu, L_F, beta, beta_ball, c2, R_fl
 
 
 def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
@@ -89,12 +107,8 @@ def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
     X_norm = decode_number(hints["X_norm"]) if "X_norm" in hints else None
     ball = fam.ball(str(hints.get("bounds", "")), w0, X_norm, checked)
     level = level if ball.constant else ("verified" if level == "exact" else level)
-    delta, eps = ball.delta(R), ball.epsilon(R)
-    root = sqrt_lo(s) - delta
-    mu = s if delta == 0 else root * root if root > 0 else Fraction(0)
-    L_F = J + delta
-    beta = L_F * L_F + ball.kappa(R, r_hi)
-    beta_ball = L_F * L_F + ball.kappa(R, r_hi + L_F * R)
+    delta, mu, L_F, beta, beta_ball, c2, R_fl = at_radius(ball, s, J, r_hi, L0_hi, R, eta)
+    eps = ball.epsilon(R)
     d.exact("R", R)
     d.exact("step", eta)
     d.hi("delta", delta, level)
@@ -104,10 +118,8 @@ def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
     d.hi("beta", beta, level)
     d.hi("beta_ball", beta_ball, level)
     d.premise("mu > 0 on the ball", mu, strict=True, ref="docs/theory.md §11.4")
-    c2 = 2 - beta * eta
     d.premise("0 < eta beta < 2", c2, strict=True, ref="docs/theory.md §2.5")
-    if mu > 0 and c2 > 0:
-        R_fl = 2 * sqrt_hi(2 * L0_hi / mu) / c2
+    if R_fl is not None:
         d.hi("R_fl", R_fl, level)
         d.premise("R >= R_fl", R - R_fl, strict=False, ref="docs/theory.md §2.5")
         d.hi("rate", 1 - eta * mu * c2, level)
