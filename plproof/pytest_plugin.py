@@ -38,11 +38,11 @@ import pytest
 from hypothesis import currently_in_test_context, settings, target
 
 from plproof import profiles
+from plproof.certificate.format import RIGOR_LEVELS
 from plproof.errors import InvalidInput
 
 MARKER = "plproof"
 OPTION = "--plproof-certificates"
-RIGOR_LEVELS = ("sampled", "high-precision", "verified", "exact")
 _MARKER_KEYS = {"theory", "symbols", "source", "statement", "rigor", "precision", "convention"}
 _STATE = "plproof-state"
 _RECORD = pytest.StashKey["PropertyRecord"]()

@@ -7,7 +7,6 @@ import shutil
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import plproof

@@ -7,7 +7,6 @@ Each returns a sealed dict in the envelope of :mod:`plproof.certificate.format`;
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from fractions import Fraction
 from pathlib import Path
 from typing import Any

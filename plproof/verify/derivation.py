@@ -223,7 +223,7 @@ class Env:
         """Sum(c*q**i, (i, a, oo)) = c q^a/(1 - q) if |q| < 1: a geometric series by the shape of its body."""
         i, lo, hi = limits.elts if isinstance(limits, ast.Tuple) and len(limits.elts) == 3 else (None,) * 3
         if not (isinstance(i, ast.Name) and getattr(hi, "id", "") == "oo" and self.geometric(body, i.id)):
-            raise Unverifiable(f"derivation: only geometric series Sum(c*q**i, (i, a, oo)) are re-checked here")
+            raise Unverifiable("derivation: only geometric series Sum(c*q**i, (i, a, oo)) are re-checked here")
         a = scalar(self.ev(lo))
         if not (isinstance(a, Fraction) and a.denominator == 1):
             raise NotExact("a series from a non-integer index")

@@ -14,7 +14,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from plproof.certificate.format import decode_number
+from plproof.certificate.format import RIGOR_LEVELS, decode_number
 from plproof.verify.exact import Failure
 
 RELATIVE = Fraction(1, 2**40)
@@ -71,9 +71,8 @@ class Derived:
 
     def finish(self, verdict: str, rigor: str) -> dict:
         """The evidence dict; its rigor is the weakest of its quantities' (and ``rigor`` when there are none)."""
-        order = ("sampled", "high-precision", "verified", "exact")
         levels = [q["rigor"] for q in self.quantities.values() if q["rigor"] != "exact"] + [rigor]
-        return {"verdict": verdict, "rigor": min(levels, key=order.index),
+        return {"verdict": verdict, "rigor": min(levels, key=RIGOR_LEVELS.index),
                 "quantities": self.quantities, "premises": self.premises}
 
 
