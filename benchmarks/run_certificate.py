@@ -12,7 +12,7 @@ import sys
 from benchmarks.timing import best_of
 from plproof import Problem, TwoLayer, min_certified_width
 from plproof.data import unit_inputs, uniform_targets
-from plproof.run import certify_run, plain_run
+from plproof.routes.trajectory import certify_run, plain_run
 
 
 def reference(width: int, seed: int) -> Problem:

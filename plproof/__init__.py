@@ -20,9 +20,9 @@ _getattr, __dir__, __all__ = attach(__name__, {
                      "sgd"), "plproof.numeric"),
     "Problem": "plproof.problem",
     **dict.fromkeys(("Evidence", "Premise", "Status", "Verdict"), "plproof.evidence"),
-    "check": "plproof.check",
-    "certify_run": "plproof.run",
-    **dict.fromkeys(("WidthResult", "min_certified_width"), "plproof.width"),
+    "check": "plproof.routes.ball",
+    "certify_run": "plproof.routes.trajectory",
+    **dict.fromkeys(("WidthResult", "min_certified_width"), "plproof.routes.width"),
     **dict.fromkeys(("VerifyResult", "verify"), "plproof.verify"),
     "rate_certificate": "plproof.rates",
 })

@@ -2,7 +2,7 @@
 
 The verifier imports single formula modules (e.g. plproof.models.two_layer); a package ``__init__`` that
 imported every sibling eagerly would load the producer with them (docs/rigor.md §6). A public name that is
-also a submodule's name (``plproof.check`` the function, ``plproof.check`` the module) stays the public
+also a submodule's name (``plproof.verify`` the function, ``plproof.verify`` the package) stays the public
 object: importing the submodule would otherwise replace the attribute with the module.
 """
 

@@ -118,7 +118,7 @@ def _problem_example(name: str, problem: Problem, textbook: Callable[[dict], dic
                      out: str | Path | None, tolerance: float = 1e-9) -> Example:
     """check() the problem as ``plproof certify`` does, and the textbook values at the certified radius."""
     from plproof.certificate import from_evidence
-    from plproof.check import check
+    from plproof.routes.ball import check
 
     cert = from_evidence(check(problem), problem)
     with mpmath.workdps(DIGITS):

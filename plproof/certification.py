@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from plproof.certificate import derivation_certificate, from_evidence, load_certificate, write_certificate, write_json
-from plproof.check import check
+from plproof.routes.ball import check
 from plproof.errors import InvalidInput
 from plproof.suite import BUILTIN_PROBLEMS, EXPECTED_VERDICTS, SUITES, Suite
 

@@ -48,6 +48,16 @@ class Premise:
     detail: str = ""
     reference: str = ""
 
+    @classmethod
+    def from_margin(cls, name: str, statement: str, margin: Enclosure, reference: str, *, strict: bool,
+                    detail: str = "") -> "Premise":
+        """The premise ``margin > 0`` (``strict``) or ``margin >= 0``: held when the enclosure proves it,
+        failed when it proves the opposite, unknown when the enclosure straddles the boundary."""
+        held = margin.lo > 0 if strict else margin.lo >= 0
+        failed = margin.hi <= 0 if strict else margin.hi < 0
+        status = Status.HELD if held else (Status.FAILED if failed else Status.UNKNOWN)
+        return cls(name, statement, status, margin, detail, reference)
+
     def to_json(self) -> dict:
         return {"name": self.name, "statement": self.statement, "status": self.status.value,
                 "margin": self.margin.to_json() if self.margin else None, "detail": self.detail,

@@ -26,7 +26,7 @@ import numpy as np
 
 from plproof.certificate import from_evidence, load_certificate, write_certificate
 from plproof.certificate.format import atomic_write, decode_number
-from plproof.check import check
+from plproof.routes.ball import check
 from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import CertificateError, InvalidInput, MissingDependency, PlproofError
 from plproof.models import TwoLayer, activations

@@ -14,7 +14,7 @@ import pytest
 import sympy as sp
 
 from plproof import InvalidInput, MissingDependency, NotCertifiable, Problem, TwoLayer, precision
-from plproof.check import check
+from plproof.routes.ball import check
 from plproof.models.ball import BallBounds, RadiusBounds, ball_bounds, hessian_norms_at
 from plproof.numeric.scalars import FLOATS, INTERVALS
 from plproof.models.callable_model import CallableModel

@@ -13,7 +13,7 @@ import pytest
 
 from plproof.certificate import format as fmt
 from plproof.certificate import from_evidence, load_certificate, write_certificate
-from plproof.check import check
+from plproof.routes.ball import check
 from plproof.errors import CertificateError
 from plproof.suite import BUILTIN_PROBLEMS
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plproof import Linear, Problem, RandomFeatures, RigorLevel, SoundnessViolation, TwoLayer
-from plproof.check import check, confirm_run
+from plproof.routes.ball import check, confirm_run
 from plproof.data import uniform_targets, unit_inputs
 from plproof.evidence import Status, Verdict
 from plproof.numeric.linalg import eigvalsh_hp

@@ -20,7 +20,7 @@ from plproof.evidence import Verdict
 from plproof.models.activations import ACTIVATIONS, Activation, is_builtin
 from plproof.models.base import closed_form_obstacle, generic_model
 from plproof.numeric.arith import BallArith, MPArith, have_flint
-from plproof.run import certify_run
+from plproof.routes.trajectory import certify_run
 from plproof.theory.ball import bounds_for, two_layer_constants
 from plproof.theory.mlp_bounds import mlp_centre
 

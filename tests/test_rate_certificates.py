@@ -145,7 +145,7 @@ from plproof.verify import verify
 paths = {paths!r}
 assert all(verify(p).valid for p in paths)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("PEPit", "cvxpy", "clarabel", "scs") and sys.modules[m])
-producer = sorted(m for m in sys.modules if m.startswith(("plproof.rates", "plproof.theory", "plproof.check")))
+producer = sorted(m for m in sys.modules if m.startswith(("plproof.rates", "plproof.theory", "plproof.routes")))
 print(len(paths), loaded, producer)
 """
 

@@ -17,13 +17,13 @@ from hypothesis import find, given, settings
 
 import plproof
 from plproof import Enclosure, InvalidInput, Linear, Problem, TwoLayer, Verdict
-from plproof.check import check  # not `from plproof import check`: the submodule shadows it once loaded
+from plproof import check
 from plproof.data import uniform_targets, unit_inputs
 from plproof.numeric.runners import gradient_descent
 from plproof.problem import array_fingerprint
-from plproof.run import certify_run
+from plproof.routes.trajectory import certify_run
 from plproof.strategies import GeneratedProblem, linear_problems, make_problem, problems
-from plproof.width import WidthResult
+from plproof.routes.width import WidthResult
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ import pytest
 from plproof import Problem, TwoLayer
 from plproof.certificate import derivation_certificate, from_evidence, write_certificate
 from plproof.certificate.format import load_certificate, seal
-from plproof.check import check
+from plproof.routes.ball import check
 from plproof.cli import report as report_cli
 from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import InvalidInput

@@ -15,8 +15,10 @@ from plproof.evidence import Status, Verdict
 from plproof.numeric.arith import MPArith
 from plproof.numeric.runners import gradient_descent
 from plproof.numeric.scalars import INTERVALS
-from plproof import run as run_mod
-from plproof.run import HEADROOM, certify_run, default_step, plain_run, run_certificate
+from plproof.certificate.build import run_certificate
+from plproof.routes.trajectory import certify, error_bounds, terminal
+from plproof.routes.trajectory import certify_run, default_step, plain_run
+from plproof.routes.trajectory.certify import HEADROOM
 from plproof.certificate.format import seal
 from plproof.verify import check
 
@@ -54,7 +56,7 @@ def test_reference_case_certifies_at_small_width(certified) -> None:
     q = ev.quantities
     assert 0 < q["e_T"].hi < q["R_T"].lo and q["mu_T"].lo > 0 and 0 < q["c_T"].lo <= 1
     assert 0 < q["rate"].hi < 1
-    assert run_mod.TANH_ASSUMPTION in ev.assumptions and ev.rigor.label == "verified"
+    assert error_bounds.TANH_ASSUMPTION in ev.assumptions and ev.rigor.label == "verified"
     # the float run really converges, at the claimed rate from T on (within the float floor)
     T, eta = ev.hints["T"], ev.hints["step"]
     w_T = plain_run(problem, eta, T)
@@ -88,14 +90,14 @@ def test_rho_zero_breaks_the_shadowing_bound(monkeypatch) -> None:
     """Sabotage: without the float defect rho_t the radii would be 0, below the real float/exact gap."""
     X = unit_inputs(5, 3, 1)
     problem = Problem(TwoLayer(X, 4, "tanh", 1), uniform_targets(5, 0.3, 1))
-    real = run_mod.defect
+    real = certify.defect
 
     def no_rho(*args, **kw):
         st = real(*args, **kw)
         st.rho = st.rho * 0.0
         return st
 
-    monkeypatch.setattr(run_mod, "defect", no_rho)
+    monkeypatch.setattr(certify, "defect", no_rho)
     eta = default_step(problem)
     ev = certify_run(problem, step=eta, max_steps=20, checkpoint_every=20)
     assert ev.hints["radii"][1] < 1e-300  # only the upward roundings of 0 remain
@@ -113,11 +115,11 @@ def test_step_above_two_over_beta_does_not_certify() -> None:
 
 def test_terminal_ball_too_small_fails(certified) -> None:
     problem, ev, _ = certified
-    bb = run_mod.TwoLayerTightBounds(problem.model, ev.hints["checkpoints"][-1])
+    bb = terminal.TwoLayerTightBounds(problem.model, ev.hints["checkpoints"][-1])
     args = (bb, ev.quantities["lambda_T"].lo, ev.quantities["jacobian_norm_T"].hi,
             ev.quantities["residual_norm_T"].hi, ev.quantities["e_T"].hi)
-    good = run_mod._terminal_state(INTERVALS, *args, ev.quantities["R_T"].hi, ev.hints["step"])
-    small = run_mod._terminal_state(INTERVALS, *args, ev.quantities["R_T"].hi / 10, ev.hints["step"])
+    good = terminal._terminal_state(INTERVALS, *args, ev.quantities["R_T"].hi, ev.hints["step"])
+    small = terminal._terminal_state(INTERVALS, *args, ev.quantities["R_T"].hi / 10, ev.hints["step"])
     assert INTERVALS.lo(good["margin"]) > 0 > INTERVALS.hi(small["margin"])
 
 
@@ -226,7 +228,7 @@ def test_certificate_round_trips_through_files(certified, tmp_path) -> None:
 @pytest.mark.parametrize("seed", [2026, 1, 2])
 def test_reference_certifies_at_the_empirical_width(seed: int) -> None:
     """Issue 4: the run route certifies where GD reaches 1e-20 (2^1-2^2 here), the ball route does not."""
-    from plproof.check import check
+    from plproof.routes.ball import check
 
     ev = certify_run(reference(2, seed))
     assert ev.certified, ev.reason

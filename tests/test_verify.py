@@ -15,7 +15,7 @@ import pytest
 from plproof import Linear, Problem, RandomFeatures, TwoLayer
 from plproof.certificate import (derivation_certificate, from_evidence, property_certificate, seal,
                                  write_certificate)
-from plproof.check import check
+from plproof.routes.ball import check
 from plproof.cli import verify as verify_cli
 from plproof.data import uniform_targets, unit_inputs
 from plproof.suite import BUILTIN_PROBLEMS

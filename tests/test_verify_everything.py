@@ -13,7 +13,7 @@ import plproof
 from plproof.certificate.build import from_evidence
 from plproof.certificate.format import load_certificate, write_certificate
 from plproof.data import uniform_targets, unit_inputs
-from plproof.run import run_certificate
+from plproof.certificate.build import run_certificate
 from plproof.verify import verify
 
 CALLABLE = """

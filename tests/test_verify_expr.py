@@ -263,7 +263,7 @@ def generic_ball_claims_hold(ev, family: ExprFamily, w0: np.ndarray) -> Fraction
 
 def test_a_radius_certified_by_the_producer_closes_with_the_verifier_epsilon():
     from plproof import Problem
-    from plproof.check import check
+    from plproof.routes.ball import check
 
     model = SympyModel([sp.tanh(a) * b + c, sp.sin(b) + a * c], [a, b, c], w0=[0.4, 1.2, -0.3])
     w0 = model.default_w0()
@@ -280,7 +280,7 @@ def test_a_radius_certified_by_the_producer_closes_with_the_verifier_epsilon():
 def test_the_sympy_example_certificate_closes_in_the_verifier():
     import importlib.util
 
-    from plproof.check import check
+    from plproof.routes.ball import check
 
     spec = importlib.util.spec_from_file_location("plproof_example_sympy", ROOT / "examples" / "sympy_model.py")
     example = importlib.util.module_from_spec(spec)

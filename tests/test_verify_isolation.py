@@ -6,9 +6,9 @@ import json
 import subprocess
 import sys
 
-FORBIDDEN = ("plproof.check", "plproof.run", "plproof.theory", "plproof.numeric.verified", "plproof.symbolic",
+FORBIDDEN = ("plproof.routes", "plproof.theory", "plproof.numeric.verified", "plproof.symbolic",
              "plproof.models.torch_model", "plproof.models.sympy_model", "plproof.models.callable_model",
-             "plproof.certificate.build", "plproof.evidence", "plproof.problem", "plproof.width", "plproof.sweep")
+             "plproof.certificate.build", "plproof.evidence", "plproof.problem", "plproof.sweep")
 
 
 def _loaded(code: str) -> list[str]:
@@ -32,7 +32,7 @@ def test_verifying_problem_and_run_certificates_loads_no_producer_module(tmp_pat
     from plproof.certificate.build import from_evidence
     from plproof.certificate.format import write_certificate
     from plproof.data import uniform_targets, unit_inputs
-    from plproof.run import run_certificate
+    from plproof.certificate.build import run_certificate
 
     p = plproof.Problem(plproof.TwoLayer(unit_inputs(5, 8, seed=3), 16, "tanh", seed=3, init="symmetric"),
                         uniform_targets(5, 0.05, seed=3))

@@ -19,7 +19,7 @@ from plproof.certificate.build import from_evidence
 from plproof.certificate.format import is_neutral, leaves, seal, write_certificate
 from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import CertificateError
-from plproof.run import run_certificate
+from plproof.certificate.build import run_certificate
 from plproof.verify import check, verify
 
 LEVELS = ("sampled", "high-precision", "verified", "exact")

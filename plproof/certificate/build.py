@@ -194,3 +194,29 @@ def property_certificate(*, module: str | Path, test: str, seed: int, profile: s
               "precision": precision or {}, "notes": notes or {}}
     return envelope("property", theorem="property", inputs=inputs, hints={},
                     evidence={"verdict": outcome, "rigor": "sampled"}, record=record, words=claim, symbols=symbols)
+
+
+def run_certificate(evidence: Evidence, problem: Problem) -> dict:
+    """A ``run`` certificate: model, y, w0 and the run (step, T, checkpoints), the radii and terminal ball as
+    hints, and the evidence the verifier re-derives from them (plproof.verify.trajectory); large arrays go
+    to .npy files on writing."""
+    from plproof.routes.trajectory.recipe import RECIPE
+    from plproof.verify.trajectory import derive_run
+
+    if evidence.route != "run":
+        raise CertificateError(f"run_certificate needs evidence of the run route, got route {evidence.route!r}")
+    h = evidence.hints
+    inputs = model_inputs(problem)
+    inputs["run"] = run = {"recipe": RECIPE, "step": h["step"], "T": h["T"]}
+    hints: dict[str, Any] = {"X_norm": h["X_norm"]}
+    if evidence.certified:
+        run.update(checkpoint_steps=list(h["checkpoint_steps"]),
+                   checkpoints=encode_array(np.asarray(h["checkpoints"], dtype=np.float64)))
+        hints.update(radii=encode_array(np.asarray(h["radii"], dtype=np.float64)), R_T=h["R_T"],
+                     lambda_T_shift=h["lambda_T_shift"], jacobian_norm_T=evidence.quantities["jacobian_norm_T"].hi)
+    record = {"producer": {"verdict": evidence.verdict.value, "reason": evidence.reason,
+                           "evidence": evidence_json(evidence),
+                           "run": {k: v for k, v in h.items() if k not in ("checkpoints", "radii")}},
+              "amplification": {"log": evidence.quantities["log_amplification"].hi,
+                                "max_rho": evidence.quantities["max_rho"].hi}}
+    return sealed("run", "gd-run/A", inputs, hints, record, derive_run)

@@ -8,18 +8,19 @@ from pathlib import Path
 
 import numpy as np
 
-from plproof.check import check
+from plproof.routes.ball import check
 from plproof.errors import NotCertifiable
 from plproof.cli.output import ProgressBar, add_output_options, print_json, style
 from plproof.evidence import Evidence, Hypothesis, Status
 from plproof.loading import DATA_FORMATS, build_problem, load_data, load_object, load_vector
 from plproof.numeric.rigor import RigorLevel
 from plproof.problem import Problem
-from plproof.run import certify_run, run_certificate
+from plproof.certificate.build import run_certificate
+from plproof.routes.trajectory import certify_run
 
 _MARK = {Status.HELD: "held   ", Status.FAILED: "FAILED ", Status.UNKNOWN: "unknown"}
 _PAPER_MARK = {Status.HELD: "met    ", Status.FAILED: "not met", Status.UNKNOWN: "unknown"}
-#: the name prefix of the paper's optional hypotheses (plproof.check._paper_hypotheses)
+#: the name prefix of the paper's optional hypotheses (plproof.routes.ball._paper_hypotheses)
 PAPER = "paper "
 LEVELS = ["verified", "high-precision", "sampled"]
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from plproof.check import check  # not `from plproof import check`: a prior import of the submodule shadows it
+from plproof import check
 from plproof.evidence import Verdict
 from plproof.strategies import linear_problems, nonsmooth_problems, underparameterized_problems
 from plproof.properties._helpers import MP50, diverges, gd_losses, kernel_singularity, kernel_is_singular, top_component

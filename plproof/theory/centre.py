@@ -109,13 +109,52 @@ def _balls(problem: Problem) -> Centre:
     return _from_kernel(K_mid, K_err, r_mid, _frob_upper(r_rad), RigorLevel.VERIFIED, "python-flint balls")
 
 
+def two_layer_kernel(X: np.ndarray, v: np.ndarray, train: str, A: np.ndarray, A_rad: np.ndarray, D: np.ndarray,
+                     D_rad: np.ndarray) -> tuple[np.ndarray, float]:
+    """K = s^2 [(X X^T) o (B B^T) + A A^T], B = D o v, s = m^{-1/2}, by BLAS, and err >= ||K~ - K||_2.
+
+    A and D are float arrays (n x m) with |A - sigma(X W^T)| <= A_rad and |D - sigma'(X W^T)| <= D_rad
+    entrywise; ``train`` drops the A A^T term ('hidden') or the (X X^T) o (B B^T) term ('output').
+    The error is bounded entrywise, gamma_k |.||.| per BLAS product plus the propagated radii, then in
+    Frobenius norm (docs/rigor.md §3, §5.3). Returns the symmetric computed K and err.
+    """
+    m = A.shape[1]
+    u1, gm, gd = fb.gamma(1), fb.gamma(m), fb.gamma(X.shape[1])
+    s = 1 / np.sqrt(m)
+    s_up = fb.up(s * (1 + 3 * u1))
+    Ksum, E = np.zeros((X.shape[0], X.shape[0])), np.zeros((X.shape[0], X.shape[0]))
+    if train in ("both", "hidden"):
+        B = D * v
+        aB = np.abs(B)
+        EB = u1 * aB + D_rad * np.abs(v)
+        BB = B @ B.T
+        EBB = gm * (aB @ aB.T) + EB @ (aB + EB).T + aB @ EB.T
+        G = X @ X.T
+        EG = gd * (np.abs(X) @ np.abs(X).T)
+        _require_float_range(log10_square_norm(BB) + log10_square_norm(G), "K(w) = DF(w) DF(w)^T")
+        Ksum = G * BB
+        E = u1 * np.abs(Ksum) + EG * np.abs(BB) + (np.abs(G) + EG) * EBB
+    if train in ("both", "output"):
+        aA = np.abs(A)
+        K2 = A @ A.T
+        _require_float_range(log10_square_norm(K2), "K(w) = DF(w) DF(w)^T")
+        E2 = gm * (aA @ aA.T) + A_rad @ (aA + A_rad).T + aA @ A_rad.T
+        E = E + E2 + u1 * np.abs(Ksum + K2) if train == "both" else E2
+        Ksum = Ksum + K2
+    K = Ksum * (s * s)
+    # fl(s * s) is within 3u of 1/m relative, the scaling one more rounding: 8 u1 |Ksum| s^2 covers both
+    E = u1 * np.abs(K) + np.abs(Ksum) * (8 * u1 * s * s) + s_up * s_up * E
+    K_sym = np.tril(K) + np.tril(K, -1).T
+    # 1 + 1e-6 covers evaluating the bound formulas in float; n 2^-1000 the underflow of n^2 entries
+    return K_sym, fb.add_up(fb.mul_up(_frob_upper(E), 1 + 1e-6), _frob_upper(K_sym - K), X.shape[0] * 2.0**-1000)
+
+
 def _wide_two_layer(problem: Problem) -> Centre:
     """Two-layer K = s^2 [(X X^T) o (B B^T) + A A^T] by BLAS, with proven bounds (docs/rigor.md §3)."""
     model: TwoLayer = problem.model
     X = model.X
     W, v = model.split(np.asarray(problem.w0, dtype=float))
-    n, d = X.shape
-    m = model.width
+    d, m = X.shape[1], model.width
     Z = X @ W.T
     Z_err = fb.gamma_ratio(d) * (np.abs(X) @ np.abs(W).T) * 2 + d * fb.ETA
     ar = BallArith(64)
@@ -131,36 +170,8 @@ def _wide_two_layer(problem: Problem) -> Centre:
     r = F - problem.y
     _require_float_range(log10_square_norm(np.abs(r) + F_err), "the residual F(w0) - y")
     r_err = fb.add_up(_frob_upper(F_err), fb.mul_up(fb.U, _frob_upper(r)))
-    terms = []
-    if model.train in ("both", "output"):
-        terms.append((A, A_rad, None))
-    if model.train in ("both", "hidden"):
-        B = D * v
-        terms.append((B, D_rad * av + fb.U * np.abs(B), X))
-    K = np.zeros((n, n))
-    err = 0.0
-    x2max = max(fb.sumsq_upper(row) for row in X)
-    for M, M_rad, inputs in terms:
-        P = M @ M.T
-        hadamard = 2 * math.log10(max(x2max, 1.0)) if inputs is not None else 0.0  # ||G o P|| <= max G_ii ||P||
-        _require_float_range(log10_square_norm(P) + hadamard, "K(w0) = DF(w0) DF(w0)^T")
-        fro_m, fro_rad = _frob_upper(M), _frob_upper(M_rad)
-        # ||M M^T - M_true M_true^T|| <= 2||M|| dM + dM^2 + gamma_m ||M||_F^2
-        e = 2 * fro_m * fro_rad + fro_rad**2 + fb.gamma(m) * fro_m**2
-        if inputs is not None:
-            G = inputs @ inputs.T
-            # Schur: ||G o E|| <= max_i G_ii ||E|| (G PSD); |fl(G) - G| <= gamma_d x_max^2 entrywise
-            e = x2max * (1 + fb.gamma(d)) * e + fb.gamma(d) * x2max * _frob_upper(P)
-            P = G * P
-            e += fb.U * _frob_upper(P)
-        K = K + P
-        err += 2 * e
-    K = K * (s * s)
-    # the propagated bounds scale with s^2; the sums of terms and the scaling by fl(s)^2 (s itself two
-    # roundings off) add at most 8u |K| entrywise, relative to the computed K
-    err = 2 * (err * s * s + 8 * fb.U * _frob_upper(K))
-    K = np.tril(K) + np.tril(K, -1).T
-    return _from_kernel(K, float(err), r, r_err, RigorLevel.VERIFIED, "BLAS with proven error bounds, arb activations")
+    K, err = two_layer_kernel(X, v, model.train, A, A_rad, D, D_rad)
+    return _from_kernel(K, err, r, r_err, RigorLevel.VERIFIED, "BLAS with proven error bounds, arb activations")
 
 
 def _high_precision(problem: Problem, digits: int) -> Centre:

@@ -92,7 +92,7 @@ def derive_user_problem(cert: dict, base: Path | None, checked: list[str]) -> di
 
     from plproof.certificate.build import evidence_json
     from plproof.certificate.format import decode_array, decode_number
-    from plproof.check import check
+    from plproof.routes.ball import check
     from plproof.problem import Problem
 
     ref = cert["inputs"]["model"].get("code")

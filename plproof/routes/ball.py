@@ -108,11 +108,8 @@ def _prove(c: Centre, bb: BallBounds, R: float, step: float | None) -> tuple[Bal
 
 def _hyp(name: str, statement: str, margin: Any, rigor: RigorLevel, ref: str, strict: bool = False,
          detail: str = "") -> Hypothesis:
-    enc = enclosure(margin, INTERVALS, rigor)
-    held = enc.lo > 0 if strict else enc.lo >= 0
-    failed = enc.hi < 0 if not strict else enc.hi <= 0
-    status = Status.HELD if held else (Status.FAILED if failed else Status.UNKNOWN)
-    return Hypothesis(name, statement, status, enc, detail, ref)
+    return Hypothesis.from_margin(name, statement, enclosure(margin, INTERVALS, rigor), ref, strict=strict,
+                                 detail=detail)
 
 
 def _evidence(problem: Problem, verdict: Verdict, reason: str, **kw: Any) -> Evidence:

@@ -15,14 +15,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from plproof.check import check, search_radius
+from plproof.routes.ball import check, search_radius
 from plproof.errors import InvalidInput
 from plproof.evidence import Evidence
 from plproof.models import TwoLayer
 from plproof.models.base import check_finite_matrix, check_positive_int
 from plproof.numeric.runners import gradient_descent
 from plproof.problem import Problem
-from plproof.run import certify_run
+from plproof.routes.trajectory import certify_run
 from plproof.theory.ball import bounds_for
 from plproof.theory.centre import centre
 from plproof.numeric.rigor import RigorLevel, Summary, html_table

@@ -1,0 +1,100 @@
+"""Error bounds of the two-layer float recipe: the defect rho_t and the contraction l_t (docs/theory.md §12.2-§12.3).
+
+rho_t >= ||G(w~_t) - w~_{t+1}|| by a componentwise gamma_k analysis of :func:`gd_step`'s operations
+(docs/rigor.md §5.2); l_t >= sup ||I - eta Hess L|| over the tube B(w~_t, e_t) by Lemma B per neuron
+with tube corrections (docs/rigor.md §5.4); the kernel at an iterate with an entrywise error bound (§5.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from plproof.numeric.verified import BLAS_MODEL
+from plproof.routes.trajectory.recipe import COVER, TINY, U, U1, Buffers, Net
+
+#: tanh(z) in [A - TANH_REL |A|, A + TANH_REL |A|] for A = np.tanh(z): 4 ulp <= 8u|tanh z| (assumption)
+TANH_REL = 8 * U * (1 + 1e-10)
+#: u A^2 + U1 D <= U1 (A^2 + D) <= 1.001 U1: the roundings of D = 1 - A*A, plus TINY
+D_ROUND = 1.001 * U1 + TINY
+TANH_ASSUMPTION = ("np.tanh is within 4 ulp of tanh (measured at most ~1.2 ulp against mpmath on >= 1e5 "
+                   "points, tests/test_run.py; docs/theory.md §12.4)")
+IEEE = "IEEE 754 binary64 arithmetic, round to nearest (docs/rigor.md §0)"
+ASSUMPTIONS = (IEEE, BLAS_MODEL, TANH_ASSUMPTION)
+
+
+@dataclass
+class Stage:
+    """Error bounds of a block of k steps (leading axis: the step), docs/rigor.md §5.2."""
+
+    EA: np.ndarray    # >= |A~ - tanh(X W~^T)|
+    ED: np.ndarray    # >= |D~ - tanh'(X W~^T)|
+    Er: np.ndarray    # >= |r~ - r(w~)|
+    Qn: np.ndarray    # ||Q~_i||, Q~ row i = computed X^T (r o tanh'(z_i))
+    EQn: np.ndarray   # >= ||Q~_i - exact row i||
+    w_max: np.ndarray  # max_i ||w~_i||
+    rho: np.ndarray   # >= ||G(w~_t) - w~_{t+1}||
+    step: np.ndarray  # >= ||w~_{t+1} - w~_t||
+
+
+def _norms(x: np.ndarray) -> np.ndarray:
+    """Euclidean norms over every axis but the first."""
+    flat = x.reshape(x.shape[0], -1)
+    return np.sqrt(np.einsum("ij,ij->i", flat, flat))
+
+
+def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
+    """Forward error bounds of steps 0..k-1 of the block: rho_t >= ||G(w~_t) - w~_{t+1}|| (docs/theory.md §12.3)."""
+    W, v, A, D, p, r, q, Q = buf.W[:k], buf.v[:k], buf.A[:k], buf.D[:k], buf.p[:k], buf.r[:k], buf.q[:k], buf.Q[:k]
+    W1, v1 = buf.W[1:k + 1], buf.v[1:k + 1]
+    wn = np.sqrt(np.einsum("tij,tij->ti", W, W))
+    aA, av, ar = np.abs(A), np.abs(v), np.abs(r)
+    EA = net.gxn[None, :, None] * wn[:, None, :]     # Z = X W^T: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||
+    EA += TANH_REL * aA + 2 * TINY                   # A = tanh Z: Lipschitz 1, plus 4 ulp (assumption)
+    M1 = net.gmn * aA + EA
+    Er = (net.s_up * np.einsum("tki,ti->tk", M1, av) + net.c4s * np.abs(p) + U1 * ar + TINY)  # p = A v; r = p s - y
+    ED = (2 * aA + EA) * EA + D_ROUND                                                      # D = 1 - A*A
+    Eq = np.einsum("tki,tk->ti", M1, ar) + np.einsum("tki,tk->ti", aA + EA, Er)           # q = A^T r
+    nEgv = net.s_up * _norms(Eq) + net.c4s * _norms(q) + TINY                              # gv = q s
+    M = ((net.gn + U1) * D + ED) * ar[:, :, None] + (D + ED) * Er[:, :, None] + TINY       # P = D o r; gamma_n |P|
+    EQ = (M.transpose(0, 2, 1).reshape(-1, net.n) @ net.absX).reshape(k, net.m, net.d)    # Q = P^T X
+    Qn2, EQn2 = np.einsum("tij,tij->ti", Q, Q), np.einsum("tij,tij->ti", EQ, EQ)
+    ac = net.s * av
+    Ec = U1 * ac + net.c3s * av                                                            # c = s v
+    # gW = Q o c and the update W - eta gW, normwise per neuron row
+    nEW1 = U1 * _norms(W1) + eta * (np.sqrt(np.einsum("ti,ti->t", (Ec + 2.001 * U1 * ac) ** 2, Qn2))
+                                    + np.sqrt(np.einsum("ti,ti->t", (ac + Ec) ** 2, EQn2)) + TINY)
+    nEv1 = U1 * _norms(v1) + eta * (U1 * net.s * _norms(q) * (1 + 2 * U1) + nEgv)
+    rho = np.sqrt(nEW1 * nEW1 + nEv1 * nEv1) * COVER
+    step = np.sqrt(_norms(W1 - W) ** 2 + _norms(v1 - v) ** 2) * (1 + 4 * U1) * COVER
+    return Stage(EA, ED, Er, np.sqrt(Qn2), np.sqrt(EQn2) + TINY, wn.max(axis=1), rho, step)
+
+
+def contraction(net: "Net", buf: Buffers, st: Stage, k: int, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
+    """l_t >= sup ||I - eta Hess L|| over B(w~_t, e_t) for steps 0..k-1, given sup ||DF|| <= LF_t there
+    (Lemma B per neuron with tube corrections, docs/theory.md §12.2, docs/rigor.md §5.4)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing bound is +inf: the run stops
+        return _contraction(net, buf, st, k, eta, e, LF)
+
+
+def _contraction(net: "Net", buf: Buffers, st: Stage, k: int, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
+    A, D, r, v = buf.A[:k], buf.D[:k], buf.r[:k], buf.v[:k]
+    av, ar = np.abs(v), np.abs(r)
+    g = (-2.0 * (A * D) * r[:, :, None]) * v[:, None, :]   # g_ki = v_i r_k tanh''(z_ki), tanh'' = -2 tanh tanh'
+    N0 = net.xn2 @ np.maximum(-g, 0.0)
+    P0 = net.xn2 @ np.abs(g)
+    a1 = st.Er @ net.xn2 + LF * e * net.sum_xn2         # sum_k ||x_k||^2 |r_k(w) - r~_k| on the tube
+    a2 = ar @ net.xn2
+    a3 = ar @ net.xn3
+    ez = net.gd * net.x_max * st.w_max * COVER + 2 * TINY
+    corr = ((net.S2 * a1 + net.S3 * (e * a3 + ez * a2) + 64 * U * a2)[:, None] * av
+            + (net.S2 * e * (a1 + a2))[:, None] + 4 * U1 * P0)
+    N, P = N0 + corr, P0 + corr
+    drift = e * (LF + net.S2 * _norms((ar + st.Er) * net.xn))
+    qn = st.Qn + st.EQn + (net.X_norm * drift)[:, None]
+    q2 = 4 * qn * qn
+    sigma = 0.5 * net.s_up * np.max(N + np.sqrt(N * N + q2), axis=1)
+    h = 0.5 * net.s_up * np.max(P + np.sqrt(P * P + q2), axis=1)
+    ell = np.maximum(1.0 + eta * sigma * COVER, eta * (LF * LF + h) * COVER - 1.0)
+    return np.nextafter(ell, np.inf)

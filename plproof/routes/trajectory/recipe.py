@@ -1,0 +1,129 @@
+"""The float64 GD recipe of the two-layer run route (docs/theory.md §12.3, docs/rigor.md §5.2).
+
+The run route certifies the iterates of exactly this sequence of float operations (:func:`gd_step`),
+named in certificates by :data:`RECIPE`; :class:`Net` holds the data and the rounded-up constants
+the error bounds of :mod:`plproof.routes.trajectory.error_bounds` use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from plproof.errors import NotCertifiable
+from plproof.models import TwoLayer
+from plproof.numeric import floatbounds as fb
+from plproof.problem import Problem
+
+RECIPE = "plproof two-layer tanh GD step v1"  # the float operations of gd_step, in this order
+U = fb.U
+U1 = fb.gamma(1)  # >= u/(1 - u): |fl(x) - x| <= U1 |fl(x)| for a normal result
+#: absolute term added at every stage: covers every underflow term k*eta (k < 2^70) of data and bounds
+TINY = 2.0**-1000
+#: relative cover for evaluating the non-negative bound formulas in float (chains of < 1e8 roundings)
+COVER = 1 + 1e-6
+
+
+@dataclass(frozen=True)
+class Net:
+    """The fixed data of a two-layer tanh net and the constants of the error bounds (all rounded up)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    n: int
+    m: int
+    d: int
+    s: float          # fl(1/sqrt(m)), the scaling the float run uses
+    s_up: float       # >= m^{-1/2}
+    absX: np.ndarray
+    xn: np.ndarray    # ||x_k|| (upper)
+    xn2: np.ndarray   # ||x_k||^2 (upper)
+    x_max: float
+    X_norm: float     # ||X||_2 (upper)
+    S2: float
+    S3: float
+    gd: float
+    gm: float
+    gn: float
+    G: np.ndarray     # fl(X X^T)
+    EG: np.ndarray    # >= |fl(X X^T) - X X^T|
+    gxn: np.ndarray   # gamma_d ||x_k|| (cover included)
+    gmn: float        # max(gamma_m, gamma_n)
+    c4s: float        # 4 U1 fl(s): rounding of the scaling by fl(s) ~ m^{-1/2}
+    c3s: float        # 3 U1 fl(s) >= |fl(s) - m^{-1/2}|
+    xn3: np.ndarray   # ||x_k||^3 (upper)
+    sum_xn2: float
+
+
+def make_net(model: TwoLayer, y: np.ndarray, X_norm: float) -> Net:
+    """Constants of docs/theory.md §12.3 for ``model`` (train='both', tanh)."""
+    X = np.ascontiguousarray(model.X, dtype=np.float64)
+    n, d = X.shape
+    m = model.width
+    if max(n, m, d) > 10**7:
+        raise NotCertifiable("the run route's float-evaluation cover assumes n, m, d <= 1e7")
+    absX = np.abs(X)
+    xn2 = np.array([fb.sumsq_upper(row) for row in X])
+    s = 1.0 / np.sqrt(float(m))
+    G = X @ X.T
+    xn = np.array([fb.sqrt_up(v) for v in xn2])
+    gd = fb.gamma(d)
+    return Net(X, np.asarray(y, dtype=np.float64), n, m, d, float(s), fb.up(s * (1 + 3 * U1)), absX,
+               xn, xn2, fb.sqrt_up(float(xn2.max())), X_norm, model.activation.S2, model.activation.S3,
+               gd, fb.gamma(m), fb.gamma(n), G, gd * (absX @ absX.T) * COVER + TINY,
+               gd * xn * COVER, max(fb.gamma(m), fb.gamma(n)), 4 * U1 * float(s), 3 * U1 * float(s),
+               xn2 * xn * COVER, fb.sum_up(xn2))
+
+# ---------------------------------------------------------------- the float steps and their defects
+#: steps per block: the float steps run one by one, their error bounds are evaluated per block
+BLOCK = 32
+
+
+class Buffers:
+    """Iterates W, v (BLOCK + 1 slots) and each step's computed A, D, p, r, q, Q (BLOCK slots)."""
+
+    def __init__(self, net: "Net", w0: np.ndarray, size: int = BLOCK) -> None:
+        n, m, d = net.n, net.m, net.d
+        self.W, self.v = np.empty((size + 1, m, d)), np.empty((size + 1, m))
+        self.A, self.D = np.empty((size, n, m)), np.empty((size, n, m))
+        self.p, self.r, self.q, self.Q = np.empty((size, n)), np.empty((size, n)), np.empty((size, m)), np.empty((size, m, d))
+        self.W[0], self.v[0] = w0[: m * d].reshape(m, d), w0[m * d:]
+
+    def restart(self, j: int) -> None:
+        """Move iterate j to slot 0 (the next block starts there)."""
+        self.W[0], self.v[0] = self.W[j], self.v[j]
+
+
+def gd_step(net: "Net", buf: Buffers, j: int, eta: float) -> None:
+    """One float64 GD step by the fixed recipe (docs/theory.md §12.3), from slot j into slot j + 1.
+
+    Z = X W^T; A = tanh Z; p = A v; r = p s - y; D = 1 - A*A; q = A^T r; Q = (D o r)^T X;
+    W1 = W - eta (Q o (s v)); v1 = v - eta (q s), with s = fl(1/sqrt(m)).
+    """
+    W, v, A, D, p, r, q, Q = buf.W[j], buf.v[j], buf.A[j], buf.D[j], buf.p[j], buf.r[j], buf.q[j], buf.Q[j]
+    np.matmul(net.X, W.T, out=A)
+    np.tanh(A, out=A)
+    np.matmul(A, v, out=p)
+    np.multiply(p, net.s, out=r)
+    r -= net.y
+    np.multiply(A, A, out=D)
+    np.subtract(1.0, D, out=D)
+    np.matmul(A.T, r, out=q)
+    np.matmul((D * r[:, None]).T, net.X, out=Q)
+    np.subtract(W, eta * (Q * (net.s * v)[:, None]), out=buf.W[j + 1])
+    np.subtract(v, eta * (q * net.s), out=buf.v[j + 1])
+
+
+def plain_run(problem: Problem, step: float, steps: int) -> np.ndarray:
+    """``steps`` float64 GD steps by :func:`gd_step` and nothing else (the baseline); returns w~_steps."""
+    net = make_net(problem.model, problem.y, 1.0)
+    buf = Buffers(net, np.asarray(problem.w0, dtype=np.float64))
+    done = 0
+    while done < steps:
+        k = min(BLOCK, steps - done)
+        for j in range(k):
+            gd_step(net, buf, j, step)
+        buf.restart(k)
+        done += k
+    return np.concatenate([buf.W[0].ravel(), buf.v[0]])

@@ -1,0 +1,107 @@
+"""The terminal ball of the run route at w~_T (docs/theory.md §12.1 (ii)): T1-T3 centred there, then T4."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from plproof.numeric import floatbounds as fb
+from plproof.numeric.rigor import Enclosure, RigorLevel
+from plproof.numeric.scalars import FLOATS, INTERVALS
+from plproof.numeric.verified import lambda_max_upper, lambda_min_lower
+from plproof.routes.trajectory.error_bounds import ASSUMPTIONS
+from plproof.routes.trajectory.recipe import COVER, Net
+from plproof.theory.ball import TwoLayerTightBounds
+from plproof.theory.centre import two_layer_kernel
+
+
+@dataclass
+class Terminal:
+    """Terminal ball data at w~_T and whether it closes (docs/theory.md §12.1 (ii))."""
+
+    R: float
+    e: float
+    lam: Enclosure
+    jac: Enclosure
+    res_hi: float
+    v_inf: float
+    state: dict
+    closes: bool
+
+
+def _terminal_state(S: Any, bb: TwoLayerTightBounds, lam_lo: float, J_hi: float, res_hi: float, e: float,
+                    R: float, eta: float) -> dict:
+    """T2/T3 centred at w~_T on B(w~_T, R) and the T4 margin R - e - rho_bar/(sqrt(mu) c) (§12.1 (ii))."""
+    Rs, es = S.of(R), S.of(e)
+    delta = bb.delta(S, Rs)
+    mu = S.pos(S.sqrt(S.of(lam_lo)) - delta) ** 2
+    LF = S.of(J_hi) + delta
+    rho_bar = S.of(res_hi) + LF * es
+    beta = LF * LF + bb.curvature(S, Rs, rho_bar)
+    c = 1 - beta * S.of(eta) / 2
+    ok = S.lo(mu) > 0 and S.lo(c) > 0
+    margin = Rs - es - rho_bar / (S.sqrt(mu) * c) if ok else S.of(-1.0)
+    return {"R": Rs, "delta": delta, "mu": mu, "L_F": LF, "rho_bar": rho_bar, "beta": beta, "c": c,
+            "margin": margin, "rate": 1 - 2 * c * S.of(eta) * mu if ok else S.of(1.0)}
+
+
+def terminal(bb: TwoLayerTightBounds, v: np.ndarray, res_hi: float, e: float, eta: float,
+             lam: Enclosure, jac: Enclosure) -> Terminal:
+    """Search the smallest closing R_T (float), then prove the closing inequalities in intervals."""
+    v_inf = float(np.max(np.abs(v)))
+    bb.c = dataclasses.replace(bb.c, v_inf=v_inf)
+    lam_lo = max(float(lam.lo), 0.0)
+    sig_R = bb.delta(FLOATS, 1.0)
+    R_max = math.sqrt(lam_lo) / sig_R if sig_R > 0 and lam_lo > 0 else 0.0
+
+    def margin(R: float) -> float:
+        st_ = _terminal_state(FLOATS, bb, lam_lo, jac.hi, res_hi, e, R, eta)
+        return float(st_["margin"])
+
+    found = None
+    if R_max > 0:
+        grid = R_max * np.logspace(-14, 0, 113)[:-1]  # 8 per decade, ascending: the first closing R
+        i = next((i for i, R in enumerate(grid) if margin(R) > 0), None)
+        if i is not None:
+            lo, hi = (grid[i - 1] if i else 0.0), grid[i]
+            for _ in range(24):
+                mid = math.sqrt(lo * hi) if lo > 0 else hi / 2
+                lo, hi = (lo, mid) if margin(mid) > 0 else (mid, hi)
+            found = hi * (1 + 1e-3) if margin(hi * (1 + 1e-3)) > 0 else hi
+    R = found if found is not None else (R_max / 2 if R_max > 0 else 1.0)
+    state = _terminal_state(INTERVALS, bb, lam_lo, jac.hi, res_hi, e, R, eta)
+    closes = found is not None and INTERVALS.lo(state["margin"]) > 0
+    return Terminal(float(R), e, lam, jac, res_hi, v_inf, state, closes)
+
+
+def _jacobian_upper(net: Net, at: tuple) -> tuple[np.ndarray, float, Enclosure]:
+    """K~ = fl(K(w~)), a bound on ||K~ - K(w~)||_2, and ||DF(w~)|| = sqrt(lambda_max(K(w~))) enclosed."""
+    A, EA, D, ED, v = at
+    K, err = two_layer_kernel(net.X, v, "both", A, EA, D, ED)
+    lmax = lambda_max_upper(K, err, method="float")
+    jac = Enclosure(fb.down(math.sqrt(max(float(lmax.lo), 0.0))), fb.sqrt_up(max(float(lmax.hi), 0.0)),
+                    RigorLevel.VERIFIED, ASSUMPTIONS)
+    return K, err, jac
+
+
+def _sigma_c(net: Net, v_inf: float) -> float:
+    """s ||X|| sig(c), c = S2 ||v||_inf x_max: the T1 drift per unit radius (docs/theory.md §11.3)."""
+    c = fb.up(net.S2 * v_inf * net.x_max)
+    return fb.up(net.s_up * net.X_norm * (c + math.sqrt(c * c + 4.0)) / 2 * COVER)
+
+
+def _try_terminal(net: Net, bb: TwoLayerTightBounds, v: np.ndarray, res_hi: float, K: np.ndarray, err: float,
+                  jac: Enclosure, E: float, eta: float) -> tuple[Terminal | None, float]:
+    """The terminal ball at w~_t (None when a float estimate shows it cannot close yet) and the
+    largest radius sqrt(lambda)/kappa at which mu_T > 0 (an estimate, to stop hopeless runs)."""
+    lam_est = float(np.linalg.eigvalsh(K)[0]) - err
+    kap = _sigma_c(net, float(np.max(np.abs(v))))
+    R_max = math.sqrt(max(lam_est, 0.0)) / kap
+    if lam_est <= 0 or res_hi * kap >= 0.5 * lam_est or E >= R_max:
+        return None, R_max  # necessary: R > ||r||/sqrt(lambda) + e and delta(R) < sqrt(lambda)
+    lam = lambda_min_lower(K, err, psd=True)
+    return terminal(bb, v, res_hi, E, eta, Enclosure(lam.lo, lam.hi, RigorLevel.VERIFIED, ASSUMPTIONS), jac), R_max
