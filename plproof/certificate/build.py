@@ -197,9 +197,9 @@ def property_certificate(*, module: str | Path, test: str, seed: int, profile: s
 
 
 def run_certificate(evidence: Evidence, problem: Problem) -> dict:
-    """A ``run`` certificate: model, y, w0 and the run (step, T, checkpoints), the radii and terminal ball as
-    hints, and the evidence the verifier re-derives from them (plproof.verify.trajectory); large arrays go
-    to .npy files on writing."""
+    """A ``run`` certificate: model, y, w0 and the run (step, T, checkpoints), the terminal ball as hints, and
+    the evidence the verifier re-derives from them (plproof.verify.trajectory: its own shadowing radii from
+    e_0 = 0); large arrays go to .npy files on writing."""
     from plproof.routes.trajectory.recipe import RECIPE
     from plproof.verify.trajectory import derive_run
 
@@ -212,7 +212,7 @@ def run_certificate(evidence: Evidence, problem: Problem) -> dict:
     if evidence.certified:
         run.update(checkpoint_steps=list(h["checkpoint_steps"]),
                    checkpoints=encode_array(np.asarray(h["checkpoints"], dtype=np.float64)))
-        hints.update(radii=encode_array(np.asarray(h["radii"], dtype=np.float64)), R_T=h["R_T"],
+        hints.update(R_T=h["R_T"],
                      lambda_T_shift=h["lambda_T_shift"], jacobian_norm_T=evidence.quantities["jacobian_norm_T"].hi)
     record = {"producer": {"verdict": evidence.verdict.value, "reason": evidence.reason,
                            "evidence": evidence_json(evidence),

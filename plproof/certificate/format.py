@@ -44,14 +44,13 @@ DATA_DIR = "data"
 #: envelope fields left out of the digest (so that the same inputs give the same digest)
 UNDIGESTED = ("created", "digest")
 #: per kind ("*": every kind), dotted-path patterns (fnmatch; list entries are numbered) of the fields
-#: that change nothing the verifier accepts: metadata, the producer's record, hints that are only
-#: starting points re-proved link by link (a changed interior radius of a run is re-proved or rejected),
-#: and a property's description and re-run settings (its claim is its code, pinned by sha256: any seed,
+#: that change nothing the verifier accepts: metadata, the producer's record, a derivation step's
+#: counterexample, and a property's description and re-run settings (its claim is its code, pinned by sha256: any seed,
 #: profile or example count under which the re-run passes reproduces it)
 NEUTRAL_FIELDS: dict[str, tuple[str, ...]] = {
     "*": ("created", "digest", "tool", "tool.*", "record", "record.*"),
     "problem": (),
-    "run": ("hints.radii.*",),
+    "run": (),
     "derivation": ("evidence.steps.*.counterexample.*",),  # a hint: the step is refuted at it or at the
                                                             # verifier's own instances, exactly
     "rate": (),

@@ -1,19 +1,17 @@
 """Derive the evidence of a ``run`` certificate (docs/theory.md §12, T6) without trusting the producer's numbers.
 
-The certificate stores the float iterates w~_t at checkpoints t_0 = 0 < ... < t_K = T and radii
-E_j claimed to bound ||w_{t_j} - w~_{t_j}|| for the exact GD iterates w_t. For every segment the
-verifier starts at the stored w~_{t_j} with e = E_j, re-runs the float recipe itself and bounds,
-by its own componentwise error analysis (docs/rigor.md §5.2-§5.4), over every segment (an induction
-skips no link):
+The certificate stores the float iterates w~_t at checkpoints t_0 = 0 < ... < t_K = T. The verifier
+chains e_0 = 0 through every segment (an induction skips no link): from the stored w~_{t_j} it re-runs
+the float recipe itself and bounds, by its own componentwise error analysis (docs/rigor.md §5.2-§5.4):
 
 * rho_t >= ||G(u_t) - u_{t+1}|| (at the segment's end u_{t+1} is the stored checkpoint, so the gap
   between its own float iterate and the stored one is added),
 * l_t >= sup ||I - eta Hess L|| over B(u_t, e_t) (Lemma B per neuron, tube corrections, a Jacobian
   bound from its own kernel enclosure at an anchor plus T1),
 
-and requires e_{t_{j+1}} <= E_{j+1} (the radii are hints: any that the chain confirms will do). By
-induction ||w_T - w~_T|| <= E_K = e_T. The terminal ball is then derived at w~_T in interval arithmetic
-(no libm assumption) with T1-T3 (docs/theory.md §11) and the T4 inequality in exact rationals.
+so e_{t+1} = l_t e_t + rho_t and, by induction, ||w_T - w~_T|| <= e_T for the exact GD iterates w_T. The
+terminal ball is then derived at w~_T in interval arithmetic (no libm assumption) with T1-T3
+(docs/theory.md §11) and the T4 inequality in exact rationals.
 """
 
 from __future__ import annotations
@@ -211,7 +209,6 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
     try:
         C = decode_array(run["checkpoints"], base)
         steps = [int(t) for t in run["checkpoint_steps"]]
-        E = decode_array(hints["radii"], base)
     except DataMismatch as exc:
         raise Failure(f"inputs.run: {exc}") from None
     except DataMissing as exc:
@@ -219,25 +216,25 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
     except (KeyError, TypeError, ValueError) as exc:
         raise Failure(f"inputs.run is incomplete or malformed: {exc}") from None
     K = len(steps)
-    if (C.shape != (K, fam.m) or E.shape != (K,) or K < 1 or steps[0] != 0 or steps[-1] != T
+    if (C.shape != (K, fam.m) or K < 1 or steps[0] != 0 or steps[-1] != T
             or any(b <= a for a, b in zip(steps, steps[1:]))):
-        raise Failure("inputs.run: checkpoints must start at step 0, end at T, increase, and match the radii")
-    if not (np.isfinite(C).all() and np.isfinite(E).all() and (E >= 0).all()):
-        raise Failure("inputs.run: checkpoints and radii must be finite, radii non-negative")
-    if not np.array_equal(C[0], w0) or E[0] != 0:
-        raise Failure("inputs.run: the first checkpoint must be w0 itself with radius 0")
+        raise Failure("inputs.run: checkpoints must start at step 0, end at T, increase, and match the parameters")
+    if not np.isfinite(C).all():
+        raise Failure("inputs.run: checkpoints must be finite")
+    if not np.array_equal(C[0], w0):
+        raise Failure("inputs.run: the first checkpoint must be w0 itself")
     checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {ASSUMPTION}")
     X_norm = decode_number(hints["X_norm"]) if "X_norm" in hints else None
     probe = fam.ball("two-layer-t1-t3", w0, X_norm, [])
     data = _Data(fam, np.asarray(y, dtype=np.float64), probe.X_norm)
+    e = 0.0
     for j in range(K - 1):
-        e = _segment(data, eta, C[j], float(E[j]), steps[j + 1] - steps[j], C[j + 1])
-        if e > E[j + 1]:
-            raise Failure(f"segment {steps[j]}..{steps[j + 1]}: the recomputed radius {e:.6g} exceeds the stated "
-                          f"e = {float(E[j + 1]):.6g} (shadowing bound not confirmed, docs/theory.md §12.1)")
-    checked.append("shadowing: ||w_t - w~_t|| <= E_t at every checkpoint, every segment re-run with the "
+        e = _segment(data, eta, C[j], e, steps[j + 1] - steps[j], C[j + 1])
+        if not math.isfinite(e):
+            raise Failure(f"segment {steps[j]}..{steps[j + 1]}: the shadowing radius is not finite")
+    checked.append(f"shadowing: ||w_T - w~_T|| <= e_T = {e:.6g}, every segment re-run from its checkpoint with the "
                    "verifier's own rho_t and l_t (docs/theory.md §12.1 (i))")
-    _terminal(d, fam, y, C[-1], Fraction(float(E[-1])), eta_q, hints, X_norm, checked)
+    _terminal(d, fam, y, C[-1], Fraction(e), eta_q, hints, X_norm, checked)
     return d.finish("certified" if d.all_held() else "not certified", "verified")
 
 

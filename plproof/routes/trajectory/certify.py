@@ -24,22 +24,19 @@ from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import INTERVALS
 from plproof.problem import Problem
-from plproof.routes.trajectory.error_bounds import ASSUMPTIONS, Stage, contraction, defect
-from plproof.routes.trajectory.recipe import BLOCK, COVER, RECIPE, Buffers, Net, gd_step, make_net
-from plproof.routes.trajectory.terminal import Terminal, _jacobian_upper, _sigma_c, _try_terminal
-from plproof.theory.ball import TwoLayerTightBounds
+from plproof.routes.trajectory.error_bounds import ASSUMPTIONS
+from plproof.routes.trajectory.recipe import BLOCK, COVER, RECIPE, Anchor, Recipe
+from plproof.routes.trajectory.terminal import Terminal
+from plproof.routes.trajectory.two_layer import TwoLayerFloat
 
 CLAIM = ("exact GD from w0 with step eta converges to a global minimiser w* (F(w*) = y), within R_T of the "
          "computed iterate w~_T, with L(w_t) <= rate^(t-T) rho_bar^2/2 for every t >= T")
 CLAIM_SYMBOLS = ("||w_T - w~_T|| <= e_T;  mu_T-PL* on B(w~_T, R_T);  R_T - e_T > rho_bar/(sqrt(mu_T) c_T)  =>  "
                  "w_t -> w*, F(w*) = y, ||w* - w~_T|| <= R_T, L(w_t) <= (1 - 2 c_T eta mu_T)^(t-T) rho_bar^2/2")
 REFERENCES = ["docs/theory.md §12.1", "docs/theory.md §12.2", "docs/theory.md §12.3", "docs/theory.md §11.5"]
-#: stored radii are HEADROOM times the producer's, so an independent re-check with rounding-level
-#: differences in its own bounds still confirms them (docs/rigor.md §5.5)
-HEADROOM = 2.0  # a power of 2: HEADROOM * e is exact
-#: the stored radii use 1 + ELL_SLACK (l_t - 1) in place of l_t, so a re-check whose l_t is slightly
-#: larger (its anchors differ) still confirms them segment by segment (docs/rigor.md §5.5)
-ELL_SLACK = 1.05
+#: a terminal ball is tried with TERMINAL_SLACK e_t in place of e_t, so that the re-check, whose own bounds give
+#: a slightly different e_T, still closes it (docs/rigor.md §5.5); a power of 2, so the product is exact
+TERMINAL_SLACK = 2.0
 #: attempts at tube radii e_hat_j >= e_j within a block before giving up
 TUBE_TRIES = 12
 #: re-anchor the Jacobian bound when the T1 drift exceeds this fraction of ||DF(anchor)||
@@ -63,15 +60,10 @@ class RunRecord:
     e_final: float = 0.0
 
 
-def _at(buf: Buffers, st: Stage, j: int) -> tuple:
-    """(A, EA, D, ED, v) of step j of the block."""
-    return buf.A[j], st.EA[j], buf.D[j], st.ED[j], buf.v[j]
-
-
-def _checkpoint(rec: RunRecord, t: int, buf: Buffers, j: int, E: float) -> None:
+def _checkpoint(rec: RunRecord, t: int, w: np.ndarray, e: float) -> None:
     rec.checkpoint_steps.append(t)
-    rec.checkpoints.append(np.concatenate([buf.W[j].ravel(), buf.v[j]]))
-    rec.radii.append(E)
+    rec.checkpoints.append(w)
+    rec.radii.append(e)
 
 
 def _radii(ell: np.ndarray, rho: np.ndarray, e0: float) -> np.ndarray:
@@ -85,88 +77,81 @@ def _radii(ell: np.ndarray, rho: np.ndarray, e0: float) -> np.ndarray:
     return out
 
 
-def _run(net: Net, bb: TwoLayerTightBounds, w0: np.ndarray, eta: float, max_steps: int,
-         checkpoint_every: int) -> RunRecord:
+def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> RunRecord:
     """The certified run (docs/theory.md §12.1): e_{t+1} = l_t e_t + rho_t, terminal attempts as r shrinks.
 
     Steps run in blocks (docs/rigor.md §5.2, §5.4); l_t is evaluated on tube radii e_hat_t >= e_t
     (l is increasing in e), and ||DF|| <= J_a + kappa_a (path length since the anchor w~_a + e_hat_t):
     T1 centred at the anchor, whose ||DF(w~_a)|| is enclosed from the kernel (docs/theory.md §12.2).
-    Terminal attempts and anchors are at block starts.
+    Terminal attempts and anchors are at block starts; a terminal ball is tried with TERMINAL_SLACK e_t.
     """
-    buf = Buffers(net, w0)
     rec = RunRecord()
-    e = path = J_a = kap_a = 0.0
+    e = path = 0.0
+    anchor: Anchor | None = None
     last_attempt = R_max = math.inf
     t = 0
     while True:
         k = min(BLOCK, max_steps - t)
-        done = 0
-        for j in range(max(k, 1)):
-            gd_step(net, buf, j, eta)
-            done = j + 1
-            if not np.isfinite(buf.r[j]).all():
-                break
-        st = defect(net, buf, done, eta)
-        if not (np.isfinite(st.rho).all() and np.isfinite(buf.r[:done]).all()):
+        block = recipe.run(max(k, 1), eta)
+        if not block.finite:
             rec.steps, rec.stop = t, "diverged"
             return rec
-        res_hi = fb.up(fb.sqrt_up(fb.sumsq_upper(buf.r[0])) + fb.sqrt_up(fb.sumsq_upper(st.Er[0])))
+        res_hi = float(block.residual[0])
         attempt = res_hi <= 0.5 * last_attempt or k == 0
-        if attempt or t == 0 or kap_a * path > ANCHOR_DRIFT * J_a:
-            K, err, jac = _jacobian_upper(net, _at(buf, st, 0))
-            J_a, kap_a, path = float(jac.hi), _sigma_c(net, float(np.max(np.abs(buf.v[0])))), 0.0
+        if attempt or anchor is None or anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi):
+            anchor, path = recipe.anchor(block, 0), 0.0
             rec.anchors += 1
             if attempt:
                 last_attempt = res_hi
-                E = HEADROOM * e
-                term, R_max = _try_terminal(net, bb, buf.v[0], res_hi, K, err, jac, E, eta)
+                term, R_max = recipe.terminal(block, 0, anchor, TERMINAL_SLACK * e, eta)
                 if term is not None:
                     rec.attempts += 1
                     rec.terminal = term
                     if term.closes:
-                        _checkpoint(rec, t, buf, 0, E)
+                        _checkpoint(rec, t, recipe.iterate(0), e)
                         rec.steps, rec.stop = t, "closed"
                         return rec
-        if not math.isfinite(e) or HEADROOM * e >= R_max:
+        if not math.isfinite(e) or TERMINAL_SLACK * e >= R_max:
             # R_max = 0: the kernel's float estimate of lambda_min is <= 0, a singular kernel, not amplification
-            rec.steps, rec.stop, rec.e_final = t, "singular" if R_max == 0 else "amplification", HEADROOM * e
+            rec.steps, rec.stop, rec.e_final = t, "singular" if R_max == 0 else "amplification", e
             return rec
         if k == 0:
-            _checkpoint(rec, t, buf, 0, HEADROOM * e)
+            _checkpoint(rec, t, recipe.iterate(0), e)
             rec.steps, rec.stop = t, "max_steps"
             return rec
+        k = block.done
+        J_a, kap_a = float(anchor.jac.hi), anchor.kappa
         # distances to the anchor; the block ends where the T1 drift would pass ANCHOR_DRIFT (re-anchor there)
-        paths = path + np.concatenate([[0.0], np.cumsum(st.step)[:-1]]) * COVER
+        paths = path + np.concatenate([[0.0], np.cumsum(block.step)[:-1]]) * COVER
         far = np.nonzero(kap_a * paths[1:] > ANCHOR_DRIFT * J_a)[0]
         if far.size:
             k = int(far[0]) + 1
-            paths, st = paths[:k], defect(net, buf, k, eta)
+            paths, block = paths[:k], recipe.shorten(block, k, eta)
         # tube radii e_hat_j >= e_j (l_j is increasing in e): from l on the bare iterates, then confirm
         e_hat = np.zeros(k)
         for _ in range(TUBE_TRIES):
             LF = np.nextafter(J_a + kap_a * (paths + e_hat) * COVER, np.inf)
-            ell = np.nextafter(1.0 + (contraction(net, buf, st, k, eta, e_hat, LF) - 1.0) * ELL_SLACK, np.inf)
-            radii = _radii(ell, st.rho, e)
+            ell = recipe.contraction(block, k, eta, e_hat, LF, anchor)
+            radii = _radii(ell, block.rho[:k], e)
             if (radii[:-1] <= e_hat).all():
                 break
             e_hat = np.maximum(e_hat, 2 * radii[:-1])
-            if not HEADROOM * e_hat.max() < R_max:  # the tube outgrows every terminal ball
+            if not TERMINAL_SLACK * e_hat.max() < R_max:  # the tube outgrows every terminal ball
                 break
         else:
             e_hat = np.full(k, math.inf)
-        if not HEADROOM * e_hat.max() < R_max:
-            rec.steps, rec.stop, rec.e_final = t, "amplification", HEADROOM * float(e_hat.max())
+        if not TERMINAL_SLACK * e_hat.max() < R_max:
+            rec.steps, rec.stop, rec.e_final = t, "amplification", float(e_hat.max())
             return rec
         for j in range(k):
             if (t + j) % checkpoint_every == 0:
-                _checkpoint(rec, t + j, buf, j, HEADROOM * float(radii[j]))
+                _checkpoint(rec, t + j, recipe.iterate(j), float(radii[j]))
         rec.log_amplification += float(np.log(ell).sum())
-        rec.max_rho = max(rec.max_rho, float(st.rho.max()))
+        rec.max_rho = max(rec.max_rho, float(block.rho[:k].max()))
         e = float(radii[k])
-        path = fb.up(float(paths[-1]) + float(st.step[-1]) * COVER)
+        path = fb.up(float(paths[-1]) + float(block.step[k - 1]) * COVER)
         t += k
-        buf.restart(k)
+        recipe.restart(k)
 
 
 def default_step(problem: Problem) -> float:
@@ -213,10 +198,9 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
         raise NotCertifiable(why)
     model: TwoLayer = problem.model
     eta = float(step) if step is not None else default_step(problem)
-    bb = TwoLayerTightBounds(model, problem.w0)
-    net = make_net(model, problem.y, bb.c.X_norm)
-    rec = _run(net, bb, np.asarray(problem.w0, dtype=np.float64), eta, int(max_steps), int(checkpoint_every))
-    return _evidence(problem, eta, rec, int(checkpoint_every), bb.c.X_norm)
+    recipe = TwoLayerFloat(model, problem.y, problem.w0)
+    rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
+    return _evidence(problem, eta, rec, int(checkpoint_every), recipe.net.X_norm, recipe.bounds.bound_set)
 
 
 # ---------------------------------------------------------------- evidence
@@ -231,7 +215,7 @@ def _hyp(name: str, statement: str, margin: Any, ref: str) -> Hypothesis:
     return Hypothesis.from_margin(name, statement, _enc(margin), ref, strict=True)
 
 
-def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: float) -> Evidence:
+def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: float, bound_set: str) -> Evidence:
     term = rec.terminal
     V = RigorLevel.VERIFIED
     q: dict[str, Enclosure] = {
@@ -243,8 +227,8 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: 
     hyps = [Hypothesis("two-layer tanh, train='both'", "the float error model of docs/theory.md §12.3 applies",
                        Status.HELD, reference="docs/theory.md §12.3")]
     hints: dict[str, Any] = {"recipe": RECIPE, "step": eta, "T": rec.steps, "checkpoint_every": every,
-                             "X_norm": X_norm, "bounds": TwoLayerTightBounds.bound_set,
-                             "checkpoint_steps": list(rec.checkpoint_steps), "headroom": HEADROOM,
+                             "X_norm": X_norm, "bounds": bound_set,
+                             "checkpoint_steps": list(rec.checkpoint_steps), "terminal_slack": TERMINAL_SLACK,
                              "anchors": rec.anchors, "terminal_attempts": rec.attempts, "stop": rec.stop,
                              "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii)}
     if term is not None:

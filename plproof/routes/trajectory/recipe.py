@@ -8,6 +8,7 @@ the error bounds of :mod:`plproof.routes.trajectory.error_bounds` use.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -127,3 +128,66 @@ def plain_run(problem: Problem, step: float, steps: int) -> np.ndarray:
         buf.restart(k)
         done += k
     return np.concatenate([buf.W[0].ravel(), buf.v[0]])
+
+
+@dataclass
+class Block:
+    """Steps 0..done-1 of a block run from the recipe's slot 0, with the bounds the driver needs.
+
+    rho[j] >= ||G(w~_j) - w~_{j+1}|| (the defect), step[j] >= ||w~_{j+1} - w~_j||, residual[j] >= ||r(w~_j)||;
+    ``finite`` is False when a step overflowed (the run stops there). ``stage`` is the recipe's own data
+    (componentwise bounds) that its contraction and anchor bounds read.
+    """
+
+    done: int
+    rho: np.ndarray
+    step: np.ndarray
+    residual: np.ndarray
+    finite: bool
+    stage: Any
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Bounds at an anchor iterate w~_a: the computed kernel K~ with ||K~ - K(w~_a)||_2 <= err, an enclosure
+    of ||DF(w~_a)||, and kappa with ||DF(w) - DF(w~_a)|| <= kappa ||w - w~_a|| near w~_a (T1, §11.3)."""
+
+    K: np.ndarray
+    err: float
+    jac: Any
+    kappa: float
+    data: Any = None
+
+
+class Recipe(Protocol):
+    """A float GD recipe with proven error bounds: what the trajectory driver runs (docs/theory.md §12).
+
+    A recipe owns its iterates (slots 0..BLOCK of a block); the driver owns the radii e_t, the anchors and the
+    terminal attempts. The certificate names the recipe by ``name``; ``assumptions`` are what its bounds rest on.
+    """
+
+    name: str
+    assumptions: tuple[str, ...]
+
+    def run(self, k: int, eta: float) -> Block:
+        """Up to k steps from slot 0 (fewer when a step is not finite), with their defects."""
+
+    def shorten(self, block: Block, k: int, eta: float) -> Block:
+        """The same block cut to its first k steps (bounds recomputed for those steps only)."""
+
+    def anchor(self, block: Block, j: int) -> Anchor:
+        """Kernel and Jacobian bounds at iterate j of the block."""
+
+    def contraction(self, block: Block, k: int, eta: float, e: np.ndarray, LF: np.ndarray,
+                    anchor: Anchor) -> np.ndarray:
+        """l_j >= sup ||I - eta Hess L|| over B(w~_j, e_j), given sup ||DF|| <= LF_j there (§12.2)."""
+
+    def terminal(self, block: Block, j: int, anchor: Anchor, e: float, eta: float) -> tuple[Any, float]:
+        """The terminal ball at iterate j with shadowing radius e (None when it cannot close yet) and the
+        largest radius at which mu_T > 0 (an estimate, to stop hopeless runs)."""
+
+    def iterate(self, j: int) -> np.ndarray:
+        """w~_j of the current block as one float64 vector."""
+
+    def restart(self, k: int) -> None:
+        """Make iterate k of the block the next block's slot 0."""

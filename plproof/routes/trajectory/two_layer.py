@@ -1,0 +1,69 @@
+"""The two-layer float64 recipe as a :class:`~plproof.routes.trajectory.recipe.Recipe` (docs/theory.md §12.2-§12.3).
+
+Steps by :func:`~plproof.routes.trajectory.recipe.gd_step`; defects and contractions by the componentwise
+analysis of :mod:`~plproof.routes.trajectory.error_bounds` (docs/rigor.md §5.2, §5.4); anchors and the
+terminal ball by :mod:`~plproof.routes.trajectory.terminal` (§5.3, §5.5).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from plproof.routes.trajectory.error_bounds import ASSUMPTIONS, contraction, defect
+from plproof.routes.trajectory.recipe import COVER, RECIPE, Anchor, Block, Buffers, gd_step, make_net
+from plproof.routes.trajectory.terminal import _jacobian_upper, _sigma_c, _try_terminal
+from plproof.theory.ball import TwoLayerTightBounds
+
+
+class TwoLayerFloat:
+    """Float64 GD of a two-layer tanh net (train='both') by the fixed recipe, with its proven error bounds."""
+
+    name = RECIPE
+    assumptions = ASSUMPTIONS
+
+    def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray) -> None:
+        self.bounds = TwoLayerTightBounds(model, w0)
+        self.net = make_net(model, y, self.bounds.c.X_norm)
+        self.buf = Buffers(self.net, np.asarray(w0, dtype=np.float64))
+
+    def run(self, k: int, eta: float) -> Block:
+        """Up to k steps from slot 0; stops after the first step whose residual is not finite."""
+        done = 0
+        for j in range(k):
+            gd_step(self.net, self.buf, j, eta)
+            done = j + 1
+            if not np.isfinite(self.buf.r[j]).all():
+                break
+        return self._block(done, eta)
+
+    def _block(self, k: int, eta: float) -> Block:
+        st = defect(self.net, self.buf, k, eta)
+        r = self.buf.r[:k]
+        finite = bool(np.isfinite(st.rho).all() and np.isfinite(r).all())
+        norms = np.sqrt(np.einsum("tk,tk->t", r, r)) + np.sqrt(np.einsum("tk,tk->t", st.Er, st.Er))
+        residual = np.nextafter(norms * COVER, np.inf)
+        return Block(k, st.rho, st.step, residual, finite, st)
+
+    def shorten(self, block: Block, k: int, eta: float) -> Block:
+        return self._block(k, eta)
+
+    def anchor(self, block: Block, j: int) -> Anchor:
+        st, buf = block.stage, self.buf
+        K, err, jac = _jacobian_upper(self.net, (buf.A[j], st.EA[j], buf.D[j], st.ED[j], buf.v[j]))
+        return Anchor(K, err, jac, _sigma_c(self.net, float(np.max(np.abs(buf.v[j])))))
+
+    def contraction(self, block: Block, k: int, eta: float, e: np.ndarray, LF: np.ndarray,
+                    anchor: Anchor) -> np.ndarray:
+        return contraction(self.net, self.buf, block.stage, k, eta, e, LF)
+
+    def terminal(self, block: Block, j: int, anchor: Anchor, e: float, eta: float) -> tuple[Any, float]:
+        return _try_terminal(self.net, self.bounds, self.buf.v[j], float(block.residual[j]), anchor.K, anchor.err,
+                             anchor.jac, e, eta)
+
+    def iterate(self, j: int) -> np.ndarray:
+        return np.concatenate([self.buf.W[j].ravel(), self.buf.v[j]])
+
+    def restart(self, k: int) -> None:
+        self.buf.restart(k)
