@@ -20,9 +20,9 @@ from typing import NamedTuple, Union
 import numpy as np
 
 U = 2.0**-53
-#: absolute cover: dominates every underflow term (at most 2^21 of size 2^-1074) of one operation
+#: absolute cover: dominates every underflow term (at most 2^40 of size 2^-1074) of one operation
 TINY = 2.0**-1000
-#: relative cover: (1 - U)^-(2^21 + 2) <= 1 + 2^-31 and COVER (1 - U)^2 >= 1 + 2^-31 (docs/rigor.md §9.1)
+#: relative cover: COVER (1 - U)^(2^21 + 2) > 1, for chains of <= 2^21 roundings (docs/rigor.md §9.1)
 COVER = 1.0 + 2.0**-30
 #: largest inner dimension of matmul (keeps every radius chain below 2^21 roundings)
 MAX_INNER = 2**20
