@@ -1,0 +1,322 @@
+"""Double-double ball arithmetic on numpy float64 arrays (docs/rigor.md §9).
+
+A value ``DD(hi, lo, rad)`` stands for every real in [hi + lo - rad, hi + lo + rad]; hi + lo is an exact
+sum of two floats (about 106 bits). Every operation returns a ball containing the exact result of the
+operation applied to any points of its argument balls. Centres come from error-free transformations
+(TwoSum, Dekker's TwoProd with Veltkamp's split, exact integer slices in BLAS products); each rounding that
+is not error-free adds u|result| to the radius, and radii are evaluated in round-to-nearest and then
+covered (:func:`cover`, docs/rigor.md §9.1). IEEE binary64 with round to nearest is assumed throughout,
+and for :func:`matmul` that BLAS products of integer-valued matrices whose partial sums are integers below
+2^53 are exact (any order, FMA allowed; docs/rigor.md §0's BLAS model). A non-finite result raises
+``FloatingPointError``.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import NamedTuple, Union
+
+import numpy as np
+
+U = 2.0**-53
+#: absolute cover: dominates every underflow term (at most 2^40 of size 2^-1074) of one operation
+TINY = 2.0**-1000
+#: relative cover: COVER (1 - U)^(2^21 + 2) > 1, for chains of <= 2^21 roundings (docs/rigor.md §9.1)
+COVER = 1.0 + 2.0**-30
+#: largest inner dimension of matmul (keeps every radius chain below 2^21 roundings)
+MAX_INNER = 2**20
+_SPLITTER = 134217729.0  # 2^27 + 1 (Veltkamp)
+#: below this |fl(a b)| the product is taken as the float product with radius u|p| (docs/rigor.md §9.2)
+_DEKKER_MIN = 2.0**-900
+
+
+class DD(NamedTuple):
+    """A double-double ball: the reals in [hi + lo - rad, hi + lo + rad] (arrays broadcast together)."""
+
+    hi: np.ndarray
+    lo: np.ndarray
+    rad: np.ndarray
+
+
+Operand = Union[DD, np.ndarray, float]
+
+
+def cover(r: np.ndarray) -> np.ndarray:
+    """fl(fl(r COVER) + TINY): an upper bound on any radius formula of docs/rigor.md §9.1 evaluated as ``r``."""
+    return r * COVER + TINY
+
+
+def as_dd(x: Operand) -> DD:
+    """A float (array) as an exact ball; a ball is returned as it is."""
+    if isinstance(x, DD):
+        return x
+    x = np.asarray(x, dtype=np.float64)
+    return DD(x, np.zeros_like(x), np.zeros_like(x))
+
+
+def _checked(z: DD) -> DD:
+    if not np.isfinite(z.hi + z.lo + z.rad).all():
+        raise FloatingPointError("double-double result is not finite (overflow, or an overflowing split)")
+    return z
+
+
+def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knuth's TwoSum: s = fl(a + b) and e with s + e = a + b exactly (barring overflow)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split a = ah + al, ah and al of at most 26 bits; exact unless 2^27 a overflows (then NaN)."""
+    c = _SPLITTER * a
+    ah = c - (c - a)
+    return ah, a - ah
+
+
+def two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dekker's TwoProd: p = fl(a b), e, and a bound t with |a b - p - e| <= t + 2^-1075.
+
+    Exact (t = 0) where |p| >= 2^-900; elsewhere e = 0 and t = u|p| (docs/rigor.md §9.2).
+    """
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    small = np.abs(p) < _DEKKER_MIN
+    return p, np.where(small, 0.0, e), np.where(small, U * np.abs(p), 0.0)
+
+
+def neg(x: DD) -> DD:
+    """-x (exact)."""
+    return DD(-x.hi, -x.lo, x.rad)
+
+
+def add(x: Operand, y: Operand) -> DD:
+    """x + y (docs/rigor.md §9.2): two TwoSums, two rounded additions c, w, two TwoSums; radius
+    rx + ry + u(|c| + |w|), covered."""
+    x, y = as_dd(x), as_dd(y)
+    sh, sl = two_sum(x.hi, y.hi)
+    th, tl = two_sum(x.lo, y.lo)
+    c = sl + th
+    vh, vl = two_sum(sh, c)
+    w = tl + vl
+    zh, zl = two_sum(vh, w)
+    return _checked(DD(zh, zl, cover(x.rad + y.rad + U * (np.abs(c) + np.abs(w)))))
+
+
+def sub(x: Operand, y: Operand) -> DD:
+    """x - y = x + (-y)."""
+    return add(x, neg(as_dd(y)))
+
+
+def mul(x: Operand, y: Operand) -> DD:
+    """x y (docs/rigor.md §9.2): TwoProd(xh, yh) plus the rounded cross terms xh yl, xl yh, xl yl;
+    radius rx|y| + ry|x| + rx ry + t + u(|each rounded result|), covered. Squares are mul(x, x)."""
+    x, y = as_dd(x), as_dd(y)
+    ph, pl, t = two_prod(x.hi, y.hi)
+    t1, t2, t3 = x.hi * y.lo, x.lo * y.hi, x.lo * y.lo
+    s1 = t1 + t2
+    s2 = s1 + t3
+    c = pl + s2
+    zh, zl = two_sum(ph, c)
+    rnd = U * (np.abs(t1) + np.abs(t2) + np.abs(t3) + np.abs(s1) + np.abs(s2) + np.abs(c)) + t
+    ax, ay = np.abs(x.hi) + np.abs(x.lo), np.abs(y.hi) + np.abs(y.lo)
+    return _checked(DD(zh, zl, cover(x.rad * ay + y.rad * ax + x.rad * y.rad + rnd)))
+
+
+def square(x: Operand) -> DD:
+    """x^2 as mul(x, x) (the ball bound 2 rx|x| + rx^2 is mul's with y = x)."""
+    return mul(x, x)
+
+
+def ldexp(x: DD, e: np.ndarray | int) -> DD:
+    """x 2^e: exact for the centre unless it underflows (then within 2^-1075 per part, in the cover)."""
+    return _checked(DD(np.ldexp(x.hi, e), np.ldexp(x.lo, e), cover(np.ldexp(x.rad, e))))
+
+
+def magnitude_lower(x: DD) -> np.ndarray:
+    """A float <= inf |x| over the ball (0 where the ball may contain 0)."""
+    d = np.abs(x.hi) - cover(np.abs(x.lo) + x.rad)
+    return np.maximum(d * (1 - 2.0**-52), 0.0)  # fl(a - b) >= (a - b)(1 - u) when positive
+
+
+def div(x: Operand, y: Operand) -> DD:
+    """x / y for balls y away from 0 (docs/rigor.md §9.3): q = q0 + q1 by one Newton correction, then the
+    residual ball R of x - y q (exact q) gives |x/y - q| <= sup|R| / inf|y|."""
+    x, y = as_dd(x), as_dd(y)
+    ylo = magnitude_lower(y)
+    if not (ylo > 0).all():
+        raise ZeroDivisionError("divisor ball contains 0")
+    q0 = x.hi / y.hi
+    r0 = sub(x, mul(y, q0))
+    q1 = r0.hi / y.hi
+    res = sub(r0, mul(y, q1))
+    qh, ql = two_sum(q0, q1)
+    num = cover(np.abs(res.hi) + np.abs(res.lo) + res.rad)
+    return _checked(DD(qh, ql, cover(num / ylo)))
+
+
+# ---------------------------------------------------------------- constants from exact rationals
+def _float_up(q: Fraction) -> float:
+    f = float(q)
+    return f if Fraction(f) >= q else math.nextafter(f, math.inf)
+
+
+def const(lo: Fraction, hi: Fraction | None = None) -> DD:
+    """The ball (as 0-d arrays) of the rational interval [lo, hi] (hi = lo: a rational point)."""
+    hi = lo if hi is None else hi
+    mid = (lo + hi) / 2
+    h = float(mid)
+    low = float(mid - Fraction(h))
+    err = abs(mid - Fraction(h) - Fraction(low)) + (hi - lo) / 2
+    return DD(np.float64(h), np.float64(low), np.float64(_float_up(err)))
+
+
+def inv_sqrt(m: int, bits: int = 140) -> DD:
+    """m^{-1/2} for an integer m >= 1: a = floor(2^bits / sqrt(m)) = isqrt(4^bits // m) gives
+    m^{-1/2} in [a, a + 1] 2^-bits."""
+    a = math.isqrt(4**bits // m)
+    return const(Fraction(a, 2**bits), Fraction(a + 1, 2**bits))
+
+
+def _ln2() -> DD:
+    """ln 2 = sum_{k>=1} 1/(k 2^k); the tail after K terms is <= 1/((K + 1) 2^K)."""
+    K = 130
+    s = sum(Fraction(1, k * 2**k) for k in range(1, K + 1))
+    return const(s, s + Fraction(1, (K + 1) * 2**K))
+
+
+LN2 = _ln2()
+#: expm1(t) on |t| <= 2^-6 ln 2 (plus rounding): Taylor degree N, then HALVINGS doublings
+HALVINGS = 6
+TAYLOR_N = 11
+_INV_FACT = [const(Fraction(1, math.factorial(j))) for j in range(TAYLOR_N + 1)]
+#: |sum_{j>N} t^j/j!| <= |t|^{N+1} * _REM for |t| <= 1
+_REM = _float_up(Fraction(2, math.factorial(TAYLOR_N + 1)))
+
+
+# ---------------------------------------------------------------- exp and tanh
+def expm1(x: DD) -> DD:
+    """e^x - 1 for |x| <= 700 (docs/rigor.md §9.4): x = k ln2 + r, t = r 2^-6, Taylor of degree 11 in ball
+    arithmetic plus the Lagrange remainder, six doublings e(2t) = e(t)(e(t) + 2), then 2^k e(r) + (2^k - 1)."""
+    if not (np.abs(x.hi) <= 700).all():
+        raise FloatingPointError("expm1: |x| > 700")
+    k = np.rint(x.hi * (1 / math.log(2)))
+    t = ldexp(sub(x, mul(LN2, k)), -HALVINGS)
+    tmax = cover(np.abs(t.hi) + np.abs(t.lo) + t.rad)
+    if not (tmax <= 1).all():
+        raise FloatingPointError("expm1: argument reduction failed")
+    p = _INV_FACT[TAYLOR_N]
+    for j in range(TAYLOR_N - 1, 0, -1):
+        p = add(mul(p, t), _INV_FACT[j])
+    p = mul(p, t)
+    rem = tmax
+    for _ in range(TAYLOR_N):
+        rem = rem * tmax
+    e = DD(p.hi, p.lo, cover(p.rad + rem * _REM))
+    for _ in range(HALVINGS):
+        e = mul(e, add(e, 2.0))
+    ki = k.astype(np.int64)
+    return add(ldexp(e, ki), DD(*two_sum(np.ldexp(1.0, ki), np.full_like(k, -1.0)), np.zeros_like(k)))
+
+
+#: |z| >= 40 gives 0 < 1 - tanh|z| = 2/(e^{2|z|} + 1) < 2 e^-80 < 2^-110
+_SAT = 41.0
+_SAT_RAD = 2.0**-110
+
+
+def where(mask: np.ndarray, x: Operand, y: Operand) -> DD:
+    """The ball of x where ``mask``, of y elsewhere."""
+    x, y = as_dd(x), as_dd(y)
+    return DD(*(np.where(mask, a, b) for a, b in zip(x, y)))
+
+
+def tanh(z: Operand) -> DD:
+    """tanh over a ball (docs/rigor.md §9.4). At the exact centre c, with E = expm1(2|c|):
+    tanh|c| = E/(E + 2) for E < 1 (no cancellation), 1 - 2/(E + 2) for E >= 1 (the error of E enters
+    damped by 2/(E + 2)^2), +-1 within 2^-110 for |c| >= 40; sign restored (tanh is odd); plus rad_z
+    (|tanh'| <= 1)."""
+    z = as_dd(z)
+    ch, cl = two_sum(z.hi, z.lo)
+    sign = np.copysign(1.0, ch)
+    sat = np.abs(ch) >= _SAT  # then |c| >= 40 since |cl| <= u|ch|
+    e = expm1(DD(np.where(sat, 0.0, 2 * np.abs(ch)), np.where(sat, 0.0, 2 * sign * cl), np.zeros_like(ch)))
+    big = e.hi >= 1.0
+    q = div(where(big, 2.0, e), add(e, 2.0))
+    t = where(sat, DD(1.0, 0.0, _SAT_RAD), where(big, sub(1.0, q), q))
+    return _checked(DD(t.hi * sign, t.lo * sign, cover(t.rad + z.rad)))
+
+
+# ---------------------------------------------------------------- matrix products
+def _slicing(k: int) -> tuple[int, int]:
+    """(S, beta): S slices of beta bits with S k 2^(2 beta) <= 2^53 (exact BLAS levels) and
+    k (6 + 2S) 2^(-S beta) <= 2^-110 (the neglected tail), docs/rigor.md §9.5."""
+    for S in range(3, 12):
+        beta = (53 - math.ceil(math.log2(S * k))) // 2
+        if S * beta >= 110 + math.log2(k * (6 + 2 * S)):
+            return S, beta
+    raise ValueError(f"inner dimension {k} too large for exact slicing")
+
+
+def _slices(h: np.ndarray, l: np.ndarray, S: int, beta: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Row exponents E (|row i| <= 2^E_i) and integer matrices N_1..N_S, |N_s| <= 2^beta, with
+    row_i 2^-E_i = sum_s N_s 2^(-s beta) + (remainder of size <= 2^(1 - S beta))."""
+    h, l = two_sum(h, l)
+    _, E = np.frexp(np.max(np.abs(h) + np.abs(l), axis=1))
+    yh, yl = np.ldexp(h, -E[:, None]), np.ldexp(l, -E[:, None])
+    out = []
+    for _ in range(S):
+        yh, yl = np.ldexp(yh, beta), np.ldexp(yl, beta)
+        n = np.rint(yh)
+        yh, yl = two_sum(yh - n, yl)
+        out.append(n)
+    return E, out
+
+
+def matmul(a: Operand, b: Operand) -> DD:
+    """a @ b for a of shape (n, k), b of shape (k, m) or (k,) (docs/rigor.md §9.5).
+
+    Rows of a and columns of b are cut into S integer slices of beta bits (scaled by 2^E_i, 2^F_j); the
+    level products L_l = sum_{s+t=l} N_s N'_t, l <= S + 1, are exact BLAS products, summed in ball
+    arithmetic; the neglected pairs and remainders add k (6 + 2S) 2^(E_i + F_j - S beta); input radii add
+    r_a(|b| + r_b) + |a| r_b (float BLAS on non-negative matrices, covered).
+    """
+    a, b = as_dd(a), as_dd(b)
+    vec = b.hi.ndim == 1
+    if vec:
+        b = DD(*(np.asarray(c)[:, None] if np.ndim(c) else c for c in b))
+    n, k = a.hi.shape
+    m = b.hi.shape[1]
+    if k > MAX_INNER:
+        raise ValueError(f"inner dimension {k} > {MAX_INNER}")
+    S, beta = _slicing(k)
+    E, Na = _slices(np.broadcast_to(a.hi, (n, k)), np.broadcast_to(a.lo, (n, k)), S, beta)
+    F, Nb = _slices(np.broadcast_to(b.hi, (k, m)).T, np.broadcast_to(b.lo, (k, m)).T, S, beta)
+    acc = None
+    for level in range(S + 1, 1, -1):
+        L = np.concatenate(Na[: level - 1], axis=1) @ np.concatenate(Nb[level - 2:: -1], axis=1).T
+        term = np.ldexp(L, -level * beta)
+        acc = as_dd(term) if acc is None else add(acc, term)
+    acc = DD(acc.hi, acc.lo, cover(acc.rad + k * (6 + 2 * S) * 2.0 ** (-S * beta)))
+    out = ldexp(acc, E[:, None] + F[None, :])
+    ra, rb = np.broadcast_to(a.rad, (n, k)), np.broadcast_to(b.rad, (k, m))
+    if ra.any() or rb.any():
+        absa, absb = np.abs(a.hi) + np.abs(a.lo), np.abs(b.hi) + np.abs(b.lo)
+        out = DD(out.hi, out.lo, cover(out.rad + ra @ (absb + rb) + absa @ rb))
+    out = _checked(out)
+    return DD(out.hi[:, 0], out.lo[:, 0], out.rad[:, 0]) if vec else out
+
+
+# ---------------------------------------------------------------- out
+def to_float(x: DD) -> tuple[np.ndarray, np.ndarray]:
+    """(f, err): f = fl(hi + lo) and err >= |x' - f| for every x' in the ball."""
+    f = x.hi + x.lo
+    return f, cover(U * np.abs(f) + x.rad)
+
+
+def norm_upper(*rads: np.ndarray) -> float:
+    """An upper bound on the 2-norm of all the entries of ``rads`` (non-negative): fsum of the squares."""
+    s = math.fsum(v for r in rads for v in np.ravel(r * r).tolist())
+    return float(cover(np.float64(math.sqrt(float(cover(np.float64(s)))))))
