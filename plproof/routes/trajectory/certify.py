@@ -120,7 +120,7 @@ def _run(net: Net, bb: TwoLayerTightBounds, w0: np.ndarray, eta: float, max_step
             if attempt:
                 last_attempt = res_hi
                 E = HEADROOM * e
-                term, R_max = _try_terminal(net, bb, buf.v[0], res_hi, K, err, jac, E, eta)
+                term, R_max = _try_terminal(net, bb, buf.W[0], buf.v[0], res_hi, K, err, jac, E, eta)
                 if term is not None:
                     rec.attempts += 1
                     rec.terminal = term
@@ -213,7 +213,7 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
         raise NotCertifiable(why)
     model: TwoLayer = problem.model
     eta = float(step) if step is not None else default_step(problem)
-    bb = TwoLayerTightBounds(model, problem.w0)
+    bb: TwoLayerTightBounds = model.ball_bounds(problem.w0, "tight")  # type: ignore[assignment]
     net = make_net(model, problem.y, bb.c.X_norm)
     rec = _run(net, bb, np.asarray(problem.w0, dtype=np.float64), eta, int(max_steps), int(checkpoint_every))
     return _evidence(problem, eta, rec, int(checkpoint_every), bb.c.X_norm)
