@@ -15,7 +15,6 @@ B(w0, R)), from a model's ``bounds_at`` through :func:`ball_bounds`.
 from __future__ import annotations
 
 import abc
-import dataclasses
 import importlib
 import math
 from dataclasses import dataclass, field

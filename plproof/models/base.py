@@ -5,9 +5,10 @@ Subclasses implement ``_F`` and ``_jacobian`` once, generically in an array name
 (plproof.numeric.arith); the public methods choose the namespace and set its precision.
 
 The built-in families (Linear, TwoLayer, RandomFeatures, MLP) carry closed forms for DF, K, DF^T r, the
-ball bounds (declared in ``ball_bound_sets``, docs/rigor.md §2.5) and the centre enclosures. :func:`closed_form_obstacle` is the one rule saying whether those
-closed forms apply to a given model (a user subclass may have changed F); where they do not, DF, K and
-DF^T r come from F itself (:func:`generic_model`) and the ball bounds are sampled (docs/rigor.md §2.4).
+ball bounds (declared in ``ball_bound_sets``, docs/rigor.md §2.5) and the centre enclosures.
+:func:`closed_form_obstacle` is the one rule saying whether those closed forms apply to a given model (a user
+subclass may have changed F); where they do not, DF, K and DF^T r come from F itself (:func:`generic_model`)
+and the ball bounds are sampled (docs/rigor.md §2.4).
 """
 
 from __future__ import annotations

@@ -213,7 +213,7 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
         raise NotCertifiable(why)
     model: TwoLayer = problem.model
     eta = float(step) if step is not None else default_step(problem)
-    bb: TwoLayerTightBounds = model.ball_bounds(problem.w0, "tight")  # type: ignore[assignment]
+    bb = model.ball_bounds(problem.w0, "tight")  # TwoLayerTightBounds: _refuse admits closed-form TwoLayer only
     net = make_net(model, problem.y, bb.c.X_norm)
     rec = _run(net, bb, np.asarray(problem.w0, dtype=np.float64), eta, int(max_steps), int(checkpoint_every))
     return _evidence(problem, eta, rec, int(checkpoint_every), bb.c.X_norm)

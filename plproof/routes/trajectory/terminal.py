@@ -102,5 +102,6 @@ def _try_terminal(net: Net, bb: TwoLayerTightBounds, W: np.ndarray, v: np.ndarra
     R_max = math.sqrt(max(lam_est, 0.0)) / kap
     if lam_est <= 0 or res_hi * kap >= 0.5 * lam_est or E >= R_max:
         return None, R_max  # necessary: R > ||r||/sqrt(lambda) + e and delta(R) < sqrt(lambda)
-    lam = lambda_min_lower(K, err, psd=True)
-    return terminal(bb.recentred(np.concatenate([W.ravel(), v])), res_hi, E, eta, Enclosure(lam.lo, lam.hi, RigorLevel.VERIFIED, ASSUMPTIONS), jac), R_max
+    low = lambda_min_lower(K, err, psd=True)
+    lam = Enclosure(low.lo, low.hi, RigorLevel.VERIFIED, ASSUMPTIONS)
+    return terminal(bb.recentred(np.concatenate([W.ravel(), v])), res_hi, E, eta, lam, jac), R_max
