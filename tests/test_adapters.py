@@ -15,7 +15,7 @@ import sympy as sp
 
 from plproof import InvalidInput, MissingDependency, NotCertifiable, Problem, TwoLayer, precision
 from plproof.routes.ball import check
-from plproof.models.ball import BallBounds, RadiusBounds, ball_bounds, hessian_norms_at
+from plproof.models.ball import BoundsAtRadius, HessianGridBounds, ball_bounds, hessian_norms_at
 from plproof.numeric.scalars import FLOATS, INTERVALS
 from plproof.models.callable_model import CallableModel
 from plproof.models.sympy_model import SympyModel, perron_upper
@@ -67,7 +67,7 @@ def test_toy_hessian_bound_is_exactly_one_and_jacobian_bound_is_the_ball_value(t
     # the bound |DF(w0)| + R eps reaches the ball value up to rounding upward
     assert 10.0 + R <= jb <= 10.3 + 1e-12
     bb = model.bounds_at(w0, R)
-    assert isinstance(bb, BallBounds) and bb.rigor is RigorLevel.VERIFIED and bb.method == "interval box"
+    assert isinstance(bb, BoundsAtRadius) and bb.rigor is RigorLevel.VERIFIED and bb.method == "interval box"
     lam0 = float(model.kernel(w0)[0, 0])
     mu = (math.sqrt(lam0) - math.sqrt(toy.problem.n) * bb.epsilon.hi * R) ** 2  # docs/theory.md §4.1, sharper form
     assert mu == pytest.approx(9.7**2, abs=1e-9)
@@ -85,7 +85,7 @@ def test_toy_is_certified_verified_by_check_with_mu_94(toy):
 def test_radius_bounds_for_check_are_sound_monotone_and_capped(net):
     _, sym, num, w0 = net
     rb = sym.ball_bounds(w0)
-    assert isinstance(rb, RadiusBounds) and rb.rigor is RigorLevel.VERIFIED
+    assert isinstance(rb, HessianGridBounds) and rb.rigor is RigorLevel.VERIFIED
     radii = [1e-8, 0.01, 0.1, 0.5]
     eps = [rb.epsilon(FLOATS, R) for R in radii]
     assert eps == sorted(eps) and rb.epsilon(FLOATS, 2 * rb.cap) == math.inf

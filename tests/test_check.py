@@ -18,7 +18,6 @@ from plproof.evidence import Status, Verdict
 from plproof.numeric.linalg import eigvalsh_hp
 from plproof.numeric.arith import MPArith
 from plproof.theory import centre as centre_mod
-from plproof.theory.ball import bounds_for
 from plproof.numeric.scalars import FLOATS
 
 X_EXACT = np.array([[1, 2, 0, 1], [0, 1, 1, -1]], dtype=float)
@@ -127,7 +126,7 @@ def test_reference_case_certifies_at_width_64_and_gd_meets_the_rate():
 
 def test_theory_bounds_are_weaker_than_the_tight_ones():
     problem = reference_problem(64, 0.01)
-    tight, theory = bounds_for(problem.model, problem.w0, "tight"), bounds_for(problem.model, problem.w0, "theory")
+    tight, theory = problem.model.ball_bounds(problem.w0, "tight"), problem.model.ball_bounds(problem.w0, "theory")
     for R in (1e-3, 0.1, 1.0):
         assert tight.delta(FLOATS, R) <= theory.delta(FLOATS, R)
         assert tight.curvature(FLOATS, R, 1.0) <= theory.curvature(FLOATS, R, 1.0)
@@ -204,7 +203,7 @@ def test_t1_and_t3_hold_at_random_and_spike_points(seed, R, bounds, train):
     rng = np.random.default_rng(seed)
     model = TwoLayer(unit_inputs(5, 3, seed), 4, "tanh", seed=seed, train=train)
     w0 = model.default_w0()
-    bb = bounds_for(model, w0, bounds)
+    bb = model.ball_bounds(w0, bounds)
     J0 = model.jacobian(w0)
     points = []
     for _ in range(3):

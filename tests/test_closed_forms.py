@@ -21,7 +21,7 @@ from plproof.models.activations import ACTIVATIONS, Activation, is_builtin
 from plproof.models.base import closed_form_obstacle, generic_model
 from plproof.numeric.arith import BallArith, MPArith, have_flint
 from plproof.routes.trajectory import certify_run
-from plproof.theory.ball import bounds_for, two_layer_constants
+from plproof.theory.ball import two_layer_constants
 from plproof.theory.mlp_bounds import mlp_centre
 
 X2 = unit_inputs(2, 2, 1)
@@ -115,7 +115,7 @@ def test_family_bounds_refuse_a_model_they_do_not_describe():
     tl = FAMILIES["two_layer"][1](subclass(TwoLayer, _F=OVERRIDES["_F zero"][1](TwoLayer)))
     with pytest.raises(NotCertifiable, match="redefines _F"):
         two_layer_constants(tl, tl.default_w0())
-    assert bounds_for(tl, tl.default_w0()).rigor is RigorLevel.SAMPLED
+    assert tl.ball_bounds(tl.default_w0()).rigor is RigorLevel.SAMPLED
     mlp = SMALL_MLP[1](subclass(MLP, _F=OVERRIDES["_F zero"][1](MLP)))
     with pytest.raises(NotCertifiable, match="redefines _F"):
         mlp_centre(mlp, mlp.default_w0())

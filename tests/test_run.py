@@ -114,7 +114,7 @@ def test_step_above_two_over_beta_does_not_certify() -> None:
 
 def test_terminal_ball_too_small_fails(certified) -> None:
     problem, ev, _ = certified
-    bb = terminal.TwoLayerTightBounds(problem.model, ev.hints["checkpoints"][-1])
+    bb = problem.model.ball_bounds(ev.hints["checkpoints"][-1])
     args = (bb, ev.quantities["lambda_T"].lo, ev.quantities["jacobian_norm_T"].hi,
             ev.quantities["residual_norm_T"].hi, ev.quantities["e_T"].hi)
     good = terminal._terminal_state(INTERVALS, *args, ev.quantities["R_T"].hi, ev.hints["step"])

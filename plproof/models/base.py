@@ -5,15 +5,17 @@ Subclasses implement ``_F`` and ``_jacobian`` once, generically in an array name
 (plproof.numeric.arith); the public methods choose the namespace and set its precision.
 
 The built-in families (Linear, TwoLayer, RandomFeatures, MLP) carry closed forms for DF, K, DF^T r, the
-ball bounds and the centre enclosures. :func:`closed_form_obstacle` is the one rule saying whether those
-closed forms apply to a given model (a user subclass may have changed F); where they do not, DF, K and
-DF^T r come from F itself (:func:`generic_model`) and the ball bounds are sampled (docs/rigor.md §2.4).
+ball bounds (declared in ``ball_bound_sets``, docs/rigor.md §2.5) and the centre enclosures.
+:func:`closed_form_obstacle` is the one rule saying whether those closed forms apply to a given model (a user
+subclass may have changed F); where they do not, DF, K and DF^T r come from F itself (:func:`generic_model`)
+and the ball bounds are sampled (docs/rigor.md §2.4).
 """
 
 from __future__ import annotations
 
 import abc
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Mapping, TypeVar
 
 import mpmath
 import numpy as np
@@ -22,6 +24,18 @@ from plproof.errors import InvalidInput, NotCertifiable
 from plproof.models import activations
 from plproof.numeric import arith as _arith
 from plproof.numeric.arith import FLOAT64, Arith, MPArith
+
+if TYPE_CHECKING:
+    from plproof.models.ball import BallBounds
+
+#: the names of the bound sets every family answers: ``tight`` (docs/theory.md §11 where proved) and
+#: ``theory`` (§4.1/§8); a family with one set gives it under both
+BOUND_SETS = ("tight", "theory")
+
+
+def bound_sets(tight: str, theory: str | None = None) -> Mapping[str, str]:
+    """A ``Model.ball_bound_sets`` declaration: "module:Class" of the tight and the theory set (default: the same)."""
+    return MappingProxyType({"tight": tight, "theory": theory or tight})
 
 
 def check_finite_matrix(X: Any, name: str = "X") -> np.ndarray:
@@ -155,6 +169,10 @@ class Model(abc.ABC):
 
     #: family name used in certificates and reports
     family: str = "model"
+    #: the family's bounds over a ball (docs/rigor.md §2.5): bound-set name (:data:`BOUND_SETS`) ->
+    #: "module:Class" of a :class:`plproof.models.ball.BallBounds`, imported when first asked for (the built-in
+    #: families' formulas live in plproof/theory/, above this layer). Empty: no bound over a ball is known.
+    ball_bound_sets: Mapping[str, str] = MappingProxyType({})
 
     @property
     @abc.abstractmethod
@@ -185,6 +203,32 @@ class Model(abc.ABC):
 
     def _vjp(self, w: np.ndarray, r: np.ndarray, ar: Arith) -> np.ndarray:
         return self._jacobian(w, ar).T @ r
+
+    def ball_bounds(self, w0: Any, bounds: str = "tight") -> "BallBounds":
+        """Bounds over B(w0, R) for every R >= 0 from the bound set ``bounds`` (docs/rigor.md §2.5): an
+        immutable BallBounds centred at w0 with epsilon, delta >= sup_B ||DF(w) - DF(w0)|| and curvature.
+
+        The set is the one this model's family declares in :attr:`ball_bound_sets`; where the family's closed
+        forms do not apply (:func:`closed_form_obstacle`), the ``sampled`` bounds of F itself
+        (:func:`generic_model`). A model that is not C^2 has none: NotCertifiable (docs/theory.md §9).
+        """
+        from plproof.models.ball import bound_set_class  # it imports this module
+
+        if bounds not in BOUND_SETS:
+            raise InvalidInput(f"unknown bound set {bounds!r}: use one of {', '.join(BOUND_SETS)}")
+        if not self.is_smooth:
+            act = getattr(self, "activation", None)
+            why = getattr(self, "smooth_obstacle", None) or (f"activation {act.name!r} is not C^2" if act else "")
+            raise NotCertifiable(f"{type(self).__name__} is not smooth (C^2){': ' + why if why else ''}, so no Hessian "
+                                 "bound over a ball exists (docs/theory.md §9): use a smooth activation (tanh, "
+                                 "sigmoid, softplus, sin, gelu)")
+        if closed_form_obstacle(self) is not None:
+            return generic_model(self).ball_bounds(w0, bounds)
+        spec = self.ball_bound_sets.get(bounds)
+        if spec is None:
+            raise NotCertifiable(f"no bound over a ball is known for {type(self).__name__} models: declare "
+                                 "ball_bound_sets (docs/rigor.md §2.5), or wrap F in CallableModel for sampled bounds")
+        return bound_set_class(spec).at(self, w0)
 
     def default_w0(self) -> np.ndarray:
         """The family's initial parameters (its seeded initialisation; zeros if it has none)."""

@@ -6,8 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from plproof.models.base import Model, check_finite_matrix, closed_form_family
+from plproof.models.base import Model, bound_sets, check_finite_matrix, closed_form_family
 from plproof.numeric.arith import Arith
+
+#: F linear in the trained parameters: DF constant, every Hessian 0 (docs/theory.md §7, docs/rigor.md §2.1)
+CONSTANT_KERNEL_BOUNDS = bound_sets("plproof.theory.ball:ConstantKernelBounds")
 
 
 @closed_form_family
@@ -27,6 +30,7 @@ class Linear(Model):
     """
 
     family = "linear"
+    ball_bound_sets = CONSTANT_KERNEL_BOUNDS
 
     def __init__(self, X: Any) -> None:
         """Build F(w) = X w; see the class docstring for the parameter."""

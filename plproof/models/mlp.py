@@ -14,7 +14,7 @@ import numpy as np
 
 from plproof.errors import InvalidInput
 from plproof.models import activations
-from plproof.models.base import Model, check_finite_matrix, check_positive_int, closed_form_family
+from plproof.models.base import Model, bound_sets, check_finite_matrix, check_positive_int, closed_form_family
 from plproof.models.two_layer import check_init, check_seed, draw_layer, draw_output
 from plproof.numeric.arith import Arith
 
@@ -48,6 +48,8 @@ class MLP(Model):
     """
 
     family = "mlp"
+    #: the layer-by-layer bounds of docs/rigor.md §2.3 (docs/theory.md §13), for both bound-set names
+    ball_bound_sets = bound_sets("plproof.theory.ball:MLPBounds")
 
     def __init__(self, X: Any, widths: Sequence[int], activation: "str | activations.Activation" = "tanh",
                  seed: int = 0, init: str = "standard") -> None:

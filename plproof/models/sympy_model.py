@@ -17,8 +17,9 @@ import contextlib
 import json
 import math
 import re
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Self, Sequence
 
 import mpmath
 import numpy as np
@@ -28,15 +29,17 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.pycode import MpmathPrinter
 
 from plproof.errors import InvalidInput, NotCertifiable
-from plproof.models.ball import (AdapterBall, BallBounds, RadiusBounds, check_ball, sampled_ball_bounds,
+from plproof.models.ball import (AdapterBall, BoundsAtRadius, HessianGridBounds, check_ball, sampled_ball_bounds,
                                  sampled_hessian_norms)
-from plproof.models.base import Model, check_finite_matrix
+from plproof.models.base import Model, bound_sets, check_finite_matrix
 from plproof.numeric.arith import FLOAT64, Arith, BallArith, MPArith, require_flint
 from plproof.numeric.floatbounds import add_up, float_up, mul_up, sqrt_up
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import FLOATS
 
 _IV = mpmath.iv
+#: interval Hessians of producer and verifier, in the generic form of docs/theory.md §4.1
+VERIFIABLE_BOUNDS = bound_sets("plproof.models.sympy_model:VerifiableBall")
 _IV_PREC = 64  # bits of mpmath.iv endpoints; floats enter exactly
 
 #: heads that make F fail to be C^2 (docs/theory.md §9)
@@ -517,12 +520,12 @@ class SympyModel(AdapterBall, Model):
         """Verified upper bound on sup_{B(w0,R)} ||DF(w)||_2 (docs/theory.md §4.1)."""
         return self._verified(w0, R)[1]
 
-    def bounds_at(self, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0) -> BallBounds:
+    def bounds_at(self, w0: np.ndarray, R: float, *, samples: int = 8, seed: int = 0) -> BoundsAtRadius:
         """``verified`` bounds via interval arithmetic, or ``sampled`` ones when a function has no interval evaluator."""
         if self.interval_obstacle:
             return sampled_ball_bounds(self, w0, R, samples=samples, seed=seed)
         eps, lip = self._verified(w0, R)
-        return BallBounds(float(R), Enclosure(0.0, max(eps), RigorLevel.VERIFIED, IV_ASSUMPTIONS),
+        return BoundsAtRadius(float(R), Enclosure(0.0, max(eps), RigorLevel.VERIFIED, IV_ASSUMPTIONS),
                           Enclosure(0.0, lip, RigorLevel.VERIFIED, IV_ASSUMPTIONS), "interval box", tuple(eps))
 
     def jacobian_enclosure(self, w: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -538,13 +541,11 @@ class SympyModel(AdapterBall, Model):
         shape = (self.n_outputs, self.n_params)
         return mid.reshape(shape), np.array(err).reshape(shape)
 
-    def ball_bounds(self, w0: Any) -> RadiusBounds:
-        """Bounds over B(w0, R) for every R: :class:`VerifiableBall`, or sampled estimates when a function has
-        no interval evaluator (docs/theory.md §4.1, §10)."""
-        if self.interval_obstacle:
-            return super().ball_bounds(w0)
-        w, _ = check_ball(self, w0, 1.0)
-        return VerifiableBall(self, w, self.radii_per_decade)
+    @property
+    def ball_bound_sets(self) -> Mapping[str, str]:  # type: ignore[override]
+        """:class:`VerifiableBall`, or the sampled grid bounds when a function has no interval evaluator
+        (docs/theory.md §4.1, §10)."""
+        return AdapterBall.ball_bound_sets if self.interval_obstacle else VERIFIABLE_BOUNDS
 
     def describe(self) -> dict:
         """Family, class and sizes; the parameter names; F as expression trees; with inputs, their names and X."""
@@ -570,7 +571,8 @@ class SympyModel(AdapterBall, Model):
         return cls([tree_expression(t, symbols) for t in outputs], params, inputs=inputs or None, data=desc.get("X"))
 
 
-class VerifiableBall(RadiusBounds):
+@dataclass(frozen=True, eq=False)
+class VerifiableBall(HessianGridBounds):
     """R -> bounds over B(w0, R) in the generic form of docs/theory.md §4.1, which the verifier re-derives.
 
     delta(R) = sqrt(n) eps R and curvature(R, rho) = sqrt(n) rho eps, with eps(r) >= max_i sup_{B(w0,r)}
@@ -580,44 +582,53 @@ class VerifiableBall(RadiusBounds):
     machine), so a radius certified here also closes there.
     """
 
-    def __init__(self, model: SympyModel, w0: np.ndarray, per_decade: int) -> None:
+    #: the verifier's model of F (None when it refuses the description, ``obstacle`` saying why)
+    verifier_family: Any = None
+    obstacle: str = ""
+    #: grid radius -> why no Hessian bound exists on that ball (filled as radii are evaluated)
+    _unbounded: dict[float, str] = field(default_factory=dict, init=False, repr=False)
+
+    name = "sympy, interval Hessians of producer and verifier, generic bounds of docs/theory.md §4.1"
+
+    @classmethod
+    def _build(cls, model: Model, w0: np.ndarray) -> Self:
         from plproof.verify.exact import Failure
         from plproof.verify.expr import ExprFamily
 
-        super().__init__(model, w0, per_decade)
-        self.name = "sympy, interval Hessians of producer and verifier, generic bounds of docs/theory.md §4.1"
-        self.unbounded = (math.inf, "")  # the smallest grid radius without a Hessian bound, and why
         try:
-            self.family: ExprFamily | None = ExprFamily(model.describe())
-            self.obstacle = ""
+            family, obstacle = ExprFamily(model.describe()), ""
         except Failure as exc:  # the verifier will refuse the certificate for this reason
-            self.family, self.obstacle = None, str(exc)
-        if self.epsilon(FLOATS, self.radii[0]) == math.inf:
-            raise NotCertifiable(f"no Hessian bound on the smallest ball tried, B(w0, {self.radii[0]:.3g}): "
-                                 f"{self.unbounded[1]}; start w0 further inside the domain of F")
+            family, obstacle = None, str(exc)
+        bounds = cls(model, w0, *cls._grid(model, w0), family, obstacle)
+        if bounds.epsilon(FLOATS, bounds.radii[0]) == math.inf:
+            why = bounds._unbounded.get(bounds.radii[0], "")
+            raise NotCertifiable(f"no Hessian bound on the smallest ball tried, B(w0, {bounds.radii[0]:.3g}): "
+                                 f"{why}; start w0 further inside the domain of F")
+        return bounds
 
     def bounds_at_radius(self, radius: float) -> tuple[float, float]:
         """(eps, sqrt(n) eps) on B(w0, radius)."""
-        own = float(np.max(self.model.hessian_bounds_at(self.w0, radius)))
+        own = float(np.max(self.model.hessian_bounds_at(self.w0, radius)))  # type: ignore[attr-defined]
         theirs, why = self._verifier_epsilon(radius)
         eps = max(own, theirs)
-        if eps == math.inf and radius < self.unbounded[0]:
-            self.unbounded = (radius, why or "F is undefined or its Hessian unbounded there")
+        if eps == math.inf:
+            self._unbounded[radius] = why or "F is undefined or its Hessian unbounded there"
         return eps, mul_up(sqrt_up(float(self.n)), eps)
 
     def _verifier_epsilon(self, radius: float) -> tuple[float, str]:
         """ExprFamily.epsilon at ``radius`` rounded up (0 without a verifier model), or inf and the reason."""
         from plproof.verify.exact import Failure
 
-        if self.family is None:
+        if self.verifier_family is None:
             return 0.0, ""
         try:
-            return _float_up(self.family.epsilon(self.w0, Fraction(radius))), ""
+            return _float_up(self.verifier_family.epsilon(self.w0, Fraction(radius))), ""
         except Failure as exc:  # e.g. the box leaves the domain of log or sqrt
             return math.inf, str(exc)
 
     def hints(self) -> dict:
         out = super().hints()
-        if self.unbounded[0] < math.inf:
-            out["no_hessian_bound"] = f"from R = {self.unbounded[0]:.6g}: {self.unbounded[1]}"
+        if self._unbounded:
+            first = min(self._unbounded)
+            out["no_hessian_bound"] = f"from R = {first:.6g}: {self._unbounded[first]}"
         return {**out, **({"not_re_checkable": self.obstacle} if self.obstacle else {})}

@@ -132,7 +132,7 @@ class TorchModel(SampledBall, Model):
         if ar.dtype != np.float64:
             raise NotCertifiable(f"a torch module evaluates in float64 only, not {ar.name}: use rigor sampled, or an "
                                  "nn.Sequential of bias-free Linear layers and smooth activations (to_builtin)")
-        return _torch().from_numpy(np.ascontiguousarray(w, dtype=np.float64))
+        return _torch().from_numpy(np.array(w, dtype=np.float64))  # a writable copy: w may be read-only
 
     def _F(self, w: np.ndarray, ar: Arith) -> np.ndarray:
         with _torch().no_grad():

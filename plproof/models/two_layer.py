@@ -7,17 +7,20 @@ K = ((X X^T) o (D diag(v^2) D^T) + A A^T) / m with A = sigma(X W^T), D = sigma'(
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from plproof.errors import InvalidInput
 from plproof.models import activations
-from plproof.models.base import Model, check_finite_matrix, check_positive_int, closed_form_family
+from plproof.models.base import Model, bound_sets, check_finite_matrix, check_positive_int, closed_form_family
+from plproof.models.linear import CONSTANT_KERNEL_BOUNDS
 from plproof.numeric.arith import Arith
 
 TRAIN_MODES = ("both", "hidden", "output")
 INITS = ("standard", "symmetric")
+#: tight: T1-T3 of docs/theory.md §11.3-§11.4; theory: the per-neuron formula of §8 with §4.1
+TWO_LAYER_BOUNDS = bound_sets("plproof.theory.ball:TwoLayerTightBounds", "plproof.theory.ball:TwoLayerTheoryBounds")
 
 
 def draw_layer(rng: np.random.Generator, rows: int, cols: int, symmetric: bool) -> np.ndarray:
@@ -121,6 +124,11 @@ class TwoLayer(Model):
     @property
     def is_smooth(self) -> bool:
         return self.activation.smooth or self.train == "output"
+
+    @property
+    def ball_bound_sets(self) -> Mapping[str, str]:  # type: ignore[override]
+        """Constant-kernel bounds when only v is trained (F is linear in v), else the two-layer sets."""
+        return CONSTANT_KERNEL_BOUNDS if self.train == "output" else TWO_LAYER_BOUNDS
 
     def default_w0(self) -> np.ndarray:
         return self.join(self.W0, self.v0)

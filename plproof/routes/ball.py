@@ -15,13 +15,13 @@ import numpy as np
 
 from plproof.errors import InvalidInput, NotCertifiable, SoundnessViolation
 from plproof.evidence import Evidence, Hypothesis, Status, Verdict
+from plproof.models.ball import BallBounds
 from plproof.numeric.arith import MPArith
 from plproof.numeric.rigor import Enclosure, RigorLevel, weakest
 from plproof.numeric.runners import Trajectory, gradient_descent
 from plproof.numeric.scalars import FLOATS, INTERVALS, enclosure
 from plproof.problem import Problem
 from plproof.theory import gd
-from plproof.theory.ball import BallBounds, bounds_for
 from plproof.theory.centre import Centre, centre
 
 CLAIM = ("L(w) = 1/2 ||F(w) - y||^2 is mu-PL* on B(w0, R); a solution of F(w) = y lies in the ball, and GD "
@@ -156,7 +156,7 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
     c = centre(problem, level, digits)
     c.notes[:0] = notes
     try:
-        bb = bounds_for(problem.model, problem.w0, bounds)
+        bb = problem.model.ball_bounds(problem.w0, bounds)
     except NotCertifiable as exc:
         return _not_certifiable(problem, str(exc), structural)
     base = {"lambda0": c.lambda0, "jacobian_norm_w0": c.jac_norm, "residual_norm_w0": c.res_norm, "L0": c.L0}

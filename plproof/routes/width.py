@@ -8,7 +8,6 @@ labelled as one) from how the bounds scale with width (docs/theory.md §8: s = m
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -23,7 +22,6 @@ from plproof.models.base import check_finite_matrix, check_positive_int
 from plproof.numeric.runners import gradient_descent
 from plproof.problem import Problem
 from plproof.routes.trajectory import certify_run
-from plproof.theory.ball import bounds_for
 from plproof.theory.centre import centre
 from plproof.numeric.rigor import RigorLevel, Summary, html_table
 
@@ -201,15 +199,13 @@ def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: s
 
 def extrapolate_width(problem: Problem, bounds: str = "tight", limit_log2: int = 400) -> float | None:
     """Width at which the ball route would close if lambda0, ||DF(w0)||, ||r0|| stayed at their values here
-    and only s = m^{-1/2} and ||v0||_inf ~ sqrt(2 ln 2m) moved (an estimate, docs/theory.md §8)."""
+    and only s = m^{-1/2} and ||v0||_inf ~ sqrt(2 ln 2m) moved: the two-layer bounds' own extrapolation
+    (``extrapolated_to_width``, an estimate, docs/theory.md §8) at m = 2^k."""
     model: TwoLayer = problem.model
     c = centre(problem, RigorLevel.SAMPLED)
-    bb = bounds_for(model, problem.w0, bounds)
-    m0 = model.width
-    base_v = bb.c.v_inf / math.sqrt(2 * math.log(2 * m0))
-    for k in range(int(math.log2(m0)) + 1, limit_log2):
+    bb = model.ball_bounds(problem.w0, bounds)
+    for k in range(int(math.log2(model.width)) + 1, limit_log2):
         m = 2.0**k
-        bb.c = dataclasses.replace(bb.c, s=1 / math.sqrt(m), v_inf=base_v * math.sqrt(2 * math.log(2 * m)))
-        if search_radius(c, bb, None)[0] is not None:
+        if search_radius(c, bb.extrapolated_to_width(m), None)[0] is not None:  # type: ignore[attr-defined]
             return m
     return None

@@ -1,61 +1,35 @@
-"""Bounds over the ball B(w0, R) for each model family (docs/theory.md §4.1, §8, §11).
+"""The built-in families' bounds over the ball B(w0, R) (docs/theory.md §4.1, §7, §8, §11, §13).
 
-A :class:`BallBounds` gives, for a radius R in a scalar namespace S (floats to search, intervals
-to prove): ``delta`` >= sup_B ||DF(w) - DF(w0)||_2, ``epsilon`` >= max_k sup_B ||Hess f_k|| and
-``curvature(rho)`` >= sup ||sum_k r_k Hess f_k|| over B and ||r|| <= rho. From them (T2, §4.1):
-mu(R) = (sqrt(lambda0) - delta)_+^2, L_F(R) = ||DF(w0)|| + delta, beta = L_F^2 + curvature.
+Each class implements the ball-bounds protocol :class:`plproof.models.ball.BallBounds` (docs/rigor.md §2.5)
+and is named, as "plproof.theory.ball:Class", in its family's ``Model.ball_bound_sets``:
+``delta`` >= sup_B ||DF(w) - DF(w0)||_2, ``epsilon`` >= max_k sup_B ||Hess f_k|| and ``curvature(rho)`` >=
+sup ||sum_k r_k Hess f_k|| over B and ||r|| <= rho, for R in a scalar namespace S (floats to search,
+intervals to prove). From them (T2, §4.1): mu(R) = (sqrt(lambda0) - delta)_+^2, L_F(R) = ||DF(w0)|| + delta,
+beta = L_F^2 + curvature.
 """
 
 from __future__ import annotations
 
-import abc
-from dataclasses import dataclass
-from typing import Any
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Self
 
 import numpy as np
 
-from plproof.errors import InvalidInput, NotCertifiable
-from plproof.models import MLP, Linear, Model, TwoLayer
-from plproof.models.base import closed_form_obstacle, generic_model
+from plproof.errors import NotCertifiable
+from plproof.models import Model, TwoLayer
+from plproof.models.ball import BallBounds, centre_point
+from plproof.models.base import closed_form_obstacle
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import RigorLevel
 from plproof.numeric.verified import spectral_norm_upper
-from plproof.theory.mlp_bounds import mlp_ball_bounds, mlp_centre
-
-BOUND_SETS = ("tight", "theory")
+from plproof.theory.mlp_bounds import MLPBallBounds, MLPCentre, mlp_ball_bounds, mlp_centre
 
 
-class BallBounds(abc.ABC):
-    """Upper bounds over B(w0, R) that hold for every R >= 0, at ``rigor``."""
-
-    name: str = "ball bounds"
-    #: the explicit id of this bound set in certificates (plproof.verify.families re-derives it by this id)
-    bound_set: str = ""
-    reference: str = ""
-    rigor: RigorLevel = RigorLevel.VERIFIED
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-    @abc.abstractmethod
-    def epsilon(self, S: Any, R: Any) -> Any:
-        """max_k sup_{B(w0,R)} ||Hess_w f(x_k; w)||_2."""
-
-    def delta(self, S: Any, R: Any) -> Any:
-        """sup_B ||DF(w) - DF(w0)||_2 <= ||.||_F <= sqrt(n) epsilon R (docs/theory.md §4.1)."""
-        return S.sqrt(S.of(self.n)) * self.epsilon(S, R) * R
-
-    def curvature(self, S: Any, R: Any, rho: Any) -> Any:
-        """||sum_k r_k H_k|| <= ||r||_1 epsilon <= sqrt(n) rho epsilon (docs/theory.md §4.1)."""
-        return S.sqrt(S.of(self.n)) * rho * self.epsilon(S, R)
-
-    def hints(self) -> dict:
-        """The constants the bounds use, for the certificate (a verifier recomputes them)."""
-        return {"bounds": self.bound_set, "reference": self.reference}
-
-
-class LinearBounds(BallBounds):
-    """F linear in w: DF constant, every Hessian 0 (docs/theory.md §7)."""
+@dataclass(frozen=True, eq=False)
+class ConstantKernelBounds(BallBounds):
+    """F linear in the trained parameters (Linear, RandomFeatures): DF constant, every Hessian 0 (docs/theory.md §7)."""
 
     name = "linear (exact: epsilon = 0)"
     bound_set = "constant-kernel"
@@ -66,43 +40,67 @@ class LinearBounds(BallBounds):
 
 
 @dataclass(frozen=True)
-class _TwoLayerConstants:
-    """Rigorous constants of a two-layer net at w0 (upper bounds, floats)."""
+class TwoLayerConstants:
+    """Rigorous constants of a two-layer net at w0 (upper bounds, floats; docs/rigor.md §2.2)."""
 
     s: float          # 1/sqrt(width), rounded up
     S1: float
     S2: float
     v_inf: float      # ||v0||_inf (exact)
     x_max: float      # max_k ||x_k|| (rounded up)
-    x_norms: np.ndarray  # ||x_k|| (rounded up)
     X_norm: float     # ||X||_2 (rounded up)
     train: str
 
 
-def two_layer_constants(model: TwoLayer, w0: np.ndarray) -> _TwoLayerConstants:
+def two_layer_constants(model: TwoLayer, w0: np.ndarray) -> TwoLayerConstants:
     """The constants of docs/theory.md §8 and §11, each rounded up."""
     require_closed_forms(model)
     act = model.activation
     if not act.smooth and model.train != "output":
         raise NotCertifiable(f"activation {act.name!r} is not C^2: no Hessian bound exists (docs/theory.md §9)")
     _, v = model.split(np.asarray(w0, dtype=float))
-    x_norms = np.array([fb.sqrt_up(fb.sumsq_upper(row)) for row in model.X])
-    return _TwoLayerConstants(
+    x_max = max(fb.sqrt_up(fb.sumsq_upper(row)) for row in model.X)
+    return TwoLayerConstants(
         s=fb.up(1 / fb.down(float(np.sqrt(model.width)))), S1=act.S1 or 0.0, S2=act.S2 or 0.0,
-        v_inf=float(np.max(np.abs(v))), x_max=float(x_norms.max()), x_norms=x_norms,
-        X_norm=spectral_norm_upper(model.X), train=model.train)
+        v_inf=float(np.max(np.abs(v))), x_max=x_max, X_norm=spectral_norm_upper(model.X), train=model.train)
 
 
+@dataclass(frozen=True, eq=False)
 class TwoLayerTheoryBounds(BallBounds):
-    """Per-neuron Hessian formula of docs/theory.md §8 with V = ||v0||_inf + R, then §4.1."""
+    """Per-neuron Hessian formula of docs/theory.md §8 with V = ||v0||_inf + R, then §4.1.
+
+    ``extrapolated_width``: set only by :meth:`extrapolated_to_width` (an estimate, rigor ``sampled``).
+    """
+
+    c: TwoLayerConstants
+    extrapolated_width: float | None = None
 
     name = "two-layer, docs/theory.md §8 + §4.1"
     bound_set = "two-layer-s8"
     reference = "docs/theory.md §8, §4.1"
 
-    def __init__(self, model: TwoLayer, w0: np.ndarray) -> None:
-        super().__init__(model.n_outputs)
-        self.c = two_layer_constants(model, w0)
+    @classmethod
+    def _build(cls, model: Model, w0: np.ndarray) -> Self:
+        return cls(model, w0, two_layer_constants(model, w0))  # type: ignore[arg-type]
+
+    def recentred(self, w: Any) -> Self:
+        """These bounds centred at ``w`` (a new object): of the constants only ||v||_inf depends on the centre."""
+        point = centre_point(self.model, w)
+        _, v = self.model.split(point)  # type: ignore[attr-defined]
+        return dataclasses.replace(self, w0=point, c=dataclasses.replace(self.c, v_inf=float(np.max(np.abs(v)))))
+
+    @property
+    def rigor(self) -> RigorLevel:
+        return RigorLevel.VERIFIED if self.extrapolated_width is None else RigorLevel.SAMPLED
+
+    def extrapolated_to_width(self, width: float) -> Self:
+        """An estimate: these bounds for the same data at width m = ``width``, with s = m^{-1/2} and ||v0||_inf
+        scaled like sqrt(2 ln 2m), the growth of the max of 2m standard normals, from its value here
+        (docs/theory.md §8); lambda0, ||DF(w0)|| and ||r0|| are not part of the bounds. Rigor ``sampled``."""
+        here = self.extrapolated_width or self.model.width  # type: ignore[attr-defined]
+        v_inf = self.c.v_inf * math.sqrt(math.log(2 * width) / math.log(2 * here))
+        return dataclasses.replace(self, c=dataclasses.replace(self.c, s=1 / math.sqrt(width), v_inf=v_inf),
+                                   extrapolated_width=float(width))
 
     def _V(self, S: Any, R: Any) -> Any:
         return S.of(self.c.v_inf) + (R if self.c.train == "both" else 0)
@@ -118,9 +116,11 @@ class TwoLayerTheoryBounds(BallBounds):
         return S.of(c.s) * (a + S.sqrt(a * a + 4 * S1 * S1 * x * x)) / 2
 
     def hints(self) -> dict:
-        return {**super().hints(), **_constants_json(self.c)}
+        extra = {} if self.extrapolated_width is None else {"extrapolated_width": self.extrapolated_width}
+        return {**super().hints(), **_constants_json(self.c), **extra}
 
 
+@dataclass(frozen=True, eq=False)
 class TwoLayerTightBounds(TwoLayerTheoryBounds):
     """Structure-aware T1 (Jacobian change) and T3 (curvature) of docs/theory.md §11.3-§11.4."""
 
@@ -151,23 +151,28 @@ class TwoLayerTightBounds(TwoLayerTheoryBounds):
         return S.of(k.s) * (alpha + S.sqrt(alpha * alpha + 4 * gamma * gamma)) / 2
 
 
+@dataclass(frozen=True, eq=False)
 class MLPBounds(BallBounds):
-    """Layer-by-layer Hessian and Jacobian-change bounds of docs/rigor.md §2 (docs/theory.md §13)."""
+    """Layer-by-layer Hessian and Jacobian-change bounds of docs/rigor.md §2.3 (docs/theory.md §13).
+
+    The R-independent part (M0, ``centre``) is computed once; the recursion M1-M7 per radius, cached.
+    """
+
+    centre: MLPCentre
+    _cache: dict[float, MLPBallBounds] = field(default_factory=dict, init=False, repr=False)
 
     name = "mlp, docs/rigor.md §2"
     bound_set = "mlp"
     reference = "docs/theory.md §13"
 
-    def __init__(self, model: MLP, w0: np.ndarray) -> None:
-        super().__init__(model.n_outputs)
-        self.model, self.w0 = model, w0
-        self.centre = mlp_centre(model, w0)
-        self._cache: dict[float, Any] = {}
+    @classmethod
+    def _build(cls, model: Model, w0: np.ndarray) -> Self:
+        return cls(model, w0, mlp_centre(model, w0))  # type: ignore[arg-type]
 
-    def _at(self, S: Any, R: Any) -> Any:
+    def _at(self, S: Any, R: Any) -> MLPBallBounds:
         r = S.hi(R)
         if r not in self._cache:
-            self._cache[r] = mlp_ball_bounds(self.model, self.w0, r, self.centre)
+            self._cache[r] = mlp_ball_bounds(self.model, self.w0, r, self.centre)  # type: ignore[arg-type]
         return self._cache[r]
 
     def epsilon(self, S: Any, R: Any) -> Any:
@@ -177,10 +182,10 @@ class MLPBounds(BallBounds):
         return S.of(self._at(S, R).delta)
 
     def hints(self) -> dict:
-        return {**super().hints(), "widths": list(self.model.widths)}
+        return {**super().hints(), "widths": list(self.model.widths)}  # type: ignore[attr-defined]
 
 
-def _constants_json(c: _TwoLayerConstants) -> dict:
+def _constants_json(c: TwoLayerConstants) -> dict:
     return {"s": c.s, "S1": c.S1, "S2": c.S2, "v_inf": c.v_inf, "x_max": c.x_max, "X_norm": c.X_norm,
             "train": c.train}
 
@@ -190,28 +195,3 @@ def require_closed_forms(model: Model) -> None:
     reason = closed_form_obstacle(model)
     if reason is not None:
         raise NotCertifiable(f"{reason}: the family's ball bounds do not hold for this model")
-
-
-def bounds_for(model: Model, w0: np.ndarray, bounds: str = "tight") -> BallBounds:
-    """The ball bounds of a model's family (``tight``: §11 where proved, else ``theory``: §4.1/§8).
-
-    A model whose family closed forms do not apply (closed_form_obstacle) gets the ``sampled`` bounds of
-    its F (plproof.models.base.generic_model), as a Python callable does; an adapter its own.
-    """
-    if bounds not in BOUND_SETS:
-        raise InvalidInput(f"unknown bound set {bounds!r}: use one of {', '.join(BOUND_SETS)}")
-    if closed_form_obstacle(model) is not None:
-        if not model.is_smooth:
-            raise NotCertifiable(f"{type(model).__name__} is not smooth (C^2): no Hessian bound over a ball "
-                                 "exists (docs/theory.md §9)")
-        return generic_model(model).ball_bounds(w0)  # type: ignore[attr-defined]
-    if isinstance(model, Linear) or (isinstance(model, TwoLayer) and model.train == "output"):
-        return LinearBounds(model.n_outputs)
-    if isinstance(model, TwoLayer):
-        return (TwoLayerTightBounds if bounds == "tight" else TwoLayerTheoryBounds)(model, w0)
-    if isinstance(model, MLP):
-        return MLPBounds(model, w0)
-    own = getattr(model, "ball_bounds", None)
-    if own is None:
-        raise NotCertifiable(f"no Hessian bound over a ball is known for {type(model).__name__} models")
-    return own(w0)

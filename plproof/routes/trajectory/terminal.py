@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -49,11 +48,10 @@ def _terminal_state(S: Any, bb: TwoLayerTightBounds, lam_lo: float, J_hi: float,
             "margin": margin, "rate": 1 - 2 * c * S.of(eta) * mu if ok else S.of(1.0)}
 
 
-def terminal(bb: TwoLayerTightBounds, v: np.ndarray, res_hi: float, e: float, eta: float,
-             lam: Enclosure, jac: Enclosure) -> Terminal:
-    """Search the smallest closing R_T (float), then prove the closing inequalities in intervals."""
-    v_inf = float(np.max(np.abs(v)))
-    bb.c = dataclasses.replace(bb.c, v_inf=v_inf)
+def terminal(bb: TwoLayerTightBounds, res_hi: float, e: float, eta: float, lam: Enclosure,
+             jac: Enclosure) -> Terminal:
+    """Search the smallest closing R_T (float), then prove the closing inequalities in intervals; ``bb`` is
+    centred at w~_T (``recentred``)."""
     lam_lo = max(float(lam.lo), 0.0)
     sig_R = bb.delta(FLOATS, 1.0)
     R_max = math.sqrt(lam_lo) / sig_R if sig_R > 0 and lam_lo > 0 else 0.0
@@ -75,7 +73,7 @@ def terminal(bb: TwoLayerTightBounds, v: np.ndarray, res_hi: float, e: float, et
     R = found if found is not None else (R_max / 2 if R_max > 0 else 1.0)
     state = _terminal_state(INTERVALS, bb, lam_lo, jac.hi, res_hi, e, R, eta)
     closes = found is not None and INTERVALS.lo(state["margin"]) > 0
-    return Terminal(float(R), e, lam, jac, res_hi, v_inf, state, closes)
+    return Terminal(float(R), e, lam, jac, res_hi, bb.c.v_inf, state, closes)
 
 
 def _jacobian_upper(net: Net, at: tuple) -> tuple[np.ndarray, float, Enclosure]:
@@ -94,14 +92,16 @@ def _sigma_c(net: Net, v_inf: float) -> float:
     return fb.up(net.s_up * net.X_norm * (c + math.sqrt(c * c + 4.0)) / 2 * COVER)
 
 
-def _try_terminal(net: Net, bb: TwoLayerTightBounds, v: np.ndarray, res_hi: float, K: np.ndarray, err: float,
-                  jac: Enclosure, E: float, eta: float) -> tuple[Terminal | None, float]:
-    """The terminal ball at w~_t (None when a float estimate shows it cannot close yet) and the
-    largest radius sqrt(lambda)/kappa at which mu_T > 0 (an estimate, to stop hopeless runs)."""
+def _try_terminal(net: Net, bb: TwoLayerTightBounds, W: np.ndarray, v: np.ndarray, res_hi: float, K: np.ndarray,
+                  err: float, jac: Enclosure, E: float, eta: float) -> tuple[Terminal | None, float]:
+    """The terminal ball at w~_t = (W, v) with ``bb`` recentred there (None when a float estimate shows it
+    cannot close yet) and the largest radius sqrt(lambda)/kappa at which mu_T > 0 (an estimate, to stop
+    hopeless runs)."""
     lam_est = float(np.linalg.eigvalsh(K)[0]) - err
     kap = _sigma_c(net, float(np.max(np.abs(v))))
     R_max = math.sqrt(max(lam_est, 0.0)) / kap
     if lam_est <= 0 or res_hi * kap >= 0.5 * lam_est or E >= R_max:
         return None, R_max  # necessary: R > ||r||/sqrt(lambda) + e and delta(R) < sqrt(lambda)
-    lam = lambda_min_lower(K, err, psd=True)
-    return terminal(bb, v, res_hi, E, eta, Enclosure(lam.lo, lam.hi, RigorLevel.VERIFIED, ASSUMPTIONS), jac), R_max
+    low = lambda_min_lower(K, err, psd=True)
+    lam = Enclosure(low.lo, low.hi, RigorLevel.VERIFIED, ASSUMPTIONS)
+    return terminal(bb.recentred(np.concatenate([W.ravel(), v])), res_hi, E, eta, lam, jac), R_max

@@ -14,7 +14,6 @@ import numpy as np
 from plproof.routes.trajectory.error_bounds import ASSUMPTIONS, contraction, defect
 from plproof.routes.trajectory.recipe import COVER, RECIPE, Anchor, Block, Buffers, gd_step, make_net
 from plproof.routes.trajectory.terminal import _jacobian_upper, _sigma_c, _try_terminal
-from plproof.theory.ball import TwoLayerTightBounds
 
 
 class TwoLayerFloat:
@@ -24,7 +23,7 @@ class TwoLayerFloat:
     assumptions = ASSUMPTIONS
 
     def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray) -> None:
-        self.bounds = TwoLayerTightBounds(model, w0)
+        self.bounds = model.ball_bounds(w0, "tight")  # T1-T3: the recipe admits closed-form TwoLayer only
         self.net = make_net(model, y, self.bounds.c.X_norm)
         self.buf = Buffers(self.net, np.asarray(w0, dtype=np.float64))
 
@@ -59,8 +58,8 @@ class TwoLayerFloat:
         return contraction(self.net, self.buf, block.stage, k, eta, e, LF)
 
     def terminal(self, block: Block, j: int, anchor: Anchor, e: float, eta: float) -> tuple[Any, float]:
-        return _try_terminal(self.net, self.bounds, self.buf.v[j], float(block.residual[j]), anchor.K, anchor.err,
-                             anchor.jac, e, eta)
+        return _try_terminal(self.net, self.bounds, self.buf.W[j], self.buf.v[j], float(block.residual[j]), anchor.K,
+                             anchor.err, anchor.jac, e, eta)
 
     def iterate(self, j: int) -> np.ndarray:
         return np.concatenate([self.buf.W[j].ravel(), self.buf.v[j]])
