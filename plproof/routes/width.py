@@ -128,7 +128,7 @@ class WidthResult:
         rows.append(("GD converges from width", width(self.empirical_width, "observed")))
         if self.budget_limited:
             rows.append(("budget-limited widths", ", ".join(
-                f"{w} ({'; '.join(m.split(':')[0] for m in msg.split('; '))})"
+                f"{w} ({', '.join('run route' if m.startswith('run route') else 'GD' for m in msg.split('; '))})"
                 for w, msg in sorted(self.budget_limited.items()))))
         if self.ball_ratio is not None:
             rows.append(("ball / GD", f"{self.ball_ratio:.3g}"))
