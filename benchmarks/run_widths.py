@@ -70,12 +70,14 @@ def main() -> None:
         t0 = time.perf_counter()
         ball, run = measure(X, y, init, seed, args.max_log2, args.steps)
 
-        def cell(w: int | None, res: WidthResult) -> str:
-            return f"{w if w is not None else '-'}{'*' if res.budget_limited else ''}"
+        def cell(w: int | None, by_gd: bool) -> str:
+            """The width, starred if a budget of that search (run route or GD) stopped some width."""
+            hit = any(part.startswith("GD") == by_gd for msg in run.budget_limited.values() for part in msg.split("; "))
+            return f"{w if w is not None else '-'}{'*' if hit else ''}"
 
         ratio = lambda w: f"{w / run.empirical_width:.3g}" if w and run.empirical_width else "-"  # noqa: E731
-        print(f"| {label} | {X.shape[0]} | {X.shape[1]} | {cell(ball.certified_width, ball)} | "
-              f"{cell(run.run_width, run)} | {run.empirical_width or '-'} | {ratio(run.run_width)} | "
+        print(f"| {label} | {X.shape[0]} | {X.shape[1]} | {ball.certified_width or '-'} | "
+              f"{cell(run.run_width, False)} | {cell(run.empirical_width, True)} | {ratio(run.run_width)} | "
               f"{ratio(ball.certified_width)} | {time.perf_counter() - t0:.0f} |", flush=True)
         limited += [f"{label}, width {w}: {msg}" for w, msg in sorted(run.budget_limited.items())]
     for line in limited:
