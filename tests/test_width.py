@@ -120,6 +120,15 @@ def test_gd_that_cannot_fit_the_data_stalls_early():
     assert run.loss >= (y[0] - y[1]) ** 2 / 4 and "stalled at loss" in run.describe()
 
 
+def test_gd_run_takes_any_model_and_a_positive_target():
+    """A random-features net (train='output') runs through its own F and vjp; a zero target is refused."""
+    problem = Problem(TwoLayer(unit_inputs(6, 3, 0), 32, "tanh", 0, train="output"), uniform_targets(6, 0.1, 0))
+    run = gd_run(problem, max_steps=50_000)
+    assert run.converged and run.loss <= 1e-20
+    with pytest.raises(InvalidInput, match="target"):
+        gd_run(problem, target=0.0)
+
+
 def test_bisection_never_goes_below_the_parameter_floor():
     """Widths with m (d + 1) < n are never tried: with floor 8 the bisection below 8 stops at once."""
     calls: list[int] = []

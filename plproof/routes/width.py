@@ -204,6 +204,8 @@ def gd_run(problem: Problem, target: float = 1e-20, max_steps: int = STEPS, chun
     as stalled if the loss fell by less than 2x over the last half of the steps and, at that rate, reaching
     ``target`` would take more than :data:`STALL_FACTOR` times ``max_steps`` steps."""
     max_steps = check_positive_int(max_steps, "gd_steps")
+    if not (isinstance(target, (int, float)) and 0 < target < math.inf):
+        raise InvalidInput(f"the GD target loss must be a positive finite number, got {target!r}")
     step = _gd_step(problem, float(1.0 / np.linalg.eigvalsh(problem.kernel())[-1]))
     marks = [math.inf] * (max_steps // chunk + 1)  # marks[k]: L at step k * chunk
 
