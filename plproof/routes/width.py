@@ -14,21 +14,65 @@ from typing import Any, Callable
 
 import numpy as np
 
+from plproof.certificate.format import jsonable
 from plproof.routes.ball import check, search_radius
 from plproof.errors import InvalidInput
 from plproof.evidence import Evidence
 from plproof.models import TwoLayer
 from plproof.models.base import check_finite_matrix, check_positive_int
-from plproof.numeric.runners import gradient_descent
+from plproof.numeric.arith import FLOAT64
 from plproof.problem import Problem
 from plproof.routes.trajectory import certify_run
 from plproof.theory.centre import centre
 from plproof.numeric.rigor import RigorLevel, Summary, html_table
 
 
+#: default step budget of both the run route and the empirical GD check (a width at which GD from width 2
+#: needs 223,341 steps is a measured case: 2e5 would decide it wrongly)
+STEPS = 400_000
+#: GD counts as stalled when, at its rate over the last half of its steps, it would need more than this
+#: many times its whole budget to reach the target (and the loss fell by less than 2x over that half)
+STALL_FACTOR = 100
+
+
+@dataclass(frozen=True)
+class GDRun:
+    """What float64 GD with eta = 1/lambda_max(K(w0)) did at one width (an observation, docs/theory.md §2).
+
+    ``stop`` is ``converged`` (L <= target at step ``steps``), ``budget`` (``budget`` steps done, still
+    decreasing), ``stalled`` (early stop: see :data:`STALL_FACTOR`) or ``diverged`` (non-finite loss).
+    """
+
+    stop: str
+    steps: int
+    loss: float
+    target: float
+    budget: int
+
+    @property
+    def converged(self) -> bool:
+        return self.stop == "converged"
+
+    def describe(self) -> str:
+        """One phrase: what GD did, for notes."""
+        if self.stop == "converged":
+            return f"GD reached {self.target:.0e} at step {self.steps}"
+        if self.stop == "budget":
+            return (f"GD had not reached {self.target:.0e} after {self.steps} steps (loss {self.loss:.2g}, "
+                    "still decreasing): raise gd_steps")
+        if self.stop == "stalled":
+            return (f"GD stalled at loss {self.loss:.2g} after {self.steps} steps (at its rate over the last "
+                    f"{self.steps // 2} steps it would need over {STALL_FACTOR}x the budget of {self.budget})")
+        return f"GD diverged at step {self.steps}"
+
+
 @dataclass
 class WidthResult:
-    """Smallest certified width (or None), the empirical GD width, and their ratio."""
+    """Smallest certified width per route (ball, run) or None, the empirical GD width, and their ratios.
+
+    ``budget_limited`` maps a width to why a step budget, not the mathematics, stopped it there (the run
+    route's ``max_steps`` or the GD check's ``gd_steps``); ``gd_runs`` holds what GD did at each width checked.
+    """
 
     certified_width: int | None
     empirical_width: int | None
@@ -39,33 +83,59 @@ class WidthResult:
     run_width: int | None = None
     run_evidence: Evidence | None = None
     notes: list[str] = field(default_factory=list)
+    routes: tuple[str, ...] = ()
+    budget_limited: dict[int, str] = field(default_factory=dict)
+    gd_runs: dict[int, GDRun] = field(default_factory=dict)
+    skipped: list[int] = field(default_factory=list)
+    gd_steps: int | None = None
+    run_steps: int | None = None
 
     @property
     def conservativeness(self) -> float | None:
-        """certified width / empirical width: how conservative the theorem's route is."""
-        if self.certified_width and self.empirical_width:
-            return self.certified_width / self.empirical_width
-        return None
+        """ball-route width / empirical GD width: how conservative the theorem's route is."""
+        return self.ball_ratio
+
+    @property
+    def ball_ratio(self) -> float | None:
+        """ball-route certified width / empirical GD width."""
+        return _ratio(self.certified_width, self.empirical_width)
+
+    @property
+    def run_ratio(self) -> float | None:
+        """run-route certified width / empirical GD width."""
+        return _ratio(self.run_width, self.empirical_width)
+
+    def _ran(self, route: str) -> bool:
+        if self.routes:
+            return route in self.routes
+        ball = bool(self.tried) or self.certified_width is not None  # built by hand: infer from what is set
+        return ball if route == "ball" else self.run_width is not None or not ball
 
     def _rows(self) -> list[tuple[str, str]]:
         def width(w: int | None, how: str) -> str:
             return f"{w} ({how})" if w is not None else f"none up to {self.max_width}"
 
         rows = []
-        if self.tried or self.certified_width is not None:  # the ball route ran
+        if self._ran("ball"):
             rigor = self.evidence.rigor.label if self.evidence is not None else ""
             rows.append(("certified width, ball route", width(self.certified_width, rigor)))
-        if self.run_width is not None or not rows:  # the run route certified, or was the only one asked
+        if self._ran("run"):
             rows.append(("certified width, run route", width(self.run_width, "verified")))
         if self.extrapolated_width is not None:
             rows.append(("extrapolated width", f"{self.extrapolated_width:.4g} (an estimate, not a certificate)"))
         rows.append(("GD converges from width", width(self.empirical_width, "observed")))
-        if self.conservativeness is not None:
-            rows.append(("certified / empirical", f"{self.conservativeness:.3g}"))
+        if self.budget_limited:
+            rows.append(("budget-limited widths", ", ".join(
+                f"{w} ({', '.join('run route' if m.startswith('run route') else 'GD' for m in msg.split('; '))})"
+                for w, msg in sorted(self.budget_limited.items()))))
+        if self.ball_ratio is not None:
+            rows.append(("ball / GD", f"{self.ball_ratio:.3g}"))
+        if self.run_ratio is not None:
+            rows.append(("run / GD", f"{self.run_ratio:.3g}"))
         return rows
 
     def summary(self) -> Summary:
-        """The smallest certified width per route, the empirical GD width and their ratio, one per line."""
+        """The smallest certified width per route, the empirical GD width and their ratios, one per line."""
         rows = self._rows()
         pad = max(len(k) for k, _ in rows)
         return Summary("\n".join(f"{k:<{pad}}  {v}" for k, v in rows))
@@ -78,11 +148,19 @@ class WidthResult:
 
     def to_json(self) -> dict:
         return {"certified_width": self.certified_width, "run_certified_width": self.run_width,
-                "empirical_width": self.empirical_width,
-                "run_ratio": self.run_width / self.empirical_width if self.run_width and self.empirical_width else None,
+                "empirical_width": self.empirical_width, "run_ratio": self.run_ratio,
                 "max_width": self.max_width, "extrapolated_width": self.extrapolated_width,
                 "extrapolation_is_estimate": True, "ratio": self.conservativeness,
-                "tried": {str(k): v for k, v in sorted(self.tried.items())}, "notes": self.notes}
+                "tried": {str(k): v for k, v in sorted(self.tried.items())}, "notes": self.notes,
+                "ball_width": self.certified_width, "run_width": self.run_width, "gd_width": self.empirical_width,
+                "ball_ratio": self.ball_ratio, "routes": list(self.routes), "gd_steps": self.gd_steps,
+                "run_steps": self.run_steps, "skipped_underparameterised": list(self.skipped),
+                "budget_limited": {str(k): v for k, v in sorted(self.budget_limited.items())},
+                "gd_runs": jsonable({str(k): dataclasses.asdict(v) for k, v in sorted(self.gd_runs.items())})}
+
+
+def _ratio(width: int | None, gd_width: int | None) -> float | None:
+    return width / gd_width if width and gd_width else None
 
 
 def _widths(max_width: int, symmetric: bool) -> list[int]:
@@ -90,27 +168,82 @@ def _widths(max_width: int, symmetric: bool) -> list[int]:
     return [w for w in (start * 2**k for k in range(64)) if w <= max_width]
 
 
-def gd_converges(problem: Problem, target: float = 1e-20, max_steps: int = 20_000) -> bool:
-    """Float64 GD with eta = 1/lambda_max(K(w0)) reaches L <= target within max_steps (an observation)."""
-    lam_max = float(np.linalg.eigvalsh(problem.kernel())[-1])
-    chunk = 1000
-    w = problem.w0
-    for _ in range(0, max_steps, chunk):
-        traj = gradient_descent(problem, 1.0 / lam_max, chunk, w0=w)
-        if min(traj.losses) <= target:
-            return True
-        if traj.diverged:
+def _gd_step(problem: Problem, eta: float) -> Callable[[], float]:
+    """One float64 GD step as a closure: returns L at the current iterate, then moves it.
+
+    A plain numpy loop for TwoLayer (train='both'); other models through their F and vjp."""
+    model = problem.model
+    y = np.asarray(problem.y, dtype=np.float64)
+    w = np.array(problem.w0, dtype=np.float64)
+    if not (isinstance(model, TwoLayer) and model.train == "both"):
+        def generic() -> float:
+            r = model.F(w, FLOAT64) - y
+            w[:] -= eta * model.vjp(w, r, FLOAT64)
+            return float(r @ r) / 2
+        return generic
+    W, v = model.split(w)  # views into w
+    X, act, s = model.X, model.activation, 1 / math.sqrt(model.width)
+
+    def two_layer() -> float:
+        A, D = act.derivatives(X @ W.T, FLOAT64, 1)
+        r = s * (A @ v) - y
+        gW = ((D * r[:, None]).T @ X) * (s * v)[:, None]
+        gv = s * (A.T @ r)
+        W[:] -= eta * gW
+        v[:] -= eta * gv
+        return float(r @ r) / 2
+    return two_layer
+
+
+def gd_run(problem: Problem, target: float = 1e-20, max_steps: int = STEPS, chunk: int = 1000) -> GDRun:
+    """Float64 GD with eta = 1/lambda_max(K(w0)) until L <= target, divergence, a stall or ``max_steps``.
+
+    An observation, not a certificate. Every ``chunk`` steps from max_steps/4 on, and at the end, GD counts
+    as stalled if the loss fell by less than 2x over the last half of the steps and, at that rate, reaching
+    ``target`` would take more than :data:`STALL_FACTOR` times ``max_steps`` steps."""
+    max_steps = check_positive_int(max_steps, "gd_steps")
+    if not (isinstance(target, (int, float)) and 0 < target < math.inf):
+        raise InvalidInput(f"the GD target loss must be a positive finite number, got {target!r}")
+    step = _gd_step(problem, float(1.0 / np.linalg.eigvalsh(problem.kernel())[-1]))
+    marks = [math.inf] * (max_steps // chunk + 1)  # marks[k]: L at step k * chunk
+
+    def stalled(t: int) -> bool:
+        """The loss fell by less than 2x since step ~t/2 and, at that rate, would need over
+        STALL_FACTOR * max_steps steps to reach the target."""
+        k = t // 2 // chunk
+        before, span = marks[k], t - k * chunk
+        if loss <= before / 2:
             return False
-        w = traj.w_final
-    return False
+        rate = math.log(before / loss) / span if loss < before else 0.0
+        return rate <= 0 or math.log(loss / target) / rate > STALL_FACTOR * max_steps
+
+    loss = math.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(max_steps):
+            if t % chunk == 0 and t >= max(max_steps // 4, 4 * chunk) and stalled(t):
+                return GDRun("stalled", t, loss, target, max_steps)
+            loss = step()
+            if t % chunk == 0:
+                marks[t // chunk] = loss
+            if loss <= target:
+                return GDRun("converged", t, loss, target, max_steps)
+            if not math.isfinite(loss):
+                return GDRun("diverged", t, loss, target, max_steps)
+    return GDRun("stalled" if stalled(max_steps) else "budget", max_steps, loss, target, max_steps)
 
 
-def _smallest(widths: list[int], certifies: Callable[[int], bool], step: int) -> int | None:
-    """Doubling, then bisection below the first certified power of 2 (assumes rough monotonicity)."""
+def gd_converges(problem: Problem, target: float = 1e-20, max_steps: int = STEPS) -> bool:
+    """Float64 GD with eta = 1/lambda_max(K(w0)) reaches L <= target within max_steps (an observation)."""
+    return gd_run(problem, target, max_steps).converged
+
+
+def _smallest(widths: list[int], certifies: Callable[[int], bool], step: int, floor: int) -> int | None:
+    """Doubling, then bisection below the first certified power of 2 (assumes rough monotonicity),
+    never below ``floor`` (the smallest width with as many parameters as data points)."""
     first = next((w for w in widths if certifies(w)), None)
     if first is None:
         return None
-    lo, hi = first // 2, first
+    lo, hi = max(first // 2, floor - step), first
     while hi - lo > step:
         mid = (lo + hi) // 2
         mid -= mid % step
@@ -123,13 +256,16 @@ def _smallest(widths: list[int], certifies: Callable[[int], bool], step: int) ->
 def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: str = "tanh", seed: int = 0,
                         init: str = "standard", *, max_width: int = 2**14, rigor: str = "verified",
                         bounds: str = "tight", route: str = "ball", empirical: bool = True,
-                        gd_target: float = 1e-20, gd_steps: int = 20_000) -> WidthResult:
+                        gd_target: float = 1e-20, gd_steps: int = STEPS, run_steps: int = STEPS) -> WidthResult:
     """Smallest width (doubling then bisection) whose two-layer net certifies, by route ``ball``
-    (docs/theory.md §2.5, §11), ``run`` (the trajectory certificate, §12) or ``both``.
+    (docs/theory.md §2.5, §11), ``run`` (the trajectory certificate, §12, with ``run_steps`` steps) or
+    ``both``; and, if ``empirical``, the smallest power-of-2 width at which float64 GD reaches ``gd_target``
+    within ``gd_steps`` steps (:func:`gd_run`).
 
     The ball search uses float estimates (rigor ``sampled``) to be fast; the answer is then re-checked at
     ``rigor``, moving up to the next tried width if the rigorous check does not close. Widths with fewer
-    parameters than data points are skipped (lambda_min(K) = 0 there, docs/theory.md §5).
+    parameters than data points are skipped (lambda_min(K) = 0 there, docs/theory.md §5) and named once in
+    the notes. Where a step budget, not the mathematics, stopped a width, ``budget_limited`` says so.
     """
     if family != "two_layer":
         raise InvalidInput(f"min_certified_width supports family='two_layer', got {family!r}")
@@ -137,34 +273,43 @@ def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: s
         raise InvalidInput(f"route must be 'ball', 'run' or 'both', got {route!r}")
     X = check_finite_matrix(X, "X")
     max_width = check_positive_int(max_width, "max_width")
+    gd_steps, run_steps = check_positive_int(gd_steps, "gd_steps"), check_positive_int(run_steps, "run_steps")
     symmetric = init == "symmetric"
     step = 2 if symmetric else 1
+    n, d = X.shape
+    floor = -(-n // (d + 1))  # m (d + 1) >= n parameters (train='both')
+    floor += floor % step
 
     def problem(width: int) -> Problem:
         return Problem(TwoLayer(X, width, activation, seed, init=init), y)
 
+    routes = ("ball", "run") if route == "both" else (route,)
     tried: dict[int, bool] = {}
-    under: set[int] = set()
-
-    def usable(width: int) -> bool:
-        """m >= n: an under-parameterised width can never certify (docs/theory.md §5)."""
-        if problem(width).underparameterized:
-            under.add(width)
-            return False
-        return True
-
-    def ball_sampled(width: int) -> bool:
-        tried[width] = usable(width) and check(problem(width), "sampled", bounds=bounds, confirm=False).certified
-        return tried[width]
-
-    widths = [w for w in _widths(max_width, symmetric) if usable(w)]
-    result = WidthResult(None, None, max_width, None, tried=tried)
+    result = WidthResult(None, None, max_width, None, tried=tried, routes=routes, gd_steps=gd_steps,
+                         run_steps=run_steps if "run" in routes else None)
+    every = _widths(max_width, symmetric)
+    widths = [w for w in every if w >= floor]
+    result.skipped = [w for w in every if w < floor]
+    if result.skipped:
+        many = len(result.skipped) > 1
+        result.notes.append(f"skipped width{'s' if many else ''} {', '.join(map(str, result.skipped))}: "
+                            f"fewer parameters than the {n} data points (m < n, lambda_min(K) = 0)")
     if not widths:
-        result.notes.append(f"every width up to {max_width} has fewer parameters than the {X.shape[0]} data points: "
+        result.notes.insert(0, f"every width up to {max_width} has fewer parameters than the {n} data points: "
                             "raise max_width")
         return result
-    if route in ("ball", "both"):
-        found = _smallest(widths, ball_sampled, step)
+
+    def limited(width: int, message: str) -> None:
+        old = result.budget_limited.get(width)
+        result.budget_limited[width] = f"{old}; {message}" if old else message
+        result.notes.append(f"width {width}: {message}")
+
+    def ball_sampled(width: int) -> bool:
+        tried[width] = check(problem(width), "sampled", bounds=bounds, confirm=False).certified
+        return tried[width]
+
+    if "ball" in routes:
+        found = _smallest(widths, ball_sampled, step, floor)
         if found is not None:
             for w in sorted(v for v in {found, *widths} if found <= v <= max_width):
                 ev = check(problem(w), rigor, bounds=bounds)
@@ -178,22 +323,28 @@ def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: s
             result.extrapolated_width = extrapolate_width(problem(widths[-1]), bounds)
             result.notes.append(f"no width up to {max_width} certifies by the ball route; the extrapolated "
                                 "width is an estimate, not a certificate")
-    if route in ("run", "both"):
+    if "run" in routes:
         runs: dict[int, Evidence] = {}
 
         def run_certifies(width: int) -> bool:
-            if not usable(width):
-                return False
-            runs[width] = certify_run(problem(width), max_steps=gd_steps * 10, rigor=rigor)
-            return runs[width].certified
+            runs[width] = ev = certify_run(problem(width), max_steps=run_steps, rigor=rigor)
+            if ev.hints["stop"] == "max_steps":
+                limited(width, f"run route: the terminal ball had not closed after {run_steps} steps: "
+                               "raise run_steps")
+            return ev.certified
 
-        result.run_width = _smallest(widths, run_certifies, step)
+        result.run_width = _smallest(widths, run_certifies, step, floor)
         result.run_evidence = runs.get(result.run_width) if result.run_width else None
     if empirical:
-        result.empirical_width = next((w for w in widths if gd_converges(problem(w), gd_target, gd_steps)), None)
-    if under:
-        result.notes.append(f"skipped width{'s' if len(under) > 1 else ''} {', '.join(map(str, sorted(under)))}: "
-                            f"fewer parameters than the {X.shape[0]} data points (m < n, lambda_min(K) = 0)")
+        for w in widths:
+            result.gd_runs[w] = run = gd_run(problem(w), gd_target, gd_steps)
+            if run.stop == "budget":
+                limited(w, run.describe())
+            elif run.stop in ("stalled", "diverged"):
+                result.notes.append(f"width {w}: {run.describe()}")
+            if run.converged:
+                result.empirical_width = w
+                break
     return result
 
 
