@@ -130,15 +130,21 @@ def test_amplification_beyond_float64_is_reported() -> None:
     assert "float64 error amplification" in ev.reason and "exceeds what float64 can certify" in ev.reason
 
 
+class _ShiftedLinear(Linear):
+    """A user subclass that changes F: it inherits no closed form."""
+
+    def _F(self, w, ar):
+        return super()._F(w, ar) + 1
+
+
 @pytest.mark.parametrize("make", [
     lambda X, y: Problem(TwoLayer(X, 4, "relu", 0), y),
-    lambda X, y: Problem(TwoLayer(X, 4, "sigmoid", 0), y),
-    lambda X, y: Problem(TwoLayer(X, 4, "tanh", 0, train="hidden"), y),
-    lambda X, y: Problem(Linear(np.hstack([X, X])), y),
+    lambda X, y: Problem(TwoLayer(X, 4, "abs", 0, train="hidden"), y),
+    lambda X, y: Problem(_ShiftedLinear(np.hstack([X, X])), y),
 ])
 def test_refuses_what_it_cannot_certify(make) -> None:
     X = unit_inputs(3, 3, 0)
-    with pytest.raises(NotCertifiable):
+    with pytest.raises(NotCertifiable, match="not certifiable by the run route"):
         certify_run(make(X, uniform_targets(3, 0.1, 0)))
 
 

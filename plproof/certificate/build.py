@@ -200,15 +200,14 @@ def run_certificate(evidence: Evidence, problem: Problem) -> dict:
     """A ``run`` certificate: model, y, w0 and the run (step, T, checkpoints), the terminal ball as hints, and
     the evidence the verifier re-derives from them (plproof.verify.trajectory: its own shadowing radii from
     e_0 = 0); large arrays go to .npy files on writing."""
-    from plproof.routes.trajectory.recipe import RECIPE
     from plproof.verify.trajectory import derive_run
 
     if evidence.route != "run":
         raise CertificateError(f"run_certificate needs evidence of the run route, got route {evidence.route!r}")
     h = evidence.hints
     inputs = model_inputs(problem)
-    inputs["run"] = run = {"recipe": RECIPE, "step": h["step"], "T": h["T"]}
-    hints: dict[str, Any] = {"X_norm": h["X_norm"]}
+    inputs["run"] = run = {"recipe": h["recipe"], "step": h["step"], "T": h["T"]}
+    hints: dict[str, Any] = {"bounds": h["bounds"], **({"X_norm": h["X_norm"]} if "X_norm" in h else {})}
     if evidence.certified:
         run.update(checkpoint_steps=list(h["checkpoint_steps"]),
                    checkpoints=encode_array(np.asarray(h["checkpoints"], dtype=np.float64)))

@@ -8,6 +8,7 @@ labelled as one) from how the bounds scale with width (docs/theory.md §8: s = m
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable

@@ -100,7 +100,11 @@ class Family:
             return Ball()
         if bound_set == "mlp":
             checked.append("ball bounds: the verifier's own MLP bounds (docs/rigor.md §2)")
-            return self.model
+            if np.array_equal(centre_w, self.w0):
+                return self.model
+            from plproof.verify.mlp import MLPFamily
+
+            return MLPFamily(self.X, list(self.spec["widths"]), self.activation, centre_w)
         if bound_set == "generic-hessian":
             checked.append("ball bounds: per-output Hessian bounds over the ball in interval arithmetic (§4.1)")
             return GenericBall(self.model, centre_w, self.n)

@@ -19,16 +19,21 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from plproof.certificate.format import DataMismatch, DataMissing, decode_array, decode_number
+from plproof.errors import InvalidInput
 from plproof.verify.evidence import Derived
 from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, sqrt_hi, sqrt_lo
 from plproof.verify.families import Family, rebuild
+from plproof.verify.midrad import ASSUMPTION as MIDRAD_ASSUMPTION
+from plproof.verify.midrad import MIDRAD, gd_step, kernel_enclosure, norm_hi, norm_upper
 from plproof.verify.problem import hint
 
 RECIPE = "plproof two-layer tanh GD step v1"
+GENERIC = "plproof midpoint-radius GD step v1"  # docs/rigor.md §10
 U = 2.0**-53
 UP1 = 1.0001 * U       # >= u/(1 - u)
 TANH_ULP4 = 8.0001 * U  # 4 ulp of tanh(z) <= 8 u |tanh z|: the stated libm assumption
@@ -41,6 +46,10 @@ ASSUMPTION = ("per-step bounds assume IEEE binary64 round-to-nearest, BLAS dot p
 
 def _up(x: float) -> float:
     return math.nextafter(x, math.inf)
+
+
+def _down(x: float) -> float:
+    return math.nextafter(x, -math.inf)
 
 
 def _gamma(k: int) -> float:
@@ -188,11 +197,13 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
     """The evidence a ``run`` certificate must state, re-derived from its inputs and hints."""
     inputs, hints = cert["inputs"], cert["hints"]
     fam, y, w0 = rebuild(inputs, base)
-    if not (fam.spec["family"] == "two_layer" and fam.spec.get("train") == "both" and fam.activation == "tanh"):
-        raise Failure("run certificates are re-checked for two-layer tanh nets with train='both' only")
     run = inputs.get("run")
-    if not isinstance(run, dict) or run.get("recipe") != RECIPE:
-        raise Failure(f"inputs.run must name the float recipe {RECIPE!r}")
+    recipe = run.get("recipe") if isinstance(run, dict) else None
+    if recipe not in (RECIPE, GENERIC):
+        raise Failure(f"inputs.run must name a float recipe: {RECIPE!r} or {GENERIC!r}")
+    if recipe == RECIPE and not (fam.spec["family"] == "two_layer" and fam.spec.get("train") == "both"
+                                 and fam.activation == "tanh"):
+        raise Failure(f"the recipe {RECIPE!r} is re-checked for two-layer tanh nets with train='both' only")
     try:
         eta_q, T = decode_number(run["step"]), int(run["T"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -223,38 +234,144 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
         raise Failure("inputs.run: checkpoints must be finite")
     if not np.array_equal(C[0], w0):
         raise Failure("inputs.run: the first checkpoint must be w0 itself")
-    checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {ASSUMPTION}")
     X_norm = decode_number(hints["X_norm"]) if "X_norm" in hints else None
-    probe = fam.ball("two-layer-t1-t3", w0, X_norm, [])
-    data = _Data(fam, np.asarray(y, dtype=np.float64), probe.X_norm)
+    y = np.asarray(y, dtype=np.float64)
+    if recipe == RECIPE:
+        checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {ASSUMPTION}")
+        probe = fam.ball("two-layer-t1-t3", w0, X_norm, [])
+        data = _Data(fam, y, probe.X_norm)
+        segment = lambda w, e, n, w_end: _segment(data, eta, w, e, n, w_end)  # noqa: E731
+    else:
+        bound_set = hints.get("bounds")
+        checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {MIDRAD_ASSUMPTION}")
+        gen = _Generic(fam, y, bound_set, X_norm, checked)
+        segment = lambda w, e, n, w_end: gen.segment(eta, w, e, n, w_end)  # noqa: E731
     e = 0.0
     for j in range(K - 1):
-        e = _segment(data, eta, C[j], e, steps[j + 1] - steps[j], C[j + 1])
+        e = segment(C[j], e, steps[j + 1] - steps[j], C[j + 1])
         if not math.isfinite(e):
             raise Failure(f"segment {steps[j]}..{steps[j + 1]}: the shadowing radius is not finite")
     checked.append(f"shadowing: ||w_T - w~_T|| <= e_T = {e:.6g}, every segment re-run from its checkpoint with the "
                    "verifier's own rho_t and l_t (docs/theory.md §12.1 (i))")
-    _terminal(d, fam, y, C[-1], Fraction(e), eta_q, hints, X_norm, checked)
+    if recipe == RECIPE:
+        K_T, r2_hi = fam.kernel_at(C[-1], y)
+        res, ball = sqrt_hi(r2_hi), fam.ball("two-layer-t1-t3", C[-1], X_norm, checked)
+        checked.append("terminal: K(w~_T) and r(w~_T) in interval arithmetic")
+    else:
+        K_T, res, ball = gen.kernel(C[-1]), gen.residual(C[-1]), gen.ball(C[-1], checked)
+        checked.append("terminal: K(w~_T) and r(w~_T) in midpoint-radius arithmetic (docs/rigor.md §10)")
+    _terminal(d, ball, K_T, res, Fraction(e), eta_q, hints, checked)
     return d.finish("certified" if d.all_held() else "not certified", "verified")
 
 
-def _terminal(d: Derived, fam: Family, y: np.ndarray, w_T: np.ndarray, e_T: Fraction, eta: Fraction,
-              hints: dict, X_norm: Fraction | None, checked: list[str]) -> None:
-    """T6 (ii) at w~_T: K(w~_T) and r(w~_T) in interval arithmetic, T1-T3 centred at w~_T, T4 in rationals."""
+class _Generic:
+    """The verifier's own re-run of the midpoint-radius recipe (docs/rigor.md §10) and its l_t from the
+    family's ball bounds (plproof.verify.families, exact rationals) at anchors of its own choosing."""
+
+    def __init__(self, fam: Family, y: np.ndarray, bound_set: Any, X_norm: Fraction | None,
+                 checked: list[str]) -> None:
+        if not isinstance(bound_set, str):
+            raise Failure("hints.bounds must name the bound set of the model's ball bounds")
+        self.fam, self.y, self.bound_set, self.X_norm = fam, y, bound_set, X_norm
+        self.model = formula_model(fam)
+        fam.ball(bound_set, fam.w0, X_norm, checked)  # refuses a bound set that is not the family's
+
+    def ball(self, w: np.ndarray, checked: list[str]) -> Any:
+        return self.fam.ball(self.bound_set, w, self.X_norm, checked)
+
+    def kernel(self, w: np.ndarray) -> MatrixEnclosure:
+        """K(w) enclosed: the mirrored midpoint matrix (exact rationals) and the Frobenius norm of the radii."""
+        K, E = kernel_enclosure(self.model, w)
+        return MatrixEnclosure([[Fraction(x) for x in row] for row in K], Fraction(norm_upper(E)))
+
+    def residual(self, w: np.ndarray) -> Fraction:
+        """>= ||F(w) - y||."""
+        return Fraction(norm_hi(self.model.F(w, MIDRAD) - self.y))
+
+    def anchor(self, w: np.ndarray) -> tuple[float, float, float, float]:
+        """(LF, h1, R_a, J): ||DF|| <= LF = J + delta(R_a) on B(w, R_a) and ||sum_k r_k Hess f_k|| <= h1 ||r||
+        there (curvature is positively homogeneous in rho); R_a where delta(R_a) ~ DRIFT J."""
+        J = jacobian_upper(self.kernel(w))
+        ball = self.ball(w, [])
+        k1 = ball.delta(Fraction(1))
+        if k1 == 0:
+            R, delta = math.inf, Fraction(0)
+        else:
+            R = Fraction(float(Fraction(DRIFT * J) / k1))
+            while (delta := ball.delta(R)) > 2 * DRIFT * J:
+                R /= 2
+        h1 = ball.kappa(Fraction(1) if R == math.inf else R, Fraction(1))
+        return _up(float(Fraction(J) + delta)), _up(float(h1)), float(R) if R == math.inf else _down(float(R)), J
+
+    @np.errstate(over="ignore", invalid="ignore")
+    def segment(self, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray) -> float:
+        """The verifier's radius after ``steps`` enclosed steps from the stored w with radius e, ending at w_end:
+        e' = l e + rho, l = max(1 + eta h, eta (LF^2 + h) - 1), h = h1 (||r(w)|| + LF e) (docs/theory.md §12.2)."""
+        R, path = -math.inf, 0.0  # no anchor yet
+        LF = h1 = 0.0
+        for t in range(steps):
+            try:
+                w1, rho, res = gd_step(self.model, w, self.y, eta)
+            except (ArithmeticError, InvalidInput) as exc:
+                raise Failure(f"verifier: the enclosed step is not finite along a segment ({exc})") from None
+            if t == steps - 1:
+                rho, w1 = _up(rho + _up(norm_upper(w1 - w_end) * (1 + 4 * UP1))), w_end
+            if not (math.isfinite(rho) and math.isfinite(res) and np.isfinite(w1).all()):
+                raise Failure("verifier: the float run is not finite along a segment")
+            if not path + e <= R:
+                LF, h1, R, _ = self.anchor(w)
+                path = 0.0
+                if not e <= R:
+                    raise Failure("verifier: the shadowing radius exceeds the anchor's ball")
+            h = _up(h1 * _up((res + LF * e) * FCOVER) * FCOVER)
+            ell = _up(max(1.0 + eta * h, eta * (LF * LF + h) - 1.0) * FCOVER)
+            e = _up(_up(ell * e) + rho)
+            path = _up(path + norm_upper(w1 - w) * (1 + 4 * UP1))
+            w = w1
+        return e
+
+
+def formula_model(fam: Family) -> Any:
+    """The family's model formulas (plproof.models) to evaluate in midpoint-radius arithmetic."""
+    family = fam.spec["family"]
+    if family == "linear":
+        from plproof.models.linear import Linear
+
+        return Linear(fam.X)
+    if family in ("two_layer", "random_features"):
+        return fam.model
+    if family == "mlp":
+        from plproof.models.mlp import MLP
+
+        return MLP(fam.X, list(fam.spec["widths"]), fam.activation)
+    raise Failure(f"the midpoint-radius recipe is not re-checked for {family} models")
+
+
+def jacobian_upper(K: MatrixEnclosure) -> float:
+    """>= ||DF|| = sqrt(lambda_max(K)) for every K in the enclosure (an exact PD test at a float estimate)."""
+    mid = np.array([[float(x) for x in row] for row in K.mid])
+    est = float(np.linalg.eigvalsh(mid)[-1]) if K.n else 0.0
+    t = Fraction(_up(est * (1 + 1e-9) + 1e-300)) + K.radius
+    if not K.lambda_max_below(t):
+        raise Failure("verifier: could not bound lambda_max(K) at an anchor (exact PD test failed)")
+    return _up(math.sqrt(float(t)) * (1 + 1e-12))
+
+
+def _terminal(d: Derived, ball: Any, K: MatrixEnclosure, res: Fraction, e_T: Fraction, eta: Fraction,
+              hints: dict, checked: list[str]) -> None:
+    """T6 (ii) at w~_T from an enclosure of K(w~_T), ||r(w~_T)|| <= res and the family's ball bounds centred at
+    w~_T (delta, kappa), T4 in exact rationals."""
     R, lam, J = hint(hints, "R_T"), hint(hints, "lambda_T_shift"), hint(hints, "jacobian_norm_T")
-    K, r2_hi = fam.kernel_at(w_T, y)
     if not (lam > 0 and K.lambda_min_above(lam)):
         raise Failure(f"terminal ball: lambda_min(K(w~_T)) > {float(lam):.10g} could not be proved")
     if not K.lambda_max_below(J * J):
         raise Failure(f"terminal ball: ||DF(w~_T)|| < {float(J):.10g} could not be proved")
     checked.append(f"terminal: lambda_min(K(w~_T)) > {float(lam):.6g}, ||DF(w~_T)|| < {float(J):.6g} "
-                   "(interval arithmetic, exact PD tests)")
-    ball = fam.ball("two-layer-t1-t3", w_T, X_norm, checked)
+                   "(exact PD tests)")
     delta = ball.delta(R)
     root = sqrt_lo(lam) - delta
     mu = root * root if root > 0 else Fraction(0)
     L_F = J + delta
-    res = sqrt_hi(r2_hi)
     rho_bar = res + L_F * e_T
     beta = L_F * L_F + ball.kappa(R, rho_bar)
     c = 1 - beta * eta / 2

@@ -18,14 +18,15 @@ import numpy as np
 
 from plproof.errors import InvalidInput, NotCertifiable
 from plproof.evidence import Evidence, Hypothesis, Status, Verdict
-from plproof.models import TwoLayer
+from plproof.models import MLP, Linear, TwoLayer
 from plproof.models.base import closed_form_obstacle
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import INTERVALS
 from plproof.problem import Problem
-from plproof.routes.trajectory.error_bounds import ASSUMPTIONS
-from plproof.routes.trajectory.recipe import BLOCK, COVER, RECIPE, Anchor, Recipe
+from plproof.routes.trajectory.generic import RECIPE as GENERIC_RECIPE
+from plproof.routes.trajectory.generic import MidRadGD
+from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Recipe
 from plproof.routes.trajectory.terminal import Terminal
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
 
@@ -84,6 +85,8 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
     (l is increasing in e), and ||DF|| <= J_a + kappa_a (path length since the anchor w~_a + e_hat_t):
     T1 centred at the anchor, whose ||DF(w~_a)|| is enclosed from the kernel (docs/theory.md §12.2).
     Terminal attempts and anchors are at block starts; a terminal ball is tried with TERMINAL_SLACK e_t.
+    An anchor with a finite radius R_a (its bounds hold on B(w~_a, R_a) only) is renewed before
+    path + 2 e reaches R_a, blocks end there, and a tube with path + e_hat > R_a stops the run.
     """
     rec = RunRecord()
     e = path = 0.0
@@ -98,7 +101,8 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             return rec
         res_hi = float(block.residual[0])
         attempt = res_hi <= 0.5 * last_attempt or k == 0
-        if attempt or anchor is None or anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi):
+        if (attempt or anchor is None or anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi)
+                or path + 2 * e >= anchor.radius):
             anchor, path = recipe.anchor(block, 0), 0.0
             rec.anchors += 1
             if attempt:
@@ -123,7 +127,7 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
         J_a, kap_a = float(anchor.jac.hi), anchor.kappa
         # distances to the anchor; the block ends where the T1 drift would pass ANCHOR_DRIFT (re-anchor there)
         paths = path + np.concatenate([[0.0], np.cumsum(block.step)[:-1]]) * COVER
-        far = np.nonzero(kap_a * paths[1:] > ANCHOR_DRIFT * J_a)[0]
+        far = np.nonzero((kap_a * paths[1:] > ANCHOR_DRIFT * J_a) | (paths[1:] + 2 * e >= anchor.radius))[0]
         if far.size:
             k = int(far[0]) + 1
             paths, block = paths[:k], recipe.shorten(block, k, eta)
@@ -140,7 +144,7 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
                 break
         else:
             e_hat = np.full(k, math.inf)
-        if not TERMINAL_SLACK * e_hat.max() < R_max:
+        if not (TERMINAL_SLACK * e_hat.max() < R_max and (paths + e_hat <= anchor.radius).all()):
             rec.steps, rec.stop, rec.e_final = t, "amplification", float(e_hat.max())
             return rec
         for j in range(k):
@@ -160,21 +164,30 @@ def default_step(problem: Problem) -> float:
 
 
 def _refuse(problem: Problem) -> str | None:
-    """Why the run route cannot take this problem: it needs the closed forms of TwoLayer (tanh, both layers)."""
+    """Why the run route cannot take this problem: it needs a built-in family's closed forms and ball bounds."""
     model = problem.model
-    if not isinstance(model, TwoLayer):
-        return f"the run route supports two-layer nets (TwoLayer), got {type(model).__name__}"
-    reason = closed_form_obstacle(model)
-    if reason is not None:
-        return f"the run route needs the closed forms of TwoLayer (docs/theory.md §12.3), but {reason}"
-    if model.train != "both":
-        return f"the run route needs train='both' (its float model is that recipe), got train={model.train!r}"
-    if model.activation.name != "tanh":
-        return (f"the run route has a float error model only for tanh (docs/theory.md §12.3), "
-                f"got {model.activation.name!r}")
+    why = None
+    if not isinstance(model, (Linear, TwoLayer, MLP)):
+        why = (f"{type(model).__name__} has no closed forms the midpoint-radius step evaluates "
+               "(Linear, TwoLayer, RandomFeatures and MLP have)")
+    elif (reason := closed_form_obstacle(model)) is not None:
+        why = reason
+    elif not model.is_smooth:
+        why = f"activation {model.activation.name!r} is not C^2, so no Hessian bound over a ball exists (docs/theory.md §9)"
+    if why:
+        return f"not certifiable by the run route: {why}"
     if problem.y.dtype != np.float64 or problem.w0.dtype != np.float64:
         return "the run route runs in float64: give y and w0 as float arrays"
     return problem.obstruction()
+
+
+def make_recipe(problem: Problem) -> Recipe:
+    """The two-layer float recipe for two-layer tanh nets with train='both' (its one-sided l_t is sharper),
+    the midpoint-radius recipe (:class:`~.generic.MidRadGD`, docs/rigor.md §10) for every other model."""
+    model = problem.model
+    if type(model) is TwoLayer and model.activation.name == "tanh" and model.train == "both":
+        return TwoLayerFloat(model, problem.y, problem.w0)
+    return MidRadGD(model, problem.y, problem.w0)
 
 
 def certify_run(problem: Problem, step: float | None = None, max_steps: int = 200_000,
@@ -196,55 +209,58 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
     why = _refuse(problem)
     if why:
         raise NotCertifiable(why)
-    model: TwoLayer = problem.model
     eta = float(step) if step is not None else default_step(problem)
-    recipe = TwoLayerFloat(model, problem.y, problem.w0)
+    recipe = make_recipe(problem)
     rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
-    return _evidence(problem, eta, rec, int(checkpoint_every), recipe.net.X_norm, recipe.bounds.bound_set)
+    return _evidence(problem, eta, rec, int(checkpoint_every), recipe)
 
 
 # ---------------------------------------------------------------- evidence
-def _enc(S_value: Any, what: str = "both") -> Enclosure:
+def _enc(S_value: Any, assumptions: tuple[str, ...], what: str = "both") -> Enclosure:
     lo, hi = INTERVALS.lo(S_value), INTERVALS.hi(S_value)
     if what == "upper":
         lo = min(0.0, hi)
-    return Enclosure(lo, hi, RigorLevel.VERIFIED, ASSUMPTIONS)
+    return Enclosure(lo, hi, RigorLevel.VERIFIED, assumptions)
 
 
-def _hyp(name: str, statement: str, margin: Any, ref: str) -> Hypothesis:
-    return Hypothesis.from_margin(name, statement, _enc(margin), ref, strict=True)
+def _hyp(name: str, statement: str, margin: Any, ref: str, assumptions: tuple[str, ...]) -> Hypothesis:
+    return Hypothesis.from_margin(name, statement, _enc(margin, assumptions), ref, strict=True)
 
 
-def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: float, bound_set: str) -> Evidence:
+def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: Recipe) -> Evidence:
     term = rec.terminal
-    V = RigorLevel.VERIFIED
+    V, A = RigorLevel.VERIFIED, tuple(recipe.assumptions)
     q: dict[str, Enclosure] = {
         "step": Enclosure(eta, eta, RigorLevel.EXACT),
         "T": Enclosure(rec.steps, rec.steps, RigorLevel.EXACT),
-        "log_amplification": Enclosure(0.0, fb.up(rec.log_amplification * COVER), V, ASSUMPTIONS),
-        "max_rho": Enclosure(0.0, rec.max_rho, V, ASSUMPTIONS),
+        "log_amplification": Enclosure(0.0, fb.up(rec.log_amplification * COVER), V, A),
+        "max_rho": Enclosure(0.0, rec.max_rho, V, A),
     }
-    hyps = [Hypothesis("two-layer tanh, train='both'", "the float error model of docs/theory.md §12.3 applies",
-                       Status.HELD, reference="docs/theory.md §12.3")]
-    hints: dict[str, Any] = {"recipe": RECIPE, "step": eta, "T": rec.steps, "checkpoint_every": every,
-                             "X_norm": X_norm, "bounds": bound_set,
+    generic = recipe.name == GENERIC_RECIPE
+    hyps = [Hypothesis(f"float recipe {recipe.name!r}",
+                       "the midpoint-radius enclosures of docs/rigor.md §10 apply" if generic else
+                       "the float error model of docs/theory.md §12.3 applies (two-layer tanh, train='both')",
+                       Status.HELD, reference="docs/rigor.md §10" if generic else "docs/theory.md §12.3")]
+    X_norm = getattr(getattr(recipe.bounds, "c", None), "X_norm", None)
+    hints: dict[str, Any] = {"recipe": recipe.name, "step": eta, "T": rec.steps, "checkpoint_every": every,
+                             **({"X_norm": X_norm} if X_norm is not None else {}), "bounds": recipe.bounds.bound_set,
                              "checkpoint_steps": list(rec.checkpoint_steps), "terminal_slack": TERMINAL_SLACK,
                              "anchors": rec.anchors, "terminal_attempts": rec.attempts, "stop": rec.stop,
                              "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii)}
     if term is not None:
         s = term.state
-        q.update({"e_T": Enclosure(0.0, term.e, V, ASSUMPTIONS), "R_T": Enclosure(term.R, term.R, RigorLevel.EXACT),
+        q.update({"e_T": Enclosure(0.0, term.e, V, A), "R_T": Enclosure(term.R, term.R, RigorLevel.EXACT),
                   "lambda_T": term.lam, "jacobian_norm_T": term.jac,
-                  "residual_norm_T": Enclosure(0.0, term.res_hi, V, ASSUMPTIONS),
-                  "mu_T": Enclosure(min(INTERVALS.lo(s["mu"]), float(term.lam.hi)), float(term.lam.hi), V, ASSUMPTIONS),
-                  "L_F_T": _enc(s["L_F"], "upper"), "beta_T": _enc(s["beta"], "upper"),
-                  "rho_bar": _enc(s["rho_bar"], "upper"), "c_T": _enc(s["c"]), "rate": _enc(s["rate"], "upper")})
-        hints.update({"R_T": term.R, "e_T": term.e, "v_inf_T": term.v_inf, "lambda_T_shift": float(term.lam.lo)})
+                  "residual_norm_T": Enclosure(0.0, term.res_hi, V, A),
+                  "mu_T": Enclosure(min(INTERVALS.lo(s["mu"]), float(term.lam.hi)), float(term.lam.hi), V, A),
+                  "L_F_T": _enc(s["L_F"], A, "upper"), "beta_T": _enc(s["beta"], A, "upper"),
+                  "rho_bar": _enc(s["rho_bar"], A, "upper"), "c_T": _enc(s["c"], A), "rate": _enc(s["rate"], A, "upper")})
+        hints.update({"R_T": term.R, "e_T": term.e, "lambda_T_shift": float(term.lam.lo)})
         hyps += [
-            _hyp("mu_T > 0", "mu_T = (sqrt(lambda_min K(w~_T)) - delta_T(R_T))_+^2 > 0", s["mu"], "docs/theory.md §11.4"),
-            _hyp("0 < beta_T eta < 2", "c_T = 1 - beta_T eta/2 > 0", s["c"], "docs/theory.md §11.5"),
+            _hyp("mu_T > 0", "mu_T = (sqrt(lambda_min K(w~_T)) - delta_T(R_T))_+^2 > 0", s["mu"], "docs/theory.md §11.4", A),
+            _hyp("0 < beta_T eta < 2", "c_T = 1 - beta_T eta/2 > 0", s["c"], "docs/theory.md §11.5", A),
             _hyp("R_T - e_T > rho_bar/(sqrt(mu_T) c_T)", "the T4 radius from the exact w_T fits in B(w~_T, R_T)",
-                 s["margin"], "docs/theory.md §12.1"),
+                 s["margin"], "docs/theory.md §12.1", A),
         ]
     certified = rec.stop == "closed" and all(h.status is Status.HELD for h in hyps)
     amp = f"e^{rec.log_amplification:.1f}"

@@ -7,6 +7,7 @@ the error bounds of :mod:`plproof.routes.trajectory.error_bounds` use.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -150,24 +151,31 @@ class Block:
 @dataclass(frozen=True)
 class Anchor:
     """Bounds at an anchor iterate w~_a: the computed kernel K~ with ||K~ - K(w~_a)||_2 <= err, an enclosure
-    of ||DF(w~_a)||, and kappa with ||DF(w) - DF(w~_a)|| <= kappa ||w - w~_a|| near w~_a (T1, §11.3)."""
+    of ||DF(w~_a)||, and kappa with ||DF(w) - DF(w~_a)|| <= kappa ||w - w~_a|| near w~_a (T1, §11.3).
+
+    A finite ``radius`` R_a means the anchor's bounds hold on B(w~_a, R_a) only (kappa = delta_a(R_a)/R_a for a
+    delta not linear in R): the driver re-anchors before ||w~_t - w~_a|| + e_t can exceed it.
+    """
 
     K: np.ndarray
     err: float
     jac: Any
     kappa: float
     data: Any = None
+    radius: float = math.inf
 
 
 class Recipe(Protocol):
     """A float GD recipe with proven error bounds: what the trajectory driver runs (docs/theory.md §12).
 
     A recipe owns its iterates (slots 0..BLOCK of a block); the driver owns the radii e_t, the anchors and the
-    terminal attempts. The certificate names the recipe by ``name``; ``assumptions`` are what its bounds rest on.
+    terminal attempts. The certificate names the recipe by ``name``; ``assumptions`` are what its bounds rest on;
+    ``bounds`` are the model's ball bounds at w0 (the certificate names their ``bound_set``).
     """
 
     name: str
     assumptions: tuple[str, ...]
+    bounds: Any
 
     def run(self, k: int, eta: float) -> Block:
         """Up to k steps from slot 0 (fewer when a step is not finite), with their defects."""

@@ -14,7 +14,7 @@ from plproof.numeric.scalars import FLOATS, INTERVALS
 from plproof.numeric.verified import lambda_max_upper, lambda_min_lower
 from plproof.routes.trajectory.error_bounds import ASSUMPTIONS
 from plproof.routes.trajectory.recipe import COVER, Net
-from plproof.theory.ball import TwoLayerTightBounds
+from plproof.theory.ball import BallBounds, TwoLayerTightBounds
 from plproof.theory.centre import two_layer_kernel
 
 
@@ -27,12 +27,11 @@ class Terminal:
     lam: Enclosure
     jac: Enclosure
     res_hi: float
-    v_inf: float
     state: dict
     closes: bool
 
 
-def _terminal_state(S: Any, bb: TwoLayerTightBounds, lam_lo: float, J_hi: float, res_hi: float, e: float,
+def _terminal_state(S: Any, bb: BallBounds, lam_lo: float, J_hi: float, res_hi: float, e: float,
                     R: float, eta: float) -> dict:
     """T2/T3 centred at w~_T on B(w~_T, R) and the T4 margin R - e - rho_bar/(sqrt(mu) c) (§12.1 (ii))."""
     Rs, es = S.of(R), S.of(e)
@@ -48,13 +47,30 @@ def _terminal_state(S: Any, bb: TwoLayerTightBounds, lam_lo: float, J_hi: float,
             "margin": margin, "rate": 1 - 2 * c * S.of(eta) * mu if ok else S.of(1.0)}
 
 
-def terminal(bb: TwoLayerTightBounds, res_hi: float, e: float, eta: float, lam: Enclosure,
-             jac: Enclosure) -> Terminal:
-    """Search the smallest closing R_T (float), then prove the closing inequalities in intervals; ``bb`` is
-    centred at w~_T (``recentred``)."""
+def mu_radius(bb: BallBounds, lam: float) -> float:
+    """A float estimate of the largest R with delta(R) < sqrt(lam), where mu_T(R) > 0 (inf when delta = 0)."""
+    if not lam > 0:
+        return 0.0
+    root, k = math.sqrt(lam), float(bb.delta(FLOATS, 1.0))
+    if k == 0:
+        return math.inf
+    R = root / k * (1 - 1e-6)  # exact when delta is linear in R; halved until delta(R) < sqrt(lam) otherwise
+    for _ in range(60):
+        if float(bb.delta(FLOATS, R)) < root:
+            return R
+        R /= 2
+    return 0.0
+
+
+def terminal(bb: BallBounds, res_hi: float, e: float, eta: float, lam: Enclosure, jac: Enclosure) -> Terminal:
+    """Search the smallest closing R_T (float), then prove the closing inequalities in intervals.
+
+    ``bb`` are ball bounds centred at w~_T, ``lam`` and ``jac`` enclose lambda_min(K(w~_T)) and ||DF(w~_T)||.
+    """
     lam_lo = max(float(lam.lo), 0.0)
-    sig_R = bb.delta(FLOATS, 1.0)
-    R_max = math.sqrt(lam_lo) / sig_R if sig_R > 0 and lam_lo > 0 else 0.0
+    R_max = mu_radius(bb, lam_lo)
+    if R_max == math.inf:  # a constant kernel: the ball closes near e + ||r||/(sqrt(lambda) c)
+        R_max = 1e3 * (e + res_hi / math.sqrt(lam_lo))
 
     def margin(R: float) -> float:
         st_ = _terminal_state(FLOATS, bb, lam_lo, jac.hi, res_hi, e, R, eta)
@@ -73,7 +89,7 @@ def terminal(bb: TwoLayerTightBounds, res_hi: float, e: float, eta: float, lam: 
     R = found if found is not None else (R_max / 2 if R_max > 0 else 1.0)
     state = _terminal_state(INTERVALS, bb, lam_lo, jac.hi, res_hi, e, R, eta)
     closes = found is not None and INTERVALS.lo(state["margin"]) > 0
-    return Terminal(float(R), e, lam, jac, res_hi, bb.c.v_inf, state, closes)
+    return Terminal(float(R), e, lam, jac, res_hi, state, closes)
 
 
 def _jacobian_upper(net: Net, at: tuple) -> tuple[np.ndarray, float, Enclosure]:
