@@ -20,6 +20,7 @@ from plproof.certificate.format import is_neutral, leaves, seal, write_certifica
 from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import CertificateError
 from plproof.certificate.build import run_certificate
+from plproof.routes.trajectory.recipe import RECIPE as TWO_LAYER_RECIPE
 from plproof.verify import check, verify
 
 LEVELS = ("sampled", "high-precision", "verified", "exact")
@@ -163,6 +164,13 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
     assert ev.certified, ev.reason
     path = write_certificate(run_certificate(ev, run_problem), out / "run.json")
     certs["run"] = (fmt.load_certificate(path), out)
+    # the generic (midpoint-radius) recipe: every model with closed forms but two-layer tanh train='both'
+    generic = plproof.Problem(plproof.TwoLayer(unit_inputs(4, 3, seed=1), 64, "sin", seed=1),
+                              uniform_targets(4, 0.05, seed=1))
+    ev = plproof.certify_run(generic, checkpoint_every=50)
+    assert ev.certified and ev.hints["recipe"] != TWO_LAYER_RECIPE, ev.reason
+    path = write_certificate(run_certificate(ev, generic), out / "run-generic.json")
+    certs["run-generic"] = (fmt.load_certificate(path), out)
     return certs
 
 

@@ -237,6 +237,9 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
     X_norm = decode_number(hints["X_norm"]) if "X_norm" in hints else None
     y = np.asarray(y, dtype=np.float64)
     if recipe == RECIPE:
+        if hints.get("bounds") != "two-layer-t1-t3":
+            raise Failure(f"hints.bounds must be 'two-layer-t1-t3' for the recipe {RECIPE!r} (its l_t and terminal "
+                          "ball use T1-T3)")
         checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {ASSUMPTION}")
         probe = fam.ball("two-layer-t1-t3", w0, X_norm, [])
         data = _Data(fam, y, probe.X_norm)
