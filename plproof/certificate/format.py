@@ -181,18 +181,18 @@ def jsonable(x: Any) -> Any:
 
 # ---------------------------------------------------------------- envelope and digest
 def tool_versions() -> dict:
-    """Versions of the tools that produced the certificate (digested: same tools, same digest)."""
-    import mpmath
-    import sympy
-
+    """Versions of the tools that produced the certificate (digested: same tools, same digest); read from the
+    installed distributions' metadata, so SymPy is not imported for it."""
     from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        own = version("plproof")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        own = "unknown"
-    return {"plproof": own, "python": platform.python_version(), "numpy": np.__version__,
-            "sympy": sympy.__version__, "mpmath": mpmath.__version__}
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:  # pragma: no cover - plproof running from a source tree
+            return "unknown"
+
+    return {"plproof": of("plproof"), "python": platform.python_version(), "numpy": np.__version__,
+            "sympy": of("sympy"), "mpmath": of("mpmath")}
 
 
 def envelope(kind: str, *, theorem: str, inputs: dict, hints: dict, evidence: dict, record: dict | None = None,

@@ -87,29 +87,37 @@ def _pd_exact(M: Sequence[Sequence[Fraction]]) -> bool:
 
 
 def _pd_float(M: Sequence[Sequence[Fraction]]) -> bool:
-    """Proves M > 0 by a float Cholesky of B = fl(fl(M) - c I), c = 2 gamma_{n+1} tr|fl(M)|.
-
-    Higham (2002) Thm 10.3: if the Cholesky of B completes, L L^T = B + E with
-    |E| <= gamma_{n+1} |L||L^T|, so lambda_min(B) >= -gamma_{n+1} ||L||_F^2. Then
-    lambda_min(M) >= c - gamma_{n+1} ||L||_F^2 - max|diagonal rounding of B| - ||M - fl(M)||_F,
-    all evaluated exactly. Assumes IEEE double, LAPACK's dpotrf obeying that bound, no underflow.
-    """
-    n = len(M)
+    """Proves M > 0 by :func:`cholesky_margin` of fl(M), less ||M - fl(M)||_F (exact)."""
     Mf = np.array([[float(x) for x in row] for row in M])
+    rounding = sqrt_hi(sum((x - Fraction(Mf[i, j])) ** 2 for i, row in enumerate(M) for j, x in enumerate(row)))
+    margin = cholesky_margin(Mf)
+    return margin is not None and margin - rounding > 0
+
+
+def cholesky_margin(Mf: np.ndarray) -> Fraction | None:
+    """A lower bound on lambda_min of the float symmetric matrix Mf (its entries exactly), or None.
+
+    Float Cholesky of B = fl(Mf - c I), c = 2 gamma_{n+1} tr|Mf|. Higham (2002) Thm 10.3: if it completes,
+    L L^T = B + E with |E| <= gamma_{n+1} |L||L^T|, so lambda_min(B) >= -gamma_{n+1} ||L||_F^2, and
+    lambda_min(Mf) >= c - gamma_{n+1} ||L||_F^2 - max|diagonal rounding of B|. ||L||_F^2 is a correctly
+    rounded sum (math.fsum) of squares each within u (or underflowing by < 2^-1022), so (1 + 3u) and
+    n^2 2^-1022 cover it. Assumes IEEE double, LAPACK's
+    dpotrf obeying that bound, no underflow (pivots below 1e-280 are refused).
+    """
+    n = len(Mf)
     gamma = (n + 1) * U / (1 - (n + 1) * U)
     c = float(2 * gamma * sum(abs(Fraction(Mf[i, i])) for i in range(n)))
     B = Mf - c * np.eye(n)
     try:
         L = np.linalg.cholesky(B)
     except np.linalg.LinAlgError:
-        return False
+        return None
     tiny = np.abs(L[L != 0])
     if not np.isfinite(L).all() or (tiny.size and tiny.min() < 1e-280):
-        return False
-    L_F2 = sum(Fraction(x) ** 2 for x in L[np.tril_indices(n)])
+        return None
+    L_F2 = Fraction(math.fsum((L * L).ravel().tolist())) * (1 + 3 * U) + n * n * Fraction(2) ** -1022  # underflow
     diag = max(abs(Fraction(Mf[i, i]) - Fraction(c) - Fraction(B[i, i])) for i in range(n))
-    rounding = sqrt_hi(sum((x - Fraction(Mf[i, j])) ** 2 for i, row in enumerate(M) for j, x in enumerate(row)))
-    return Fraction(c) - gamma * L_F2 - diag - rounding > 0
+    return Fraction(c) - gamma * L_F2 - diag
 
 
 def rayleigh(M: Sequence[Sequence[Fraction]], which: str) -> Fraction:

@@ -60,6 +60,21 @@ class Family:
         self.smooth = act not in NON_SMOOTH
         self.constant = spec["family"] in ("linear", "random_features") or spec.get("train") == "output"
         self.bounds: Any = None
+        self._norms: dict[Any, tuple[Fraction, Fraction, str]] = {}
+
+    def data_norms(self, X_norm_hint: Any) -> tuple[Fraction, Fraction, str]:
+        """(max_k ||x_k||, ||X||_2, how ||X||_2 was bounded), upper bounds, computed once per hint: ||X||_2 is
+        the hint t when t^2 I - X X^T > 0 is proved, else ||X||_F."""
+        key = X_norm_hint if isinstance(X_norm_hint, Fraction) else None
+        if key not in self._norms:
+            X = _rationals(self.X)
+            x_max = max(sqrt_hi(sum(v * v for v in row)) for row in X)
+            if key is not None and exact_matrix(X @ X.T).lambda_max_below(key * key):
+                self._norms[key] = x_max, key, f"||X||_2 < {float(key):.10g} (positive-definiteness test of t^2 I - X X^T)"
+            else:
+                X_F = sqrt_hi(sum(v * v for v in X.ravel()))
+                self._norms[key] = x_max, X_F, f"||X||_2 <= ||X||_F <= {float(X_F):.10g} (no proved X_norm hint)"
+        return self._norms[key]
 
     # ------------------------------------------------------------ centre
     def centre(self, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction, Fraction, str]:
@@ -76,13 +91,6 @@ class Family:
             K = self.model.kernel(self.w0, ns)
             r = self.model.F(self.w0, ns) - ns.asarray(y)
             return iv_matrix(K), *iv_bounds((r @ r) / 2), "verified"
-
-    def kernel_at(self, w: np.ndarray, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction]:
-        """K(w) as an enclosure and an upper bound on ||F(w) - y||^2 (two-layer nets; the run route)."""
-        ns = IntervalNamespace(30)
-        with ns.active():
-            r = self.model.F(w, ns) - ns.asarray(y)
-            return iv_matrix(self.model.kernel(w, ns)), iv_bounds(r @ r)[1]
 
     # ------------------------------------------------------------ ball
     def ball(self, bound_set: str, centre_w: np.ndarray, X_norm_hint: Any, checked: list[str]) -> "Ball":
@@ -156,16 +164,8 @@ class TwoLayerBall(Ball):
         self.s = 1 / sqrt_lo(Fraction(int(fam.spec["width"])))  # >= 1/sqrt(width)
         _, v = fam.model.split(np.asarray(w, dtype=np.float64))
         self.v_inf = max(abs(Fraction(x)) for x in v)
-        X = _rationals(fam.X)
-        self.x_max = max(sqrt_hi(sum(v * v for v in row)) for row in X)
-        gram = exact_matrix(X @ X.T)
-        t = X_norm_hint
-        if isinstance(t, Fraction) and gram.lambda_max_below(t * t):
-            self.X_norm = t
-            checked.append(f"||X||_2 < {float(t):.10g} (positive-definiteness test of t^2 I - X X^T)")
-        else:
-            self.X_norm = sqrt_hi(sum(v * v for v in X.ravel()))
-            checked.append(f"||X||_2 <= ||X||_F <= {float(self.X_norm):.10g} (no proved X_norm hint)")
+        self.x_max, self.X_norm, note = fam.data_norms(X_norm_hint)
+        checked.append(note)
         self.sqrt_n = sqrt_hi(Fraction(self.n))
         checked.append("ball bounds: " + ("T1-T3 of docs/theory.md §11.3-§11.4" if tight else
                                           "docs/theory.md §8 and §4.1"))

@@ -10,8 +10,9 @@ the float recipe itself and bounds, by its own componentwise error analysis (doc
   bound from its own kernel enclosure at an anchor plus T1),
 
 so e_{t+1} = l_t e_t + rho_t and, by induction, ||w_T - w~_T|| <= e_T for the exact GD iterates w_T. The
-terminal ball is then derived at w~_T in interval arithmetic (no libm assumption) with T1-T3
-(docs/theory.md §11) and the T4 inequality in exact rationals.
+terminal ball is then derived at w~_T: K(w~_T) and r(w~_T) in midpoint-radius arithmetic
+(plproof.verify.midrad, the same libm assumption), T1-T3 (docs/theory.md §11) and the T4 inequality in exact
+rationals.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from plproof.certificate.format import DataMismatch, DataMissing, decode_array, decode_number
 from plproof.errors import InvalidInput
 from plproof.verify.evidence import Derived
-from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, sqrt_hi, sqrt_lo
+from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, cholesky_margin, sqrt_lo
 from plproof.verify.families import Family, rebuild
 from plproof.verify.midrad import ASSUMPTION as MIDRAD_ASSUMPTION
 from plproof.verify.midrad import MIDRAD, gd_step, kernel_enclosure, norm_hi, norm_upper
@@ -41,7 +42,8 @@ TINY = 2.0**-1000       # absolute cover for underflow
 FCOVER = 1 + 1e-6       # evaluating the non-negative bound formulas in float
 DRIFT = 0.05            # re-anchor when the T1 drift exceeds this fraction of ||DF(anchor)||
 ASSUMPTION = ("per-step bounds assume IEEE binary64 round-to-nearest, BLAS dot products within gamma_k, and "
-              "np.tanh within 4 ulp (docs/theory.md §12.4); the terminal ball is re-checked in interval arithmetic")
+              "np.tanh within 4 ulp (docs/theory.md §12.4); so does the terminal ball's K and r (midpoint-radius "
+              "arithmetic, docs/rigor.md §10)")
 
 
 def _up(x: float) -> float:
@@ -143,7 +145,8 @@ class _Data:
         return _up(max(1.0 + eta * sigma * FCOVER, eta * (LF * LF + h) * FCOVER - 1.0))
 
     def jacobian_upper(self, v: np.ndarray, b: dict) -> float:
-        """>= ||DF(w)||_2 from the computed Jacobian, its entrywise error and an exact PD test."""
+        """>= ||DF(w)||_2 from the computed Jacobian, its entrywise error and a float Cholesky test of
+        t I - fl(J J^T) with Higham's bound (verify.exact.cholesky_margin)."""
         B = b["D"] * v
         JW = (B[:, :, None] * self.X[:, None, :]).reshape(self.n, -1) * self.s
         Jv = b["A"] * self.s
@@ -153,14 +156,17 @@ class _Data:
         EJv = self.s_up * b["EA"] + 5 * UP1 * np.abs(Jv)
         dJ = _up(math.sqrt(_norm_up(EJW) ** 2 + _norm_up(EJv) ** 2) * FCOVER)
         M = J @ J.T
-        est = float(np.linalg.eigvalsh((M + M.T) / 2)[-1])
-        fro2 = Fraction(_norm_up(J)) ** 2
-        mid = [[(Fraction(M[i, j]) + Fraction(M[j, i])) / 2 for j in range(self.n)] for i in range(self.n)]
-        enc = MatrixEnclosure(mid, Fraction(self.gp) * fro2 + Fraction(self.n * self.n) * Fraction(2.0**-1074))
-        t = Fraction(_up(est * (1 + 1e-9) + 1e-300)) + enc.radius
-        if not enc.lambda_max_below(t):
-            raise Failure("verifier: could not bound lambda_max(K) at an anchor (exact PD test failed)")
-        return _up(_up(math.sqrt(float(t)) * (1 + 1e-12)) + dJ)
+        Ms = np.tril(M) + np.tril(M, -1).T  # |Ms - J J^T| is |M - J J^T| mirrored: twice its Frobenius bound
+        radius = 2 * (Fraction(self.gp) * Fraction(_norm_up(J)) ** 2 + Fraction(self.n * self.n) * Fraction(2.0**-1074))
+        # 1e-6 relative room: the float test loses about 4 (n + 1) u tr(s I - Ms) (cholesky_margin)
+        s = _up(float(np.linalg.eigvalsh(Ms)[-1]) * (1 + 1e-6) + 1e-300)
+        B = s * np.eye(self.n) - Ms  # off the diagonal exactly -Ms; the diagonal's rounding is counted below
+        diag = max(abs(Fraction(s) - Fraction(Ms[i, i]) - Fraction(B[i, i])) for i in range(self.n))
+        margin = cholesky_margin(B)
+        if margin is None or not margin - diag > 0:  # lambda_max(Ms) < s, so lambda_max(J J^T) < s + radius
+            raise Failure("verifier: could not bound lambda_max(K) at an anchor (float Cholesky test failed)")
+        t = _up(s + _up(float(radius) * (1 + 1e-9)))
+        return _up(_up(math.sqrt(t) * (1 + 1e-12)) + dJ)
 
     def kappa(self, v: np.ndarray) -> float:
         """T1 drift per unit radius at a centre with output weights v (docs/theory.md §11.3)."""
@@ -256,13 +262,10 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
             raise Failure(f"segment {steps[j]}..{steps[j + 1]}: the shadowing radius is not finite")
     checked.append(f"shadowing: ||w_T - w~_T|| <= e_T = {e:.6g}, every segment re-run from its checkpoint with the "
                    "verifier's own rho_t and l_t (docs/theory.md §12.1 (i))")
-    if recipe == RECIPE:
-        K_T, r2_hi = fam.kernel_at(C[-1], y)
-        res, ball = sqrt_hi(r2_hi), fam.ball("two-layer-t1-t3", C[-1], X_norm, checked)
-        checked.append("terminal: K(w~_T) and r(w~_T) in interval arithmetic")
-    else:
-        K_T, res, ball = gen.kernel(C[-1]), gen.residual(C[-1]), gen.ball(C[-1], checked)
-        checked.append("terminal: K(w~_T) and r(w~_T) in midpoint-radius arithmetic (docs/rigor.md §10)")
+    model = formula_model(fam)
+    K_T, res = midrad_kernel(model, C[-1]), midrad_residual(model, C[-1], y)
+    ball = fam.ball("two-layer-t1-t3" if recipe == RECIPE else hints.get("bounds"), C[-1], X_norm, checked)
+    checked.append("terminal: K(w~_T) and r(w~_T) in midpoint-radius arithmetic (docs/rigor.md §10)")
     _terminal(d, ball, K_T, res, Fraction(e), eta_q, hints, checked)
     return d.finish("certified" if d.all_held() else "not certified", "verified")
 
@@ -283,13 +286,7 @@ class _Generic:
         return self.fam.ball(self.bound_set, w, self.X_norm, checked)
 
     def kernel(self, w: np.ndarray) -> MatrixEnclosure:
-        """K(w) enclosed: the mirrored midpoint matrix (exact rationals) and the Frobenius norm of the radii."""
-        K, E = kernel_enclosure(self.model, w)
-        return MatrixEnclosure([[Fraction(x) for x in row] for row in K], Fraction(norm_upper(E)))
-
-    def residual(self, w: np.ndarray) -> Fraction:
-        """>= ||F(w) - y||."""
-        return Fraction(norm_hi(self.model.F(w, MIDRAD) - self.y))
+        return midrad_kernel(self.model, w)
 
     def anchor(self, w: np.ndarray) -> tuple[float, float, float, float]:
         """(LF, h1, R_a, J): ||DF|| <= LF = J + delta(R_a) on B(w, R_a) and ||sum_k r_k Hess f_k|| <= h1 ||r||
@@ -332,6 +329,17 @@ class _Generic:
             path = _up(path + norm_upper(w1 - w) * (1 + 4 * UP1))
             w = w1
         return e
+
+
+def midrad_kernel(model: Any, w: np.ndarray) -> MatrixEnclosure:
+    """K(w) enclosed: the mirrored midpoint matrix (exact rationals) and the Frobenius norm of the radii."""
+    K, E = kernel_enclosure(model, w)
+    return MatrixEnclosure([[Fraction(x) for x in row] for row in K], Fraction(norm_upper(E)))
+
+
+def midrad_residual(model: Any, w: np.ndarray, y: np.ndarray) -> Fraction:
+    """>= ||F(w) - y|| in midpoint-radius arithmetic."""
+    return Fraction(norm_hi(model.F(w, MIDRAD) - y))
 
 
 def formula_model(fam: Family) -> Any:
