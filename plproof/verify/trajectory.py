@@ -70,7 +70,7 @@ def _norm_rows(M: np.ndarray) -> np.ndarray:
 def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, r: np.ndarray, Er: np.ndarray,
              s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None) -> float:
     """sup ||I - eta Hess L|| over B(w, e) of a two-layer net with sup ||DF|| <= LF there (docs/theory.md §12.2,
-    docs/rigor.md §5.4, §10): Lemma B per neuron with the one-sided sigma and the two-sided h.
+    docs/rigor.md §5.4, §10): Lemma B per neuron, one-sided both ways: sigma >= -lambda_min(S), h >= lambda_max(S).
 
     At w: computed r (|r - r(w)| <= Er), s2 ~ sigma''(Z) (|s2 - sigma''(Z)| <= F2), qn >= ||X^T (r o sigma'_i)||
     (None: train='hidden', only the W blocks). On the tube |dv_i| <= ev (e, or 0 when v is fixed),
@@ -83,7 +83,7 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
     g = s2 * r[:, None] * v
     dg = cap * ((ev + av) * rk[:, None] + ev * ar[:, None]) + av * ar[:, None] * E2 + 4 * UP1 * np.abs(g)
     N = c.xn2 @ (np.maximum(-g, 0.0) + dg)
-    P = c.xn2 @ (np.abs(g) + dg)
+    P = c.xn2 @ (np.maximum(g, 0.0) + dg)  # lambda_max(P_i) <= P: one-sided on -S as well
     if qn is None:
         q2: np.ndarray | float = 0.0
     else:

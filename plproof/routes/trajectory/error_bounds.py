@@ -121,7 +121,8 @@ def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
 def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
     """l_t >= sup ||I - eta Hess L|| over B(w~_t, e_t) for the steps of ``cv``, given sup ||DF|| <= LF_t there:
     Lemma B per neuron, one-sided sigma and two-sided h, with tube corrections (docs/theory.md §12.2,
-    docs/rigor.md §5.4, §10). Train 'hidden': blocks s P_i (q = 0)."""
+    docs/rigor.md §5.4, §10); h bounds lambda_max(S) by the same one-sided Lemma B on -S (positive parts of g).
+    Train 'hidden': blocks s P_i (q = 0)."""
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing bound is +inf: the run stops
         return _contraction(cv, c, eta, e, LF)
 
@@ -129,13 +130,13 @@ def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: 
 def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
     g, ar, av = cv.g, cv.ar, cv.av
     ev = e if cv.moves_v else np.zeros_like(e)
-    N0 = c.xn2 @ np.maximum(-g, 0.0)
-    P0 = c.xn2 @ np.abs(g)
+    N0 = c.xn2 @ np.maximum(-g, 0.0)  # P_i >= -N0_i I and P_i <= P0_i I (one-sided both ways)
+    P0 = c.xn2 @ np.maximum(g, 0.0)
     # |g_ki(w) - g~_ki| <= S2 (ev (|r~_k| + rk) + |v_i| rk) + |v_i||r~_k| (S3 ||x_k|| e + eval. error), rk = Er_k + LF e
     a1 = cv.Er @ c.xn2 + LF * e * c.sum_xn2
     a2 = ar @ c.xn2
     a3 = ar @ c.xn3
-    corr = ((c.S2 * a1 + c.S3 * e * a3)[:, None] * av + cv.b * av + (c.S2 * ev * (a1 + a2))[:, None] + 4 * U1 * P0)
+    corr = ((c.S2 * a1 + c.S3 * e * a3)[:, None] * av + cv.b * av + (c.S2 * ev * (a1 + a2))[:, None] + 4 * U1 * (N0 + P0))
     N, P = N0 + corr, P0 + corr
     if cv.qn is None:
         q2 = 0.0
