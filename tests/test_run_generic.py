@@ -101,7 +101,7 @@ CASES = {  # width where the run route closes (GD itself converges at every widt
     "linear": lambda X, y: Problem(Linear(np.random.default_rng(5).standard_normal((6, 12))), y),
     "random-features": lambda X, y: Problem(RandomFeatures(X, 32, "sin"), y),
     "output-sigmoid": lambda X, y: Problem(TwoLayer(X, 32, "sigmoid", train="output"), y),
-    # the sharp l_t (docs/rigor.md §10); GD reaches 1e-20 here from width 2 (measured): the generic l_t needed 1024
+    # the sharp l_t (docs/rigor.md §10); the generic l_t needed width 1024 here (sin GD width not yet measured)
     "both-sin": lambda X, y: Problem(TwoLayer(X, 4, "sin"), y),
 }
 
