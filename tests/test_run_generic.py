@@ -101,6 +101,8 @@ CASES = {  # width where the run route closes (GD itself converges at every widt
     "linear": lambda X, y: Problem(Linear(np.random.default_rng(5).standard_normal((6, 12))), y),
     "random-features": lambda X, y: Problem(RandomFeatures(X, 32, "sin"), y),
     "output-sigmoid": lambda X, y: Problem(TwoLayer(X, 32, "sigmoid", train="output"), y),
+    # the sharp l_t (docs/rigor.md §10); the generic l_t needed width 1024 here (sin GD width not yet measured)
+    "both-sin": lambda X, y: Problem(TwoLayer(X, 4, "sin"), y),
 }
 
 
@@ -118,7 +120,7 @@ def test_certifies_and_verifies(name: str) -> None:
 SLOW_CASES = {
     "hidden-softplus": lambda X, y: Problem(TwoLayer(X, 1024, "softplus", train="hidden"), y),
     "hidden-tanh": lambda X, y: Problem(TwoLayer(X, 1024, "tanh", train="hidden"), y),
-    "both-sin": lambda X, y: Problem(TwoLayer(X, 1024, "sin"), y),
+    "both-sigmoid": lambda X, y: Problem(TwoLayer(X, 4, "sigmoid"), y),  # GD reaches 1e-20 from width 2
 }
 
 
@@ -130,6 +132,15 @@ def test_certifies_and_verifies_slow(name: str) -> None:
     ev = certify_run(problem)
     assert ev.verdict is Verdict.CERTIFIED, ev.reason
     assert _valid(run_certificate(ev, problem))
+
+
+def test_gelu_is_refused_clearly() -> None:
+    """gelu has no S1-S3 proved in the verifier: the run route refuses it rather than emit an unverifiable certificate."""
+    from plproof.errors import NotCertifiable
+
+    X, y = _data()
+    with pytest.raises(NotCertifiable, match="no constants S1-S3 proved in the independent verifier"):
+        certify_run(Problem(TwoLayer(X, 4, "gelu"), y))
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +216,69 @@ def test_mlp_runs_through_the_generic_recipe() -> None:
     X, y = _data(4)
     ev = certify_run(Problem(MLP(X, [8, 8]), y), max_steps=64)
     assert ev.hints["recipe"] == RECIPE and ev.hints["bounds"] == "mlp"
+
+
+# ---------------------------------------------------------------- the sharp l_t of two-layer nets (docs/rigor.md §10)
+def _tube_case(activation: str, train: str):
+    """A tiny net far from a minimiser (large residual, so S matters), a point w, its step and a tube radius."""
+    from plproof.numeric.scalars import FLOATS
+
+    X, y = _data(4, 2, seed=3)
+    model = TwoLayer(X, 3, activation, seed=1, train=train)
+    w = model.default_w0() + 0.3 * np.random.default_rng(4).standard_normal(model.n_params)
+    eta, e = 1.0 / float(np.linalg.eigvalsh(model.kernel(w))[-1]), 0.05
+    LF = (math.sqrt(float(np.linalg.eigvalsh(model.kernel(w))[-1])) * (1 + 1e-6)
+          + float(model.ball_bounds(w, "tight").delta(FLOATS, e)) * 1.01)  # >= sup ||DF|| on B(w, e) (T1)
+    return model, y, w, eta, e, LF
+
+
+def _sampled_norm(model, y, w, eta: float, e: float, points: int = 24) -> float:
+    """max ||I - eta Hess L|| at w and random points of B(w, e) (central-difference Hessians of the exact gradient)."""
+    rng = np.random.default_rng(5)
+    grad = lambda u: model.vjp(u, model.F(u) - y)  # noqa: E731
+    worst, p = 0.0, model.n_params
+    for j in range(points + 1):
+        d = rng.standard_normal(p)
+        u = w + (e * rng.uniform(0, 1) ** (1 / p) * d / np.linalg.norm(d) if j else 0)
+        H = np.column_stack([(grad(u + 1e-6 * c) - grad(u - 1e-6 * c)) / 2e-6 for c in np.eye(p)])
+        worst = max(worst, float(np.abs(np.linalg.eigvalsh(np.eye(p) - eta * (H + H.T) / 2)).max()))
+    return worst
+
+
+def _producer_ell(model, y, w, eta: float, e: float, LF: float, sabotage: bool = False) -> float:
+    from plproof.routes.trajectory.error_bounds import contraction
+    from plproof.routes.trajectory.generic import MidRadGD
+
+    sharp = MidRadGD(model, y, w).sharp
+    cv = sharp.curvature([sharp.at(w)])
+    if sabotage:  # drop S altogether: l = max(1, eta LF^2 - 1), as if the Hessian were J^T J
+        cv.g, cv.b, cv.qn, cv.qr, cv.Er = cv.g * 0, cv.b * 0, None, cv.qr * 0, cv.Er * 0
+        return float(contraction(cv, sharp.tube, eta, np.zeros(1), np.array([LF]))[0])
+    return float(contraction(cv, sharp.tube, eta, np.array([e]), np.array([LF]))[0])
+
+
+def _verifier_ell(model, y, w, eta: float, e: float, LF: float) -> float:
+    from plproof.verify.families import Family
+    from plproof.verify.trajectory import _TwoLayerTube
+
+    spec = {"family": "two_layer", "n_outputs": model.n_outputs, "n_params": model.n_params, "width": model.width,
+            "activation": model.activation.name, "train": model.train}
+    fam = Family(spec, model.X, w, model)
+    tube = _TwoLayerTube(fam, fam.ball("two-layer-t1-t3", w, None, []), [])
+    return tube.ell(model, y, w, eta, e, LF)
+
+
+SHARP_GRID = [(a, t) for a in ("tanh", "sigmoid", "softplus", "sin") for t in ("both", "hidden")]
+
+
+@pytest.mark.parametrize("activation,train", SHARP_GRID)
+def test_sharp_contraction_bounds_the_tube(activation: str, train: str) -> None:
+    """l_t (producer and verifier) >= ||I - eta Hess L|| sampled over B(w, e); the sabotaged l_t without S
+    (as if Hess L = J^T J) falls below the sampled value, so this test catches an l_t that is too small."""
+    model, y, w, eta, e, LF = _tube_case(activation, train)
+    sampled = _sampled_norm(model, y, w, eta, e)
+    ell, ell_v = _producer_ell(model, y, w, eta, e, LF), _verifier_ell(model, y, w, eta, e, LF)
+    assert sampled <= ell and sampled <= ell_v, (sampled, ell, ell_v)
+    if train == "both":  # not vacuous (train='hidden': sum_k (g_ki)_- ||x_k||^2 is loose for d < n, docs/rigor.md §10)
+        assert ell < 1 + 4 * (sampled - 1)
+    assert _producer_ell(model, y, w, eta, e, LF, sabotage=True) < sampled

@@ -30,7 +30,7 @@ from plproof.verify.evidence import Derived
 from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, cholesky_margin, sqrt_lo
 from plproof.verify.families import Family, rebuild
 from plproof.verify.midrad import ASSUMPTION as MIDRAD_ASSUMPTION
-from plproof.verify.midrad import MIDRAD, gd_step, kernel_enclosure, norm_hi, norm_upper
+from plproof.verify.midrad import MIDRAD, as_mr, gd_step, kernel_enclosure, norm_hi, norm_upper, radius
 from plproof.verify.problem import hint
 
 RECIPE = "plproof two-layer tanh GD step v1"
@@ -64,6 +64,38 @@ def _norm_up(x: np.ndarray) -> float:
     return _up(math.sqrt(float(flat @ flat)) * FCOVER)
 
 
+def _norm_rows(M: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the rows of M (float; callers' FCOVER covers their rounding)."""
+    return np.sqrt(np.einsum("ij,ij->i", M, M))
+
+
+def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, r: np.ndarray, Er: np.ndarray,
+             s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None) -> float:
+    """sup ||I - eta Hess L|| over B(w, e) of a two-layer net with sup ||DF|| <= LF there (docs/theory.md §12.2,
+    docs/rigor.md §5.4, §10): Lemma B per neuron, one-sided both ways: sigma >= -lambda_min(S), h >= lambda_max(S).
+
+    At w: computed r (|r - r(w)| <= Er), s2 ~ sigma''(Z) (|s2 - sigma''(Z)| <= F2), qn >= ||X^T (r o sigma'_i)||
+    (None: train='hidden', only the W blocks). On the tube |dv_i| <= ev (e, or 0 when v is fixed),
+    |dz_ki| <= ||x_k|| e, ||dr|| <= LF e. ``c`` holds xn, xn2, X_norm, S1, S2, S3, s_up.
+    """
+    av, ar = np.abs(v), np.abs(r)
+    rk = Er + LF * e
+    E2 = c.S3 * c.xn[:, None] * e + F2
+    cap = np.minimum(np.abs(s2) + E2, c.S2)
+    g = s2 * r[:, None] * v
+    dg = cap * ((ev + av) * rk[:, None] + ev * ar[:, None]) + av * ar[:, None] * E2 + 4 * UP1 * np.abs(g)
+    N = c.xn2 @ (np.maximum(-g, 0.0) + dg)
+    P = c.xn2 @ (np.maximum(g, 0.0) + dg)  # lambda_max(P_i) <= P: one-sided on -S as well
+    if qn is None:
+        q2: np.ndarray | float = 0.0
+    else:
+        qt = qn + c.X_norm * e * (c.S1 * LF + c.S2 * _norm_up((ar + Er) * c.xn))
+        q2 = 4 * qt * qt
+    sigma = 0.5 * c.s_up * float(np.max(N + np.sqrt(N * N + q2)))
+    h = 0.5 * c.s_up * float(np.max(P + np.sqrt(P * P + q2)))
+    return _up(max(1.0 + eta * sigma * FCOVER, eta * (LF * LF + h) * FCOVER - 1.0))
+
+
 class _Data:
     """Fixed data of the net and the constants of the bounds (the verifier's own evaluation)."""
 
@@ -80,8 +112,8 @@ class _Data:
         self.xn2 = self.xn * self.xn * FCOVER
         self.x_max = float(self.xn.max())
         self.X_norm = _up(float(X_norm))
-        _, S2, S3 = ACTIVATION_BOUNDS["tanh"]
-        self.S2, self.S3 = _up(float(S2)), _up(float(S3))
+        S1, S2, S3 = ACTIVATION_BOUNDS["tanh"]
+        self.S1, self.S2, self.S3 = _up(float(S1)), _up(float(S2)), _up(float(S3))
         self.gd, self.gm, self.gn = _gamma(self.d), _gamma(self.m), _gamma(self.n)
         self.gp = _gamma(self.m * (self.d + 1))
 
@@ -126,23 +158,11 @@ class _Data:
         return rho, {"A": A, "EA": EA, "EZ": EZ, "D": D, "ED": ED, "r": r, "Er": Er, "Q": Q, "EQ": EQ}
 
     def ell(self, eta: float, e: float, LF: float, v: np.ndarray, b: dict) -> float:
-        """sup ||I - eta Hess L|| over B(w, e) with sup ||DF|| <= LF there (docs/theory.md §12.2)."""
-        r, Er, av = b["r"], b["Er"], np.abs(v)
-        ar = np.abs(r)
-        rk = Er + LF * e
-        sig2 = -2.0 * (b["A"] * b["D"])
-        E2 = self.S3 * (self.xn[:, None] * e + b["EZ"]) + 64 * U
-        cap = np.minimum(np.abs(sig2) + E2, self.S2)
-        g = sig2 * r[:, None] * v
-        dg = cap * ((e + av) * rk[:, None] + e * ar[:, None]) + av * ar[:, None] * E2 + 4 * UP1 * np.abs(g)
-        N = self.xn2 @ (np.maximum(-g, 0.0) + dg)
-        Pn = self.xn2 @ (np.abs(g) + dg)
-        qn = (np.sqrt(np.einsum("ij,ij->i", b["Q"], b["Q"])) + np.sqrt(np.einsum("ij,ij->i", b["EQ"], b["EQ"]))
-              + self.X_norm * e * (LF + self.S2 * _norm_up((ar + Er) * self.xn)))
-        q2 = 4 * qn * qn
-        sigma = 0.5 * self.s_up * float(np.max(N + np.sqrt(N * N + q2)))
-        h = 0.5 * self.s_up * float(np.max(Pn + np.sqrt(Pn * Pn + q2)))
-        return _up(max(1.0 + eta * sigma * FCOVER, eta * (LF * LF + h) * FCOVER - 1.0))
+        """sup ||I - eta Hess L|| over B(w, e) with sup ||DF|| <= LF there (docs/theory.md §12.2): tanh'' =
+        -2 tanh tanh' from the step's A, D, its evaluation error S3 E_Z + 64u (docs/rigor.md §5.4)."""
+        qn = _norm_rows(b["Q"]) + _norm_rows(b["EQ"])
+        return _lemma_b(self, eta, e, LF, v, e, b["r"], b["Er"], -2.0 * (b["A"] * b["D"]),
+                        self.S3 * b["EZ"] + 64 * U, qn)
 
     def jacobian_upper(self, v: np.ndarray, b: dict) -> float:
         """>= ||DF(w)||_2 from the computed Jacobian, its entrywise error and a float Cholesky test of
@@ -280,7 +300,8 @@ class _Generic:
             raise Failure("hints.bounds must name the bound set of the model's ball bounds")
         self.fam, self.y, self.bound_set, self.X_norm = fam, y, bound_set, X_norm
         self.model = formula_model(fam)
-        fam.ball(bound_set, fam.w0, X_norm, checked)  # refuses a bound set that is not the family's
+        ball = fam.ball(bound_set, fam.w0, X_norm, checked)  # refuses a bound set that is not the family's
+        self.tube = _TwoLayerTube(fam, ball, checked) if bound_set == "two-layer-t1-t3" else None
 
     def ball(self, w: np.ndarray, checked: list[str]) -> Any:
         return self.fam.ball(self.bound_set, w, self.X_norm, checked)
@@ -306,7 +327,8 @@ class _Generic:
     @np.errstate(over="ignore", invalid="ignore")
     def segment(self, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray) -> float:
         """The verifier's radius after ``steps`` enclosed steps from the stored w with radius e, ending at w_end:
-        e' = l e + rho, l = max(1 + eta h, eta (LF^2 + h) - 1), h = h1 (||r(w)|| + LF e) (docs/theory.md §12.2)."""
+        e' = l e + rho, l = max(1 + eta h, eta (LF^2 + h) - 1), h = h1 (||r(w)|| + LF e) (docs/theory.md §12.2),
+        or for two-layer nets l by Lemma B per neuron (:class:`_TwoLayerTube`, docs/rigor.md §10)."""
         R, path = -math.inf, 0.0  # no anchor yet
         LF = h1 = 0.0
         for t in range(steps):
@@ -323,8 +345,11 @@ class _Generic:
                 path = 0.0
                 if not e <= R:
                     raise Failure("verifier: the shadowing radius exceeds the anchor's ball")
-            h = _up(h1 * _up((res + LF * e) * FCOVER) * FCOVER)
-            ell = _up(max(1.0 + eta * h, eta * (LF * LF + h) - 1.0) * FCOVER)
+            if self.tube is not None:
+                ell = self.tube.ell(self.model, self.y, w, eta, e, LF)
+            else:
+                h = _up(h1 * _up((res + LF * e) * FCOVER) * FCOVER)
+                ell = _up(max(1.0 + eta * h, eta * (LF * LF + h) - 1.0) * FCOVER)
             e = _up(_up(ell * e) + rho)
             path = _up(path + norm_upper(w1 - w) * (1 + 4 * UP1))
             w = w1
@@ -340,6 +365,33 @@ def midrad_kernel(model: Any, w: np.ndarray) -> MatrixEnclosure:
 def midrad_residual(model: Any, w: np.ndarray, y: np.ndarray) -> Fraction:
     """>= ||F(w) - y|| in midpoint-radius arithmetic."""
     return Fraction(norm_hi(model.F(w, MIDRAD) - y))
+
+
+class _TwoLayerTube:
+    """The sharp l_t of a two-layer net (train 'both' or 'hidden', any activation with constants in
+    ACTIVATION_BOUNDS) from the verifier's own midpoint-radius enclosures of sigma(Z), sigma'(Z), sigma''(Z)
+    and r at the iterate, by :func:`_lemma_b` (docs/theory.md §12.2, docs/rigor.md §10)."""
+
+    def __init__(self, fam: Family, ball: Any, checked: list[str]) -> None:
+        X = np.asarray(fam.X, dtype=np.float64)
+        self.xn = np.sqrt(np.einsum("ij,ij->i", X, X)) * FCOVER
+        self.xn2 = self.xn * self.xn * FCOVER
+        self.X_norm, self.s_up = _up(float(ball.X_norm)), _up(float(ball.s))
+        self.S1, self.S2, self.S3 = (_up(float(x)) for x in ACTIVATION_BOUNDS[fam.activation])
+        self.moves_v = fam.spec.get("train") == "both"
+        checked.append(f"contraction: Lemma B per neuron with the one-sided bound (docs/theory.md §12.2), "
+                       f"{fam.activation} constants S1-S3 of plproof.verify.exact, train={fam.spec.get('train')!r}")
+
+    def ell(self, model: Any, y: np.ndarray, w: np.ndarray, eta: float, e: float, LF: float) -> float:
+        """sup ||I - eta Hess L|| over B(w, e) given sup ||DF|| <= LF there."""
+        X, v, scale, A, D, D2 = model._features(w, MIDRAD, 2)
+        v = as_mr(v).mid
+        r = (A @ v) * scale - as_mr(y)
+        qn = None
+        if self.moves_v:
+            Q = (D * r[:, None]).T @ X
+            qn = (_norm_rows(Q.mid) + _norm_rows(radius(Q))) * FCOVER
+        return _lemma_b(self, eta, e, LF, v, e if self.moves_v else 0.0, r.mid, radius(r), D2.mid, radius(D2), qn)
 
 
 def formula_model(fam: Family) -> Any:

@@ -29,6 +29,7 @@ from plproof.routes.trajectory.generic import MidRadGD
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Recipe
 from plproof.routes.trajectory.terminal import Terminal
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
+from plproof.verify.exact import ACTIVATION_BOUNDS
 
 CLAIM = ("exact GD from w0 with step eta converges to a global minimiser w* (F(w*) = y), within R_T of the "
          "computed iterate w~_T, with L(w_t) <= rate^(t-T) rho_bar^2/2 for every t >= T")
@@ -174,6 +175,10 @@ def _refuse(problem: Problem) -> str | None:
         why = reason
     elif not model.is_smooth:
         why = f"activation {model.activation.name!r} is not C^2, so no Hessian bound over a ball exists (docs/theory.md §9)"
+    elif isinstance(model, (TwoLayer, MLP)) and model.activation.name not in ACTIVATION_BOUNDS:
+        why = (f"activation {model.activation.name!r} has no constants S1-S3 proved in the independent verifier "
+               f"(plproof.verify.exact.ACTIVATION_BOUNDS: {', '.join(ACTIVATION_BOUNDS)}), so its run certificate "
+               "could not be re-checked")
     if why:
         return f"not certifiable by the run route: {why}"
     if problem.y.dtype != np.float64 or problem.w0.dtype != np.float64:

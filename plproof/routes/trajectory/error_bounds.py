@@ -71,30 +71,79 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     return Stage(EA, ED, Er, np.sqrt(Qn2), np.sqrt(EQn2) + TINY, wn.max(axis=1), rho, step)
 
 
-def contraction(net: "Net", buf: Buffers, st: Stage, k: int, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
-    """l_t >= sup ||I - eta Hess L|| over B(w~_t, e_t) for steps 0..k-1, given sup ||DF|| <= LF_t there
-    (Lemma B per neuron with tube corrections, docs/theory.md §12.2, docs/rigor.md §5.4)."""
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing bound is +inf: the run stops
-        return _contraction(net, buf, st, k, eta, e, LF)
+@dataclass(frozen=True)
+class TubeConstants:
+    """Data constants of the sharp l_t of a two-layer net, rounded up (docs/rigor.md §5.4, §10): ||x_k||,
+    ||x_k||^2, ||x_k||^3, sum_k ||x_k||^2, ||X||_2, the activation's S1-S3 and s >= m^{-1/2}."""
+
+    xn: np.ndarray
+    xn2: np.ndarray
+    xn3: np.ndarray
+    sum_xn2: float
+    X_norm: float
+    S1: float
+    S2: float
+    S3: float
+    s_up: float
 
 
-def _contraction(net: "Net", buf: Buffers, st: Stage, k: int, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
+@dataclass
+class Curvature:
+    """What the sharp l_t of steps 0..k-1 needs (leading axis: the step; k data, i neurons), docs/rigor.md §5.4.
+
+    g[t, k, i] = fl(v_i r~_k s~2_ki), s~2 the computed sigma''(z_ki) at w~_t; ar = |r~|, Er >= |r~ - r(w~_t)|;
+    av = |v|; b[t, i] >= sum_k ||x_k||^2 |r~_k| |s~2_ki - sigma''(z_ki(w~_t))| (evaluation error of sigma'');
+    qn[t, i] >= ||X^T (r o sigma'_i)|| at w~_t (None: train='hidden', no v block); qr >= ||(|r~| + Er) o xn||;
+    ``moves_v``: v is trained, so |dv_i| <= e on the tube (train='both').
+    """
+
+    g: np.ndarray
+    ar: np.ndarray
+    Er: np.ndarray
+    av: np.ndarray
+    b: np.ndarray
+    qn: np.ndarray | None
+    qr: np.ndarray
+    moves_v: bool
+
+
+def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
+    """The tanh recipe's :class:`Curvature`: tanh'' = -2 tanh tanh' from its A, D; the evaluation error of tanh''
+    is S3 E_Z + 64u (docs/rigor.md §5.4)."""
     A, D, r, v = buf.A[:k], buf.D[:k], buf.r[:k], buf.v[:k]
-    av, ar = np.abs(v), np.abs(r)
-    g = (-2.0 * (A * D) * r[:, :, None]) * v[:, None, :]   # g_ki = v_i r_k tanh''(z_ki), tanh'' = -2 tanh tanh'
-    N0 = net.xn2 @ np.maximum(-g, 0.0)
-    P0 = net.xn2 @ np.abs(g)
-    a1 = st.Er @ net.xn2 + LF * e * net.sum_xn2         # sum_k ||x_k||^2 |r_k(w) - r~_k| on the tube
-    a2 = ar @ net.xn2
-    a3 = ar @ net.xn3
+    ar = np.abs(r)
+    g = (-2.0 * (A * D) * r[:, :, None]) * v[:, None, :]
     ez = net.gd * net.x_max * st.w_max * COVER + 2 * TINY
-    corr = ((net.S2 * a1 + net.S3 * (e * a3 + ez * a2) + 64 * U * a2)[:, None] * av
-            + (net.S2 * e * (a1 + a2))[:, None] + 4 * U1 * P0)
+    b = ((net.S3 * ez + 64 * U) * (ar @ net.xn2))[:, None]
+    return Curvature(g, ar, st.Er, np.abs(v), b, st.Qn + st.EQn, _norms((ar + st.Er) * net.xn), True)
+
+
+def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
+    """l_t >= sup ||I - eta Hess L|| over B(w~_t, e_t) for the steps of ``cv``, given sup ||DF|| <= LF_t there:
+    Lemma B per neuron, one-sided sigma and two-sided h, with tube corrections (docs/theory.md §12.2,
+    docs/rigor.md §5.4, §10); h bounds lambda_max(S) by the same one-sided Lemma B on -S (positive parts of g).
+    Train 'hidden': blocks s P_i (q = 0)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing bound is +inf: the run stops
+        return _contraction(cv, c, eta, e, LF)
+
+
+def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
+    g, ar, av = cv.g, cv.ar, cv.av
+    ev = e if cv.moves_v else np.zeros_like(e)
+    N0 = c.xn2 @ np.maximum(-g, 0.0)  # P_i >= -N0_i I and P_i <= P0_i I (one-sided both ways)
+    P0 = c.xn2 @ np.maximum(g, 0.0)
+    # |g_ki(w) - g~_ki| <= S2 (ev (|r~_k| + rk) + |v_i| rk) + |v_i||r~_k| (S3 ||x_k|| e + eval. error), rk = Er_k + LF e
+    a1 = cv.Er @ c.xn2 + LF * e * c.sum_xn2
+    a2 = ar @ c.xn2
+    a3 = ar @ c.xn3
+    corr = ((c.S2 * a1 + c.S3 * e * a3)[:, None] * av + cv.b * av + (c.S2 * ev * (a1 + a2))[:, None] + 4 * U1 * (N0 + P0))
     N, P = N0 + corr, P0 + corr
-    drift = e * (LF + net.S2 * _norms((ar + st.Er) * net.xn))
-    qn = st.Qn + st.EQn + (net.X_norm * drift)[:, None]
-    q2 = 4 * qn * qn
-    sigma = 0.5 * net.s_up * np.max(N + np.sqrt(N * N + q2), axis=1)
-    h = 0.5 * net.s_up * np.max(P + np.sqrt(P * P + q2), axis=1)
+    if cv.qn is None:
+        q2 = 0.0
+    else:  # ||q_i(w) - q_i(w~)|| <= ||X|| e (S1 LF + S2 ||(|r| + Er) o xn||)
+        qn = cv.qn + (c.X_norm * e * (c.S1 * LF + c.S2 * cv.qr))[:, None]
+        q2 = 4 * qn * qn
+    sigma = 0.5 * c.s_up * np.max(N + np.sqrt(N * N + q2), axis=1)
+    h = 0.5 * c.s_up * np.max(P + np.sqrt(P * P + q2), axis=1)
     ell = np.maximum(1.0 + eta * sigma * COVER, eta * (LF * LF + h) * COVER - 1.0)
     return np.nextafter(ell, np.inf)

@@ -4,8 +4,10 @@ Each step encloses G(w~_t) = w~_t - eta DF(w~_t)^T (F(w~_t) - y) by the model's 
 :mod:`plproof.verify.midrad`; the next iterate is the enclosure's midpoint and rho_t the norm of its radius.
 The contraction l_t comes from the family's ball bounds centred at an anchor w~_a (docs/theory.md §12.2):
 on B(w~_a, R_a) ⊇ B(w~_t, e_t), ||DF|| <= J_a + delta_a(R_a) =: LF and ||S|| <= h_t = curvature_a(R_a, rho'_t),
-rho'_t = ||r(w~_t)|| + LF e_t, so l_t = max(1 + eta h_t, eta (LF^2 + h_t) - 1). The terminal ball uses the
-same ball bounds centred at w~_T (:func:`~plproof.routes.trajectory.terminal.terminal`).
+rho'_t = ||r(w~_t)|| + LF e_t, so l_t = max(1 + eta h_t, eta (LF^2 + h_t) - 1). When the ball-bound set has a
+sharp hook (:data:`~plproof.routes.trajectory.sharp.SHARP`: two-layer nets), l_t is instead Lemma B per neuron
+with the one-sided sigma from per-step enclosures (docs/rigor.md §10). The terminal ball uses the same ball
+bounds centred at w~_T (:func:`~plproof.routes.trajectory.terminal.terminal`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import FLOATS, INTERVALS
 from plproof.numeric.verified import lambda_max_upper, lambda_min_lower
+from plproof.routes.trajectory.error_bounds import contraction
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Block
+from plproof.routes.trajectory.sharp import SHARP
 from plproof.routes.trajectory.terminal import Terminal, mu_radius, terminal
 from plproof.verify.midrad import ASSUMPTION, U1, gd_step, kernel_enclosure, norm_upper
 
@@ -44,15 +48,20 @@ class MidRadGD:
         self.w = np.empty((BLOCK + 1, model.n_params))
         self.w[0] = w0
         self.bounds = model.ball_bounds(np.asarray(w0, dtype=np.float64), "tight")
+        hook = SHARP.get(self.bounds.bound_set)
+        self.sharp = hook(model, self.y, self.bounds) if hook is not None else None
 
     def run(self, k: int, eta: float) -> Block:
         """Up to k enclosed steps from slot 0; stops at the first step that is not finite."""
         rho, step, res = np.empty(k), np.empty(k), np.empty(k)
+        stages: list[tuple[np.ndarray, ...]] = []
         done, finite = 0, True
         with np.errstate(all="ignore"):
             for j in range(k):
                 try:
                     w1, rho[j], res[j] = gd_step(self.model, self.w[j], self.y, eta)
+                    if self.sharp is not None:
+                        stages.append(self.sharp.at(self.w[j]))
                 except (ArithmeticError, InvalidInput):  # a ball reaching a pole, or a non-finite iterate
                     finite = False
                     break
@@ -62,10 +71,10 @@ class MidRadGD:
                 if not (np.isfinite(w1).all() and math.isfinite(rho[j]) and math.isfinite(res[j])):
                     finite = False
                     break
-        return Block(done, rho[:done], step[:done], res[:done], finite, None)
+        return Block(done, rho[:done], step[:done], res[:done], finite, stages[:done])
 
     def shorten(self, block: Block, k: int, eta: float) -> Block:
-        return Block(k, block.rho[:k], block.step[:k], block.residual[:k], block.finite, None)
+        return Block(k, block.rho[:k], block.step[:k], block.residual[:k], block.finite, block.stage[:k])
 
     def anchor(self, block: Block, j: int) -> Anchor:
         """K(w~_j) enclosed, ||DF(w~_j)|| <= J_a, the ball bounds centred at w~_j and the radius R_a where
@@ -92,8 +101,11 @@ class MidRadGD:
     def contraction(self, block: Block, k: int, eta: float, e: np.ndarray, LF: np.ndarray,
                     anchor: Anchor) -> np.ndarray:
         """l_j from the anchor's ball (the driver keeps ||w~_j - w~_a|| + e_j <= R_a): LF = J_a + delta_a(R_a)
-        bounds ||DF|| on B(w~_a, R_a), and curvature is positively homogeneous in rho, so h_j = rho'_j h_a(1)."""
+        bounds ||DF|| on B(w~_a, R_a); with a sharp hook Lemma B per neuron (docs/rigor.md §10), else
+        curvature is positively homogeneous in rho, so h_j = rho'_j h_a(1)."""
         L = fb.up(float(anchor.jac.hi) + anchor.data["delta"])
+        if self.sharp is not None:
+            return contraction(self.sharp.curvature(block.stage[:k]), self.sharp.tube, eta, e, np.full(k, L))
         rho = (block.residual[:k] + L * e) * COVER
         h = anchor.data["h1"] * rho * COVER
         ell = np.maximum(1.0 + eta * h, eta * (L * L + h) - 1.0) * COVER

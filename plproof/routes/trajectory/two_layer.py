@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from plproof.routes.trajectory.error_bounds import ASSUMPTIONS, contraction, defect
+from plproof.routes.trajectory.error_bounds import ASSUMPTIONS, TubeConstants, contraction, defect, tanh_curvature
 from plproof.routes.trajectory.recipe import COVER, RECIPE, Anchor, Block, Buffers, gd_step, make_net
 from plproof.routes.trajectory.terminal import _jacobian_upper, _sigma_c, _try_terminal
 
@@ -26,6 +26,8 @@ class TwoLayerFloat:
         self.bounds = model.ball_bounds(w0, "tight")  # T1-T3: the recipe admits closed-form TwoLayer only
         self.net = make_net(model, y, self.bounds.c.X_norm)
         self.buf = Buffers(self.net, np.asarray(w0, dtype=np.float64))
+        net = self.net
+        self.tube = TubeConstants(net.xn, net.xn2, net.xn3, net.sum_xn2, net.X_norm, 1.0, net.S2, net.S3, net.s_up)
 
     def run(self, k: int, eta: float) -> Block:
         """Up to k steps from slot 0; stops after the first step whose residual is not finite."""
@@ -55,7 +57,7 @@ class TwoLayerFloat:
 
     def contraction(self, block: Block, k: int, eta: float, e: np.ndarray, LF: np.ndarray,
                     anchor: Anchor) -> np.ndarray:
-        return contraction(self.net, self.buf, block.stage, k, eta, e, LF)
+        return contraction(tanh_curvature(self.net, self.buf, block.stage, k), self.tube, eta, e, LF)
 
     def terminal(self, block: Block, j: int, anchor: Anchor, e: float, eta: float) -> tuple[Any, float]:
         return _try_terminal(self.net, self.bounds, self.buf.W[j], self.buf.v[j], float(block.residual[j]), anchor.K,
