@@ -125,7 +125,7 @@ def test_terminal_ball_too_small_fails(certified) -> None:
 def test_amplification_beyond_float64_is_reported() -> None:
     X = unit_inputs(20, 5, 2026)
     problem = Problem(TwoLayer(X, 4, "tanh", 2026), uniform_targets(20, 0.5, 2026))
-    ev = certify_run(problem, max_steps=5000)
+    ev = certify_run(problem, max_steps=5000, precision="float64")
     assert ev.verdict is Verdict.NOT_CERTIFIED
     assert "float64 error amplification" in ev.reason and "exceeds what float64 can certify" in ev.reason
 

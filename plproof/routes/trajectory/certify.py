@@ -25,7 +25,8 @@ from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import INTERVALS
 from plproof.problem import Problem
 from plproof.routes.trajectory.error_bounds import ASSUMPTIONS
-from plproof.routes.trajectory.recipe import BLOCK, COVER, RECIPE, Anchor, Recipe
+from plproof.routes.trajectory.double_double import TwoLayerDD
+from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Recipe
 from plproof.routes.trajectory.terminal import Terminal
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
 
@@ -177,13 +178,19 @@ def _refuse(problem: Problem) -> str | None:
     return problem.obstruction()
 
 
+#: the recipes certify_run can run, by its ``precision`` argument
+PRECISIONS = {c.precision: c for c in (TwoLayerFloat, TwoLayerDD)}
+
+
 def certify_run(problem: Problem, step: float | None = None, max_steps: int = 200_000,
-                rigor: "str | RigorLevel" = "verified", checkpoint_every: int = 100) -> Evidence:
+                rigor: "str | RigorLevel" = "verified", checkpoint_every: int = 100,
+                precision: str = "auto") -> Evidence:
     """Certify that exact GD from w0 with step eta converges to a global minimiser (docs/theory.md §12, T6).
 
-    Runs float64 GD by :func:`gd_step`, bounds ||w_t - w~_t|| <= e_t, and tries the terminal ball
-    whenever the residual has halved. The verdict says where float64 cannot carry the error
-    amplification prod l_t (docs/theory.md §12.5).
+    Runs GD by a fixed recipe, bounds ||w_t - w~_t|| <= e_t, and tries the terminal ball whenever the
+    residual has halved. ``precision``: "float64" (:func:`gd_step`), "double-double" (:class:`TwoLayerDD`,
+    ~300x slower, docs/rigor.md §9.7), or "auto": float64, and when its error amplification prod l_t outgrows
+    every terminal ball (docs/theory.md §12.5), the same run again from w0 in double-double.
     """
     level = RigorLevel.parse(rigor)
     if level is not RigorLevel.VERIFIED:
@@ -193,14 +200,18 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
     for name, val in (("max_steps", max_steps), ("checkpoint_every", checkpoint_every)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
             raise InvalidInput(f"{name} must be a positive integer, got {val!r}")
+    if precision not in ("auto", *PRECISIONS):
+        raise InvalidInput(f"precision must be 'auto', 'float64' or 'double-double', got {precision!r}")
     why = _refuse(problem)
     if why:
         raise NotCertifiable(why)
-    model: TwoLayer = problem.model
     eta = float(step) if step is not None else default_step(problem)
-    recipe = TwoLayerFloat(model, problem.y, problem.w0)
-    rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
-    return _evidence(problem, eta, rec, int(checkpoint_every), recipe.net.X_norm, recipe.bounds.bound_set)
+    for name in (["float64", "double-double"] if precision == "auto" else [precision]):
+        recipe = PRECISIONS[name](problem.model, problem.y, problem.w0)
+        rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
+        if rec.stop != "amplification":
+            break
+    return _evidence(problem, eta, rec, int(checkpoint_every), recipe)
 
 
 # ---------------------------------------------------------------- evidence
@@ -215,25 +226,25 @@ def _hyp(name: str, statement: str, margin: Any, ref: str) -> Hypothesis:
     return Hypothesis.from_margin(name, statement, _enc(margin), ref, strict=True)
 
 
-def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: float, bound_set: str) -> Evidence:
+def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: TwoLayerFloat) -> Evidence:
     term = rec.terminal
-    V = RigorLevel.VERIFIED
+    V, prec, assume = RigorLevel.VERIFIED, recipe.precision, recipe.assumptions
     q: dict[str, Enclosure] = {
         "step": Enclosure(eta, eta, RigorLevel.EXACT),
         "T": Enclosure(rec.steps, rec.steps, RigorLevel.EXACT),
-        "log_amplification": Enclosure(0.0, fb.up(rec.log_amplification * COVER), V, ASSUMPTIONS),
-        "max_rho": Enclosure(0.0, rec.max_rho, V, ASSUMPTIONS),
+        "log_amplification": Enclosure(0.0, fb.up(rec.log_amplification * COVER), V, assume),
+        "max_rho": Enclosure(0.0, rec.max_rho, V, assume),
     }
     hyps = [Hypothesis("two-layer tanh, train='both'", "the float error model of docs/theory.md §12.3 applies",
                        Status.HELD, reference="docs/theory.md §12.3")]
-    hints: dict[str, Any] = {"recipe": RECIPE, "step": eta, "T": rec.steps, "checkpoint_every": every,
-                             "X_norm": X_norm, "bounds": bound_set,
+    hints: dict[str, Any] = {"recipe": recipe.name, "step": eta, "T": rec.steps, "checkpoint_every": every,
+                             "X_norm": recipe.net.X_norm, "bounds": recipe.bounds.bound_set,
                              "checkpoint_steps": list(rec.checkpoint_steps), "terminal_slack": TERMINAL_SLACK,
                              "anchors": rec.anchors, "terminal_attempts": rec.attempts, "stop": rec.stop,
                              "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii)}
     if term is not None:
         s = term.state
-        q.update({"e_T": Enclosure(0.0, term.e, V, ASSUMPTIONS), "R_T": Enclosure(term.R, term.R, RigorLevel.EXACT),
+        q.update({"e_T": Enclosure(0.0, term.e, V, assume), "R_T": Enclosure(term.R, term.R, RigorLevel.EXACT),
                   "lambda_T": term.lam, "jacobian_norm_T": term.jac,
                   "residual_norm_T": Enclosure(0.0, term.res_hi, V, ASSUMPTIONS),
                   "mu_T": Enclosure(min(INTERVALS.lo(s["mu"]), float(term.lam.hi)), float(term.lam.hi), V, ASSUMPTIONS),
@@ -263,11 +274,12 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, X_norm: 
             reason = (f"lambda_min({where}) = 0 within float64 rounding: the kernel is singular (e.g. duplicate "
                       "inputs), so no terminal ball can close (docs/theory.md §12.1)")
         elif rec.stop == "amplification":
-            reason = (f"float64 error amplification {amp} over {rec.steps} steps exceeds what float64 can certify: "
+            more = "double-double arithmetic would be needed" if prec == "float64" else "docs/rigor.md §9.7"
+            reason = (f"{prec} error amplification {amp} over {rec.steps} steps exceeds what {prec} can certify: "
                       f"e_t = {rec.e_final:.3g} outgrew every terminal ball (mu_T > 0 needs R_T < sqrt(lambda)/kappa; "
-                      "docs/theory.md §12.5; double-double arithmetic would be needed)")
+                      f"docs/theory.md §12.5; {more})")
         elif rec.stop == "diverged":
-            reason = f"the float64 GD run diverged at step {rec.steps} (step {eta:.6g} too large?)"
+            reason = f"the {prec} GD run diverged at step {rec.steps} (step {eta:.6g} too large?)"
         else:
             last = f"; last terminal margin {INTERVALS.hi(term.state['margin']):.3g} with e_T = {term.e:.3g}" if term else ""
             reason = f"the terminal ball did not close within max_steps = {rec.steps} (amplification {amp}){last}"
