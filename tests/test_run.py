@@ -108,7 +108,7 @@ def test_rho_zero_breaks_the_shadowing_bound(monkeypatch) -> None:
 
 def test_step_above_two_over_beta_does_not_certify() -> None:
     problem = reference(4)
-    ev = certify_run(problem, step=2.5 * default_step(problem), max_steps=3000)
+    ev = certify_run(problem, step=2.5 * default_step(problem), max_steps=3000, precision="float64")
     assert ev.verdict is Verdict.NOT_CERTIFIED
 
 
