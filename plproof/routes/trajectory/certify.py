@@ -5,7 +5,8 @@ rho_t >= ||G(w~_t) - w~_{t+1}||, G(w) = w - eta grad L(w), and the contraction l
 over the tube B(w~_t, e_t) (:mod:`.error_bounds`); e_{t+1} = l_t e_t + rho_t bounds ||w_t - w~_t|| for the
 exact iterates w_t (§12.1 (i)). When the residual is small, the terminal ball B(w~_T, R_T) is checked
 with T1-T3 centred at w~_T and T4 (:mod:`.terminal`, §12.1 (ii)): exact GD then converges to a global
-minimiser. The derivation of every constant is in docs/rigor.md §5.
+minimiser. The derivation of every constant is in docs/rigor.md §5. Where float64's amplified errors stop
+the run, ``precision="auto"`` runs it again in double-double (:mod:`.double_double`, docs/rigor.md §9.7).
 """
 
 from __future__ import annotations

@@ -187,7 +187,8 @@ class Recipe(Protocol):
         largest radius at which mu_T > 0 (an estimate, to stop hopeless runs)."""
 
     def iterate(self, j: int) -> np.ndarray:
-        """w~_j of the current block as one float64 vector."""
+        """w~_j of the current block as the certificate stores it: one float64 vector, or rows (hi, lo) of an
+        exact double-double pair (docs/rigor.md §9.7)."""
 
     def restart(self, k: int) -> None:
         """Make iterate k of the block the next block's slot 0."""
