@@ -110,7 +110,7 @@ def test_step_above_two_over_beta_does_not_certify() -> None:
     """At 10/lambda_max(K(w0)) GD blows up. (At 2.5/lambda_max it catapults to eta lambda_max(K(w~_T)) = 1.78 and
     converges: with the one-sided bound on lambda_max(S) that run certifies, and the verifier confirms it.)"""
     problem = reference(4)
-    ev = certify_run(problem, step=10 * default_step(problem), max_steps=3000)
+    ev = certify_run(problem, step=10 * default_step(problem), max_steps=3000, precision="float64")
     assert ev.verdict is Verdict.NOT_CERTIFIED
 
 
@@ -127,7 +127,7 @@ def test_terminal_ball_too_small_fails(certified) -> None:
 def test_amplification_beyond_float64_is_reported() -> None:
     X = unit_inputs(20, 5, 2026)
     problem = Problem(TwoLayer(X, 4, "tanh", 2026), uniform_targets(20, 0.5, 2026))
-    ev = certify_run(problem, max_steps=5000)
+    ev = certify_run(problem, max_steps=5000, precision="float64")
     assert ev.verdict is Verdict.NOT_CERTIFIED
     assert "float64 error amplification" in ev.reason and "exceeds what float64 can certify" in ev.reason
 

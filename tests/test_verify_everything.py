@@ -70,10 +70,11 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         ev = plproof.check(problem, confirm=False)
         write_certificate(from_evidence(ev, problem), work / "certs" / f"{name}.json")
         verdicts[name] = ev.verdict.value
-    run_problem = _two_layer(16, "tanh", n=5)
-    ev = plproof.certify_run(run_problem)
-    write_certificate(run_certificate(ev, run_problem), work / "certs" / "run.json")
-    verdicts["run"] = ev.verdict.value
+    for name, run_problem, precision in (("run", _two_layer(16, "tanh", n=5), "float64"),
+                                         ("run-dd", _two_layer(32, "tanh", n=4), "double-double")):
+        ev = plproof.certify_run(run_problem, precision=precision)
+        write_certificate(run_certificate(ev, run_problem), work / "certs" / f"{name}.json")
+        verdicts[name] = ev.verdict.value
     generic = _two_layer(64, "sigmoid", n=3)  # the midpoint-radius recipe of the run route
     ev = plproof.certify_run(generic)
     write_certificate(run_certificate(ev, generic), work / "certs" / "run-generic.json")
@@ -98,7 +99,7 @@ def test_the_kinds_certify_as_expected(shipped):
 
 @pytest.mark.parametrize("name", ["linear", "random-features", "two-layer-tanh", "two-layer-sigmoid",
                                   "two-layer-softplus", "two-layer-sin-hidden", "two-layer-relu",
-                                  "under-parameterised", "mlp-2", "sympy", "callable", "run", "run-generic", "rate-cheap",
+                                  "under-parameterised", "mlp-2", "sympy", "callable", "run", "run-dd", "run-generic", "rate-cheap",
                                   "rate-expensive"])
 def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
     away, _ = shipped

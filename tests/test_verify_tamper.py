@@ -160,10 +160,11 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
         certs[name] = (fmt.load_certificate(path), out)
     run_problem = plproof.Problem(plproof.TwoLayer(unit_inputs(5, 8, seed=3), 16, "tanh", seed=3, init="symmetric"),
                                   uniform_targets(5, 0.05, seed=3))
-    ev = plproof.certify_run(run_problem, checkpoint_every=10)
-    assert ev.certified, ev.reason
-    path = write_certificate(run_certificate(ev, run_problem), out / "run.json")
-    certs["run"] = (fmt.load_certificate(path), out)
+    for name, precision in (("run", "float64"), ("run-dd", "double-double")):
+        ev = plproof.certify_run(run_problem, checkpoint_every=10, precision=precision)
+        assert ev.certified, ev.reason
+        path = write_certificate(run_certificate(ev, run_problem), out / f"{name}.json")
+        certs[name] = (fmt.load_certificate(path), out)
     # the generic (midpoint-radius) recipe: every model with closed forms but two-layer tanh train='both'
     generic = plproof.Problem(plproof.TwoLayer(unit_inputs(4, 3, seed=1), 64, "sin", seed=1),
                               uniform_targets(4, 0.05, seed=1))
@@ -226,7 +227,7 @@ def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
 
 
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
-                                  "random-features", "mlp", "sympy", "property", "rate-cheap", "rate-expensive",
+                                  "run-dd", "random-features", "mlp", "sympy", "property", "rate-cheap", "rate-expensive",
                                   "derivation-valid", "derivation-wrong"])
 def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, rate_certs,
                                                                     derivation_certs, name):

@@ -199,7 +199,8 @@ def property_certificate(*, module: str | Path, test: str, seed: int, profile: s
 def run_certificate(evidence: Evidence, problem: Problem) -> dict:
     """A ``run`` certificate: model, y, w0 and the run (step, T, checkpoints), the terminal ball as hints, and
     the evidence the verifier re-derives from them (plproof.verify.trajectory: its own shadowing radii from
-    e_0 = 0); large arrays go to .npy files on writing."""
+    e_0 = 0); large arrays go to .npy files on writing. Double-double checkpoints are (hi, lo) rows, shape
+    (K, 2, P) (docs/rigor.md §9.7)."""
     from plproof.verify.trajectory import derive_run
 
     if evidence.route != "run":

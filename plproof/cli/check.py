@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ball: mu-PL* on B(w0, R) from w0 alone; run: certify a concrete GD run a posteriori "
                         "(docs/theory.md §12; two-layer tanh nets); both: report both")
     p.add_argument("--max-steps", type=int, default=200_000, help="GD steps the run route may take")
+    p.add_argument("--precision", default="auto", choices=["auto", "float64", "double-double"],
+                   help="the run route's arithmetic: auto = float64, then double-double where float64's error "
+                        "amplification stops it (docs/rigor.md §9.7)")
     p.add_argument("--bounds", default="tight", choices=["tight", "theory"],
                    help="ball bounds: structure-aware (docs/theory.md §11) or those of §4.1/§8")
     p.add_argument("--out", help="write a certificate (JSON) of the result here, whatever its verdict")
@@ -105,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         if args.route in ("run", "both"):
             bar.step("run route")
             try:
-                results.append(certify_run(problem, step=args.step, max_steps=args.max_steps, rigor=args.rigor))
+                results.append(certify_run(problem, step=args.step, max_steps=args.max_steps, rigor=args.rigor,
+                                           precision=args.precision))
             except NotCertifiable as exc:
                 if args.route == "run":
                     raise

@@ -13,6 +13,11 @@ so e_{t+1} = l_t e_t + rho_t and, by induction, ||w_T - w~_T|| <= e_T for the ex
 terminal ball is then derived at w~_T: K(w~_T) and r(w~_T) in midpoint-radius arithmetic
 (plproof.verify.midrad, the same libm assumption), T1-T3 (docs/theory.md §11) and the T4 inequality in exact
 rationals.
+
+The double-double recipe (docs/rigor.md §9.7) stores exact pairs w~ = w_h + w_l; each step is re-run by the
+verifier's own :func:`plproof.verify.dd_step.dd_step` (rho_t, the next pair), l_t is the float bound above at
+w_h on the tube B(w_h, e + ||w_l||), gaps to stored pairs are dd differences, and the terminal ball is centred
+at w_h with radius e_T + ||w_l,T||. The midpoint-radius recipe (docs/rigor.md §10) serves every other model.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ import numpy as np
 
 from plproof.certificate.format import DataMismatch, DataMissing, decode_array, decode_number
 from plproof.errors import InvalidInput
+from plproof.verify import doubledouble as dd
+from plproof.verify.dd_step import dd_step
 from plproof.verify.evidence import Derived
-from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, cholesky_margin, sqrt_lo
+from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, cholesky_margin, sqrt_hi, sqrt_lo
 from plproof.verify.families import Family, rebuild
 from plproof.verify.midrad import ASSUMPTION as MIDRAD_ASSUMPTION
 from plproof.verify.midrad import MIDRAD, as_mr, gd_step, kernel_enclosure, norm_hi, norm_upper, radius
@@ -35,6 +42,7 @@ from plproof.verify.problem import hint
 
 RECIPE = "plproof two-layer tanh GD step v1"
 GENERIC = "plproof midpoint-radius GD step v1"  # docs/rigor.md §10
+RECIPE_DD = "plproof two-layer tanh GD step dd v1"  # docs/rigor.md §9.7
 U = 2.0**-53
 UP1 = 1.0001 * U       # >= u/(1 - u)
 TANH_ULP4 = 8.0001 * U  # 4 ulp of tanh(z) <= 8 u |tanh z|: the stated libm assumption
@@ -219,17 +227,53 @@ def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end
     return e
 
 
+@np.errstate(over="ignore", invalid="ignore")
+def _segment_dd(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray) -> float:
+    """:func:`_segment` for the dd recipe from the stored pair w = (w_h, w_l) (docs/rigor.md §9.7): rho_t and the
+    next pair by dd_step; l_t at w_h on B(w_h, e + delta_t), delta_t >= ||w_l||, with ||DF|| <= J_a + kappa_a
+    (delta_a + path + e + 2 delta_t) from the anchor's w_h."""
+    (W, v), (Wl, vl) = data.split(w[0]), data.split(w[1])
+    J = kap = path = d_a = 0.0
+    anchored = False
+    for t in range(steps):
+        try:
+            st = dd_step(data.X, data.y, eta, W, Wl, v, vl)
+        except FloatingPointError:
+            raise Failure("verifier: the double-double run overflows along a segment") from None
+        rho, step, nxt = st.rho, st.step, (st.W_hi, st.v_hi, st.W_lo, st.v_lo)
+        if t == steps - 1:
+            (W_e, v_e), (Wl_e, vl_e) = data.split(w_end[0]), data.split(w_end[1])
+            gaps = [dd.sub(dd.DD(a, b, 0.0), dd.DD(c, f, 0.0))
+                    for a, b, c, f in ((st.W_hi, st.W_lo, W_e, Wl_e), (st.v_hi, st.v_lo, v_e, vl_e))]
+            gap = dd.norm_upper(*(np.abs(g.hi) + np.abs(g.lo) + g.rad for g in gaps))
+            rho, step, nxt = _up(rho + gap), _up(step + gap), (W_e, v_e, Wl_e, vl_e)
+        W1, v1, parts = data.step(W, v, eta)
+        b = data.errors(W, v, eta, W1, v1, parts)[1]
+        delta = dd.norm_upper(Wl, vl)
+        if not anchored or kap * (path + e) > DRIFT * J:
+            J, kap, path, d_a, anchored = data.jacobian_upper(v, b), data.kappa(v), 0.0, delta, True
+        LF = _up(J + kap * (d_a + path + e + 2 * delta) * FCOVER)
+        ell = data.ell(eta, _up((e + delta) * FCOVER), LF, v, b)
+        e = _up(_up(ell * e) + rho)
+        if not math.isfinite(e):
+            raise Failure("verifier: the shadowing radius is not finite along a segment")
+        path = _up(path + step)
+        W, v, Wl, vl = nxt
+    return e
+
+
 def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
     """The evidence a ``run`` certificate must state, re-derived from its inputs and hints."""
     inputs, hints = cert["inputs"], cert["hints"]
     fam, y, w0 = rebuild(inputs, base)
     run = inputs.get("run")
     recipe = run.get("recipe") if isinstance(run, dict) else None
-    if recipe not in (RECIPE, GENERIC):
-        raise Failure(f"inputs.run must name a float recipe: {RECIPE!r} or {GENERIC!r}")
-    if recipe == RECIPE and not (fam.spec["family"] == "two_layer" and fam.spec.get("train") == "both"
-                                 and fam.activation == "tanh"):
-        raise Failure(f"the recipe {RECIPE!r} is re-checked for two-layer tanh nets with train='both' only")
+    if recipe not in (RECIPE, RECIPE_DD, GENERIC):
+        raise Failure(f"inputs.run must name a float recipe: {RECIPE!r}, {RECIPE_DD!r} or {GENERIC!r}")
+    if recipe != GENERIC and not (fam.spec["family"] == "two_layer" and fam.spec.get("train") == "both"
+                                  and fam.activation == "tanh"):
+        raise Failure(f"the recipe {recipe!r} is re-checked for two-layer tanh nets with train='both' only")
+    pair = recipe == RECIPE_DD
     try:
         eta_q, T = decode_number(run["step"]), int(run["T"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -253,27 +297,28 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
     except (KeyError, TypeError, ValueError) as exc:
         raise Failure(f"inputs.run is incomplete or malformed: {exc}") from None
     K = len(steps)
-    if (C.shape != (K, fam.m) or K < 1 or steps[0] != 0 or steps[-1] != T
+    if (C.shape != ((K, 2, fam.m) if pair else (K, fam.m)) or K < 1 or steps[0] != 0 or steps[-1] != T
             or any(b <= a for a, b in zip(steps, steps[1:]))):
         raise Failure("inputs.run: checkpoints must start at step 0, end at T, increase, and match the parameters")
     if not np.isfinite(C).all():
         raise Failure("inputs.run: checkpoints must be finite")
-    if not np.array_equal(C[0], w0):
+    if not np.array_equal(C[0], np.stack([w0, np.zeros_like(w0)]) if pair else w0):
         raise Failure("inputs.run: the first checkpoint must be w0 itself")
     X_norm = decode_number(hints["X_norm"]) if "X_norm" in hints else None
     y = np.asarray(y, dtype=np.float64)
-    if recipe == RECIPE:
+    if recipe != GENERIC:
         if hints.get("bounds") != "two-layer-t1-t3":
-            raise Failure(f"hints.bounds must be 'two-layer-t1-t3' for the recipe {RECIPE!r} (its l_t and terminal "
+            raise Failure(f"hints.bounds must be 'two-layer-t1-t3' for the recipe {recipe!r} (its l_t and terminal "
                           "ball use T1-T3)")
-        checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {ASSUMPTION}")
+        checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints{' (double-double pairs)' if pair else ''}; "
+                       f"{ASSUMPTION}")
         probe = fam.ball("two-layer-t1-t3", w0, X_norm, [])
         data = _Data(fam, y, probe.X_norm)
-        segment = lambda w, e, n, w_end: _segment(data, eta, w, e, n, w_end)  # noqa: E731
+        step_of = _segment_dd if pair else _segment
+        segment = lambda w, e, n, w_end: step_of(data, eta, w, e, n, w_end)  # noqa: E731
     else:
-        bound_set = hints.get("bounds")
         checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {MIDRAD_ASSUMPTION}")
-        gen = _Generic(fam, y, bound_set, X_norm, checked)
+        gen = _Generic(fam, y, hints.get("bounds"), X_norm, checked)
         segment = lambda w, e, n, w_end: gen.segment(eta, w, e, n, w_end)  # noqa: E731
     e = 0.0
     for j in range(K - 1):
@@ -282,11 +327,13 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
             raise Failure(f"segment {steps[j]}..{steps[j + 1]}: the shadowing radius is not finite")
     checked.append(f"shadowing: ||w_T - w~_T|| <= e_T = {e:.6g}, every segment re-run from its checkpoint with the "
                    "verifier's own rho_t and l_t (docs/theory.md §12.1 (i))")
+    w_T, e_T = (C[-1][0], Fraction(e) + sqrt_hi(sum((Fraction(x) ** 2 for x in C[-1][1].tolist()), Fraction(0)))) \
+        if pair else (C[-1], Fraction(e))  # dd: centred at w_h, the pair's lo part added to the radius
     model = formula_model(fam)
-    K_T, res = midrad_kernel(model, C[-1]), midrad_residual(model, C[-1], y)
-    ball = fam.ball("two-layer-t1-t3" if recipe == RECIPE else hints.get("bounds"), C[-1], X_norm, checked)
+    K_T, res = midrad_kernel(model, w_T), midrad_residual(model, w_T, y)
+    ball = fam.ball(hints.get("bounds"), w_T, X_norm, checked)
     checked.append("terminal: K(w~_T) and r(w~_T) in midpoint-radius arithmetic (docs/rigor.md §10)")
-    _terminal(d, ball, K_T, res, Fraction(e), eta_q, hints, checked)
+    _terminal(d, ball, K_T, res, e_T, eta_q, hints, checked)
     return d.finish("certified" if d.all_held() else "not certified", "verified")
 
 

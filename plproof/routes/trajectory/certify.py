@@ -5,7 +5,8 @@ rho_t >= ||G(w~_t) - w~_{t+1}||, G(w) = w - eta grad L(w), and the contraction l
 over the tube B(w~_t, e_t) (:mod:`.error_bounds`); e_{t+1} = l_t e_t + rho_t bounds ||w_t - w~_t|| for the
 exact iterates w_t (§12.1 (i)). When the residual is small, the terminal ball B(w~_T, R_T) is checked
 with T1-T3 centred at w~_T and T4 (:mod:`.terminal`, §12.1 (ii)): exact GD then converges to a global
-minimiser. The derivation of every constant is in docs/rigor.md §5.
+minimiser. The derivation of every constant is in docs/rigor.md §5. Where float64's amplified errors stop
+the run, ``precision="auto"`` runs it again in double-double (:mod:`.double_double`, docs/rigor.md §9.7).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from plproof.numeric.scalars import INTERVALS
 from plproof.problem import Problem
 from plproof.routes.trajectory.generic import RECIPE as GENERIC_RECIPE
 from plproof.routes.trajectory.generic import MidRadGD
+from plproof.routes.trajectory.double_double import TwoLayerDD
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Recipe
 from plproof.routes.trajectory.terminal import Terminal
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
@@ -186,22 +188,32 @@ def _refuse(problem: Problem) -> str | None:
     return problem.obstruction()
 
 
-def make_recipe(problem: Problem) -> Recipe:
-    """The two-layer float recipe for two-layer tanh nets with train='both' (its one-sided l_t is sharper),
-    the midpoint-radius recipe (:class:`~.generic.MidRadGD`, docs/rigor.md §10) for every other model."""
+#: the recipes certify_run can run, by its ``precision`` argument
+PRECISIONS = {c.precision: c for c in (TwoLayerFloat, TwoLayerDD)}
+
+
+def make_recipe(problem: Problem, precision: str = "float64") -> Recipe:
+    """The two-layer float (or double-double) recipe for two-layer tanh nets with train='both', whose one-sided
+    l_t per neuron is sharpest; the midpoint-radius recipe (:class:`~.generic.MidRadGD`, docs/rigor.md §10) for
+    every other model, in float64 only."""
     model = problem.model
     if type(model) is TwoLayer and model.activation.name == "tanh" and model.train == "both":
-        return TwoLayerFloat(model, problem.y, problem.w0)
+        return PRECISIONS[precision](model, problem.y, problem.w0)
+    if precision != "float64":
+        raise NotCertifiable(f"precision {precision!r} is implemented for two-layer tanh nets with train='both' only "
+                             "(docs/rigor.md §9.7): use precision='float64' or 'auto'")
     return MidRadGD(model, problem.y, problem.w0)
 
 
 def certify_run(problem: Problem, step: float | None = None, max_steps: int = 200_000,
-                rigor: "str | RigorLevel" = "verified", checkpoint_every: int = 100) -> Evidence:
+                rigor: "str | RigorLevel" = "verified", checkpoint_every: int = 100,
+                precision: str = "auto") -> Evidence:
     """Certify that exact GD from w0 with step eta converges to a global minimiser (docs/theory.md §12, T6).
 
-    Runs float64 GD by :func:`gd_step`, bounds ||w_t - w~_t|| <= e_t, and tries the terminal ball
-    whenever the residual has halved. The verdict says where float64 cannot carry the error
-    amplification prod l_t (docs/theory.md §12.5).
+    Runs GD by a fixed recipe, bounds ||w_t - w~_t|| <= e_t, and tries the terminal ball whenever the
+    residual has halved. ``precision``: "float64" (:func:`gd_step`), "double-double" (:class:`TwoLayerDD`,
+    ~300x slower, docs/rigor.md §9.7), or "auto": float64, and when its error amplification prod l_t outgrows
+    every terminal ball (docs/theory.md §12.5), the same run again from w0 in double-double.
     """
     level = RigorLevel.parse(rigor)
     if level is not RigorLevel.VERIFIED:
@@ -211,12 +223,17 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
     for name, val in (("max_steps", max_steps), ("checkpoint_every", checkpoint_every)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
             raise InvalidInput(f"{name} must be a positive integer, got {val!r}")
+    if precision not in ("auto", *PRECISIONS):
+        raise InvalidInput(f"precision must be 'auto', 'float64' or 'double-double', got {precision!r}")
     why = _refuse(problem)
     if why:
         raise NotCertifiable(why)
     eta = float(step) if step is not None else default_step(problem)
-    recipe = make_recipe(problem)
+    recipe = make_recipe(problem, "float64" if precision == "auto" else precision)
     rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
+    if precision == "auto" and rec.stop == "amplification" and type(recipe) is TwoLayerFloat:
+        recipe = make_recipe(problem, "double-double")  # float64 ran out: the same run in double-double
+        rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
     return _evidence(problem, eta, rec, int(checkpoint_every), recipe)
 
 
@@ -234,7 +251,7 @@ def _hyp(name: str, statement: str, margin: Any, ref: str, assumptions: tuple[st
 
 def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: Recipe) -> Evidence:
     term = rec.terminal
-    V, A = RigorLevel.VERIFIED, tuple(recipe.assumptions)
+    V, A, prec = RigorLevel.VERIFIED, tuple(recipe.assumptions), recipe.precision
     q: dict[str, Enclosure] = {
         "step": Enclosure(eta, eta, RigorLevel.EXACT),
         "T": Enclosure(rec.steps, rec.steps, RigorLevel.EXACT),
@@ -284,11 +301,12 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
             reason = (f"lambda_min({where}) = 0 within float64 rounding: the kernel is singular (e.g. duplicate "
                       "inputs), so no terminal ball can close (docs/theory.md §12.1)")
         elif rec.stop == "amplification":
-            reason = (f"float64 error amplification {amp} over {rec.steps} steps exceeds what float64 can certify: "
+            more = "double-double arithmetic would be needed" if prec == "float64" else "docs/rigor.md §9.7"
+            reason = (f"{prec} error amplification {amp} over {rec.steps} steps exceeds what {prec} can certify: "
                       f"e_t = {rec.e_final:.3g} outgrew every terminal ball (mu_T > 0 needs R_T < sqrt(lambda)/kappa; "
-                      "docs/theory.md §12.5; double-double arithmetic would be needed)")
+                      f"docs/theory.md §12.5; {more})")
         elif rec.stop == "diverged":
-            reason = f"the float64 GD run diverged at step {rec.steps} (step {eta:.6g} too large?)"
+            reason = f"the {prec} GD run diverged at step {rec.steps} (step {eta:.6g} too large?)"
         else:
             last = f"; last terminal margin {INTERVALS.hi(term.state['margin']):.3g} with e_T = {term.e:.3g}" if term else ""
             reason = f"the terminal ball did not close within max_steps = {rec.steps} (amplification {amp}){last}"

@@ -41,6 +41,7 @@ class MidRadGD:
     """Float64 GD of a model with closed forms, each step enclosed in midpoint-radius arithmetic (§10)."""
 
     name = RECIPE
+    precision = "float64"
     assumptions = (ASSUMPTION,)
 
     def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray) -> None:

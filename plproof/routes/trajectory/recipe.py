@@ -169,11 +169,13 @@ class Recipe(Protocol):
     """A float GD recipe with proven error bounds: what the trajectory driver runs (docs/theory.md §12).
 
     A recipe owns its iterates (slots 0..BLOCK of a block); the driver owns the radii e_t, the anchors and the
-    terminal attempts. The certificate names the recipe by ``name``; ``assumptions`` are what its bounds rest on;
-    ``bounds`` are the model's ball bounds at w0 (the certificate names their ``bound_set``).
+    terminal attempts. The certificate names the recipe by ``name``; ``precision`` is its arithmetic ("float64"
+    or "double-double"); ``assumptions`` are what its bounds rest on; ``bounds`` are the model's ball bounds at
+    w0 (the certificate names their ``bound_set``).
     """
 
     name: str
+    precision: str
     assumptions: tuple[str, ...]
     bounds: Any
 
@@ -195,7 +197,8 @@ class Recipe(Protocol):
         largest radius at which mu_T > 0 (an estimate, to stop hopeless runs)."""
 
     def iterate(self, j: int) -> np.ndarray:
-        """w~_j of the current block as one float64 vector."""
+        """w~_j of the current block as the certificate stores it: one float64 vector, or rows (hi, lo) of an
+        exact double-double pair (docs/rigor.md §9.7)."""
 
     def restart(self, k: int) -> None:
         """Make iterate k of the block the next block's slot 0."""

@@ -20,6 +20,7 @@ class TwoLayerFloat:
     """Float64 GD of a two-layer tanh net (train='both') by the fixed recipe, with its proven error bounds."""
 
     name = RECIPE
+    precision = "float64"
     assumptions = ASSUMPTIONS
 
     def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray) -> None:

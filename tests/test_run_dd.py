@@ -1,0 +1,142 @@
+"""The run route in double-double (docs/rigor.md §9.7): certify_run(precision=...), its certificate, sabotage."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import mpmath
+import numpy as np
+import pytest
+
+from plproof import InvalidInput, Problem, TwoLayer
+from plproof.certificate.build import run_certificate
+from plproof.certificate.format import decode_array, encode_array, seal
+from plproof.data import unit_inputs, uniform_targets
+from plproof.evidence import Verdict
+from plproof.numeric.arith import MPArith
+from plproof.numeric.runners import gradient_descent
+from plproof.routes.trajectory import certify_run, default_step, double_double
+from plproof.routes.trajectory.double_double import RECIPE_DD
+from plproof.verify import check
+
+
+def case_c(width: int) -> Problem:
+    """Case C seed 2: n = 20 unit inputs in d = 5, targets in [-0.5, 0.5], standard init."""
+    return Problem(TwoLayer(unit_inputs(20, 5, 2), width, "tanh", 2, init="standard"), uniform_targets(20, 0.5, 2))
+
+
+def small() -> Problem:
+    """A net float64 certifies in 32 steps: a cheap double-double certificate."""
+    return Problem(TwoLayer(unit_inputs(5, 8, seed=3), 16, "tanh", seed=3, init="symmetric"),
+                   uniform_targets(5, 0.05, seed=3))
+
+
+def tiny() -> Problem:
+    return Problem(TwoLayer(unit_inputs(5, 3, 1), 4, "tanh", 1), uniform_targets(5, 0.3, 1))
+
+
+@pytest.fixture(scope="module")
+def small_dd() -> tuple[Problem, object, dict]:
+    problem = small()
+    ev = certify_run(problem, checkpoint_every=10, precision="double-double")
+    return problem, ev, run_certificate(ev, problem)
+
+
+def _rejected(cert: dict, match: str) -> None:
+    result = check(seal(cert), None)
+    assert result.outcome == "invalid" and match in result.reason, result.reason
+
+
+def test_auto_switches_to_double_double_where_float64_stops() -> None:
+    """Case C seed 2 at width 16: float64 stops with "amplification", auto certifies in double-double, and the
+    certificate's evidence is the verifier's own derivation (its dd re-run of every segment)."""
+    problem = case_c(16)
+    flt = certify_run(problem, max_steps=400_000, precision="float64")
+    assert flt.verdict is Verdict.NOT_CERTIFIED and flt.hints["stop"] == "amplification", flt.reason
+    ev = certify_run(problem, max_steps=400_000)
+    assert ev.certified, ev.reason
+    assert ev.hints["recipe"] == RECIPE_DD and double_double.DD_ASSUMPTION in ev.assumptions
+    C = ev.hints["checkpoints"]
+    assert C.shape[1:] == (2, problem.w0.size) and np.array_equal(C[0, 0], problem.w0) and not C[0, 1].any()
+    assert C[-1, 1].any()  # the lo parts are real
+    cert = run_certificate(ev, problem)
+    assert cert["inputs"]["run"]["recipe"] == RECIPE_DD and cert["evidence"]["verdict"] == "certified"
+
+
+@pytest.mark.slow
+def test_case_c_certificate_checks() -> None:
+    problem = case_c(16)
+    ev = certify_run(problem, max_steps=400_000)
+    result = check(seal(run_certificate(ev, problem)), None)
+    assert result.valid, result.reason
+    assert any("double-double pairs" in c for c in result.checked)
+
+
+def test_double_double_certificate_checks(small_dd) -> None:
+    _, ev, cert = small_dd
+    assert ev.certified and cert["inputs"]["run"]["recipe"] == RECIPE_DD
+    result = check(seal(cert), None)
+    assert result.valid, result.reason
+    assert any("double-double pairs" in c for c in result.checked)
+
+
+def test_recheck_rejects_a_corrupted_lo_part(small_dd) -> None:
+    """A lo component of an interior checkpoint changed: the gap enters the re-derived e_T."""
+    _, _, cert = small_dd
+    bad = copy.deepcopy(cert)
+    C = decode_array(bad["inputs"]["run"]["checkpoints"], None)
+    C[2, 1, 0] += 1e-9
+    bad["inputs"]["run"]["checkpoints"] = encode_array(C)
+    _rejected(bad, "e_T")
+
+
+def test_recheck_rejects_a_float_checkpoint_for_the_dd_recipe(small_dd) -> None:
+    _, _, cert = small_dd
+    bad = copy.deepcopy(cert)
+    C = decode_array(bad["inputs"]["run"]["checkpoints"], None)
+    bad["inputs"]["run"]["checkpoints"] = encode_array(C[:, 0])
+    _rejected(bad, "checkpoints")
+
+
+def _gap(w: list, pair: np.ndarray) -> float:
+    """||w - (hi + lo)|| at 40 digits."""
+    with mpmath.workdps(40):
+        return float(mpmath.sqrt(sum((wi - mpmath.mpf(h) - mpmath.mpf(lo)) ** 2 for wi, h, lo in zip(w, *pair))))
+
+
+def test_shadowing_bound_holds_against_a_40_digit_trajectory() -> None:
+    problem = tiny()
+    eta = default_step(problem)
+    ev = certify_run(problem, step=eta, max_steps=40, checkpoint_every=20, precision="double-double")
+    C, E = ev.hints["checkpoints"], ev.hints["radii"]
+    w = problem.w0
+    for j in (1, 2):
+        w = gradient_descent(problem, eta, 20, arith=MPArith(40), w0=w).w_final
+        gap = _gap(w, C[j])
+        assert 0 < gap <= E[j] < 1e-25, (j, gap, E[j])
+
+
+def test_rho_zero_breaks_the_shadowing_bound(monkeypatch) -> None:
+    """Sabotage: with dd_step's rho_t zeroed the radii stay below the real dd/exact gap (40 digits)."""
+    problem = tiny()
+    real = double_double.dd_step
+    monkeypatch.setattr(double_double, "dd_step", lambda *a: dataclasses.replace(real(*a), rho=0.0))
+    eta = default_step(problem)
+    ev = certify_run(problem, step=eta, max_steps=20, checkpoint_every=20, precision="double-double")
+    assert ev.hints["radii"][1] < 1e-300
+    w = gradient_descent(problem, eta, 20, arith=MPArith(40)).w_final
+    assert _gap(w, ev.hints["checkpoints"][1]) > ev.hints["radii"][1]
+
+
+def test_step_above_two_over_beta_does_not_certify(small_dd) -> None:
+    problem, honest, _ = small_dd
+    eta = 5 * default_step(problem)
+    assert eta * honest.quantities["beta_T"].hi > 2
+    ev = certify_run(problem, step=eta, max_steps=300, precision="double-double")
+    assert ev.verdict is Verdict.NOT_CERTIFIED, ev.reason
+
+
+def test_rejects_an_unknown_precision() -> None:
+    with pytest.raises(InvalidInput):
+        certify_run(small(), precision="quad")
