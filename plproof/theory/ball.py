@@ -176,6 +176,10 @@ class MLPBounds(BallBounds):
     def delta(self, S: Any, R: Any) -> Any:
         return S.of(self._at(S, R).delta)
 
+    def curvature(self, S: Any, R: Any, rho: Any) -> Any:
+        """||sum_k r_k H_k|| <= ||r|| eta (docs/rigor.md §2.3 M9; eta <= ||eps||_2 <= sqrt(n) epsilon)."""
+        return rho * S.of(self._at(S, R).eta)
+
     def hints(self) -> dict:
         return {**super().hints(), "widths": list(self.model.widths)}
 

@@ -9,7 +9,9 @@ Two steps, so that a radius search re-uses the expensive part:
 * :func:`mlp_centre` evaluates the network at w0 in python-flint balls (rigorous) and returns the
   R-independent upper bounds: ||x_k||, ||a_l(w0; x_k)||, ||W_l^0||_2, ||v0||, the backward vectors' norms
   ||g_l(w0; x_k)||_inf, ||g_l||_2, ||delta_l||_2 and ||DF(w0)||_2.
-* :func:`mlp_ball_bounds` runs the scalar recursion of M2-M6 in arb balls for a given R.
+* :func:`mlp_ball_bounds` runs the scalar recursion of M2-M6 in arb balls for a given R, and the joint
+  data recursion M9 for eta >= sup_B ||D^2 F||, the norm of the bilinear map (u, v) -> (u^T Hess f_k v)_k,
+  which bounds both delta <= R eta and the curvature kappa(R, rho) <= rho eta.
 
 Every returned float is >= the real quantity it bounds.
 """
@@ -36,7 +38,8 @@ PREC = 128
 
 @dataclass(frozen=True)
 class MLPCentre:
-    """R-independent upper bounds at w0 (docs/rigor.md §2.3 M0); per-input lists are indexed [k][l-1], l = 1..L."""
+    """R-independent upper bounds at w0 (docs/rigor.md §2.3 M0); per-input lists are indexed [k][l-1], l = 1..L;
+    act_norm[l] >= ||A_l(w0)||_2 (rows a_l(w0; x_k), l = 0..L, A_0 = X)."""
 
     x_norm: tuple[float, ...]
     a_two: tuple[tuple[float, ...], ...]
@@ -44,6 +47,7 @@ class MLPCentre:
     g_two: tuple[tuple[float, ...], ...]
     d_two: tuple[tuple[float, ...], ...]
     omega: tuple[float, ...]
+    act_norm: tuple[float, ...]
     v_inf: float
     v_two: float
     jacobian_norm: float
@@ -53,11 +57,13 @@ class MLPCentre:
 @dataclass(frozen=True)
 class MLPBallBounds:
     """Upper bounds over B(w0, R): epsilon >= sup_B max_k ||Hess f(x_k)||_2 (docs/theory.md §4.1),
-    delta >= sup_B ||DF(w) - DF(w0)||_2, jacobian_norm >= sup_B ||DF(w)||_2 (L_F)."""
+    eta >= sup_B sup_{|u|=|u'|=1} ||(u^T Hess f_k u')_k||_2 (M9, so kappa(R, rho) <= rho eta),
+    delta = R eta >= sup_B ||DF(w) - DF(w0)||_2, jacobian_norm >= sup_B ||DF(w)||_2 (L_F)."""
 
     radius: float
     epsilon: float
     epsilon_per_input: tuple[float, ...]
+    eta: float
     delta: float
     jacobian_norm: float
     jacobian_norm_w0: float
@@ -128,15 +134,23 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
         d_two = tuple(tuple(two(Dl[l][k]) for l in range(L)) for k in range(model.n_outputs))
         v_inf = sup_abs(ar.asarray(v0))
         v_two = two(ar.asarray(v0))
+        grams = [acts[l] @ acts[l].T for l in range(L + 1)]
+    lmax = [_lambda_max_ball(ar, M) for M in [K] + grams]
+    omega = tuple(spectral_norm_upper(W) for W in mats0)
+    assumptions = tuple(dict.fromkeys((BLAS_MODEL,) + tuple(a for e in lmax for a in e.assumptions)))
+    roots = [fb.sqrt_up(max(float(e.hi), 0.0)) for e in lmax]
+    return MLPCentre(x_norm, a_two, g_inf, g_two, d_two, omega, tuple(roots[1:]), v_inf, v_two, roots[0],
+                     assumptions)
+
+
+def _lambda_max_ball(ar: BallArith, K: np.ndarray) -> Any:
+    """Enclosure of lambda_max of the symmetric matrix in the arb-ball matrix K: midpoint (symmetrised) and
+    Frobenius error to `lambda_max_upper` (docs/rigor.md §1.4)."""
     K_mid, K_rad = ar.mid_rad(K)
     K_sym = np.tril(K_mid) + np.tril(K_mid, -1).T
     asym = np.abs(K_sym - K_mid) * (1 + 2.0**-51)  # covers the rounding of the float subtraction
     K_err = fb.add_up(fb.sqrt_up(fb.sumsq_upper(K_rad)), fb.sqrt_up(fb.sumsq_upper(asym)))
-    lmax = lambda_max_upper(K_sym, K_err)
-    omega = tuple(spectral_norm_upper(W) for W in mats0)
-    assumptions = tuple(dict.fromkeys((BLAS_MODEL,) + tuple(lmax.assumptions)))
-    return MLPCentre(x_norm, a_two, g_inf, g_two, d_two, omega, v_inf, v_two,
-                     fb.sqrt_up(max(float(lmax.hi), 0.0)), assumptions)
+    return lambda_max_upper(K_sym, K_err)
 
 
 def _rho_upper(flint: Any, M: list[list[Any]]) -> float:
@@ -182,22 +196,64 @@ def mlp_ball_bounds(model: MLP, w0: Any, R: float, centre: MLPCentre | None = No
         h = [model.X.shape[1]] + list(model.widths)
         c = [flint.arb(1)] + [1 / flint.arb(h[l]).sqrt() for l in range(1, L + 1)]  # c[l-1] = c_l, c[L] = c_{L+1}
         Om = [flint.arb(o) + Rb for o in c0.omega]
-        eps, jac = [], []
-        for k, xk in enumerate(c0.x_norm):
-            e_k, j_k = _one_input(flint, L, h, c, Om, Rb, S1, S2, sigma0, bounded, flint.arb(xk), c0, k)
-            eps.append(e_k)
-            jac.append(j_k)
-        delta = Rb * sum((flint.arb(e) ** 2 for e in eps), flint.arb(0)).sqrt()
-        direct = sum((j * j for j in jac), flint.arb(0)).sqrt()
-        jac_norm = min(_hi(direct), _hi(flint.arb(c0.jacobian_norm) + delta))
-        delta_hi = _hi(delta)
-    return MLPBallBounds(R, max(eps), tuple(eps), delta_hi, jac_norm, c0.jacobian_norm,
+        per = [_one_input(flint, L, h, c, Om, Rb, S1, S2, sigma0, bounded, flint.arb(xk), c0, k)
+               for k, xk in enumerate(c0.x_norm)]
+        eps = [e.epsilon for e in per]
+        # ||(u^T H_k u')_k|| <= ||eps||_2 too (M7, M8')
+        eta = min(_eta(flint, L, c, Om, Rb, S1, c0.act_norm, per),
+                  _hi(sum((flint.arb(e) ** 2 for e in eps), flint.arb(0)).sqrt()))
+        delta_hi = _hi(Rb * flint.arb(eta))
+        direct = sum((e.jacobian * e.jacobian for e in per), flint.arb(0)).sqrt()
+        jac_norm = min(_hi(direct), _hi(flint.arb(c0.jacobian_norm) + flint.arb(delta_hi)))
+    return MLPBallBounds(R, max(eps), tuple(eps), eta, delta_hi, jac_norm, c0.jacobian_norm,
                          RigorLevel.VERIFIED, c0.assumptions)
 
 
+@dataclass(frozen=True)
+class _Input:
+    """Per-input results of M2-M6 on the ball (coefficient vectors of t, arb): epsilon_k, J_k, alpha_l
+    (>= ||a_l||, l = 0..L), gp_l = G_inf_l S2 p_l and D_l (>= ||delta_l||), l = 1..L at index l - 1."""
+
+    epsilon: float
+    jacobian: Any
+    alpha: list[Any]
+    gp: list[list[Any]]
+    D: list[Any]
+
+
+def _eta(flint: Any, L: int, c: list[Any], Om: list[Any], R: Any, S1: Any, act_norm: tuple[float, ...],
+         per: list[_Input]) -> float:
+    """M9 (docs/rigor.md §2.3): eta = lambda_max(N) >= sup_B ||D^2 F(w)|| with the data recursion
+    P_l = c_l (A_{l-1} e_l + Omega_l S1 P_{l-1}) >= ||dZ_l||_F / t, A_l = min(||A_l(w0)||_2 + R S1 ||P_l||,
+    sqrt(sum_k alpha_lk^2)) and N = sym(2 c_{L+1} e_v (S1 P_L)^T + sum_l gp_l P_l^T + sum_{l>=2} 2 c_l D_l e_l (S1 P_{l-1})^T),
+    gp_l, D_l maxima over the inputs."""
+    zero, n_t = flint.arb(0), L + 1
+    N = [[zero] * n_t for _ in range(n_t)]
+
+    def add(x: list[Any], y: list[Any], scale: Any) -> None:
+        for i in range(n_t):
+            for j in range(n_t):
+                N[i][j] += scale * x[i] * y[j]
+
+    def top(values: Any) -> Any:
+        return max(x.upper() for x in values)
+
+    A, q = flint.arb(act_norm[0]), [zero] * n_t
+    for l in range(1, L + 1):
+        P = [c[l - 1] * (Om[l - 1] * qi + (A if i == l - 1 else zero)) for i, qi in enumerate(q)]
+        add([top(e.gp[l - 1][i] for e in per) for i in range(n_t)], P, flint.arb(1))
+        if l > 1:
+            add([top(e.D[l - 1] for e in per) if i == l - 1 else zero for i in range(n_t)], q, 2 * c[l - 1])
+        q = [S1 * x for x in P]
+        frob = sum((e.alpha[l] ** 2 for e in per), zero).sqrt()
+        A = min((flint.arb(act_norm[l]) + R * sum((x * x for x in q), zero).sqrt()).upper(), frob.upper())
+    add([c[L] if i == L else zero for i in range(n_t)], q, flint.arb(2))
+    return _rho_upper(flint, N)
+
+
 def _one_input(flint: Any, L: int, h: list[int], c: list[Any], Om: list[Any], R: Any, S1: Any, S2: Any,
-               sigma0: Any, bounded: bool, x_norm: Any, c0: MLPCentre, k: int) -> tuple[float, Any]:
-    """(epsilon_k, J_k) for input k: M2 forward, M3-M4 backward, M5 Jacobian, M6 Hessian (docs/rigor.md §2.3)."""
+               sigma0: Any, bounded: bool, x_norm: Any, c0: MLPCentre, k: int) -> _Input:
+    """Input k: M2 forward, M3-M4 backward, M5 Jacobian J_k, M6 Hessian epsilon_k (docs/rigor.md §2.3)."""
     zero = flint.arb(0)
     n_t = L + 1  # direction weights t = (t_1, ..., t_L, t_v), index L is t_v
 
@@ -245,4 +301,5 @@ def _one_input(flint: Any, L: int, h: list[int], c: list[Any], Om: list[Any], R:
         if l > 1:
             for j in range(n_t):
                 M[l - 1][j] += 2 * c[l - 1] * D2[l] * q[l - 1][j]
-    return _rho_upper(flint, M), J
+    gp = [[G_inf[l] * S2 * x for x in p[l]] for l in range(1, L + 1)]
+    return _Input(_rho_upper(flint, M), J, alpha, gp, D2[1:])
