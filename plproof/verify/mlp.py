@@ -216,29 +216,29 @@ class MLPFamily:
         return max(self._at(R)[0])
 
     def delta(self, R: Fraction) -> Fraction:
-        """>= sup_B ||DF(w) - DF(w0)||_2: ||DF(w) - DF(w0)|| <= R int_0^1 eta(sR) ds (M9), row k <= R int_0^1
+        """>= sup_B ||DF(w) - DF(w0)||_2: ||DF(w) - DF(w0)|| <= R int_0^1 nu(sR) ds (M9), row k <= R int_0^1
         eps_k(sR) ds (M7'); both integrands nondecreasing, so right Riemann sums with STEPS terms bound them."""
         R = Fraction(R)
         steps = [self._at(R * j / STEPS) for j in range(1, STEPS + 1)]
         per_input = sqrt_hi(sum((sum(col) / STEPS) ** 2 for col in zip(*(eps for eps, _ in steps))))
-        return _up(R * min(per_input, sum(eta for _, eta in steps) / STEPS))
+        return _up(R * min(per_input, sum(nu for _, nu in steps) / STEPS))
 
     def kappa(self, R: Fraction, rho: Fraction) -> Fraction:
-        """>= sup ||sum_k r_k Hess f(x_k)|| over B and ||r|| <= rho: <= rho eta (M9, M8')."""
+        """>= sup ||sum_k r_k Hess f(x_k)|| over B and ||r|| <= rho: <= rho nu (M9, M8')."""
         return _up(Fraction(rho) * self._at(R)[1])
 
     def _at(self, R: Fraction) -> tuple[list[Fraction], Fraction]:
-        """(eps_k(R) = lambda_max(Q_k) for every input, eta(R) = min(lambda_max(N), ||eps||_2)), cached by R."""
+        """(eps_k(R) = lambda_max(Q_k) for every input, nu(R) = min(lambda_max(N), ||eps||_2)), cached by R."""
         R = Fraction(R)
         if R < 0:
             raise Failure(f"mlp: the radius must be >= 0, got {float(R):.6g}")
         if R not in self._ball:
             per = [self._input(k, R) for k in range(self.n)]
             eps = [_lambda_max_upper(Q) for Q, *_ in per]
-            self._ball[R] = eps, min(sqrt_hi(sum(e * e for e in eps)), self._eta(R, per))
+            self._ball[R] = eps, min(sqrt_hi(sum(e * e for e in eps)), self._nu(R, per))
         return self._ball[R]
 
-    def _eta(self, R: Fraction, per: list[tuple[list[Vec], Vec, list[Vec], Vec]]) -> Fraction:
+    def _nu(self, R: Fraction, per: list[tuple[list[Vec], Vec, list[Vec], Vec]]) -> Fraction:
         """M9: lambda_max(N) >= sup_B ||D^2 F||, N = sym(2 c_{L+1} e_v Q_L^T + sum_l gp_l P_l^T
         + sum_{l>=2} 2 c_l D_l e_l Q_{l-1}^T), with P_l >= ||dZ_l||_F / t over the data (Q_l = S1 P_l) and gp_l, D_l
         the maxima over the inputs of Gamma_l p_l and D_l."""
