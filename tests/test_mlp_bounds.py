@@ -131,7 +131,7 @@ def test_bounds_hold_at_sampled_and_adversarial_points(depth: int, activation: s
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus"])
 def test_one_hidden_layer_is_the_exact_two_layer_formula(activation: str) -> None:
     """L = 1 gives at most (c/2)(V S2 |x|^2 + sqrt(V^2 S2^2 |x|^4 + 4 S1^2 |x|^2)), V = ||v0||_inf + R
-    (docs/theory.md §8), with equality where M3' does not bind."""
+    (docs/theory.md §8), with equality where M3's front does not bind."""
     X = data(5, 4, 7)
     m, R = 12, 0.7
     model = MLP(X, [m], activation, seed=3)
@@ -144,14 +144,14 @@ def test_one_hidden_layer_is_the_exact_two_layer_formula(activation: str) -> Non
     simple = (V * act.S2 * xn**2 + act.S1 * xn) / np.sqrt(m)
     eps = np.array(b.epsilon_per_input)
     assert np.all(eps <= exact * (1 + 1e-12)) and np.all(eps <= simple)
-    # equality unless M3' binds: here for softplus, |sigma''(z_i(w0))| + S3 R ||x|| < S2 at the top |v_i|
+    # equality unless M3's front binds: here for softplus, |sigma''(z_i(w0))| + S3 R ||x|| < S2 at the top |v_i|
     assert np.all(eps >= exact * (1 - 1e-14)) == (activation != "softplus")
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus"])
 def test_one_hidden_layer_joint_bound_is_t1(activation: str) -> None:
     """L = 1: nu <= s ||X|| sig(S2 V x_max), V = ||v0||_inf + R (docs/theory.md §11.3 T1 with v on the ball),
-    with equality where M3' does not bind."""
+    with equality where M3's front does not bind."""
     X = data(5, 4, 7)
     m, R = 12, 0.7
     model = MLP(X, [m], activation, seed=3)
@@ -160,7 +160,7 @@ def test_one_hidden_layer_joint_bound_is_t1(activation: str) -> None:
     c = act.S2 * (np.abs(model.v0).max() + R) * np.linalg.norm(X, axis=1).max()
     t1 = np.linalg.norm(X, 2) * (c + np.sqrt(c * c + 4 * act.S1**2)) / (2 * np.sqrt(m))
     assert b.nu <= t1 * (1 + 1e-12)
-    assert b.nu >= t1 * (1 - 1e-12) or activation == "softplus"  # M3' may bind for softplus
+    assert b.nu >= t1 * (1 - 1e-12) or activation == "softplus"  # M3's front may bind for softplus
     assert b.delta <= R * b.nu * (1 + 1e-12) and b.nu < np.linalg.norm(b.epsilon_per_input)
 
 

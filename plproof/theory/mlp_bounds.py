@@ -1,15 +1,17 @@
 """Rigorous bounds over a ball B(w0, R) for the deep MLP: per-output Hessian, Jacobian change and norm.
 
 f(x) = c_{L+1} v^T a_L, a_l = sigma(z_l), z_l = c_l W_l a_{l-1}, c_1 = 1, c_l = h_{l-1}^{-1/2}
-(plproof/models/mlp.py). The lemma chain M1-M7 is derived in docs/rigor.md §2.3; it reduces to the exact per-neuron two-layer bound of docs/theory.md §8 for L = 1
-and plugs into docs/theory.md §4.1 (epsilon) and §4.4.
+(plproof/models/mlp.py). The lemma chain M1-M9 is derived in docs/rigor.md §2.3; for L = 1 it gives at most the
+per-neuron two-layer bound of docs/theory.md §8 (epsilon) and T1 of §11.3 (nu); it plugs into docs/theory.md
+§4.1 and §4.4.
 
 Two steps, so that a radius search re-uses the expensive part:
 
 * :func:`mlp_centre` evaluates the network at w0 in python-flint balls (rigorous) and returns the
-  R-independent upper bounds: ||x_k||, ||a_l(w0; x_k)||, ||W_l^0||_2, ||v0||, the backward vectors' norms
-  ||g_l(w0; x_k)||_inf, ||g_l||_2, ||delta_l||_2 and ||DF(w0)||_2.
-* :func:`mlp_ball_bounds` runs the scalar recursion of M2-M6 in arb balls for a given R, and the joint
+  R-independent upper bounds: ||x_k||, ||a_l(w0; x_k)||, ||A_l(w0)||_2, ||W_l^0||_2 and its column norms, ||v0||,
+  the backward vectors' norms ||g_l(w0; x_k)||_inf, ||g_l||_2, ||delta_l||_2, the front of (|g_li|, |sigma''(z_li)|)
+  and ||DF(w0)||_2.
+* :func:`mlp_ball_bounds` runs the scalar recursion of M1-M6 in arb balls for a given R, and the joint
   data recursion M9 for nu >= sup_B ||D^2 F||, the norm of the bilinear map (u, v) -> (u^T Hess f_k v)_k,
   which bounds both delta <= R nu and the curvature kappa(R, rho) <= rho nu.
 
@@ -42,7 +44,7 @@ STEPS = 4
 class MLPCentre:
     """R-independent upper bounds at w0 (docs/rigor.md §2.3 M0); per-input lists are indexed [k][l-1], l = 1..L;
     colmax[l-1] >= max_j ||W_l^0 e_j||; front[k][l-1]: the pairs (|g_li(w0)|, |sigma''(z_li(w0))|) (upper ends)
-    that no other pair dominates in both (M3'); act_norm[l] >= ||A_l(w0)||_2 (rows a_l(w0; x_k), l = 0..L, A_0 = X)."""
+    that no other pair dominates in both (M3); act_norm[l] >= ||A_l(w0)||_2 (rows a_l(w0; x_k), l = 0..L, A_0 = X)."""
 
     x_norm: tuple[float, ...]
     a_two: tuple[tuple[float, ...], ...]
@@ -154,7 +156,7 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
 
 def _front(a: list[float], b: list[float]) -> tuple[tuple[float, float], ...]:
     """The pairs (a_i, b_i) that no other pair dominates in both coordinates: max_i phi(a_i, b_i) for phi
-    nondecreasing in both is attained on them (docs/rigor.md §2.3 M3')."""
+    nondecreasing in both is attained on them (docs/rigor.md §2.3 M3)."""
     out: list[tuple[float, float]] = []
     for ai, bi in sorted(zip(a, b), reverse=True):
         if not out or bi > out[-1][1]:
@@ -173,7 +175,8 @@ def _lambda_max_ball(ar: BallArith, K: np.ndarray) -> Any:
 
 
 def _rho_upper(flint: Any, M: list[list[Any]]) -> float:
-    """Float upper bound on lambda_max((M + M^T)/2) for entrywise nonnegative M (Collatz-Wielandt, docs/rigor.md §2.3 M6).
+    """Float upper bound on lambda_max((M + M^T)/2) for entrywise nonnegative M (Collatz-Wielandt, docs/rigor.md
+    §2.3 M6).
 
     lambda_max(Q) <= rho(Q) <= max_i (Q y)_i / y_i for any y > 0; y is the float Perron vector of Q / max(Q)
     (scaled so that no entry overflows), floored at 1e-9, or all ones where eigh fails. inf where an entry
@@ -203,7 +206,7 @@ def _activation_constants(model: MLP, ar: BallArith) -> tuple[Any, Any, Any, Any
 
 
 def mlp_ball_bounds(model: MLP, w0: Any, R: float, centre: MLPCentre | None = None) -> MLPBallBounds:
-    """epsilon, delta and L_F over B(w0, R) by the layer recursion of docs/rigor.md §2.3 (docs/theory.md §4.1, §8)."""
+    """epsilon, nu, delta and L_F over B(w0, R) by the recursions of docs/rigor.md §2.3 (docs/theory.md §4.1, §8)."""
     R = float(R)
     if not math.isfinite(R) or R < 0:
         raise InvalidInput(f"the radius R must be a finite number >= 0, got {R!r}")
@@ -217,7 +220,7 @@ def mlp_ball_bounds(model: MLP, w0: Any, R: float, centre: MLPCentre | None = No
         c = [flint.arb(1)] + [1 / flint.arb(h[l]).sqrt() for l in range(1, L + 1)]  # c[l-1] = c_l, c[L] = c_{L+1}
 
         def at(r: Any) -> tuple[list[_Input], float]:
-            """Per-input results and nu(r) = min(lambda_max(N), ||eps||_2) (M9; M7, M8') on B(w0, r)."""
+            """Per-input results and nu(r) = min(lambda_max(N), ||eps||_2) (M9; M7) on B(w0, r)."""
             Om = [flint.arb(o) + r for o in c0.omega]
             per = [_one_input(flint, L, h, c, Om, r, S1, S2, S3, sigma0, bounded, flint.arb(xk), c0, k)
                    for k, xk in enumerate(c0.x_norm)]
@@ -252,8 +255,8 @@ def _nu(flint: Any, L: int, c: list[Any], Om: list[Any], R: Any, S1: Any, act_no
          per: list[_Input]) -> float:
     """M9 (docs/rigor.md §2.3): lambda_max(N) >= sup_B ||D^2 F(w)|| with the data recursion
     P_l = c_l (A_{l-1} e_l + Omega_l S1 P_{l-1}) >= ||dZ_l||_F / t, A_l = min(||A_l(w0)||_2 + R S1 ||P_l||,
-    sqrt(sum_k alpha_lk^2)) and N = sym(2 c_{L+1} e_v (S1 P_L)^T + sum_l gp_l P_l^T + sum_{l>=2} 2 c_l D_l e_l (S1 P_{l-1})^T),
-    gp_l, D_l maxima over the inputs."""
+    sqrt(sum_k alpha_lk^2)) and N = sym(2 c_{L+1} e_v (S1 P_L)^T + sum_l gp_l P_l^T + sum_{l>=2} 2 c_l D_l e_l
+    (S1 P_{l-1})^T), gp_l = Gamma_l p_l and D_l maxima over the inputs."""
     zero, n_t = flint.arb(0), L + 1
     N = [[zero] * n_t for _ in range(n_t)]
 
@@ -301,7 +304,7 @@ def _one_input(flint: Any, L: int, h: list[int], c: list[Any], Om: list[Any], R:
         bounds = [flint.arb(h[l]).sqrt() * sigma0 + S1 * c[l - 1] * Om[l - 1] * alpha[l - 1],
                   flint.arb(c0.a_two[k][l - 1]) + R * norm(q[l])] + ([flint.arb(h[l]).sqrt()] if bounded else [])
         alpha.append(min(b.upper() for b in bounds))
-    # M3 with M3': Gam_l >= ||g_l o sigma''(z_l)||_inf, G2_l >= ||g_l||_2, D2_l >= ||delta_l||_2 on B; r_l . t >= ||dg_l||
+    # M3: Gam_l >= ||g_l o sigma''(z_l)||_inf, G2_l >= ||g_l||_2, D2_l >= ||delta_l||_2 on B; r_l . t >= ||dg_l||
     Gam, D2 = [zero] * (L + 1), [zero] * (L + 1)
     r, chain = unit(L, c[L]), None  # chain: bounds on ||g_l||_2, ||g_l||_inf from g_l = c_{l+1} W_{l+1}^T delta_{l+1}
     for l in range(L, 0, -1):
@@ -312,8 +315,9 @@ def _one_input(flint: Any, L: int, h: list[int], c: list[Any], Om: list[Any], R:
             G2, G_inf = min(G2.upper(), chain[0].upper()), min(G_inf.upper(), chain[1].upper())
         G_inf = min(G_inf.upper(), G2.upper())
         Rp = None if S3 is None else S3 * R * norm(p[l])
-        front = max(((min((flint.arb(a) + Rr).upper(), G_inf) * (S2 if Rp is None else min(S2, (flint.arb(b) + Rp).upper())))
-                     for a, b in c0.front[k][l - 1]), key=lambda x: x.upper())
+        front = max((min((flint.arb(a) + Rr).upper(), G_inf)
+                     * (S2 if Rp is None else min(S2, (flint.arb(b) + Rp).upper())) for a, b in c0.front[k][l - 1]),
+                    key=lambda x: x.upper())
         Gam[l] = min((S2 * G_inf).upper(), front.upper())
         s = axpy(Gam[l], p[l], [S1 * e for e in r])
         D2[l] = min((S1 * G2).upper(), (flint.arb(c0.d_two[k][l - 1]) + R * norm(s)).upper())

@@ -2,9 +2,8 @@
 
 f(x) = c_{L+1} v^T a_L, a_l = sigma(z_l), z_l = c_l W_l a_{l-1}, a_0 = x, c_1 = 1, c_l = h_{l-1}^{-1/2};
 w = (vec W_1, ..., vec W_L, v), row-major. The centre is a forward/backward pass in mpmath.iv; the ball
-bounds run the recursion M1-M6 of docs/rigor.md §2.3 with its sharper steps M3', M7', M8' and the joint data
-bound M9 in rationals rounded up to the 2^-PREC grid: every quantity is >= 0 and every formula monotone, so
-rounding up keeps upper bounds.
+bounds run the recursion of docs/rigor.md §2.3 (per input M1-M7, over the data M9) in rationals rounded up
+to the 2^-PREC grid: every quantity is >= 0 and every formula monotone, so rounding up keeps upper bounds.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from plproof.verify.exact import (ACTIVATION_BOUNDS, EXACT_N, PREC, Failure, Int
                                   MatrixEnclosure, iv_bounds, iv_matrix, positive_definite, sqrt_hi, sqrt_lo)
 
 DIGITS = 30  # decimal digits of the interval pass at w0
-STEPS = 4    # right Riemann sum of the Jacobian-change integral (M7')
+STEPS = 4    # right Riemann sum of the Jacobian-change integrals (M7, M9)
 
 Vec = list[Fraction]
 MidRad = tuple[np.ndarray, np.ndarray, int]  # (M, P, e): entries in [M - P, M + P] / 2^e, M and P integers
@@ -217,14 +216,14 @@ class MLPFamily:
 
     def delta(self, R: Fraction) -> Fraction:
         """>= sup_B ||DF(w) - DF(w0)||_2: ||DF(w) - DF(w0)|| <= R int_0^1 nu(sR) ds (M9), row k <= R int_0^1
-        eps_k(sR) ds (M7'); both integrands nondecreasing, so right Riemann sums with STEPS terms bound them."""
+        eps_k(sR) ds (M7); both integrands nondecreasing, so right Riemann sums with STEPS terms bound them."""
         R = Fraction(R)
         steps = [self._at(R * j / STEPS) for j in range(1, STEPS + 1)]
         per_input = sqrt_hi(sum((sum(col) / STEPS) ** 2 for col in zip(*(eps for eps, _ in steps))))
         return _up(R * min(per_input, sum(nu for _, nu in steps) / STEPS))
 
     def kappa(self, R: Fraction, rho: Fraction) -> Fraction:
-        """>= sup ||sum_k r_k Hess f(x_k)|| over B and ||r|| <= rho: <= rho nu (M9, M8')."""
+        """>= sup ||sum_k r_k Hess f(x_k)|| over B and ||r|| <= rho: <= rho nu (M9)."""
         return _up(Fraction(rho) * self._at(R)[1])
 
     def _at(self, R: Fraction) -> tuple[list[Fraction], Fraction]:
@@ -264,7 +263,7 @@ class MLPFamily:
 
     def _input(self, k: int, R: Fraction) -> tuple[list[Vec], Vec, list[Vec], Vec]:
         """(Q, alpha, gp, D) for input k on B: Q >= 0 with |u^T Hess f(x_k; w) u| <= t^T Q t for every unit
-        u = (U_1, ..., U_L, u_v), t = (||U_1||_F, ..., ||U_L||_F, ||u_v||) (M1-M6 with M3'); alpha[l] >= ||a_l||,
+        u = (U_1, ..., U_L, u_v), t = (||U_1||_F, ..., ||U_L||_F, ||u_v||) (M1-M6); alpha[l] >= ||a_l||,
         gp[l - 1] = Gamma_l p_l, D[l] >= ||delta_l||. Vectors are coefficients of t."""
         L, c, S1, S2, S3 = self.L, self.c, self.S1, self.S2, self.S3
         Om = [o + R for o in self.omega]  # M1
@@ -278,14 +277,14 @@ class MLPFamily:
                       self.a2[k][l - 1] + R * _norm(q[-1])] + [self.sqrt_h[l]] * self.bounded
             alpha.append(_up(min(bounds)))
         Gam, D = [Fraction(0)] * (L + 1), [Fraction(0)] * (L + 1)
-        r, chain = e(L, c[L + 1]), None  # M3: ||g_l'|| <= r . t; chain: M3' bounds on ||g_l||, ||g_l||_inf
+        r, chain = e(L, c[L + 1]), None  # M3: ||g_l'|| <= r . t; chain: M3 bounds on ||g_l||, ||g_l||_inf
         for l in range(L, 0, -1):
             Rr, Rp = R * _norm(r), S3 * R * _norm(p[l])
             g2, ginf = self.g2[k][l - 1] + Rr, self.ginf[k][l - 1] + Rr
             if chain is not None:
                 g2, ginf = min(g2, chain[0]), min(ginf, chain[1])
             ginf = min(ginf, g2)
-            # M3': Gam_l >= sup_B ||g_l o sigma''(z_l)||_inf, |sigma''(z_i)| <= |sigma''(z_i^0)| + S3 |z_i - z_i^0|
+            # M3: Gam_l >= sup_B ||g_l o sigma''(z_l)||_inf, |sigma''(z_i)| <= |sigma''(z_i^0)| + S3 |z_i - z_i^0|
             Gam[l] = _up(min(S2 * ginf, max(min(a + Rr, ginf) * min(S2, b + Rp) for a, b in self.front[k][l - 1])))
             s = add(1, [Gam[l] * x for x in p[l]], [S1 * x for x in r])  # ||delta_l'|| <= s . t
             D[l] = _up(min(S1 * g2, self.d2[k][l - 1] + R * _norm(s)))
