@@ -181,6 +181,10 @@ class MLPBounds(BallBounds):
     def delta(self, S: Any, R: Any) -> Any:
         return S.of(self._at(S, R).delta)
 
+    def curvature(self, S: Any, R: Any, rho: Any) -> Any:
+        """||sum_k r_k H_k|| <= ||r|| nu (docs/rigor.md §2.3 M9; nu <= ||eps||_2 <= sqrt(n) epsilon)."""
+        return rho * S.of(self._at(S, R).nu)
+
     def hints(self) -> dict:
         return {**super().hints(), "widths": list(self.model.widths)}  # type: ignore[attr-defined]
 

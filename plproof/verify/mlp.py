@@ -2,8 +2,8 @@
 
 f(x) = c_{L+1} v^T a_L, a_l = sigma(z_l), z_l = c_l W_l a_{l-1}, a_0 = x, c_1 = 1, c_l = h_{l-1}^{-1/2};
 w = (vec W_1, ..., vec W_L, v), row-major. The centre is a forward/backward pass in mpmath.iv; the ball
-bounds run the recursion M1-M6 of docs/rigor.md §2.3 with its sharper steps M3', M7', M8' in rationals rounded
-up to the 2^-PREC grid: every quantity is >= 0 and every formula monotone, so rounding up keeps upper bounds.
+bounds run the recursion of docs/rigor.md §2.3 (per input M1-M7, over the data M9) in rationals rounded up
+to the 2^-PREC grid: every quantity is >= 0 and every formula monotone, so rounding up keeps upper bounds.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 from mpmath import iv
 
-from plproof.verify.exact import (ACTIVATION_BOUNDS, EXACT_N, PREC, Failure, IntervalNamespace, MatrixEnclosure,
-                                  iv_bounds, iv_matrix, positive_definite, sqrt_hi, sqrt_lo)
+from plproof.verify.exact import (ACTIVATION_BOUNDS, EXACT_N, PREC, Failure, IntervalNamespace,
+                                  MatrixEnclosure, iv_bounds, iv_matrix, positive_definite, sqrt_hi, sqrt_lo)
 
 DIGITS = 30  # decimal digits of the interval pass at w0
-STEPS = 4    # right Riemann sum of the Jacobian-change integral (M7')
+STEPS = 4    # right Riemann sum of the Jacobian-change integrals (M7, M9)
 
 Vec = list[Fraction]
 MidRad = tuple[np.ndarray, np.ndarray, int]  # (M, P, e): entries in [M - P, M + P] / 2^e, M and P integers
@@ -117,6 +117,17 @@ def _lambda_max_upper(Q: list[Vec]) -> Fraction:
     return _up(max(sum((qij * yj for qij, yj in zip(row, y)), Fraction(0)) / yi for row, yi in zip(Q, y)))
 
 
+def _gram_norm(G: MatrixEnclosure, fallback: Fraction) -> Fraction:
+    """>= sqrt(lambda_max(G)) for every G in the enclosure: sqrt(t) with (t - radius) I - mid proved > 0 for
+    t = (1 + 2^-k) (s + radius), s the float lambda_max(mid); else ``fallback``."""
+    s = Fraction(float(max(np.linalg.eigvalsh(np.array([[float(x) for x in row] for row in G.mid])))))
+    for k in (50, 40, 30, 20, 10):
+        t = (1 + Fraction(1, 2**k)) * (max(s, Fraction(0)) + G.radius)
+        if G.lambda_max_below(t):
+            return min(sqrt_hi(t), fallback)
+    return fallback
+
+
 def _front(a: Vec, b: Vec) -> list[tuple[Fraction, Fraction]]:
     """The pairs (a_i, b_i) not dominated in both coordinates: a max over i of a function increasing in
     both is attained on them."""
@@ -176,6 +187,7 @@ class MLPFamily:
                 Dmr = _midrad(D[l])
                 K = K + _dot(Dmr, _T(Dmr)) * _dot(Amr[l - 1], _T(Amr[l - 1])) * c[l] ** 2
             self.K = iv_matrix(np.triu(K) + np.triu(K, 1).T)
+            grams = [iv_matrix(np.triu(G) + np.triu(G, 1).T) for G in (_dot(A, _T(A)) for A in Amr)]
             self.F = _dot(Amr[L], _midrad(v[:, None]))[:, 0] * c[L + 1]
         # per input k, layer l (index l - 1): ||a_l||, ||g_l||, ||delta_l||, ||g_l||_inf, front (|g_li|, |sigma''_li|)
         absu, layers = np.frompyfunc(_abs_hi, 1, 1), range(1, L + 1)
@@ -183,7 +195,11 @@ class MLPFamily:
         Gabs = [None] + [absu(G[l]) for l in layers]
         self.ginf = list(zip(*(np.max(Gabs[l], axis=1) for l in layers)))
         self.front = [[_front(list(Gabs[l][k]), list(absu(d2[l][k]))) for l in layers] for k in range(self.n)]
-        self._eps: dict[Fraction, list[Fraction]] = {}
+        # M9: act_norm[l] >= ||A_l(w0)||_2 (A_0 = X), capped by the Frobenius norm
+        frob = [sqrt_hi(sum((a * a for a in self.xn), Fraction(0)))] + [
+            sqrt_hi(sum((row[l - 1] ** 2 for row in self.a2), Fraction(0))) for l in layers]
+        self.act_norm = [_gram_norm(G, f) for G, f in zip(grams, frob)]
+        self._ball: dict[Fraction, tuple[list[Fraction], Fraction]] = {}
 
     def centre(self, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction, Fraction, str]:
         """K(w0) enclosure, L0 = 1/2 ||F(w0) - y||^2 in [lo, hi], and the rigor reached."""
@@ -196,29 +212,59 @@ class MLPFamily:
 
     def epsilon(self, R: Fraction) -> Fraction:
         """>= max_k sup_{B(w0,R)} ||Hess f(x_k)||_2 (M6)."""
-        return max(self._per_input(R))
+        return max(self._at(R)[0])
 
     def delta(self, R: Fraction) -> Fraction:
-        """>= sup_B ||DF(w) - DF(w0)||_2 (M7'): row k <= R int_0^1 eps_k(sR) ds <= R mean_j eps_k(jR/STEPS)."""
-        steps = [self._per_input(Fraction(R) * j / STEPS) for j in range(1, STEPS + 1)]
-        return _up(Fraction(R) * sqrt_hi(sum((sum(col) / STEPS) ** 2 for col in zip(*steps))))
+        """>= sup_B ||DF(w) - DF(w0)||_2: ||DF(w) - DF(w0)|| <= R int_0^1 nu(sR) ds (M9), row k <= R int_0^1
+        eps_k(sR) ds (M7); both integrands nondecreasing, so right Riemann sums with STEPS terms bound them."""
+        R = Fraction(R)
+        steps = [self._at(R * j / STEPS) for j in range(1, STEPS + 1)]
+        per_input = sqrt_hi(sum((sum(col) / STEPS) ** 2 for col in zip(*(eps for eps, _ in steps))))
+        return _up(R * min(per_input, sum(nu for _, nu in steps) / STEPS))
 
     def kappa(self, R: Fraction, rho: Fraction) -> Fraction:
-        """>= sup ||sum_k r_k Hess f(x_k)|| over B and ||r|| <= rho: sum_k |r_k| eps_k <= rho ||eps|| (M8')."""
-        return _up(Fraction(rho) * sqrt_hi(sum(e * e for e in self._per_input(R))))
+        """>= sup ||sum_k r_k Hess f(x_k)|| over B and ||r|| <= rho: <= rho nu (M9)."""
+        return _up(Fraction(rho) * self._at(R)[1])
 
-    def _per_input(self, R: Fraction) -> list[Fraction]:
-        """eps_k(R) = lambda_max(Q_k) for every input, cached by R."""
+    def _at(self, R: Fraction) -> tuple[list[Fraction], Fraction]:
+        """(eps_k(R) = lambda_max(Q_k) for every input, nu(R) = min(lambda_max(N), ||eps||_2)), cached by R."""
         R = Fraction(R)
         if R < 0:
             raise Failure(f"mlp: the radius must be >= 0, got {float(R):.6g}")
-        if R not in self._eps:
-            self._eps[R] = [_lambda_max_upper(self._hessian_form(k, R)) for k in range(self.n)]
-        return self._eps[R]
+        if R not in self._ball:
+            per = [self._input(k, R) for k in range(self.n)]
+            eps = [_lambda_max_upper(Q) for Q, *_ in per]
+            self._ball[R] = eps, min(sqrt_hi(sum(e * e for e in eps)), self._nu(R, per))
+        return self._ball[R]
 
-    def _hessian_form(self, k: int, R: Fraction) -> list[Vec]:
-        """Q >= 0 with |u^T Hess f(x_k; w) u| <= t^T Q t for w in B and every unit u = (U_1, ..., U_L, u_v),
-        t = (||U_1||_F, ..., ||U_L||_F, ||u_v||): M1-M6 with M3'. Vectors are coefficients of t."""
+    def _nu(self, R: Fraction, per: list[tuple[list[Vec], Vec, list[Vec], Vec]]) -> Fraction:
+        """M9: lambda_max(N) >= sup_B ||D^2 F||, N = sym(2 c_{L+1} e_v Q_L^T + sum_l gp_l P_l^T
+        + sum_{l>=2} 2 c_l D_l e_l Q_{l-1}^T), with P_l >= ||dZ_l||_F / t over the data (Q_l = S1 P_l) and gp_l, D_l
+        the maxima over the inputs of Gamma_l p_l and D_l."""
+        L, c, S1 = self.L, self.c, self.S1
+        N = [[Fraction(0)] * (L + 1) for _ in range(L + 1)]
+
+        def add(x: Vec, y: Vec, scale: Fraction) -> None:
+            for i in range(L + 1):
+                for j in range(L + 1):
+                    N[i][j] += scale * x[i] * y[j]
+
+        A, q = self.act_norm[0], [Fraction(0)] * (L + 1)
+        for l in range(1, L + 1):
+            P = [_up(c[l] * ((self.omega[l] + R) * x + (A if i == l - 1 else 0))) for i, x in enumerate(q)]
+            add([max(gp[l - 1][i] for _, _, gp, _ in per) for i in range(L + 1)], P, Fraction(1))
+            if l > 1:
+                add([max(D[l] for *_, D in per) if i == l - 1 else Fraction(0) for i in range(L + 1)], q, 2 * c[l])
+            q = [_up(S1 * x) for x in P]
+            A = min(self.act_norm[l] + R * _norm(q), sqrt_hi(sum((alpha[l] ** 2 for _, alpha, _, _ in per),
+                                                                 Fraction(0))))
+        add([c[L + 1] if i == L else Fraction(0) for i in range(L + 1)], q, Fraction(2))
+        return _lambda_max_upper([[_up((N[i][j] + N[j][i]) / 2) for j in range(L + 1)] for i in range(L + 1)])
+
+    def _input(self, k: int, R: Fraction) -> tuple[list[Vec], Vec, list[Vec], Vec]:
+        """(Q, alpha, gp, D) for input k on B: Q >= 0 with |u^T Hess f(x_k; w) u| <= t^T Q t for every unit
+        u = (U_1, ..., U_L, u_v), t = (||U_1||_F, ..., ||U_L||_F, ||u_v||) (M1-M6); alpha[l] >= ||a_l||,
+        gp[l - 1] = Gamma_l p_l, D[l] >= ||delta_l||. Vectors are coefficients of t."""
         L, c, S1, S2, S3 = self.L, self.c, self.S1, self.S2, self.S3
         Om = [o + R for o in self.omega]  # M1
         e = lambda i, x: [x if j == i else Fraction(0) for j in range(L + 1)]  # noqa: E731
@@ -231,14 +277,14 @@ class MLPFamily:
                       self.a2[k][l - 1] + R * _norm(q[-1])] + [self.sqrt_h[l]] * self.bounded
             alpha.append(_up(min(bounds)))
         Gam, D = [Fraction(0)] * (L + 1), [Fraction(0)] * (L + 1)
-        r, chain = e(L, c[L + 1]), None  # M3: ||g_l'|| <= r . t; chain: M3' bounds on ||g_l||, ||g_l||_inf
+        r, chain = e(L, c[L + 1]), None  # M3: ||g_l'|| <= r . t; chain: M3 bounds on ||g_l||, ||g_l||_inf
         for l in range(L, 0, -1):
             Rr, Rp = R * _norm(r), S3 * R * _norm(p[l])
             g2, ginf = self.g2[k][l - 1] + Rr, self.ginf[k][l - 1] + Rr
             if chain is not None:
                 g2, ginf = min(g2, chain[0]), min(ginf, chain[1])
             ginf = min(ginf, g2)
-            # M3': Gam_l >= sup_B ||g_l o sigma''(z_l)||_inf, |sigma''(z_i)| <= |sigma''(z_i^0)| + S3 |z_i - z_i^0|
+            # M3: Gam_l >= sup_B ||g_l o sigma''(z_l)||_inf, |sigma''(z_i)| <= |sigma''(z_i^0)| + S3 |z_i - z_i^0|
             Gam[l] = _up(min(S2 * ginf, max(min(a + Rr, ginf) * min(S2, b + Rp) for a, b in self.front[k][l - 1])))
             s = add(1, [Gam[l] * x for x in p[l]], [S1 * x for x in r])  # ||delta_l'|| <= s . t
             D[l] = _up(min(S1 * g2, self.d2[k][l - 1] + R * _norm(s)))
@@ -251,4 +297,5 @@ class MLPFamily:
             M[L][j] += 2 * c[L + 1] * q[L][j]
             for l in range(2, L + 1):
                 M[l - 1][j] += 2 * c[l] * D[l] * q[l - 1][j]
-        return [[_up((M[i][j] + M[j][i]) / 2) for j in range(L + 1)] for i in range(L + 1)]
+        Q = [[_up((M[i][j] + M[j][i]) / 2) for j in range(L + 1)] for i in range(L + 1)]
+        return Q, alpha, [[_up(Gam[l] * x) for x in p[l]] for l in range(1, L + 1)], D
