@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--radius", type=float, help="check this radius instead of searching")
     p.add_argument("--route", default="ball", choices=["ball", "run", "both"],
                    help="ball: mu-PL* on B(w0, R) from w0 alone; run: certify a concrete GD run a posteriori "
-                        "(docs/theory.md §12; two-layer tanh nets); both: report both")
+                        "(docs/theory.md §12; built-in families with proved bounds); both: report both")
     p.add_argument("--max-steps", type=int, default=200_000, help="GD steps the run route may take")
     p.add_argument("--precision", default="auto", choices=["auto", "float64", "double-double"],
                    help="the run route's arithmetic: auto = float64, then double-double where float64's error "
