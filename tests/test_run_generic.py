@@ -252,7 +252,7 @@ def _producer_ell(model, y, w, eta: float, e: float, LF: float, sabotage: bool =
     sharp = MidRadGD(model, y, w).sharp
     cv = sharp.curvature([sharp.at(w)])
     if sabotage:  # drop S altogether: l = max(1, eta LF^2 - 1), as if the Hessian were J^T J
-        cv.g, cv.b, cv.qn, cv.qr, cv.Er = cv.g * 0, cv.b * 0, None, cv.qr * 0, cv.Er * 0
+        cv.g, cv.F, cv.qn, cv.qr, cv.Er = cv.g * 0, cv.F * 0, None, cv.qr * 0, cv.Er * 0
         return float(contraction(cv, sharp.tube, eta, np.zeros(1), np.array([LF]))[0])
     return float(contraction(cv, sharp.tube, eta, np.array([e]), np.array([LF]))[0])
 
