@@ -134,6 +134,22 @@ def test_certifies_and_verifies_slow(name: str) -> None:
     assert _valid(run_certificate(ev, problem))
 
 
+#: (activation, train) -> a width where the run route certifies on _data(), within 4x of the power-of-two width
+#: where float GD reaches L <= 1e-20 within 4e5 steps (measured: docs/rigor.md §10); slow ones opt in with --runslow
+NEAR_GD = {("tanh", "both"): 4, ("tanh", "output"): 8}
+NEAR_GD_SLOW = {("tanh", "hidden"): 16, ("sigmoid", "both"): 4}
+
+
+@pytest.mark.parametrize("activation,train,width", [(a, t, m) for (a, t), m in NEAR_GD.items()]
+                         + [pytest.param(a, t, m, marks=pytest.mark.slow) for (a, t), m in NEAR_GD_SLOW.items()])
+def test_certifies_near_the_gd_width(activation: str, train: str, width: int) -> None:
+    X, y = _data()
+    problem = Problem(TwoLayer(X, width, activation, train=train), y)
+    ev = certify_run(problem, precision="float64")
+    assert ev.verdict is Verdict.CERTIFIED, ev.reason
+    assert _valid(run_certificate(ev, problem))
+
+
 def test_gelu_is_refused_clearly() -> None:
     """gelu has no S1-S3 proved in the verifier: the run route refuses it rather than emit an unverifiable certificate."""
     from plproof.errors import NotCertifiable
