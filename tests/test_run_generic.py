@@ -295,6 +295,6 @@ def test_sharp_contraction_bounds_the_tube(activation: str, train: str) -> None:
     sampled = _sampled_norm(model, y, w, eta, e)
     ell, ell_v = _producer_ell(model, y, w, eta, e, LF), _verifier_ell(model, y, w, eta, e, LF)
     assert sampled <= ell and sampled <= ell_v, (sampled, ell, ell_v)
-    if train == "both":  # not vacuous (train='hidden': sum_k (g_ki)_- ||x_k||^2 is loose for d < n, docs/rigor.md §10)
+    if train == "both":  # not vacuous ('hidden' on this tiny tube: within ~9x, docs/rigor.md §10)
         assert ell < 1 + 4 * (sampled - 1)
     assert _producer_ell(model, y, w, eta, e, LF, sabotage=True) < sampled
