@@ -77,6 +77,34 @@ def _norm_rows(M: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", M, M))
 
 
+def _gram_hi(c: np.ndarray, Gabs: np.ndarray) -> np.ndarray:
+    """Per column i: >= lambda_max(X^T diag(c_i) X) for c >= 0 (rows: data), Gabs >= |X X^T| entrywise
+    (docs/rigor.md §10): lambda_max(X^T D X) = lambda_max(D^1/2 X X^T D^1/2) <= rho(D Gabs), and for any
+    u > 0 rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k (the inf-norm of diag(u)^-1 D Gabs diag(u))."""
+    u = c
+    for _ in range(6):  # power steps towards the Perron vector; only u > 0 matters for validity
+        u = c * (Gabs @ u)
+        u = u / np.maximum(u.max(axis=0), 2.0**-1000) + 2.0**-40
+    return np.max(c * (Gabs @ u) / u * FCOVER + c * TINY, axis=0) + TINY
+
+
+def _eig_bounds(X: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per neuron i: (lo, hi), lo >= -lambda_min(X^T diag(g_i) X), hi >= lambda_max (docs/rigor.md §10). For
+    the computed M~ and any float eigenpairs (lam, V) of it, x^T M x >= min_j(lam_j, 0) ||V||_2^2 - ||M - M~||_F
+    - ||M~ - V diag(lam) V^T||_F for unit x, ||V||_2^2 <= 1 + ||V^T V - I||_F."""
+    n, d = X.shape
+    if not np.isfinite(g).all():
+        return np.full(g.shape[1], np.inf), np.full(g.shape[1], np.inf)
+    M = np.einsum("ka,ki,kb->iab", X, g, X)
+    lam, V = np.linalg.eigh(M)
+    fro = lambda A: np.sqrt(np.einsum("iab,iab->i", A, A))  # noqa: E731
+    V2 = fro(V) ** 2
+    vn = 1 + (fro(np.einsum("iab,iac->ibc", V, V) - np.eye(d)) + _gamma(d + 1) * V2) * FCOVER
+    resid = fro(M - np.einsum("iab,ib,icb->iac", V, lam, V))
+    err = (resid + _gamma(n + 2) * (xn2 @ np.abs(g)) + _gamma(d + 2) * (fro(M) + np.abs(lam).max(axis=1) * V2)) * FCOVER
+    return np.maximum(-lam.min(axis=1), 0.0) * vn + err, np.maximum(lam.max(axis=1), 0.0) * vn + err
+
+
 def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, r: np.ndarray, Er: np.ndarray,
              s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None) -> float:
     """sup ||I - eta Hess L|| over B(w, e) of a two-layer net with sup ||DF|| <= LF there (docs/theory.md §12.2,
@@ -84,7 +112,10 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
 
     At w: computed r (|r - r(w)| <= Er), s2 ~ sigma''(Z) (|s2 - sigma''(Z)| <= F2), qn >= ||X^T (r o sigma'_i)||
     (None: train='hidden', only the W blocks). On the tube |dv_i| <= ev (e, or 0 when v is fixed),
-    |dz_ki| <= ||x_k|| e, ||dr|| <= LF e. ``c`` holds xn, xn2, X_norm, S1, S2, S3, s_up.
+    |dz_ki| <= ||x_k|| e, ||dr|| <= LF e, so g_ki = v_i r_k sigma''(z_ki) moves by at most dg_ki, and
+    -lambda_min(X^T diag(g_i) X) <= N_i: the least of the trace sum_k ||x_k||^2 (g_- + dg)_ki, the Gram bound
+    of g_- + dg and (d < n) the eigen-bound at w plus the Gram bound of dg; lambda_max likewise with g_+.
+    ``c`` holds X, Gabs >= |X X^T|, xn, xn2, X_norm, S1, S2, S3, s_up.
     """
     av, ar = np.abs(v), np.abs(r)
     rk = Er + LF * e
@@ -92,8 +123,13 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
     cap = np.minimum(np.abs(s2) + E2, c.S2)
     g = s2 * r[:, None] * v
     dg = cap * ((ev + av) * rk[:, None] + ev * ar[:, None]) + av * ar[:, None] * E2 + 4 * UP1 * np.abs(g)
-    N = c.xn2 @ (np.maximum(-g, 0.0) + dg)
-    P = c.xn2 @ (np.maximum(g, 0.0) + dg)  # lambda_max(P_i) <= P: one-sided on -S as well
+    neg, pos = np.maximum(-g, 0.0) + dg, np.maximum(g, 0.0) + dg
+    N = np.minimum(c.xn2 @ neg, _gram_hi(neg, c.Gabs))
+    P = np.minimum(c.xn2 @ pos, _gram_hi(pos, c.Gabs))
+    if c.X.shape[1] < c.X.shape[0]:
+        lo, hi = _eig_bounds(c.X, c.xn2, g)
+        moved = _gram_hi(dg, c.Gabs)
+        N, P = np.minimum(N, lo + moved), np.minimum(P, hi + moved)
     if qn is None:
         q2: np.ndarray | float = 0.0
     else:
@@ -102,6 +138,12 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
     sigma = 0.5 * c.s_up * float(np.max(N + np.sqrt(N * N + q2)))
     h = 0.5 * c.s_up * float(np.max(P + np.sqrt(P * P + q2)))
     return _up(max(1.0 + eta * sigma * FCOVER, eta * (LF * LF + h) * FCOVER - 1.0))
+
+
+def _gram_abs(X: np.ndarray) -> np.ndarray:
+    """Gabs >= |X X^T| entrywise: |fl(X X^T) - X X^T| <= gamma_d |X||X|^T (docs/rigor.md §0)."""
+    aX = np.abs(X)
+    return (np.abs(X @ X.T) + _gamma(X.shape[1]) * (aX @ aX.T)) * FCOVER + TINY
 
 
 class _Data:
@@ -116,6 +158,7 @@ class _Data:
         self.s_true = 1 / math.sqrt(self.m)
         self.s_up = _up(self.s * (1 + 4 * UP1))
         self.aX = np.abs(self.X)
+        self.Gabs = _gram_abs(self.X)
         self.xn = np.sqrt(np.einsum("ij,ij->i", self.X, self.X)) * FCOVER
         self.xn2 = self.xn * self.xn * FCOVER
         self.x_max = float(self.xn.max())
@@ -420,7 +463,8 @@ class _TwoLayerTube:
     and r at the iterate, by :func:`_lemma_b` (docs/theory.md §12.2, docs/rigor.md §10)."""
 
     def __init__(self, fam: Family, ball: Any, checked: list[str]) -> None:
-        X = np.asarray(fam.X, dtype=np.float64)
+        self.X = X = np.asarray(fam.X, dtype=np.float64)
+        self.Gabs = _gram_abs(X)
         self.xn = np.sqrt(np.einsum("ij,ij->i", X, X)) * FCOVER
         self.xn2 = self.xn * self.xn * FCOVER
         self.X_norm, self.s_up = _up(float(ball.X_norm)), _up(float(ball.s))

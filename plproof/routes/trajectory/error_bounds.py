@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from plproof.numeric import floatbounds as fb
 from plproof.numeric.verified import BLAS_MODEL
 from plproof.routes.trajectory.recipe import COVER, TINY, U, U1, Buffers, Net
 
@@ -74,7 +75,8 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
 @dataclass(frozen=True)
 class TubeConstants:
     """Data constants of the sharp l_t of a two-layer net, rounded up (docs/rigor.md §5.4, §10): ||x_k||,
-    ||x_k||^2, ||x_k||^3, sum_k ||x_k||^2, ||X||_2, the activation's S1-S3 and s >= m^{-1/2}."""
+    ||x_k||^2, ||x_k||^3, sum_k ||x_k||^2, ||X||_2, the activation's S1-S3, s >= m^{-1/2}, the data X and
+    Gabs >= |X X^T| entrywise (the Gram bound of §10)."""
 
     xn: np.ndarray
     xn2: np.ndarray
@@ -85,6 +87,18 @@ class TubeConstants:
     S2: float
     S3: float
     s_up: float
+    X: np.ndarray
+    Gabs: np.ndarray
+
+    @classmethod
+    def of(cls, X: np.ndarray, X_norm: float, S1: float, S2: float, S3: float, s_up: float) -> "TubeConstants":
+        """The constants of data X: |fl(X X^T) - X X^T| <= gamma_d |X||X|^T (docs/rigor.md §0)."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        xn2 = np.array([fb.sumsq_upper(row) for row in X])
+        xn = np.array([fb.sqrt_up(v) for v in xn2])
+        aX = np.abs(X)
+        Gabs = (np.abs(X @ X.T) + fb.gamma(X.shape[1]) * (aX @ aX.T)) * COVER + TINY
+        return cls(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), X_norm, S1, S2, S3, s_up, X, Gabs)
 
 
 @dataclass
@@ -92,7 +106,7 @@ class Curvature:
     """What the sharp l_t of steps 0..k-1 needs (leading axis: the step; k data, i neurons), docs/rigor.md §5.4.
 
     g[t, k, i] = fl(v_i r~_k s~2_ki), s~2 the computed sigma''(z_ki) at w~_t; ar = |r~|, Er >= |r~ - r(w~_t)|;
-    av = |v|; b[t, i] >= sum_k ||x_k||^2 |r~_k| |s~2_ki - sigma''(z_ki(w~_t))| (evaluation error of sigma'');
+    av = |v|; F >= |s~2 - sigma''(z(w~_t))| (evaluation error of sigma'', broadcast against g);
     qn[t, i] >= ||X^T (r o sigma'_i)|| at w~_t (None: train='hidden', no v block); qr >= ||(|r~| + Er) o xn||;
     ``moves_v``: v is trained, so |dv_i| <= e on the tube (train='both').
     """
@@ -101,7 +115,7 @@ class Curvature:
     ar: np.ndarray
     Er: np.ndarray
     av: np.ndarray
-    b: np.ndarray
+    F: np.ndarray
     qn: np.ndarray | None
     qr: np.ndarray
     moves_v: bool
@@ -114,30 +128,73 @@ def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
     ar = np.abs(r)
     g = (-2.0 * (A * D) * r[:, :, None]) * v[:, None, :]
     ez = net.gd * net.x_max * st.w_max * COVER + 2 * TINY
-    b = ((net.S3 * ez + 64 * U) * (ar @ net.xn2))[:, None]
-    return Curvature(g, ar, st.Er, np.abs(v), b, st.Qn + st.EQn, _norms((ar + st.Er) * net.xn), True)
+    F = (net.S3 * ez + 64 * U)[:, None, None]
+    return Curvature(g, ar, st.Er, np.abs(v), F, st.Qn + st.EQn, _norms((ar + st.Er) * net.xn), True)
+
+
+#: power-iteration steps towards the Perron vector of diag(c) |G| (any positive vector gives a valid bound)
+PERRON_STEPS = 6
+#: floor of the normalised Perron vector: u_k >= 2^-40 keeps every ratio finite (docs/rigor.md §10)
+FLOOR = 2.0**-40
+
+
+def gram_bound(c: np.ndarray, Gabs: np.ndarray) -> np.ndarray:
+    """>= lambda_max(X^T diag(c_i) X) for c >= 0 (axis -2: data k, axis -1: neuron i), for all neurons at once:
+    lambda_max(X^T D X) = lambda_max(D^1/2 G D^1/2) <= rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k for any u > 0
+    (Collatz-Wielandt), u a few power steps from c (docs/rigor.md §10)."""
+    u = c
+    for _ in range(PERRON_STEPS):
+        u = c * (Gabs @ u)
+        top = u.max(axis=-2, keepdims=True)
+        u = u / np.where(top > 0, top, 1.0) + FLOOR
+    return np.max(c * (Gabs @ u) / u * COVER + c * TINY, axis=-2) + TINY
+
+
+def block_extremes(g: np.ndarray, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) with lo >= -lambda_min(P_i), hi >= lambda_max(P_i), P_i = X^T diag(g_i) X, per step and neuron:
+    P~_i computed, any float eigenpairs (Lambda, V) of it, and lambda_min(P) >= min(lambda_1, 0) ||V||^2 -
+    ||P - P~|| - ||P~ - V Lambda V^T|| (Rayleigh quotients, docs/rigor.md §10). Non-finite g: +inf."""
+    n, d = c.X.shape
+    ok = np.isfinite(g).all(axis=-2)
+    g = np.where(ok[..., None, :], g, 0.0)
+    P = (np.swapaxes(g, -1, -2)[..., None] * c.X).swapaxes(-1, -2) @ c.X  # [t, i] = X^T diag(g_i) X
+    lam, V = np.linalg.eigh(P)
+    R = P - (V * lam[..., None, :]) @ V.swapaxes(-1, -2)
+    nV2 = np.einsum("...ab,...ab->...", V, V)
+    VtV = V.swapaxes(-1, -2) @ V - np.eye(d)
+    sV = 1.0 + (np.sqrt(np.einsum("...ab,...ab->...", VtV, VtV)) + fb.gamma(d + 1) * nV2) * COVER  # >= ||V||_2^2
+    err = (np.sqrt(np.einsum("...ab,...ab->...", R, R)) + fb.gamma(n + 1) * (c.xn2 @ np.abs(g))
+           + fb.gamma(d + 2) * (np.sqrt(np.einsum("...ab,...ab->...", P, P)) + np.abs(lam).max(axis=-1) * nV2))
+    lo = np.maximum(-lam.min(axis=-1), 0.0) * sV + err * COVER
+    hi = np.maximum(lam.max(axis=-1), 0.0) * sV + err * COVER
+    return np.where(ok, lo, np.inf), np.where(ok, hi, np.inf)
 
 
 def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
     """l_t >= sup ||I - eta Hess L|| over B(w~_t, e_t) for the steps of ``cv``, given sup ||DF|| <= LF_t there:
-    Lemma B per neuron, one-sided sigma and two-sided h, with tube corrections (docs/theory.md §12.2,
-    docs/rigor.md §5.4, §10); h bounds lambda_max(S) by the same one-sided Lemma B on -S (positive parts of g).
-    Train 'hidden': blocks s P_i (q = 0)."""
+    Lemma B per neuron, one-sided both ways, with tube corrections (docs/theory.md §12.2, docs/rigor.md §5.4, §10).
+    On the tube g_ki(w) = g_ki +- Delta_ki, so -lambda_min(P_i(w)) <= N_i, the least of the trace bound
+    sum_k ||x_k||^2 c_ki, the Gram bound of c_i (c = g_- + Delta) and, for d < n, -lambda_min(P~_i) + the Gram
+    bound of Delta_i; lambda_max(P_i(w)) <= P_i likewise with g_+. Train 'hidden': blocks s P_i (q = 0)."""
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing bound is +inf: the run stops
         return _contraction(cv, c, eta, e, LF)
 
 
 def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
-    g, ar, av = cv.g, cv.ar, cv.av
-    ev = e if cv.moves_v else np.zeros_like(e)
-    N0 = c.xn2 @ np.maximum(-g, 0.0)  # P_i >= -N0_i I and P_i <= P0_i I (one-sided both ways)
-    P0 = c.xn2 @ np.maximum(g, 0.0)
-    # |g_ki(w) - g~_ki| <= S2 (ev (|r~_k| + rk) + |v_i| rk) + |v_i||r~_k| (S3 ||x_k|| e + eval. error), rk = Er_k + LF e
-    a1 = cv.Er @ c.xn2 + LF * e * c.sum_xn2
-    a2 = ar @ c.xn2
-    a3 = ar @ c.xn3
-    corr = ((c.S2 * a1 + c.S3 * e * a3)[:, None] * av + cv.b * av + (c.S2 * ev * (a1 + a2))[:, None] + 4 * U1 * (N0 + P0))
-    N, P = N0 + corr, P0 + corr
+    g, ar, av = cv.g, cv.ar[:, :, None], cv.av[:, None, :]
+    et = e[:, None, None]
+    ev = et if cv.moves_v else 0.0
+    rk = (cv.Er + (LF * e)[:, None])[:, :, None]  # |r_k(w) - r~_k| <= Er_k + LF e
+    # |g_ki(w) - g_ki| <= S2 (ev (|r~_k| + rk) + |v_i| rk) + |v_i||r~_k| (S3 ||x_k|| e + F) + 4 U1 |g_ki|
+    delta = (c.S2 * (ev * (ar + rk) + av * rk) + av * ar * (c.S3 * c.xn[:, None] * et + cv.F)
+             + 4 * U1 * np.abs(g))
+    cN, cP = np.maximum(-g, 0.0) + delta, np.maximum(g, 0.0) + delta
+    N = np.minimum(c.xn2 @ cN, gram_bound(cN, c.Gabs))
+    P = np.minimum(c.xn2 @ cP, gram_bound(cP, c.Gabs))
+    if c.X.shape[1] < c.X.shape[0]:
+        lo, hi = block_extremes(g, c)
+        gd = gram_bound(delta, c.Gabs)
+        N, P = np.minimum(N, lo + gd), np.minimum(P, hi + gd)
     if cv.qn is None:
         q2 = 0.0
     else:  # ||q_i(w) - q_i(w~)|| <= ||X|| e (S1 LF + S2 ||(|r| + Er) o xn||)

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from plproof.numeric import floatbounds as fb
 from plproof.routes.trajectory.error_bounds import Curvature, TubeConstants
 from plproof.routes.trajectory.recipe import COVER
 from plproof.verify.midrad import MIDRAD, as_mr, radius
@@ -29,28 +28,25 @@ class TwoLayerCurvature:
     def __init__(self, model: Any, y: np.ndarray, bounds: Any) -> None:
         self.model, self.y = model, y
         act, c = model.activation, bounds.c
-        xn2 = np.array([fb.sumsq_upper(row) for row in model.X])
-        xn = np.array([fb.sqrt_up(v) for v in xn2])
-        self.tube = TubeConstants(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), c.X_norm, act.S1, act.S2, act.S3, c.s)
+        self.tube = TubeConstants.of(model.X, c.X_norm, act.S1, act.S2, act.S3, c.s)
         self.moves_v = model.train == "both"
 
     def at(self, w: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(g, |r~|, Er, |v|, b, qn, qr) of :class:`Curvature` at w~ (one step), from midpoint-radius enclosures."""
+        """(g, |r~|, Er, |v|, F, qn, qr) of :class:`Curvature` at w~ (one step), from midpoint-radius enclosures."""
         X, v, scale, A, D, D2 = self.model._features(w, MIDRAD, 2)
         v = as_mr(v).mid
         r = (A @ v) * scale - as_mr(self.y)
         ar, Er = np.abs(r.mid), radius(r)
         g = (D2.mid * r.mid[:, None]) * v
-        b = ((self.tube.xn2 * ar) @ radius(D2)) * COVER
         Q = (D * r[:, None]).T @ X
         qn = (np.sqrt(np.einsum("ij,ij->i", Q.mid, Q.mid)) + np.sqrt((radius(Q) ** 2).sum(axis=1))) * COVER
         qr = np.linalg.norm((ar + Er) * self.tube.xn) * COVER
-        return g, ar, Er, np.abs(v), b, qn, np.float64(qr)
+        return g, ar, Er, np.abs(v), radius(D2), qn, np.float64(qr)
 
     def curvature(self, stages: list[tuple[np.ndarray, ...]]) -> Curvature:
         """The :class:`Curvature` of a block from its per-step enclosures."""
-        g, ar, Er, av, b, qn, qr = (np.stack(parts) for parts in zip(*stages))
-        return Curvature(g, ar, Er, av, b, qn if self.moves_v else None, qr, self.moves_v)
+        g, ar, Er, av, F, qn, qr = (np.stack(parts) for parts in zip(*stages))
+        return Curvature(g, ar, Er, av, F, qn if self.moves_v else None, qr, self.moves_v)
 
 
 #: ball-bound set -> the hook that gives the sharp l_t for models with those bounds

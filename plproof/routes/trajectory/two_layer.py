@@ -27,8 +27,7 @@ class TwoLayerFloat:
         self.bounds = model.ball_bounds(w0, "tight")  # T1-T3: the recipe admits closed-form TwoLayer only
         self.net = make_net(model, y, self.bounds.c.X_norm)
         self.buf = Buffers(self.net, np.asarray(w0, dtype=np.float64))
-        net = self.net
-        self.tube = TubeConstants(net.xn, net.xn2, net.xn3, net.sum_xn2, net.X_norm, 1.0, net.S2, net.S3, net.s_up)
+        self.tube = TubeConstants.of(self.net.X, self.net.X_norm, 1.0, self.net.S2, self.net.S3, self.net.s_up)
 
     def run(self, k: int, eta: float) -> Block:
         """Up to k steps from slot 0; stops after the first step whose residual is not finite."""
