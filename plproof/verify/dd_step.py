@@ -38,6 +38,11 @@ class DDStep:
     EQ: np.ndarray
 
 
+def _one_minus_square(a: dd.DD) -> dd.DD:
+    """1 - a^2 (tanh' from the ball of tanh)."""
+    return dd.sub(1.0, dd.square(a))
+
+
 def dd_step(X: np.ndarray, y: np.ndarray, eta: float, W_hi: np.ndarray, W_lo: np.ndarray,
             v_hi: np.ndarray, v_lo: np.ndarray) -> DDStep:
     """One GD step from the exact iterate W = W_hi + W_lo (m x d), v = v_hi + v_lo (m), docs/rigor.md §9.6."""
@@ -46,9 +51,9 @@ def dd_step(X: np.ndarray, y: np.ndarray, eta: float, W_hi: np.ndarray, W_lo: np
     W, v = dd.DD(W_hi, W_lo, np.zeros_like(W_hi)), dd.DD(v_hi, v_lo, np.zeros_like(v_hi))
     A = dd.tanh(dd.matmul(X, dd.DD(W.hi.T, W.lo.T, W.rad.T)))
     r = dd.sub(dd.mul(dd.matmul(A, v), s), y)
-    D = dd.sub(1.0, dd.square(A))
+    D = dd.blockwise(_one_minus_square, A)
     q = dd.matmul(dd.DD(A.hi.T, A.lo.T, A.rad.T), r)
-    P = dd.mul(D, dd.DD(r.hi[:, None], r.lo[:, None], r.rad[:, None]))
+    P = dd.blockwise(dd.mul, D, dd.DD(r.hi[:, None], r.lo[:, None], r.rad[:, None]))
     Q = dd.matmul(dd.DD(P.hi.T, P.lo.T, P.rad.T), X)
     c = dd.mul(v, s)
     W1 = dd.sub(W, dd.mul(dd.mul(Q, dd.DD(c.hi[:, None], c.lo[:, None], c.rad[:, None])), eta))
