@@ -10,6 +10,7 @@ W1 = W - eta (Q o (s v)), v1 = v - eta (s q). The balls of W1, v1 contain G(w~_t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,9 @@ class DDStep:
     EQ: np.ndarray
 
 
+_inv_sqrt = functools.lru_cache(maxsize=16)(dd.inv_sqrt)
+
+
 def _one_minus_square(a: dd.DD) -> dd.DD:
     """1 - a^2 (tanh' from the ball of tanh)."""
     return dd.sub(1.0, dd.square(a))
@@ -47,7 +51,7 @@ def dd_step(X: np.ndarray, y: np.ndarray, eta: float, W_hi: np.ndarray, W_lo: np
             v_hi: np.ndarray, v_lo: np.ndarray) -> DDStep:
     """One GD step from the exact iterate W = W_hi + W_lo (m x d), v = v_hi + v_lo (m), docs/rigor.md §9.6."""
     m = W_hi.shape[0]
-    s = dd.inv_sqrt(m)
+    s = _inv_sqrt(m)
     W, v = dd.DD(W_hi, W_lo, np.zeros_like(W_hi)), dd.DD(v_hi, v_lo, np.zeros_like(v_hi))
     A = dd.tanh(dd.matmul(X, dd.DD(W.hi.T, W.lo.T, W.rad.T)))
     r = dd.sub(dd.mul(dd.matmul(A, v), s), y)

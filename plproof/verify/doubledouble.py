@@ -13,6 +13,7 @@ and for :func:`matmul` that BLAS products of integer-valued matrices whose parti
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 from typing import NamedTuple, Union
@@ -29,6 +30,9 @@ MAX_INNER = 2**20
 _SPLITTER = 134217729.0  # 2^27 + 1 (Veltkamp)
 #: below this |fl(a b)| the product is taken as the float product with radius u|p| (docs/rigor.md §9.2)
 _DEKKER_MIN = 2.0**-900
+
+
+_ZERO = np.zeros(())  # lo and radius of a float (broadcast)
 
 
 class DD(NamedTuple):
@@ -51,8 +55,7 @@ def as_dd(x: Operand) -> DD:
     """A float (array) as an exact ball; a ball is returned as it is."""
     if isinstance(x, DD):
         return x
-    x = np.asarray(x, dtype=np.float64)
-    return DD(x, np.zeros_like(x), np.zeros_like(x))
+    return DD(np.asarray(x, dtype=np.float64), _ZERO, _ZERO)
 
 
 def _checked(z: DD) -> DD:
@@ -363,6 +366,7 @@ def _tanh(z: DD) -> DD:
 
 
 # ---------------------------------------------------------------- matrix products
+@functools.lru_cache(maxsize=64)
 def _slicing(k: int) -> tuple[int, int]:
     """(S, beta): S slices of beta bits with S k 2^(2 beta) <= 2^53 (exact BLAS levels) and
     k (6 + 2S) 2^(-S beta) <= 2^-110 (the neglected tail), docs/rigor.md §9.5."""
@@ -373,21 +377,24 @@ def _slicing(k: int) -> tuple[int, int]:
     raise ValueError(f"inner dimension {k} too large for exact slicing")
 
 
-def _slices(h: np.ndarray, l: np.ndarray, S: int, beta: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Row exponents E (|row i| <= 2^E_i) and integer matrices N_1..N_S, |N_s| <= 2^beta, with
+def _slices(h: np.ndarray, l: np.ndarray, S: int, beta: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row exponents E (|row i| <= 2^E_i) and integer matrices N_1..N_S (stacked), |N_s| <= 2^beta, with
     row_i 2^-E_i = sum_s N_s 2^(-s beta) + (remainder of size <= 2^(1 - S beta))."""
     h, l = two_sum(h, l)
     _, E = np.frexp(np.max(np.abs(h) + np.abs(l), axis=1))
-    yh, yl = np.ldexp(h, -E[:, None]), np.ldexp(l, -E[:, None])
-    out, scale, lo = [], 2.0**beta, yl.any()
-    for _ in range(S):
+    if (E >= -1022).all():  # 2^-E is a float: the product is the correctly rounded h 2^-E, as ldexp
+        sc = np.ldexp(1.0, -E)[:, None]
+        yh, yl = h * sc, l * sc
+    else:
+        yh, yl = np.ldexp(h, -E[:, None]), np.ldexp(l, -E[:, None])
+    out, scale, lo = np.empty((S,) + h.shape), 2.0**beta, yl.any()
+    for s in range(S):
         yh = yh * scale  # exact (|Y| <= 2)
-        n = np.rint(yh)
+        n = np.rint(yh, out=out[s])
         yh -= n
         if lo:  # a float row (yl = 0) needs no renormalisation: yh - n is exact
             yl = yl * scale
             yh, yl = two_sum(yh, yl)
-        out.append(n)
     return E, out
 
 
@@ -395,8 +402,8 @@ def matmul(a: Operand, b: Operand) -> DD:
     """a @ b for a of shape (n, k), b of shape (k, m) or (k,) (docs/rigor.md §9.5).
 
     Rows of a and columns of b are cut into S integer slices of beta bits (scaled by 2^E_i, 2^F_j); the
-    level products L_l = sum_{s+t=l} N_s N'_t, l <= S + 1, are exact BLAS products, summed in ball
-    arithmetic; the neglected pairs and remainders add k (6 + 2S) 2^(E_i + F_j - S beta); input radii add
+    level products L_l = sum_{s+t=l} N_s N'_t, l <= S + 1, are exact BLAS products (zero slices skipped),
+    summed by a TwoSum cascade with the compensation's roundings in the radius; the neglected pairs and remainders add k (6 + 2S) 2^(E_i + F_j - S beta); input radii add
     r_a(|b| + r_b) + |a| r_b (float BLAS on non-negative matrices, covered).
     """
     a, b = as_dd(a), as_dd(b)
@@ -410,15 +417,19 @@ def matmul(a: Operand, b: Operand) -> DD:
     S, beta = _slicing(k)
     E, Na = _slices(np.broadcast_to(a.hi, (n, k)), np.broadcast_to(a.lo, (n, k)), S, beta)
     F, Nb = _slices(np.broadcast_to(b.hi, (k, m)).T, np.broadcast_to(b.lo, (k, m)).T, S, beta)
-    za, zb = [not N.any() for N in Na], [not N.any() for N in Nb]
-    acc = as_dd(np.zeros((n, m)))
-    for level in range(S + 1, 1, -1):
-        pairs = [(s, level - 2 - s) for s in range(level - 1) if not (za[s] or zb[level - 2 - s])]
-        if pairs:  # zero slices (a float factor, or a small dynamic range) contribute exact zeros
-            L = np.concatenate([Na[s] for s, _ in pairs], axis=1) @ np.concatenate([Nb[t] for _, t in pairs], axis=1).T
-            acc = _add(acc, as_dd(np.ldexp(L, -level * beta)))
-    acc = DD(acc.hi, acc.lo, cover(acc.rad + k * (6 + 2 * S) * 2.0 ** (-S * beta)))
-    out = ldexp(acc, E[:, None] + F[None, :])
+    ia = np.flatnonzero(Na.reshape(S, -1).any(axis=1))  # zero slices contribute exact zeros
+    t = np.arange(S)[None, :] - ia[:, None]  # t = l - s for the kept rows s and levels l = 0..S-1
+    R = np.concatenate([np.zeros((1, m, k)), Nb])[np.where(t >= 0, t + 1, 0)]  # block (s, l) = N'_(l-s) or 0
+    L = Na[ia].transpose(1, 0, 2).reshape(n, -1) @ R.transpose(0, 3, 1, 2).reshape(ia.size * k, S * m)
+    L = L.reshape(n, S, m)  # L[:, l] = sum_{s+t=l} N_s N'_t: one exact BLAS product for all levels
+    s, c, cabs = L[:, S - 1] * 2.0 ** (-(S + 1) * beta), 0.0, 0.0
+    for level in range(S - 2, -1, -1):
+        s, e = two_sum(s, L[:, level] * 2.0 ** (-(level + 2) * beta))
+        c = c + e  # rounding <= u|c|
+        cabs = cabs + np.abs(c)
+    h, l = two_sum(s, c)
+    out = DD(h, l, cover(U * cabs + k * (6 + 2 * S) * 2.0 ** (-S * beta)))
+    out = ldexp(out, E[:, None] + F[None, :])
     ra, rb = np.broadcast_to(a.rad, (n, k)), np.broadcast_to(b.rad, (k, m))
     if ra.any() or rb.any():
         absa, absb = np.abs(a.hi) + np.abs(a.lo), np.abs(b.hi) + np.abs(b.lo)
