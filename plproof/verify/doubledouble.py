@@ -215,9 +215,17 @@ def _ln2() -> DD:
 LN2 = _ln2()
 
 
-def _ball_int(lo: int, hi: int, bits: int) -> DD:
-    """The ball of [lo, hi] 2^-bits (integers lo <= hi)."""
-    return const(Fraction(lo, 2**bits), Fraction(hi, 2**bits))
+def _ball_int(lo: int, hi: int, bits: int) -> tuple[float, float, float]:
+    """(h, l, rad) of the ball of [lo, hi] 2^-bits (integers lo <= hi), as :func:`const` in integer arithmetic:
+    h = fl(mid), l = fl(mid - h) (int / int is correctly rounded), rad >= |mid - h - l| + half-width."""
+    num, den = lo + hi, 2 ** (bits + 1)  # mid = num / den
+    h = num / den
+    hn, hd = h.as_integer_ratio()
+    rn, rd = num * hd - hn * den, den * hd  # mid - h
+    low = rn / rd
+    ln, ld = low.as_integer_ratio()
+    en, ed = abs(rn * ld - ln * rd) + (hi - lo) * hd * ld, rd * ld  # |mid - h - l| + (hi - lo)/den
+    return h, low, math.nextafter(en / ed, math.inf) if en else 0.0
 
 
 def _exp2_table(p: int, bits: int = 200) -> tuple[DD, DD]:
@@ -233,10 +241,9 @@ def _exp2_table(p: int, bits: int = 200) -> tuple[DD, DD]:
         lo.append(lo[-1] * a >> bits)
         hi.append(-(-hi[-1] * (a + 1) >> bits))
     ends = [(-(-one * one // l), one * one // h)[::-1] for l, h in zip(lo[:0:-1], hi[:0:-1])] + list(zip(lo, hi))
-    T = [_ball_int(l, h, bits) for l, h in ends]
-    TM1 = [_ball_int(l - one, h - one, bits) for l, h in ends]
-    return (DD(*(np.array([t[i] for t in T]) for i in range(3))),
-            DD(*(np.array([t[i] for t in TM1]) for i in range(3))))
+    T = np.array([_ball_int(l, h, bits) for l, h in ends]).T
+    TM1 = np.array([_ball_int(l - one, h - one, bits) for l, h in ends]).T
+    return DD(*(np.ascontiguousarray(c) for c in T)), DD(*(np.ascontiguousarray(c) for c in TM1))
 
 
 def _cody_waite(p: int) -> tuple[float, float, float, float]:
@@ -388,13 +395,15 @@ def _slices(h: np.ndarray, l: np.ndarray, S: int, beta: int) -> tuple[np.ndarray
     else:
         yh, yl = np.ldexp(h, -E[:, None]), np.ldexp(l, -E[:, None])
     out, scale, lo = np.empty((S,) + h.shape), 2.0**beta, yl.any()
-    for s in range(S):
-        yh = yh * scale  # exact (|Y| <= 2)
+    for s in range(S):  # the h and l parts sliced on the same grid, each exactly (docs/rigor.md §9.5)
+        yh *= scale
         n = np.rint(yh, out=out[s])
         yh -= n
-        if lo:  # a float row (yl = 0) needs no renormalisation: yh - n is exact
-            yl = yl * scale
-            yh, yl = two_sum(yh, yl)
+        if lo:
+            yl *= scale
+            nl = np.rint(yl)
+            yl -= nl
+            n += nl
     return E, out
 
 
