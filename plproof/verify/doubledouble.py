@@ -387,7 +387,7 @@ def _slicing(k: int) -> tuple[int, int]:
 def _slices(h: np.ndarray, l: np.ndarray, S: int, beta: int) -> tuple[np.ndarray, np.ndarray]:
     """Row exponents E (|row i| <= 2^E_i) and integer matrices N_1..N_S (stacked), |N_s| <= 2^beta, with
     row_i 2^-E_i = sum_s N_s 2^(-s beta) + (remainder of size <= 2^(1 - S beta))."""
-    h, l = two_sum(h, l)
+    h, l = two_sum(np.ascontiguousarray(h), np.ascontiguousarray(l))  # rows contiguous: fast slices
     _, E = np.frexp(np.max(np.abs(h) + np.abs(l), axis=1))
     if (E >= -1022).all():  # 2^-E is a float: the product is the correctly rounded h 2^-E, as ldexp
         sc = np.ldexp(1.0, -E)[:, None]
@@ -456,5 +456,5 @@ def to_float(x: DD) -> tuple[np.ndarray, np.ndarray]:
 
 def norm_upper(*rads: np.ndarray) -> float:
     """An upper bound on the 2-norm of all the entries of ``rads`` (non-negative): fsum of the squares."""
-    s = math.fsum(v for r in rads for v in np.ravel(r * r).tolist())
+    s = math.fsum(np.concatenate([np.zeros(0)] + [np.ravel(r * r) for r in rads]).tolist())
     return float(cover(np.float64(math.sqrt(float(cover(np.float64(s)))))))
