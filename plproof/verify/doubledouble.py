@@ -411,9 +411,10 @@ def matmul(a: Operand, b: Operand) -> DD:
     """a @ b for a of shape (n, k), b of shape (k, m) or (k,) (docs/rigor.md §9.5).
 
     Rows of a and columns of b are cut into S integer slices of beta bits (scaled by 2^E_i, 2^F_j); the
-    level products L_l = sum_{s+t=l} N_s N'_t, l <= S + 1, are exact BLAS products (zero slices skipped),
-    summed by a TwoSum cascade with the compensation's roundings in the radius; the neglected pairs and remainders add k (6 + 2S) 2^(E_i + F_j - S beta); input radii add
-    r_a(|b| + r_b) + |a| r_b (float BLAS on non-negative matrices, covered).
+    level products L_l = sum_{s+t=l} N_s N'_t, l <= S + 1, come from one exact BLAS product (zero slices of a
+    skipped) and are summed by a TwoSum cascade, the compensation's roundings in the radius; the neglected
+    pairs and remainders add k (6 + 2S) 2^(E_i + F_j - S beta); input radii add r_a(|b| + r_b) + |a| r_b
+    (float BLAS on non-negative matrices, covered).
     """
     a, b = as_dd(a), as_dd(b)
     vec = b.hi.ndim == 1
