@@ -4,7 +4,7 @@ f(x; W, v) = s v^T tanh(W x), s = m^{-1/2}, L = 1/2 ||F(w) - y||^2, G(w) = w - e
 eta and the exact s. The recipe of plproof/run.py's float step, each operation in double-double ball
 arithmetic (plproof.verify.doubledouble) at the exact iterate w~_t = (hi + lo):
 Z = X W^T, A = tanh Z, p = A v, r = s p - y, D = 1 - A o A, q = A^T r, Q = (D o r)^T X,
-W1 = W - eta (Q o (s v)), v1 = v - eta (s q). The balls of W1, v1 contain G(w~_t); their centres
+W1 = W - Q o (eta s v), v1 = v - eta (s q). The balls of W1, v1 contain G(w~_t); their centres
 (hi, lo) are the next iterate w~_{t+1}, so rho_t = ||radii||_2 >= ||G(w~_t) - w~_{t+1}||.
 """
 
@@ -59,8 +59,8 @@ def dd_step(X: np.ndarray, y: np.ndarray, eta: float, W_hi: np.ndarray, W_lo: np
     q = dd.matmul(dd.DD(A.hi.T, A.lo.T, A.rad.T), r)
     P = dd.blockwise(dd.mul, D, dd.DD(r.hi[:, None], r.lo[:, None], r.rad[:, None]))
     Q = dd.matmul(dd.DD(P.hi.T, P.lo.T, P.rad.T), X)
-    c = dd.mul(v, s)
-    W1 = dd.sub(W, dd.mul(dd.mul(Q, dd.DD(c.hi[:, None], c.lo[:, None], c.rad[:, None])), eta))
+    c = dd.mul(dd.mul(v, s), eta)
+    W1 = dd.sub(W, dd.mul(Q, dd.DD(c.hi[:, None], c.lo[:, None], c.rad[:, None])))
     v1 = dd.sub(v, dd.mul(dd.mul(q, s), eta))
     dW, dv = dd.sub(dd.DD(W1.hi, W1.lo, 0.0), W), dd.sub(dd.DD(v1.hi, v1.lo, 0.0), v)
     (fA, EA), (fD, ED), (fr, Er), (fQ, EQ) = (dd.to_float(b) for b in (A, D, r, Q))

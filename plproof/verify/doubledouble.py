@@ -134,6 +134,12 @@ def mul(x: Operand, y: Operand) -> DD:
 
 def _mul(x: DD, y: DD) -> DD:
     """:func:`mul` without the finiteness check (non-finite values propagate, docs/rigor.md §9.1)."""
+    if y.lo is _ZERO and y.rad is _ZERO:  # a float y: t1 = t3 = 0, s1 = s2 = t2 (docs/rigor.md §9.2)
+        ph, pl, t = two_prod(x.hi, y.hi)
+        t2 = x.lo * y.hi
+        c = pl + t2
+        zh, zl = two_sum(ph, c)
+        return DD(zh, zl, cover(x.rad * np.abs(y.hi) + (U * (np.abs(t2) + np.abs(c)) + t)))
     ph, pl, t = two_prod(x.hi, y.hi)
     t1, t2, t3 = x.hi * y.lo, x.lo * y.hi, x.lo * y.lo
     s1 = t1 + t2
@@ -367,8 +373,12 @@ def _tanh(z: DD) -> DD:
     ch, cl = two_sum(z.hi, z.lo)
     sign = np.copysign(1.0, ch)
     sat = np.abs(ch) >= _SAT  # then |c| >= 40 since |cl| <= u|ch|
-    f = expm1(DD(np.where(sat, 0.0, -2 * np.abs(ch)), np.where(sat, 0.0, -2 * sign * cl), np.zeros_like(ch)))
-    t = where(sat, DD(1.0, 0.0, _SAT_RAD), div(neg(f), _add(f, as_dd(2.0))))
+    if sat.any():
+        ch, cl = np.where(sat, 0.0, ch), np.where(sat, 0.0, cl)
+    f = expm1(DD(-2 * np.abs(ch), -2 * sign * cl, _ZERO))
+    t = div(neg(f), _add(f, as_dd(2.0)))
+    if sat.any():
+        t = where(sat, DD(1.0, 0.0, _SAT_RAD), t)
     return _checked(DD(t.hi * sign, t.lo * sign, cover(t.rad + z.rad)))
 
 
