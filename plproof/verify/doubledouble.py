@@ -395,7 +395,7 @@ def _slicing(k: int) -> tuple[int, int]:
 
 
 def _slices(h: np.ndarray, l: np.ndarray, S: int, beta: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row exponents E (|row i| <= 2^E_i) and integer matrices N_1..N_S (stacked), |N_s| <= 2^beta, with
+    """Row exponents E (|row i| <= 2^E_i) and integer matrices N_1..N_S (as out[:, s]), |N_s| <= 2^beta, with
     row_i 2^-E_i = sum_s N_s 2^(-s beta) + (remainder of size <= 2^(1 - S beta))."""
     h, l = two_sum(np.ascontiguousarray(h), np.ascontiguousarray(l))  # rows contiguous: fast slices
     _, E = np.frexp(np.max(np.abs(h) + np.abs(l), axis=1))
@@ -404,10 +404,10 @@ def _slices(h: np.ndarray, l: np.ndarray, S: int, beta: int) -> tuple[np.ndarray
         yh, yl = h * sc, l * sc
     else:
         yh, yl = np.ldexp(h, -E[:, None]), np.ldexp(l, -E[:, None])
-    out, scale, lo = np.empty((S,) + h.shape), 2.0**beta, yl.any()
+    out, scale, lo = np.empty((h.shape[0], S, h.shape[1])), 2.0**beta, yl.any()
     for s in range(S):  # the h and l parts sliced on the same grid, each exactly (docs/rigor.md §9.5)
         yh *= scale
-        n = np.rint(yh, out=out[s])
+        n = np.rint(yh, out=out[:, s])
         yh -= n
         if lo:
             yl *= scale
@@ -437,10 +437,11 @@ def matmul(a: Operand, b: Operand) -> DD:
     S, beta = _slicing(k)
     E, Na = _slices(np.broadcast_to(a.hi, (n, k)), np.broadcast_to(a.lo, (n, k)), S, beta)
     F, Nb = _slices(np.broadcast_to(b.hi, (k, m)).T, np.broadcast_to(b.lo, (k, m)).T, S, beta)
-    ia = np.flatnonzero(Na.reshape(S, -1).any(axis=1))  # zero slices contribute exact zeros
+    ia = np.flatnonzero(Na.any(axis=(0, 2)))  # zero slices contribute exact zeros
     t = np.arange(S)[None, :] - ia[:, None]  # t = l - s for the kept rows s and levels l = 0..S-1
-    R = np.concatenate([np.zeros((1, m, k)), Nb])[np.where(t >= 0, t + 1, 0)]  # block (s, l) = N'_(l-s) or 0
-    L = Na[ia].transpose(1, 0, 2).reshape(n, -1) @ R.transpose(0, 3, 1, 2).reshape(ia.size * k, S * m)
+    R = np.concatenate([np.zeros((m, 1, k)), Nb], axis=1)[:, np.where(t >= 0, t + 1, 0)]  # (s, l): N'_(l-s) or 0
+    left = (Na if ia.size == S else Na[:, ia]).reshape(n, -1)
+    L = left @ R.transpose(1, 3, 2, 0).reshape(ia.size * k, S * m)
     L = L.reshape(n, S, m)  # L[:, l] = sum_{s+t=l} N_s N'_t: one exact BLAS product for all levels
     s, c, cabs = L[:, S - 1] * 2.0 ** (-(S + 1) * beta), 0.0, 0.0
     for level in range(S - 2, -1, -1):
