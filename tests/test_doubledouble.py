@@ -169,18 +169,59 @@ def test_tanh_of_a_ball_contains_tanh_at_its_ends():
     assert mp_check(twice, ends)[0] == 0
 
 
+def expm1_points(rng: np.random.Generator) -> np.ndarray:
+    """Uniform on [-700, 700], log-uniform down to 1e-300, and next to the table and octave boundaries
+    (N ln2/1024 +- L/2, where the reduction switches j or k)."""
+    L = np.log(2) / 1024
+    edges = (rng.integers(-600_000, 600_000, 300) + 0.5) * L + rng.uniform(-1e-12, 1e-12, 300)
+    return np.concatenate([rng.uniform(-700, 700, 500), np.copysign(10.0 ** rng.uniform(-300, 0, 500),
+                                                                     rng.standard_normal(500)), edges])
+
+
 def test_expm1_and_constants():
     rng = np.random.default_rng(7)
-    x = np.concatenate([rng.uniform(-700, 700, 500), np.copysign(10.0 ** rng.uniform(-300, 0, 500), rng.standard_normal(500))])
+    x = expm1_points(rng)
     e = dd.expm1(dd.as_dd(x))
+    xl = x * rng.uniform(-1, 1, x.size) * 2.0**-53 * (np.abs(x) > 1e-290)
+    h, l = dd.two_sum(x, xl)
+    e2 = dd.expm1(dd.DD(h, l, np.zeros_like(h)))  # double-double arguments
     with MP.workprec(250):
         assert mp_check(e, [MP.expm1(MP.mpf(float(v))) for v in x])[0] == 0
+        assert mp_check(e2, [MP.expm1(MP.mpf(a) + MP.mpf(b)) for a, b in zip(h.tolist(), l.tolist())])[0] == 0
         assert mp_check(dd.LN2, [MP.ln(2)])[0] == 0
         for m in (1, 2, 3, 4, 64, 512, 1000, 2**20 + 1):
             s = dd.inv_sqrt(m)
             assert mp_check(s, [1 / MP.sqrt(m)])[0] == 0 and float(s.rad) < 2.0**-106 * float(s.hi)
-    normal = np.abs(e.hi) > 1e-250  # the reduction x - k ln2 costs about u^2 |x| (docs/rigor.md §9.4)
-    assert np.all(e.rad[normal] / np.abs(e.hi[normal]) < 5e-32 * (10 + np.abs(x[normal])))
+    normal = np.abs(e.hi) > 1e-250  # Cody-Waite: no |x| growth for float x; u |x_l| for dd x (docs/rigor.md §9.4)
+    assert np.all(e.rad[normal] / np.abs(e.hi[normal]) < 3e-31)
+    assert np.all(e2.rad[normal] / np.abs(e2.hi[normal]) < 3e-31 * (1 + np.abs(x[normal])))
+
+
+def test_exp2_table_and_cody_waite_split():
+    """Every table ball T_j, T_j - 1 contains 2^(j/1024) (- 1); ln2/1024 - (C1 + C2 + C3) is within tau, and
+    N C1, N C2 are exact for |N| < 2^20 (at most 33 significant bits)."""
+    j = np.arange(-2 ** (dd.P - 1), 2 ** (dd.P - 1) + 1)
+    with MP.workprec(300):
+        for i, t, tm1 in zip(j.tolist(), zip(*dd._T), zip(*dd._TM1)):
+            exact = MP.mpf(2) ** (MP.mpf(i) / 2**dd.P)
+            for (h, lo, r), e in ((t, exact), (tm1, exact - 1)):
+                assert abs(e - MP.mpf(float(h)) - MP.mpf(float(lo))) <= MP.mpf(float(r))
+        rest = MP.ln(2) / 2**dd.P - MP.mpf(dd._C1) - MP.mpf(dd._C2) - MP.mpf(dd._C3)
+        assert abs(rest) <= MP.mpf(dd._TAU) < 1e-39
+    for c in (dd._C1, dd._C2):
+        num, den = c.as_integer_ratio()
+        assert num.bit_length() <= 33
+        assert Fraction(c) * (2**20 - 1) == Fraction(c * (2**20 - 1))  # exact
+    assert float(np.max(dd._T.rad / dd._T.hi)) < 1e-32
+
+
+def test_blockwise_is_the_elementwise_function():
+    rng = np.random.default_rng(14)
+    z = rand_dd(rng, 3 * dd.BLOCK + 17, 3.0, rad=1e-20)
+    z = dd.DD(*(c.reshape(-1, 1) for c in z))
+    whole = dd._tanh(z)
+    blocks = dd.tanh(z)
+    assert all(np.array_equal(a, b) for a, b in zip(whole, blocks))
 
 
 def exact_matmul(a: dd.DD, b: dd.DD) -> list[list[Fraction]]:
@@ -321,6 +362,17 @@ def test_sabotaged_radii_are_caught(monkeypatch):
     with MP.workprec(250):
         assert mp_check(dd.tanh(zs), [MP.tanh(MP.mpf(float(v))) for v in zs])[0] > 0
     monkeypatch.setattr(dd, "tanh", tanh)
+    x = expm1_points(rng)
+    with MP.workprec(250):
+        exact = [MP.expm1(MP.mpf(float(v))) for v in x]
+    table = dd._T  # a table off by 1e-30 relative, outside the 6e-33 radius it claims
+    monkeypatch.setattr(dd, "_T", dd.DD(table.hi, table.lo + 1e-30 * table.hi, table.rad))
+    assert mp_check(dd.expm1(dd.as_dd(x)), exact)[0] > 0
+    monkeypatch.setattr(dd, "_T", table)
+    coef = dd._Q_COEF  # the float part q(r) of the Taylor sum doubled
+    monkeypatch.setattr(dd, "_Q_COEF", [2 * c for c in coef])
+    assert mp_check(dd.expm1(dd.as_dd(x)), exact)[0] > 0
+    monkeypatch.setattr(dd, "_Q_COEF", coef)
     step = dds.dd_step
     monkeypatch.setattr(dds, "dd_step", lambda *a: dataclasses.replace(step(*a), rho=step(*a).rho * 1e-3))
     assert max(defect_ratios(steps=2)) > 1
