@@ -1,38 +1,84 @@
-"""Cost of the run certificate (docs/theory.md §12) against the plain float64 GD run, and the widths it reaches.
+"""Cost of the run certificate (docs/theory.md §12) against a plain numpy GD loop, and the widths it reaches.
 
-Run: ``python benchmarks/run_certificate.py`` (cost ratio, measured in this run) and
-``python benchmarks/run_certificate.py widths`` (issue 4's reference case: the smallest width at which
+Run: ``python -m benchmarks.run_certificate`` (cost ratios, measured in this run) and
+``python -m benchmarks.run_certificate widths`` (issue 4's reference case: the smallest width at which
 GD reaches loss 1e-20, at which the run route certifies, and at which the ball route certifies).
+
+Per case, measured in one process, interleaved, best of ``repeat`` (CPU seconds of this process):
+
+* numpy loop: :func:`numpy_gd`, the float64 GD loop a user would write, for the certified T steps;
+* certify_run: the producer (the float run, every rho_t and l_t, anchors, terminal attempts, evidence);
+* certificate: :func:`~plproof.certificate.build.run_certificate` given that evidence, i.e. the independent
+  verifier's re-run of all T steps with its own bounds, and the terminal ball in exact rationals.
 """
 
 from __future__ import annotations
 
 import sys
+import time
+from typing import Callable
 
-from benchmarks.timing import best_of
+import numpy as np
+
 from plproof import Problem, TwoLayer, min_certified_width
+from plproof.certificate.build import run_certificate
 from plproof.data import unit_inputs, uniform_targets
-from plproof.routes.trajectory import certify_run, plain_run
+from plproof.routes.trajectory import certify_run
 
 
-def reference(width: int, seed: int) -> Problem:
-    """n = 20 unit inputs in d = 64, targets uniform in [-0.1, 0.1], symmetric init, tanh (issue 4)."""
-    return Problem(TwoLayer(unit_inputs(20, 64, seed), width, "tanh", seed, init="symmetric"),
-                   uniform_targets(20, 0.1, seed))
+def numpy_gd(problem: Problem, eta: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """``steps`` float64 GD steps on L = ||s A v - y||^2/2, A = tanh(X W^T), as a user writes them."""
+    model = problem.model
+    X, y, m, d = model.X, problem.y, model.width, model.X.shape[1]
+    W, v = problem.w0[: m * d].reshape(m, d).copy(), problem.w0[m * d:].copy()
+    s = 1.0 / np.sqrt(m)
+    for _ in range(steps):
+        A = np.tanh(X @ W.T)
+        r = s * (A @ v) - y
+        gv = s * (A.T @ r)
+        gW = s * ((1 - A * A) * r[:, None] * v).T @ X
+        W -= eta * gW
+        v -= eta * gv
+    return W, v
 
 
-def cost(seeds: tuple[int, ...] = (2026, 1, 2), widths: tuple[int, ...] = (2, 8, 32, 128)) -> None:
-    """Time certify_run against plain_run for the same number of steps (the certified T), same process."""
-    print("width  seed      T   plain (s)  certified (s)  ratio   verdict")
-    for width in widths:
-        for seed in seeds:
-            problem = reference(width, seed)
-            ev = certify_run(problem)
-            T, eta = ev.hints["T"], ev.hints["step"]
-            t_cert = best_of(lambda: certify_run(problem), repeat=3)
-            t_plain = best_of(lambda: plain_run(problem, eta, T), repeat=3)
-            print(f"{width:5d}  {seed:4d}  {T:5d}  {t_plain:9.4f}  {t_cert:13.4f}  {t_cert / t_plain:5.2f}x  "
-                  f"{ev.verdict.value}")
+def _net(n: int, d: int, m: int, scale: float, seed: int, init: str) -> Problem:
+    return Problem(TwoLayer(unit_inputs(n, d, seed), m, "tanh", seed, init=init), uniform_targets(n, scale, seed))
+
+
+#: (name, problem): unit inputs, uniform targets, two-layer tanh nets
+CASES: tuple[tuple[str, Callable[[], Problem]], ...] = (
+    ("n=20 d=64 m=4 (issue 4, seed 2026)", lambda: _net(20, 64, 4, 0.1, 2026, "symmetric")),
+    ("n=20 d=5 m=128 (+-0.5, seed 2026)", lambda: _net(20, 5, 128, 0.5, 2026, "standard")),
+    ("n=100 d=10 m=1024 (+-0.1, seed 2026)", lambda: _net(100, 10, 1024, 0.1, 2026, "symmetric")),
+    ("n=200 d=10 m=1024 (+-0.1, seed 2026)", lambda: _net(200, 10, 1024, 0.1, 2026, "symmetric")),
+    ("C: n=20 d=5 m=64 (+-0.5, seed 2)", lambda: _net(20, 5, 64, 0.5, 2, "standard")),
+)
+
+
+def _cpu(fn: Callable[[], object]) -> float:
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
+def cost(repeat: int = 3, cases: tuple[tuple[str, Callable[[], Problem]], ...] = CASES) -> None:
+    """numpy loop, certify_run and the certificate's verifier pass for the certified T, interleaved, best of
+    ``repeat`` each, with the ratios to the numpy loop."""
+    print("case                                    T   verdict    numpy (s)  certify_run (s)  ratio  "
+          "certificate (s)  ratio")
+    for name, make in cases:
+        problem = make()
+        ev = certify_run(problem)
+        T, eta = ev.hints["T"], ev.hints["step"]
+        best = [np.inf, np.inf, np.inf]
+        for _ in range(repeat):
+            best[0] = min(best[0], _cpu(lambda: numpy_gd(problem, eta, T)))
+            best[1] = min(best[1], _cpu(lambda: certify_run(problem)))
+            best[2] = min(best[2], _cpu(lambda: run_certificate(ev, problem)))
+        plain, prod, cert = best
+        print(f"{name:38s} {T:5d}  {ev.verdict.value:9s}  {plain:9.3f}  {prod:15.3f}  {prod / plain:5.1f}x  "
+              f"{cert:15.3f}  {cert / plain:5.1f}x", flush=True)
 
 
 def widths(seeds: tuple[int, ...] = (2026, 1, 2, 3), max_log2: int = 12) -> None:
@@ -45,8 +91,8 @@ def widths(seeds: tuple[int, ...] = (2026, 1, 2, 3), max_log2: int = 12) -> None
 
 
 def main() -> None:
-    """The cost ratio on one seed and two widths (the full table: ``cost()``)."""
-    cost(seeds=(2026,), widths=(2, 8))
+    """The cost ratios of the first two cases, once each (the full table: ``cost()``)."""
+    cost(repeat=1, cases=CASES[:2])
 
 
 if __name__ == "__main__":

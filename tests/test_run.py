@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -20,6 +21,8 @@ from plproof.routes.trajectory import error_bounds, terminal, two_layer
 from plproof.routes.trajectory import certify_run, default_step, plain_run
 from plproof.certificate.format import seal
 from plproof.verify import check
+from plproof.verify.families import rebuild
+from plproof.verify.trajectory import _Data, _segment
 
 
 def reference(width: int = 2, seed: int = 2026) -> Problem:
@@ -188,6 +191,20 @@ def test_certificate_rechecks(certified) -> None:
     _, _, cert = certified
     checked = _recheck(cert)
     assert any("every segment" in c for c in checked) and any("terminal: mu_T >=" in c for c in checked)
+
+
+def test_batched_recheck_matches_step_by_step(certified) -> None:
+    """The verifier evaluates rho_t over batches of steps: with one step per batch it gives the same radii."""
+    _, ev, cert = certified
+    fam, y, _ = rebuild(cert["inputs"], None)
+    data = _Data(fam, np.asarray(y, dtype=np.float64), Fraction(ev.hints["X_norm"]))
+    C, steps, eta = ev.hints["checkpoints"], ev.hints["checkpoint_steps"], ev.hints["step"]
+    e_step = e_batch = 0.0
+    for j in range(len(steps) - 1):
+        k = steps[j + 1] - steps[j]
+        e_step = _segment(data, eta, C[j], e_step, k, C[j + 1], batch=1)
+        e_batch = _segment(data, eta, C[j], e_batch, k, C[j + 1], batch=32)
+    assert 0 < e_step and e_batch == pytest.approx(e_step, rel=1e-12, abs=0)
 
 
 def test_recheck_rejects_a_corrupted_iterate(certified) -> None:

@@ -128,6 +128,11 @@ def decode_array(obj: dict, base: Path | None) -> np.ndarray:
             raise _error(f"array has {len(data)} entries but shape {list(shape)}")
         if obj["array"] == "rational":
             return np.array([decode_number(v) for v in data] or [], dtype=object).reshape(shape)
+        if all(type(v) is float for v in data):  # JSON floats are binary64 already: only finiteness to check
+            arr = np.array(data, dtype=np.float64)
+            if not np.isfinite(arr).all():
+                raise _error("not a finite number in a float64 array")
+            return arr.reshape(shape)
         return np.array([float(decode_number(v)) for v in data], dtype=np.float64).reshape(shape)
     if base is None:
         raise _error("an array stored in a file needs the certificate's folder")
@@ -163,6 +168,8 @@ def jsonable(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
+        if x.dtype.kind in "iuf" and np.isfinite(x).all():
+            return x.tolist()  # plain ints and finite floats already
         return jsonable(x.tolist())
     if isinstance(x, (bool, np.bool_)):
         return bool(x)

@@ -105,6 +105,16 @@ def _eig_bounds(X: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarr
     return np.maximum(-lam.min(axis=1), 0.0) * vn + err, np.maximum(lam.max(axis=1), 0.0) * vn + err
 
 
+def _matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """M[t] @ x[t] for each t of the leading axis."""
+    return np.matmul(M, x[:, :, None])[:, :, 0]
+
+
+def _at(b: dict, j: int) -> dict:
+    """Step j's stage bounds from those of a batch."""
+    return {key: a[j] for key, a in b.items()}
+
+
 def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, r: np.ndarray, Er: np.ndarray,
              s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None) -> float:
     """sup ||I - eta Hess L|| over B(w, e) of a two-layer net with sup ||DF|| <= LF there (docs/theory.md §12.2,
@@ -186,26 +196,38 @@ class _Data:
         gv = q * self.s
         return W - eta * gW, v - eta * gv, (A, p, r, D, q, Q, c, gW, gv)
 
-    def errors(self, W: np.ndarray, v: np.ndarray, eta: float, W1: np.ndarray, v1: np.ndarray,
-               parts: tuple) -> tuple[float, dict]:
-        """Componentwise forward errors of one step; returns rho >= ||G(w) - w1|| and the stage bounds."""
+    def run(self, W: np.ndarray, v: np.ndarray, eta: float, k: int) -> tuple[np.ndarray, np.ndarray, tuple]:
+        """k steps of :meth:`step` from (W, v): the iterates (k + 1 slots) and each step's parts, stacked on a
+        leading step axis."""
+        Ws, vs, parts = [W], [v], []
+        for _ in range(k):
+            W, v, part = self.step(W, v, eta)
+            Ws.append(W)
+            vs.append(v)
+            parts.append(part)
+        return np.stack(Ws), np.stack(vs), tuple(np.stack(x) for x in zip(*parts))
+
+    def errors(self, W: np.ndarray, v: np.ndarray, eta: float, parts: tuple) -> tuple[np.ndarray, dict]:
+        """Componentwise forward errors of the k steps of :meth:`run` (iterates W, v with k + 1 slots), evaluated
+        at once: rho[t] >= ||G(w_t) - w_{t+1}|| and the stage bounds (leading axis: the step), docs/rigor.md §5.2."""
         A, p, r, D, q, Q, c, gW, gv = parts
+        W, W1, v, v1 = W[:-1], W[1:], v[:-1], v[1:]
         aA, av, ar, s = np.abs(A), np.abs(v), np.abs(r), self.s
-        EZ = self.gd * (self.aX @ np.abs(W).T) + TINY
+        EZ = self.gd * np.matmul(self.aX, np.abs(W).transpose(0, 2, 1)) + TINY
         EA = EZ + TANH_ULP4 * aA + TINY
-        Ep = (self.gm * aA + EA) @ av
+        Ep = _matvec(self.gm * aA + EA, av)
         Er = self.s_up * Ep + 4 * UP1 * s * np.abs(p) + UP1 * ar + TINY
         ED = EA * (2 * aA + EA) + 2.01 * U + TINY
-        Eq = (self.gn * aA + EA).T @ ar + (aA + EA).T @ Er
+        Eq = _matvec((self.gn * aA + EA).transpose(0, 2, 1), ar) + _matvec((aA + EA).transpose(0, 2, 1), Er)
         Egv = self.s_up * Eq + 4 * UP1 * s * np.abs(q) + TINY
-        P = np.abs(D * r[:, None])
-        EP = UP1 * P + ED * ar[:, None] + (np.abs(D) + ED) * Er[:, None] + TINY
-        EQ = (self.gn * P + EP).T @ self.aX + TINY
+        P = np.abs(D * r[:, :, None])
+        EP = UP1 * P + ED * ar[:, :, None] + (np.abs(D) + ED) * Er[:, :, None] + TINY
+        EQ = np.matmul((self.gn * P + EP).transpose(0, 2, 1), self.aX) + TINY
         Ec = UP1 * np.abs(c) + 3 * UP1 * s * av
-        EgW = UP1 * np.abs(gW) + np.abs(Q) * Ec[:, None] + (np.abs(c) + Ec)[:, None] * EQ + TINY
+        EgW = UP1 * np.abs(gW) + np.abs(Q) * Ec[:, :, None] + (np.abs(c) + Ec)[:, :, None] * EQ + TINY
         EW = UP1 * np.abs(W1) + eta * (UP1 * np.abs(gW) + EgW)
         Ev = UP1 * np.abs(v1) + eta * (UP1 * np.abs(gv) + Egv)
-        rho = _up(math.sqrt(float(np.vdot(EW, EW) + Ev @ Ev)) * FCOVER)
+        rho = np.nextafter(np.sqrt(np.einsum("tij,tij->t", EW, EW) + np.einsum("ti,ti->t", Ev, Ev)) * FCOVER, np.inf)
         return rho, {"A": A, "EA": EA, "EZ": EZ, "D": D, "ED": ED, "r": r, "Er": Er, "Q": Q, "EQ": EQ}
 
     def ell(self, eta: float, e: float, LF: float, v: np.ndarray, b: dict) -> float:
@@ -245,28 +267,45 @@ class _Data:
         return _up(self.s_up * self.X_norm * (c + math.sqrt(c * c + 4.0)) / 2 * FCOVER)
 
 
+#: the verifier re-runs a segment in batches of steps whose error bounds it evaluates at once: up to 32 steps and
+#: about 2^16 (data, neuron) entries per batch
+BATCH_ENTRIES = 2**16
+
+
 @np.errstate(over="ignore", invalid="ignore")  # a diverging float run is caught below as a non-finite rho
-def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray) -> float:
-    """The verifier's radius after ``steps`` steps from the stored w with radius e, ending at w_end."""
+def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray,
+             batch: int | None = None) -> float:
+    """The verifier's radius after ``steps`` steps from the stored w with radius e, ending at w_end.
+
+    Steps run in batches of ``batch`` (default by :data:`BATCH_ENTRIES`); rho_t of a batch at once, then
+    e_{t+1} = l_t e_t + rho_t step by step (anchors and l_t depend on e_t)."""
     W, v = data.split(w)
     J = kap = path = 0.0
     anchored = False
-    for t in range(steps):
-        W1, v1, parts = data.step(W, v, eta)
-        rho, b = data.errors(W, v, eta, W1, v1, parts)
-        if t == steps - 1:
+    size = batch or max(1, min(32, BATCH_ENTRIES // (data.n * data.m)))
+    done = 0
+    while done < steps:
+        k = min(size, steps - done)
+        Wb, vb, parts = data.run(W, v, eta, k)
+        rho, b = data.errors(Wb, vb, eta, parts)
+        done += k
+        if done == steps:  # the segment ends at the stored w_end: the gap to the own float iterate is added
             W_e, v_e = data.split(w_end)
-            rho = _up(rho + _up(math.sqrt(_norm_up(W1 - W_e) ** 2 + _norm_up(v1 - v_e) ** 2) * (1 + 4 * UP1)))
-            W1, v1 = W_e, v_e
-        if not math.isfinite(rho):
+            rho[-1] = _up(rho[-1] + _up(math.sqrt(_norm_up(Wb[-1] - W_e) ** 2 + _norm_up(vb[-1] - v_e) ** 2)
+                                        * (1 + 4 * UP1)))
+            Wb[-1], vb[-1] = W_e, v_e
+        if not np.isfinite(rho).all():
             raise Failure("verifier: the float run is not finite along a segment")
-        if not anchored or kap * (path + e) > DRIFT * J:
-            J, kap, path, anchored = data.jacobian_upper(v, b), data.kappa(v), 0.0, True
-        LF = _up(J + kap * (path + e) * FCOVER)
-        ell = data.ell(eta, e, LF, v, b)
-        e = _up(_up(ell * e) + rho)
-        path = _up(path + math.sqrt(_norm_up(W1 - W) ** 2 + _norm_up(v1 - v) ** 2) * (1 + 4 * UP1))
-        W, v = W1, v1
+        for j, rho_j in enumerate(rho.tolist()):
+            v, bj = vb[j], _at(b, j)
+            if not anchored or kap * (path + e) > DRIFT * J:
+                J, kap, path, anchored = data.jacobian_upper(v, bj), data.kappa(v), 0.0, True
+            LF = _up(J + kap * (path + e) * FCOVER)
+            ell = data.ell(eta, e, LF, v, bj)
+            e = _up(_up(ell * e) + rho_j)
+            path = _up(path + math.sqrt(_norm_up(Wb[j + 1] - Wb[j]) ** 2 + _norm_up(vb[j + 1] - v) ** 2)
+                       * (1 + 4 * UP1))
+        W, v = Wb[-1], vb[-1]
     return e
 
 
@@ -290,8 +329,8 @@ def _segment_dd(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_
                     for a, b, c, f in ((st.W_hi, st.W_lo, W_e, Wl_e), (st.v_hi, st.v_lo, v_e, vl_e))]
             gap = dd.norm_upper(*(np.abs(g.hi) + np.abs(g.lo) + g.rad for g in gaps))
             rho, step, nxt = _up(rho + gap), _up(step + gap), (W_e, v_e, Wl_e, vl_e)
-        W1, v1, parts = data.step(W, v, eta)
-        b = data.errors(W, v, eta, W1, v1, parts)[1]
+        Wb, vb, parts = data.run(W, v, eta, 1)
+        b = _at(data.errors(Wb, vb, eta, parts)[1], 0)
         delta = dd.norm_upper(Wl, vl)
         if not anchored or kap * (path + e) > DRIFT * J:
             J, kap, path, d_a, anchored = data.jacobian_upper(v, b), data.kappa(v), 0.0, delta, True

@@ -45,22 +45,47 @@ def _norms(x: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", flat, flat))
 
 
+def _matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """M[t] @ x[t] for each step t (batched BLAS)."""
+    return np.matmul(M, x[:, :, None])[:, :, 0]
+
+
 def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
-    """Forward error bounds of steps 0..k-1 of the block: rho_t >= ||G(w~_t) - w~_{t+1}|| (docs/theory.md §12.3)."""
+    """Forward error bounds of steps 0..k-1 of the block: rho_t >= ||G(w~_t) - w~_{t+1}|| (docs/theory.md §12.3).
+
+    The (step, data, neuron) arrays are written into ``buf``'s scratch slots in place (same values as the
+    formulas in the comments); the Stage's EA, ED are views of them, valid until the next call.
+    """
     W, v, A, D, p, r, q, Q = buf.W[:k], buf.v[:k], buf.A[:k], buf.D[:k], buf.p[:k], buf.r[:k], buf.q[:k], buf.Q[:k]
     W1, v1 = buf.W[1:k + 1], buf.v[1:k + 1]
+    EA, ED, aA, M1, tmp = buf.EA[:k], buf.ED[:k], buf.aA[:k], buf.M1[:k], buf.tmp[:k]
     wn = np.sqrt(np.einsum("tij,tij->ti", W, W))
-    aA, av, ar = np.abs(A), np.abs(v), np.abs(r)
-    EA = net.gxn[None, :, None] * wn[:, None, :]     # Z = X W^T: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||
-    EA += TANH_REL * aA + 2 * TINY                   # A = tanh Z: Lipschitz 1, plus 4 ulp (assumption)
-    M1 = net.gmn * aA + EA
-    Er = (net.s_up * np.einsum("tki,ti->tk", M1, av) + net.c4s * np.abs(p) + U1 * ar + TINY)  # p = A v; r = p s - y
-    ED = (2 * aA + EA) * EA + D_ROUND                                                      # D = 1 - A*A
-    Eq = np.einsum("tki,tk->ti", M1, ar) + np.einsum("tki,tk->ti", aA + EA, Er)           # q = A^T r
+    av, ar = np.abs(v), np.abs(r)
+    np.abs(A, out=aA)
+    np.multiply(net.gxn[None, :, None], wn[:, None, :], out=EA)  # Z = X W^T: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||
+    np.multiply(aA, TANH_REL, out=tmp)                            # A = tanh Z: Lipschitz 1, plus 4 ulp (assumption)
+    tmp += 2 * TINY
+    EA += tmp
+    np.multiply(aA, net.gmn, out=M1)                              # M1 = gamma_m |A| + EA
+    M1 += EA
+    Er = (net.s_up * _matvec(M1, av) + net.c4s * np.abs(p) + U1 * ar + TINY)  # p = A v; r = p s - y
+    np.multiply(aA, 2, out=ED)                                    # D = 1 - A*A: ED = (2|A| + EA) EA + D_ROUND
+    ED += EA
+    ED *= EA
+    ED += D_ROUND
+    np.add(aA, EA, out=tmp)                                       # q = A^T r: Eq = M1^T |r| + (|A| + EA)^T Er
+    Eq = _matvec(M1.transpose(0, 2, 1), ar) + _matvec(tmp.transpose(0, 2, 1), Er)
     nEgv = net.s_up * _norms(Eq) + net.c4s * _norms(q) + TINY                              # gv = q s
-    M = ((net.gn + U1) * D + ED) * ar[:, :, None] + (D + ED) * Er[:, :, None] + TINY       # P = D o r; gamma_n |P|
-    EQ = (M.transpose(0, 2, 1).reshape(-1, net.n) @ net.absX).reshape(k, net.m, net.d)    # Q = P^T X
-    Qn2, EQn2 = np.einsum("tij,tij->ti", Q, Q), np.einsum("tij,tij->ti", EQ, EQ)
+    M = M1  # P = D o r; gamma_n |P|: M = ((gamma_n + U1) D + ED) |r| + (D + ED) Er + TINY
+    np.multiply(D, net.gn + U1, out=M)
+    M += ED
+    M *= ar[:, :, None]
+    np.add(D, ED, out=tmp)
+    tmp *= Er[:, :, None]
+    M += tmp
+    M += TINY
+    EQ = np.matmul(net.absX.T, M)                                 # Q = P^T X: EQ^T = |X|^T M, (k, d, m)
+    Qn2, EQn2 = np.einsum("tij,tij->ti", Q, Q), np.einsum("tji,tji->ti", EQ, EQ)
     ac = net.s * av
     Ec = U1 * ac + net.c3s * av                                                            # c = s v
     # gW = Q o c and the update W - eta gW, normwise per neuron row

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from plproof.routes.trajectory.error_bounds import ASSUMPTIONS, TubeConstants, contraction, defect, tanh_curvature
+from plproof.routes.trajectory.error_bounds import ASSUMPTIONS, Curvature, TubeConstants, contraction, defect, tanh_curvature
 from plproof.routes.trajectory.recipe import COVER, RECIPE, Anchor, Block, Buffers, gd_step, make_net
 from plproof.routes.trajectory.terminal import _jacobian_upper, _sigma_c, _try_terminal
 
@@ -27,6 +27,7 @@ class TwoLayerFloat:
         self.bounds = model.ball_bounds(w0, "tight")  # T1-T3: the recipe admits closed-form TwoLayer only
         self.net = make_net(model, y, self.bounds.c.X_norm)
         self.buf = Buffers(self.net, np.asarray(w0, dtype=np.float64))
+        self._curvature: tuple[Any, int, Curvature | None] = (None, 0, None)  # (stage, k, its Curvature)
         self.tube = TubeConstants.of(self.net.X, self.net.X_norm, 1.0, self.net.S2, self.net.S3, self.net.s_up)
 
     def run(self, k: int, eta: float) -> Block:
@@ -57,7 +58,9 @@ class TwoLayerFloat:
 
     def contraction(self, block: Block, k: int, eta: float, e: np.ndarray, LF: np.ndarray,
                     anchor: Anchor) -> np.ndarray:
-        return contraction(tanh_curvature(self.net, self.buf, block.stage, k), self.tube, eta, e, LF)
+        if self._curvature[0] is not block.stage or self._curvature[1] != k:  # the driver tries several e per block
+            self._curvature = (block.stage, k, tanh_curvature(self.net, self.buf, block.stage, k))
+        return contraction(self._curvature[2], self.tube, eta, e, LF)
 
     def terminal(self, block: Block, j: int, anchor: Anchor, e: float, eta: float) -> tuple[Any, float]:
         return _try_terminal(self.net, self.bounds, self.buf.W[j], self.buf.v[j], float(block.residual[j]), anchor.K,
