@@ -79,6 +79,17 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     ev = plproof.certify_run(generic)
     write_certificate(run_certificate(ev, generic), work / "certs" / "run-generic.json")
     verdicts["run-generic"] = ev.verdict.value
+    import sympy as sp
+
+    w1, w2, w3 = sp.symbols("w1 w2 w3")
+    for name, run_problem in (  # the generic recipe for a deep net and a SymPy model
+            ("run-mlp", plproof.Problem(plproof.MLP(unit_inputs(3, 3, seed=5), [8, 8], "tanh", seed=5,
+                                                    init="symmetric"), uniform_targets(3, 0.001, seed=5))),
+            ("run-sympy", plproof.Problem(plproof.SympyModel([w1 * w2 + w3, w1 + w2 ** 2], [w1, w2, w3],
+                                                             w0=[0.5, -0.3, 0.2]), [1.0, 0.5]))):
+        ev = plproof.certify_run(run_problem)
+        write_certificate(run_certificate(ev, run_problem), work / "certs" / f"{name}.json")
+        verdicts[name] = ev.verdict.value
     for name, committed in (("rate-cheap", "pl-cheap-N1-mu1_20-h1_10.json"),
                             ("rate-expensive", "pl-expensive-N1-mu1_5-h13_10.json")):
         cert = load_certificate(Path(__file__).parent / "data" / "rates" / committed)
@@ -99,7 +110,7 @@ def test_the_kinds_certify_as_expected(shipped):
 
 @pytest.mark.parametrize("name", ["linear", "random-features", "two-layer-tanh", "two-layer-sigmoid",
                                   "two-layer-softplus", "two-layer-sin-hidden", "two-layer-relu",
-                                  "under-parameterised", "mlp-2", "sympy", "callable", "run", "run-dd", "run-generic", "rate-cheap",
+                                  "under-parameterised", "mlp-2", "sympy", "callable", "run", "run-dd", "run-generic", "run-mlp", "run-sympy", "rate-cheap",
                                   "rate-expensive"])
 def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
     away, _ = shipped

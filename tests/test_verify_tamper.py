@@ -172,6 +172,15 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
     assert ev.certified and ev.hints["recipe"] != TWO_LAYER_RECIPE, ev.reason
     path = write_certificate(run_certificate(ev, generic), out / "run-generic.json")
     certs["run-generic"] = (fmt.load_certificate(path), out)
+    for name, problem in (  # the generic recipe for a deep net and a SymPy model (docs/rigor.md §10)
+            ("run-mlp", plproof.Problem(plproof.MLP(unit_inputs(3, 3, seed=5), [8, 8], "tanh", seed=5,
+                                                    init="symmetric"), uniform_targets(3, 0.001, seed=5))),
+            ("run-sympy", plproof.Problem(plproof.SympyModel([w1 * w2 + w3, w1 + w2 ** 2], [w1, w2, w3],
+                                                             w0=[0.5, -0.3, 0.2]), [1.0, 0.5]))):
+        ev = plproof.certify_run(problem, checkpoint_every=50)
+        assert ev.certified, ev.reason
+        path = write_certificate(run_certificate(ev, problem), out / f"{name}.json")
+        certs[name] = (fmt.load_certificate(path), out)
     return certs
 
 

@@ -38,6 +38,8 @@ from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import FLOATS
 
 _IV = mpmath.iv
+#: the name of plproof.verify.midrad's namespace (the generic run recipe, docs/rigor.md §10)
+MIDRAD_NAME = "midrad-float64"
 #: interval Hessians of producer and verifier, in the generic form of docs/theory.md §4.1
 VERIFIABLE_BOUNDS = bound_sets("plproof.models.sympy_model:VerifiableBall")
 _IV_PREC = 64  # bits of mpmath.iv endpoints; floats enter exactly
@@ -417,14 +419,27 @@ class SympyModel(AdapterBall, Model):
             return "arb"
         if ar.dtype == np.float64:
             return "numpy"
+        if ar.name == MIDRAD_NAME and not self.interval_obstacle:
+            return "midrad"
         raise InvalidInput(f"SympyModel cannot evaluate in the {ar.name} namespace: use float64, digits, exact or balls")
 
+    def _values(self, part: str, w: Any, ar: Arith, shape: tuple[int, ...]) -> np.ndarray:
+        """``part`` at w, shaped; in the midpoint-radius namespace (docs/rigor.md §10) the interval evaluator at
+        the point w (float parameters, exact), each interval turned into a midpoint and a covering radius."""
+        backend = self._backend(ar)
+        if backend != "midrad":
+            return ar.asarray(self._rows(part, list(w), backend).reshape(shape))
+        from plproof.verify.midrad import from_bounds
+
+        with _iv_precision():
+            vals = self._rows(part, self._box(ar.to_float(w), 0.0), "interval")
+            return from_bounds(map(_ends, vals.ravel()), shape)
+
     def _F(self, w: np.ndarray, ar: Arith) -> np.ndarray:
-        return ar.asarray(self._rows("F", list(w), self._backend(ar)).ravel())
+        return self._values("F", w, ar, (self.n_outputs,))
 
     def _jacobian(self, w: np.ndarray, ar: Arith) -> np.ndarray:
-        vals = self._rows("J", list(w), self._backend(ar))
-        return ar.asarray(vals.reshape(self.n_outputs, self.n_params))
+        return self._values("J", w, ar, (self.n_outputs, self.n_params))
 
     def hessians(self, w: Any) -> np.ndarray:
         """Per-output Hessians H_{F_i}(w), float64 array (n, m, m)."""

@@ -430,6 +430,40 @@ class ExprFamily:
                 for jet in self.jets(w0, R, 2)]
 
 
+class MidRadFormulas:
+    """F, DF^T r and K = DF DF^T of an :class:`ExprFamily` at a float point as midpoint-radius arrays
+    (plproof.verify.midrad, docs/rigor.md §10): the interval jets of order 1 at the point, each interval
+    turned into a float midpoint and a covering radius. Duck-typed like the model formulas the generic run
+    recipe's re-check evaluates (``F``, ``vjp``, ``kernel`` with a namespace argument, which is MIDRAD)."""
+
+    def __init__(self, family: ExprFamily) -> None:
+        self.family = family
+        self._last: tuple[bytes, Any, Any] | None = None
+
+    def _at(self, w: np.ndarray) -> tuple[Any, Any]:
+        from plproof.verify.midrad import from_bounds
+
+        key = np.asarray(w, dtype=np.float64).tobytes()
+        if self._last is None or self._last[0] != key:
+            jets = self.family.jets(np.asarray(w, dtype=np.float64), Fraction(0), 1)
+            zero = (Fraction(0), Fraction(0))
+            F = from_bounds((iv_bounds(j.v) for j in jets), (len(jets),))
+            J = from_bounds((iv_bounds(j.g[k]) if k in j.g else zero for j in jets for k in range(self.family.m)),
+                            (len(jets), self.family.m))
+            self._last = key, F, J
+        return self._last[1], self._last[2]
+
+    def F(self, w: np.ndarray, ns: Any) -> Any:
+        return self._at(w)[0]
+
+    def vjp(self, w: np.ndarray, r: Any, ns: Any) -> Any:
+        return self._at(w)[1].T @ r
+
+    def kernel(self, w: np.ndarray, ns: Any) -> Any:
+        J = self._at(w)[1]
+        return J @ J.T
+
+
 def _show(v: Any) -> str:
     return repr(v)[:60]
 

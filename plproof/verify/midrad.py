@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -253,6 +254,21 @@ def mr_sqrt(x: MR) -> MR:
 
 
 # ---------------------------------------------------------------- norms and the namespace
+def from_bounds(ends: Any, shape: tuple[int, ...]) -> MR:
+    """The MR enclosing exact rational intervals [lo, hi] (an iterable of pairs, row-major ``shape``):
+    mid = fl((lo + hi)/2), rad = the least double >= max(hi - mid, mid - lo), both exact in rationals."""
+    mids, rads = [], []
+    for lo, hi in ends:
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ArithmeticError("midrad: an interval enclosure is unbounded")
+        m = float((Fraction(lo) + Fraction(hi)) / 2)
+        gap = max(Fraction(hi) - Fraction(m), Fraction(m) - Fraction(lo))
+        r = float(gap)
+        mids.append(m)
+        rads.append(r if Fraction(r) >= gap else math.nextafter(r, math.inf))
+    return MR(np.array(mids).reshape(shape), np.array(rads).reshape(shape))
+
+
 def norm_upper(x: np.ndarray) -> float:
     """>= ||x||_2 of a float array (relative rounding of the sum of squares within COVER)."""
     flat = np.ravel(x)

@@ -537,6 +537,10 @@ def formula_model(fam: Family) -> Any:
         from plproof.models.mlp import MLP
 
         return MLP(fam.X, list(fam.spec["widths"]), fam.activation)
+    if family == "sympy":
+        from plproof.verify.expr import MidRadFormulas
+
+        return MidRadFormulas(fam.model)
     raise Failure(f"the midpoint-radius recipe is not re-checked for {family} models")
 
 

@@ -21,6 +21,7 @@ from plproof.errors import InvalidInput, NotCertifiable
 from plproof.evidence import Evidence, Hypothesis, Status, Verdict
 from plproof.models import MLP, Linear, TwoLayer
 from plproof.models.base import closed_form_obstacle
+from plproof.models.sympy_model import SympyModel
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import INTERVALS
@@ -170,13 +171,16 @@ def _refuse(problem: Problem) -> str | None:
     """Why the run route cannot take this problem: it needs a built-in family's closed forms and ball bounds."""
     model = problem.model
     why = None
-    if not isinstance(model, (Linear, TwoLayer, MLP)):
+    if not (isinstance(model, (Linear, TwoLayer, MLP)) or type(model) is SympyModel):
         why = (f"{type(model).__name__} has no closed forms the midpoint-radius step evaluates "
-               "(Linear, TwoLayer, RandomFeatures and MLP have)")
+               "(Linear, TwoLayer, RandomFeatures, MLP and SympyModel have)")
     elif (reason := closed_form_obstacle(model)) is not None:
         why = reason
+    elif type(model) is SympyModel and model.is_smooth and model.interval_obstacle:
+        why = f"{model.interval_obstacle}, so its GD step cannot be enclosed (docs/rigor.md §10)"
     elif not model.is_smooth:
-        why = f"activation {model.activation.name!r} is not C^2, so no Hessian bound over a ball exists (docs/theory.md §9)"
+        what = "F" if type(model) is SympyModel else f"activation {model.activation.name!r}"
+        why = f"{what} is not C^2, so no Hessian bound over a ball exists (docs/theory.md §9)"
     elif isinstance(model, (TwoLayer, MLP)) and model.activation.name not in ACTIVATION_BOUNDS:
         why = (f"activation {model.activation.name!r} has no constants S1-S3 proved in the independent verifier "
                f"(plproof.verify.exact.ACTIVATION_BOUNDS: {', '.join(ACTIVATION_BOUNDS)}), so its run certificate "

@@ -91,7 +91,7 @@ class MidRadGD:
         if k1 == 0:
             R, delta = math.inf, 0.0
         else:
-            R = DRIFT * J / k1
+            R = DRIFT * J / k1 if math.isfinite(k1) else 1.0  # bounds known on small balls only: halve from 1
             while float(bb.delta(FLOATS, R)) > 2 * DRIFT * J:
                 R /= 2
             delta = _hi(bb.delta(INTERVALS, INTERVALS.of(R)))

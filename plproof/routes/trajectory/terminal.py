@@ -54,7 +54,8 @@ def mu_radius(bb: BallBounds, lam: float) -> float:
     root, k = math.sqrt(lam), float(bb.delta(FLOATS, 1.0))
     if k == 0:
         return math.inf
-    R = root / k * (1 - 1e-6)  # exact when delta is linear in R; halved until delta(R) < sqrt(lam) otherwise
+    # exact when delta is linear in R; halved until delta(R) < sqrt(lam) otherwise (from 1 if delta(1) = inf)
+    R = root / k * (1 - 1e-6) if math.isfinite(k) else 1.0
     for _ in range(60):
         if float(bb.delta(FLOATS, R)) < root:
             return R

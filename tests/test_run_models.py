@@ -1,0 +1,147 @@
+"""The run route for deep nets and SymPy models (docs/rigor.md §10): certification, re-checks, sabotage, l_t."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from plproof.certificate.build import run_certificate
+from plproof.certificate.format import decode_array, encode_array, seal
+from plproof.data import unit_inputs, uniform_targets
+from plproof.evidence import Verdict
+from plproof.models import MLP
+from plproof.models.sympy_model import SympyModel
+from plproof.problem import Problem
+from plproof.routes.trajectory.certify import certify_run
+from plproof.routes.trajectory.generic import RECIPE, MidRadGD
+from plproof.routes.width import gd_run
+from plproof.verify import check
+
+
+def _valid(cert: dict) -> bool:
+    return check(seal(cert), None).valid
+
+
+def _mlp(widths: list[int]) -> Problem:
+    """n = 3 unit inputs in R^3, targets in +-0.001, symmetric init: GD reaches 1e-20 from width 4 at depths 2 and
+    3 (not at width 2: measured, see test_gd_width_of_the_mlp_cases); the run route closes at width 4 for both."""
+    return Problem(MLP(unit_inputs(3, 3, seed=5), widths, "tanh", seed=5, init="symmetric"),
+                   uniform_targets(3, 0.001, seed=5))
+
+
+W1, W2, W3 = sp.symbols("w1 w2 w3")
+A, B, X = sp.symbols("a1:4"), sp.symbols("b1:4"), sp.Symbol("x")
+SYMPY = {
+    "polynomial": lambda: Problem(SympyModel([W1 * W2 + W3, W1 + W2 ** 2], [W1, W2, W3], w0=[0.5, -0.3, 0.2]),
+                                  np.array([1.0, 0.5])),
+    "tanh-net": lambda: Problem(SympyModel([sum(a * sp.tanh(b * X) for a, b in zip(A, B))], [*A, *B], inputs=[X],
+                                           data=[[0.5], [-1.0]], w0=[0.5, -0.4, 0.3, 1.0, 0.7, -1.2]),
+                                np.array([0.3, -0.2])),
+}
+
+
+def _certify(problem: Problem) -> dict:
+    ev = certify_run(problem, checkpoint_every=100)
+    assert ev.verdict is Verdict.CERTIFIED, ev.reason
+    assert ev.hints["recipe"] == RECIPE
+    cert = run_certificate(ev, problem)
+    assert _valid(cert)
+    return cert
+
+
+def test_mlp_depth_2_certifies_within_2x_of_gd_width() -> None:
+    assert _certify(_mlp([8, 8]))["hints"]["bounds"] == "mlp"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("widths", [[8, 8, 8], [4, 4], [4, 4, 4]])
+def test_mlp_certifies_within_2x_of_gd_width_slow(widths: list[int]) -> None:
+    _certify(_mlp(widths))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("widths", [[2, 2], [2, 2, 2], [4, 4], [4, 4, 4]])
+def test_gd_width_of_the_mlp_cases(widths: list[int]) -> None:
+    assert (gd_run(_mlp(widths), max_steps=400_000).stop == "converged") == (widths[0] == 4)
+
+
+@pytest.mark.parametrize("name", sorted(SYMPY))
+def test_sympy_model_certifies_and_verifies(name: str) -> None:
+    assert _certify(SYMPY[name]())["hints"]["bounds"] == "generic-hessian"
+
+
+@pytest.fixture(scope="module", params=["sympy", "mlp"])
+def certified(request) -> dict:
+    return _certify(SYMPY["polynomial"]() if request.param == "sympy" else _mlp([8, 8]))
+
+
+def test_corrupted_checkpoint_is_rejected(certified: dict) -> None:
+    bad = copy.deepcopy(certified)
+    run = bad["inputs"]["run"]
+    C = decode_array(run["checkpoints"], None).copy()
+    assert len(C) >= 2
+    C[-1] += 1e-3
+    run["checkpoints"] = encode_array(C)
+    assert not _valid(bad)
+
+
+def test_too_small_terminal_ball_is_rejected(certified: dict) -> None:
+    small = copy.deepcopy(certified)
+    small["hints"]["R_T"] = small["hints"]["R_T"] / 10
+    assert not _valid(small)
+
+
+def test_sympy_without_interval_evaluator_is_refused() -> None:
+    from plproof.errors import NotCertifiable
+
+    model = SympyModel([sp.erf(W1) + W2], [W1, W2], w0=[0.1, 0.2])
+    assert model.interval_obstacle
+    with pytest.raises(NotCertifiable, match="not certifiable by the run route"):
+        certify_run(Problem(model, np.array([0.5])))
+
+
+# ---------------------------------------------------------------- l_t against the sampled Hessian
+def _sampled_norm(model, y, w, eta: float, e: float, points: int = 16) -> float:
+    """max ||I - eta Hess L|| at w and random points of B(w, e) (central-difference Hessians of the exact gradient)."""
+    rng = np.random.default_rng(5)
+    grad = lambda u: model.vjp(u, model.F(u) - y)  # noqa: E731
+    worst, p = 0.0, model.n_params
+    for j in range(points + 1):
+        d = rng.standard_normal(p)
+        u = w + (e * rng.uniform(0, 1) ** (1 / p) * d / np.linalg.norm(d) if j else 0)
+        H = np.column_stack([(grad(u + 1e-6 * c) - grad(u - 1e-6 * c)) / 2e-6 for c in np.eye(p)])
+        worst = max(worst, float(np.abs(np.linalg.eigvalsh(np.eye(p) - eta * (H + H.T) / 2)).max()))
+    return worst
+
+
+def test_mlp_contraction_bounds_the_sampled_tube() -> None:
+    """l_t of the producer (MidRadGD.contraction) and of the verifier (its anchor's LF, h1 in the same formula)
+    >= ||I - eta Hess L|| sampled over B(w, e) on a tiny MLP far from a minimiser."""
+    from plproof.verify.families import Family
+    from plproof.verify.mlp import MLPFamily
+    from plproof.verify.trajectory import _Generic
+
+    X = unit_inputs(4, 2, seed=3)
+    y = np.random.default_rng(3).standard_normal(4)
+    model = MLP(X, [3, 3], "tanh", seed=1)
+    w = model.default_w0() + 0.3 * np.random.default_rng(4).standard_normal(model.n_params)
+    eta = 1.0 / float(np.linalg.eigvalsh(model.kernel(w))[-1])
+    recipe = MidRadGD(model, y, w)
+    block = recipe.run(1, eta)
+    anchor = recipe.anchor(block, 0)
+    e = min(0.05, anchor.radius / 2)
+    ell = float(recipe.contraction(block, 1, eta, np.array([e]), None, anchor)[0])
+    spec = {"family": "mlp", "n_outputs": 4, "n_params": model.n_params, "widths": [3, 3], "activation": "tanh"}
+    fam = Family(spec, X, w, MLPFamily(X, [3, 3], "tanh", w))
+    LF, h1, R, _ = _Generic(fam, y, "mlp", None, []).anchor(w)
+    assert e <= R
+    res = float(np.linalg.norm(model.F(w) - y)) * (1 + 1e-9)
+    h = h1 * (res + LF * e)
+    ell_v = max(1 + eta * h, eta * (LF * LF + h) - 1)
+    sampled = _sampled_norm(model, y, w, eta, e)
+    assert sampled <= ell and sampled <= ell_v, (sampled, ell, ell_v)
+    assert math.isfinite(ell) and ell < 1 + 50 * (sampled - 1)  # not vacuous
