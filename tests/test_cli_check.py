@@ -212,6 +212,7 @@ def test_bad_data_files_exit_2_with_one_line(workdir, capsys, make, message):
 def test_route_both_keeps_the_ball_result_where_the_run_route_does_not_apply(capsys):
     from plproof.cli.main import main
 
-    code = main(["check", "examples/toy_w1w2.py:problem", "--route", "both", "--quiet"])
+    code = main(["check", "examples/numpy_model.py:problem", "--route", "both", "--rigor", "sampled", "--quiet"])
     captured = capsys.readouterr()
-    assert code == 0 and "CERTIFIED" in captured.out and "run route not available here" in captured.err
+    assert "run route not available here" in captured.err  # a black-box callable has no rigorous ball bounds
+    assert code == 0 and "HOLDS ON SAMPLES" in captured.out
