@@ -153,11 +153,16 @@ def test_refuses_what_it_cannot_certify(make) -> None:
         certify_run(make(X, uniform_targets(3, 0.1, 0)))
 
 
-@pytest.mark.parametrize("kw", [{"step": -1.0}, {"step": math.inf}, {"max_steps": 0}, {"rigor": "sampled"},
+@pytest.mark.parametrize("kw", [{"step": -1.0}, {"step": math.inf}, {"max_steps": 0}, {"rigor": "exact"},
                                 {"checkpoint_every": 0}])
 def test_rejects_bad_arguments(kw) -> None:
     with pytest.raises(InvalidInput):
         certify_run(reference(2), **kw)
+
+
+def test_a_requested_rigor_below_verified_is_met_by_the_verified_result() -> None:
+    ev = certify_run(reference(2), rigor="sampled")
+    assert ev.certified and ev.rigor.label == "verified"
 
 
 # ---------------------------------------------------------------- the tanh assumption (docs/theory.md §12.4)
