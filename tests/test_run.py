@@ -202,13 +202,13 @@ def test_batched_recheck_matches_step_by_step(certified) -> None:
     """The verifier evaluates rho_t over batches of steps: with one step per batch it gives the same radii."""
     _, ev, cert = certified
     fam, y, _ = rebuild(cert["inputs"], None)
-    data = _Data(fam, np.asarray(y, dtype=np.float64), Fraction(ev.hints["X_norm"]))
+    one, many = (_Data(fam, np.asarray(y, dtype=np.float64), Fraction(ev.hints["X_norm"])) for _ in range(2))
     C, steps, eta = ev.hints["checkpoints"], ev.hints["checkpoint_steps"], ev.hints["step"]
     e_step = e_batch = 0.0
-    for j in range(len(steps) - 1):
+    for j in range(len(steps) - 1):  # one _Data each: l_t's Perron vectors and eigen-bounds carry over steps
         k = steps[j + 1] - steps[j]
-        e_step = _segment(data, eta, C[j], e_step, k, C[j + 1], batch=1)
-        e_batch = _segment(data, eta, C[j], e_batch, k, C[j + 1], batch=32)
+        e_step = _segment(one, eta, C[j], e_step, k, C[j + 1], batch=1)
+        e_batch = _segment(many, eta, C[j], e_batch, k, C[j + 1], batch=32)
     assert 0 < e_step and e_batch == pytest.approx(e_step, rel=1e-12, abs=0)
 
 

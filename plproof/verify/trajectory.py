@@ -77,15 +77,27 @@ def _norm_rows(M: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", M, M))
 
 
-def _gram_hi(c: np.ndarray, Gabs: np.ndarray) -> np.ndarray:
-    """Per column i: >= lambda_max(X^T diag(c_i) X) for c >= 0 (rows: data), Gabs >= |X X^T| entrywise
-    (docs/rigor.md §10): lambda_max(X^T D X) = lambda_max(D^1/2 X X^T D^1/2) <= rho(D Gabs), and for any
-    u > 0 rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k (the inf-norm of diag(u)^-1 D Gabs diag(u))."""
-    u = c
-    for _ in range(6):  # power steps towards the Perron vector; only u > 0 matters for validity
+def _perron_ratio(c: np.ndarray, Gabs: np.ndarray, u: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """((Gabs u)/u, u) for u > 0 near the Perron vector of diag(c_i) Gabs, per column i: six power steps from c,
+    or one from an earlier call's u (only u > 0 matters for validity)."""
+    steps, u = (6, c) if u is None or u.shape != c.shape else (1, u)
+    for _ in range(steps):
         u = c * (Gabs @ u)
         u = u / np.maximum(u.max(axis=0), 2.0**-1000) + 2.0**-40
-    return np.max(c * (Gabs @ u) / u * FCOVER + c * TINY, axis=0) + TINY
+    return (Gabs @ u) / u, u
+
+
+def _gram_hi(c: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """Per column i: >= lambda_max(X^T diag(c_i) X) for c >= 0 (rows: data), Gabs >= |X X^T| entrywise
+    (docs/rigor.md §10): lambda_max(X^T D X) = lambda_max(D^1/2 X X^T D^1/2) <= rho(D Gabs), and for any
+    u > 0 rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k (the inf-norm of diag(u)^-1 D Gabs diag(u)); ratio =
+    (Gabs u)/u from :func:`_perron_ratio` of this or a nearby c."""
+    return np.max(c * ratio * FCOVER + c * TINY, axis=0) + TINY
+
+
+#: _lemma_b refreshes its Perron vectors and eigen-bounds every REFRESH calls (any u > 0 and any anchor g_a
+#: are valid; they are sharp for nearby steps)
+REFRESH = 4
 
 
 def _eig_bounds(X: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +137,8 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
     |dz_ki| <= ||x_k|| e, ||dr|| <= LF e, so g_ki = v_i r_k sigma''(z_ki) moves by at most dg_ki, and
     -lambda_min(X^T diag(g_i) X) <= N_i: the least of the trace sum_k ||x_k||^2 (g_- + dg)_ki, the Gram bound
     of g_- + dg and (d < n) the eigen-bound at w plus the Gram bound of dg; lambda_max likewise with g_+.
-    ``c`` holds X, Gabs >= |X X^T|, xn, xn2, X_norm, S1, S2, S3, s_up.
+    ``c`` holds X, Gabs >= |X X^T|, xn, xn2, X_norm, S1, S2, S3, s_up and ``anchor`` (a dict for the Perron
+    ratios and eigen-bounds of a recent call, refreshed every REFRESH calls).
     """
     av, ar = np.abs(v), np.abs(r)
     rk = Er + LF * e
@@ -134,12 +147,22 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
     g = s2 * r[:, None] * v
     dg = cap * ((ev + av) * rk[:, None] + ev * ar[:, None]) + av * ar[:, None] * E2 + 4 * UP1 * np.abs(g)
     neg, pos = np.maximum(-g, 0.0) + dg, np.maximum(g, 0.0) + dg
-    N = np.minimum(c.xn2 @ neg, _gram_hi(neg, c.Gabs))
-    P = np.minimum(c.xn2 @ pos, _gram_hi(pos, c.Gabs))
-    if c.X.shape[1] < c.X.shape[0]:
-        lo, hi = _eig_bounds(c.X, c.xn2, g)
-        moved = _gram_hi(dg, c.Gabs)
-        N, P = np.minimum(N, lo + moved), np.minimum(P, hi + moved)
+    split = c.X.shape[1] < c.X.shape[0]
+    a = c.anchor  # Perron ratios and (d < n) the eigen-bounds at an earlier g_a: lambda_min(P(g)) >= ...
+    if a.get("age", REFRESH) >= REFRESH or a["g"].shape != g.shape:
+        a["age"], a["g"] = 0, g
+        for key, cc in (("N", neg), ("P", pos), ("D", dg))[:3 if split else 2]:
+            a[key], a["u" + key] = _perron_ratio(cc, c.Gabs, a.get("u" + key))
+        if split:
+            a["lo"], a["hi"] = _eig_bounds(c.X, c.xn2, g)
+    a["age"] += 1
+    N = np.minimum(c.xn2 @ neg, _gram_hi(neg, a["N"]))
+    P = np.minimum(c.xn2 @ pos, _gram_hi(pos, a["P"]))
+    if split:  # ... lambda_min(P(g_a)) - lambda_max(X^T diag(|g - g_a| + dg) X), rounding of both covered by UP1
+        with np.errstate(invalid="ignore"):
+            far = (np.abs(g - a["g"]) * (1 + UP1) + dg) * (1 + UP1)
+        moved = _gram_hi(np.where(np.isfinite(far), far, np.inf), a["D"])
+        N, P = np.minimum(N, a["lo"] + moved), np.minimum(P, a["hi"] + moved)
     if qn is None:
         q2: np.ndarray | float = 0.0
     else:
@@ -169,6 +192,7 @@ class _Data:
         self.s_up = _up(self.s * (1 + 4 * UP1))
         self.aX = np.abs(self.X)
         self.Gabs = _gram_abs(self.X)
+        self.anchor: dict = {}  # _lemma_b's recent Perron ratios and eigen-bounds
         self.xn = np.sqrt(np.einsum("ij,ij->i", self.X, self.X)) * FCOVER
         self.xn2 = self.xn * self.xn * FCOVER
         self.x_max = float(self.xn.max())
@@ -504,6 +528,7 @@ class _TwoLayerTube:
     def __init__(self, fam: Family, ball: Any, checked: list[str]) -> None:
         self.X = X = np.asarray(fam.X, dtype=np.float64)
         self.Gabs = _gram_abs(X)
+        self.anchor: dict = {}  # _lemma_b's recent Perron ratios and eigen-bounds
         self.xn = np.sqrt(np.einsum("ij,ij->i", X, X)) * FCOVER
         self.xn2 = self.xn * self.xn * FCOVER
         self.X_norm, self.s_up = _up(float(ball.X_norm)), _up(float(ball.s))

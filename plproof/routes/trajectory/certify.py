@@ -96,7 +96,7 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
     e = path = 0.0
     anchor: Anchor | None = None
     last_attempt = R_max = math.inf
-    t = 0
+    t, ell_prev = 0, 0.0
     while True:
         k = min(BLOCK, max_steps - t)
         block = recipe.run(max(k, 1), eta)
@@ -135,8 +135,9 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
         if far.size:
             k = int(far[0]) + 1
             paths, block = paths[:k], recipe.shorten(block, k, eta)
-        # tube radii e_hat_j >= e_j (l_j is increasing in e): from l on the bare iterates, then confirm
-        e_hat = np.zeros(k)
+        # tube radii e_hat_j >= e_j (l_j is increasing in e): twice the radii that the previous block's largest l
+        # predicts (none: l on the bare iterates), then confirm
+        e_hat = 2 * _radii(np.full(k, ell_prev), block.rho[:k], e)[:-1] if ell_prev else np.zeros(k)
         for _ in range(TUBE_TRIES):
             LF = np.nextafter(J_a + kap_a * (paths + e_hat) * COVER, np.inf)
             ell = recipe.contraction(block, k, eta, e_hat, LF, anchor)
@@ -155,6 +156,7 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             if (t + j) % checkpoint_every == 0:
                 _checkpoint(rec, t + j, recipe.iterate(j), float(radii[j]))
         rec.log_amplification += float(np.log(ell).sum())
+        ell_prev = float(ell.max())
         rec.max_rho = max(rec.max_rho, float(block.rho[:k].max()))
         e = float(radii[k])
         path = fb.up(float(paths[-1]) + float(block.step[k - 1]) * COVER)

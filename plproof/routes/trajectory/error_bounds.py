@@ -7,7 +7,7 @@ with tube corrections (docs/rigor.md §5.4); the kernel at an iterate with an en
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -114,6 +114,7 @@ class TubeConstants:
     s_up: float
     X: np.ndarray
     Gabs: np.ndarray
+    perron: dict[str, np.ndarray] = field(default_factory=dict)  # the last block's Perron vectors (not constants)
 
     @classmethod
     def of(cls, X: np.ndarray, X_norm: float, S1: float, S2: float, S3: float, s_up: float) -> "TubeConstants":
@@ -144,6 +145,27 @@ class Curvature:
     qn: np.ndarray | None
     qr: np.ndarray
     moves_v: bool
+    _extremes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    perron: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def ratio(self, key: str, cc: np.ndarray, c: TubeConstants) -> np.ndarray:
+        """:func:`perron_ratio` of cc at the block's first step (one power step from the last block's u, kept in
+        ``c.perron``), computed at the first call for ``key`` (the first e the driver tries) and kept."""
+        if key not in self.perron:
+            self.perron[key], c.perron[key] = perron_ratio(cc[0], c.Gabs, c.perron.get(key))
+        return self.perron[key]
+
+    def extremes(self, c: TubeConstants) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lo, hi, moved): :func:`block_extremes` of g at every EIG_STRIDE-th step t_a, repeated over the steps
+        it anchors, and moved >= |g_t - g_(t_a)| entrywise; lambda_min(P(g_t)) >= lambda_min(P(g_(t_a))) -
+        lambda_max(X^T diag(moved) X) (docs/rigor.md §10). Computed once: the driver tries several e per block."""
+        if self._extremes is None:
+            a = np.arange(self.g.shape[0]) // EIG_STRIDE * EIG_STRIDE
+            lo, hi = block_extremes(self.g[::EIG_STRIDE], c)
+            with np.errstate(invalid="ignore"):
+                moved = np.abs(self.g - self.g[a]) * (1 + U1)  # the rounding of the difference
+            self._extremes = (lo[a // EIG_STRIDE], hi[a // EIG_STRIDE], np.where(np.isfinite(moved), moved, np.inf))
+        return self._extremes
 
 
 def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
@@ -157,22 +179,33 @@ def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
     return Curvature(g, ar, st.Er, np.abs(v), F, st.Qn + st.EQn, _norms((ar + st.Er) * net.xn), True)
 
 
+#: the eigen-bounds of the d x d blocks P_i are computed at every EIG_STRIDE-th step and used for the steps
+#: between (the change of g enters the Gram bound): a quarter of the
+#: eigh cost for about 5% more log-amplification than every step (measured on case C)
+EIG_STRIDE = 4
 #: power-iteration steps towards the Perron vector of diag(c) |G| (any positive vector gives a valid bound)
 PERRON_STEPS = 6
 #: floor of the normalised Perron vector: u_k >= 2^-40 keeps every ratio finite (docs/rigor.md §10)
 FLOOR = 2.0**-40
 
 
-def gram_bound(c: np.ndarray, Gabs: np.ndarray) -> np.ndarray:
-    """>= lambda_max(X^T diag(c_i) X) for c >= 0 (axis -2: data k, axis -1: neuron i), for all neurons at once:
-    lambda_max(X^T D X) = lambda_max(D^1/2 G D^1/2) <= rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k for any u > 0
-    (Collatz-Wielandt), u a few power steps from c (docs/rigor.md §10)."""
-    u = c
-    for _ in range(PERRON_STEPS):
+def perron_ratio(c: np.ndarray, Gabs: np.ndarray, u: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """((Gabs u)_k / u_k, u) for u > 0 near the Perron vector of diag(c_i) Gabs (per neuron i; axis -2: data k),
+    for :func:`gram_bound`: PERRON_STEPS power steps from c, or one from a previous block's u (the Perron vector
+    is scale-free and moves slowly along a run). Any u > 0 is valid; a near-Perron u is sharp."""
+    steps, u = (PERRON_STEPS, c) if u is None else (1, u)
+    for _ in range(steps):
         u = c * (Gabs @ u)
         top = u.max(axis=-2, keepdims=True)
         u = u / np.where(top > 0, top, 1.0) + FLOOR
-    return np.max(c * (Gabs @ u) / u * COVER + c * TINY, axis=-2) + TINY
+    return (Gabs @ u) / u, u
+
+
+def gram_bound(c: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """>= lambda_max(X^T diag(c_i) X) for c >= 0 (axis -2: data k, axis -1: neuron i), all neurons at once:
+    lambda_max(X^T D X) = lambda_max(D^1/2 G D^1/2) <= rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k for any u > 0
+    (Collatz-Wielandt, docs/rigor.md §10); ``ratio`` = (Gabs u)/u from :func:`perron_ratio`, for any nearby c."""
+    return np.max(c * ratio * COVER + c * TINY, axis=-2) + TINY
 
 
 def block_extremes(g: np.ndarray, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
@@ -214,11 +247,12 @@ def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF:
     delta = (c.S2 * (ev * (ar + rk) + av * rk) + av * ar * (c.S3 * c.xn[:, None] * et + cv.F)
              + 4 * U1 * np.abs(g))
     cN, cP = np.maximum(-g, 0.0) + delta, np.maximum(g, 0.0) + delta
-    N = np.minimum(c.xn2 @ cN, gram_bound(cN, c.Gabs))
-    P = np.minimum(c.xn2 @ cP, gram_bound(cP, c.Gabs))
+    N = np.minimum(c.xn2 @ cN, gram_bound(cN, cv.ratio("N", cN, c)))
+    P = np.minimum(c.xn2 @ cP, gram_bound(cP, cv.ratio("P", cP, c)))
     if c.X.shape[1] < c.X.shape[0]:
-        lo, hi = block_extremes(g, c)
-        gd = gram_bound(delta, c.Gabs)
+        lo, hi, moved = cv.extremes(c)
+        cD = (delta + moved) * (1 + U1)  # 1 + U1: the rounding of the sum
+        gd = gram_bound(cD, cv.ratio("D", cD, c))
         N, P = np.minimum(N, lo + gd), np.minimum(P, hi + gd)
     if cv.qn is None:
         q2 = 0.0
