@@ -1,7 +1,7 @@
 """Smallest width per route beside the width at which GD converges (issue "width search that is honest about GD").
 
 Run: ``python -m benchmarks.run_widths`` (every row, long) or ``python -m benchmarks.run_widths --quick``
-(the A-D rows for seed 2026 and the n = 50 rows); ``--rows TEXT`` keeps the rows whose label contains TEXT. Columns: the smallest certified width by the ball route
+(the A-D rows for seed 2026 and the n = 50 rows); ``--rows REGEX`` keeps the rows whose label matches. Columns: the smallest certified width by the ball route
 (docs/theory.md §11, widths up to 2^10) and by the run route (§12, T6, up to ``--max-log2``), the smallest
 power-of-2 width at which float64 GD reaches loss 1e-20 within 4e5 steps, and the ratios. A width marked
 ``*`` was stopped by a step budget somewhere in its search (``WidthResult.budget_limited``, listed below
@@ -11,6 +11,7 @@ the table); ``-`` means none up to the limit.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 from typing import Iterator
@@ -62,13 +63,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="A-D for seed 2026 and the n = 50 rows only")
     parser.add_argument("--max-log2", type=int, default=12, help="largest width 2^k for the run route and GD")
     parser.add_argument("--steps", type=int, default=STEPS, help="step budget of the run route and of GD")
-    parser.add_argument("--rows", default="", help="only the rows whose label contains this text, e.g. 'n=100'")
+    parser.add_argument("--rows", default="", help="only the rows whose label matches this regular expression, e.g. 'seed 2$'")
     args = parser.parse_args()
     print(f"| data | n | d | ball route | run route | GD (1e-20, {args.steps} steps) | run/GD | ball/GD | time (s) |")
     print("|---|---|---|---|---|---|---|---|---|")
     limited: list[str] = []
     for label, X, y, init, seed in rows(args.quick):
-        if args.rows not in label:
+        if not re.search(args.rows, label):
             continue
         t0 = time.perf_counter()
         ball, run = measure(X, y, init, seed, args.max_log2, args.steps)
