@@ -107,12 +107,13 @@ def _eig_bounds(X: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarr
     n, d = X.shape
     if not np.isfinite(g).all():
         return np.full(g.shape[1], np.inf), np.full(g.shape[1], np.inf)
-    M = np.einsum("ka,ki,kb->iab", X, g, X)
+    M = (X.T[None, :, :] * g.T[:, None, :]) @ X  # M[i] = X^T diag(g_i) X, batched BLAS
     lam, V = np.linalg.eigh(M)
     fro = lambda A: np.sqrt(np.einsum("iab,iab->i", A, A))  # noqa: E731
+    Vt = V.transpose(0, 2, 1)
     V2 = fro(V) ** 2
-    vn = 1 + (fro(np.einsum("iab,iac->ibc", V, V) - np.eye(d)) + _gamma(d + 1) * V2) * FCOVER
-    resid = fro(M - np.einsum("iab,ib,icb->iac", V, lam, V))
+    vn = 1 + (fro(Vt @ V - np.eye(d)) + _gamma(d + 1) * V2) * FCOVER
+    resid = fro(M - (V * lam[:, None, :]) @ Vt)
     err = (resid + _gamma(n + 2) * (xn2 @ np.abs(g)) + _gamma(d + 2) * (fro(M) + np.abs(lam).max(axis=1) * V2)) * FCOVER
     return np.maximum(-lam.min(axis=1), 0.0) * vn + err, np.maximum(lam.max(axis=1), 0.0) * vn + err
 
