@@ -10,7 +10,8 @@ import pytest
 
 from plproof import InvalidInput, Problem, TwoLayer, min_certified_width
 from plproof.data import uniform_targets, unit_inputs
-from plproof.routes.width import WidthResult, _smallest, gd_run
+from plproof.routes.trajectory import certify_run, default_step
+from plproof.routes.width import WidthResult, _run_route, _smallest, gd_run
 
 REAL = Path(__file__).parent / "data" / "real"
 
@@ -181,3 +182,12 @@ def test_real_data_gd_and_run_widths():
     result = min_certified_width(X, y, seed=2026, init="symmetric", route="run", max_width=2**8)
     assert result.empirical_width is not None and result.run_width is not None
     assert result.run_ratio == result.run_width / result.empirical_width
+
+
+def test_run_route_tries_a_smaller_step_where_the_default_step_amplifies_too_much() -> None:
+    """Case C seed 1 at width 8: at eta = 1/lambda_max(K(w0)) float64 stops at amplification (edge of stability);
+    at eta/2 the run certifies, and the width search says which step it certified."""
+    problem = Problem(TwoLayer(unit_inputs(20, 5, 1), 8, "tanh", 1), uniform_targets(20, 0.5, 1))
+    assert certify_run(problem, precision="float64").hints["stop"] == "amplification"
+    ev, fraction = _run_route(problem, 400_000, "verified")
+    assert ev.certified and fraction == 0.5 and ev.hints["step"] == default_step(problem) * 0.5

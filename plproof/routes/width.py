@@ -23,7 +23,7 @@ from plproof.models import TwoLayer
 from plproof.models.base import check_finite_matrix, check_positive_int
 from plproof.numeric.arith import FLOAT64
 from plproof.problem import Problem
-from plproof.routes.trajectory import certify_run
+from plproof.routes.trajectory import certify_run, default_step
 from plproof.theory.centre import centre
 from plproof.numeric.rigor import RigorLevel, Summary, html_table
 
@@ -254,6 +254,23 @@ def _smallest(widths: list[int], certifies: Callable[[int], bool], step: int, fl
     return hi
 
 
+#: the run route's steps, as fractions of eta = 1/lambda_max(K(w0)), tried in float64 in this order before
+#: double-double at the default step: a smaller step can avoid the edge-of-stability phase whose error
+#: amplification (prod l_t, docs/theory.md §12.5) stops the default step (case C seed 1: width 8 certifies at eta/2)
+STEP_FRACTIONS = (1, 0.5, 0.25)
+
+
+def _run_route(problem: Problem, run_steps: int, rigor: str) -> tuple[Evidence, float]:
+    """certify_run at the steps STEP_FRACTIONS x the default in float64, then at the default in double-double
+    (precision 'auto'), until one certifies: (its evidence, the fraction of the default step it used)."""
+    eta = default_step(problem)
+    for fraction in STEP_FRACTIONS:
+        ev = certify_run(problem, step=eta * fraction, max_steps=run_steps, rigor=rigor, precision="float64")
+        if ev.certified or ev.hints["stop"] != "amplification":
+            return ev, fraction
+    return certify_run(problem, step=eta, max_steps=run_steps, rigor=rigor), 1.0
+
+
 def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: str = "tanh", seed: int = 0,
                         init: str = "standard", *, max_width: int = 2**14, rigor: str = "verified",
                         bounds: str = "tight", route: str = "ball", empirical: bool = True,
@@ -328,10 +345,15 @@ def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: s
         runs: dict[int, Evidence] = {}
 
         def run_certifies(width: int) -> bool:
-            runs[width] = ev = certify_run(problem(width), max_steps=run_steps, rigor=rigor)
+            ev, fraction = _run_route(problem(width), run_steps, rigor)
+            runs[width] = ev
             if ev.hints["stop"] == "max_steps":
                 limited(width, f"run route: the terminal ball had not closed after {run_steps} steps: "
                                "raise run_steps")
+            if ev.certified and fraction != 1:
+                result.notes.append(f"width {width}: the run route certified GD with step {ev.hints['step']:.4g} "
+                                    f"= {fraction} x 1/lambda_max(K(w0)); at that default step the error "
+                                    "amplification outgrew every terminal ball")
             return ev.certified
 
         result.run_width = _smallest(widths, run_certifies, step, floor)
