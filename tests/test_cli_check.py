@@ -26,6 +26,10 @@ MODELS = textwrap.dedent('''
     def linear(X, y):
         return Problem(Linear(X), y)
 
+    from plproof.models.callable_model import CallableModel
+    black_box = Problem(CallableModel(lambda w: np.array([w[0] * w[1] + w[2], w[0] + w[1] ** 2]), 3,
+                                      w0=[0.5, -0.3, 0.2]), np.array([0.06, 0.6]))
+
     class WrongShape(Model):
         n_outputs = 3
         n_params = 4
@@ -209,10 +213,8 @@ def test_bad_data_files_exit_2_with_one_line(workdir, capsys, make, message):
     assert len(err) == 1 and message in err[0]
 
 
-def test_route_both_keeps_the_ball_result_where_the_run_route_does_not_apply(capsys):
-    from plproof.cli.main import main
-
-    code = main(["check", "examples/numpy_model.py:problem", "--route", "both", "--rigor", "sampled", "--quiet"])
+def test_route_both_keeps_the_ball_result_where_the_run_route_does_not_apply(workdir, capsys):
+    code = main(["check", f"{workdir}/models.py:black_box", "--route", "both", "--rigor", "sampled", "--quiet"])
     captured = capsys.readouterr()
     assert "run route not available here" in captured.err  # a black-box callable has no rigorous ball bounds
     assert code == 0 and "HOLDS ON SAMPLES" in captured.out
