@@ -227,3 +227,17 @@ def test_problem_certificates_carry_the_exact_one_step_rate(two_layer_cert):
     path = two_layer_cert.parent / "forged-rate.json"
     path.write_text(json.dumps(seal(forged)))
     assert verify(path).outcome == "invalid"
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "softplus", "sin", "gelu"])
+def test_the_verifiers_activation_constants_bound_and_nearly_attain_the_sup(name: str) -> None:
+    """S1-S3 of plproof.verify.exact (its own proofs, docs/rigor.md §1) lie above max |sigma^(k)| on a fine grid
+    and within 1e-6 of it: a constant too small would be unsound, one far too large would cost widths."""
+    from plproof.models.activations import ACTIVATIONS
+    from plproof.numeric.arith import FLOAT64
+    from plproof.verify.exact import ACTIVATION_BOUNDS
+
+    z = np.concatenate([np.linspace(-12, 12, 2_400_001), [-40.0, 40.0]])  # softplus: sup s' = 1 at infinity
+    sampled = [float(np.max(np.abs(v))) for v in ACTIVATIONS[name].derivatives(z, FLOAT64, 3)[1:]]
+    for bound, sup in zip(ACTIVATION_BOUNDS[name], sampled):
+        assert sup <= float(bound) * (1 + 1e-12) and float(bound) <= sup * (1 + 1e-6) + 1e-12, (name, bound, sup)

@@ -185,6 +185,32 @@ def iv_bounds(x: Any) -> tuple[Fraction, Fraction]:
     return ends[0], ends[1]
 
 
+def _gelu_bounds() -> tuple[Fraction, Fraction, Fraction]:
+    """Upper bounds on sup|s'|, sup|s''|, sup|s'''| of GELU s(z) = z Phi(z), in mpmath interval arithmetic.
+
+    s' = Phi + z phi, s'' = phi (2 - z^2), s''' = z phi (z^2 - 4), s'''' = phi (7 z^2 - z^4 - 4). s' moves
+    monotonically between its limits 0, 1 and its extremes at z = +-sqrt 2 (s'' = 0), where |s'| <= Phi(sqrt 2) +
+    sqrt 2 phi(sqrt 2); s'' has its extremes at 0 and +-2 (s''' = 0): 2 phi(0) and -2 phi(2); s''' (limits 0)
+    at z^2 = (7 -+ sqrt 33)/2. Phi(sqrt 2) = (1 + erf 1)/2, erf 1 = 2/sqrt(pi) sum_k (-1)^k / (k! (2k + 1)) below
+    its partial sum to k = 12 (alternating, terms decreasing).
+    """
+    saved, iv.prec = iv.prec, 80
+    try:
+        phi = lambda z: iv.exp(-z * z / 2) / iv.sqrt(2 * iv.pi)  # noqa: E731
+        erf1 = 2 / iv.sqrt(iv.pi) * sum(iv.mpf((-1) ** k) / (math.factorial(k) * (2 * k + 1)) for k in range(13))
+        r2 = iv.sqrt(2)
+        s1 = (1 + erf1) / 2 + r2 * phi(r2)
+        s2 = 2 * phi(iv.mpf(0))
+        roots = (iv.sqrt((7 - iv.sqrt(33)) / 2), iv.sqrt((7 + iv.sqrt(33)) / 2))
+        s3 = max((abs(z * phi(z) * (z * z - 4)) for z in roots), key=lambda x: x.b)
+        return iv_bounds(s1)[1], iv_bounds(s2)[1], iv_bounds(s3)[1]
+    finally:
+        iv.prec = saved
+
+
+ACTIVATION_BOUNDS["gelu"] = _gelu_bounds()
+
+
 def iv_matrix(A: np.ndarray) -> MatrixEnclosure:
     """Midpoint and Frobenius radius of a matrix of mpmath intervals."""
     mids, rad2 = [], Fraction(0)
