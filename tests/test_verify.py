@@ -241,3 +241,26 @@ def test_the_verifiers_activation_constants_bound_and_nearly_attain_the_sup(name
     sampled = [float(np.max(np.abs(v))) for v in ACTIVATIONS[name].derivatives(z, FLOAT64, 3)[1:]]
     for bound, sup in zip(ACTIVATION_BOUNDS[name], sampled):
         assert sup <= float(bound) * (1 + 1e-12) and float(bound) <= sup * (1 + 1e-6) + 1e-12, (name, bound, sup)
+
+
+def test_a_not_certified_re_check_without_a_radius_renders_its_failed_premise() -> None:
+    """The verifier's evidence stops before any radius when lambda0 > 0 is not proved: the claim names it."""
+    from plproof.verify.claims import render
+
+    ev = {"verdict": "not certified", "quantities": {"L0": {"lo": 0.1, "hi": 0.1}},
+          "premises": [{"name": "m >= n", "status": "held"}, {"name": "lambda0 > 0", "status": "unknown"}]}
+    words, _ = render("gd-ball/A", ev)
+    assert words.startswith("not certified: lambda0 > 0")
+
+
+def test_the_verifiers_erf_encloses_mpmath_erf() -> None:
+    """_iv_erf (series for |x| <= 6, erfc's asymptotic bracket beyond) contains erf at 50 digits, width <= 1e-20."""
+    import mpmath
+
+    from plproof.verify.exact import _iv_erf
+
+    with mpmath.workdps(50):
+        for x in [*np.linspace(-9, 9, 721), 1e-300, -6.0, 6.0, np.nextafter(6.0, 7), 30.0, 0.0]:
+            e = _iv_erf(float(x))
+            lo, hi, true = mpmath.mpf(e.a), mpmath.mpf(e.b), mpmath.erf(mpmath.mpf(float(x)))
+            assert lo <= true <= hi and hi - lo <= 1e-20, x

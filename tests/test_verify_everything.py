@@ -52,6 +52,7 @@ def _problems(tmp: Path) -> dict[str, plproof.Problem]:
         "two-layer-sigmoid": _two_layer(512, "sigmoid"),
         "two-layer-softplus": _two_layer(1024, "softplus"),
         "two-layer-sin-hidden": _two_layer(1024, "sin", train="hidden"),
+        "two-layer-gelu": _two_layer(128, "gelu"),  # the verifier's interval erf (docs/rigor.md §2.2)
         "two-layer-relu": _two_layer(16, "relu"),
         "under-parameterised": plproof.Problem(plproof.Linear([[1.0, 2], [3, 4], [5, 7]]), [1.0, 0, 1], [1.0, 1.0]),
         "mlp-2": plproof.Problem(plproof.MLP(X, [128, 128], "tanh", seed=2, init="symmetric"),
@@ -71,6 +72,7 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         write_certificate(from_evidence(ev, problem), work / "certs" / f"{name}.json")
         verdicts[name] = ev.verdict.value
     for name, run_problem, precision in (("run", _two_layer(16, "tanh", n=5), "float64"),
+                                         ("run-gelu", _two_layer(16, "gelu", n=5), "float64"),
                                          ("run-dd", _two_layer(32, "tanh", n=4), "double-double")):
         ev = plproof.certify_run(run_problem, precision=precision)
         write_certificate(run_certificate(ev, run_problem), work / "certs" / f"{name}.json")
@@ -109,8 +111,8 @@ def test_the_kinds_certify_as_expected(shipped):
 
 
 @pytest.mark.parametrize("name", ["linear", "random-features", "two-layer-tanh", "two-layer-sigmoid",
-                                  "two-layer-softplus", "two-layer-sin-hidden", "two-layer-relu",
-                                  "under-parameterised", "mlp-2", "sympy", "callable", "run", "run-dd", "run-generic", "run-mlp", "run-sympy", "rate-cheap",
+                                  "two-layer-softplus", "two-layer-sin-hidden", "two-layer-gelu", "two-layer-relu",
+                                  "under-parameterised", "run-gelu", "mlp-2", "sympy", "callable", "run", "run-dd", "run-generic", "run-mlp", "run-sympy", "rate-cheap",
                                   "rate-expensive"])
 def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
     away, _ = shipped
@@ -141,14 +143,3 @@ def test_report_renders_every_kind_without_crashing(shipped, tmp_path, monkeypat
     text = (tmp_path / "report" / "report.md").read_text()
     assert not result.invalid and all(f"## {name}" in text for name in verdicts)
     assert "NOT RE-CHECKED here" in text  # the user callable: its code runs only with --run-code
-
-
-def test_a_certified_model_the_verifier_has_no_constants_for_is_written_and_not_rechecked_here(tmp_path):
-    """gelu is certified by check() but the verifier proves no S1-S3 for it: the certificate is still written
-    (the producer's evidence, stated as such) and verify answers "not re-checkable here", never valid."""
-    problem = _two_layer(1024, "gelu")
-    ev = plproof.check(problem, confirm=False)
-    assert ev.certified
-    path = write_certificate(from_evidence(ev, problem), tmp_path / "gelu.json")
-    result = verify(path, run_code=True)
-    assert result.outcome == "unverifiable" and "gelu" in result.reason

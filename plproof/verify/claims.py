@@ -76,6 +76,8 @@ def _render(theorem: str, ev: dict, title: str) -> tuple[str, str]:
     if verdict == "not certifiable":
         return f"PL* cannot be certified for this problem: {_failed(ev)} fails ({ref})", symbols
     if theorem.startswith("gd-ball"):
+        if verdict != "certified" and "R" not in ev["quantities"]:  # stopped before any radius (lambda0 unproved)
+            return f"not certified: {_failed(ev)} (hypotheses of {ref})", symbols
         at = f"R = {_q(ev, 'R', 'hi')} and eta = {_q(ev, 'step', 'hi')}"
         if verdict != "certified":
             return f"not certified at {at}: {_failed(ev)} (hypotheses of {ref})", symbols
