@@ -22,6 +22,8 @@ from plproof.data import unit_inputs, uniform_targets
 from plproof.routes.trajectory.recipe import Buffers, gd_step, make_net
 from plproof.verify.dd_step import dd_step
 
+from benchmarks.run_certificate import numpy_loop
+
 
 class Tree:
     """The plproof package of a checkout, imported beside the current one; :meth:`call` runs a function with that
@@ -89,21 +91,8 @@ def step_costs(trees: dict[str, Tree], shapes: tuple[tuple[int, int, int], ...] 
               + "  ".join(f"{1e3 * t:10.2f} ms ({t / t_f:4.0f}x)" for t in t_d))
 
 
-def numpy_gd(X: np.ndarray, y: np.ndarray, W: np.ndarray, v: np.ndarray, eta: float, T: int) -> None:
-    """T plain float64 GD steps (the baseline of the issue)."""
-    s = 1 / np.sqrt(W.shape[0])
-    W, v = W.copy(), v.copy()
-    for _ in range(T):
-        A = np.tanh(X @ W.T)
-        r = s * (A @ v) - y
-        gv = s * (A.T @ r)
-        gW = s * ((1 - A * A) * r[:, None] * v).T @ X
-        W -= eta * gW
-        v -= eta * gv
-
-
 def run_cost(trees: dict[str, Tree], width: int = 16, repeat: int = 3) -> None:
-    """certify_run(precision='double-double') of each tree on case C seed 2 against numpy_gd for its T steps."""
+    """certify_run(precision='double-double') of each tree on case C seed 2 against a numpy loop (benchmarks.run_certificate.numpy_loop) for its T steps."""
     X, y = unit_inputs(20, 5, 2), uniform_targets(20, 0.5, 2)
     runs = []
     for name, t in trees.items():
@@ -115,7 +104,7 @@ def run_cost(trees: dict[str, Tree], width: int = 16, repeat: int = 3) -> None:
         runs.append(run)
     T, eta = ev.hints["T"], ev.hints["step"]
     W, v = problem.w0[: width * X.shape[1]].reshape(width, X.shape[1]), problem.w0[width * X.shape[1]:]
-    t_np, *t_run = interleaved([lambda: numpy_gd(X, y, W, v, eta, T)] + runs, repeat=repeat)
+    t_np, *t_run = interleaved([lambda: numpy_loop(X, y, W, v, eta, T)] + runs, repeat=repeat)
     print(f"numpy GD loop, {T} steps: {t_np:.3f} s; "
           + "; ".join(f"dd run route ({k}) {t:.2f} s = {t / t_np:.0f}x" for k, t in zip(trees, t_run)))
 

@@ -29,9 +29,14 @@ from plproof.routes.trajectory import certify_run
 def numpy_gd(problem: Problem, eta: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """``steps`` float64 GD steps on L = ||s A v - y||^2/2, A = tanh(X W^T), as a user writes them."""
     model = problem.model
-    X, y, m, d = model.X, problem.y, model.width, model.X.shape[1]
-    W, v = problem.w0[: m * d].reshape(m, d).copy(), problem.w0[m * d:].copy()
-    s = 1.0 / np.sqrt(m)
+    m, d = model.width, model.X.shape[1]
+    return numpy_loop(model.X, problem.y, problem.w0[: m * d].reshape(m, d), problem.w0[m * d:], eta, steps)
+
+
+def numpy_loop(X: np.ndarray, y: np.ndarray, W: np.ndarray, v: np.ndarray, eta: float,
+               steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The loop of :func:`numpy_gd` on arrays (copies of W, v are updated)."""
+    W, v, s = W.copy(), v.copy(), 1.0 / np.sqrt(W.shape[0])
     for _ in range(steps):
         A = np.tanh(X @ W.T)
         r = s * (A @ v) - y

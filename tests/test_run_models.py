@@ -20,6 +20,7 @@ from plproof.routes.trajectory.certify import certify_run
 from plproof.routes.trajectory.generic import RECIPE, MidRadGD
 from plproof.routes.width import gd_run
 from plproof.verify import check
+from tests.test_run_generic import _sampled_norm
 
 
 def _valid(cert: dict) -> bool:
@@ -105,19 +106,6 @@ def test_sympy_without_interval_evaluator_is_refused() -> None:
 
 
 # ---------------------------------------------------------------- l_t against the sampled Hessian
-def _sampled_norm(model, y, w, eta: float, e: float, points: int = 16) -> float:
-    """max ||I - eta Hess L|| at w and random points of B(w, e) (central-difference Hessians of the exact gradient)."""
-    rng = np.random.default_rng(5)
-    grad = lambda u: model.vjp(u, model.F(u) - y)  # noqa: E731
-    worst, p = 0.0, model.n_params
-    for j in range(points + 1):
-        d = rng.standard_normal(p)
-        u = w + (e * rng.uniform(0, 1) ** (1 / p) * d / np.linalg.norm(d) if j else 0)
-        H = np.column_stack([(grad(u + 1e-6 * c) - grad(u - 1e-6 * c)) / 2e-6 for c in np.eye(p)])
-        worst = max(worst, float(np.abs(np.linalg.eigvalsh(np.eye(p) - eta * (H + H.T) / 2)).max()))
-    return worst
-
-
 def test_mlp_contraction_bounds_the_sampled_tube() -> None:
     """l_t of the producer (MidRadGD.contraction) and of the verifier (its anchor's LF, h1 in the same formula)
     >= ||I - eta Hess L|| sampled over B(w, e) on a tiny MLP far from a minimiser."""
@@ -142,6 +130,6 @@ def test_mlp_contraction_bounds_the_sampled_tube() -> None:
     res = float(np.linalg.norm(model.F(w) - y)) * (1 + 1e-9)
     h = h1 * (res + LF * e)
     ell_v = max(1 + eta * h, eta * (LF * LF + h) - 1)
-    sampled = _sampled_norm(model, y, w, eta, e)
+    sampled = _sampled_norm(model, y, w, eta, e, points=16)
     assert sampled <= ell and sampled <= ell_v, (sampled, ell, ell_v)
     assert math.isfinite(ell) and ell < 1 + 50 * (sampled - 1)  # not vacuous
