@@ -46,11 +46,14 @@ def model_inputs(problem: Problem) -> dict:
 def evidence_json(evidence: Evidence) -> dict:
     """The producer's evidence in the certificate's evidence form (verdict, rigor, quantities, premises)."""
     ev = evidence.to_json()
-    return {"verdict": ev["verdict"], "rigor": ev["rigor"],
-            "quantities": {k: {s: v[s] for s in ("lo", "hi", "rigor")} for k, v in ev["quantities"].items()},
-            "premises": [{"name": h["name"], "status": h["status"], "reference": h["reference"],
-                          "margin": None if h["margin"] is None else {"lo": h["margin"]["lo"], "hi": h["margin"]["hi"]}}
-                         for h in ev["hypotheses"]]}
+    out = {"verdict": ev["verdict"], "rigor": ev["rigor"],
+           "quantities": {k: {s: v[s] for s in ("lo", "hi", "rigor")} for k, v in ev["quantities"].items()},
+           "premises": [{"name": h["name"], "status": h["status"], "reference": h["reference"],
+                         "margin": None if h["margin"] is None else {"lo": h["margin"]["lo"], "hi": h["margin"]["hi"]}}
+                        for h in ev["hypotheses"]]}
+    if evidence.route == "sgd-ball":  # the setting the claim is about, as plproof.verify.sgd states it
+        out["setting"] = jsonable(evidence.hints["sgd"])
+    return out
 
 
 def sealed(kind: str, theorem: str, inputs: dict, hints: dict, record: dict, derive: Any) -> dict:

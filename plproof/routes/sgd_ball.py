@@ -99,8 +99,8 @@ def parse_sgd(problem: Problem, batch_size: Any, confidence: Any) -> tuple[int, 
         raise InvalidInput("method='sgd' needs confidence = 1 - delta, the probability of the claim: a number in (0, 1)")
     ok = isinstance(confidence, (float, int, Fraction, np.floating)) and not isinstance(confidence, bool)
     if not (ok and math.isfinite(confidence) and 0 < confidence < 1):
-        raise InvalidInput(f"confidence must be a number in (0, 1) (the claim holds with this probability), "
-                           f"got {confidence!r}")
+        shown = str(confidence) if isinstance(confidence, Fraction) else repr(confidence)
+        raise InvalidInput(f"confidence must be a number in (0, 1) (the claim holds with this probability), got {shown}")
     # a float is read as the decimal it prints as (0.95 is 19/20), the probability its user means
     return int(batch_size), confidence if isinstance(confidence, Fraction) else Fraction(repr(float(confidence)))
 
@@ -155,8 +155,8 @@ def check_sgd(problem: Problem, rigor: "str | RigorLevel" = "verified", step: fl
         hints["closing_radii_grid"] = [float(R_range[0]), float(R_range[1])]
     if all(h.status is Status.HELD for h in hyps):
         R_sgd, rate = q["R_sgd"].hi, q["rate"].hi
-        reason = (f"SGD with batch size {s} {reached(rig)} to stay in B(w0, {R_sgd:.6g}) with probability >= "
-                  f"{float(conf):.6g}: mu >= {q['mu'].lo:.6g}, beta <= {q['beta'].hi:.6g} on B(w0, R = "
+        reason = (f"SGD with batch size {s} stays in B(w0, {R_sgd:.6g}) with probability >= {float(conf):.6g} "
+                  f"({reached(rig)}): mu >= {q['mu'].lo:.6g}, beta <= {q['beta'].hi:.6g} on B(w0, R = "
                   f"{q['R'].hi:.6g}), eta = {step_used:.6g}, rigor {rig.label}")
         conclusions = [
             f"with probability >= {float(conf):.6g}, SGD from w0 with {s} indices per step drawn i.i.d. uniformly and "
