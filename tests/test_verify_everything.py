@@ -66,8 +66,16 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """Certificates of check() for every model kind and one of certify_run, written, then moved elsewhere."""
     work = tmp_path_factory.mktemp("work")
     verdicts = {}
-    for name, problem in _problems(work).items():
+    problems = _problems(work)
+    for name, problem in problems.items():
         ev = plproof.check(problem, confirm=False)
+        write_certificate(from_evidence(ev, problem), work / "certs" / f"{name}.json")
+        verdicts[name] = ev.verdict.value
+    sgd = {"sgd-linear": problems["linear"], "sgd-callable": problems["callable"],  # the SGD ball theorem (§3)
+           "sgd-two-layer": plproof.Problem(plproof.TwoLayer(unit_inputs(5, 4, seed=1), 32, "tanh", seed=1,
+                                                             init="symmetric"), uniform_targets(5, 1e-5, seed=1))}
+    for name, problem in sgd.items():
+        ev = plproof.check(problem, method="sgd", batch_size=2, confidence=0.9)
         write_certificate(from_evidence(ev, problem), work / "certs" / f"{name}.json")
         verdicts[name] = ev.verdict.value
     for name, run_problem, precision in (("run", _two_layer(16, "tanh", n=5), "float64"),
@@ -111,13 +119,13 @@ def test_the_kinds_certify_as_expected(shipped):
 @pytest.mark.parametrize("name", ["linear", "random-features", "two-layer-tanh", "two-layer-sigmoid",
                                   "two-layer-softplus", "two-layer-sin-hidden", "two-layer-relu",
                                   "under-parameterised", "mlp-2", "sympy", "callable", "run", "run-dd", "run-generic", "run-mlp", "run-sympy", "rate-cheap",
-                                  "rate-expensive"])
+                                  "rate-expensive", "sgd-linear", "sgd-two-layer", "sgd-callable"])
 def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
     away, _ = shipped
     monkeypatch.chdir(tmp_path)
     result = verify(away / "certs" / f"{name}.json", run_code=True)
     assert result.valid, result.reason
-    if name == "callable":  # user code runs only when asked
+    if name in ("callable", "sgd-callable"):  # user code runs only when asked
         assert verify(away / "certs" / f"{name}.json").outcome == "unverifiable"
 
 
