@@ -246,3 +246,16 @@ def test_a_gd_certificate_with_an_sgd_setting_is_rejected(certificate):
     gd["inputs"]["sgd"] = cert["inputs"]["sgd"]
     result = verify_json(seal(gd), base=base)
     assert result.outcome == "invalid" and "inputs.sgd" in result.reason
+
+
+def test_the_exact_expectation_property_refutes_the_rate_of_a_doubled_mu():
+    """plproof/properties/test_sgd_ball.py can fail: the exact E[L_1] exceeds (1 - 2 mu s eta/n) L0, the rate that
+    mu = 2 lambda_min (erratum E1 of docs/theory.md §1.5) would claim, while the certified rate bounds it."""
+    from plproof.properties.test_sgd_ball import certified, expected_losses
+
+    problem = Problem(Linear(X2), [1.0, 2.0], [1.0, 0, -1, 2])
+    ev = certified(problem, 1, 0.9)
+    eta, rho = Fraction(ev.hints["step"]), Fraction(ev.quantities["rate"].hi)
+    losses = expected_losses(problem, eta, 1, 3)
+    assert all(loss <= rho**t * losses[0] for t, loss in enumerate(losses))
+    assert losses[1] > (1 - 2 * (1 - rho)) * losses[0]
