@@ -131,7 +131,7 @@ def check_sgd(problem: Problem, rigor: "str | RigorLevel" = "verified", step: fl
         ev.hints.update(setting)
         return ev
     pre: Centred = ev
-    c, bb, rig, assumptions = pre.c, pre.bb, pre.rigor, pre.assumptions
+    c, bb, rig = pre.c, pre.bb, pre.rigor
     failure = {True: INTERVALS.of(1 - conf), False: FLOATS.of(1 - conf)}
     state, R_cert, R_range = settle_radius(
         lambda S, R: _state(S, c, bb, R, step, s, failure[S.interval]), radius, R_GRID)
