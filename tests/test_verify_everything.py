@@ -67,7 +67,8 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """Certificates of check() for every model kind and one of certify_run, written, then moved elsewhere."""
     work = tmp_path_factory.mktemp("work")
     verdicts = {}
-    for name, problem in _problems(work).items():
+    problems = _problems(work)
+    for name, problem in problems.items():
         ev = plproof.check(problem, confirm=False)
         write_certificate(from_evidence(ev, problem), work / "certs" / f"{name}.json")
         verdicts[name] = ev.verdict.value
@@ -97,6 +98,13 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         cert = load_certificate(Path(__file__).parent / "data" / "rates" / committed)
         write_certificate(cert, work / "certs" / f"{name}.json")
         verdicts[name] = cert["evidence"]["verdict"]
+    sgd = {"sgd-linear": problems["linear"], "sgd-callable": problems["callable"],  # the SGD ball theorem (§3)
+           "sgd-two-layer": plproof.Problem(plproof.TwoLayer(unit_inputs(5, 4, seed=1), 32, "tanh", seed=1,
+                                                             init="symmetric"), uniform_targets(5, 1e-5, seed=1))}
+    for name, problem in sgd.items():
+        ev = plproof.check(problem, method="sgd", batch_size=2, confidence=0.9)
+        write_certificate(from_evidence(ev, problem), work / "certs" / f"{name}.json")
+        verdicts[name] = ev.verdict.value
     away = tmp_path_factory.mktemp("away") / "shipped"
     shutil.copytree(work, away)
     shutil.rmtree(work)  # nothing may be read from where the certificates were written
@@ -119,8 +127,13 @@ def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path,
     monkeypatch.chdir(tmp_path)
     result = verify(away / "certs" / f"{name}.json", run_code=True)
     assert result.valid, result.reason
-    if name == "callable":  # user code runs only when asked
+    if name in ("callable", "sgd-callable"):  # user code runs only when asked
         assert verify(away / "certs" / f"{name}.json").outcome == "unverifiable"
+
+
+@pytest.mark.parametrize("name", ["sgd-linear", "sgd-two-layer", "sgd-callable"])
+def test_every_sgd_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
+    test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch)
 
 
 def test_verify_help_works(capsys):

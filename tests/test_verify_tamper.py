@@ -44,7 +44,7 @@ def _edits(path: str, value: Any) -> Iterator[Any]:
                 "family": ("linear", "two_layer", "random_features", "mlp", "sympy"),
                 "bounds": ("constant-kernel", "two-layer-t1-t3", "two-layer-s8", "mlp", "generic-hessian")}.get(last, ())
         if last == "theorem":
-            pool = ("gd-ball/A", "gd-ball/B", "gd-run/A", "derivation", "property", "pl-gd-rate/A")
+            pool = ("gd-ball/A", "gd-ball/B", "sgd-ball/A", "gd-run/A", "derivation", "property", "pl-gd-rate/A")
         if (last == "lo" or last == "hi" or last.isdigit()) and value != "0":  # an exact number stored as text
             yield "0"
         yield from (p for p in pool if p != value)
@@ -158,6 +158,17 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
     for name, problem in problems.items():
         path = write_certificate(from_evidence(plproof.check(problem, confirm=False), problem), out / f"{name}.json")
         certs[name] = (fmt.load_certificate(path), out)
+    sgd = {  # the SGD ball theorem (docs/theory.md §3): exact on Linear, verified on a net, and a failing one
+        "sgd-linear": (problems["linear-exact"], 2, 0.95),
+        "sgd-two-layer": (plproof.Problem(plproof.TwoLayer(unit_inputs(5, 4, seed=1), 16, "tanh", seed=1,
+                                                           init="symmetric"), uniform_targets(5, 1e-6, seed=1)), 5, 0.75),
+        "sgd-not-certified": (plproof.Problem(plproof.TwoLayer(unit_inputs(5, 4, seed=1), 8, "tanh", seed=1,
+                                                               init="symmetric"), uniform_targets(5, 1e-3, seed=1)), 1, 0.9)}
+    for name, (problem, batch, confidence) in sgd.items():
+        ev = plproof.check(problem, method="sgd", batch_size=batch, confidence=confidence)
+        assert ev.certified == (name != "sgd-not-certified"), ev.reason
+        path = write_certificate(from_evidence(ev, problem), out / f"{name}.json")
+        certs[name] = (fmt.load_certificate(path), out)
     run_problem = plproof.Problem(plproof.TwoLayer(unit_inputs(5, 8, seed=3), 16, "tanh", seed=3, init="symmetric"),
                                   uniform_targets(5, 0.05, seed=3))
     for name, precision in (("run", "float64"), ("run-dd", "double-double")):
@@ -237,7 +248,8 @@ def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
 
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
                                   "run-dd", "random-features", "mlp", "sympy", "property", "rate-cheap", "rate-expensive",
-                                  "derivation-valid", "derivation-wrong"])
+                                  "derivation-valid", "derivation-wrong", "sgd-linear", "sgd-two-layer",
+                                  "sgd-not-certified"])
 def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, rate_certs,
                                                                     derivation_certs, name):
     cert, base = property_cert if name == "property" else {**written, **rate_certs, **derivation_certs}[name]

@@ -46,11 +46,14 @@ def model_inputs(problem: Problem) -> dict:
 def evidence_json(evidence: Evidence) -> dict:
     """The producer's evidence in the certificate's evidence form (verdict, rigor, quantities, premises)."""
     ev = evidence.to_json()
-    return {"verdict": ev["verdict"], "rigor": ev["rigor"],
-            "quantities": {k: {s: v[s] for s in ("lo", "hi", "rigor")} for k, v in ev["quantities"].items()},
-            "premises": [{"name": h["name"], "status": h["status"], "reference": h["reference"],
-                          "margin": None if h["margin"] is None else {"lo": h["margin"]["lo"], "hi": h["margin"]["hi"]}}
-                         for h in ev["hypotheses"]]}
+    out = {"verdict": ev["verdict"], "rigor": ev["rigor"],
+           "quantities": {k: {s: v[s] for s in ("lo", "hi", "rigor")} for k, v in ev["quantities"].items()},
+           "premises": [{"name": h["name"], "status": h["status"], "reference": h["reference"],
+                         "margin": None if h["margin"] is None else {"lo": h["margin"]["lo"], "hi": h["margin"]["hi"]}}
+                        for h in ev["hypotheses"]]}
+    if evidence.route == "sgd-ball":  # the setting the claim is about, as plproof.verify.sgd states it
+        out["setting"] = jsonable(evidence.hints["sgd"])
+    return out
 
 
 def sealed(kind: str, theorem: str, inputs: dict, hints: dict, record: dict, derive: Any) -> dict:
@@ -80,7 +83,8 @@ def sealed(kind: str, theorem: str, inputs: dict, hints: dict, record: dict, der
 
 
 def from_evidence(evidence: Evidence, problem: Problem) -> dict:
-    """A ``problem`` certificate: the model, y and w0, the hints of check(), and the re-derived evidence."""
+    """A ``problem`` certificate: the model, y and w0 (and the SGD setting of the SGD route), the hints of check(),
+    and the re-derived evidence."""
     from plproof.verify.problem import derive_problem
 
     hints = {k: v for k, v in evidence.hints.items() if k in PROBLEM_HINTS}
@@ -94,7 +98,9 @@ def from_evidence(evidence: Evidence, problem: Problem) -> dict:
     if evidence.trajectory is not None:
         record["trajectory"] = evidence.trajectory.to_json()
     inputs, theorem = model_inputs(problem), f"gd-ball/{evidence.convention}"
-    proof = _rate_proof(theorem, inputs, hints) if evidence.certified else None
+    if evidence.route == "sgd-ball":  # the SGD setting is part of what the claim is about (docs/theory.md §3)
+        inputs["sgd"], theorem = dict(evidence.hints["sgd"]), f"sgd-ball/{evidence.convention}"
+    proof = _rate_proof(theorem, inputs, hints) if evidence.certified and theorem.startswith("gd-") else None
     if proof is not None:
         hints["rate_proof"] = proof
     return sealed("problem", theorem, inputs, hints, record, lambda cert, base, checked: derive_problem(cert, base, checked))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from plproof.routes.ball import check
-from plproof.errors import NotCertifiable
+from plproof.errors import InvalidInput, NotCertifiable
 from plproof.cli.output import ProgressBar, add_output_options, print_json, style
 from plproof.evidence import Evidence, Hypothesis, Status
 from plproof.loading import DATA_FORMATS, build_problem, load_data, load_object, load_vector
@@ -42,6 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "that holds only on samples exits 1 unless you ask for --rigor or --require sampled)")
     p.add_argument("--step", type=float, help="GD step size (default 1/beta on the ball)")
     p.add_argument("--radius", type=float, help="check this radius instead of searching")
+    p.add_argument("--method", default="gd", metavar="{gd,sgd}",
+                   help="gd: full-batch gradient descent (docs/theory.md §2.5); sgd: mini-batch SGD, certified with "
+                        "probability --confidence (docs/theory.md §3, ball route only)")
+    p.add_argument("--batch-size", metavar="S", help="SGD mini-batch size, an integer in [1, n] (with --method sgd)")
+    p.add_argument("--confidence", metavar="C", help="probability 1 - delta of the SGD claim, in (0, 1), e.g. 0.95 "
+                                                     "or 19/20 (with --method sgd)")
     p.add_argument("--route", default="ball", choices=["ball", "run", "both"],
                    help="ball: mu-PL* on B(w0, R) from w0 alone; run: certify a concrete GD run a posteriori "
                         "(docs/theory.md §12; built-in families with proved bounds); both: report both")
@@ -93,8 +100,34 @@ def _translated(problem: Problem, quiet: bool = False) -> Problem:
     return Problem(mlp, problem.y, w)
 
 
+def sgd_options(args: argparse.Namespace) -> dict:
+    """check()'s method, batch_size and confidence from the command line (range checks are check()'s)."""
+    if args.method not in ("gd", "sgd"):
+        raise InvalidInput(f"unknown --method {args.method!r}: use gd (full-batch gradient descent) or sgd")
+    if args.method == "gd":
+        if args.batch_size is not None or args.confidence is not None:
+            raise InvalidInput("--batch-size and --confidence apply to --method sgd only")
+        return {}
+    if args.route != "ball":
+        raise InvalidInput("--method sgd is certified by the ball route only (the run route certifies a GD run): "
+                           "drop --route")
+    out: dict = {"method": "sgd", "batch_size": None, "confidence": None}
+    for key, flag, parse in (("batch_size", "--batch-size", int), ("confidence", "--confidence", Fraction)):
+        text = getattr(args, key)
+        if text is not None:
+            try:
+                out[key] = parse(text)
+            except (ValueError, ZeroDivisionError):
+                what = "an integer in [1, n]" if key == "batch_size" else "a number in (0, 1)"
+                raise InvalidInput(f"{flag} must be {what}, got {text!r}") from None
+        if out[key] is None:
+            raise InvalidInput(f"--method sgd needs {flag}")
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     as_json = args.json or args.format == "json"
+    sgd = sgd_options(args)
     problem = _translated(_problem(args), args.quiet)
     required = RigorLevel.parse(args.require or args.rigor)
     if not args.quiet:
@@ -104,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     with ProgressBar(None, f"plproof check {args.target}", quiet=args.quiet) as bar:
         if args.route in ("ball", "both"):
             bar.step("ball route")
-            results.append(check(problem, args.rigor, step=args.step, radius=args.radius, bounds=args.bounds))
+            results.append(check(problem, args.rigor, step=args.step, radius=args.radius, bounds=args.bounds, **sgd))
         if args.route in ("run", "both"):
             bar.step("run route")
             try:
@@ -138,7 +171,8 @@ def _write(ev: Evidence, problem: Problem, path: str) -> Path:
     """The certificate of ``ev`` (certified or not: it states the verdict) written to ``path``."""
     from plproof.certificate import from_evidence, write_certificate
 
-    return write_certificate(from_evidence(ev, problem) if ev.route == "ball" else run_certificate(ev, problem), path)
+    return write_certificate(from_evidence(ev, problem) if ev.route in ("ball", "sgd-ball") else
+                             run_certificate(ev, problem), path)
 
 
 def proved(ev: Evidence) -> bool:
@@ -163,15 +197,24 @@ def verdict_line(ev: Evidence) -> str:
     return f"verdict: {head} (rigor {ev.rigor.label}): {ev.reason}"
 
 
+GD_NAMES = [("lambda0", "lambda_min K(w0)"), ("mu", "mu on the ball"), ("beta", "beta (smoothness)"),
+            ("L_F", "sup ||DF|| on the ball"), ("epsilon", "Hessian bound"), ("L0", "L(w0)"),
+            ("R", "radius used"), ("R_fl", "radius needed (R_fl)"), ("R_v1", "LZB v1 radius"),
+            ("R_v2", "LZB v2 radius"), ("step", "GD step"), ("rate", "rate per step")]
+#: the SGD ball route's quantities (docs/theory.md §3), the mean-loss form last
+SGD_NAMES = [("batch_size", "batch size s"), ("confidence", "confidence 1 - delta"), ("lambda0", "lambda_min K(w0)"),
+             ("mu", "mu on the ball"), ("row_norm_w0", "max ||grad f_i(w0)||"), ("grad_bound", "sup ||grad f_i|| on ball"),
+             ("beta", "beta (per example)"), ("epsilon", "Hessian bound"), ("L0", "L(w0), sum form"),
+             ("R", "radius used"), ("R_sgd", "radius needed (R_sgd)"), ("eta_star", "eta* (sum loss)"),
+             ("step", "SGD step (sum loss)"), ("rate", "rate per step"), ("mu_mean", "mean loss: mu/n"),
+             ("step_mean", "mean loss: step s eta"), ("step_mse", "torch MSELoss lr s eta/2")]
+
+
 def render(ev: Evidence, problem: Problem) -> str:
     """A readable account: quantities with rigor, hypotheses, the GD run, the verdict."""
     lines = [f"model: {problem.model.describe().get('family', type(problem.model).__name__)}, "
              f"n = {problem.n}, m = {problem.m}"]
-    names = [("lambda0", "lambda_min K(w0)"), ("mu", "mu on the ball"), ("beta", "beta (smoothness)"),
-             ("L_F", "sup ||DF|| on the ball"), ("epsilon", "Hessian bound"), ("L0", "L(w0)"),
-             ("R", "radius used"), ("R_fl", "radius needed (R_fl)"), ("R_v1", "LZB v1 radius"),
-             ("R_v2", "LZB v2 radius"), ("step", "GD step"), ("rate", "rate per step")]
-    for key, label in names:
+    for key, label in SGD_NAMES if ev.route == "sgd-ball" else GD_NAMES:
         if key in ev.quantities:
             lines.append(f"  {label:<24} {ev.quantities[key]}")
     needed = [h for h in ev.hypotheses if not h.name.startswith(PAPER)]

@@ -159,7 +159,17 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "rho_bar": (r"\bar\rho", "residual bound at the exact iterate at T"),
     "beta_T": (r"\beta_T", "smoothness on the terminal ball"),
     "c_T": (r"c_T", r"1 - beta_T eta/2"),
+    "row_norm_w0": (r"\max_i\lVert\nabla f_i(w_0)\rVert", "largest per-example gradient at w0"),
+    "grad_bound": (r"\sup_B\max_i\lVert\nabla f_i\rVert", "largest per-example gradient on the ball"),
+    "R_sgd": (r"R_{\mathrm{sgd}}", "radius the SGD theorem needs (docs/theory.md §3)"),
+    "eta_star": (r"\eta^*", "largest step of the SGD theorem"),
+    "mu_mean": (r"\mu/n", "PL* constant of the mean loss"),
+    "step_mean": (r"s\eta", "SGD step on the batch-mean gradient (mean loss)"),
+    "step_mse": (r"s\eta/2", "SGD learning rate with torch.nn.MSELoss()"),
 }
+#: what a quantity means in an SGD ball certificate where it differs from GD's (docs/theory.md §3)
+SGD_MEANINGS = {"step": "SGD step on the sum loss", "beta": "smoothness of every example's loss on the ball",
+                "rate": "expected loss contraction factor per step"}
 #: the order of the rows of a problem table (then any other quantity)
 PROBLEM_ORDER = ("lambda0", "L0", "mu", "beta", "L_F", "epsilon", "delta", "R", "R_fl", "step", "rate")
 
@@ -383,6 +393,8 @@ def quantity_table(entry: Entry) -> Table:
         sym, what = QUANTITIES.get(k, (name_latex(k) if re.fullmatch(r"[A-Za-z0-9]+_?[A-Za-z0-9]*", k) else plain, ""))
         if k == "mu" and _convention(cert) == "B":
             what += " (convention B: twice it)"
+        if cert["claim"]["theorem"].startswith("sgd-ball/"):
+            what = SGD_MEANINGS.get(k, what)
         rows.append([[m(sym)], [t(what)], _cell_number(qs[k], "lo"), _cell_number(qs[k], "hi"), [t(qs[k]["rigor"])]])
     caption = [t(f"Re-checked quantities of {entry.name} (a lower bound of an infimum, an upper bound of a "
                  "supremum, both sides of an enclosed value; rounded outward to 6 digits). Certificate "),

@@ -298,6 +298,11 @@ def radius_figure(entry: Entry, out: Path, exts: tuple[str, ...]) -> Figure | No
 
 
 # ---------------------------------------------------------------- across certificates
+def _gd_ball(cert: dict) -> bool:
+    """A certificate of the GD ball theorem (the figures here draw its R_fl; SGD's R_sgd has none yet)."""
+    return cert["kind"] == "problem" and cert["claim"]["theorem"].startswith("gd-ball/")
+
+
 def _family(cert: dict) -> tuple:
     model = cert["inputs"]["model"]
     X = model.get("X", {})
@@ -311,7 +316,7 @@ def width_figure(entries: list[Entry], out: Path, notes: list[str], exts: tuple[
     groups: dict[tuple, dict[int, list[float]]] = {}
     for e in entries:
         model = e.cert["inputs"].get("model", {})
-        if e.cert["kind"] != "problem" or e.cert["evidence"]["verdict"] != "certified" or "width" not in model:
+        if not _gd_ball(e.cert) or e.cert["evidence"]["verdict"] != "certified" or "width" not in model:
             continue
         eps = _f(e.cert, "epsilon", "hi")
         if eps > 0:
@@ -353,7 +358,7 @@ def width_vs_n_figure(entries: list[Entry], out: Path, notes: list[str], exts: t
     tried: dict[tuple, dict[int, dict[int, bool]]] = {}
     for e in entries:
         model = e.cert["inputs"].get("model", {})
-        if e.cert["kind"] == "problem" and "width" in model:
+        if _gd_ball(e.cert) and "width" in model:
             per_n = tried.setdefault(_family(e.cert), {}).setdefault(int(model["n_outputs"]), {})
             width, certified = int(model["width"]), e.cert["evidence"]["verdict"] == "certified"
             per_n[width] = per_n.get(width, False) or certified
@@ -387,7 +392,7 @@ def all_figures(entries: list[Entry], out: Path, notes: list[str], exts: tuple[s
     """Draw every figure as files of ``exts``: per-entry ones go to ``entry.figures``; the cross-certificate
     ones are returned."""
     for e in entries:
-        if e.cert["kind"] != "problem":
+        if not _gd_ball(e.cert):
             continue
         radius = radius_figure(e, out, exts)
         e.figures += [radius] if radius else []

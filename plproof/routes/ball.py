@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -49,9 +49,18 @@ class BallState:
     eta: Any
     R_fl: Any
 
+    @property
+    def needed(self) -> Any:
+        """The radius the theorem needs at this R (R_fl)."""
+        return self.R_fl
+
     def closes(self, S: Any) -> bool:
         """mu > 0, 0 < beta eta < 2 and R >= R_fl, each proved in S (strict where needed)."""
         return (S.lo(self.mu) > 0 and S.hi(self.beta * self.eta) < 2 and S.lo(self.R - self.R_fl) >= 0)
+
+
+#: ``at(S, R)``: the state of a ball theorem at radius R in the scalar namespace S, with ``needed`` and ``closes(S)``
+StateAt = Callable[[Any, float], Any]
 
 
 def _state(S: Any, c: Centre, bb: BallBounds, R: float, step: float | None) -> BallState:
@@ -75,34 +84,39 @@ def _step_below(x: float) -> float:
 
 
 def search_radius(c: Centre, bb: BallBounds, step: float | None) -> tuple[float | None, tuple[float, float] | None]:
-    """Smallest closing R (float search, then bisection) and the closing range on the grid."""
-    closing = [R for R in R_GRID if _state(FLOATS, c, bb, R, step).closes(FLOATS)]
+    """Smallest R at which the GD theorem closes (float search, then bisection) and the closing range on the grid."""
+    return find_radius(lambda S, R: _state(S, c, bb, R, step))
+
+
+def find_radius(at: StateAt, grid: np.ndarray = R_GRID) -> tuple[float | None, tuple[float, float] | None]:
+    """Smallest closing R of the theorem ``at`` (float search on ``grid``, then bisection) and the closing range."""
+    closing = [R for R in grid if at(FLOATS, R).closes(FLOATS)]
     if not closing:
         return None, None
     first = closing[0]
-    lo = R_GRID[max(0, int(np.searchsorted(R_GRID, first)) - 1)]
+    lo = grid[max(0, int(np.searchsorted(grid, first)) - 1)]
     hi = first
     if lo < hi:
         for _ in range(40):
             mid = math.sqrt(lo * hi)
-            if _state(FLOATS, c, bb, mid, step).closes(FLOATS):
+            if at(FLOATS, mid).closes(FLOATS):
                 hi = mid
             else:
                 lo = mid
     return hi, (first, closing[-1])
 
 
-def _prove(c: Centre, bb: BallBounds, R: float, step: float | None) -> tuple[BallState, float]:
+def prove_radius(at: StateAt, R: float) -> tuple[Any, float]:
     """Interval evaluation just above the smallest closing R (a margin an independent re-check keeps)."""
     roomy = R * (1 + 1e-3)
-    if _state(FLOATS, c, bb, roomy, step).closes(FLOATS):
+    if at(FLOATS, roomy).closes(FLOATS):
         R = roomy
-    state = _state(INTERVALS, c, bb, R, step)
+    state = at(INTERVALS, R)
     for _ in range(8):
         if state.closes(INTERVALS):
             break
         R = R * (1 + 1e-6) if R > 0 else 1e-12
-        state = _state(INTERVALS, c, bb, R, step)
+        state = at(INTERVALS, R)
     return state, R
 
 
@@ -117,27 +131,32 @@ def _evidence(problem: Problem, verdict: Verdict, reason: str, **kw: Any) -> Evi
                     references=list(REFERENCES), **kw)
 
 
-def _not_certifiable(problem: Problem, reason: str, hyps: list[Hypothesis] | None = None,
-                     quantities: dict | None = None) -> Evidence:
-    return _evidence(problem, Verdict.NOT_CERTIFIABLE, reason, hypotheses=hyps or [], quantities=quantities or {})
+@dataclass
+class Centred:
+    """What every ball route needs before a radius: the centre, the ball bounds and the premises at w0."""
+
+    c: Centre
+    bb: BallBounds
+    structural: list[Hypothesis]
+    lam_hyp: Hypothesis
+    base: dict[str, Enclosure]
+
+    @property
+    def rigor(self) -> RigorLevel:
+        """The weakest level of the centre's enclosures and the ball bounds."""
+        c = self.c
+        return weakest([c.lambda0.rigor, c.jac_norm.rigor, c.res_norm.rigor, c.L0.rigor, self.bb.rigor])
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        c = self.c
+        return tuple(dict.fromkeys(c.lambda0.assumptions + c.jac_norm.assumptions + c.L0.assumptions))
 
 
-def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float | None = None,
-          radius: float | None = None, *, bounds: str = "tight", confirm: bool = True,
-          confirm_steps: int | None = None, digits: int = 50) -> Evidence:
-    """Check the GD theorem of docs/theory.md §2.5 on a ball around w0 and return the Evidence.
-
-    ``rigor``: ``verified`` (enclosures), ``high-precision`` (mpmath estimates at ``digits``) or
-    ``sampled`` (float64 estimates); the evidence states the level actually reached. ``step``:
-    the GD step (default 1/beta on the ball); ``radius``: check this R instead of searching.
-    """
-    level = RigorLevel.parse(rigor)
-    if level is RigorLevel.EXACT:
-        level = RigorLevel.VERIFIED  # exact where the family allows, verified otherwise
-    if step is not None and not (isinstance(step, (int, float)) and math.isfinite(step) and step > 0):
-        raise InvalidInput(f"the step size must be a positive finite number, got {step!r}")
-    if radius is not None and not (isinstance(radius, (int, float)) and math.isfinite(radius) and radius > 0):
-        raise InvalidInput(f"the radius must be a positive finite number, got {radius!r}")
+def centred(problem: Problem, level: RigorLevel, bounds: str, digits: int,
+            evidence: Callable[..., Evidence]) -> Centred | Evidence:
+    """The centre at ``level``, the ball bounds and the premises m >= n, F in C^2, lambda0 > 0 (docs/theory.md §4.1,
+    §5, §9); where one of them stops the route, its Evidence instead, built by ``evidence(verdict, reason, **kw)``."""
     obstruction = problem.obstruction()
     structural = [Hypothesis("m >= n", "number of parameters >= number of equations",
                              Status.HELD if not problem.underparameterized else Status.FAILED,
@@ -146,7 +165,7 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
                              Status.HELD if problem.model.is_smooth else Status.FAILED,
                              reference="docs/theory.md §9")]
     if obstruction:
-        return _not_certifiable(problem, obstruction, structural)
+        return evidence(Verdict.NOT_CERTIFIABLE, obstruction, hypotheses=structural)
     model_cap = getattr(problem.model, "ball_rigor", level)  # adapters bound the ball only by sampling
     notes = []
     if model_cap < level:
@@ -158,7 +177,7 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
     try:
         bb = problem.model.ball_bounds(problem.w0, bounds)
     except NotCertifiable as exc:
-        return _not_certifiable(problem, str(exc), structural)
+        return evidence(Verdict.NOT_CERTIFIABLE, str(exc), hypotheses=structural)
     base = {"lambda0": c.lambda0, "jacobian_norm_w0": c.jac_norm, "residual_norm_w0": c.res_norm, "L0": c.L0}
     lam_hyp = Hypothesis("lambda0 > 0", "lambda_min(K(w0)) > 0", Status.HELD if c.lambda0.lo > 0 else
                          (Status.FAILED if c.lambda0.hi <= 0 else Status.UNKNOWN), c.lambda0,
@@ -168,18 +187,63 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
         why = ("lambda_min(K(w0)) = 0 (numerically): K(w0) is singular, e.g. duplicate inputs"
                if singular else f"lambda_min(K(w0)) could not be proved positive (enclosure {c.lambda0}); next: "
                                 "inputs further apart or a wider model make K(w0) better conditioned")
-        ev = _not_certifiable(problem, why, structural + [lam_hyp], base)
-        ev.verdict = Verdict.NOT_CERTIFIABLE if singular else Verdict.NOT_CERTIFIED
-        return ev
-    if radius is None:
-        R_found, R_range = search_radius(c, bb, step)
-    else:
-        R_found, R_range = radius, None
-    R_try = R_found if R_found is not None else _best_failing_radius(c, bb, step)
-    state, R_cert = _prove(c, bb, R_try, step) if radius is None and R_found is not None else (
-        _state(INTERVALS, c, bb, R_try, step), R_try)
-    rig = weakest([c.lambda0.rigor, c.jac_norm.rigor, c.res_norm.rigor, c.L0.rigor, bb.rigor])
-    assumptions = tuple(dict.fromkeys(c.lambda0.assumptions + c.jac_norm.assumptions + c.L0.assumptions))
+        return evidence(Verdict.NOT_CERTIFIABLE if singular else Verdict.NOT_CERTIFIED, why,
+                        hypotheses=structural + [lam_hyp], quantities=base)
+    return Centred(c, bb, structural, lam_hyp, base)
+
+
+def settle_radius(at: StateAt, radius: float | None,
+                  grid: np.ndarray = R_GRID) -> tuple[Any, float, tuple[float, float] | None]:
+    """(the state in intervals, its radius, the closing range on the grid): at ``radius`` if given, else just
+    above the smallest closing R, else at the closest miss."""
+    if radius is not None:
+        return at(INTERVALS, radius), radius, None
+    R_found, R_range = find_radius(at, grid)
+    if R_found is None:
+        R_try = best_failing_radius(at, grid)
+        return at(INTERVALS, R_try), R_try, None
+    state, R_cert = prove_radius(at, R_found)
+    return state, R_cert, R_range
+
+
+def parse_inputs(rigor: "str | RigorLevel", step: float | None, radius: float | None) -> RigorLevel:
+    """The level to aim for (exact: verified, exact where the family allows), after checking step and radius."""
+    level = RigorLevel.parse(rigor)
+    if step is not None and not (isinstance(step, (int, float)) and math.isfinite(step) and step > 0):
+        raise InvalidInput(f"the step size must be a positive finite number, got {step!r}")
+    if radius is not None and not (isinstance(radius, (int, float)) and math.isfinite(radius) and radius > 0):
+        raise InvalidInput(f"the radius must be a positive finite number, got {radius!r}")
+    return RigorLevel.VERIFIED if level is RigorLevel.EXACT else level
+
+
+def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float | None = None,
+          radius: float | None = None, *, bounds: str = "tight", confirm: bool = True,
+          confirm_steps: int | None = None, digits: int = 50, method: str = "gd", batch_size: int | None = None,
+          confidence: float | None = None) -> Evidence:
+    """Check the GD theorem of docs/theory.md §2.5 on a ball around w0 and return the Evidence.
+
+    ``rigor``: ``verified`` (enclosures), ``high-precision`` (mpmath estimates at ``digits``) or
+    ``sampled`` (float64 estimates); the evidence states the level actually reached. ``step``:
+    the GD step (default 1/beta on the ball); ``radius``: check this R instead of searching.
+    ``method="sgd"`` checks the SGD theorem of docs/theory.md §3 instead, for mini-batches of ``batch_size``
+    indices drawn i.i.d. uniformly, holding with probability >= ``confidence`` (plproof.routes.sgd_ball).
+    """
+    if method == "sgd":
+        from plproof.routes.sgd_ball import check_sgd
+
+        return check_sgd(problem, rigor, step, radius, batch_size=batch_size, confidence=confidence, bounds=bounds,
+                         digits=digits)
+    if method != "gd":
+        raise InvalidInput(f"unknown method {method!r}: use 'gd' (full-batch gradient descent) or 'sgd'")
+    if batch_size is not None or confidence is not None:
+        raise InvalidInput("batch_size and confidence apply to method='sgd' only")
+    level = parse_inputs(rigor, step, radius)
+    pre = centred(problem, level, bounds, digits, lambda *a, **kw: _evidence(problem, *a, **kw))
+    if isinstance(pre, Evidence):
+        return pre
+    c, bb, structural, lam_hyp, base = pre.c, pre.bb, pre.structural, pre.lam_hyp, pre.base
+    state, R_cert, R_range = settle_radius(lambda S, R: _state(S, c, bb, R, step), radius)
+    rig, assumptions = pre.rigor, pre.assumptions
     q = {**base}
     for key, val in (("R", state.R), ("step", state.eta), ("R_fl", state.R_fl)):
         q[key] = enclosure(val, INTERVALS, rig, assumptions)
@@ -227,13 +291,18 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
             ev.notes.append(f"confirming GD run: {ev.trajectory.steps} steps in {ev.trajectory.arithmetic}, "
                             f"final loss {ev.trajectory.final_loss:.3e}")
         return ev
-    failed = next(h for h in hyps if h.status is not Status.HELD)
-    margin = f" (margin {failed.margin.hi:.3g})" if failed.margin else ""
-    reason = (f"{failed.name} failed{margin} at the best radius tried, R = {q['R'].hi:.4g}"
-              if radius is None else f"{failed.name} failed{margin} at R = {radius:.4g}")
+    failed, reason = first_failure(hyps, q["R"].hi, radius)
     reason += f"; next: {next_step(problem, failed.name, step, radius, q)}"
     return _evidence(problem, Verdict.NOT_CERTIFIED, reason, quantities=q, hypotheses=hyps + paper,
                      hints=hints, notes=list(c.notes))
+
+
+def first_failure(hyps: list[Hypothesis], R: float, radius: float | None) -> tuple[Hypothesis, str]:
+    """The first premise not held, and the reason it gives at radius R (searched, or ``radius`` as given)."""
+    failed = next(h for h in hyps if h.status is not Status.HELD)
+    margin = f" (margin {failed.margin.hi:.3g})" if failed.margin else ""
+    return failed, (f"{failed.name} failed{margin} at the best radius tried, R = {R:.4g}"
+                    if radius is None else f"{failed.name} failed{margin} at R = {radius:.4g}")
 
 
 def reached(level: RigorLevel) -> str:
@@ -259,13 +328,13 @@ def next_step(problem: Problem, failed: str, step: float | None, radius: float |
     return "; or ".join(tries)
 
 
-def _best_failing_radius(c: Centre, bb: BallBounds, step: float | None) -> float:
-    """Where no R closes: the grid radius with the largest R - R_fl (the closest miss), for the report."""
+def best_failing_radius(at: StateAt, grid: np.ndarray = R_GRID) -> float:
+    """Where no R closes: the grid radius with the largest R - (radius needed), the closest miss, for the report."""
     def gap(R: float) -> float:
-        st = _state(FLOATS, c, bb, R, step)
-        return R - st.R_fl if math.isfinite(st.R_fl) else -math.inf
-    best = max(R_GRID, key=gap)
-    return float(best) if gap(best) > -math.inf else float(R_GRID[0])
+        needed = at(FLOATS, R).needed
+        return R - needed if math.isfinite(needed) else -math.inf
+    best = max(grid, key=gap)
+    return float(best) if gap(best) > -math.inf else float(grid[0])
 
 
 def _paper_hypotheses(q: dict, state: BallState, rig: RigorLevel) -> list[Hypothesis]:

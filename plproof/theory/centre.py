@@ -1,7 +1,7 @@
 """What the ball theorem needs at the centre w0, as enclosures at a requested rigor level.
 
-lambda0 <= lambda_min(K(w0)), ||DF(w0)||_2, ||r0|| = ||F(w0) - y|| and L0 = ||r0||^2 / 2
-(docs/theory.md §4.1, §10). ``verified`` encloses F(w0) and K(w0) rigorously: exactly for linear
+lambda0 <= lambda_min(K(w0)), ||DF(w0)||_2, ||r0|| = ||F(w0) - y||, L0 = ||r0||^2 / 2 and the largest row
+norm max_i ||grad f_i(w0)|| = sqrt(max_i K_ii(w0)) (docs/theory.md §3, §4.1, §10). ``verified`` encloses F(w0) and K(w0) rigorously: exactly for linear
 models on small data, in python-flint balls for small models, and for wide two-layer nets with
 float BLAS plus proven error bounds around ball-enclosed activations (docs/rigor.md §3). A model to which
 its family's closed forms do not apply (plproof.models.base.closed_form_obstacle) is differentiated from its
@@ -34,7 +34,7 @@ HP_EIG_LIMIT = 120
 
 @dataclass
 class Centre:
-    """Enclosures at w0: lambda0, ||DF(w0)||, ||r0||, L0, plus how they were obtained."""
+    """Enclosures at w0: lambda0, ||DF(w0)||, ||r0||, L0, max_i ||grad f_i(w0)||, plus how they were obtained."""
 
     lambda0: Enclosure
     jac_norm: Enclosure
@@ -43,6 +43,7 @@ class Centre:
     method: str
     notes: list[str] = field(default_factory=list)
     hints: dict[str, Any] = field(default_factory=dict)
+    row_norm: Enclosure | None = None
 
 
 def _frob_upper(a: np.ndarray) -> float:
@@ -68,7 +69,14 @@ def _from_kernel(K: np.ndarray, K_err: float, r: np.ndarray, r_err: float, rigor
                     rigor, assumptions)
     return Centre(Enclosure(lam.lo, lam.hi, rigor, assumptions), jac,
                   Enclosure(r_lo, r_hi, rigor, assumptions), Enclosure(L0.lo, L0.hi, rigor, assumptions),
-                  method, hints={"lambda0_shift": float(lam.lo)})
+                  method, hints={"lambda0_shift": float(lam.lo)}, row_norm=_row_norm(K, K_err, rigor, assumptions))
+
+
+def _row_norm(K: np.ndarray, K_err: float, rigor: RigorLevel, assumptions: tuple[str, ...] = ()) -> Enclosure:
+    """max_i ||grad f_i(w0)|| = sqrt(max_i K_ii) from a float K within K_err of the true one in every entry."""
+    top = float(np.max(np.diag(K)))
+    lo = fb.down(float(np.sqrt(max(fb.down(top - K_err), 0.0))))
+    return Enclosure(min(lo, fb.sqrt_up(fb.add_up(top, K_err))), fb.sqrt_up(fb.add_up(top, K_err)), rigor, assumptions)
 
 
 def _exact_linear(problem: Problem) -> Centre:
@@ -87,9 +95,11 @@ def _exact_linear(problem: Problem) -> Centre:
     r_lo = fb.down(float(np.sqrt(fb.float_down(r2))))
     jac_hi = fb.sqrt_up(fb.float_up(Fraction(lmax.hi)))
     jac_lo = fb.down(float(np.sqrt(fb.float_down(Fraction(max(lmax.lo, 0))))))
+    top = max(K[i, i] for i in range(problem.n))
+    row = Enclosure(fb.down(float(np.sqrt(fb.float_down(top)))), fb.sqrt_up(fb.float_up(top)), exact)
     return Centre(Enclosure(lam.lo, lam.hi, lam.rigor), Enclosure(jac_lo, jac_hi, lmax.rigor),
                   Enclosure(r_lo, r_hi, exact), Enclosure(L0, L0, exact), "exact rational",
-                  hints={"lambda0_shift": fb.float_down(Fraction(lam.lo))})
+                  hints={"lambda0_shift": fb.float_down(Fraction(lam.lo))}, row_norm=row)
 
 
 def _balls(problem: Problem) -> Centre:
@@ -182,11 +192,13 @@ def _high_precision(problem: Problem, digits: int) -> Centre:
         r = problem.residual(problem.w0, ar)
         evals = eigvalsh_hp(K, digits)
         rr = r @ r
+        top = max(K[i, i] for i in range(len(K)))
     hp = RigorLevel.HIGH_PRECISION
     lam = float(evals[0])
     return Centre(Enclosure.point(lam, hp), Enclosure.point(float(np.sqrt(float(evals[-1]))), hp),
                   Enclosure.point(float(np.sqrt(float(rr))), hp), Enclosure.point(float(rr / 2), hp),
-                  f"mpmath at {digits} digits", hints={"lambda0_shift": lam})
+                  f"mpmath at {digits} digits", hints={"lambda0_shift": lam},
+                  row_norm=Enclosure.point(float(np.sqrt(float(top))), hp))
 
 
 def _sampled(problem: Problem, K: np.ndarray | None = None, method: str = "float64",
@@ -201,7 +213,8 @@ def _sampled(problem: Problem, K: np.ndarray | None = None, method: str = "float
         return Enclosure(value, value, RigorLevel.SAMPLED, assumptions)
 
     return Centre(estimate(float(ev[0])), estimate(float(np.sqrt(max(ev[-1], 0.0)))), estimate(rn),
-                  estimate(rn * rn / 2), method, hints={"lambda0_shift": float(ev[0])})
+                  estimate(rn * rn / 2), method, hints={"lambda0_shift": float(ev[0])},
+                  row_norm=estimate(float(np.sqrt(max(float(np.max(np.diag(K))), 0.0)))))
 
 
 def _from_F(problem: Problem, reason: str) -> Centre:

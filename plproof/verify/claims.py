@@ -21,6 +21,11 @@ THEOREMS = {
     "gd-ball/B": ("docs/theory.md §1.4, §2.5",
                   "forall w in B(w0,R): ||grad L(w)||^2 >= mu L(w);  R >= 2 sqrt(4 L0/mu)/(2 - beta eta)  =>  "
                   "exists w* in B(w0,R): F(w*) = y;  L_t <= (1 - eta mu (2 - beta eta)/2)^t L0"),
+    "sgd-ball/A": ("docs/theory.md §3",
+                   "forall w in B(w0,R): 1/2 ||grad L(w)||^2 >= mu L(w), ||Hess l_i(w)|| <= beta, ||grad f_i(w)||^2 <= beta;  "
+                   "eta <= mu/(beta (n beta + mu (s - 1))), R >= 2 n sqrt(2 beta L0)/(mu delta)  =>  with probability "
+                   ">= 1 - delta: w_t in B(w0,R) for all t, w_t -> w*, F(w*) = y;  E[L_t 1{w_0..w_t in B}] <= "
+                   "(1 - mu s eta/n)^t L0"),
     "gd-run/A": ("docs/theory.md §12.1",
                  "||w_T - w~_T|| <= e_T;  B(w_T, R_T - e_T): 1/2 ||grad L||^2 >= mu_T L, R_T - e_T > rho_bar/(sqrt(mu_T) c_T)"
                  "  =>  w_t -> w* in B(w~_T, R_T), F(w*) = y;  L_t <= (1 - 2 c_T eta mu_T)^(t-T) rho_bar^2/2"),
@@ -87,6 +92,8 @@ def _render(theorem: str, ev: dict, title: str) -> tuple[str, str]:
                 f"L(w_t) <= {_q(ev, 'rate', 'hi')}^t L(w0) ({ref})" + (
                     f"; by the exact one-step certificate, L(w_t) <= {_q(ev, 'rate_exact', 'hi')}^t L(w0) "
                     "(docs/theory.md §6.5)" if "rate_exact" in ev["quantities"] else "")), symbols
+    if theorem.startswith("sgd-ball"):
+        return _sgd_words(ev, ref), symbols
     if verdict != "certified":
         return f"not certified: {_failed(ev)} ({ref})", symbols
     T = int(ev["quantities"]["T"]["hi"])
@@ -94,3 +101,35 @@ def _render(theorem: str, ev: dict, title: str) -> tuple[str, str]:
             f"||w* - w~_T|| <= {_q(ev, 'R_T', 'hi')}, w~_T the stored float iterate at T = {T}; "
             f"||w_T - w~_T|| <= {_q(ev, 'e_T', 'hi')} and L(w_t) <= {_q(ev, 'rate', 'hi')}^(t - {T}) "
             f"rho_bar^2/2 for t >= {T} ({ref})"), symbols
+
+
+def _sgd_words(ev: dict, ref: str) -> str:
+    """The SGD ball claim (docs/theory.md §3) in words, from the re-derived numbers and the setting, stated exactly."""
+    s, conf = ev["setting"]["batch_size"], _exact(Fraction(ev["setting"]["confidence"]))
+    if "R" not in ev["quantities"]:  # stopped at the centre (lambda0 > 0 not proved)
+        return f"SGD with mini-batches of size s = {s} not certified: {_failed(ev)} (hypotheses of {ref})"
+    at = f"R = {_q(ev, 'R', 'hi')}, batch size s = {s} and step eta = {_q(ev, 'step', 'hi')}"
+    if ev.get("verdict") != "certified":
+        return f"SGD not certified at {at}, confidence {conf}: {_failed(ev)} (hypotheses of {ref})"
+    return (f"with probability >= {conf}, SGD on L(w) = sum_i 1/2 (f_i(w) - y_i)^2 from w0 with mini-batches of size "
+            f"s = {s} drawn i.i.d. uniformly and step eta = {_q(ev, 'step', 'hi')} stays in "
+            f"B(w0, {_q(ev, 'R_sgd', 'hi')}) and converges to a w* in it with F(w*) = y, and "
+            f"E[L(w_t) 1{{w_0..w_t in the ball}}] <= {_q(ev, 'rate', 'hi')}^t L(w0): on B(w0, R), R = {_q(ev, 'R', 'hi')}, "
+            f"L is mu-PL* with mu >= {_q(ev, 'mu', 'lo')} and each l_i is beta-smooth with beta <= {_q(ev, 'beta', 'hi')} "
+            f"and ||grad f_i||^2 <= beta; for the mean loss L/n: mu/n >= {_q(ev, 'mu_mean', 'lo')}, the same iterates "
+            f"with step {_q(ev, 'step_mean', 'hi')} on the batch-mean gradient, or learning rate "
+            f"{_q(ev, 'step_mse', 'hi')} with torch.nn.MSELoss() ({ref})")
+
+
+def _exact(q: Fraction) -> str:
+    """q as a terminating decimal where it has one (19/20 -> 0.95), else as p/q."""
+    den = q.denominator
+    for p in (2, 5):
+        while den % p == 0:
+            den //= p
+    if den != 1:
+        return f"{q.numerator}/{q.denominator}"
+    digits = 0
+    while (q * 10**digits).denominator != 1:
+        digits += 1
+    return str(Decimal(int(q * 10**digits)).scaleb(-digits))

@@ -8,11 +8,13 @@
    mu = (sqrt(lambda0) - delta)_+^2, L_F = ||DF(w0)|| + delta, beta = L_F^2 + kappa(R, ||r0||).
 4. The theorem (§2.5 / T4 of §11.5) in exact rationals: mu > 0, 0 < beta eta < 2, R >= R_fl; the rate
    1 - eta mu (2 - beta eta); LZB's v1, v2 and existence radii for comparison (§2.1-§2.4).
+Certificates of the SGD theorem (``sgd-ball/A``, docs/theory.md §3) share steps 1-3; step 4 is plproof.verify.sgd.
 The evidence is a function of the inputs and hints alone; the certificate must state exactly it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -58,8 +60,7 @@ def at_radius(ball: Any, s: Fraction, J: Fraction, r0: Fraction, L0: Fraction, R
     beta = L_F^2 + kappa(R, r0) (on B and L <= L0), beta_ball = L_F^2 + kappa(R, r0 + L_F R) (on all of B),
     2 - beta eta and R_fl = 2 sqrt(2 L0/mu)/(2 - beta eta) (None where mu = 0 or beta eta >= 2)."""
     delta = ball.delta(R)
-    root = sqrt_lo(s) - delta
-    mu = s if delta == 0 else root * root if root > 0 else Fraction(0)
+    mu = pl_constant(s, delta)
     L_F = J + delta
     beta = L_F * L_F + ball.kappa(R, r0)
     beta_ball = L_F * L_F + ball.kappa(R, r0 + L_F * R)
@@ -68,10 +69,32 @@ def at_radius(ball: Any, s: Fraction, J: Fraction, r0: Fraction, L0: Fraction, R
     return delta, mu, L_F, beta, beta_ball, c2, R_fl
 
 
-def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
-    """The evidence a ``problem`` certificate must state, re-derived from its inputs and hints."""
+@dataclass
+class CentreFacts:
+    """What a ball theorem's derivation has established at w0 (the premises m >= n, C^2 and lambda0 > 0 held):
+    the model, lambda0 >= s, ||DF(w0)|| <= J, ||r0|| <= r_hi and L0 <= L0_hi, at rigor ``level``."""
+
+    d: Derived
+    fam: Any
+    w0: Any
+    K: Any
+    s: Fraction
+    J: Fraction
+    r_hi: Fraction
+    L0_hi: Fraction
+    level: str
+
+    def ball(self, hints: dict, checked: list[str]) -> tuple[Any, str]:
+        """The verifier's bounds over B(w0, R) of the hinted bound set, and the rigor they allow."""
+        X_norm = decode_number(hints["X_norm"]) if "X_norm" in hints else None
+        ball = self.fam.ball(str(hints.get("bounds", "")), self.w0, X_norm, checked)
+        return ball, self.level if ball.constant else ("verified" if self.level == "exact" else self.level)
+
+
+def derive_centre(cert: dict, base: Path | None, checked: list[str]) -> CentreFacts | dict:
+    """Steps 1-2 of every ball theorem: the model rebuilt, m >= n, C^2, the centre and lambda0 > 0; the finished
+    evidence (not certifiable, or not certified) where one of them stops the derivation."""
     hints = cert["hints"]
-    scale = 2 if cert["claim"]["theorem"].endswith("/B") else 1  # convention B: mu = 2 lambda_min (§1.4)
     fam, y, w0 = rebuild(cert["inputs"], base)
     checked.append(f"rebuilt the {fam.spec['family']} model: n = {fam.n}, m = {fam.m}")
     d = Derived()
@@ -101,12 +124,34 @@ def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
         checked.append(f"||DF(w0)||_2 < {float(J):.10g} not proved; sqrt(tr K(w0)) bounds it instead")
         J = sqrt_hi(max(trace, Fraction(0)))
     d.hi("jacobian_norm_w0", J, level)
+    return CentreFacts(d, fam, w0, K, s, J, r_hi, L0_hi, level)
+
+
+def pl_constant(s: Fraction, delta: Fraction) -> Fraction:
+    """mu = (sqrt(lambda0) - delta)_+^2 from lambda0 >= s (docs/theory.md §11.4 T2); s itself where delta = 0."""
+    root = sqrt_lo(s) - delta
+    return s if delta == 0 else root * root if root > 0 else Fraction(0)
+
+
+def derive_problem(cert: dict, base: Path | None, checked: list[str]) -> dict:
+    """The evidence a ``problem`` certificate must state, re-derived from its inputs and hints."""
+    theorem = cert["claim"]["theorem"]
+    if theorem.startswith("sgd-ball/"):
+        from plproof.verify.sgd import derive_sgd
+
+        return derive_sgd(cert, base, checked)
+    if "sgd" in cert["inputs"]:
+        raise Failure(f"inputs.sgd: an SGD setting has no place in a {theorem} certificate")
+    hints = cert["hints"]
+    scale = 2 if theorem.endswith("/B") else 1  # convention B: mu = 2 lambda_min (§1.4)
+    facts = derive_centre(cert, base, checked)
+    if isinstance(facts, dict):
+        return facts
+    d, s, J, r_hi, L0_hi = facts.d, facts.s, facts.J, facts.r_hi, facts.L0_hi
     R, eta = hint(hints, "radius"), hint(hints, "step")
     if not (R > 0 and eta > 0):
         raise Failure("hints.radius and hints.step must be positive")
-    X_norm = decode_number(hints["X_norm"]) if "X_norm" in hints else None
-    ball = fam.ball(str(hints.get("bounds", "")), w0, X_norm, checked)
-    level = level if ball.constant else ("verified" if level == "exact" else level)
+    ball, level = facts.ball(hints, checked)
     delta, mu, L_F, beta, beta_ball, c2, R_fl = at_radius(ball, s, J, r_hi, L0_hi, R, eta)
     eps = ball.epsilon(R)
     d.exact("R", R)

@@ -111,6 +111,12 @@ def derive_user_problem(cert: dict, base: Path | None, checked: list[str]) -> di
     y, w0 = decode_array(cert["inputs"]["y"], base), decode_array(cert["inputs"]["w0"], base)
     hints = cert["hints"]
     radius, step = (float(decode_number(hints[k])) if k in hints else None for k in ("radius", "step"))
-    ev = check(Problem(model, np.asarray(y), np.asarray(w0)), step=step, radius=radius, confirm=False)
+    sgd = {}
+    if cert["claim"]["theorem"].startswith("sgd-ball/"):  # the SGD setting is an input of the claim
+        from plproof.verify.sgd import sgd_setting
+
+        batch, conf = sgd_setting(cert["inputs"])
+        sgd = {"method": "sgd", "batch_size": batch, "confidence": conf}
+    ev = check(Problem(model, np.asarray(y), np.asarray(w0)), step=step, radius=radius, confirm=False, **sgd)
     checked.append(f"re-ran the producer on user code {ref['path']}:{ref.get('target')} (re-computed, not re-proved)")
     return evidence_json(ev)
