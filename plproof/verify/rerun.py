@@ -12,6 +12,7 @@ used. User models (callables, torch modules, subclasses) are re-run by :func:`de
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,9 +69,12 @@ def check_property(cert: dict, base: Path | None, run_code: bool, checked: list[
     if not run_code:
         raise Unverifiable("re-checking a property certificate runs its test code: use plproof verify --run-code")
     node = f"{path.name}::{inp['test']}"
+    here = str(Path(__file__).resolve().parents[2])  # the re-run imports this plproof, not another one installed
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
     try:
         run = subprocess.run([sys.executable, "-c", _RUNNER, node, str(inp["profile"]), str(int(inp["max_examples"])),
-                              str(int(inp["seed"]))], cwd=path.parent, capture_output=True, text=True, timeout=TIMEOUT)
+                              str(int(inp["seed"]))], cwd=path.parent, capture_output=True, text=True, timeout=TIMEOUT,
+                             env=env)
     except subprocess.TimeoutExpired:
         raise Failure(f"property {node}: the re-run took longer than {TIMEOUT} s") from None
     if run.returncode not in (0, 1):
