@@ -226,8 +226,8 @@ def iv_matrix(A: np.ndarray) -> MatrixEnclosure:
 
 def _erf_point(x: Any) -> Any:
     """An interval containing erf(x) for a point interval x, 80 guard bits. |x| <= 6: 2/sqrt(pi) sum_k (-1)^k
-    x^(2k+1) / (k! (2k+1)) to N > 3 x^2 + 60 terms, the tail below its first omitted term (alternating, decreasing
-    from k > x^2). |x| > 6: erf = 1 - erfc(|x|), odd in x, with erfc(t) = exp(-t^2)/(t sqrt(pi)) sum_k (-1)^k
+    x^(2k+1) / (k! (2k+1)) up to the first term with k > x^2 below 2^-(prec + 8), the tail below that first
+    omitted term (alternating, decreasing from k > x^2). |x| > 6: erf = 1 - erfc(|x|), odd in x, with erfc(t) = exp(-t^2)/(t sqrt(pi)) sum_k (-1)^k
     (2k-1)!!/(2t^2)^k to 12 terms, the remainder below the first omitted term in size (its asymptotic series
     brackets erfc for t > 0)."""
     saved, iv.prec = iv.prec, iv.prec + 80
@@ -241,12 +241,13 @@ def _erf_point(x: Any) -> Any:
             series = total + iv.mpf([-abs(term).b, abs(term).b])
             value = 1 - iv.exp(-t * t) / (t * iv.sqrt(iv.pi)) * series
             return value if x.a > 0 else -value
-        N = int(3 * float(t.b) ** 2) + 60
-        x2, term, total = x * x, x, iv.mpf(0)
-        for k in range(N):
+        x2, term, total, k = x * x, x, iv.mpf(0), 0
+        tiny = iv.mpf(2) ** -(iv.prec + 8)
+        while k <= x2.b or abs(term).b > tiny:  # to the first term below 2^-(prec + 8) with k > x^2
             total += term / (2 * k + 1)
-            term = -term * x2 / (k + 1)
-        rest = abs(term).b / (2 * N + 1)
+            k += 1
+            term = -term * x2 / k
+        rest = abs(term).b / (2 * k + 1)
         return 2 / iv.sqrt(iv.pi) * (total + iv.mpf([-rest, rest]))
     finally:
         iv.prec = saved
