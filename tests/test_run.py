@@ -264,3 +264,21 @@ def test_reference_certifies_at_the_empirical_width(seed: int) -> None:
     assert not check(reference(2, seed), confirm=False).certified
     checked = _recheck(run_certificate(ev, reference(2, seed)))
     assert checked
+
+
+def test_the_terminal_jacobian_bound_leaves_room_for_the_verifiers_float_cholesky() -> None:
+    """Above n = 100 the verifier proves ||DF|| < J by a float Cholesky test of J^2 I - K, blind to gaps below
+    ~4 (n + 1) u tr K: the producer's J must leave that room (an n = 200 run certificate was rejected)."""
+    from plproof.numeric.verified import lambda_max_upper
+    from plproof.routes.trajectory.terminal import jacobian_norm
+    from plproof.verify.exact import exact_matrix
+
+    rng = np.random.default_rng(3)  # one large eigenvalue, many small: t I - K has a large trace
+    G = rng.standard_normal((150, 2))
+    K = 20 * G @ G.T / 150 + 0.5 * np.eye(150) + 1e-3 * rng.standard_normal((150, 150))
+    K = np.tril(K) + np.tril(K, -1).T
+    tight = float(lambda_max_upper(K, 0.0, method="float").hi)
+    assert not exact_matrix(K).lambda_max_below(Fraction(tight))  # the failure the room prevents
+    enc = jacobian_norm(K, 0.0, ())
+    assert exact_matrix(K).lambda_max_below(Fraction(enc.hi) ** 2)
+    assert enc.hi <= math.sqrt(np.linalg.eigvalsh(K)[-1]) * (1 + 1e-8)  # and costs nothing

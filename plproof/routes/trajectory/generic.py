@@ -21,11 +21,11 @@ from plproof.errors import InvalidInput
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import FLOATS, INTERVALS
-from plproof.numeric.verified import lambda_max_upper, lambda_min_lower
+from plproof.numeric.verified import lambda_min_lower
 from plproof.routes.trajectory.error_bounds import contraction
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Block
 from plproof.routes.trajectory.sharp import SHARP
-from plproof.routes.trajectory.terminal import Terminal, mu_radius, terminal
+from plproof.routes.trajectory.terminal import Terminal, jacobian_norm, mu_radius, terminal
 from plproof.verify.midrad import ASSUMPTION, U1, gd_step, kernel_enclosure, norm_upper
 
 RECIPE = "plproof midpoint-radius GD step v1"
@@ -82,9 +82,7 @@ class MidRadGD:
         delta_a(R_a) ~ DRIFT J_a; kappa = delta_a(R_a)/R_a drives the driver's re-anchoring."""
         w = self.iterate(j)
         K, E = kernel_enclosure(self.model, w)
-        lmax = lambda_max_upper(K, E, method="float")
-        jac = Enclosure(fb.down(math.sqrt(max(float(lmax.lo), 0.0))), fb.sqrt_up(max(float(lmax.hi), 0.0)),
-                        RigorLevel.VERIFIED, self.assumptions)
+        jac = jacobian_norm(K, E, self.assumptions)
         bb = self.bounds.recentred(w)
         J = float(jac.hi)
         k1 = float(bb.delta(FLOATS, 1.0))
