@@ -20,7 +20,8 @@ from plproof.theory.centre import two_layer_kernel
 
 @dataclass
 class Terminal:
-    """Terminal ball data at w~_T and whether it closes (docs/theory.md §12.1 (ii))."""
+    """Terminal ball data at w~_T and whether it closes (docs/theory.md §12.1 (ii)) for exact GD from w_T with step
+    ``eta`` (the run's step; an SGD run's continuation step, §12.6)."""
 
     R: float
     e: float
@@ -29,6 +30,7 @@ class Terminal:
     res_hi: float
     state: dict
     closes: bool
+    eta: float
 
 
 def _terminal_state(S: Any, bb: BallBounds, lam_lo: float, J_hi: float, res_hi: float, e: float,
@@ -90,7 +92,7 @@ def terminal(bb: BallBounds, res_hi: float, e: float, eta: float, lam: Enclosure
     R = found if found is not None else (R_max / 2 if R_max > 0 else 1.0)
     state = _terminal_state(INTERVALS, bb, lam_lo, jac.hi, res_hi, e, R, eta)
     closes = found is not None and INTERVALS.lo(state["margin"]) > 0
-    return Terminal(float(R), e, lam, jac, res_hi, state, closes)
+    return Terminal(float(R), e, lam, jac, res_hi, state, closes, eta)
 
 
 def _jacobian_upper(net: Net, at: tuple) -> tuple[np.ndarray, float, Enclosure]:
