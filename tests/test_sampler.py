@@ -37,7 +37,7 @@ def test_batches_are_reproducible_from_any_starting_step(algorithm: str) -> None
     a = Sampler(algorithm, 11, 3, 8)
     full = a.batches(0, 30)
     assert all(np.array_equal(x, y) for x, y in zip(a.batches(12, 7), full[12:19]))
-    assert all(np.array_equal(x, y) for x, y in zip(a.batches(2, 3), full[2:5]))  # behind the generator: replayed
+    assert all(np.array_equal(x, y) for x, y in zip(a.batches(2, 3), full[2:5]))  # behind the generator: kept
     b = Sampler(algorithm, 11, 3, 8)
     assert all(np.array_equal(x, y) for x, y in zip(b.batches(0, 30), full))
     assert a.digest(30) == b.digest(30) != Sampler(algorithm, 12, 3, 8).digest(30)

@@ -322,7 +322,7 @@ def rows_of(model: Any, rows: np.ndarray) -> Any:
     A shallow copy with X[rows]: the families with data rows (Linear, TwoLayer, RandomFeatures, MLP) compute F,
     DF, K and DF^T r from X alone. A model without them has no mini-batch step: ArithmeticError."""
     X = getattr(model, "X", None)
-    if not isinstance(X, np.ndarray) or X.ndim != 2:
+    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[0] == model.n_outputs):
         raise ArithmeticError(f"midrad: a {type(model).__name__} has no data rows to take a mini-batch of")
     out = copy.copy(model)
     out.X = X[np.asarray(rows, dtype=np.int64)]

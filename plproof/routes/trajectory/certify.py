@@ -249,7 +249,7 @@ def _sampler(problem: Problem, method: str, batch_size: Any, seed: Any, sampler:
         return None
     if batch_size is None:
         raise InvalidInput("method='sgd' needs batch_size (an integer in [1, n])")
-    if not isinstance(getattr(problem.model, "X", None), np.ndarray):
+    if not isinstance(problem.model, (Linear, TwoLayer, MLP)):  # the families whose F, DF come from rows of X
         raise NotCertifiable(f"not certifiable by the run route: SGD needs a model with data rows X (Linear, "
                              f"TwoLayer, RandomFeatures, MLP); a {type(problem.model).__name__} has none")
     return Sampler(sampler, 0 if seed is None else seed, batch_size, problem.model.n_outputs)

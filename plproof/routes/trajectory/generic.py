@@ -61,34 +61,43 @@ class MidRadGD:
         hook = SHARP.get(self.bounds.bound_set)
         self.sharp = hook(model, self.y, self.bounds) if hook is not None else None
         self.sampler, self.t = sampler, 0  # SGD's batches, and the step number of slot 0
+        # per slot j: rho, ||w~_{j+1} - w~_j||, ||r(w~_j)|| (SGD: ||r_B||), cmax, ||DF_B(w~_j)|| and the sharp
+        # hook's enclosures; slots 0..ready-1 are computed (kept across a shortened block, as their eta)
+        self.slots = np.ones((5, BLOCK))
+        self.stages: list[Any] = [None] * BLOCK
+        self.ready, self.eta = 0, math.nan
 
     def run(self, k: int, eta: float) -> Block:
-        """Up to k enclosed steps from slot 0 (SGD: on the rows of each step's batch); stops at the first step
-        that is not finite. ``stage``: the sharp hook's enclosures and each step's cmax."""
-        rho, step, res, cmax, jb = np.empty(k), np.empty(k), np.empty(k), np.ones(k), np.empty(k)
+        """Up to k enclosed steps from slot 0 (SGD: on the rows of each step's batch), reusing those computed before
+        a restart; stops at the first step that is not finite. ``stage``: the sharp hook's enclosures, each step's
+        cmax and (SGD) ||DF_B(w~_j)||."""
+        if eta != self.eta:
+            self.ready, self.eta = 0, eta
         batches = self.sampler.batches(self.t, k) if self.sampler is not None else [None] * k
-        stages: list[tuple[Any, ...]] = []
-        done, finite = 0, True
+        finite = True
         with np.errstate(all="ignore"):
-            for j, rows in enumerate(batches):
+            for j in range(self.ready, k):
+                rows, out = batches[j], self.slots[:, j]
                 try:
-                    w1, rho[j], res[j] = gd_step(self.model, self.w[j], self.y, eta, rows)
+                    w1, out[0], out[2] = gd_step(self.model, self.w[j], self.y, eta, rows)
                     if self.sharp is not None:
-                        stages.append(self.sharp.at(self.w[j], rows))
+                        self.stages[j] = self.sharp.at(self.w[j], rows)
+                    if rows is not None:
+                        out[3], out[4] = np.bincount(rows).max(), batch_jacobian_upper(self.model, self.w[j], rows)
                 except (ArithmeticError, InvalidInput):  # a ball reaching a pole, or a non-finite iterate
                     finite = False
                     break
-                done = j + 1
                 self.w[j + 1] = w1
-                step[j] = norm_upper(w1 - self.w[j]) * (1 + 4 * U1)
-                if rows is not None:
-                    cmax[j], jb[j] = np.bincount(rows).max(), batch_jacobian_upper(self.model, self.w[j], rows)
-                if not (np.isfinite(w1).all() and math.isfinite(rho[j]) and math.isfinite(res[j])):
+                out[1] = norm_upper(w1 - self.w[j]) * (1 + 4 * U1)
+                if not (np.isfinite(w1).all() and np.isfinite(out[:3]).all()):
                     finite = False
                     break
+                self.ready = j + 1
             progress = None if self.sampler is None else float(np.linalg.norm(self.model.F(self.w[0]) - self.y))
-        stage = (stages[:done], cmax[:done], jb[:done] if self.sampler is not None else None)
-        return Block(done, rho[:done], step[:done], res[:done], finite, stage, progress)
+        done = min(self.ready, k)
+        rho, step, res, cmax, jb = self.slots[:, :done].copy()
+        stage = (self.stages[:done], cmax, jb if self.sampler is not None else None)
+        return Block(done, rho, step, res, finite, stage, progress)
 
     def shorten(self, block: Block, k: int, eta: float) -> Block:
         stages, cmax, jb = block.stage
@@ -159,7 +168,12 @@ class MidRadGD:
         return self.w[j].copy()
 
     def restart(self, k: int) -> None:
-        self.w[0] = self.w[k]
+        """Iterate k to slot 0, with the steps after it that the block computed."""
+        n = self.ready - k
+        self.w[: n + 1] = self.w[k: k + n + 1].copy()
+        self.slots[:, :n] = self.slots[:, k: k + n].copy()
+        self.stages[:n] = self.stages[k: k + n]
+        self.ready = max(n, 0)
         self.t += k
 
 

@@ -60,31 +60,27 @@ class Sampler:
         """ceil(n/s) for ``epochs``; 1 for ``iid`` (no epochs)."""
         return -(-self.n // self.batch_size) if self.algorithm == "epochs" else 1
 
-    def _reset(self) -> None:
-        self._state.update(rng=np.random.Generator(np.random.PCG64(self.seed)), next=0, perm=None)
-
     def _draw(self) -> np.ndarray:
-        """The batch of the state's next step, advancing the generator."""
+        """The batch of the next step not drawn yet, advancing the generator."""
         st, s = self._state, self.batch_size
+        if not st:
+            st.update(rng=np.random.Generator(np.random.PCG64(self.seed)), perm=None, drawn=[])
         if self.algorithm == "iid":
             batch = st["rng"].integers(0, self.n, size=s)
         else:
-            j = st["next"] % self.steps_per_epoch
+            j = len(st["drawn"]) % self.steps_per_epoch
             if j == 0:
                 st["perm"] = st["rng"].permutation(self.n)
             batch = st["perm"][j * s:(j + 1) * s]
-        st["next"] += 1
-        return np.asarray(batch, dtype=np.int64)
+        st["drawn"].append(np.asarray(batch, dtype=np.int64))
+        return st["drawn"][-1]
 
     def batches(self, t0: int, k: int) -> list[np.ndarray]:
-        """The index arrays B_{t0}, ..., B_{t0+k-1}; the same whatever was asked before (the generator is
-        replayed from the seed when t0 lies behind it)."""
+        """The index arrays B_{t0}, ..., B_{t0+k-1} (drawn in step order once, then kept)."""
         t0, k = _int(t0, "t0", 0), _int(k, "k", 0)
-        if not self._state or self._state["next"] > t0:
-            self._reset()
-        while self._state["next"] < t0:
+        while len(self._state.get("drawn", ())) < t0 + k:
             self._draw()
-        return [self._draw() for _ in range(k)]
+        return [b.copy() for b in self._state.get("drawn", [])[t0:t0 + k]]
 
     def spec(self, T: int) -> dict:
         """The certificate's record of the sampler for steps 0..T-1, with the sha256 of their batches."""
