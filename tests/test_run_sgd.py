@@ -19,7 +19,8 @@ from plproof.problem import Problem
 from plproof.routes.trajectory.certify import certify_run, default_sgd_step
 from plproof.routes.trajectory.sampler import Sampler
 from plproof.verify import check
-from plproof.verify.midrad import batch_jacobian_upper
+from plproof.verify.midrad import batch_jacobian_upper, rows_of
+from tests.test_run_generic import _sampled_norm
 
 #: n = 12 unit inputs in d = 8, targets in +-0.1, symmetric init. Measured (docs/rigor.md §10, SGD): plain float
 #: SGD at the default step 1/(s max_i K_ii) reaches L <= 1e-20 from width 2 for s = 1, 4, 6 (width 2 starts from a
@@ -164,22 +165,6 @@ def test_batch_jacobian_bound_is_above_the_true_norm_and_close() -> None:
         assert true <= bound <= 1.1 * true  # rho(|K_B|) >= lambda_max(K_B): 7% above on the whole batch here
 
 
-def _sampled_batch_norm(model, y, w, rows, eta: float, e: float, points: int = 16) -> float:
-    """max ||I - eta Hess L_B|| at w and random points of B(w, e), L_B = 1/2 ||F_B - y_B||^2 with repeats."""
-    from plproof.verify.midrad import rows_of
-
-    mb, yb = rows_of(model, rows), y[rows]
-    rng = np.random.default_rng(5)
-    grad = lambda u: mb.vjp(u, mb.F(u) - yb)  # noqa: E731
-    worst, p = 0.0, model.n_params
-    for j in range(points + 1):
-        d = rng.standard_normal(p)
-        u = w + (e * rng.uniform(0, 1) ** (1 / p) * d / np.linalg.norm(d) if j else 0)
-        H = np.column_stack([(grad(u + 1e-6 * c) - grad(u - 1e-6 * c)) / 2e-6 for c in np.eye(p)])
-        worst = max(worst, float(np.abs(np.linalg.eigvalsh(np.eye(p) - eta * (H + H.T) / 2)).max()))
-    return worst
-
-
 @pytest.mark.parametrize("train", ["both", "hidden"])
 def test_mini_batch_contraction_bounds_the_tube(train: str) -> None:
     """l_t of a batch with a repeated index (producer and verifier) >= ||I - eta Hess L_B|| sampled over the tube;
@@ -210,7 +195,7 @@ def test_mini_batch_contraction_bounds_the_tube(train: str) -> None:
             "train": train}
     fam = Family(spec, model.X, w, model)
     ell_v = _TwoLayerTube(fam, fam.ball("two-layer-t1-t3", w, None, []), []).ell(model, y, w, eta, e, LF, rows, LB)
-    sampled = _sampled_batch_norm(model, y, w, rows, eta, e)
+    sampled = _sampled_norm(rows_of(model, rows), y[rows], w, eta, e, points=16)  # L_B is the batch model's loss
     assert sampled <= ell and sampled <= ell_v, (sampled, ell, ell_v)
     assert ell < 1 + 10 * (sampled - 1)
     full = float(contraction(sharp.curvature([sharp.at(w)]), sharp.tube, eta, np.zeros(1), np.array([LF]))[0])
