@@ -143,12 +143,45 @@ def test_a_step_above_two_over_beta_b_does_not_certify() -> None:
     beta_b = min(float(np.linalg.eigvalsh(K[np.ix_(B, B)])[-1]) for B in sampler.batches(0, 200))
     ev = certify_run(problem, method="sgd", batch_size=4, seed=7, step=2.2 / beta_b, max_steps=200)
     assert ev.verdict is Verdict.NOT_CERTIFIED
-    assert run_certificate(ev, problem)["evidence"]["verdict"] == "not certified"
+    cert = run_certificate(ev, problem)
+    assert cert["evidence"]["verdict"] == "not certified" and check(cert, None).valid
+
+
+def _small() -> Problem:
+    return Problem(TwoLayer(unit_inputs(5, 8, seed=3), 16, "tanh", seed=3, init="symmetric"),
+                   uniform_targets(5, 0.05, seed=3))
+
+
+def test_sgd_continued_past_t_is_proved_at_a_confidence() -> None:
+    """§3 from w_T (docs/theory.md §12.6): the run goes on after T6 closes until §3's ball fits; its radius is at
+    least e_T + 2 n sqrt(2 beta_S L(w_T))/(mu_S delta) with the verifier's own numbers."""
+    problem = _small()
+    plain = certify_run(problem, method="sgd", batch_size=2, seed=1, sampler="epochs")
+    ev = certify_run(problem, method="sgd", batch_size=2, seed=1, sampler="epochs", confidence=0.9)
+    assert ev.certified and ev.hints["T"] > plain.hints["T"] and ev.hints["confidence"] == 0.9
+    cert = run_certificate(ev, problem)
+    assert check(cert, None).valid and "with probability >= 0.9, SGD continued" in cert["claim"]["words"]
+    q = {k: v.get("hi", v.get("lo")) for k, v in cert["evidence"]["quantities"].items()}
+    assert q["eta_S"] <= q["mu_S"] / (q["beta_S"] * 5 * q["beta_S"]) < ev.hints["step"]  # eta* is far below the run's
+    rho = q["residual_norm_T"] + q["L_F_T"] * q["e_T"]
+    assert q["R_S"] - q["e_T"] >= 2 * 5 * rho * math.sqrt(q["beta_S"]) / (q["mu_S"] * 0.1)
+
+
+def test_an_unreachable_confidence_falls_back_to_t6() -> None:
+    problem = _small()
+    ev = certify_run(problem, method="sgd", batch_size=2, seed=1, sampler="epochs", confidence=1 - 1e-12)
+    assert ev.certified and "R_S" not in ev.hints and "did not fit" in ev.conclusions[-1]
+    cert = run_certificate(ev, problem)
+    assert check(cert, None).valid and "SGD continued past T is not covered" in cert["claim"]["words"]
+    with pytest.raises(InvalidInput):
+        certify_run(problem, confidence=0.9)  # GD
+    with pytest.raises(InvalidInput):
+        certify_run(problem, method="sgd", batch_size=2, confidence=1.0)
 
 
 def test_a_deep_net_certifies_through_the_two_sided_contraction() -> None:
     """An MLP: l_t = max(1 + eta h, eta (LB^2 + h) - 1), h from M9 on sqrt(cmax) (||r_B|| + LB e) (rigor §10)."""
-    problem = Problem(MLP(unit_inputs(3, 3, seed=5), [8, 8], "tanh", seed=5, init="symmetric"),
+    problem = Problem(MLP(unit_inputs(3, 3, seed=5), [16, 16], "tanh", seed=5, init="symmetric"),
                       uniform_targets(3, 0.001, seed=5))
     ev = certify_run(problem, method="sgd", batch_size=2, seed=1, sampler="epochs")
     assert ev.verdict is Verdict.CERTIFIED and ev.hints["bounds"] == "mlp", ev.reason

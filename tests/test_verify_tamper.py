@@ -166,8 +166,9 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
         path = write_certificate(run_certificate(ev, run_problem), out / f"{name}.json")
         certs[name] = (fmt.load_certificate(path), out)
     # a seeded SGD run (docs/theory.md §12.6): its sampler, step and iterates are inputs the verifier re-derives
-    ev = plproof.certify_run(run_problem, method="sgd", batch_size=2, seed=1, sampler="epochs", checkpoint_every=5)
-    assert ev.certified and ev.hints["T"] > 5, ev.reason
+    ev = plproof.certify_run(run_problem, method="sgd", batch_size=2, seed=1, sampler="epochs", checkpoint_every=20,
+                             confidence=0.9)  # with §3's continuation from w_T
+    assert ev.certified and ev.hints["T"] > 20 and "R_S" in ev.hints, ev.reason
     path = write_certificate(run_certificate(ev, run_problem), out / "run-sgd.json")
     certs["run-sgd"] = (fmt.load_certificate(path), out)
     # the generic (midpoint-radius) recipe: every model with closed forms but two-layer tanh train='both'
@@ -324,7 +325,8 @@ def test_an_edited_sgd_sampler_step_or_iterate_is_rejected(written):
     C[1] += 1e-9
     for key, value in (("seed", spec["seed"] + 1), ("batch_size", 3), ("algorithm", "iid")):
         assert not check(_edit(run, **{f"inputs__run__sampler__{key}": value}), base).valid, key
-    for key, value in (("step", run["inputs"]["run"]["step"] * 1.001), ("checkpoints", fmt.encode_array(C))):
+    for key, value in (("step", run["inputs"]["run"]["step"] * 1.001), ("checkpoints", fmt.encode_array(C)),
+                       ("sgd_continuation", {"confidence": 0.99})):
         assert not check(_edit(run, **{f"inputs__run__{key}": value}), base).valid, key
     from plproof.routes.trajectory.sampler import Sampler
 

@@ -221,6 +221,9 @@ def run_certificate(evidence: Evidence, problem: Problem) -> dict:
                    checkpoints=encode_array(np.asarray(h["checkpoints"], dtype=np.float64)))
         if sgd:
             run["continuation_step"] = h["continuation_step"]
+            if "R_S" in h:  # §3 from w_T was proved (docs/theory.md §12.6)
+                run["sgd_continuation"] = {"confidence": h["confidence"]}
+                hints["R_S"] = h["R_S"]
         hints.update(R_T=h["R_T"],
                      lambda_T_shift=h["lambda_T_shift"], jacobian_norm_T=evidence.quantities["jacobian_norm_T"].hi)
     record = {"producer": {"verdict": evidence.verdict.value, "reason": evidence.reason,

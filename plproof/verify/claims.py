@@ -56,6 +56,16 @@ def _failed(ev: dict) -> str:
     return ", ".join(names) or "none"
 
 
+def _continued(ev: dict, st: dict) -> str:
+    """What an SGD run certificate says of SGD continued past T (docs/theory.md §12.6)."""
+    if "eta_S" not in ev["quantities"]:
+        return "SGD continued past T is not covered"
+    return (f"with probability >= {st['confidence']}, SGD continued from w_T with fresh i.i.d. uniform batches of "
+            f"{st['batch_size']} and any step eta <= {_q(ev, 'eta_S', 'lo')} converges to a global minimiser within "
+            f"{_q(ev, 'R_S', 'hi')} of w~_T, with E L(w_(T+t)) <= (1 - {_q(ev, 'k_S', 'lo')} eta)^t L(w_T) "
+            "(docs/theory.md §3, §12.6)")
+
+
 def render(theorem: str, ev: dict, title: str = "") -> tuple[str, str]:
     """The claim's words and symbols for ``theorem`` from the re-derived evidence ``ev``."""
     if theorem not in THEOREMS:
@@ -106,8 +116,7 @@ def _render(theorem: str, ev: dict, title: str) -> tuple[str, str]:
                 f"||w_T - w~_T|| <= {_q(ev, 'e_T', 'hi')} for the stored float iterate w~_T at T = {T}; a global "
                 f"minimiser w* with F(w*) = y lies within {_q(ev, 'R_T', 'hi')} of w~_T, and exact GD from w_T with "
                 f"step eta_c = {_q(ev, 'continuation_step', 'hi')} converges to it with L(w_t) <= "
-                f"{_q(ev, 'rate', 'hi')}^(t - {T}) rho_bar^2/2 for t >= {T} ({ref}); SGD continued past T is not "
-                "covered"), symbols
+                f"{_q(ev, 'rate', 'hi')}^(t - {T}) rho_bar^2/2 for t >= {T} ({ref}); " + _continued(ev, st)), symbols
     return (f"exact GD from w0 with step eta = {_q(ev, 'step', 'hi')} converges to w* with F(w*) = y and "
             f"||w* - w~_T|| <= {_q(ev, 'R_T', 'hi')}, w~_T the stored float iterate at T = {T}; "
             f"||w_T - w~_T|| <= {_q(ev, 'e_T', 'hi')} and L(w_t) <= {_q(ev, 'rate', 'hi')}^(t - {T}) "

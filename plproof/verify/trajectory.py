@@ -474,13 +474,49 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
             raise Failure("inputs.run.continuation_step must be one positive binary64 number")
         d.exact("continuation_step", eta_q)
     _terminal(d, ball, K_T, res, e_T, eta_q, hints, checked)
+    if sgd and "sgd_continuation" in run:
+        _sgd_continuation(d, ball, run["sgd_continuation"], res, e_T, fam.n, run["sampler"]["batch_size"], hints,
+                          checked)
     return d.finish("certified" if d.all_held() else "not certified", "verified")
 
 
 #: what inputs.run may hold: the recipe, the step, T and the checkpoints; an SGD run also its method, its sampler
 #: (plproof.verify.sampler) and the continuation step of its terminal ball
 RUN_KEYS = {"recipe", "step", "T", "checkpoint_steps", "checkpoints"}
-SGD_KEYS = {"method", "sampler", "continuation_step"}
+SGD_KEYS = {"method", "sampler", "continuation_step", "sgd_continuation"}
+
+
+def _sgd_continuation(d: Derived, ball: Any, spec: Any, res: Fraction, e_T: Fraction, n: int, s: int, hints: dict,
+                      checked: list[str]) -> None:
+    """§3 from the exact w_T on B(w~_T, R_S) (docs/theory.md §12.6), in exact rationals: mu_S = mu_T(R_S), each l_i
+    beta_S-smooth and self-bounding with beta_S = L_F^2 + kappa(R_S, ||r~_T|| + L_F R_S), ||r(w_T)|| <= rho =
+    ||r~_T|| + L_F e_T, and R_S - e_T >= 2 n rho sqrt(beta_S)/(mu_S delta); then every step eta <= eta* =
+    mu_S/(beta_S (n beta_S + mu_S (s - 1))) has E L(w_(T+t)) <= (1 - k_S eta)^t L(w_T), k_S = mu_S s/n."""
+    if not isinstance(spec, dict) or set(spec) != {"confidence"}:
+        raise Failure("inputs.run.sgd_continuation holds exactly the confidence 1 - delta")
+    conf = decode_number(spec["confidence"])
+    if isinstance(conf, float) or not 0 < conf < 1:
+        raise Failure("inputs.run.sgd_continuation.confidence must be a number in (0, 1)")
+    delta, R = 1 - conf, hint(hints, "R_S")
+    lam, J = hint(hints, "lambda_T_shift"), hint(hints, "jacobian_norm_T")  # both proved by _terminal
+    dR = ball.delta(R)
+    root = sqrt_lo(lam) - dR
+    mu = root * root if root > 0 else Fraction(0)
+    L_F = J + dR
+    beta = L_F * L_F + ball.kappa(R, res + L_F * R)
+    rho = res + L_F * e_T
+    fits = (R - e_T) ** 2 * mu * mu * delta * delta - 4 * n * n * rho * rho * beta if R > e_T and mu > 0 \
+        else Fraction(-1)
+    d.hi("R_S", R, "verified")
+    d.lo("mu_S", mu, "verified")
+    d.hi("beta_S", beta, "verified")
+    d.premise("R_S - e_T >= 2 n rho sqrt(beta_S)/(mu_S delta)", fits, strict=True, ref="docs/theory.md §12.6")
+    if mu > 0:  # every step eta in (0, eta*] gives E L(w_(T+t)) <= (1 - k_S eta)^t L(w_T)
+        d.lo("eta_S", mu / (beta * (n * beta + mu * (s - 1))), "verified")
+        d.lo("k_S", mu * s / n, "verified")
+    d.setting["confidence"] = spec["confidence"]
+    checked.append(f"SGD continuation: §3 from w_T on B(w~_T, {float(R):.6g}) at confidence {float(conf):.6g}, "
+                   "exact rationals (docs/theory.md §12.6)")
 
 
 class _Generic:

@@ -32,7 +32,7 @@ from plproof.numeric.verified import lambda_max_upper, lambda_min_lower
 from plproof.routes.trajectory.error_bounds import contraction
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Block
 from plproof.routes.trajectory.sharp import SHARP
-from plproof.routes.trajectory.terminal import Terminal, mu_radius, terminal
+from plproof.routes.trajectory.terminal import Terminal, continuation, mu_radius, terminal
 from plproof.routes.trajectory.sampler import Sampler
 from plproof.verify.midrad import (ASSUMPTION, MIDRAD, U1, batch_jacobian_upper, gd_step, kernel_enclosure, norm_hi,
                                   norm_upper)
@@ -53,7 +53,8 @@ class MidRadGD:
     precision = "float64"
     assumptions = (ASSUMPTION,)
 
-    def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray, sampler: Sampler | None = None) -> None:
+    def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray, sampler: Sampler | None = None,
+                 confidence: float | None = None) -> None:
         self.model, self.y = model, np.asarray(y, dtype=np.float64)
         self.w = np.empty((BLOCK + 1, model.n_params))
         self.w[0] = w0
@@ -61,6 +62,7 @@ class MidRadGD:
         hook = SHARP.get(self.bounds.bound_set)
         self.sharp = hook(model, self.y, self.bounds) if hook is not None else None
         self.sampler, self.t = sampler, 0  # SGD's batches, and the step number of slot 0
+        self.confidence = confidence  # SGD: also prove §3 from w_T at this confidence (docs/theory.md §12.6)
         # per slot j: rho, ||w~_{j+1} - w~_j||, ||r(w~_j)|| (SGD: ||r_B||), cmax, ||DF_B(w~_j)|| and the sharp
         # hook's enclosures; slots 0..ready-1 are computed (kept across a shortened block, as their eta)
         self.slots = np.ones((5, BLOCK))
@@ -162,7 +164,10 @@ class MidRadGD:
             return None, R_max
         lam = lambda_min_lower(anchor.K, E, psd=True)
         lam_enc = Enclosure(lam.lo, lam.hi, RigorLevel.VERIFIED, self.assumptions)
-        return terminal(bb, res_hi, e, eta, lam_enc, anchor.jac), R_max
+        term = terminal(bb, res_hi, e, eta, lam_enc, anchor.jac)
+        if term.closes and self.confidence is not None and self.sampler is not None:
+            term.sgd = continuation(bb, term, self.sampler.n, self.sampler.batch_size, self.confidence)
+        return term, R_max
 
     def iterate(self, j: int) -> np.ndarray:
         return self.w[j].copy()
