@@ -20,6 +20,8 @@ from plproof.verify.exact import Failure
 GENERATOR = "numpy.random.Generator(PCG64)"
 VERSION = 1
 KEYS = {"algorithm", "seed", "batch_size", "n", "generator", "version", "batches_sha256"}
+#: the most steps whose batches the verifier regenerates (an edited T cannot make it draw without end)
+MAX_STEPS = 10**7
 
 
 def _batches(algorithm: str, seed: int, s: int, n: int, T: int) -> Iterator[np.ndarray]:
@@ -49,6 +51,8 @@ def regenerate(spec: object, n: int, T: int) -> list[np.ndarray]:
     for name, value, low, high in (("seed", seed, 0, 2**128), ("batch_size", s, 1, n), ("n", spec["n"], n, n)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise Failure(f"inputs.run.sampler.{name} must be an integer in [{low}, {high}], got {value!r}")
+    if not 0 <= T <= MAX_STEPS:
+        raise Failure(f"inputs.run.T = {T}: the verifier regenerates the batches of at most {MAX_STEPS} steps")
     out = list(_batches(algorithm, seed, s, n, T))
     h = hashlib.sha256()
     for b in out:
