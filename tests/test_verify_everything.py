@@ -78,6 +78,10 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         ev = plproof.certify_run(run_problem, precision=precision)
         write_certificate(run_certificate(ev, run_problem), work / "certs" / f"{name}.json")
         verdicts[name] = ev.verdict.value
+    sgd = _two_layer(16, "tanh", n=5)  # a seeded SGD run (docs/theory.md §12.6)
+    ev = plproof.certify_run(sgd, method="sgd", batch_size=2, seed=3, sampler="iid")
+    write_certificate(run_certificate(ev, sgd), work / "certs" / "run-sgd.json")
+    verdicts["run-sgd"] = ev.verdict.value
     generic = _two_layer(64, "sigmoid", n=3)  # the midpoint-radius recipe of the run route
     ev = plproof.certify_run(generic)
     write_certificate(run_certificate(ev, generic), work / "certs" / "run-generic.json")
@@ -120,7 +124,7 @@ def test_the_kinds_certify_as_expected(shipped):
 
 @pytest.mark.parametrize("name", ["linear", "random-features", "two-layer-tanh", "two-layer-sigmoid",
                                   "two-layer-softplus", "two-layer-sin-hidden", "two-layer-gelu", "two-layer-relu",
-                                  "under-parameterised", "run-gelu", "mlp-2", "sympy", "callable", "run", "run-dd", "run-generic", "run-mlp", "run-sympy", "rate-cheap",
+                                  "under-parameterised", "run-gelu", "mlp-2", "sympy", "callable", "run", "run-dd", "run-sgd", "run-generic", "run-mlp", "run-sympy", "rate-cheap",
                                   "rate-expensive"])
 def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
     away, _ = shipped

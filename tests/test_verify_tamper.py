@@ -44,7 +44,8 @@ def _edits(path: str, value: Any) -> Iterator[Any]:
                 "family": ("linear", "two_layer", "random_features", "mlp", "sympy"),
                 "bounds": ("constant-kernel", "two-layer-t1-t3", "two-layer-s8", "mlp", "generic-hessian")}.get(last, ())
         if last == "theorem":
-            pool = ("gd-ball/A", "gd-ball/B", "sgd-ball/A", "gd-run/A", "derivation", "property", "pl-gd-rate/A")
+            pool = ("gd-ball/A", "gd-ball/B", "sgd-ball/A", "gd-run/A", "sgd-run/A", "derivation", "property",
+                    "pl-gd-rate/A")
         if (last == "lo" or last == "hi" or last.isdigit()) and value != "0":  # an exact number stored as text
             yield "0"
         yield from (p for p in pool if p != value)
@@ -176,6 +177,12 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
         assert ev.certified, ev.reason
         path = write_certificate(run_certificate(ev, run_problem), out / f"{name}.json")
         certs[name] = (fmt.load_certificate(path), out)
+    # a seeded SGD run (docs/theory.md §12.6): its sampler, step and iterates are inputs the verifier re-derives
+    ev = plproof.certify_run(run_problem, method="sgd", batch_size=2, seed=1, sampler="epochs", checkpoint_every=20,
+                             confidence=0.9)  # with §3's continuation from w_T
+    assert ev.certified and ev.hints["T"] > 20 and "R_S" in ev.hints, ev.reason
+    path = write_certificate(run_certificate(ev, run_problem), out / "run-sgd.json")
+    certs["run-sgd"] = (fmt.load_certificate(path), out)
     # the generic (midpoint-radius) recipe: every model with closed forms but two-layer tanh train='both'
     generic = plproof.Problem(plproof.TwoLayer(unit_inputs(4, 3, seed=1), 64, "sin", seed=1),
                               uniform_targets(4, 0.05, seed=1))
@@ -247,8 +254,8 @@ def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
 
 
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
-                                  "run-dd", "random-features", "mlp", "sympy", "property", "rate-cheap", "rate-expensive",
-                                  "derivation-valid", "derivation-wrong", "sgd-linear", "sgd-two-layer",
+                                  "run-dd", "run-sgd", "random-features", "mlp", "sympy", "property", "rate-cheap",
+                                  "rate-expensive", "derivation-valid", "derivation-wrong", "sgd-linear", "sgd-two-layer",
                                   "sgd-not-certified"])
 def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, rate_certs,
                                                                     derivation_certs, name):
@@ -320,6 +327,25 @@ def test_a_spliced_run_is_rejected(written, tmp_path):
     spliced["inputs"]["run"]["checkpoints"] = fmt.encode_array(joined)
     result = check(seal(spliced), base)
     assert result.outcome == "invalid" and "segment" in result.reason
+
+
+def test_an_edited_sgd_sampler_step_or_iterate_is_rejected(written):
+    """The seed, the batch size, the sampler, a stored iterate and the step of a seeded SGD run, each edited and
+    resealed: rejected (the verifier regenerates the batches and re-runs every segment on them)."""
+    run, base = written["run-sgd"]
+    spec = run["inputs"]["run"]["sampler"]
+    C = fmt.decode_array(run["inputs"]["run"]["checkpoints"], base).copy()
+    C[1] += 1e-9
+    for key, value in (("seed", spec["seed"] + 1), ("batch_size", 3), ("algorithm", "iid")):
+        assert not check(_edit(run, **{f"inputs__run__sampler__{key}": value}), base).valid, key
+    for key, value in (("step", run["inputs"]["run"]["step"] * 1.001), ("checkpoints", fmt.encode_array(C)),
+                       ("sgd_continuation", {"confidence": 0.99})):
+        assert not check(_edit(run, **{f"inputs__run__{key}": value}), base).valid, key
+    from plproof.routes.trajectory.sampler import Sampler
+
+    T = run["inputs"]["run"]["T"]
+    swapped = _edit(run, inputs__run__sampler=Sampler("epochs", spec["seed"] + 1, 2, 5).spec(T))  # sha256 consistent
+    assert not check(swapped, base).valid  # the batches of seed 2 with the iterates of seed 1
 
 
 def test_neutral_fields_change_nothing_the_verifier_reads(written):

@@ -206,7 +206,8 @@ def run_certificate(evidence: Evidence, problem: Problem) -> dict:
     """A ``run`` certificate: model, y, w0 and the run (step, T, checkpoints), the terminal ball as hints, and
     the evidence the verifier re-derives from them (plproof.verify.trajectory: its own shadowing radii from
     e_0 = 0); large arrays go to .npy files on writing. Double-double checkpoints are (hi, lo) rows, shape
-    (K, 2, P) (docs/rigor.md §9.7)."""
+    (K, 2, P) (docs/rigor.md §9.7). An SGD run (theorem sgd-run/A) adds its method, its sampler with the sha256 of
+    the batches and the continuation step of its terminal ball (docs/theory.md §12.6)."""
     from plproof.verify.trajectory import derive_run
 
     if evidence.route != "run":
@@ -214,10 +215,21 @@ def run_certificate(evidence: Evidence, problem: Problem) -> dict:
     h = evidence.hints
     inputs = model_inputs(problem)
     inputs["run"] = run = {"recipe": h["recipe"], "step": h["step"], "T": h["T"]}
+    sgd = h.get("method") == "sgd"
+    if sgd:  # the sampler exactly, with the sha256 of its batches (docs/theory.md §12.6)
+        from plproof.routes.trajectory.sampler import Sampler
+
+        sampler = Sampler(h["sampler"], h["seed"], h["batch_size"], problem.model.n_outputs)
+        run.update(method="sgd", sampler=sampler.spec(h["T"]))
     hints: dict[str, Any] = {"bounds": h["bounds"], **({"X_norm": h["X_norm"]} if "X_norm" in h else {})}
     if evidence.certified:
         run.update(checkpoint_steps=list(h["checkpoint_steps"]),
                    checkpoints=encode_array(np.asarray(h["checkpoints"], dtype=np.float64)))
+        if sgd:
+            run["continuation_step"] = h["continuation_step"]
+            if "R_S" in h:  # §3 from w_T was proved (docs/theory.md §12.6)
+                run["sgd_continuation"] = {"confidence": h["confidence"]}
+                hints["R_S"] = h["R_S"]
         hints.update(R_T=h["R_T"],
                      lambda_T_shift=h["lambda_T_shift"], jacobian_norm_T=evidence.quantities["jacobian_norm_T"].hi)
     record = {"producer": {"verdict": evidence.verdict.value, "reason": evidence.reason,
@@ -225,4 +237,4 @@ def run_certificate(evidence: Evidence, problem: Problem) -> dict:
                            "run": {k: v for k, v in h.items() if k not in ("checkpoints", "radii")}},
               "amplification": {"log": evidence.quantities["log_amplification"].hi,
                                 "max_rho": evidence.quantities["max_rho"].hi}}
-    return sealed("run", "gd-run/A", inputs, hints, record, derive_run)
+    return sealed("run", "sgd-run/A" if sgd else "gd-run/A", inputs, hints, record, derive_run)

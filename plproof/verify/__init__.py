@@ -22,7 +22,8 @@ from plproof.verify.exact import Failure, Unverifiable
 
 EXIT_CODES = {"valid": 0, "invalid": 1, "unverifiable": 3}
 #: certificate kind -> the theorem ids it may claim
-THEOREM_IDS = {"problem": ("gd-ball/A", "gd-ball/B", "sgd-ball/A"), "run": ("gd-run/A",), "derivation": ("derivation",),
+THEOREM_IDS = {"problem": ("gd-ball/A", "gd-ball/B", "sgd-ball/A"), "run": ("gd-run/A", "sgd-run/A"),
+               "derivation": ("derivation",),
                "property": ("property",), "rate": ("pl-gd-rate/A",)}
 
 

@@ -29,6 +29,10 @@ THEOREMS = {
     "gd-run/A": ("docs/theory.md §12.1",
                  "||w_T - w~_T|| <= e_T;  B(w_T, R_T - e_T): 1/2 ||grad L||^2 >= mu_T L, R_T - e_T > rho_bar/(sqrt(mu_T) c_T)"
                  "  =>  w_t -> w* in B(w~_T, R_T), F(w*) = y;  L_t <= (1 - 2 c_T eta mu_T)^(t-T) rho_bar^2/2"),
+    "sgd-run/A": ("docs/theory.md §12.6",
+                  "||w_T - w~_T|| <= e_T (w_t exact SGD with the sampler's B_t);  B(w_T, R_T - e_T): 1/2 ||grad L||^2 >= "
+                  "mu_T L, R_T - e_T > rho_bar/(sqrt(mu_T) c_T), c_T = 1 - beta_T eta_c/2  =>  exists w* in B(w~_T, R_T), "
+                  "F(w*) = y;  GD from w_T with eta_c: L_t <= (1 - 2 c_T eta_c mu_T)^(t-T) rho_bar^2/2"),
     "derivation": ("docs/derivations.md", ""),
     "pl-gd-rate/A": ("docs/theory.md §6.4",
                      "forall f in class(L, mu), x_0: x_{k+1} = x_k - h grad f(x_k)  =>  f(x_N) - f* <= tau (f(x_0) - f*)"),
@@ -55,6 +59,16 @@ def _q(ev: dict, name: str, side: str) -> str:
 def _failed(ev: dict) -> str:
     names = [p["name"] for p in ev["premises"] if p["status"] != "held"]
     return ", ".join(names) or "none"
+
+
+def _continued(ev: dict, st: dict) -> str:
+    """What an SGD run certificate says of SGD continued past T (docs/theory.md §12.6)."""
+    if "eta_S" not in ev["quantities"]:
+        return "SGD continued past T is not covered"
+    return (f"with probability >= {st['confidence']}, SGD continued from w_T with fresh i.i.d. uniform batches of "
+            f"{st['batch_size']} and any step eta <= {_q(ev, 'eta_S', 'lo')} converges to a global minimiser within "
+            f"{_q(ev, 'R_S', 'hi')} of w~_T, with E L(w_(T+t)) <= (1 - {_q(ev, 'k_S', 'lo')} eta)^t L(w_T) "
+            "(docs/theory.md §3, §12.6)")
 
 
 def render(theorem: str, ev: dict, title: str = "") -> tuple[str, str]:
@@ -94,9 +108,22 @@ def _render(theorem: str, ev: dict, title: str) -> tuple[str, str]:
                     "(docs/theory.md §6.5)" if "rate_exact" in ev["quantities"] else "")), symbols
     if theorem.startswith("sgd-ball"):
         return _sgd_words(ev, ref), symbols
+    sgd = ev.get("setting", {}).get("method") == "sgd"
+    if sgd != (theorem == "sgd-run/A"):
+        raise Failure(f"claim: theorem {theorem!r} does not describe this {'SGD' if sgd else 'GD'} run")
     if verdict != "certified":
         return f"not certified: {_failed(ev)} ({ref})", symbols
     T = int(ev["quantities"]["T"]["hi"])
+    if sgd:
+        st = ev["setting"]
+        how = "i.i.d. uniform with repetition" if st["sampler"] == "iid" else "in epochs of a shuffled permutation"
+        return (f"the exact SGD iterates w_(t+1) = w_t - eta sum_(i in B_t) grad l_i(w_t) from w0 with eta = "
+                f"{_q(ev, 'step', 'hi')}, the batches B_t of {st['batch_size']} of the n = {st['n']} indices drawn "
+                f"{how} ({st['sampler']!r}) from seed {st['seed']} by numpy's Generator(PCG64), satisfy "
+                f"||w_T - w~_T|| <= {_q(ev, 'e_T', 'hi')} for the stored float iterate w~_T at T = {T}; a global "
+                f"minimiser w* with F(w*) = y lies within {_q(ev, 'R_T', 'hi')} of w~_T, and exact GD from w_T with "
+                f"step eta_c = {_q(ev, 'continuation_step', 'hi')} converges to it with L(w_t) <= "
+                f"{_q(ev, 'rate', 'hi')}^(t - {T}) rho_bar^2/2 for t >= {T} ({ref}); " + _continued(ev, st)), symbols
     return (f"exact GD from w0 with step eta = {_q(ev, 'step', 'hi')} converges to w* with F(w*) = y and "
             f"||w* - w~_T|| <= {_q(ev, 'R_T', 'hi')}, w~_T the stored float iterate at T = {T}; "
             f"||w_T - w~_T|| <= {_q(ev, 'e_T', 'hi')} and L(w_t) <= {_q(ev, 'rate', 'hi')}^(t - {T}) "

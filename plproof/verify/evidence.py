@@ -38,6 +38,7 @@ class Derived:
     def __init__(self) -> None:
         self.quantities: dict[str, dict] = {}
         self.premises: list[dict] = []
+        self.setting: dict | None = None  # what the claim is about beyond its numbers (e.g. an SGD run's sampler)
 
     def lo(self, name: str, x: Fraction, rigor: str) -> None:
         self.quantities[name] = {"lo": down(x), "rigor": rigor}
@@ -72,8 +73,9 @@ class Derived:
     def finish(self, verdict: str, rigor: str) -> dict:
         """The evidence dict; its rigor is the weakest of its quantities' (and ``rigor`` when there are none)."""
         levels = [q["rigor"] for q in self.quantities.values() if q["rigor"] != "exact"] + [rigor]
-        return {"verdict": verdict, "rigor": min(levels, key=RIGOR_LEVELS.index),
-                "quantities": self.quantities, "premises": self.premises}
+        out = {"verdict": verdict, "rigor": min(levels, key=RIGOR_LEVELS.index),
+               "quantities": self.quantities, "premises": self.premises}
+        return out if self.setting is None else {**out, "setting": self.setting}
 
 
 def _side_agrees(stated: Any, derived: float, side: str) -> bool:

@@ -16,12 +16,13 @@ under the floating-point model of docs/rigor.md §0 (IEEE binary64, round to nea
 
 Radii are evaluated in float from non-negative terms and multiplied by :data:`COVER` (their relative
 rounding error is below gamma_{k+8} <= 2^-21 for k < 2^30), and :data:`TINY` is added for underflow.
-The module is the verifier's trusted code (numpy, math and fractions only); the producer runs the same.
+The module is the verifier's trusted code (numpy and the standard library only); the producer runs the same.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 from fractions import Fraction
 from typing import Any
@@ -315,14 +316,47 @@ class MidRadNamespace:
 MIDRAD = MidRadNamespace()
 
 
-def gd_step(model: Any, w: np.ndarray, y: np.ndarray, eta: float) -> tuple[np.ndarray, float, float]:
-    """One GD step enclosed (docs/rigor.md §10): G(w) = w - eta DF(w)^T (F(w) - y) in [mid +- rad].
+def rows_of(model: Any, rows: np.ndarray) -> Any:
+    """The model on the data rows ``rows`` (in order, a repeated index repeated): F_B(w) = (f(x_k; w))_{k in rows}.
 
-    Returns the next iterate w~' = mid (a float vector), rho >= ||G(w) - w~'|| and an upper bound on ||r(w)||.
+    A shallow copy with X[rows]: the families with data rows (Linear, TwoLayer, RandomFeatures, MLP) compute F,
+    DF, K and DF^T r from X alone. A model without them has no mini-batch step: ArithmeticError."""
+    X = getattr(model, "X", None)
+    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[0] == model.n_outputs):
+        raise ArithmeticError(f"midrad: a {type(model).__name__} has no data rows to take a mini-batch of")
+    out = copy.copy(model)
+    out.X = X[np.asarray(rows, dtype=np.int64)]
+    return out
+
+
+def gd_step(model: Any, w: np.ndarray, y: np.ndarray, eta: float,
+            rows: np.ndarray | None = None) -> tuple[np.ndarray, float, float]:
+    """One GD step enclosed (docs/rigor.md §10): G(w) = w - eta DF(w)^T (F(w) - y) in [mid +- rad]; with ``rows``
+    the mini-batch step G_B(w) = w - eta DF_B(w)^T (F_B(w) - y_B) of the data rows B = rows (:func:`rows_of`).
+
+    Returns the next iterate w~' = mid (a float vector), rho >= ||G(w) - w~'|| and an upper bound on ||r(w)||
+    (on ||r_B(w)|| with rows).
     """
+    if rows is not None:
+        model, y = rows_of(model, rows), np.asarray(y)[rows]
     r = model.F(w, MIDRAD) - as_mr(y)
     step = as_mr(w) - model.vjp(w, r, MIDRAD) * eta
     return step.mid, norm_upper(radius(step)), norm_hi(r)
+
+
+def batch_jacobian_upper(model: Any, w: np.ndarray, rows: np.ndarray) -> float:
+    """>= ||DF_B(w)||_2 of the data rows B = ``rows`` (docs/rigor.md §10): K_B = DF_B DF_B^T enclosed entrywise as
+    K~ +- E, and lambda_max(K_B) <= rho(|K_B|) <= rho(|K~| + E) <= max_i ((|K~| + E) u)_i / u_i for any u > 0
+    (symmetric K_B; Perron-Frobenius monotonicity; Collatz-Wielandt), u from four power steps; the float
+    evaluation of the nonnegative sums covered by COVER."""
+    K, E = kernel_enclosure(rows_of(model, rows), w)
+    M = np.abs(K) + E
+    u = np.ones(M.shape[0])
+    for _ in range(4):
+        u = M @ u
+        u = u / max(float(u.max()), 2.0**-1000) + 2.0**-40
+    lam = float(np.max((M @ u) / u)) * COVER * COVER
+    return math.nextafter(math.sqrt(lam) * COVER, math.inf)
 
 
 def kernel_enclosure(model: Any, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

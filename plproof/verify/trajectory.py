@@ -37,8 +37,10 @@ from plproof.verify.evidence import Derived
 from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, cholesky_margin, sqrt_hi, sqrt_lo
 from plproof.verify.families import Family, rebuild
 from plproof.verify.midrad import ASSUMPTION as MIDRAD_ASSUMPTION
-from plproof.verify.midrad import MIDRAD, as_mr, gd_step, kernel_enclosure, norm_hi, norm_upper, radius
+from plproof.verify.midrad import (MIDRAD, as_mr, batch_jacobian_upper, gd_step, kernel_enclosure, norm_hi, norm_upper,
+                                  radius, rows_of)
 from plproof.verify.problem import hint
+from plproof.verify.sampler import regenerate
 
 RECIPE = "plproof two-layer tanh GD step v1"
 GENERIC = "plproof midpoint-radius GD step v1"  # docs/rigor.md §10
@@ -129,7 +131,8 @@ def _at(b: dict, j: int) -> dict:
 
 
 def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, r: np.ndarray, Er: np.ndarray,
-             s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None) -> float:
+             s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None,
+             batch: tuple[np.ndarray, float, float] | None = None) -> float:
     """sup ||I - eta Hess L|| over B(w, e) of a two-layer net with sup ||DF|| <= LF there (docs/theory.md §12.2,
     docs/rigor.md §5.4, §10): Lemma B per neuron, one-sided both ways: sigma >= -lambda_min(S), h >= lambda_max(S).
 
@@ -140,9 +143,14 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
     of g_- + dg and (d < n) the eigen-bound at w plus the Gram bound of dg; lambda_max likewise with g_+.
     ``c`` holds X, Gabs >= |X X^T|, xn, xn2, X_norm, S1, S2, S3, s_up and ``anchor`` (a dict for the Perron
     ratios and eigen-bounds of a recent call, refreshed every REFRESH calls).
+
+    A mini-batch step (docs/theory.md §12.6), ``batch`` = (c, LB, cmax): r is a = c o r (c_k the multiplicity of k
+    in the batch, 0 off it), sup ||DF_B|| <= LB on the tube; then |a_k(w) - a_k| <= Er_k + c_k LF e,
+    ||a(w) - a|| <= sqrt(cmax) LB e and lambda_max(DF_B^T DF_B) <= LB^2; refreshed at every call.
     """
     av, ar = np.abs(v), np.abs(r)
-    rk = Er + LF * e
+    rk = Er + LF * e if batch is None else Er + batch[0] * (LF * e)
+    LB, LQ = (LF, LF) if batch is None else (batch[1], _up(math.sqrt(batch[2]) * batch[1] * FCOVER))
     E2 = c.S3 * c.xn[:, None] * e + F2
     cap = np.minimum(np.abs(s2) + E2, c.S2)
     g = s2 * r[:, None] * v
@@ -150,7 +158,7 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
     neg, pos = np.maximum(-g, 0.0) + dg, np.maximum(g, 0.0) + dg
     split = c.X.shape[1] < c.X.shape[0]
     a = c.anchor  # Perron ratios and (d < n) the eigen-bounds at an earlier g_a: lambda_min(P(g)) >= ...
-    if a.get("age", REFRESH) >= REFRESH or a["g"].shape != g.shape:
+    if a.get("age", REFRESH) >= (REFRESH if batch is None else 1) or a["g"].shape != g.shape:
         a["age"], a["g"] = 0, g
         for key, cc in (("N", neg), ("P", pos), ("D", dg))[:3 if split else 2]:
             a[key], a["u" + key] = _perron_ratio(cc, c.Gabs, a.get("u" + key))
@@ -167,11 +175,11 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
     if qn is None:
         q2: np.ndarray | float = 0.0
     else:
-        qt = qn + c.X_norm * e * (c.S1 * LF + c.S2 * _norm_up((ar + Er) * c.xn))
+        qt = qn + c.X_norm * e * (c.S1 * LQ + c.S2 * _norm_up((ar + Er) * c.xn))
         q2 = 4 * qt * qt
     sigma = 0.5 * c.s_up * float(np.max(N + np.sqrt(N * N + q2)))
     h = 0.5 * c.s_up * float(np.max(P + np.sqrt(P * P + q2)))
-    return _up(max(1.0 + eta * sigma * FCOVER, eta * (LF * LF + h) * FCOVER - 1.0))
+    return _up(max(1.0 + eta * sigma * FCOVER, eta * (LB * LB + h) * FCOVER - 1.0))
 
 
 def _gram_abs(X: np.ndarray) -> np.ndarray:
@@ -381,6 +389,16 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
                                   and fam.activation == "tanh"):
         raise Failure(f"the recipe {recipe!r} is re-checked for two-layer tanh nets with train='both' only")
     pair = recipe == RECIPE_DD
+    sgd = run.get("method") == "sgd"
+    allowed = RUN_KEYS | (SGD_KEYS if sgd else set())
+    if not set(run) <= allowed or (sgd and "sampler" not in run):
+        raise Failure(f"inputs.run holds {', '.join(sorted(allowed))}"
+                      f"{' (method sgd with its sampler)' if sgd else ''}; got {', '.join(sorted(run))}")
+    theorem = cert.get("claim", {}).get("theorem")
+    if theorem != ("sgd-run/A" if sgd else "gd-run/A"):
+        raise Failure(f"claim.theorem {theorem!r} does not name a {'SGD' if sgd else 'GD'} run")
+    if sgd and (recipe != GENERIC or fam.spec["family"] not in ("linear", "two_layer", "random_features", "mlp")):
+        raise Failure(f"SGD runs are re-checked with the recipe {GENERIC!r} for models with data rows only")
     try:
         eta_q, T = decode_number(run["step"]), int(run["T"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -391,6 +409,14 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
     d = Derived()
     d.exact("step", eta_q)
     d.exact("T", Fraction(T))
+    batches = None
+    if sgd:
+        batches = regenerate(run["sampler"], fam.n, T)
+        spec = run["sampler"]
+        d.setting = {"method": "sgd", "sampler": spec["algorithm"], "seed": spec["seed"],
+                     "batch_size": spec["batch_size"], "n": fam.n}
+        checked.append(f"sampler: {T} batches of {spec['batch_size']} regenerated ({spec['algorithm']}, seed "
+                       f"{spec['seed']}, {spec['generator']}), sha256 as stated (docs/theory.md §12.6)")
     if "checkpoints" not in run:
         d.premise("terminal ball closes", None, strict=True, ref="docs/theory.md §12.1")
         return d.finish("not certified", "verified")
@@ -422,14 +448,16 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
         probe = fam.ball("two-layer-t1-t3", w0, X_norm, [])
         data = _Data(fam, y, probe.X_norm)
         step_of = _segment_dd if pair else _segment
-        segment = lambda w, e, n, w_end: step_of(data, eta, w, e, n, w_end)  # noqa: E731
+        segment = lambda w, e, t0, n, w_end: step_of(data, eta, w, e, n, w_end)  # noqa: E731
     else:
-        checked.append(f"run: {T} steps of eta = {eta!r}, {K} checkpoints; {MIDRAD_ASSUMPTION}")
+        checked.append(f"run: {T} {'SGD' if sgd else 'GD'} steps of eta = {eta!r}, {K} checkpoints; "
+                       f"{MIDRAD_ASSUMPTION}")
         gen = _Generic(fam, y, hints.get("bounds"), X_norm, checked)
-        segment = lambda w, e, n, w_end: gen.segment(eta, w, e, n, w_end)  # noqa: E731
+        segment = lambda w, e, t0, n, w_end: gen.segment(eta, w, e, n, w_end,  # noqa: E731
+                                                         None if batches is None else batches[t0:t0 + n])
     e = 0.0
     for j in range(K - 1):
-        e = segment(C[j], e, steps[j + 1] - steps[j], C[j + 1])
+        e = segment(C[j], e, steps[j], steps[j + 1] - steps[j], C[j + 1])
         if not math.isfinite(e):
             raise Failure(f"segment {steps[j]}..{steps[j + 1]}: the shadowing radius is not finite")
     checked.append(f"shadowing: ||w_T - w~_T|| <= e_T = {e:.6g}, every segment re-run from its checkpoint with the "
@@ -440,8 +468,55 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
     K_T, res = midrad_kernel(model, w_T), midrad_residual(model, w_T, y)
     ball = fam.ball(hints.get("bounds"), w_T, X_norm, checked)
     checked.append("terminal: K(w~_T) and r(w~_T) in midpoint-radius arithmetic (docs/rigor.md §10)")
+    if sgd:  # the terminal ball of the full loss, at the continuation step of exact GD from w_T
+        eta_q = decode_number(run.get("continuation_step", "0"))
+        if isinstance(eta_q, float) or Fraction(float(eta_q)) != eta_q or not eta_q > 0:
+            raise Failure("inputs.run.continuation_step must be one positive binary64 number")
+        d.exact("continuation_step", eta_q)
     _terminal(d, ball, K_T, res, e_T, eta_q, hints, checked)
+    if sgd and "sgd_continuation" in run:
+        _sgd_continuation(d, ball, run["sgd_continuation"], res, e_T, fam.n, run["sampler"]["batch_size"], hints,
+                          checked)
     return d.finish("certified" if d.all_held() else "not certified", "verified")
+
+
+#: what inputs.run may hold: the recipe, the step, T and the checkpoints; an SGD run also its method, its sampler
+#: (plproof.verify.sampler) and the continuation step of its terminal ball
+RUN_KEYS = {"recipe", "step", "T", "checkpoint_steps", "checkpoints"}
+SGD_KEYS = {"method", "sampler", "continuation_step", "sgd_continuation"}
+
+
+def _sgd_continuation(d: Derived, ball: Any, spec: Any, res: Fraction, e_T: Fraction, n: int, s: int, hints: dict,
+                      checked: list[str]) -> None:
+    """§3 from the exact w_T on B(w~_T, R_S) (docs/theory.md §12.6), in exact rationals: mu_S = mu_T(R_S), each l_i
+    beta_S-smooth and self-bounding with beta_S = L_F^2 + kappa(R_S, ||r~_T|| + L_F R_S), ||r(w_T)|| <= rho =
+    ||r~_T|| + L_F e_T, and R_S - e_T >= 2 n rho sqrt(beta_S)/(mu_S delta); then every step eta <= eta* =
+    mu_S/(beta_S (n beta_S + mu_S (s - 1))) has E L(w_(T+t)) <= (1 - k_S eta)^t L(w_T), k_S = mu_S s/n."""
+    if not isinstance(spec, dict) or set(spec) != {"confidence"}:
+        raise Failure("inputs.run.sgd_continuation holds exactly the confidence 1 - delta")
+    conf = decode_number(spec["confidence"])
+    if isinstance(conf, float) or not 0 < conf < 1:
+        raise Failure("inputs.run.sgd_continuation.confidence must be a number in (0, 1)")
+    delta, R = 1 - conf, hint(hints, "R_S")
+    lam, J = hint(hints, "lambda_T_shift"), hint(hints, "jacobian_norm_T")  # both proved by _terminal
+    dR = ball.delta(R)
+    root = sqrt_lo(lam) - dR
+    mu = root * root if root > 0 else Fraction(0)
+    L_F = J + dR
+    beta = L_F * L_F + ball.kappa(R, res + L_F * R)
+    rho = res + L_F * e_T
+    fits = (R - e_T) ** 2 * mu * mu * delta * delta - 4 * n * n * rho * rho * beta if R > e_T and mu > 0 \
+        else Fraction(-1)
+    d.hi("R_S", R, "verified")
+    d.lo("mu_S", mu, "verified")
+    d.hi("beta_S", beta, "verified")
+    d.premise("R_S - e_T >= 2 n rho sqrt(beta_S)/(mu_S delta)", fits, strict=True, ref="docs/theory.md §12.6")
+    if mu > 0:  # every step eta in (0, eta*] gives E L(w_(T+t)) <= (1 - k_S eta)^t L(w_T)
+        d.lo("eta_S", mu / (beta * (n * beta + mu * (s - 1))), "verified")
+        d.lo("k_S", mu * s / n, "verified")
+    d.setting["confidence"] = spec["confidence"]
+    checked.append(f"SGD continuation: §3 from w_T on B(w~_T, {float(R):.6g}) at confidence {float(conf):.6g}, "
+                   "exact rationals (docs/theory.md §12.6)")
 
 
 class _Generic:
@@ -464,7 +539,7 @@ class _Generic:
         return midrad_kernel(self.model, w)
 
     def anchor(self, w: np.ndarray) -> tuple[float, float, float, float]:
-        """(LF, h1, R_a, J): ||DF|| <= LF = J + delta(R_a) on B(w, R_a) and ||sum_k r_k Hess f_k|| <= h1 ||r||
+        """(LF, h1, R_a, delta): ||DF|| <= LF = J + delta(R_a) on B(w, R_a) and ||sum_k r_k Hess f_k|| <= h1 ||r||
         there (curvature is positively homogeneous in rho); R_a where delta(R_a) ~ DRIFT J."""
         J = jacobian_upper(self.kernel(w))
         ball = self.ball(w, [])
@@ -476,18 +551,25 @@ class _Generic:
             while (delta := ball.delta(R)) > 2 * DRIFT * J:
                 R /= 2
         h1 = ball.kappa(Fraction(1) if R == math.inf else R, Fraction(1))
-        return _up(float(Fraction(J) + delta)), _up(float(h1)), float(R) if R == math.inf else _down(float(R)), J
+        return (_up(float(Fraction(J) + delta)), _up(float(h1)), float(R) if R == math.inf else _down(float(R)),
+                _up(float(delta)))
 
     @np.errstate(over="ignore", invalid="ignore")
-    def segment(self, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray) -> float:
+    def segment(self, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray,
+                batches: list[np.ndarray] | None = None) -> float:
         """The verifier's radius after ``steps`` enclosed steps from the stored w with radius e, ending at w_end:
         e' = l e + rho, l = max(1 + eta h, eta (LF^2 + h) - 1), h = h1 (||r(w)|| + LF e) (docs/theory.md §12.2),
-        or for two-layer nets l by Lemma B per neuron (:class:`_TwoLayerTube`, docs/rigor.md §10)."""
+        or for two-layer nets l by Lemma B per neuron (:class:`_TwoLayerTube`, docs/rigor.md §10). With
+        ``batches`` (SGD, docs/theory.md §12.6) step t runs on the rows B_t; LF^2 becomes LB^2, LB = ||DF_B(w)|| +
+        2 sqrt(cmax) delta(R_a), and ||r|| becomes sqrt(cmax) (||r_B(w)|| + LB e) >= ||c o r||."""
         R, path = -math.inf, 0.0  # no anchor yet
-        LF = h1 = 0.0
+        LF = h1 = delta = 0.0
         for t in range(steps):
+            rows = None if batches is None else batches[t]
             try:
-                w1, rho, res = gd_step(self.model, w, self.y, eta)
+                w1, rho, res = gd_step(self.model, w, self.y, eta, rows)
+                if rows is not None:
+                    cmax, JB = float(np.bincount(rows).max()), batch_jacobian_upper(self.model, w, rows)
             except (ArithmeticError, InvalidInput) as exc:
                 raise Failure(f"verifier: the enclosed step is not finite along a segment ({exc})") from None
             if t == steps - 1:
@@ -495,15 +577,18 @@ class _Generic:
             if not (math.isfinite(rho) and math.isfinite(res) and np.isfinite(w1).all()):
                 raise Failure("verifier: the float run is not finite along a segment")
             if not path + e <= R:
-                LF, h1, R, _ = self.anchor(w)
+                LF, h1, R, delta = self.anchor(w)
                 path = 0.0
                 if not e <= R:
                     raise Failure("verifier: the shadowing radius exceeds the anchor's ball")
+            LB, root = LF, 1.0
+            if rows is not None:  # w and the tube both lie in B(w~_a, R_a)
+                LB, root = _up((JB + 2 * math.sqrt(cmax) * delta * FCOVER) * FCOVER), _up(math.sqrt(cmax) * FCOVER)
             if self.tube is not None:
-                ell = self.tube.ell(self.model, self.y, w, eta, e, LF)
+                ell = self.tube.ell(self.model, self.y, w, eta, e, LF, rows, LB)
             else:
-                h = _up(h1 * _up((res + LF * e) * FCOVER) * FCOVER)
-                ell = _up(max(1.0 + eta * h, eta * (LF * LF + h) - 1.0) * FCOVER)
+                h = _up(h1 * _up(root * (res + LB * e) * FCOVER) * FCOVER)
+                ell = _up(max(1.0 + eta * h, eta * (LB * LB + h) - 1.0) * FCOVER)
             e = _up(_up(ell * e) + rho)
             path = _up(path + norm_upper(w1 - w) * (1 + 4 * UP1))
             w = w1
@@ -538,16 +623,31 @@ class _TwoLayerTube:
         checked.append(f"contraction: Lemma B per neuron with the one-sided bound (docs/theory.md §12.2), "
                        f"{fam.activation} constants S1-S3 of plproof.verify.exact, train={fam.spec.get('train')!r}")
 
-    def ell(self, model: Any, y: np.ndarray, w: np.ndarray, eta: float, e: float, LF: float) -> float:
-        """sup ||I - eta Hess L|| over B(w, e) given sup ||DF|| <= LF there."""
+    def ell(self, model: Any, y: np.ndarray, w: np.ndarray, eta: float, e: float, LF: float,
+            rows: np.ndarray | None = None, LB: float = 0.0) -> float:
+        """sup ||I - eta Hess L|| over B(w, e) given sup ||DF|| <= LF there; with a mini-batch ``rows``, of
+        I - eta Hess L_B given sup ||DF_B|| <= LB: the distinct rows' a = c o r, every other row 0."""
+        distinct = None
+        if rows is not None:
+            distinct, count = np.unique(rows, return_counts=True)
+            model, y = rows_of(model, distinct), y[distinct]
         X, v, scale, A, D, D2 = model._features(w, MIDRAD, 2)
         v = as_mr(v).mid
         r = (A @ v) * scale - as_mr(y)
+        if distinct is not None:
+            r = r * count.astype(np.float64)
         qn = None
         if self.moves_v:
             Q = (D * r[:, None]).T @ X
             qn = (_norm_rows(Q.mid) + _norm_rows(radius(Q))) * FCOVER
-        return _lemma_b(self, eta, e, LF, v, e if self.moves_v else 0.0, r.mid, radius(r), D2.mid, radius(D2), qn)
+        parts = [r.mid, radius(r), D2.mid, radius(D2)]
+        batch = None
+        if distinct is not None:  # onto all n rows
+            full = [np.zeros((self.X.shape[0],) + p.shape[1:]) for p in parts + [count]]
+            for f, p in zip(full, parts + [count.astype(np.float64)]):
+                f[distinct] = p
+            parts, batch = full[:4], (full[4], LB, float(count.max()))
+        return _lemma_b(self, eta, e, LF, v, e if self.moves_v else 0.0, *parts, qn, batch)
 
 
 def formula_model(fam: Family) -> Any:

@@ -11,6 +11,7 @@ the run, ``precision="auto"`` runs it again in double-double (:mod:`.double_doub
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from plproof.routes.trajectory.generic import RECIPE as GENERIC_RECIPE
 from plproof.routes.trajectory.generic import MidRadGD
 from plproof.routes.trajectory.double_double import TwoLayerDD
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Recipe
+from plproof.routes.trajectory.sampler import Sampler
 from plproof.routes.trajectory.terminal import Terminal
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
 from plproof.verify.exact import ACTIVATION_BOUNDS
@@ -39,6 +41,13 @@ CLAIM = ("exact GD from w0 with step eta converges to a global minimiser w* (F(w
 CLAIM_SYMBOLS = ("||w_T - w~_T|| <= e_T;  mu_T-PL* on B(w~_T, R_T);  R_T - e_T > rho_bar/(sqrt(mu_T) c_T)  =>  "
                  "w_t -> w*, F(w*) = y, ||w* - w~_T|| <= R_T, L(w_t) <= (1 - 2 c_T eta mu_T)^(t-T) rho_bar^2/2")
 REFERENCES = ["docs/theory.md §12.1", "docs/theory.md §12.2", "docs/theory.md §12.3", "docs/theory.md §11.5"]
+CLAIM_SGD = ("the exact SGD iterates w_(t+1) = w_t - eta sum_(i in B_t) grad l_i(w_t) from w0, with the batches B_t of "
+             "the seeded sampler, satisfy ||w_T - w~_T|| <= e_T; a global minimiser w* (F(w*) = y) lies within R_T "
+             "of the computed iterate w~_T, and exact GD from w_T with step eta_c converges to it, with "
+             "L(w_t) <= rate^(t-T) rho_bar^2/2")
+CLAIM_SYMBOLS_SGD = ("||w_T - w~_T|| <= e_T (w_t exact SGD with the sampler's B_t);  mu_T-PL* of L on B(w~_T, R_T);  "
+                     "R_T - e_T > rho_bar/(sqrt(mu_T) c_T), c_T = 1 - beta_T eta_c/2  =>  exists w*: F(w*) = y, "
+                     "||w* - w~_T|| <= R_T; GD from w_T with eta_c -> w*")
 #: a terminal ball is tried with TERMINAL_SLACK e_t in place of e_t, so that the re-check, whose own bounds give
 #: a slightly different e_T, still closes it (docs/rigor.md §5.5); a power of 2, so the product is exact
 TERMINAL_SLACK = 2.0
@@ -46,6 +55,9 @@ TERMINAL_SLACK = 2.0
 TUBE_TRIES = 12
 #: re-anchor the Jacobian bound when the T1 drift exceeds this fraction of ||DF(anchor)||
 ANCHOR_DRIFT = 0.05
+#: after T6 closes at T, an SGD run asked for §3's continuation goes on to at most CONTINUE_FACTOR T (+ a block)
+#: for its ball to fit (measured: 5 T on the n = 12 test net at confidence 0.95)
+CONTINUE_FACTOR = 10
 
 
 @dataclass
@@ -93,6 +105,8 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
     path + 2 e reaches R_a, blocks end there, and a tube with path + e_hat > R_a stops the run.
     """
     rec = RunRecord()
+    fallback: RunRecord | None = None  # a closed T6 whose SGD continuation (docs/theory.md §12.6) did not hold yet
+    give_up = 0  # ... and the step after which the run stops trying
     e = path = 0.0
     anchor: Anchor | None = None
     last_attempt = R_max = math.inf
@@ -102,8 +116,8 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
         block = recipe.run(max(k, 1), eta)
         if not block.finite:
             rec.steps, rec.stop = t, "diverged"
-            return rec
-        res_hi = float(block.residual[0])
+            return fallback or rec
+        res_hi = float(block.residual[0]) if block.progress is None else block.progress
         attempt = res_hi <= 0.5 * last_attempt or k == 0
         if (attempt or anchor is None or anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi)
                 or path + 2 * e >= anchor.radius):
@@ -116,17 +130,22 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
                     rec.attempts += 1
                     rec.terminal = term
                     if term.closes:
-                        _checkpoint(rec, t, recipe.iterate(0), e)
-                        rec.steps, rec.stop = t, "closed"
-                        return rec
+                        closed = dataclasses.replace(rec, checkpoint_steps=[*rec.checkpoint_steps, t],
+                                                     checkpoints=[*rec.checkpoints, recipe.iterate(0)],
+                                                     radii=[*rec.radii, e], steps=t, stop="closed")
+                        if term.sgd is None or term.sgd.holds or (fallback is not None and t > give_up):
+                            return closed
+                        if fallback is None:  # go on while the residual shrinks, so that §3's ball fits
+                            give_up = CONTINUE_FACTOR * t + BLOCK
+                        fallback = closed
         if not math.isfinite(e) or TERMINAL_SLACK * e >= R_max:
             # R_max = 0: the kernel's float estimate of lambda_min is <= 0, a singular kernel, not amplification
             rec.steps, rec.stop, rec.e_final = t, "singular" if R_max == 0 else "amplification", e
-            return rec
+            return fallback or rec
         if k == 0:
             _checkpoint(rec, t, recipe.iterate(0), e)
             rec.steps, rec.stop = t, "max_steps"
-            return rec
+            return fallback or rec
         k = block.done
         J_a, kap_a = float(anchor.jac.hi), anchor.kappa
         # distances to the anchor; the block ends where the T1 drift would pass ANCHOR_DRIFT (re-anchor there)
@@ -151,7 +170,7 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             e_hat = np.full(k, math.inf)
         if not (TERMINAL_SLACK * e_hat.max() < R_max and (paths + e_hat <= anchor.radius).all()):
             rec.steps, rec.stop, rec.e_final = t, "amplification", float(e_hat.max())
-            return rec
+            return fallback or rec
         for j in range(k):
             if (t + j) % checkpoint_every == 0:
                 _checkpoint(rec, t + j, recipe.iterate(j), float(radii[j]))
@@ -198,11 +217,18 @@ def _refuse(problem: Problem) -> str | None:
 PRECISIONS = {c.precision: c for c in (TwoLayerFloat, TwoLayerDD)}
 
 
-def make_recipe(problem: Problem, precision: str = "float64") -> Recipe:
+def make_recipe(problem: Problem, precision: str = "float64", sampler: Sampler | None = None,
+                confidence: float | None = None) -> Recipe:
     """The two-layer float (or double-double) recipe for two-layer tanh nets with train='both', whose one-sided
     l_t per neuron is sharpest; the midpoint-radius recipe (:class:`~.generic.MidRadGD`, docs/rigor.md §10) for
-    every other model, in float64 only."""
+    every other model, in float64 only. Seeded SGD (``sampler``, docs/theory.md §12.6) runs the midpoint-radius
+    recipe on each step's batch rows, for every model with data rows."""
     model = problem.model
+    if sampler is not None:
+        if precision != "float64":
+            raise NotCertifiable(f"precision {precision!r}: SGD runs are certified in float64 only (the "
+                                 "midpoint-radius recipe, docs/rigor.md §10): use precision='float64' or 'auto'")
+        return MidRadGD(model, problem.y, problem.w0, sampler, confidence)
     if type(model) is TwoLayer and model.activation.name == "tanh" and model.train == "both":
         return PRECISIONS[precision](model, problem.y, problem.w0)
     if precision != "float64":
@@ -211,15 +237,53 @@ def make_recipe(problem: Problem, precision: str = "float64") -> Recipe:
     return MidRadGD(model, problem.y, problem.w0)
 
 
+def default_sgd_step(problem: Problem, batch_size: int = 1) -> float:
+    """eta = 1/(s max_i ||grad f_i(w0)||^2) = 1/(s max_i K_ii(w0)) (float estimate), the step an SGD run with
+    batches of s is certified at by default (docs/theory.md §12.6): s max_i K_ii >= tr K_B(w0) >= lambda_max of
+    every batch's kernel, so eta ||DF_B(w0)||^2 <= 1 (for s = 1 the per-example smoothness scale at w0). At
+    1/max_i K_ii a batch of s > 1 often has eta lambda_max(K_B) > 2: each step expands some direction, and the
+    contraction bound l_t of T6 cannot stay near 1 (docs/theory.md §12.6)."""
+    return float(1.0 / (batch_size * np.max(np.diag(problem.kernel()))))
+
+
+METHODS = ("gd", "sgd")
+
+
+def _sampler(problem: Problem, method: str, batch_size: Any, seed: Any, sampler: str) -> Sampler | None:
+    """The SGD sampler, or None for GD; InvalidInput for SGD arguments given to GD or a missing batch size."""
+    if method not in METHODS:
+        raise InvalidInput(f"unknown method {method!r}: use 'gd' or 'sgd'")
+    if method == "gd":
+        given = [name for name, v, default in (("batch_size", batch_size, None), ("seed", seed, None),
+                                               ("sampler", sampler, "iid")) if v != default]
+        if given:
+            raise InvalidInput(f"{', '.join(given)} apply to method='sgd' only")
+        return None
+    if batch_size is None:
+        raise InvalidInput("method='sgd' needs batch_size (an integer in [1, n])")
+    if not isinstance(problem.model, (Linear, TwoLayer, MLP)):  # the families whose F, DF come from rows of X
+        raise NotCertifiable(f"not certifiable by the run route: SGD needs a model with data rows X (Linear, "
+                             f"TwoLayer, RandomFeatures, MLP); a {type(problem.model).__name__} has none")
+    return Sampler(sampler, 0 if seed is None else seed, batch_size, problem.model.n_outputs)
+
+
 def certify_run(problem: Problem, step: float | None = None, max_steps: int = 200_000,
                 rigor: "str | RigorLevel" = "verified", checkpoint_every: int = 100,
-                precision: str = "auto") -> Evidence:
+                precision: str = "auto", method: str = "gd", batch_size: int | None = None,
+                seed: int | None = None, sampler: str = "iid", confidence: float | None = None) -> Evidence:
     """Certify that exact GD from w0 with step eta converges to a global minimiser (docs/theory.md §12, T6).
 
     Runs GD by a fixed recipe, bounds ||w_t - w~_t|| <= e_t, and tries the terminal ball whenever the
     residual has halved. ``precision``: "float64" (:func:`gd_step`), "double-double" (:class:`TwoLayerDD`,
     about 80x a float step, docs/rigor.md §9.7), or "auto": float64, and when its error amplification prod l_t outgrows
     every terminal ball (docs/theory.md §12.5), the same run again from w0 in double-double.
+
+    ``method="sgd"`` certifies the seeded mini-batch run w_{t+1} = w_t - eta sum_{i in B_t} grad l_i(w_t) instead
+    (docs/theory.md §12.6): batches of ``batch_size`` drawn by ``sampler`` ("iid" or "epochs",
+    :mod:`.sampler`) from ``seed`` (default 0); the default step is 1/(s max_i ||grad f_i(w0)||^2)
+    (:func:`default_sgd_step`); float64 only. With ``confidence`` = 1 - delta the run goes on after T6 closes until
+    §3's theorem from w_T is also proved on a ball around w~_T (SGD continued with fresh i.i.d. batches converges with
+    probability >= 1 - delta); where it never fits, the certificate is T6's alone.
     """
     level = RigorLevel.parse(rigor)
     if level > RigorLevel.VERIFIED:  # a lower requested level is met by the verified result
@@ -232,16 +296,24 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
             raise InvalidInput(f"{name} must be a positive integer, got {val!r}")
     if precision not in ("auto", *PRECISIONS):
         raise InvalidInput(f"precision must be 'auto', 'float64' or 'double-double', got {precision!r}")
+    batches = _sampler(problem, method, batch_size, seed, sampler)
+    if confidence is not None and (batches is None or isinstance(confidence, bool) or not isinstance(
+            confidence, (int, float)) or not 0 < confidence < 1):
+        raise InvalidInput(f"confidence applies to method='sgd' and must be a number in (0, 1), got {confidence!r}")
     why = _refuse(problem)
     if why:
         raise NotCertifiable(why)
-    eta = float(step) if step is not None else default_step(problem)
-    recipe = make_recipe(problem, "float64" if precision == "auto" else precision)
+    if step is not None:
+        eta = float(step)
+    else:
+        eta = default_step(problem) if batches is None else default_sgd_step(problem, batches.batch_size)
+    recipe = make_recipe(problem, "float64" if precision == "auto" else precision, batches,
+                         None if confidence is None else float(confidence))
     rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
     if precision == "auto" and rec.stop == "amplification" and type(recipe) is TwoLayerFloat:
         recipe = make_recipe(problem, "double-double")  # float64 ran out: the same run in double-double
         rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
-    return _evidence(problem, eta, rec, int(checkpoint_every), recipe)
+    return _evidence(problem, eta, rec, int(checkpoint_every), recipe, batches)
 
 
 # ---------------------------------------------------------------- evidence
@@ -256,7 +328,28 @@ def _hyp(name: str, statement: str, margin: Any, ref: str, assumptions: tuple[st
     return Hypothesis.from_margin(name, statement, _enc(margin, assumptions), ref, strict=True)
 
 
-def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: Recipe) -> Evidence:
+def _continuation(term: Terminal, sampler: Sampler, q: dict, hints: dict, hyps: list, A: tuple[str, ...]) -> str:
+    """The conclusion on SGD continued past T (docs/theory.md §12.6): §3 from w_T where its ball was proved (its
+    quantities, hint and hypothesis added), else that it is not covered."""
+    sgd = term.sgd
+    if sgd is None or not sgd.holds:
+        why = "" if sgd is None else f" (§3's ball around w~_T did not fit at confidence {sgd.confidence!r})"
+        return f"SGD continued past T with fresh batches is not covered by this certificate{why}"
+    st = sgd.state
+    q.update({"R_S": Enclosure(sgd.R, sgd.R, RigorLevel.EXACT), "mu_S": _enc(st["mu"], A),
+              "beta_S": _enc(st["beta"], A, "upper"), "eta_S": _enc(st["eta"], A), "k_S": _enc(st["k"], A)})
+    hints.update(R_S=sgd.R, confidence=sgd.confidence)
+    hyps.append(_hyp("R_S - e_T >= 2 n rho sqrt(beta_S)/(mu_S delta)",
+                     "§3's ball from w_T, radius 2 n sqrt(2 beta_S L(w_T))/(mu_S delta), fits in B(w~_T, R_S)",
+                     st["margin"], "docs/theory.md §12.6", A))
+    return (f"with probability >= {sgd.confidence!r}, SGD continued from w_T with fresh i.i.d. uniform batches of "
+            f"{sampler.batch_size} and any step eta <= {INTERVALS.lo(st['eta']):.6g} converges to a global minimiser "
+            f"within {sgd.R:.4g} of w~_T, with E L(w_(T+t)) <= (1 - {INTERVALS.lo(st['k']):.6g} eta)^t L(w_T) "
+            "(docs/theory.md §3)")
+
+
+def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: Recipe,
+              sampler: Sampler | None = None) -> Evidence:
     term = rec.terminal
     V, A, prec = RigorLevel.VERIFIED, tuple(recipe.assumptions), recipe.precision
     q: dict[str, Enclosure] = {
@@ -276,6 +369,8 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
                              "checkpoint_steps": list(rec.checkpoint_steps), "terminal_slack": TERMINAL_SLACK,
                              "anchors": rec.anchors, "terminal_attempts": rec.attempts, "stop": rec.stop,
                              "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii)}
+    if sampler is not None:
+        hints.update(method="sgd", sampler=sampler.algorithm, seed=sampler.seed, batch_size=sampler.batch_size)
     if term is not None:
         s = term.state
         q.update({"e_T": Enclosure(0.0, term.e, V, A), "R_T": Enclosure(term.R, term.R, RigorLevel.EXACT),
@@ -285,9 +380,13 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
                   "L_F_T": _enc(s["L_F"], A, "upper"), "beta_T": _enc(s["beta"], A, "upper"),
                   "rho_bar": _enc(s["rho_bar"], A, "upper"), "c_T": _enc(s["c"], A), "rate": _enc(s["rate"], A, "upper")})
         hints.update({"R_T": term.R, "e_T": term.e, "lambda_T_shift": float(term.lam.lo)})
+        if sampler is not None:
+            q["continuation_step"] = Enclosure(term.eta, term.eta, RigorLevel.EXACT)
+            hints["continuation_step"] = term.eta
         hyps += [
             _hyp("mu_T > 0", "mu_T = (sqrt(lambda_min K(w~_T)) - delta_T(R_T))_+^2 > 0", s["mu"], "docs/theory.md §11.4", A),
-            _hyp("0 < beta_T eta < 2", "c_T = 1 - beta_T eta/2 > 0", s["c"], "docs/theory.md §11.5", A),
+            _hyp("0 < beta_T eta < 2", f"c_T = 1 - beta_T {'eta' if sampler is None else 'eta_c'}/2 > 0", s["c"],
+                 "docs/theory.md §11.5", A),
             _hyp("R_T - e_T > rho_bar/(sqrt(mu_T) c_T)", "the T4 radius from the exact w_T fits in B(w~_T, R_T)",
                  s["margin"], "docs/theory.md §12.1", A),
         ]
@@ -296,9 +395,17 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
     if certified:
         reason = (f"T6 closed at step T = {rec.steps}: e_T = {term.e:.3g}, R_T = {term.R:.4g}, "
                   f"mu_T >= {q['mu_T'].lo:.4g}, amplification {amp}")
-        conclusions = [f"||w_T - w~_T|| <= {term.e:.3g} for the exact GD iterate w_T (T = {rec.steps})",
-                       f"exact GD with eta = {eta:.6g} converges to w* with F(w*) = y and ||w* - w~_T|| <= {term.R:.4g}",
-                       f"L(w_t) <= {q['rate'].hi:.9g}^(t - {rec.steps}) * {q['rho_bar'].hi ** 2 / 2:.3e} for t >= {rec.steps}"]
+        rate = f"L(w_t) <= {q['rate'].hi:.9g}^(t - {rec.steps}) * {q['rho_bar'].hi ** 2 / 2:.3e} for t >= {rec.steps}"
+        if sampler is None:
+            conclusions = [f"||w_T - w~_T|| <= {term.e:.3g} for the exact GD iterate w_T (T = {rec.steps})",
+                           f"exact GD with eta = {eta:.6g} converges to w* with F(w*) = y and ||w* - w~_T|| <= "
+                           f"{term.R:.4g}", rate]
+        else:
+            conclusions = [f"||w_T - w~_T|| <= {term.e:.3g} for the exact SGD iterate w_T with eta = {eta:.6g} and "
+                           f"the batches of sampler {sampler.describe()} (T = {rec.steps})",
+                           f"a global minimiser w* (F(w*) = y) lies within {term.R:.4g} of w~_T",
+                           f"exact GD from w_T with step eta_c = {term.eta:.6g} converges to w*: {rate}",
+                           _continuation(term, sampler, q, hints, hyps, A)]
         verdict = Verdict.CERTIFIED
     else:
         conclusions = []
@@ -313,9 +420,10 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
                       f"e_t = {rec.e_final:.3g} outgrew every terminal ball (mu_T > 0 needs R_T < sqrt(lambda)/kappa; "
                       f"docs/theory.md §12.5; {more})")
         elif rec.stop == "diverged":
-            reason = f"the {prec} GD run diverged at step {rec.steps} (step {eta:.6g} too large?)"
+            reason = f"the {prec} {'GD' if sampler is None else 'SGD'} run diverged at step {rec.steps} (step {eta:.6g} too large?)"
         else:
             last = f"; last terminal margin {INTERVALS.hi(term.state['margin']):.3g} with e_T = {term.e:.3g}" if term else ""
             reason = f"the terminal ball did not close within max_steps = {rec.steps} (amplification {amp}){last}"
-    return Evidence(CLAIM, CLAIM_SYMBOLS, "run", verdict, reason, problem.describe(), quantities=q,
+    claim, symbols = (CLAIM, CLAIM_SYMBOLS) if sampler is None else (CLAIM_SGD, CLAIM_SYMBOLS_SGD)
+    return Evidence(claim, symbols, "run", verdict, reason, problem.describe(), quantities=q,
                     hypotheses=hyps, conclusions=conclusions, hints=hints, references=list(REFERENCES))

@@ -135,6 +135,10 @@ class Curvature:
     av = |v|; F >= |s~2 - sigma''(z(w~_t))| (evaluation error of sigma'', broadcast against g);
     qn[t, i] >= ||X^T (r o sigma'_i)|| at w~_t (None: train='hidden', no v block); qr >= ||(|r~| + Er) o xn||;
     ``moves_v``: v is trained, so |dv_i| <= e on the tube (train='both').
+
+    A mini-batch step (SGD, docs/theory.md §12.6) has the Hessian J^T C J + sum_k c_k r_k Hess f_k, C = diag(c),
+    c_k the multiplicity of k in the batch: r above is then a = c o r (a~, its error bound Er), ``weight[t, k]``
+    = c_k and ``cmax[t]`` = max_k c_k; None for full-batch GD (c = 1).
     """
 
     g: np.ndarray
@@ -145,6 +149,8 @@ class Curvature:
     qn: np.ndarray | None
     qr: np.ndarray
     moves_v: bool
+    weight: np.ndarray | None = None
+    cmax: np.ndarray | None = None
     _extremes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     perron: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -152,7 +158,10 @@ class Curvature:
         """:func:`perron_ratio` of cc at the block's first step (one power step from the last block's u, kept in
         ``c.perron``), computed at the first call for ``key`` (the first e the driver tries) and kept."""
         if key not in self.perron:
-            self.perron[key], c.perron[key] = perron_ratio(cc[0], c.Gabs, c.perron.get(key))
+            if self.weight is None:
+                self.perron[key], c.perron[key] = perron_ratio(cc[0], c.Gabs, c.perron.get(key))
+            else:  # each step's batch weights other rows: one Perron vector per step
+                self.perron[key] = perron_ratio(cc, c.Gabs, None)[0]
         return self.perron[key]
 
     def extremes(self, c: TubeConstants) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,11 +169,12 @@ class Curvature:
         it anchors, and moved >= |g_t - g_(t_a)| entrywise; lambda_min(P(g_t)) >= lambda_min(P(g_(t_a))) -
         lambda_max(X^T diag(moved) X) (docs/rigor.md §10). Computed once: the driver tries several e per block."""
         if self._extremes is None:
-            a = np.arange(self.g.shape[0]) // EIG_STRIDE * EIG_STRIDE
-            lo, hi = block_extremes(self.g[::EIG_STRIDE], c)
+            stride = EIG_STRIDE if self.weight is None else 1  # mini-batches: g_t and g_(t_a) weight other rows
+            a = np.arange(self.g.shape[0]) // stride * stride
+            lo, hi = block_extremes(self.g[::stride], c)
             with np.errstate(invalid="ignore"):
                 moved = np.abs(self.g - self.g[a]) * (1 + U1)  # the rounding of the difference
-            self._extremes = (lo[a // EIG_STRIDE], hi[a // EIG_STRIDE], np.where(np.isfinite(moved), moved, np.inf))
+            self._extremes = (lo[a // stride], hi[a // stride], np.where(np.isfinite(moved), moved, np.inf))
         return self._extremes
 
 
@@ -228,21 +238,30 @@ def block_extremes(g: np.ndarray, c: TubeConstants) -> tuple[np.ndarray, np.ndar
     return np.where(ok, lo, np.inf), np.where(ok, hi, np.inf)
 
 
-def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
+def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray,
+                LB: np.ndarray | None = None) -> np.ndarray:
     """l_t >= sup ||I - eta Hess L|| over B(w~_t, e_t) for the steps of ``cv``, given sup ||DF|| <= LF_t there:
     Lemma B per neuron, one-sided both ways, with tube corrections (docs/theory.md §12.2, docs/rigor.md §5.4, §10).
     On the tube g_ki(w) = g_ki +- Delta_ki, so -lambda_min(P_i(w)) <= N_i, the least of the trace bound
     sum_k ||x_k||^2 c_ki, the Gram bound of c_i (c = g_- + Delta) and, for d < n, -lambda_min(P~_i) + the Gram
-    bound of Delta_i; lambda_max(P_i(w)) <= P_i likewise with g_+. Train 'hidden': blocks s P_i (q = 0)."""
+    bound of Delta_i; lambda_max(P_i(w)) <= P_i likewise with g_+. Train 'hidden': blocks s P_i (q = 0).
+    A mini-batch (``cv.weight``, docs/theory.md §12.6) with sup ||DF_B|| <= LB_t on the tube: |a_k(w) - a~_k| <=
+    Er_k + c_k LF e, ||a(w) - a(w~)|| = ||C (F(w) - F(w~))|| <= sqrt(cmax) LB e, lambda_max(J^T C J) <= LB^2."""
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing bound is +inf: the run stops
-        return _contraction(cv, c, eta, e, LF)
+        return _contraction(cv, c, eta, e, LF, LB)
 
 
-def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray) -> np.ndarray:
+def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray,
+                 LB: np.ndarray | None) -> np.ndarray:
     g, ar, av = cv.g, cv.ar[:, :, None], cv.av[:, None, :]
     et = e[:, None, None]
     ev = et if cv.moves_v else 0.0
-    rk = (cv.Er + (LF * e)[:, None])[:, :, None]  # |r_k(w) - r~_k| <= Er_k + LF e
+    if LB is None:  # full batch: ||DF|| <= LF moves r and bounds J^T J
+        LB, LQ = LF, LF
+    else:
+        LQ = np.sqrt(cv.cmax) * LB * COVER
+    move = (LF * e)[:, None] if cv.weight is None else (LF * e)[:, None] * cv.weight
+    rk = (cv.Er + move)[:, :, None]  # |r_k(w) - r~_k| <= Er_k + LF e (times c_k for a mini-batch)
     # |g_ki(w) - g_ki| <= S2 (ev (|r~_k| + rk) + |v_i| rk) + |v_i||r~_k| (S3 ||x_k|| e + F) + 4 U1 |g_ki|
     delta = (c.S2 * (ev * (ar + rk) + av * rk) + av * ar * (c.S3 * c.xn[:, None] * et + cv.F)
              + 4 * U1 * np.abs(g))
@@ -256,10 +275,10 @@ def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF:
         N, P = np.minimum(N, lo + gd), np.minimum(P, hi + gd)
     if cv.qn is None:
         q2 = 0.0
-    else:  # ||q_i(w) - q_i(w~)|| <= ||X|| e (S1 LF + S2 ||(|r| + Er) o xn||)
-        qn = cv.qn + (c.X_norm * e * (c.S1 * LF + c.S2 * cv.qr))[:, None]
+    else:  # ||q_i(w) - q_i(w~)|| <= ||X|| e (S1 LQ + S2 ||(|r| + Er) o xn||), LQ e >= ||r(w) - r(w~)||
+        qn = cv.qn + (c.X_norm * e * (c.S1 * LQ + c.S2 * cv.qr))[:, None]
         q2 = 4 * qn * qn
     sigma = 0.5 * c.s_up * np.max(N + np.sqrt(N * N + q2), axis=1)
     h = 0.5 * c.s_up * np.max(P + np.sqrt(P * P + q2), axis=1)
-    ell = np.maximum(1.0 + eta * sigma * COVER, eta * (LF * LF + h) * COVER - 1.0)
+    ell = np.maximum(1.0 + eta * sigma * COVER, eta * (LB * LB + h) * COVER - 1.0)
     return np.nextafter(ell, np.inf)

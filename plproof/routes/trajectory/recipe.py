@@ -137,9 +137,11 @@ def plain_run(problem: Problem, step: float, steps: int) -> np.ndarray:
 class Block:
     """Steps 0..done-1 of a block run from the recipe's slot 0, with the bounds the driver needs.
 
-    rho[j] >= ||G(w~_j) - w~_{j+1}|| (the defect), step[j] >= ||w~_{j+1} - w~_j||, residual[j] >= ||r(w~_j)||;
-    ``finite`` is False when a step overflowed (the run stops there). ``stage`` is the recipe's own data
-    (componentwise bounds) that its contraction and anchor bounds read.
+    rho[j] >= ||G(w~_j) - w~_{j+1}|| (the defect), step[j] >= ||w~_{j+1} - w~_j||, residual[j] >= ||r(w~_j)||
+    (for a mini-batch step, docs/theory.md §12.6: >= ||r_B(w~_j)|| of its batch B, and ``progress`` is a float
+    estimate of the full ||r(w~_0)||, which decides the terminal attempts); ``finite`` is False when a step
+    overflowed (the run stops there). ``stage`` is the recipe's own data (componentwise bounds) that its
+    contraction and anchor bounds read.
     """
 
     done: int
@@ -148,6 +150,7 @@ class Block:
     residual: np.ndarray
     finite: bool
     stage: Any
+    progress: float | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -20,7 +20,8 @@ from plproof.theory.centre import two_layer_kernel
 
 @dataclass
 class Terminal:
-    """Terminal ball data at w~_T and whether it closes (docs/theory.md §12.1 (ii))."""
+    """Terminal ball data at w~_T and whether it closes (docs/theory.md §12.1 (ii)) for exact GD from w_T with step
+    ``eta`` (the run's step; an SGD run's continuation step, §12.6)."""
 
     R: float
     e: float
@@ -29,6 +30,8 @@ class Terminal:
     res_hi: float
     state: dict
     closes: bool
+    eta: float
+    sgd: "Continuation | None" = None
 
 
 def _terminal_state(S: Any, bb: BallBounds, lam_lo: float, J_hi: float, res_hi: float, e: float,
@@ -73,24 +76,74 @@ def terminal(bb: BallBounds, res_hi: float, e: float, eta: float, lam: Enclosure
     if R_max == math.inf:  # a constant kernel: the ball closes near e + ||r||/(sqrt(lambda) c)
         R_max = 1e3 * (e + res_hi / math.sqrt(lam_lo))
 
-    def margin(R: float) -> float:
-        st_ = _terminal_state(FLOATS, bb, lam_lo, jac.hi, res_hi, e, R, eta)
-        return float(st_["margin"])
-
-    found = None
-    if R_max > 0:
-        grid = R_max * np.logspace(-14, 0, 113)[:-1]  # 8 per decade, ascending: the first closing R
-        i = next((i for i, R in enumerate(grid) if margin(R) > 0), None)
-        if i is not None:
-            lo, hi = (grid[i - 1] if i else 0.0), grid[i]
-            for _ in range(24):
-                mid = math.sqrt(lo * hi) if lo > 0 else hi / 2
-                lo, hi = (lo, mid) if margin(mid) > 0 else (mid, hi)
-            found = hi * (1 + 1e-3) if margin(hi * (1 + 1e-3)) > 0 else hi
+    found = _smallest(lambda R: float(_terminal_state(FLOATS, bb, lam_lo, jac.hi, res_hi, e, R, eta)["margin"]),
+                      R_max)
     R = found if found is not None else (R_max / 2 if R_max > 0 else 1.0)
     state = _terminal_state(INTERVALS, bb, lam_lo, jac.hi, res_hi, e, R, eta)
     closes = found is not None and INTERVALS.lo(state["margin"]) > 0
-    return Terminal(float(R), e, lam, jac, res_hi, state, closes)
+    return Terminal(float(R), e, lam, jac, res_hi, state, closes, eta)
+
+
+def _smallest(margin: Callable[[float], float], R_max: float) -> float | None:
+    """A float R in (0, R_max) near the smallest with margin(R) > 0 (8 radii per decade, then bisection), or None."""
+    if not R_max > 0:
+        return None
+    grid = R_max * np.logspace(-14, 0, 113)[:-1]  # ascending: the first positive margin
+    i = next((i for i, R in enumerate(grid) if margin(R) > 0), None)
+    if i is None:
+        return None
+    lo, hi = (grid[i - 1] if i else 0.0), grid[i]
+    for _ in range(24):
+        mid = math.sqrt(lo * hi) if lo > 0 else hi / 2
+        lo, hi = (lo, mid) if margin(mid) > 0 else (mid, hi)
+    return hi * (1 + 1e-3) if margin(hi * (1 + 1e-3)) > 0 else hi
+
+
+@dataclass
+class Continuation:
+    """SGD continued from w_T with fresh i.i.d. batches (docs/theory.md §12.6, §3): the ball B(w~_T, R), its
+    constants and whether §3's hypotheses are proved there at confidence 1 - delta."""
+
+    R: float
+    confidence: float
+    state: dict
+    holds: bool
+
+
+def _continuation_state(S: Any, bb: BallBounds, lam_lo: float, J_hi: float, res_hi: float, e: float, R: float,
+                        n: int, s: int, delta: float) -> dict:
+    """§3's hypotheses from w_T on B(w~_T, R) (docs/theory.md §12.6): mu = mu_T(R); each l_i beta-smooth and
+    self-bounding with beta = L_F^2 + curvature(R, ||r~_T|| + L_F R); ||r(w_T)|| <= rho = ||r~_T|| + L_F e; the margin
+    R - e - 2 n rho sqrt(beta)/(mu delta) (>= 2 n sqrt(2 beta L(w_T))/(mu delta)); eta* and k = mu s/n: every step
+    eta <= eta* has E L(w_(T+t)) <= (1 - k eta)^t L(w_T)."""
+    Rs, es = S.of(R), S.of(e)
+    d = bb.delta(S, Rs)
+    mu = S.pos(S.sqrt(S.of(lam_lo)) - d) ** 2
+    LF = S.of(J_hi) + d
+    beta = LF * LF + bb.curvature(S, Rs, S.of(res_hi) + LF * Rs)
+    rho = S.of(res_hi) + LF * es
+    ok = S.lo(mu) > 0
+    margin = Rs - es - 2 * S.of(n) * rho * S.sqrt(beta) / (mu * S.of(delta)) if ok else S.of(-1.0)
+    eta = mu / (beta * (S.of(n) * beta + mu * S.of(s - 1))) if ok else S.of(0.0)
+    return {"mu": mu, "beta": beta, "rho": rho, "margin": margin, "eta": eta, "k": mu * S.of(s) / S.of(n)}
+
+
+def continuation(bb: BallBounds, term: Terminal, n: int, s: int, confidence: float) -> Continuation:
+    """The smallest ball B(w~_T, R) where §3 holds from w_T at ``confidence`` = 1 - delta (float search), proved in
+    intervals."""
+    delta = math.nextafter(1.0 - confidence, 0.0)  # <= 1 - confidence
+    lam_lo = max(float(term.lam.lo), 0.0)
+    R_max = mu_radius(bb, lam_lo)
+    if R_max == math.inf:
+        R_max = 1e3 * (term.e + 2 * n * term.res_hi * float(term.jac.hi) / (lam_lo * delta))
+
+    def state(S: Any, R: float) -> dict:
+        return _continuation_state(S, bb, lam_lo, float(term.jac.hi), term.res_hi, term.e, R, n, s, delta)
+
+    found = _smallest(lambda R: float(state(FLOATS, R)["margin"]), R_max)
+    R = found if found is not None else (R_max / 2 if R_max > 0 else 1.0)
+    st = state(INTERVALS, R)
+    return Continuation(float(R), confidence, st, found is not None and INTERVALS.lo(st["margin"]) > 0)
 
 
 def jacobian_norm(K: np.ndarray, err: float, assumptions: tuple[str, ...]) -> Enclosure:
