@@ -169,7 +169,7 @@ def test_cli_sgd_writes_a_certificate_that_verifies(models, capsys):
     (["--batch-size", "1", "--confidence", "1.5"], "confidence must be a number in (0, 1)"),
     (["--batch-size", "1", "--confidence", "high"], "--confidence must be a number in (0, 1), got 'high'"),
     (["--batch-size", "1"], "--method sgd needs --confidence"),
-    (["--batch-size", "1", "--confidence", "0.9", "--route", "run"], "ball route only"),
+    (["--route", "run"], "--method sgd needs --batch-size"),
 ])
 def test_cli_bad_sgd_values_exit_2_with_one_line(models, capsys, args, message):
     from plproof.cli.main import main
@@ -179,6 +179,19 @@ def test_cli_bad_sgd_values_exit_2_with_one_line(models, capsys, args, message):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("plproof check:") and message in err[0]
     assert not out.exists()
+
+
+def test_cli_run_route_certifies_a_seeded_sgd_run_that_verifies(models, capsys):
+    """--route run --method sgd: the sampler and its seed reach the certificate, which verifies (docs/theory.md §12.6)."""
+    from plproof.cli.main import main
+
+    out = models.parent / "run.json"
+    assert main(["check", f"{models}:linear", "--method", "sgd", "--batch-size", "1", "--route", "run",
+                 "--sampler", "epochs", "--sampler-seed", "3", "-q", "--out", str(out)]) == 0
+    cert = json.loads(out.read_text())
+    sampler = cert["inputs"]["run"]["sampler"]
+    assert (sampler["algorithm"], sampler["seed"], sampler["batch_size"]) == ("epochs", 3, 1)
+    assert cert["claim"]["theorem"] == "sgd-run/A" and verify(out).valid
 
 
 def test_cli_unknown_method_and_gd_with_batch_size_exit_2(models, capsys):

@@ -44,8 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--step", type=float, help="GD step size (default 1/beta on the ball)")
     p.add_argument("--radius", type=float, help="check this radius instead of searching")
     p.add_argument("--method", default="gd", metavar="{gd,sgd}",
-                   help="gd: full-batch gradient descent (docs/theory.md §2.5); sgd: mini-batch SGD, certified with "
-                        "probability --confidence (docs/theory.md §3, ball route only)")
+                   help="gd: full-batch gradient descent (docs/theory.md §2.5); sgd: mini-batch SGD, by the ball "
+                        "route with probability --confidence (docs/theory.md §3) or as a seeded run by the run route "
+                        "(§12.6)")
+    p.add_argument("--sampler", default="iid", choices=["iid", "epochs"],
+                   help="the seeded SGD run's batches (run route): iid draws, or epochs of shuffled batches")
+    p.add_argument("--sampler-seed", type=int, default=0, metavar="N",
+                   help="seed of the SGD run's sampler (run route; --seed draws w0)")
     p.add_argument("--batch-size", metavar="S", help="SGD mini-batch size, an integer in [1, n] (with --method sgd)")
     p.add_argument("--confidence", metavar="C", help="probability 1 - delta of the SGD claim, in (0, 1), e.g. 0.95 "
                                                      "or 19/20 (with --method sgd)")
@@ -100,17 +105,15 @@ def _translated(problem: Problem, quiet: bool = False) -> Problem:
     return Problem(mlp, problem.y, w)
 
 
-def sgd_options(args: argparse.Namespace) -> dict:
-    """check()'s method, batch_size and confidence from the command line (range checks are check()'s)."""
+def sgd_options(args: argparse.Namespace) -> tuple[dict, dict]:
+    """check()'s and certify_run()'s SGD arguments from the command line (range checks are theirs): the ball route
+    needs --batch-size and --confidence; the run route --batch-size, with --confidence for SGD past T."""
     if args.method not in ("gd", "sgd"):
         raise InvalidInput(f"unknown --method {args.method!r}: use gd (full-batch gradient descent) or sgd")
     if args.method == "gd":
         if args.batch_size is not None or args.confidence is not None:
             raise InvalidInput("--batch-size and --confidence apply to --method sgd only")
-        return {}
-    if args.route != "ball":
-        raise InvalidInput("--method sgd is certified by the ball route only (the run route certifies a GD run): "
-                           "drop --route")
+        return {}, {}
     out: dict = {"method": "sgd", "batch_size": None, "confidence": None}
     for key, flag, parse in (("batch_size", "--batch-size", int), ("confidence", "--confidence", Fraction)):
         text = getattr(args, key)
@@ -120,14 +123,16 @@ def sgd_options(args: argparse.Namespace) -> dict:
             except (ValueError, ZeroDivisionError):
                 what = "an integer in [1, n]" if key == "batch_size" else "a number in (0, 1)"
                 raise InvalidInput(f"{flag} must be {what}, got {text!r}") from None
-        if out[key] is None:
+        if out[key] is None and (key == "batch_size" or args.route != "run"):
             raise InvalidInput(f"--method sgd needs {flag}")
-    return out
+    run = {**out, "seed": args.sampler_seed, "sampler": args.sampler,
+           "confidence": None if out["confidence"] is None else float(out["confidence"])}
+    return out, run
 
 
 def run(args: argparse.Namespace) -> int:
     as_json = args.json or args.format == "json"
-    sgd = sgd_options(args)
+    sgd, sgd_run = sgd_options(args)
     problem = _translated(_problem(args), args.quiet)
     required = RigorLevel.parse(args.require or args.rigor)
     if not args.quiet:
@@ -142,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             bar.step("run route")
             try:
                 results.append(certify_run(problem, step=args.step, max_steps=args.max_steps, rigor=args.rigor,
-                                           precision=args.precision))
+                                           precision=args.precision, **sgd_run))
             except NotCertifiable as exc:
                 if args.route == "run":
                     raise
