@@ -160,3 +160,17 @@ def test_report_renders_every_kind_without_crashing(shipped, tmp_path, monkeypat
     text = (tmp_path / "report" / "report.md").read_text()
     assert not result.invalid and all(f"## {name}" in text for name in verdicts)
     assert "NOT RE-CHECKED here" in text  # the user callable: its code runs only with --run-code
+
+
+def test_every_quantity_a_certificate_states_has_a_symbol_and_a_meaning_in_the_report(shipped):
+    """A quantity the report does not know is shown by its bare name with no meaning (a seeded SGD run's
+    continuation_step was): every kind's quantities are in plproof.report.content.QUANTITIES."""
+    import json
+
+    from plproof.report.content import QUANTITIES
+
+    away, verdicts = shipped
+    for name in verdicts:
+        cert = json.loads((away / "certs" / f"{name}.json").read_text())
+        unknown = set(cert.get("evidence", {}).get("quantities", {})) - set(QUANTITIES)
+        assert not unknown, (name, unknown)

@@ -166,10 +166,17 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "mu_mean": (r"\mu/n", "PL* constant of the mean loss"),
     "step_mean": (r"s\eta", "SGD step on the batch-mean gradient (mean loss)"),
     "step_mse": (r"s\eta/2", "SGD learning rate with torch.nn.MSELoss()"),
+    "batch_size": ("s", "mini-batch size (exact)"),
+    "confidence": (r"1 - \delta", "probability of the SGD claim"),
+    "continuation_step": (r"\eta_c", "GD step of the continuation past T (docs/theory.md §12.6)"),
+    "tau": (r"\tau", "worst-case factor f(x_N) - f* <= tau (f(x_0) - f*) proved by the PEP certificate (§6.4)"),
+    "descent": (r"\rho_{\mathrm{desc}}", "the descent lemma's factor for the same steps (for comparison)"),
 }
 #: what a quantity means in an SGD ball certificate where it differs from GD's (docs/theory.md §3)
 SGD_MEANINGS = {"step": "SGD step on the sum loss", "beta": "smoothness of every example's loss on the ball",
                 "rate": "expected loss contraction factor per step"}
+#: the same for a seeded SGD run certificate (docs/theory.md §12.6): after T its rate is the GD continuation's
+SGD_RUN_MEANINGS = {"step": "SGD step of the stored run", "rate": "loss contraction factor per step of the GD continuation"}
 #: the order of the rows of a problem table (then any other quantity)
 PROBLEM_ORDER = ("lambda0", "L0", "mu", "beta", "L_F", "epsilon", "delta", "R", "R_fl", "step", "rate")
 
@@ -395,6 +402,8 @@ def quantity_table(entry: Entry) -> Table:
             what += " (convention B: twice it)"
         if cert["claim"]["theorem"].startswith("sgd-ball/"):
             what = SGD_MEANINGS.get(k, what)
+        elif cert["claim"]["theorem"].startswith("sgd-run/"):
+            what = SGD_RUN_MEANINGS.get(k, what)
         rows.append([[m(sym)], [t(what)], _cell_number(qs[k], "lo"), _cell_number(qs[k], "hi"), [t(qs[k]["rigor"])]])
     caption = [t(f"Re-checked quantities of {entry.name} (a lower bound of an infimum, an upper bound of a "
                  "supremum, both sides of an enclosed value; rounded outward to 6 digits). Certificate "),
