@@ -67,7 +67,8 @@ def _continued(ev: dict, st: dict) -> str:
         return "SGD continued past T is not covered"
     return (f"with probability >= {st['confidence']}, SGD continued from w_T with fresh i.i.d. uniform batches of "
             f"{st['batch_size']} and any step eta <= {_q(ev, 'eta_S', 'lo')} converges to a global minimiser within "
-            f"{_q(ev, 'R_S', 'hi')} of w~_T, with E L(w_(T+t)) <= (1 - {_q(ev, 'k_S', 'lo')} eta)^t L(w_T) "
+            f"{_q(ev, 'R_S', 'hi')} of w~_T, with E[L(w_(T+t)) 1{{w_T..w_(T+t) in the ball}}] <= "
+            f"(1 - {_q(ev, 'k_S', 'lo')} eta)^t L(w_T) "
             "(docs/theory.md §3, §12.6)")
 
 

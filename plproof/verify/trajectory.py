@@ -491,7 +491,7 @@ def _sgd_continuation(d: Derived, ball: Any, spec: Any, res: Fraction, e_T: Frac
     """§3 from the exact w_T on B(w~_T, R_S) (docs/theory.md §12.6), in exact rationals: mu_S = mu_T(R_S), each l_i
     beta_S-smooth and self-bounding with beta_S = L_F^2 + kappa(R_S, ||r~_T|| + L_F R_S), ||r(w_T)|| <= rho =
     ||r~_T|| + L_F e_T, and R_S - e_T >= 2 n rho sqrt(beta_S)/(mu_S delta); then every step eta <= eta* =
-    mu_S/(beta_S (n beta_S + mu_S (s - 1))) has E L(w_(T+t)) <= (1 - k_S eta)^t L(w_T), k_S = mu_S s/n."""
+    mu_S/(beta_S (n beta_S + mu_S (s - 1))) has E[L(w_(T+t)) 1{in the ball}] <= (1 - k_S eta)^t L(w_T), k_S = mu_S s/n."""
     if not isinstance(spec, dict) or set(spec) != {"confidence"}:
         raise Failure("inputs.run.sgd_continuation holds exactly the confidence 1 - delta")
     conf = decode_number(spec["confidence"])
@@ -511,7 +511,7 @@ def _sgd_continuation(d: Derived, ball: Any, spec: Any, res: Fraction, e_T: Frac
     d.lo("mu_S", mu, "verified")
     d.hi("beta_S", beta, "verified")
     d.premise("R_S - e_T >= 2 n rho sqrt(beta_S)/(mu_S delta)", fits, strict=True, ref="docs/theory.md §12.6")
-    if mu > 0:  # every step eta in (0, eta*] gives E L(w_(T+t)) <= (1 - k_S eta)^t L(w_T)
+    if mu > 0:  # every step eta in (0, eta*] gives E[L(w_(T+t)) 1{in the ball}] <= (1 - k_S eta)^t L(w_T)
         d.lo("eta_S", mu / (beta * (n * beta + mu * (s - 1))), "verified")
         d.lo("k_S", mu * s / n, "verified")
     d.setting["confidence"] = spec["confidence"]

@@ -344,7 +344,7 @@ def _continuation(term: Terminal, sampler: Sampler, q: dict, hints: dict, hyps: 
                      st["margin"], "docs/theory.md §12.6", A))
     return (f"with probability >= {sgd.confidence!r}, SGD continued from w_T with fresh i.i.d. uniform batches of "
             f"{sampler.batch_size} and any step eta <= {INTERVALS.lo(st['eta']):.6g} converges to a global minimiser "
-            f"within {sgd.R:.4g} of w~_T, with E L(w_(T+t)) <= (1 - {INTERVALS.lo(st['k']):.6g} eta)^t L(w_T) "
+            f"within {sgd.R:.4g} of w~_T, with E[L(w_(T+t)) 1{{w_T..w_(T+t) in the ball}}] <= (1 - {INTERVALS.lo(st['k']):.6g} eta)^t L(w_T) "
             "(docs/theory.md §3)")
 
 

@@ -115,7 +115,7 @@ def _continuation_state(S: Any, bb: BallBounds, lam_lo: float, J_hi: float, res_
     """§3's hypotheses from w_T on B(w~_T, R) (docs/theory.md §12.6): mu = mu_T(R); each l_i beta-smooth and
     self-bounding with beta = L_F^2 + curvature(R, ||r~_T|| + L_F R); ||r(w_T)|| <= rho = ||r~_T|| + L_F e; the margin
     R - e - 2 n rho sqrt(beta)/(mu delta) (>= 2 n sqrt(2 beta L(w_T))/(mu delta)); eta* and k = mu s/n: every step
-    eta <= eta* has E L(w_(T+t)) <= (1 - k eta)^t L(w_T)."""
+    eta <= eta* has E[L(w_(T+t)) 1{w_T..w_(T+t) in the ball}] <= (1 - k eta)^t L(w_T) (docs/theory.md §3)."""
     Rs, es = S.of(R), S.of(e)
     d = bb.delta(S, Rs)
     mu = S.pos(S.sqrt(S.of(lam_lo)) - d) ** 2
