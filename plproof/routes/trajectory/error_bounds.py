@@ -190,8 +190,8 @@ def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
 
 
 #: the eigen-bounds of the d x d blocks P_i are computed at every EIG_STRIDE-th step and used for the steps
-#: between (the change of g enters the Gram bound): a quarter of the
-#: eigh cost for about 5% more log-amplification than every step (measured on case C)
+#: between (the change of g enters the Gram bound): a quarter of the eigh cost for about 5% more
+#: log-amplification than every step (measured on case C)
 EIG_STRIDE = 4
 #: power-iteration steps towards the Perron vector of diag(c) |G| (any positive vector gives a valid bound)
 PERRON_STEPS = 6
