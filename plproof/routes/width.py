@@ -17,7 +17,7 @@ import numpy as np
 
 from plproof.certificate.format import jsonable
 from plproof.routes.ball import check, search_radius
-from plproof.errors import InvalidInput
+from plproof.errors import InvalidInput, NotCertifiable
 from plproof.evidence import Evidence
 from plproof.models import TwoLayer
 from plproof.models.base import check_finite_matrix, check_positive_int
@@ -262,13 +262,17 @@ STEP_FRACTIONS = (1, 0.5, 0.25)
 
 def _run_route(problem: Problem, run_steps: int, rigor: str) -> tuple[Evidence, float]:
     """certify_run at the steps STEP_FRACTIONS x the default in float64, then at the default in double-double
-    (precision 'auto'), until one certifies: (its evidence, the fraction of the default step it used)."""
+    where that recipe exists, until one certifies: (its evidence, the fraction of the default step it used)."""
     eta = default_step(problem)
+    runs = []
     for fraction in STEP_FRACTIONS:
-        ev = certify_run(problem, step=eta * fraction, max_steps=run_steps, rigor=rigor, precision="float64")
-        if ev.certified or ev.hints["stop"] != "amplification":
-            return ev, fraction
-    return certify_run(problem, step=eta, max_steps=run_steps, rigor=rigor), 1.0
+        runs.append(certify_run(problem, step=eta * fraction, max_steps=run_steps, rigor=rigor, precision="float64"))
+        if runs[-1].certified or runs[-1].hints["stop"] != "amplification":
+            return runs[-1], fraction
+    try:  # the float64 run at eta is runs[0]: not repeated (precision 'auto' would)
+        return certify_run(problem, step=eta, max_steps=run_steps, rigor=rigor, precision="double-double"), 1.0
+    except NotCertifiable:  # double-double is implemented for two-layer tanh with train='both' only
+        return runs[0], 1.0
 
 
 def min_certified_width(X: Any, y: Any, family: str = "two_layer", activation: str = "tanh", seed: int = 0,
