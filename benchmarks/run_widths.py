@@ -76,7 +76,7 @@ def main() -> None:
 
         def cell(w: int | None, by_gd: bool) -> str:
             """The width, starred if a budget of that search (run route or GD) stopped some width."""
-            hit = any(part.startswith("GD") == by_gd for msg in run.budget_limited.values() for part in msg.split("; "))
+            hit = any((not part.startswith("run route")) == by_gd for msg in run.budget_limited.values() for part in msg.split("; "))
             return f"{w if w is not None else '-'}{'*' if hit else ''}"
 
         ratio = lambda w: f"{w / run.empirical_width:.3g}" if w and run.empirical_width else "-"  # noqa: E731

@@ -14,7 +14,7 @@ from typing import Any
 
 from plproof.certificate.format import jsonable
 from plproof.numeric.rigor import Enclosure, RigorLevel, Summary, html_table, weakest
-from plproof.numeric.runners import Trajectory
+from plproof.numeric.runners import Ensemble, Trajectory
 
 
 class Status(str, enum.Enum):
@@ -97,7 +97,7 @@ class Evidence:
     quantities: dict[str, Enclosure] = field(default_factory=dict)
     hypotheses: list[Premise] = field(default_factory=list)
     conclusions: list[str] = field(default_factory=list)
-    trajectory: Trajectory | None = None
+    trajectory: Trajectory | Ensemble | None = None
     hints: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     convention: str = "A"

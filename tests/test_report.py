@@ -22,8 +22,10 @@ import pytest
 
 from plproof import Problem, TwoLayer
 from plproof.certificate import derivation_certificate, from_evidence, write_certificate
+from plproof.certificate.build import run_certificate
 from plproof.certificate.format import load_certificate, seal
 from plproof.routes.ball import check
+from plproof.routes.trajectory import certify_run
 from plproof.cli import report as report_cli
 from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import InvalidInput
@@ -37,7 +39,8 @@ from tests.test_render_latex import compile_latex
 
 def build_certificates(folder: Path) -> dict[str, Path]:
     """A certified linear problem with a recorded run, two-layer nets of one data set at two widths, one not
-    certified, one not certifiable, and a derivation."""
+    certified, one not certifiable, an SGD ball certificate with its recorded runs, a seeded SGD run's certificate,
+    and a derivation."""
     paths = {}
     linear = BUILTIN_PROBLEMS["linear-exact"]()
     paths["linear"] = write_certificate(from_evidence(check(linear, confirm_steps=40), linear), folder / "linear.json")
@@ -50,6 +53,13 @@ def build_certificates(folder: Path) -> dict[str, Path]:
     for name in ("two-layer-sigmoid", "under-parameterised"):
         problem = BUILTIN_PROBLEMS[name]()
         paths[name] = write_certificate(from_evidence(check(problem, confirm=False), problem), folder / f"{name}.json")
+    sgd = BUILTIN_PROBLEMS["linear-exact"]()
+    ev = check(sgd, method="sgd", batch_size=1, confidence=0.9, confirm_steps=40)
+    paths["sgd-ball"] = write_certificate(from_evidence(ev, sgd), folder / "sgd-ball.json")
+    net = Problem(TwoLayer(unit_inputs(5, 8, seed=3), 16, "tanh", seed=3, init="symmetric"),
+                  uniform_targets(5, 0.05, seed=3))
+    ev = certify_run(net, method="sgd", batch_size=2, sampler="epochs")
+    paths["sgd-run"] = write_certificate(run_certificate(ev, net), folder / "sgd-run.json")
     for name in ("gradient", "linear-ls"):
         paths[name] = write_certificate(derivation_certificate(check_derivation(builtin(name))), folder / f"{name}.json")
     return paths
@@ -127,6 +137,13 @@ def test_markdown_report(markdown, certs):
                  "two-layer-sigmoid-radius", "hessian-vs-width"):
         assert (result.out / f"{stem}.png").stat().st_size > 1000, stem
     assert not (result.out / "under-parameterised-radius.png").exists()  # nothing to search: m < n
+    # SGD: the recorded seeded runs against the expectation bound and R_sgd; the seeded run's loss and tube
+    for stem in ("sgd-ball-sgd-loss", "sgd-ball-sgd-distance", "sgd-run-run-loss", "sgd-run-run-tube"):
+        assert (result.out / f"{stem}.png").stat().st_size > 1000, stem
+    sgd = text.split("## sgd-ball\n")[1].split("\n## ")[0]
+    assert "expectation bound" in sgd and "16 runs" in sgd and "illustrate, they do not prove" in sgd
+    run = text.split("## sgd-run\n")[1].split("\n## ")[0]
+    assert "sampler epochs with seed 0 and batch size 2" in run and "re-checked" in run
     assert any("sweep" in note for note in result.notes)  # one n only: no width-against-n figure
 
 
@@ -170,7 +187,7 @@ def test_convention_b_claims_the_convention_b_inequality(certs):
 
 def test_every_axis_of_every_figure_has_a_label_and_labelled_ticks(reports):
     seen = reports["figures"]
-    assert len(seen) == 8 and all(not problems for _, problems in seen), seen
+    assert len(seen) == 12 and all(not problems for _, problems in seen), seen
 
 
 def test_a_log_axis_inside_one_decade_gets_plain_ticks(tmp_path):
@@ -289,7 +306,7 @@ def test_html_report_renders_mathml_in_chromium(reports, tmp_path):
     seen = json.loads(html.unescape(re.search(r"<title>(.*?)</title>", dom, re.S).group(1)))
     assert seen["maths"] > 100 and seen["laid"] == seen["maths"], seen
     assert seen["raw"] == [], seen
-    assert seen["images"] == 8, seen
+    assert seen["images"] == 12, seen
     shot = tmp_path / "report.png"
     _browse(page, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1100,2600", "--hide-scrollbars")
     import matplotlib.image

@@ -18,7 +18,7 @@ from plproof.models.sympy_model import SympyModel
 from plproof.problem import Problem
 from plproof.routes.trajectory.certify import certify_run
 from plproof.routes.trajectory.generic import RECIPE, MidRadGD
-from plproof.routes.width import gd_run
+from plproof.routes.width import empirical_run
 from plproof.verify import check
 from tests.test_run_generic import _sampled_norm
 
@@ -67,7 +67,7 @@ def test_mlp_certifies_within_2x_of_gd_width_slow(widths: list[int]) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("widths", [[2, 2], [2, 2, 2], [4, 4], [4, 4, 4]])
 def test_gd_width_of_the_mlp_cases(widths: list[int]) -> None:
-    assert (gd_run(_mlp(widths), max_steps=400_000).stop == "converged") == (widths[0] == 4)
+    assert (empirical_run(_mlp(widths), max_steps=400_000).stop == "converged") == (widths[0] == 4)
 
 
 @pytest.mark.parametrize("name", sorted(SYMPY))

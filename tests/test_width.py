@@ -11,7 +11,7 @@ import pytest
 from plproof import InvalidInput, Problem, TwoLayer, min_certified_width
 from plproof.data import uniform_targets, unit_inputs
 from plproof.routes.trajectory import certify_run, default_step
-from plproof.routes.width import WidthResult, _run_route, _smallest, gd_run
+from plproof.routes.width import WidthResult, _run_route, _smallest, empirical_run
 
 REAL = Path(__file__).parent / "data" / "real"
 
@@ -96,7 +96,7 @@ def test_budget_limited_widths_are_reported_as_such():
     for width, why in result.budget_limited.items():
         assert "after 50 steps: raise run_steps" in why and "after 100 steps" in why and "raise gd_steps" in why
         assert any(note.startswith(f"width {width}: GD had not reached 1e-20") for note in result.notes)
-        assert result.gd_runs[width].stop == "budget" and result.gd_runs[width].steps == 100
+        assert result.empirical_runs[width].stop == "budget" and result.empirical_runs[width].steps == 100
     assert "budget-limited widths       2 (run route, GD)" in result.summary()
     data = result.to_json()
     assert json.loads(json.dumps(data, allow_nan=False)) == data
@@ -108,7 +108,7 @@ def test_enough_budget_decides_and_nothing_is_budget_limited():
     result = min_certified_width(unit_inputs(20, 64, 2026), uniform_targets(20, 0.1, 2026), seed=2026,
                                  init="symmetric", route="run", max_width=8)
     assert (result.run_width, result.empirical_width) == (2, 2) and result.budget_limited == {}
-    assert result.gd_runs[2].converged and result.gd_runs[2].steps < 20_000
+    assert result.empirical_runs[2].converged and result.empirical_runs[2].steps < 20_000
     assert result.run_evidence.hints["stop"] == "closed"
 
 
@@ -116,7 +116,7 @@ def test_gd_that_cannot_fit_the_data_stalls_early():
     """Two equal inputs with different targets: the loss stays above (y0 - y1)^2 / 4, GD stops at a quarter."""
     X, y = unit_inputs(6, 3, 0), uniform_targets(6, 0.1, 0)
     X[1], y[1] = X[0], -y[0]
-    run = gd_run(Problem(TwoLayer(X, 8, "tanh", 0, init="symmetric"), y), max_steps=20_000)
+    run = empirical_run(Problem(TwoLayer(X, 8, "tanh", 0, init="symmetric"), y), max_steps=20_000)
     assert run.stop == "stalled" and run.steps == 5000 and not run.converged
     assert run.loss >= (y[0] - y[1]) ** 2 / 4 and "stalled at loss" in run.describe()
 
@@ -124,10 +124,10 @@ def test_gd_that_cannot_fit_the_data_stalls_early():
 def test_gd_run_takes_any_model_and_a_positive_target():
     """A random-features net (train='output') runs through its own F and vjp; a zero target is refused."""
     problem = Problem(TwoLayer(unit_inputs(6, 3, 0), 32, "tanh", 0, train="output"), uniform_targets(6, 0.1, 0))
-    run = gd_run(problem, target=1e-8, max_steps=20_000)
+    run = empirical_run(problem, target=1e-8, max_steps=20_000)
     assert run.converged and run.loss <= 1e-8
     with pytest.raises(InvalidInput, match="target"):
-        gd_run(problem, target=0.0)
+        empirical_run(problem, target=0.0)
 
 
 def test_bisection_never_goes_below_the_parameter_floor():
@@ -191,3 +191,58 @@ def test_run_route_tries_a_smaller_step_where_the_default_step_amplifies_too_muc
     assert certify_run(problem, precision="float64").hints["stop"] == "amplification"
     ev, fraction = _run_route(problem, 400_000, "verified")
     assert ev.certified and fraction == 0.5 and ev.hints["step"] == default_step(problem) * 0.5
+
+
+def test_sgd_width_search_names_what_to_change():
+    X, y = unit_inputs(6, 3, 0), uniform_targets(6, 0.1, 0)
+    for kwargs, words in [({"method": "sgd", "route": "run"}, "needs batch_size"),
+                          ({"batch_size": 2, "route": "run"}, "batch_size apply to method='sgd' only"),
+                          ({"method": "sgd", "batch_size": 2}, "needs confidence"),
+                          ({"method": "sgd", "batch_size": 7, "route": "run"}, "batch size"),
+                          ({"method": "sgd", "batch_size": 2, "route": "run", "sampler": "cyclic"}, "unknown sampler"),
+                          ({"method": "adam", "route": "run"}, "unknown method")]:
+        with pytest.raises(InvalidInput, match=words):
+            min_certified_width(X, y, max_width=4, **kwargs)
+
+
+def test_the_empirical_sgd_run_is_the_seeded_run():
+    """The width search's float64 SGD step over an i.i.d. sampler is plproof.numeric.runners.sgd with that seed
+    (both draw Generator(PCG64(seed)).integers(0, n, s) per step); an epochs sampler draws other batches."""
+    from plproof.numeric.runners import sgd
+    from plproof.routes.trajectory.sampler import Sampler
+    from plproof.routes.width import _step
+
+    problem = Problem(TwoLayer(unit_inputs(6, 3, 0), 8, "tanh", 0, init="symmetric"), uniform_targets(6, 0.1, 0))
+    eta = 0.3
+    for model in (problem.model, TwoLayer(unit_inputs(6, 3, 0), 8, "tanh", 0, init="symmetric", train="hidden")):
+        p = Problem(model, problem.y)
+        step = _step(p, eta, Sampler("iid", 3, 2, 6))
+        ours = [step() for _ in range(30)]
+        assert np.allclose(ours, sgd(p, eta, 29, batch=2, seed=3).losses, rtol=1e-12, atol=0)
+    epochs = _step(problem, eta, Sampler("epochs", 3, 2, 6))
+    assert not np.allclose([epochs() for _ in range(30)], ours, rtol=1e-6, atol=0)
+
+
+def test_sgd_run_route_width_beside_the_seeded_sgd_run(tmp_path):
+    """The run route certifies a seeded SGD run at a width where that run converges in float64; its certificate
+    verifies and names the sampler; the result speaks of SGD, not GD."""
+    from plproof.certificate import write_certificate
+    from plproof.certificate.build import run_certificate
+    from plproof.verify import verify
+
+    X, y = unit_inputs(6, 8, 1), uniform_targets(6, 0.05, 1)
+    result = min_certified_width(X, y, seed=1, init="symmetric", max_width=32, route="run", method="sgd",
+                                 batch_size=2, sampler="epochs", sampler_seed=5, gd_steps=50_000, run_steps=50_000)
+    assert result.run_width is not None and result.empirical_width is not None
+    assert result.run_width <= 2 * result.empirical_width
+    ev = result.run_evidence
+    assert ev.certified and ev.hints["method"] == "sgd" and (ev.hints["sampler"], ev.hints["seed"]) == ("epochs", 5)
+    assert all(run.method == "sgd" for run in result.empirical_runs.values())
+    text = str(result.summary())
+    assert "SGD converges from width" in text and "run / SGD" in text and "batch size 2" in text
+    data = result.to_json()
+    assert data["method"] == "sgd" and data["sgd_width"] == result.empirical_width and "gd_width" not in data
+    problem = Problem(TwoLayer(X, result.run_width, "tanh", 1, init="symmetric"), y)
+    path = write_certificate(run_certificate(ev, problem), tmp_path / "sgd.json")
+    assert verify(path).valid
+    assert json.loads(path.read_text())["inputs"]["run"]["sampler"]["algorithm"] == "epochs"

@@ -234,9 +234,7 @@ def render(ev: Evidence, problem: Problem) -> str:
     for c in ev.conclusions:
         lines.append(f"{label}: {c}")
     if ev.trajectory:
-        t = ev.trajectory
-        lines.append(f"GD run: {t.steps} steps in {t.arithmetic}, loss {t.losses[0]:.3e} -> {t.final_loss:.3e}, "
-                     f"max ||w_t - w0|| = {max(t.distances):.3e}")
+        lines.append(ev.trajectory.describe())
     for note in ev.notes:
         lines.append(f"note: {note}")
     if ev.assumptions:

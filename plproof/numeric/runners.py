@@ -41,6 +41,11 @@ class Trajectory:
     def final_loss(self) -> float:
         return self.losses[-1]
 
+    def describe(self) -> str:
+        """One line: steps, arithmetic, loss from first to last, the farthest distance from w0."""
+        return (f"GD run: {self.steps} steps in {self.arithmetic}, loss {self.losses[0]:.3e} -> {self.final_loss:.3e}, "
+                f"max ||w_t - w0|| = {max(self.distances):.3e}")
+
     def to_json(self) -> dict:
         """Plain JSON data (``json.dumps`` ready): a diverged run's non-finite losses become ``"inf"``/``"nan"``;
         ``w_final`` is left out."""
@@ -114,3 +119,44 @@ def sgd(problem: "Problem", step: float, steps: int, batch: int = 1, seed: int =
                 w = w - eta * model.vjp(w, r * ar.asarray(counts.astype(float)), ar)
         traj.w_final = w
     return traj
+
+
+@dataclass
+class Ensemble:
+    """Seeded SGD runs from w0 with one step and batch size, one run per seed (docs/theory.md §3): their mean loss
+    estimates E[L(w_t)], their distances ||w_t - w0|| show how far runs go. An observation, not a proof."""
+
+    batch: int
+    seeds: list[int]
+    runs: list[Trajectory]
+
+    @property
+    def steps(self) -> int:
+        return min(r.steps for r in self.runs)
+
+    def mean_losses(self) -> list[float]:
+        """(1/K) sum_k L(w_t^(k)) for t = 0..steps over the K runs."""
+        return np.mean([r.losses[: self.steps + 1] for r in self.runs], axis=0).tolist()
+
+    def describe(self) -> str:
+        """One line: how many runs, their steps, the mean loss from first to last, the farthest distance."""
+        mean, far = self.mean_losses(), max(max(r.distances) for r in self.runs)
+        return (f"SGD runs: {len(self.runs)} seeds, batch size {self.batch}, {self.steps} steps in "
+                f"{self.runs[0].arithmetic}, mean loss {mean[0]:.3e} -> {mean[-1]:.3e}, max ||w_t - w0|| = {far:.3e}")
+
+    def to_json(self, points: int = 100) -> dict:
+        """Plain JSON data: the setting and each run's losses and distances at steps 0, every, 2 every, ... (about
+        ``points`` of them; seed k's run is ``runs[k]``), and the mean loss at every step."""
+        first, every = self.runs[0], max(1, self.steps // points)
+        return jsonable({"method": "sgd", "arithmetic": first.arithmetic, "step": first.step, "steps": self.steps,
+                         "batch_size": self.batch, "seeds": self.seeds, "sampler": "iid", "every": every,
+                         "mean_losses": self.mean_losses(),
+                         "runs": [{"losses": r.losses[::every], "distances": r.distances[::every],
+                                   "max_distance": max(r.distances), "diverged": r.diverged} for r in self.runs]})
+
+
+def sgd_ensemble(problem: "Problem", step: float, steps: int, batch: int, seeds: "list[int] | range", *,
+                 arith: Arith | None = None) -> Ensemble:
+    """:func:`sgd` from w0 once per seed (batches i.i.d. uniform, as the SGD theorem of docs/theory.md §3 draws)."""
+    return Ensemble(int(batch), [int(k) for k in seeds],
+                    [sgd(problem, step, steps, batch, int(k), arith=arith) for k in seeds])

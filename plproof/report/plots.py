@@ -17,6 +17,7 @@ one decade gets plain ones).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,18 @@ def plain_ticks(ax: Any) -> None:
 
 
 def readable_ticks(ax: Any) -> None:
-    """Labelled ticks on every log axis: one that spans less than a decade gets 3-6 plain linear ticks."""
+    """Labelled ticks on every log axis: one with fewer than two powers of 10 in view gets the ticks 1, 2, 5 x 10^k
+    in view, or, inside a factor of about 2.5, 3-6 plain linear ticks."""
     from matplotlib.ticker import FixedLocator, FormatStrFormatter, MaxNLocator, NullFormatter, NullLocator
 
     for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
         lo, hi = sorted(limits)
-        if axis.get_scale() != "log" or lo <= 0 or hi >= 10 * lo:
+        if axis.get_scale() != "log" or lo <= 0 or math.floor(math.log10(hi)) - math.ceil(math.log10(lo)) >= 1:
             continue
-        ticks = [v for v in MaxNLocator(5).tick_values(lo, hi) if lo <= v <= hi]
+        decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+        ticks = [v for k in decades for v in (10.0**k, 2 * 10.0**k, 5 * 10.0**k) if lo <= v <= hi]
+        if len(ticks) < 2:
+            ticks = [v for v in MaxNLocator(5).tick_values(lo, hi) if lo <= v <= hi]
         axis.set_major_locator(FixedLocator(ticks))
         axis.set_major_formatter(FormatStrFormatter("%g"))
         axis.set_minor_locator(NullLocator())
@@ -211,6 +216,127 @@ def run_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
     return figures
 
 
+def sgd_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
+    """For a certified SGD ball certificate with recorded seeded runs: their losses and mean against the expectation
+    bound rate^t L(w0), their distances ||w_t - w0|| against R_sgd (docs/theory.md §3)."""
+    plt = pyplot()
+    cert, rec = entry.cert, entry.cert["record"]["trajectory"]
+    every, runs = int(rec["every"]), rec["runs"]
+    mean = np.array([float(v) for v in rec["mean_losses"]])
+    steps = np.arange(len(mean))
+    L0, rate = _f(cert, "L0", "hi"), _f(cert, "rate", "hi")
+    bound = L0 * np.power(rate, steps)
+    k, s = len(runs), rec["batch_size"]
+    words = [t(f" for {entry.name} (")] + model_words(cert) + [
+        t(f"; {k} runs with seeds {rec['seeds'][0]}..{rec['seeds'][-1]}, batches of {s} indices drawn i.i.d. uniformly, "
+          "step "), m(rf"\eta \approx {number(rec['step'])}"),
+        t(f", {rec['steps']} steps in {rec['arithmetic']}). The runs are the producer's, recorded in the certificate "
+          "and not re-checked by the verifier; they illustrate, they do not prove.")]
+    figures = []
+
+    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+    for i, run in enumerate(runs):
+        losses = np.array([float(v) for v in run["losses"]])
+        shown = losses > 0
+        ax.semilogy((np.arange(len(losses)) * every)[shown], losses[shown], color="0.75", lw=0.6,
+                    label="single runs" if i == 0 else None)
+    ax.semilogy(steps[mean > 0], mean[mean > 0], color="C0", label=rf"mean of {k} runs $\approx E[\mathcal{{L}}(w_t)]$")
+    ax.semilogy(steps, np.maximum(bound, np.finfo(float).tiny), "--", color="C3",
+                label=rf"bound $\rho^t\mathcal{{L}}(w_0)$, $\rho \leq {plain_number(_stored(cert, 'rate', 'hi'), 'hi')}$")
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"loss $\mathcal{L}(w_t)$")
+    ax.legend(fontsize=8)
+    _save(fig, out, f"{entry.slug}-sgd-loss", exts)
+    figures.append(Figure(f"{entry.slug}-sgd-loss", f"fig:{entry.label}-sgd-loss",
+                          [t("Loss of seeded SGD runs and their mean against the certified expectation bound "),
+                           m(r"E[\mathcal{L}(w_t)\,1\{w_0..w_t \in B\}] \le \rho^t\,\mathcal{L}(w_0)"), t(", "),
+                           m(rf"\rho \le {number(_stored(cert, 'rate', 'hi'), 'hi')}"),
+                           t(" (docs/theory.md §3),")] + words))
+
+    R_sgd = _f(cert, "R_sgd", "hi")
+    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+    far = 0.0
+    for i, run in enumerate(runs):
+        dist = np.array([float(v) for v in run["distances"]])
+        far = max(far, float(dist.max()))
+        ax.plot(np.arange(len(dist)) * every, dist, color="C0", lw=0.7, alpha=0.6,
+                label=r"$\|w_t - w_0\|$, single runs" if i == 0 else None)
+    ax.axhline(R_sgd, color="C3", ls="--", label=rf"certified radius $R_{{\mathrm{{sgd}}}} \approx {R_sgd:.4g}$")
+    ax.set_yscale("log")
+    ax.set_ylim(max(far, R_sgd) * 1e-4, 3 * max(far, R_sgd))
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"distance $\|w_t - w_0\|$")
+    ax.legend(fontsize=8, loc="lower right")
+    _save(fig, out, f"{entry.slug}-sgd-distance", exts)
+    conf = float(Fraction(cert["inputs"]["sgd"]["confidence"]))
+    figures.append(Figure(f"{entry.slug}-sgd-distance", f"fig:{entry.label}-sgd-distance",
+                          [t("Distance travelled by seeded SGD runs against the certified radius "),
+                           m(rf"R_{{\mathrm{{sgd}}}} \approx {number(R_sgd)}"),
+                           t(f": with probability at least {conf:g} a run never leaves "), m(r"B(w_0, R_{\mathrm{sgd}})"),
+                           t(" (log scale),")] + words))
+    return figures
+
+
+def trajectory_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
+    """For a certified run certificate (GD or seeded SGD, docs/theory.md §12): the computed run's loss with the
+    certified bound after T, and the tube radius e_t >= ||w_t - w~_t|| against the terminal radius R_T."""
+    cert = entry.cert
+    trace = cert["record"]["producer"]["run"].get("trace")
+    if not trace or not trace["e"]:
+        return []
+    plt = pyplot()
+    sgd = cert["claim"]["theorem"].startswith("sgd-")
+    T, R_T, e_T = int(_f(cert, "T", "hi")), _f(cert, "R_T", "hi"), _f(cert, "e_T", "hi")
+    rate, rho_bar = _f(cert, "rate", "hi"), _f(cert, "rho_bar", "hi")
+    run = cert["inputs"]["run"]
+    what = "SGD" if sgd else "GD"
+    words = [t(f" for {entry.name} (")] + model_words(cert) + [
+        t(f"; {what} step "), m(rf"\eta \approx {number(run['step'])}"), t(f", T = {T}")] + (
+        [t(f", sampler {run['sampler']['algorithm']} with seed {run['sampler']['seed']} and batch size "
+           f"{run['sampler']['batch_size']}")] if sgd else []) + [
+        t("). The computed run and the radii before T are the producer's record, not re-checked by the verifier; "),
+        m("e_T"), t(" (the dot), "), m("R_T"), t(" and the bound after T are the certificate's, re-checked.")]
+    figures = []
+
+    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+    res = np.array([*trace["residual"], _f(cert, "residual_norm_T", "hi")], dtype=float)
+    ax.semilogy([*trace["residual_steps"], T], res**2 / 2, "-" if len(res) > 12 else "o-", ms=3,
+                label=r"$\mathcal{L}(\tilde w_t)$, computed run")
+    after = np.arange(T, T + max(T // 2, 10) + 1)
+    bound = np.maximum(rho_bar**2 / 2 * np.power(rate, after - T), np.finfo(float).tiny)
+    ax.semilogy(after, bound, "--", color="C3",
+                label=rf"certified: $\mathcal{{L}}(w_t) \leq \rho^{{t-T}}\bar\rho^2/2$, $\rho \leq {rate:.4g}$")
+    ax.axvline(T, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(r"loss $\mathcal{L}$")
+    ax.legend(fontsize=8)
+    _save(fig, out, f"{entry.slug}-run-loss", exts)
+    cont = "exact GD from the exact iterate " if not sgd else "exact GD with the continuation step from the exact SGD iterate "
+    figures.append(Figure(f"{entry.slug}-run-loss", f"fig:{entry.label}-run-loss",
+                          [t(f"Loss along the computed {what} run up to the step T at which the terminal ball closed; "
+                             "from T on, the certified bound "), m(r"\mathcal{L}(w_t) \le \rho^{t-T}\,\bar\rho^2/2"),
+                           t(" for " + cont), m("w_T"), t(" (docs/theory.md §12.1" + (", §12.6)" if sgd else ")") + ",")]
+                          + words))
+
+    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+    e = np.array(trace["e"], dtype=float)
+    steps = np.arange(len(e)) * int(trace["e_every"])
+    ax.semilogy(steps[e > 0], e[e > 0], label=r"$e_t \geq \|w_t - \tilde w_t\|$")
+    ax.plot([T], [e_T], "o", color="C0", ms=4)
+    ax.axhline(R_T, color="C3", ls="--", label=rf"terminal radius $R_T \approx {R_T:.4g}$")
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel("distance")
+    ax.legend(fontsize=8, loc="center right")
+    _save(fig, out, f"{entry.slug}-run-tube", exts)
+    figures.append(Figure(f"{entry.slug}-run-tube", f"fig:{entry.label}-run-tube",
+                          [t(f"The exact {what} iterates "), m("w_t"), t(" stay within "), m("e_t"),
+                           t(" of the computed ones "), m(r"\tilde w_t"), t(f" ({'GD' if not sgd else 'with the sampler'}'s "
+                           "float defects amplified by the contraction bounds, docs/theory.md §12.1); at "), m("T"), t(", "),
+                           m(rf"e_T \le {number(e_T)}"), t(" is far inside the ball "), m(r"B(\tilde w_T, R_T)"),
+                           t(" that holds a global minimiser,")] + words))
+    return figures
+
+
 # ---------------------------------------------------------------- the radius search
 def radius_curves(entry: Entry, radii: np.ndarray) -> dict[str, np.ndarray] | None:
     """mu(R), beta(R) and R_fl(R) at ``radii`` from the verifier's ball bounds and the certificate's re-checked
@@ -218,7 +344,6 @@ def radius_curves(entry: Entry, radii: np.ndarray) -> dict[str, np.ndarray] | No
     §2.5 and §11.4: mu = (sqrt(s) - delta(R))_+^2, beta = (J + delta(R))^2 + kappa(R, ||r0||),
     R_fl = 2 sqrt(2 L0/mu)/(2 - beta eta); in floats, for a picture. None where the certificate has no
     centre or its model cannot be rebuilt here."""
-    from fractions import Fraction
 
     from plproof.verify.exact import Failure, Unverifiable
     from plproof.verify.families import rebuild
@@ -298,9 +423,9 @@ def radius_figure(entry: Entry, out: Path, exts: tuple[str, ...]) -> Figure | No
 
 
 # ---------------------------------------------------------------- across certificates
-def _gd_ball(cert: dict) -> bool:
-    """A certificate of the GD ball theorem (the figures here draw its R_fl; SGD's R_sgd has none yet)."""
-    return cert["kind"] == "problem" and cert["claim"]["theorem"].startswith("gd-ball/")
+def _ball(cert: dict, method: str) -> bool:
+    """A certificate of the ball theorem of ``method`` (gd: docs/theory.md §2.5, sgd: §3)."""
+    return cert["kind"] == "problem" and cert["claim"]["theorem"].startswith(f"{method}-ball/")
 
 
 def _family(cert: dict) -> tuple:
@@ -316,7 +441,7 @@ def width_figure(entries: list[Entry], out: Path, notes: list[str], exts: tuple[
     groups: dict[tuple, dict[int, list[float]]] = {}
     for e in entries:
         model = e.cert["inputs"].get("model", {})
-        if not _gd_ball(e.cert) or e.cert["evidence"]["verdict"] != "certified" or "width" not in model:
+        if not _ball(e.cert, "gd") or e.cert["evidence"]["verdict"] != "certified" or "width" not in model:
             continue
         eps = _f(e.cert, "epsilon", "hi")
         if eps > 0:
@@ -358,7 +483,7 @@ def width_vs_n_figure(entries: list[Entry], out: Path, notes: list[str], exts: t
     tried: dict[tuple, dict[int, dict[int, bool]]] = {}
     for e in entries:
         model = e.cert["inputs"].get("model", {})
-        if _gd_ball(e.cert) and "width" in model:
+        if _ball(e.cert, "gd") and "width" in model:
             per_n = tried.setdefault(_family(e.cert), {}).setdefault(int(model["n_outputs"]), {})
             width, certified = int(model["width"]), e.cert["evidence"]["verdict"] == "certified"
             per_n[width] = per_n.get(width, False) or certified
@@ -392,10 +517,15 @@ def all_figures(entries: list[Entry], out: Path, notes: list[str], exts: tuple[s
     """Draw every figure as files of ``exts``: per-entry ones go to ``entry.figures``; the cross-certificate
     ones are returned."""
     for e in entries:
-        if not _gd_ball(e.cert):
+        if e.cert["kind"] == "run" and e.cert["evidence"]["verdict"] == "certified":
+            e.figures += trajectory_figures(e, out, exts)
+        recorded = e.cert["evidence"]["verdict"] == "certified" and e.cert.get("record", {}).get("trajectory")
+        if _ball(e.cert, "sgd") and recorded:
+            e.figures += sgd_figures(e, out, exts)
+        if not _ball(e.cert, "gd"):
             continue
         radius = radius_figure(e, out, exts)
         e.figures += [radius] if radius else []
-        if e.cert["evidence"]["verdict"] == "certified" and e.cert.get("record", {}).get("trajectory"):
+        if recorded:
             e.figures += run_figures(e, out, exts)
     return width_figure(entries, out, notes, exts) + width_vs_n_figure(entries, out, notes, exts)

@@ -232,7 +232,7 @@ def check(problem: Problem, rigor: "str | RigorLevel" = "verified", step: float 
         from plproof.routes.sgd_ball import check_sgd
 
         return check_sgd(problem, rigor, step, radius, batch_size=batch_size, confidence=confidence, bounds=bounds,
-                         digits=digits)
+                         digits=digits, confirm=confirm, confirm_steps=confirm_steps)
     if method != "gd":
         raise InvalidInput(f"unknown method {method!r}: use 'gd' (full-batch gradient descent) or 'sgd'")
     if batch_size is not None or confidence is not None:
@@ -351,6 +351,12 @@ def _paper_hypotheses(q: dict, state: BallState, rig: RigorLevel) -> list[Hypoth
     ]
 
 
+def confirm_budget(problem: Problem, runs: int = 1) -> int:
+    """Float64 steps per run for ``runs`` confirming runs: 20 to 500, within about CONFIRM_BUDGET multiply-adds
+    of n x m (Jacobian-sized) products in all."""
+    return int(min(500, max(20, CONFIRM_BUDGET // max(problem.n * problem.m * runs, 1))))
+
+
 def confirm_run(problem: Problem, step: float, rate: float, R: float, steps: int | None = None) -> Trajectory:
     """Run GD from w0 and check L_t <= rate^t L0 and ||w_t - w0|| <= R; a violation is a soundness bug.
 
@@ -359,8 +365,7 @@ def confirm_run(problem: Problem, step: float, rate: float, R: float, steps: int
     values below the arithmetic's noise floor are not compared.
     """
     small = problem.n * problem.m <= 4000
-    # float64 steps within a budget of about CONFIRM_BUDGET Jacobian-sized products in all
-    float_steps = int(min(500, max(20, CONFIRM_BUDGET // max(problem.n * problem.m, 1))))
+    float_steps = confirm_budget(problem)
     n_steps = steps if steps is not None else (200 if small else float_steps)
     try:
         traj = gradient_descent(problem, step, n_steps, arith=MPArith(30) if small else None)

@@ -75,6 +75,20 @@ class RunRecord:
     terminal: Terminal | None = None
     stop: str = ""
     e_final: float = 0.0
+    trace: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def traced(self, points: int = 200) -> dict:
+        """For the report, an observation of the producer (not re-checked), at about ``points`` steps before T each:
+        the full residual ||r(w~_t)|| (GD: at every step, the recipe's upper bound; SGD: a float64 value at block
+        starts) at ``residual_steps``, and the tube radius e_t at steps 0, e_every, 2 e_every, ..."""
+        if not self.trace:
+            return {"residual_steps": [], "residual": [], "e_every": 1, "e": []}
+        steps, res, e = (np.concatenate(parts) for parts in zip(*self.trace))
+        keep = steps < self.steps
+        steps, res, e = steps[keep], res[keep], e[: self.steps]
+        r_every, e_every = max(1, len(res) // points), max(1, len(e) // points)
+        return {"residual_steps": steps[::r_every].tolist(), "residual": res[::r_every].tolist(),
+                "e_every": e_every, "e": e[::e_every].tolist()}
 
 
 def _checkpoint(rec: RunRecord, t: int, w: np.ndarray, e: float) -> None:
@@ -132,7 +146,8 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
                     if term.closes:
                         closed = dataclasses.replace(rec, checkpoint_steps=[*rec.checkpoint_steps, t],
                                                      checkpoints=[*rec.checkpoints, recipe.iterate(0)],
-                                                     radii=[*rec.radii, e], steps=t, stop="closed")
+                                                     radii=[*rec.radii, e], steps=t, stop="closed",
+                                                     trace=[*rec.trace])
                         if term.sgd is None or term.sgd.holds or (fallback is not None and t > give_up):
                             return closed
                         if fallback is None:  # go on while the residual shrinks, so that §3's ball fits
@@ -175,6 +190,10 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             if (t + j) % checkpoint_every == 0:
                 _checkpoint(rec, t + j, recipe.iterate(j), float(radii[j]))
         rec.log_amplification += float(np.log(ell).sum())
+        full = block.progress is None  # GD: the full residual at every step; SGD: at the block start only
+        rec.trace.append((np.arange(t, t + k) if full else np.array([t]),
+                          np.array(block.residual[:k] if full else [block.progress], dtype=np.float64),
+                          radii[:k].copy()))
         ell_prev = float(ell.max())
         rec.max_rho = max(rec.max_rho, float(block.rho[:k].max()))
         e = float(radii[k])
@@ -368,7 +387,8 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
                              **({"X_norm": X_norm} if X_norm is not None else {}), "bounds": recipe.bounds.bound_set,
                              "checkpoint_steps": list(rec.checkpoint_steps), "terminal_slack": TERMINAL_SLACK,
                              "anchors": rec.anchors, "terminal_attempts": rec.attempts, "stop": rec.stop,
-                             "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii)}
+                             "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii),
+                             "trace": rec.traced()}
     if sampler is not None:
         hints.update(method="sgd", sampler=sampler.algorithm, seed=sampler.seed, batch_size=sampler.batch_size)
     if term is not None:

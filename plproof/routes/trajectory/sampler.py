@@ -16,8 +16,9 @@ its own code (plproof/verify/sampler.py). Both algorithms draw from one generato
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -60,27 +61,28 @@ class Sampler:
         """ceil(n/s) for ``epochs``; 1 for ``iid`` (no epochs)."""
         return -(-self.n // self.batch_size) if self.algorithm == "epochs" else 1
 
-    def _draw(self) -> np.ndarray:
-        """The batch of the next step not drawn yet, advancing the generator."""
-        st, s = self._state, self.batch_size
-        if not st:
-            st.update(rng=np.random.Generator(np.random.PCG64(self.seed)), perm=None, drawn=[])
-        if self.algorithm == "iid":
-            batch = st["rng"].integers(0, self.n, size=s)
-        else:
-            j = len(st["drawn"]) % self.steps_per_epoch
+    def stream(self) -> Iterator[np.ndarray]:
+        """The batches B_0, B_1, ... from a fresh generator, one per step without end (nothing is kept)."""
+        rng, s = np.random.Generator(np.random.PCG64(self.seed)), self.batch_size
+        perm = np.empty(0, dtype=np.int64)
+        for t in itertools.count():
+            if self.algorithm == "iid":
+                yield np.asarray(rng.integers(0, self.n, size=s), dtype=np.int64)
+                continue
+            j = t % self.steps_per_epoch
             if j == 0:
-                st["perm"] = st["rng"].permutation(self.n)
-            batch = st["perm"][j * s:(j + 1) * s]
-        st["drawn"].append(np.asarray(batch, dtype=np.int64))
-        return st["drawn"][-1]
+                perm = rng.permutation(self.n)
+            yield np.asarray(perm[j * s:(j + 1) * s], dtype=np.int64)
 
     def batches(self, t0: int, k: int) -> list[np.ndarray]:
         """The index arrays B_{t0}, ..., B_{t0+k-1} (drawn in step order once, then kept)."""
         t0, k = _int(t0, "t0", 0), _int(k, "k", 0)
-        while len(self._state.get("drawn", ())) < t0 + k:
-            self._draw()
-        return [b.copy() for b in self._state.get("drawn", [])[t0:t0 + k]]
+        st = self._state
+        if not st:
+            st.update(stream=self.stream(), drawn=[])
+        while len(st["drawn"]) < t0 + k:
+            st["drawn"].append(next(st["stream"]))
+        return [b.copy() for b in st["drawn"][t0:t0 + k]]
 
     def spec(self, T: int) -> dict:
         """The certificate's record of the sampler for steps 0..T-1, with the sha256 of their batches."""
