@@ -41,6 +41,7 @@ from plproof.verify.midrad import (MIDRAD, as_mr, batch_jacobian_upper, gd_step,
                                   radius, rows_of)
 from plproof.verify.problem import hint
 from plproof.verify.sampler import regenerate
+from plproof.verify.window import SUB, SUBS, Window, applies, step_jacobian
 
 RECIPE = "plproof two-layer tanh GD step v1"
 GENERIC = "plproof midpoint-radius GD step v1"  # docs/rigor.md §10
@@ -531,6 +532,10 @@ class _Generic:
         self.model = formula_model(fam)
         ball = fam.ball(bound_set, fam.w0, X_norm, checked)  # refuses a bound set that is not the family's
         self.tube = _TwoLayerTube(fam, ball, checked) if bound_set == "two-layer-t1-t3" else None
+        self.windows, self.window = applies(self.model), None  # products of step Jacobians (docs/rigor.md §10, windows)
+        if self.windows:
+            checked.append(f"contraction: windows of {SUB} x {SUBS} steps, products of the step Jacobians enclosed "
+                           "in midpoint-radius arithmetic (docs/rigor.md §10, windows)")
 
     def ball(self, w: np.ndarray, checked: list[str]) -> Any:
         return self.fam.ball(self.bound_set, w, self.X_norm, checked)
@@ -589,10 +594,31 @@ class _Generic:
             else:
                 h = _up(h1 * _up(root * (res + LB * e) * FCOVER) * FCOVER)
                 ell = _up(max(1.0 + eta * h, eta * (LB * LB + h) - 1.0) * FCOVER)
-            e = _up(_up(ell * e) + rho)
+            e = self._windowed(w, e, eta, rows, ell, rho)
             path = _up(path + norm_upper(w1 - w) * (1 + 4 * UP1))
             w = w1
         return e
+
+
+    def _windowed(self, w: np.ndarray, e: float, eta: float, rows: np.ndarray | None, ell: float,
+                  rho: float) -> float:
+        """The radius after the step from w: l e + rho, or after every SUB steps the window's bound if smaller
+        (products of step Jacobians enclosed over the box of half-width e around w, docs/rigor.md §10, windows)."""
+        e1 = _up(_up(ell * e) + rho)
+        if not self.windows:
+            return e1
+        try:
+            A = step_jacobian(self.model, w, e, self.y, eta, rows)
+        except ArithmeticError:  # no enclosure: the window ends here
+            self.window = None
+            return e1
+        self.window = self.window or Window(e)
+        self.window.extend([A], [ell], [rho])
+        if self.window.closable:
+            e1 = min(e1, self.window.close()[0])
+            if self.window.full:
+                self.window = None
+        return e1
 
 
 def midrad_kernel(model: Any, w: np.ndarray) -> MatrixEnclosure:

@@ -35,6 +35,7 @@ from plproof.routes.trajectory.sampler import Sampler
 from plproof.routes.trajectory.terminal import Terminal
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
 from plproof.verify.exact import ACTIVATION_BOUNDS
+from plproof.verify.window import Window
 
 CLAIM = ("exact GD from w0 with step eta converges to a global minimiser w* (F(w*) = y), within R_T of the "
          "computed iterate w~_T, with L(w_t) <= rate^(t-T) rho_bar^2/2 for every t >= T")
@@ -125,6 +126,7 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
     anchor: Anchor | None = None
     last_attempt = R_max = math.inf
     t, ell_prev = 0, 0.0
+    window: Window | None = None  # the open window of step Jacobians (docs/rigor.md §10, windows)
     while True:
         k = min(BLOCK, max_steps - t)
         block = recipe.run(max(k, 1), eta)
@@ -186,10 +188,23 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
         if not (TERMINAL_SLACK * e_hat.max() < R_max and (paths + e_hat <= anchor.radius).all()):
             rec.steps, rec.stop, rec.e_final = t, "amplification", float(e_hat.max())
             return fallback or rec
+        amplified = float(np.log(ell).sum())
+        factors = recipe.step_jacobians(k, eta, e_hat)
+        if factors is None:
+            window = None
+        else:  # a window across blocks: products of step Jacobians in place of products of norms (§10, windows)
+            window = window or Window(e)
+            window.extend(factors, ell, block.rho[:k])
+            if window.closable:
+                e_win, c = window.close()
+                radii[k] = min(radii[k], e_win)
+                if window.full:  # the reported amplification: the window's ||Phi|| where it is below prod l
+                    amplified += min(0.0, math.log(max(c, 1e-300)) - window.log_steps)
+                    window = None
         for j in range(k):
             if (t + j) % checkpoint_every == 0:
                 _checkpoint(rec, t + j, recipe.iterate(j), float(radii[j]))
-        rec.log_amplification += float(np.log(ell).sum())
+        rec.log_amplification += amplified
         full = block.progress is None  # GD: the full residual at every step; SGD: at the block start only
         rec.trace.append((np.arange(t, t + k) if full else np.array([t]),
                           np.array(block.residual[:k] if full else [block.progress], dtype=np.float64),

@@ -34,6 +34,7 @@ from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Block
 from plproof.routes.trajectory.sharp import SHARP
 from plproof.routes.trajectory.sampler import Sampler
 from plproof.routes.trajectory.terminal import Terminal, continuation, jacobian_norm, mu_radius, terminal
+from plproof.verify.window import applies, step_jacobian
 from plproof.verify.midrad import (ASSUMPTION, MIDRAD, U1, batch_jacobian_upper, gd_step, kernel_enclosure, norm_hi,
                                    norm_upper)
 
@@ -68,6 +69,7 @@ class MidRadGD:
         self.slots = np.ones((5, BLOCK))
         self.stages: list[Any] = [None] * BLOCK
         self.ready, self.eta = 0, math.nan
+        self.windows = applies(model)  # products of step Jacobians over a block (docs/rigor.md §10, windows)
 
     def run(self, k: int, eta: float) -> Block:
         """Up to k enclosed steps from slot 0 (SGD: on the rows of each step's batch), reusing those computed before
@@ -166,6 +168,18 @@ class MidRadGD:
         if term.closes and self.confidence is not None and self.sampler is not None:
             term.sgd = continuation(bb, term, self.sampler.n, self.sampler.batch_size, self.confidence)
         return term, R_max
+
+    def step_jacobians(self, k: int, eta: float, e: np.ndarray) -> list | None:
+        """DG_j = I - eta Hess L_(B_j) enclosed over the box of half-width e_j around w~_j, for the k steps
+        (:func:`plproof.verify.window.step_jacobian`, docs/rigor.md §10, windows); None where the model has no
+        closed-form Hessian or an enclosure fails."""
+        if not self.windows:
+            return None
+        rows = self.sampler.batches(self.t, k) if self.sampler is not None else [None] * k
+        try:
+            return [step_jacobian(self.model, self.w[j], float(e[j]), self.y, eta, rows[j]) for j in range(k)]
+        except (ArithmeticError, FloatingPointError):
+            return None
 
     def iterate(self, j: int) -> np.ndarray:
         return self.w[j].copy()

@@ -201,6 +201,10 @@ class Recipe(Protocol):
         """The terminal ball at iterate j with shadowing radius e (None when it cannot close yet) and the
         largest radius at which mu_T > 0 (an estimate, to stop hopeless runs)."""
 
+    def step_jacobians(self, k: int, eta: float, e: np.ndarray) -> list | None:
+        """Enclosures of DG_j over the box of half-width e_j around w~_j for steps 0..k-1 of the block (the
+        factors of a window, docs/rigor.md §10, windows), or None where the recipe forms no window."""
+
     def iterate(self, j: int) -> np.ndarray:
         """w~_j of the current block as the certificate stores it: one float64 vector, or rows (hi, lo) of an
         exact double-double pair (docs/rigor.md §9.7)."""

@@ -66,6 +66,10 @@ class TwoLayerFloat:
         return _try_terminal(self.net, self.bounds, self.buf.W[j], self.buf.v[j], float(block.residual[j]), anchor.K,
                              anchor.err, anchor.jac, e, eta)
 
+    def step_jacobians(self, k: int, eta: float, e: np.ndarray) -> None:
+        """None: this recipe forms no window (docs/rigor.md §10, windows)."""
+        return None
+
     def iterate(self, j: int) -> np.ndarray:
         return np.concatenate([self.buf.W[j].ravel(), self.buf.v[j]])
 
