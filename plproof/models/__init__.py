@@ -11,5 +11,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "CallableModel": "plproof.models.callable_model", "SympyModel": "plproof.models.sympy_model",
     "TorchModel": "plproof.models.torch_model", "RandomFeatures": "plproof.models.two_layer",
     "TwoLayer": "plproof.models.two_layer",
-    "Graph": "plproof.models.graph", "Network": "plproof.models.graph",
+    "LayerGraph": "plproof.models.graph", "Network": "plproof.models.graph",
 })

@@ -1,9 +1,9 @@
 """Networks built from smooth operations: a layer graph evaluated in every arithmetic (docs/theory.md §0).
 
 ops: the operations (dense, convolution, pooling, reshape, activation, scaling, addition, concatenation),
-each with its reverse-mode derivative; network: the Graph that wires them and the Network model on data.
+each with its reverse-mode derivative; network: the LayerGraph that wires them and the Network model on data.
 """
 
-from plproof.models.graph.network import Graph, Network
+from plproof.models.graph.network import LayerGraph, Network
 
-__all__ = ["Graph", "Network"]
+__all__ = ["LayerGraph", "Network"]

@@ -1,6 +1,6 @@
 """A layer graph (the definition of f(x; theta)) and the network model F(w) = (f(x_k; w))_k on fixed inputs.
 
-:class:`Graph` records nodes (an operation of plproof.models.graph.ops and its input nodes, in topological
+:class:`LayerGraph` records nodes (an operation of plproof.models.graph.ops and its input nodes, in topological
 order) and parameter tensors (name, shape; trainable, or fixed at a given value). :class:`Network` is the
 Model: w is the trainable tensors flattened row-major in the graph's order, and one definition evaluates
 in every namespace of plproof.numeric.arith. DF, DF^T r and K = DF DF^T come from one reverse pass over the
@@ -55,10 +55,10 @@ def _tuple(value: "int | Sequence[int]", dims: int, what: str) -> Shape:
     return tuple(int(v) for v in out)
 
 
-class Graph:
+class LayerGraph:
     """A directed acyclic graph of smooth operations: the definition of one network f(x; theta).
 
-    Build it by calls that return node ids: ``g = Graph((1, 8, 8)); h = g.conv(g.input, 4, 3, padding=1);
+    Build it by calls that return node ids: ``g = LayerGraph((1, 8, 8)); h = g.conv(g.input, 4, 3, padding=1);
     h = g.activation(h, "tanh"); ...``. ``parametrisation`` is the default of the affine layers: "ntk"
     (y = W u / sqrt(fan_in) + b, weights drawn N(0, 1)) or "standard" (y = W u + b, weights drawn
     N(0, 1/fan_in)); biases are never scaled and are drawn like their layer's weights. The output is the last
@@ -140,7 +140,8 @@ class Graph:
         """A 1-D or 2-D convolution of x (channels, spatial...) (torch.nn.Conv1d/2d, zero padding)."""
         dims = len(self.shape(x)) - 1
         if dims not in (1, 2):
-            raise InvalidInput(f"a convolution takes (channels, length) or (channels, height, width), got {self.shape(x)}")
+            raise InvalidInput(f"a convolution takes (channels, length) or (channels, height, width), "
+                               f"got {self.shape(x)}")
         op = Conv(int(out_channels), 0, None, parametrisation or self.parametrisation,
                   kernel=_tuple(kernel, dims, "kernel"), stride=_tuple(stride, dims, "stride"),
                   padding=_tuple(padding, dims, "padding"))
@@ -219,7 +220,7 @@ class Graph:
                 "nodes": [{**n.op.describe(), "inputs": list(n.inputs)} for n in self.nodes[1:]]}
 
     @classmethod
-    def from_description(cls, desc: Mapping[str, Any]) -> "Graph":
+    def from_description(cls, desc: Mapping[str, Any]) -> "LayerGraph":
         """The graph :meth:`describe` wrote."""
         g = cls(tuple(desc["input_shape"]), desc.get("parametrisation", "ntk"))
         for p in desc["params"]:
@@ -230,7 +231,7 @@ class Graph:
 
     def __repr__(self) -> str:
         ops = ", ".join(type(n.op).__name__ for n in self.nodes[1:])
-        return f"Graph(input {self.input_shape}: {ops}; {self.n_params} parameters)"
+        return f"LayerGraph(input {self.input_shape}: {ops}; {self.n_params} parameters)"
 
 
 def _op_of(spec: Mapping[str, Any]) -> Op:
@@ -242,7 +243,8 @@ def _op_of(spec: Mapping[str, Any]) -> Op:
     if kind == "Conv":
         return Conv(spec["out_features"], spec["weight"], spec["bias"], spec["parametrisation"], **tup)
     simple = {"AvgPool": lambda: AvgPool(tup["kernel"], tup["stride"], tup["padding"]),
-              "Reshape": lambda: Reshape(tup["shape"]), "Activate": lambda: Activate(activations.get(spec["activation"])),
+              "Reshape": lambda: Reshape(tup["shape"]),
+              "Activate": lambda: Activate(activations.get(spec["activation"])),
               "Scale": lambda: Scale(float(spec["factor"]), bool(spec["divide"])), "Add": Add,
               "Concat": lambda: Concat(int(spec["dim"]))}
     if kind not in simple:
@@ -251,7 +253,7 @@ def _op_of(spec: Mapping[str, Any]) -> Op:
 
 
 class Network(SampledBall, Model):
-    """F(w) = (f(x_k; w))_{k=1..n} for a layer :class:`Graph` f on fixed inputs X (docs/theory.md §0).
+    """F(w) = (f(x_k; w))_{k=1..n} for a layer :class:`LayerGraph` f on fixed inputs X (docs/theory.md §0).
 
     w holds the graph's trainable tensors flattened row-major in the graph's order (for a traced torch
     module: torch's ``named_parameters()`` order and shapes). DF, DF^T r and K are closed forms of the graph
@@ -264,7 +266,7 @@ class Network(SampledBall, Model):
     ----------
     X : array_like, shape (n, d)
         Inputs, one row per example; each row is reshaped to the graph's input shape (d = its size).
-    graph : Graph
+    graph : LayerGraph
         The network's definition; its output must be one number per example.
     w0 : array_like, optional
         The starting parameters; default ``graph.init(seed)``.
@@ -278,10 +280,10 @@ class Network(SampledBall, Model):
     ball_bound_sets: Mapping[str, str] = bound_sets("plproof.models.ball:HessianGridBounds")
     ball_rigor = RigorLevel.SAMPLED
 
-    def __init__(self, X: Any, graph: Graph, w0: Any = None, seed: int = 0) -> None:
+    def __init__(self, X: Any, graph: LayerGraph, w0: Any = None, seed: int = 0) -> None:
         """Fix the inputs and the starting point; see the class docstring."""
-        if not isinstance(graph, Graph):
-            raise InvalidInput(f"graph must be a plproof Graph, got {type(graph).__name__}")
+        if not isinstance(graph, LayerGraph):
+            raise InvalidInput(f"graph must be a plproof LayerGraph, got {type(graph).__name__}")
         self.X = check_finite_matrix(X, "X")
         if self.X.shape[1] != size_of(graph.input_shape):
             raise InvalidInput(f"X has {self.X.shape[1]} features per row but the graph's input shape "
