@@ -118,26 +118,39 @@ class LayerGraph:
         self.params.append(Param(name, tuple(int(s) for s in shape), value))
         return len(self.params) - 1
 
-    def _affine(self, op: Affine, x: int, name: str | None, bias: bool, kind: str) -> int:
-        """Bind ``op`` to x's shape, declare its weight (and bias) as ``name.weight``/``name.bias``, append it."""
-        label = name or f"{kind}{sum(isinstance(n.op, type(op)) for n in self.nodes)}"
+    def _affine(self, op: Affine, x: int, name: str | None, bias: bool, kind: str,
+                tensors: tuple[int, int | None] | None) -> int:
+        """Bind ``op`` to x's shape and append it, reading the declared ``tensors`` (weight, bias or None) or
+        new ones ``name.weight``/``name.bias``. A tensor is read by one layer only (K sums per-layer blocks)."""
         shape = op.bind([self.shape(x)])
-        op.weight = self.parameter(f"{label}.weight", op.weight_shape())
-        op.bias = self.parameter(f"{label}.bias", (op.out_features,)) if bias else None
+        if tensors is None:
+            label = name or f"{kind}{sum(isinstance(n.op, type(op)) for n in self.nodes)}"
+            tensors = (self.parameter(f"{label}.weight", op.weight_shape()),
+                       self.parameter(f"{label}.bias", (op.out_features,)) if bias else None)
+        op.weight, op.bias = tensors
         op.params = (op.weight,) if op.bias is None else (op.weight, op.bias)
+        expected = (op.weight_shape(), (op.out_features,))
+        for j, want in zip(op.params, expected):
+            if not 0 <= j < len(self.params) or self.params[j].shape != want:
+                raise InvalidInput(f"the {kind} layer needs a tensor of shape {want}, got parameter {j}"
+                                   f"{f' of shape {self.params[j].shape}' if 0 <= j < len(self.params) else ''}")
+            if any(j in n.op.params for n in self.nodes):
+                raise InvalidInput(f"parameter {self.params[j].name!r} is read by two layers (weight sharing)")
         self.nodes.append(Node(op, (x,), shape))
         return len(self.nodes) - 1
 
     def dense(self, x: int, out_features: int, bias: bool = True, parametrisation: str | None = None,
-              name: str | None = None) -> int:
-        """y = c W x + b on flat x (torch.nn.Linear); weight ``name.weight`` (out x in), bias ``name.bias``."""
+              name: str | None = None, tensors: tuple[int, int | None] | None = None) -> int:
+        """y = c W x + b on flat x (torch.nn.Linear): weight ``name.weight`` (out x in), bias ``name.bias``, or
+        the declared parameters ``tensors`` = (weight index, bias index or None)."""
         op = Dense(int(out_features), 0, None, parametrisation or self.parametrisation)
-        return self._affine(op, x, name, bias, "dense")
+        return self._affine(op, x, name, bias, "dense", tensors)
 
     def conv(self, x: int, out_channels: int, kernel: "int | Sequence[int]", stride: "int | Sequence[int]" = 1,
              padding: "int | Sequence[int]" = 0, bias: bool = True, parametrisation: str | None = None,
-             name: str | None = None) -> int:
-        """A 1-D or 2-D convolution of x (channels, spatial...) (torch.nn.Conv1d/2d, zero padding)."""
+             name: str | None = None, tensors: tuple[int, int | None] | None = None) -> int:
+        """A 1-D or 2-D convolution of x (channels, spatial...) (torch.nn.Conv1d/2d, zero padding); weight
+        (out, in, kernel...) as in torch; ``tensors`` as for :meth:`dense`."""
         dims = len(self.shape(x)) - 1
         if dims not in (1, 2):
             raise InvalidInput(f"a convolution takes (channels, length) or (channels, height, width), "
@@ -145,7 +158,7 @@ class LayerGraph:
         op = Conv(int(out_channels), 0, None, parametrisation or self.parametrisation,
                   kernel=_tuple(kernel, dims, "kernel"), stride=_tuple(stride, dims, "stride"),
                   padding=_tuple(padding, dims, "padding"))
-        return self._affine(op, x, name, bias, "conv")
+        return self._affine(op, x, name, bias, "conv", tensors)
 
     def avg_pool(self, x: int, kernel: "int | Sequence[int]", stride: "int | Sequence[int] | None" = None,
                  padding: "int | Sequence[int]" = 0) -> int:
