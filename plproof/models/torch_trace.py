@@ -239,16 +239,16 @@ class _Reader:
                 alpha = kwargs.get("alpha", 1)
                 b = b if alpha == 1 else g.scale(b, float(alpha))
                 return _GraphNode(g.add(a, b if name in ("add", "iadd") else g.scale(b, -1.0)))
-            if isinstance(b, (int, float)) and b == 0 or isinstance(a, (int, float)) and a == 0:
+            if _number(b) and b == 0 or _number(a) and a == 0:
                 return a if _is_node(a) else b
             if not (_is_node(a) or _is_node(b)):
                 return _arith(name, a, b)
             raise _Unsupported(f"{label} of a tensor and a constant (a shift)")
         if name in ("mul", "imul", "truediv", "div", "itruediv") and len(args) == 2:
             a, b = args
-            if _is_node(a) and isinstance(b, (int, float)):
+            if _is_node(a) and _number(b):
                 return _GraphNode(g.scale(a, float(b), divide=name not in ("mul", "imul")))
-            if _is_node(b) and isinstance(a, (int, float)) and name in ("mul", "imul"):
+            if _is_node(b) and _number(a) and name in ("mul", "imul"):
                 return _GraphNode(g.scale(b, float(a)))
             if not (_is_node(a) or _is_node(b)):
                 return _arith(name, a, b)
@@ -331,9 +331,9 @@ class _Reader:
             if math.prod(g.shape(x)) != 1:
                 raise _Unsupported(f"{label}(-1) mixing examples")
             return _GraphNode(g.reshape(x, (1,)))
-        if dims[0] not in (-1, BATCH) and not isinstance(dims[0], int):
+        if dims[0] is not BATCH and not (_number(dims[0]) and isinstance(dims[0], int)):
             raise _Unsupported(f"{label} with a computed batch size")
-        if any(d is BATCH for d in dims[1:]) or not all(isinstance(d, int) for d in dims[1:]):
+        if not all(_number(d) and isinstance(d, int) for d in dims[1:]):
             raise _Unsupported(f"{label} with computed sizes")
         return _GraphNode(g.reshape(x, tuple(dims[1:]) or (1,)))
 
@@ -358,6 +358,11 @@ class _GraphNode(int):
 
 def _is_node(v: Any) -> bool:
     return type(v) is _GraphNode
+
+
+def _number(v: Any) -> bool:
+    """A trace-time real constant (not a tensor, not the batch size)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not _is_node(v)
 
 
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {
