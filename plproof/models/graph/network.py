@@ -4,7 +4,7 @@
 order) and parameter tensors (name, shape; trainable, or fixed at a given value). :class:`Network` is the
 Model: w is the trainable tensors flattened row-major in the graph's order, and one definition evaluates
 in every namespace of plproof.numeric.arith. DF, DF^T r and K = DF DF^T come from one reverse pass over the
-graph on the whole batch (docs/theory.md §0): the output's per-example cotangent (1 for DF and K, r_k for
+graph on the whole batch (docs/theory.md §0, §14): the output's per-example cotangent (1 for DF and K, r_k for
 DF^T r) is pulled back node by node, and each affine layer turns its cotangent into its parameter blocks.
 """
 

@@ -115,7 +115,7 @@ class Affine(Op):
     U is the identity for a dense layer (P = 1) and the im2col :class:`Selection` of a convolution. With
     G_k = dF_k/dy (O x P) for example k: dF_k/dx = U^T(c W^T G_k), dF_k/dW = c G_k U_k^T, dF_k/db = G_k 1, and
     the kernel block K_W[k, l] = c^2 <G_k U_k^T, G_l U_l^T> = c^2 sum_{p,q} (G_k^T G_l)_{pq} (U_k^T U_l)_{pq}
-    (docs/theory.md §0, §8 for P = 1), formed by whichever of the two sides is cheaper.
+    (docs/theory.md §14; §8 for P = 1), formed by whichever of the two sides is cheaper.
     """
 
     out_features: int
