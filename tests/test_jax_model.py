@@ -8,7 +8,8 @@ import pytest
 
 jax = pytest.importorskip("jax")
 
-from plproof import InvalidInput, LayerGraph, Network, NotCertifiable, Problem, RigorLevel, check, precision  # noqa: E402
+from plproof import (InvalidInput, LayerGraph, Network, NotCertifiable, Problem, RigorLevel, check,  # noqa: E402
+                     precision)
 from plproof.models.ball import fd_hvp  # noqa: E402
 from plproof.models.jax_model import JaxModel  # noqa: E402
 

@@ -13,7 +13,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from plproof import InvalidInput, Network, NotCertifiable, Problem, RigorLevel, TorchModel, check, from_torch  # noqa: E402
+from plproof import (InvalidInput, Network, NotCertifiable, Problem, RigorLevel, TorchModel, check,  # noqa: E402
+                     from_torch)
 from plproof.cli.check import _translated  # noqa: E402
 from plproof.numeric.arith import MPArith  # noqa: E402
 

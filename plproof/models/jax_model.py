@@ -136,7 +136,8 @@ class JaxModel(SampledBall, Model):
 
     def _vjp(self, w: np.ndarray, r: np.ndarray, ar: Arith) -> np.ndarray:
         """DF^T r by one reverse pass."""
-        return self._finite(self._jit_vjp(self._float(w, ar), np.asarray(r, dtype=np.float64)), "the gradient's entries")
+        grad = self._jit_vjp(self._float(w, ar), np.asarray(r, dtype=np.float64))
+        return self._finite(grad, "the gradient's entries")
 
     def hessian_vector_products(self, w: np.ndarray, V: np.ndarray) -> np.ndarray:
         """Row i: H_{F_i}(w) V_i, forward over reverse (jvp of the gradient of e_i . F), all rows in one vmap."""
