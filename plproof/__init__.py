@@ -15,7 +15,7 @@ _getattr, __dir__, __all__ = attach(__name__, {
     **dict.fromkeys(("CertificateError", "InvalidInput", "MissingDependency", "NotCertifiable", "PlproofError",
                      "SoundnessViolation"), "plproof.errors"),
     **dict.fromkeys(("ACTIVATIONS", "MLP", "Activation", "CallableModel", "Linear", "Model", "RandomFeatures",
-                     "SympyModel", "TorchModel", "TwoLayer"), "plproof.models"),
+                     "SympyModel", "TorchModel", "TwoLayer", "LayerGraph", "Network", "from_torch", "JaxModel"), "plproof.models"),
     **dict.fromkeys(("Enclosure", "RigorLevel", "Trajectory", "gradient_descent", "lambda_min_hp", "precision",
                      "sgd"), "plproof.numeric"),
     "Problem": "plproof.problem",

@@ -26,7 +26,7 @@ from plproof.models.base import Model, check_finite_matrix
 from plproof.problem import Problem, target_vector
 
 #: optional packages a user's module may need -> the plproof extra that installs them
-EXTRAS = {"torch": "torch", "matplotlib": "plot", "rich": "rich", "dask": "sweep",
+EXTRAS = {"torch": "torch", "jax": "jax", "jaxlib": "jax", "matplotlib": "plot", "rich": "rich", "dask": "sweep",
           "distributed": "sweep"}
 #: the CPU build of torch (the default wheel on PyPI pulls several GB of CUDA libraries)
 TORCH_CPU = "pip install torch --index-url https://download.pytorch.org/whl/cpu"

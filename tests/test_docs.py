@@ -17,7 +17,7 @@ HEADING = re.compile(r"^#{1,6}\s+§(\d+(?:\.\d+)*)(?=[\s:.]|$)", re.MULTILINE)
 CITATION = re.compile(r"docs/theory\.md,?\s*(§\s*\d+(?:\.\d+)*(?:\s*(?:,|and|-|–)\s*§\s*\d+(?:\.\d+)*)*)")
 NUMBER = re.compile(r"§\s*(\d+(?:\.\d+)*)")
 
-REQUIRED = [str(k) for k in range(14)] + [
+REQUIRED = [str(k) for k in range(15)] + [
     "1.1", "1.2", "1.3", "1.4", "1.5",
     "2.1", "2.2", "2.3", "2.4", "2.5",
     "4.1", "4.4", "6.3",
@@ -63,7 +63,7 @@ def test_top_level_sections_in_order_and_unique(theory_text: str) -> None:
     numbers = section_numbers(theory_text)
     assert len(numbers) == len(set(numbers)), "duplicate section headings"
     top = [int(n) for n in numbers if "." not in n]
-    assert top == list(range(14))
+    assert top == list(range(15))
 
 
 def test_code_citations_resolve(theory_text: str) -> None:

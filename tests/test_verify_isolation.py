@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 FORBIDDEN = ("plproof.routes", "plproof.theory", "plproof.numeric.verified", "plproof.symbolic",
-             "plproof.models.torch_model", "plproof.models.sympy_model", "plproof.models.callable_model",
+             "plproof.models.torch_model", "plproof.models.torch_trace", "plproof.models.jax_model",
+             "plproof.models.sympy_model", "plproof.models.callable_model",
              "plproof.certificate.build", "plproof.evidence", "plproof.problem", "plproof.sweep")
 
 

@@ -92,17 +92,31 @@ def code_file(target: str) -> tuple[Path, str] | None:
     return (path.resolve(), name) if path.is_file() else None
 
 
-def _translated(problem: Problem, quiet: bool = False) -> Problem:
-    """A torch nn.Sequential the built-in MLP family can express, as that MLP (so it can be verified)."""
-    to_builtin = getattr(problem.model, "to_builtin", None)
+def _translated(problem: Problem, quiet: bool = False, rigor: RigorLevel = RigorLevel.SAMPLED) -> Problem:
+    """A torch module as the built-in MLP (an nn.Sequential of bias-free Linear layers: verified bounds), else as
+    its layer graph with torch's own parameters, else (asked for at rigor sampled) the black box; otherwise
+    NotCertifiable naming what could not be read."""
+    model = problem.model
+    to_builtin = getattr(model, "to_builtin", None)
     built = to_builtin(problem.w0) if to_builtin else None
-    if built is None:
+    if built is not None:
+        mlp, w = built
+        if not quiet:
+            print("note: the torch module is checked as the equivalent built-in MLP in NTK parametrisation "
+                  "(weights rescaled per layer; see plproof.models.torch_model)", file=sys.stderr)
+        return Problem(mlp, problem.y, w)
+    to_graph = getattr(model, "to_graph", None)
+    if to_graph is None:
         return problem
-    mlp, w = built
-    if not quiet:
-        print("note: the torch module is checked as the equivalent built-in MLP in NTK parametrisation "
-              "(weights rescaled per layer; see plproof.models.torch_model)", file=sys.stderr)
-    return Problem(mlp, problem.y, w)
+    net = to_graph()
+    if net is not None:
+        if not quiet:
+            print("note: the torch module is checked as its layer graph, with torch's own parameters",
+                  file=sys.stderr)
+        return Problem(net, problem.y, problem.w0)
+    if rigor > RigorLevel.SAMPLED:
+        raise NotCertifiable(f"{model.graph_obstacle}; --rigor sampled checks it as a black box")
+    return problem
 
 
 def sgd_options(args: argparse.Namespace) -> tuple[dict, dict]:
@@ -133,7 +147,7 @@ def sgd_options(args: argparse.Namespace) -> tuple[dict, dict]:
 def run(args: argparse.Namespace) -> int:
     as_json = args.json or args.format == "json"
     sgd, sgd_run = sgd_options(args)
-    problem = _translated(_problem(args), args.quiet)
+    problem = _translated(_problem(args), args.quiet, RigorLevel.parse(args.rigor))
     required = RigorLevel.parse(args.require or args.rigor)
     if not args.quiet:
         print(f"checking {args.target}: n = {problem.n} equations, m = {problem.m} parameters, "

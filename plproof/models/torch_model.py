@@ -1,16 +1,18 @@
 """A PyTorch module on fixed inputs as a model (extra ``torch``): F(w) = module_w(X) (docs/theory.md §0).
 
-Parameters are the module's trainable tensors flattened in ``named_parameters()`` order; F, DF and the
-kernel are float64, DF by ``torch.func.jacrev`` over ``functional_call``. Ball bounds are ``sampled``
-(docs/theory.md §10), unless :meth:`TorchModel.to_builtin` translates the module into the built-in MLP.
+Parameters are the module's trainable tensors flattened in ``named_parameters()`` order. :func:`from_torch`
+reads the module into a layer graph (plproof.models.torch_trace) with the same parameters, whose DF and K are
+closed forms in every arithmetic, and refuses a module it cannot read, naming what it could not, unless asked
+for the black box. The black box is :class:`TorchModel`: F, DF and the kernel in float64, DF by
+``torch.func.jacrev`` over ``functional_call``, ball bounds ``sampled`` (docs/theory.md §10); its smoothness is
+read from the traced calls (or the module tree where tracing fails), and :meth:`TorchModel.to_builtin`
+translates an nn.Sequential of bias-free Linear layers into the built-in MLP.
 """
 
 from __future__ import annotations
 
 import copy
-import inspect
 import math
-import re
 from typing import Any
 
 import numpy as np
@@ -18,18 +20,11 @@ import numpy as np
 from plproof.errors import InvalidInput, MissingDependency, NotCertifiable
 from plproof.models.ball import SampledBall
 from plproof.models.base import Model, check_finite_matrix
+from plproof.models.graph import Network
 from plproof.models.mlp import MLP
+from plproof.models.torch_trace import trace_module
 from plproof.numeric.arith import FLOAT64, Arith
 
-#: torch.nn modules that are not C^2 (kinks or jumps in sigma'' or lower; docs/theory.md §9)
-NON_SMOOTH_MODULES = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "CELU", "SELU", "Hardtanh",
-                      "Hardswish", "Hardsigmoid", "Hardshrink", "Softshrink", "Softsign", "Threshold", "MaxPool",
-                      "AdaptiveMaxPool", "FractionalMaxPool", "LPPool", "MaxUnpool")
-#: names that, called in a user-written forward(), make the module non-smooth (a heuristic scan of the source)
-_NON_SMOOTH_CALLS = re.compile(
-    r"\b(relu6?|leaky_relu|prelu|rrelu|elu|selu|celu|hardtanh|hardswish|hardsigmoid|hardshrink|softshrink|softsign|"
-    r"threshold|clamp\w*|clip|abs|absolute|sign|sgn|maximum|minimum|max|min|amax|amin|floor|ceil|round|trunc|where|"
-    r"heaviside|\w*max_pool\w*|sort|topk)\b")
 #: torch activation -> built-in activation name (docs/theory.md §8)
 _BUILTIN_ACTIVATIONS = {"Tanh": "tanh", "Sigmoid": "sigmoid", "Softplus": "softplus", "GELU": "gelu"}
 
@@ -41,29 +36,6 @@ def _torch() -> Any:
     except ImportError:
         raise MissingDependency("TorchModel needs PyTorch: pip install 'plproof[torch]'") from None
     return torch
-
-
-def smoothness_obstacle(module: Any) -> str | None:
-    """Why the module is not C^2, or None: non-smooth torch.nn layers, or such calls in a user-written forward()."""
-    for name, sub in module.named_modules():
-        cls = type(sub)
-        where = f" (at {name!r})" if name else ""
-        if cls.__name__.startswith(NON_SMOOTH_MODULES) and cls.__module__.startswith("torch."):
-            return f"{cls.__name__}{where} is not twice differentiable"
-        act = getattr(sub, "activation", None)  # e.g. TransformerEncoderLayer(activation=F.relu)
-        if inspect.isfunction(act) and _NON_SMOOTH_CALLS.fullmatch(act.__name__):
-            return f"the activation {act.__name__} of {cls.__name__}{where} is not twice differentiable"
-        forward = cls.forward
-        if getattr(forward, "__module__", "").startswith("torch."):
-            continue
-        try:
-            source = inspect.getsource(forward)
-        except (OSError, TypeError):
-            return f"the forward() of {cls.__name__}{where} cannot be read to check that it is smooth"
-        hit = _NON_SMOOTH_CALLS.search(source.split(":", 1)[-1])
-        if hit:
-            return f"the forward() of {cls.__name__}{where} calls {hit.group(1)}, which is not twice differentiable"
-    return None
 
 
 class TorchModel(SampledBall, Model):
@@ -94,7 +66,8 @@ class TorchModel(SampledBall, Model):
             raise InvalidInput(f"the module must map X ({self.X.shape[0]} x {self.X.shape[1]}) to one output per row, "
                                f"shape ({self.X.shape[0]},) or ({self.X.shape[0]}, 1); got {tuple(out.shape)}")
         self._finite(out.numpy().reshape(-1), "the module's outputs")
-        self.smooth_obstacle = smoothness_obstacle(self.module)
+        self.traced = trace_module(self.module, self.X.shape[1])
+        self.smooth_obstacle = self.traced.smooth_obstacle
 
     @property
     def n_outputs(self) -> int:
@@ -153,6 +126,29 @@ class TorchModel(SampledBall, Model):
 
         V_t = torch.from_numpy(np.asarray(V, dtype=np.float64))
         return torch.func.vmap(row)(torch.eye(self.n_outputs, dtype=torch.float64), V_t).detach().numpy()
+
+    # ------------------------------------------------------------------ translation to a layer graph
+    @property
+    def graph_obstacle(self) -> str | None:
+        """Why the module was not read into a layer graph (naming every unsupported part), or None."""
+        return self.traced.obstacle
+
+    def to_graph(self) -> Network | None:
+        """The module as a :class:`~plproof.models.graph.Network` with the same parameters w (torch's order and
+        shapes) and the same w0, or None when it was not read (:attr:`graph_obstacle`).
+
+        F(w0) of the graph is compared with torch's: a deviation beyond 1e-10 relative (the two differ only in
+        float rounding, and where torch's Softplus switches to the identity above its threshold) is refused.
+        """
+        if self.traced.graph is None:
+            return None
+        net = Network(self.X, self.traced.graph, self._w0)
+        mine, theirs = net.F(self._w0), self.F(self._w0)
+        gap = float(np.abs(mine - theirs).max())
+        if not gap <= 1e-10 * max(1.0, float(np.abs(theirs).max())):
+            raise NotCertifiable(f"the layer graph read from the module computes F(w0) {gap:.3g} away from torch's "
+                                 "(beyond rounding): check with from_torch(..., sampled=True) and report the module")
+        return net
 
     # ------------------------------------------------------------------ translation to the built-in MLP
     @property
@@ -217,3 +213,20 @@ class TorchModel(SampledBall, Model):
     def describe(self) -> dict:
         return {**super().describe(), "module": " ".join(repr(self.module).split()), "parameters": self.param_names,
                 "X": self.X.tolist()}
+
+
+def from_torch(module: Any, X: Any, *, sampled: bool = False) -> Model:
+    """``module`` on inputs X as a plproof model with torch's own parameters w (named_parameters() order).
+
+    The module read into a layer graph (:meth:`TorchModel.to_graph`: closed-form DF and K in every arithmetic);
+    where it cannot be read, NotCertifiable naming each unsupported module or function, unless ``sampled``:
+    then the black box :class:`TorchModel` (float64, derivatives by torch.func, rigor ``sampled`` at best).
+    """
+    model = TorchModel(module, X)
+    net = model.to_graph()
+    if net is not None:
+        return net
+    if sampled:
+        return model
+    raise NotCertifiable(f"{model.graph_obstacle}; from_torch(module, X, sampled=True) checks it as a black box "
+                         "at rigor sampled")

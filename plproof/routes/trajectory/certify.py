@@ -20,7 +20,7 @@ import numpy as np
 
 from plproof.errors import InvalidInput, NotCertifiable
 from plproof.evidence import Evidence, Hypothesis, Status, Verdict
-from plproof.models import MLP, Linear, TwoLayer
+from plproof.models import MLP, Linear, Network, TwoLayer
 from plproof.models.base import closed_form_obstacle
 from plproof.models.sympy_model import SympyModel
 from plproof.numeric import floatbounds as fb
@@ -226,7 +226,11 @@ def _refuse(problem: Problem) -> str | None:
     """Why the run route cannot take this problem: it needs a built-in family's closed forms and ball bounds."""
     model = problem.model
     why = None
-    if not (isinstance(model, (Linear, TwoLayer, MLP)) or type(model) is SympyModel):
+    if isinstance(model, Network) and model.ball_rigor < RigorLevel.VERIFIED:
+        why = (f"a layer graph's bounds over a ball are {model.ball_rigor.label} estimates (rigorous per-layer bounds "
+               "are not derived yet, docs/rigor.md §2.5) and T6 needs verified ones: check(problem, rigor='sampled') "
+               "checks it by sampling")
+    elif not (isinstance(model, (Linear, TwoLayer, MLP)) or type(model) is SympyModel):
         why = (f"{type(model).__name__} has no closed forms the midpoint-radius step evaluates "
                "(Linear, TwoLayer, RandomFeatures, MLP and SympyModel have)")
     elif (reason := closed_form_obstacle(model)) is not None:
