@@ -142,6 +142,11 @@ def lambda_mins(entry: Entry) -> tuple[list[float], int, str]:
     return traj.lambda_mins, every, "recomputed in float64 for this figure"
 
 
+def _bound_label(cert: dict) -> str:
+    """The legend of the certified rate bound rho^t L(w0)."""
+    return rf"bound $\rho^t\mathcal{{L}}(w_0)$, $\rho \leq {plain_number(_stored(cert, 'rate', 'hi'), 'hi')}$"
+
+
 def _run_words(entry: Entry) -> Para:
     run = entry.cert["record"]["trajectory"]
     return [t(f" for {entry.name} (")] + model_words(entry.cert) + [
@@ -164,7 +169,7 @@ def run_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
     fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
     ax.semilogy(steps[reached], losses[reached], label=r"$\mathcal{L}(w_t)$, recorded run")
     ax.semilogy(steps, np.maximum(bound, np.finfo(float).tiny), "--",
-                label=rf"bound $\rho^t\mathcal{{L}}(w_0)$, $\rho \leq {plain_number(_stored(cert, 'rate', 'hi'), 'hi')}$")
+                label=_bound_label(cert))
     ax.set_ylim(bottom=0.1 * min([bound[-1], *losses[reached]]))
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"loss $\mathcal{L}(w_t)$")
@@ -228,8 +233,8 @@ def sgd_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
     bound = L0 * np.power(rate, steps)
     k, s = len(runs), rec["batch_size"]
     words = [t(f" for {entry.name} (")] + model_words(cert) + [
-        t(f"; {k} runs with seeds {rec['seeds'][0]}..{rec['seeds'][-1]}, batches of {s} indices drawn i.i.d. uniformly, "
-          "step "), m(rf"\eta \approx {number(rec['step'])}"),
+        t(f"; {k} runs with seeds {rec['seeds'][0]}..{rec['seeds'][-1]}, batches of {s} indices drawn i.i.d. "
+          "uniformly, step "), m(rf"\eta \approx {number(rec['step'])}"),
         t(f", {rec['steps']} steps in {rec['arithmetic']}). The runs are the producer's, recorded in the certificate "
           "and not re-checked by the verifier; they illustrate, they do not prove.")]
     figures = []
@@ -242,7 +247,7 @@ def sgd_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
                     label="single runs" if i == 0 else None)
     ax.semilogy(steps[mean > 0], mean[mean > 0], color="C0", label=rf"mean of {k} runs $\approx E[\mathcal{{L}}(w_t)]$")
     ax.semilogy(steps, np.maximum(bound, np.finfo(float).tiny), "--", color="C3",
-                label=rf"bound $\rho^t\mathcal{{L}}(w_0)$, $\rho \leq {plain_number(_stored(cert, 'rate', 'hi'), 'hi')}$")
+                label=_bound_label(cert))
     ax.set_xlabel("step $t$")
     ax.set_ylabel(r"loss $\mathcal{L}(w_t)$")
     ax.legend(fontsize=8)
@@ -272,7 +277,8 @@ def sgd_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[Figure]:
     figures.append(Figure(f"{entry.slug}-sgd-distance", f"fig:{entry.label}-sgd-distance",
                           [t("Distance travelled by seeded SGD runs against the certified radius "),
                            m(rf"R_{{\mathrm{{sgd}}}} \approx {number(R_sgd)}"),
-                           t(f": with probability at least {conf:g} a run never leaves "), m(r"B(w_0, R_{\mathrm{sgd}})"),
+                           t(f": with probability at least {conf:g} a run never leaves "),
+                           m(r"B(w_0, R_{\mathrm{sgd}})"),
                            t(" (log scale),")] + words))
     return figures
 
@@ -311,11 +317,13 @@ def trajectory_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[F
     ax.set_ylabel(r"loss $\mathcal{L}$")
     ax.legend(fontsize=8)
     _save(fig, out, f"{entry.slug}-run-loss", exts)
-    cont = "exact GD from the exact iterate " if not sgd else "exact GD with the continuation step from the exact SGD iterate "
+    start = ("exact GD with the continuation step from the exact SGD iterate " if sgd
+             else "exact GD from the exact iterate ")
+    refs = " (docs/theory.md §12.1, §12.6)," if sgd else " (docs/theory.md §12.1),"
     figures.append(Figure(f"{entry.slug}-run-loss", f"fig:{entry.label}-run-loss",
                           [t(f"Loss along the computed {what} run up to the step T at which the terminal ball closed; "
                              "from T on, the certified bound "), m(r"\mathcal{L}(w_t) \le \rho^{t-T}\,\bar\rho^2/2"),
-                           t(" for " + cont), m("w_T"), t(" (docs/theory.md §12.1" + (", §12.6)" if sgd else ")") + ",")]
+                           t(" for " + start), m("w_T"), t(refs)]
                           + words))
 
     fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
@@ -330,8 +338,9 @@ def trajectory_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[F
     _save(fig, out, f"{entry.slug}-run-tube", exts)
     figures.append(Figure(f"{entry.slug}-run-tube", f"fig:{entry.label}-run-tube",
                           [t(f"The exact {what} iterates "), m("w_t"), t(" stay within "), m("e_t"),
-                           t(" of the computed ones "), m(r"\tilde w_t"), t(f" ({'GD' if not sgd else 'with the sampler'}'s "
-                           "float defects amplified by the contraction bounds, docs/theory.md §12.1); at "), m("T"), t(", "),
+                           t(" of the computed ones "), m(r"\tilde w_t"),
+                           t(" (the float defects amplified by the contraction bounds, docs/theory.md §12.1); at "),
+                           m("T"), t(", "),
                            m(rf"e_T \le {number(e_T)}"), t(" is far inside the ball "), m(r"B(\tilde w_T, R_T)"),
                            t(" that holds a global minimiser,")] + words))
     return figures

@@ -532,7 +532,8 @@ class _Generic:
         self.model = formula_model(fam)
         ball = fam.ball(bound_set, fam.w0, X_norm, checked)  # refuses a bound set that is not the family's
         self.tube = _TwoLayerTube(fam, ball, checked) if bound_set == "two-layer-t1-t3" else None
-        self.windows, self.window = applies(self.model), None  # products of step Jacobians (docs/rigor.md §10, windows)
+        # products of step Jacobians (docs/rigor.md §10, windows)
+        self.windows, self.window = applies(self.model), None
         if self.windows:
             checked.append(f"contraction: windows of {SUB} x {SUBS} steps, products of the step Jacobians enclosed "
                            "in midpoint-radius arithmetic (docs/rigor.md §10, windows)")
