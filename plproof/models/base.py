@@ -308,3 +308,27 @@ class Model(abc.ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(n={self.n_outputs}, m={self.n_params})"
 
+
+
+class HeldParameters:
+    """Mixin for adapters of user code over data rows ``X`` (a torch module, a JAX function, a layer graph) that hold
+    their starting parameters ``_w0`` and name why F is not C^2 in ``smooth_obstacle`` (None: it is)."""
+
+    X: np.ndarray
+    _w0: np.ndarray
+    smooth_obstacle: str | None
+
+    @property
+    def n_outputs(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_params(self) -> int:
+        return self._w0.size
+
+    @property
+    def is_smooth(self) -> bool:
+        return self.smooth_obstacle is None
+
+    def default_w0(self) -> np.ndarray:
+        return self._w0.copy()

@@ -17,7 +17,7 @@ import numpy as np
 
 from plproof.errors import InvalidInput, MissingDependency, NotCertifiable
 from plproof.models.ball import SampledBall
-from plproof.models.base import Model, check_finite_matrix
+from plproof.models.base import HeldParameters, Model, check_finite_matrix
 from plproof.numeric.arith import Arith
 
 #: jaxpr primitives that are not C^2 (kinks, jumps, piecewise selection; docs/theory.md §9)
@@ -50,7 +50,7 @@ def non_smooth_primitives(jaxpr: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-class JaxModel(SampledBall, Model):
+class JaxModel(HeldParameters, SampledBall, Model):
     """F(w) = (f(params(w), x_k))_{k=1..n} for a pure JAX f(params, x); float64, ball bounds ``sampled``."""
 
     family = "jax"
@@ -95,21 +95,6 @@ class JaxModel(SampledBall, Model):
         kinks = non_smooth_primitives(jaxpr)
         self.smooth_obstacle = f"f uses {', '.join(kinks)}, which {'is' if len(kinks) == 1 else 'are'} not C^2" \
             if kinks else None
-
-    @property
-    def n_outputs(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def n_params(self) -> int:
-        return self._w0.size
-
-    @property
-    def is_smooth(self) -> bool:
-        return self.smooth_obstacle is None
-
-    def default_w0(self) -> np.ndarray:
-        return self._w0.copy()
 
     def params(self, w: Any) -> Any:
         """The pytree of parameters held by the vector w."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from plproof.errors import InvalidInput, MissingDependency, NotCertifiable
 from plproof.models.ball import SampledBall
-from plproof.models.base import Model, check_finite_matrix
+from plproof.models.base import HeldParameters, Model, check_finite_matrix
 from plproof.models.graph import Network
 from plproof.models.mlp import MLP
 from plproof.models.torch_trace import trace_module
@@ -38,7 +38,7 @@ def _torch() -> Any:
     return torch
 
 
-class TorchModel(SampledBall, Model):
+class TorchModel(HeldParameters, SampledBall, Model):
     """F(w) = module(X) with the module's trainable parameters set to w; float64, ball bounds ``sampled``."""
 
     family = "torch"
@@ -68,21 +68,6 @@ class TorchModel(SampledBall, Model):
         self._finite(out.numpy().reshape(-1), "the module's outputs")
         self.traced = trace_module(self.module, self.X.shape[1])
         self.smooth_obstacle = self.traced.smooth_obstacle
-
-    @property
-    def n_outputs(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def n_params(self) -> int:
-        return self._w0.size
-
-    @property
-    def is_smooth(self) -> bool:
-        return self.smooth_obstacle is None
-
-    def default_w0(self) -> np.ndarray:
-        return self._w0.copy()
 
     @staticmethod
     def _finite(a: np.ndarray, what: str) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from plproof.errors import InvalidInput
 from plproof.models import activations
 from plproof.models.ball import SampledBall
-from plproof.models.base import Model, bound_sets, check_finite_matrix
+from plproof.models.base import HeldParameters, Model, bound_sets, check_finite_matrix
 from plproof.models.graph.ops import (PARAMETRISATIONS, Activate, Add, Affine, AvgPool, Concat, Conv, Dense, Input,
                                       Op, Reshape, Scale, Shape, size_of)
 from plproof.models.two_layer import check_seed
@@ -265,7 +265,7 @@ def _op_of(spec: Mapping[str, Any]) -> Op:
     return simple[kind]()
 
 
-class Network(SampledBall, Model):
+class Network(HeldParameters, SampledBall, Model):
     """F(w) = (f(x_k; w))_{k=1..n} for a layer :class:`LayerGraph` f on fixed inputs X (docs/theory.md §0).
 
     w holds the graph's trainable tensors flattened row-major in the graph's order (for a traced torch
@@ -312,24 +312,9 @@ class Network(SampledBall, Model):
             raise InvalidInput(f"w0 must be {graph.n_params} finite numbers, got shape {self._w0.shape}")
 
     @property
-    def n_outputs(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def n_params(self) -> int:
-        return self.graph.n_params
-
-    @property
-    def is_smooth(self) -> bool:
-        return self.graph.smooth_obstacle is None
-
-    @property
     def smooth_obstacle(self) -> str | None:
         """Why F is not C^2 (the first non-smooth node), or None."""
         return self.graph.smooth_obstacle
-
-    def default_w0(self) -> np.ndarray:
-        return self._w0.copy()
 
     def tensors(self, w: np.ndarray, ar: Arith) -> list[Any]:
         """Every parameter tensor of the graph (trainable ones from w, fixed ones converted), flat."""
