@@ -6,6 +6,10 @@ Run: ``python -m benchmarks.run_widths`` (every row, long) or ``python -m benchm
 power-of-2 width at which float64 GD reaches loss 1e-20 within 4e5 steps, and the ratios. A width marked
 ``*`` was stopped by a step budget somewhere in its search (``WidthResult.budget_limited``, listed below
 the table); ``-`` means none up to the limit.
+
+``--sgd`` instead prints, for each row and batch sizes 1, 4 and n/2, the smallest width at which the run route certifies a
+seeded SGD run (sampler ``iid``, seed 0, default step 1/(s max_i K_ii(w0)), docs/theory.md §12.6) beside the smallest
+power-of-2 width at which that same seeded run reaches loss 1e-20 in float64 within the step budget.
 """
 
 from __future__ import annotations
@@ -58,13 +62,34 @@ def measure(X: np.ndarray, y: np.ndarray, init: str, seed: int, max_log2: int,
     return ball, run
 
 
+def sgd_rows(label: str, X: np.ndarray, y: np.ndarray, init: str, seed: int, max_log2: int, steps: int) -> None:
+    """Print the SGD table's lines of one data row: batch sizes 1, 4 and n/2, the run route against the same
+    seeded SGD run."""
+    for s in sorted({1, min(4, X.shape[0]), X.shape[0] // 2}):
+        t0 = time.perf_counter()
+        r = min_certified_width(X, y, seed=seed, init=init, max_width=2**max_log2, route="run", method="sgd",
+                                batch_size=s, gd_steps=steps, run_steps=steps)
+        star = "*" if r.budget_limited else ""
+        ratio = f"{r.run_ratio:.3g}" if r.run_ratio else "-"
+        print(f"| {label} | {X.shape[0]} | {X.shape[1]} | {s} | {r.run_width or '-'}{star} | "
+              f"{r.empirical_width or '-'} | {ratio} | {time.perf_counter() - t0:.0f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="A-D for seed 2026 and the n = 50 rows only")
     parser.add_argument("--max-log2", type=int, default=12, help="largest width 2^k for the run route and GD")
     parser.add_argument("--steps", type=int, default=STEPS, help="step budget of the run route and of GD")
+    parser.add_argument("--sgd", action="store_true", help="seeded SGD runs at batch sizes 1, 4, n/2 instead of GD")
     parser.add_argument("--rows", default="", help="only the rows whose label matches this regular expression, e.g. 'seed 2$'")
     args = parser.parse_args()
+    if args.sgd:
+        print(f"| data | n | d | batch size | run route | SGD (1e-20, {args.steps} steps) | run/SGD | time (s) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for label, X, y, init, seed in rows(args.quick):
+            if re.search(args.rows, label):
+                sgd_rows(label, X, y, init, seed, args.max_log2, args.steps)
+        return
     print(f"| data | n | d | ball route | run route | GD (1e-20, {args.steps} steps) | run/GD | ball/GD | time (s) |")
     print("|---|---|---|---|---|---|---|---|---|")
     limited: list[str] = []
