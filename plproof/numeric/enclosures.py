@@ -203,7 +203,8 @@ class Table:
                     mid[k][tail] = _LIMITS[self.spec.limits[k]][0](xt)
                     rad[k][tail] = TAIL
         if rho is not None:
-            self._propagate(rho, order, mid, rad)
+            with np.errstate(over="ignore"):  # an infinite radius is a true (if useless) bound
+                self._propagate(rho, order, mid, rad)
         if huge is not None:
             mid[:, huge] = 0.0
             rad[:, huge] = 1.0
