@@ -92,7 +92,8 @@ def _sin_taylor(g: Any, n: int) -> list[Any]:
 
 
 def _gelu_taylor(g: Any, n: int) -> list[Any]:
-    """gelu = x Phi(x): Phi' = phi, (i+1) phi_{i+1} = -(g phi_i + phi_{i-1}) (phi' = -x phi), f_i = g Phi_i + Phi_{i-1}."""
+    """gelu = x Phi(x): Phi' = phi, (i+1) phi_{i+1} = -(g phi_i + phi_{i-1}) (as phi' = -x phi),
+    f_i = g Phi_i + Phi_{i-1}."""
     flint = require_flint()
     phi = [(-g * g / 2).exp() / (2 * flint.arb.pi()).sqrt()]
     for i in range(n - 2):
@@ -127,7 +128,8 @@ def _arb_up(x: Any) -> float:
 
 @dataclass(frozen=True)
 class _Reduction:
-    """2 pi = C1 + C2 + e with |e| <= tau: C1 has 33 significant bits (k C1 exact for |k| < 2^20), C2 = fl(2 pi - C1)."""
+    """2 pi = C1 + C2 + e with |e| <= tau: C1 has 33 significant bits (k C1 exact for |k| < 2^20),
+    C2 = fl(2 pi - C1) (docs/rigor.md §11.4)."""
 
     c1: float
     c2: float
