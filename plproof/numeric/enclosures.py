@@ -4,8 +4,8 @@
 |f^(k)(y) - mid_k| <= rad_k elementwise for every real y with |y - x| <= rad (rad None: y = x), for
 f in tanh, sigmoid, softplus, sin, gelu. Nothing rests on libm: per process and activation a table of
 Taylor coefficients c_i = f^(i)(g)/i! at the grid points g = j h is computed once in python-flint balls,
-with a per-cell bound on truncation (the Taylor series over the whole cell, in balls), coefficient
-rounding and Horner's rounding (§11.1); at run time t = x - j h is exact, Horner runs on gathered rows in
+with a per-cell bound on truncation (the coefficients' recurrences run on the whole cell, in balls),
+coefficient rounding and Horner's rounding (§11.1); at run time t = x - j h is exact, Horner runs on gathered rows in
 float64 and the cell's bound is the radius (§11.2). Beyond the table f^(k) is its limit tau_k within 2^-60
 (§11.3); sin is reduced mod 2 pi with the reduction error added to the input radius (§11.4). Input radii
 enter by the mean value theorem with sup |f^(k+1)| over the ball (§11.2).
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 from typing import Any, Callable
 
@@ -145,7 +146,6 @@ class _Reduction:
         c1 = (lo >> 270) << 270
         c2 = float(math.ldexp(lo - c1, -300))
         # |2 pi - C1 - C2| <= |lo 2^-300 - C1 - C2| + 2^-300, exactly in rationals
-        from fractions import Fraction
         rest = abs(Fraction(lo - c1, 2**300) - Fraction(c2)) + Fraction(1, 2**300)
         return cls(math.ldexp(c1 >> 270, -30), c2, float_up(rest), 1 / (2 * math.pi))
 
