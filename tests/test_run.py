@@ -22,7 +22,7 @@ from plproof.routes.trajectory import certify_run, default_step, plain_run
 from plproof.certificate.format import seal
 from plproof.verify import check
 from plproof.verify.families import rebuild
-from plproof.verify.tanh import tanh_error
+from plproof.verify.tanh import STEP, tanh_error
 from plproof.verify.trajectory import _Data, _segment
 
 
@@ -173,7 +173,7 @@ def test_np_tanh_error_bound_is_proven_and_within_the_8u_the_recipe_allows() -> 
     near 0 and subnormals, where tanh crosses powers of 2, near saturation and the table's edge, its cell
     boundaries, short arrays (numpy may take other code paths for them)."""
     rng = np.random.default_rng(12)
-    cells = (rng.integers(-1536, 1536, 2_000) + 0.5) / 64
+    cells = (rng.integers(-24 * 256, 24 * 256, 2_000) + 0.5) * STEP  # the table's cell boundaries
     parts = [rng.standard_normal(45_000) * 3, rng.uniform(-25, 25, 20_000),
              10.0 ** rng.uniform(-320, 1.5, 20_000) * rng.choice([-1, 1], 20_000),
              np.arctanh(2.0 ** -np.arange(1, 40))[:, None] * (1 + rng.uniform(-1e-12, 1e-12, (39, 300))),
