@@ -57,9 +57,12 @@ def test_elementwise_enclosures_contain_mpmath(name: str) -> None:
 
 
 def test_libm_within_the_stated_four_ulp() -> None:
-    """The libm assumption of docs/rigor.md §10, measured: every function within 4 ulp of mpmath."""
+    """The libm assumption of docs/rigor.md §10, measured: every function within 4 ulp of mpmath (tanh is not
+    assumed: plproof/verify/tanh.py bounds it, tests/test_run.py)."""
     z = np.random.default_rng(2).uniform(-8, 8, 3000)
     for name, (f, g) in FUNCS.items():
+        if name == "tanh":
+            continue
         pts = np.abs(z) if name in ("log1p", "sqrt") else z
         out = f(mr.MR(pts)).mid
         with mpmath.workdps(40):

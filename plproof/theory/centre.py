@@ -3,7 +3,7 @@
 lambda0 <= lambda_min(K(w0)), ||DF(w0)||_2, ||r0|| = ||F(w0) - y||, L0 = ||r0||^2 / 2 and the largest row
 norm max_i ||grad f_i(w0)|| = sqrt(max_i K_ii(w0)) (docs/theory.md §3, §4.1, §10). ``verified`` encloses F(w0) and K(w0) rigorously: exactly for linear
 models on small data, in python-flint balls for small models, and for wide two-layer nets with
-float BLAS plus proven error bounds around ball-enclosed activations (docs/rigor.md §3). A model to which
+float BLAS plus proven error bounds around tabulated activation enclosures (docs/rigor.md §3, §11). A model to which
 its family's closed forms do not apply (plproof.models.base.closed_form_obstacle) is differentiated from its
 own F, which nothing encloses: its centre is a float64 estimate, with the reason attached (docs/rigor.md §2.4).
 """
@@ -21,6 +21,7 @@ from plproof.models import Linear, TwoLayer
 from plproof.models.base import closed_form_obstacle, generic_model
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.arith import EXACT, FLOAT64, BallArith, MPArith, have_flint
+from plproof.numeric.enclosures import enclose
 from plproof.numeric.linalg import eigvalsh_hp
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.verified import EXACT_AUTO_MAX_N, lambda_max_upper, lambda_min_lower
@@ -119,12 +120,12 @@ def _balls(problem: Problem) -> Centre:
     return _from_kernel(K_mid, K_err, r_mid, _frob_upper(r_rad), RigorLevel.VERIFIED, "python-flint balls")
 
 
-def two_layer_kernel(X: np.ndarray, v: np.ndarray, train: str, A: np.ndarray, A_rad: np.ndarray, D: np.ndarray,
-                     D_rad: np.ndarray) -> tuple[np.ndarray, float]:
+def two_layer_kernel(X: np.ndarray, v: np.ndarray, train: str, A: np.ndarray, A_rad: np.ndarray, D: np.ndarray | None,
+                     D_rad: np.ndarray | None) -> tuple[np.ndarray, float]:
     """K = s^2 [(X X^T) o (B B^T) + A A^T], B = D o v, s = m^{-1/2}, by BLAS, and err >= ||K~ - K||_2.
 
     A and D are float arrays (n x m) with |A - sigma(X W^T)| <= A_rad and |D - sigma'(X W^T)| <= D_rad
-    entrywise; ``train`` drops the A A^T term ('hidden') or the (X X^T) o (B B^T) term ('output').
+    entrywise; ``train`` drops the A A^T term ('hidden') or the (X X^T) o (B B^T) term ('output', D unused).
     The error is bounded entrywise, gamma_k |.||.| per BLAS product plus the propagated radii, then in
     Frobenius norm (docs/rigor.md §3, §5.3). Returns the symmetric computed K and err.
     """
@@ -167,10 +168,8 @@ def _wide_two_layer(problem: Problem) -> Centre:
     d, m = X.shape[1], model.width
     Z = X @ W.T
     Z_err = fb.gamma_ratio(d) * (np.abs(X) @ np.abs(W).T) * 2 + d * fb.ETA
-    ar = BallArith(64)
-    with ar.active():
-        values = model.activation.derivatives(ar.ball(Z, Z_err), ar, 1)
-    (A, A_rad), (D, D_rad) = (ar.mid_rad(values[0]), ar.mid_rad(values[1]))
+    values = enclose(model.activation.name, Z, Z_err, 0 if model.train == "output" else 1)
+    (A, A_rad), (D, D_rad) = values[0], values[1] if len(values) > 1 else (None, None)  # D: W trained only
     s = 1 / np.sqrt(m)
     av = np.abs(v)
     # F = s A v: propagated ball radii plus BLAS rounding gamma_m |A||v|; factor 2 covers the
@@ -181,7 +180,7 @@ def _wide_two_layer(problem: Problem) -> Centre:
     _require_float_range(log10_square_norm(np.abs(r) + F_err), "the residual F(w0) - y")
     r_err = fb.add_up(_frob_upper(F_err), fb.mul_up(fb.U, _frob_upper(r)))
     K, err = two_layer_kernel(X, v, model.train, A, A_rad, D, D_rad)
-    return _from_kernel(K, err, r, r_err, RigorLevel.VERIFIED, "BLAS with proven error bounds, arb activations")
+    return _from_kernel(K, err, r, r_err, RigorLevel.VERIFIED, "BLAS with proven error bounds, tabulated activations")
 
 
 def _high_precision(problem: Problem, digits: int) -> Centre:

@@ -20,7 +20,7 @@ from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Block, gd_ste
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
 from plproof.verify.dd_step import dd_step
 
-RECIPE_DD = "plproof two-layer tanh GD step dd v1"  # dd_step from the exact pair (hi, lo), docs/rigor.md §9.6
+RECIPE_DD = "plproof two-layer tanh GD step dd v2"  # dd_step from the exact pair (hi, lo), docs/rigor.md §9.6
 DD_ASSUMPTION = ("BLAS products of integer-valued float64 matrices with partial sums below 2^53 are exact "
                  "(docs/rigor.md §9.5)")
 

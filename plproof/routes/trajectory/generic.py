@@ -38,7 +38,7 @@ from plproof.verify.window import applies, step_jacobian
 from plproof.verify.midrad import (ASSUMPTION, MIDRAD, U1, batch_jacobian_upper, gd_step, kernel_enclosure, norm_hi,
                                    norm_upper)
 
-RECIPE = "plproof midpoint-radius GD step v1"
+RECIPE = "plproof midpoint-radius GD step v2"
 #: an anchor's radius R_a is where delta_a(R_a) reaches this fraction of ||DF(w~_a)|| (the driver's ANCHOR_DRIFT)
 DRIFT = 0.05
 

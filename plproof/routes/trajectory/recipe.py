@@ -18,7 +18,7 @@ from plproof.models import TwoLayer
 from plproof.numeric import floatbounds as fb
 from plproof.problem import Problem
 
-RECIPE = "plproof two-layer tanh GD step v1"  # the float operations of gd_step, in this order
+RECIPE = "plproof two-layer tanh GD step v2"  # the float operations of gd_step, in this order
 U = fb.U
 U1 = fb.gamma(1)  # >= u/(1 - u): |fl(x) - x| <= U1 |fl(x)| for a normal result
 #: absolute term added at every stage: covers every underflow term k*eta (k < 2^70) of data and bounds
@@ -83,13 +83,13 @@ BLOCK = 32
 
 
 class Buffers:
-    """Iterates W, v (BLOCK + 1 slots), each step's computed A, D, p, r, q, Q (BLOCK slots), and scratch
+    """Iterates W, v (BLOCK + 1 slots), each step's computed Z, A, D, p, r, q, Q (BLOCK slots), and scratch
     (BLOCK, n, m) slots EA, ED, aA, M1, tmp for the error bounds (:func:`~.error_bounds.defect`)."""
 
     def __init__(self, net: "Net", w0: np.ndarray, size: int = BLOCK) -> None:
         n, m, d = net.n, net.m, net.d
         self.W, self.v = np.empty((size + 1, m, d)), np.empty((size + 1, m))
-        self.A, self.D = np.empty((size, n, m)), np.empty((size, n, m))
+        self.Z, self.A, self.D = np.empty((size, n, m)), np.empty((size, n, m)), np.empty((size, n, m))
         self.p, self.r, self.q, self.Q = np.empty((size, n)), np.empty((size, n)), np.empty((size, m)), np.empty((size, m, d))
         self.EA, self.ED, self.aA, self.M1, self.tmp = (np.empty((size, n, m)) for _ in range(5))
         self.W[0], self.v[0] = w0[: m * d].reshape(m, d), w0[m * d:]
@@ -106,8 +106,8 @@ def gd_step(net: "Net", buf: Buffers, j: int, eta: float) -> None:
     W1 = W - eta (Q o (s v)); v1 = v - eta (q s), with s = fl(1/sqrt(m)).
     """
     W, v, A, D, p, r, q, Q = buf.W[j], buf.v[j], buf.A[j], buf.D[j], buf.p[j], buf.r[j], buf.q[j], buf.Q[j]
-    np.matmul(net.X, W.T, out=A)
-    np.tanh(A, out=A)
+    np.matmul(net.X, W.T, out=buf.Z[j])  # kept: the error bound of A = np.tanh(Z) reads it
+    np.tanh(buf.Z[j], out=A)
     np.matmul(A, v, out=p)
     np.multiply(p, net.s, out=r)
     r -= net.y

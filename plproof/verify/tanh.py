@@ -1,0 +1,83 @@
+"""A proven bound on |a - tanh z| for float arrays: the run route's tanh without libm assumption (docs/rigor.md §11.7).
+
+Trusted code of the verifier, shared with the run route's producer like plproof/verify/midrad.py: numpy and
+plproof/verify/doubledouble.py only (not the producer's plproof.numeric.enclosures, not python-flint). A Taylor
+table of tanh of degree 5 at the grid g_j = j/256, |j| <= 6144, built on first use in double-double balls (§9) by
+the recurrence (i+1) y_{i+1} = [i = 0] - sum_{a+b=i} y_a y_b of y' = 1 - y^2, at each g_j and over each cell
+[g_j -+ 1/512]; at run time t = z - g_j is exact and Horner in float64 carries the cell's bound (§11.1-§11.2).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from plproof.verify import doubledouble as dd
+
+STEP = 1 / 256
+EDGE = 24.0              # beyond: |tanh z - sign z| < 2 e^{-2|z|} <= 2 e^{-48} < 2^-60
+DEGREE = 5
+TAIL = 2.0**-60
+CHUNK = 16384            # entries per pass: the gathered rows stay in cache
+_J = int(EDGE / STEP)
+
+
+def _taylor(rad: float) -> list[dd.DD]:
+    """Balls containing tanh^(i)(x)/i!, i <= DEGREE + 1, for every x within ``rad`` of each g_j."""
+    g = np.arange(-_J, _J + 1) * STEP
+    y = [dd.tanh(dd.DD(g, np.zeros_like(g), np.full_like(g, rad)))]
+    for i in range(DEGREE + 1):
+        square = dd.mul(y[0], y[i])
+        for a in range(1, i + 1):
+            square = dd.add(square, dd.mul(y[a], y[i - a]))
+        y.append(dd.div(dd.sub(1.0, square) if i == 0 else dd.neg(square), float(i + 1)))
+    return y
+
+
+@functools.cache
+def _table() -> np.ndarray:
+    """Rows c^_0..c^_d (the hi parts of the point balls) and R_j >= the error of Horner on cell j:
+    sum_i (gamma_{2i+1} |c^_i| + |c^_i - c_i|) (h/2)^i + sup_cell |c_{d+1}| (h/2)^{d+1} (docs/rigor.md §11.1)."""
+    point, cell = _taylor(0.0), _taylor(STEP / 2)
+    half = STEP / 2
+    coef = np.array([c.hi for c in point[: DEGREE + 1]])
+    top = cell[DEGREE + 1]
+    rad = (np.abs(top.hi) + np.abs(top.lo) + top.rad) * half ** (DEGREE + 1)
+    for i in range(DEGREE + 1):
+        gamma = (2 * i + 1) * dd.U * 1.0001  # >= gamma_{2i+1} = (2i+1)u/(1 - (2i+1)u)
+        rad = rad + (gamma * np.abs(coef[i]) + np.abs(point[i].lo) + point[i].rad) * half**i
+    return np.vstack([coef, dd.cover(dd.cover(rad))])
+
+
+def tanh_error(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """E >= |a - tanh z| elementwise for float z and any float a (inf where z is not finite), docs/rigor.md §11.7."""
+    z = np.asarray(z, dtype=np.float64)
+    a = np.broadcast_to(np.asarray(a, dtype=np.float64), z.shape).ravel()
+    flat, out = z.ravel(), np.empty(z.size)
+    for s in range(0, z.size, CHUNK):
+        out[s:s + CHUNK] = _error(flat[s:s + CHUNK], a[s:s + CHUNK])
+    return out.reshape(z.shape)
+
+
+def _error(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """:func:`tanh_error` on one chunk (its gathered rows stay in cache)."""
+    finite = np.isfinite(z)
+    if not finite.all():
+        return np.where(finite, _error(np.where(finite, z, 0.0), a), np.inf)
+    zc = np.clip(z, -EDGE, EDGE)
+    j = np.rint(zc * (1 / STEP))
+    t = zc - j * STEP                        # exact, |t| <= STEP/2 (docs/rigor.md §11.2)
+    C = np.take(_table(), (j + _J).astype(np.intp), axis=1)
+    m = C[DEGREE].copy()
+    for i in range(DEGREE - 1, -1, -1):
+        m *= t
+        m += C[i]
+    r = C[DEGREE + 1]
+    tail = zc != z
+    if tail.any():
+        m[tail], r[tail] = np.sign(z[tail]), TAIL
+    m -= a
+    np.abs(m, out=m)
+    m += r
+    return dd.cover(m)  # |a - m| + r: two roundings, within the cover
