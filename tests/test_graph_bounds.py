@@ -9,6 +9,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+import plproof
+from plproof.data import uniform_targets, unit_inputs
 from plproof.errors import NotCertifiable
 from plproof.models.ball import HessianGridBounds, hessian_norms_at
 from plproof.models.graph import LayerGraph, Network
@@ -42,6 +44,17 @@ def _concat() -> LayerGraph:
     h = g.reshape(g.concat([a, b]), (6,))
     g.dense(g.scale(h, -0.7), 1)
     return g
+
+
+def residual_problem(width: int) -> plproof.Problem:
+    """A residual tanh network with biases whose output layer starts at 0 (F(w0) = 0): it certifies at verified
+    from width 64 (the certificate campaigns use it)."""
+    g = LayerGraph(2, "ntk")
+    h = g.scale(g.activation(g.dense(g.input, width), "tanh"), 0.5)
+    g.dense(g.add(h, g.activation(g.dense(h, width), "tanh")), 1)
+    w0 = g.init(2)
+    w0[-width - 1:] = 0.0
+    return plproof.Problem(Network(unit_inputs(3, 2, seed=1), g, w0), uniform_targets(3, 0.001, 2))
 
 
 GRAPHS = {"dense-ntk": lambda: _dense_bias("ntk"), "dense-standard": lambda: _dense_bias("standard"),
