@@ -15,7 +15,7 @@ from plproof.cli.main import main
 from plproof.errors import InvalidInput
 from plproof.evidence import Evidence, Verdict
 from plproof.loading import load_data
-from plproof.theory.mlp_bounds import _rho_upper, mlp_ball_bounds, mlp_centre
+from plproof.theory.mlp_bounds import rho_upper, mlp_ball_bounds, mlp_centre
 
 # ---------------------------------------------------------------- magnitudes beyond float64
 
@@ -86,12 +86,12 @@ def test_rho_upper_is_an_upper_bound_and_inf_where_entries_overflow() -> None:
     flint = pytest.importorskip("flint")
     M = [[flint.arb(v) for v in row] for row in [[1.0, 2.0, 0.0], [0.5, 3.0, 1.0], [0.0, 0.0, 0.25]]]
     Mf = np.array([[float(x.mid()) for x in row] for row in M])
-    assert _rho_upper(flint, M) >= np.linalg.eigvalsh((Mf + Mf.T) / 2)[-1]
+    assert rho_upper(flint, M) >= np.linalg.eigvalsh((Mf + Mf.T) / 2)[-1]
     huge = [[flint.arb(2) ** 2000 for _ in range(2)] for _ in range(2)]  # beyond float64
-    assert _rho_upper(flint, huge) == math.inf
+    assert rho_upper(flint, huge) == math.inf
     nan = [[flint.arb("nan"), flint.arb(1)], [flint.arb(1), flint.arb(1)]]
-    assert _rho_upper(flint, nan) == math.inf
-    assert _rho_upper(flint, [[flint.arb(0)] * 2] * 2) == 0
+    assert rho_upper(flint, nan) == math.inf
+    assert rho_upper(flint, [[flint.arb(0)] * 2] * 2) == 0
 
 
 # ---------------------------------------------------------------- y must be one output column

@@ -258,13 +258,20 @@ def test_relu_graph_is_not_smooth_and_not_certifiable():
         net.ball_bounds(net.default_w0())
 
 
-def test_check_runs_sampled_and_the_run_route_names_what_is_missing():
+def test_check_is_verified_where_the_graph_is_covered_and_names_the_op_where_not():
     g = LayerGraph((3,))
     with_head(g, g.activation(g.dense(g.input, 64), "tanh"))
     rng = np.random.default_rng(0)
     problem = Problem(Network(rng.standard_normal((5, 3)), g), 0.1 * rng.standard_normal(5))
+    assert problem.model.ball_rigor is RigorLevel.VERIFIED
+    assert not any("at best" in note for note in check(problem).notes)
+    with pytest.raises(NotCertifiable, match="Network has no closed forms the midpoint-radius step"):
+        certify_run(problem)
+    g = LayerGraph((1, 4, 4))
+    with_head(g, g.flatten(g.activation(g.conv(g.input, 2, 3, padding=1), "tanh")))
+    problem = Problem(Network(rng.standard_normal((3, 16)), g), 0.1 * rng.standard_normal(3))
     evidence = check(problem)
     assert evidence.rigor is RigorLevel.SAMPLED
-    assert any("sampled at best" in note for note in evidence.notes)
-    with pytest.raises(NotCertifiable, match="layer graph's bounds over a ball are sampled"):
+    assert any("sampled at best (node 1 (Conv)" in note for note in evidence.notes)
+    with pytest.raises(NotCertifiable, match=r"sampled estimates \(node 1 \(Conv\)"):
         certify_run(problem)

@@ -22,6 +22,7 @@ from plproof.errors import CertificateError
 from plproof.certificate.build import run_certificate
 from plproof.routes.trajectory.recipe import RECIPE as TWO_LAYER_RECIPE
 from plproof.verify import check, verify
+from tests.test_graph_bounds import residual_problem
 
 LEVELS = ("sampled", "high-precision", "verified", "exact")
 STATUSES = ("held", "failed", "unknown")
@@ -41,8 +42,9 @@ def _edits(path: str, value: Any) -> Iterator[Any]:
         last = path.rsplit(".", 1)[-1]
         pool = {"rigor": LEVELS, "status": STATUSES, "verdict": VERDICTS, "init": ("standard", "symmetric"),
                 "train": ("both", "hidden", "output"), "activation": ("tanh", "sigmoid", "softplus", "sin", "relu"),
-                "family": ("linear", "two_layer", "random_features", "mlp", "sympy"),
-                "bounds": ("constant-kernel", "two-layer-t1-t3", "two-layer-s8", "mlp", "generic-hessian")}.get(last, ())
+                "family": ("linear", "two_layer", "random_features", "mlp", "sympy", "graph"),
+                "bounds": ("constant-kernel", "two-layer-t1-t3", "two-layer-s8", "mlp", "generic-hessian", "graph"),
+                "op": ("Dense", "Activate", "Scale", "Add", "Conv")}.get(last, ())
         if last == "theorem":
             pool = ("gd-ball/A", "gd-ball/B", "sgd-ball/A", "gd-run/A", "sgd-run/A", "derivation", "property",
                     "pl-gd-rate/A")
@@ -154,6 +156,7 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
                                uniform_targets(2, 0.001, 2)),
         "sympy": plproof.Problem(plproof.SympyModel([w1 * w2 + w3, w1 + w2 ** 2], [w1, w2, w3], w0=[3, 1, 0]),
                                  [3.001, 2.0], [3.0, 1.0, 0.0]),
+        "graph": residual_problem(64),
     }
     certs: dict[str, tuple[dict, Path]] = {}
     for name, problem in problems.items():
@@ -254,7 +257,8 @@ def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
 
 
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
-                                  "run-dd", "run-sgd", "random-features", "mlp", "sympy", "property", "rate-cheap",
+                                  "run-dd", "run-sgd", "random-features", "mlp", "sympy", "graph", "property",
+                                  "rate-cheap",
                                   "rate-expensive", "derivation-valid", "derivation-wrong", "sgd-linear", "sgd-two-layer",
                                   "sgd-not-certified"])
 def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, property_cert, rate_certs,

@@ -49,7 +49,7 @@ UNDIGESTED = ("created", "digest")
 #: profile or example count under which the re-run passes reproduces it)
 NEUTRAL_FIELDS: dict[str, tuple[str, ...]] = {
     "*": ("created", "digest", "tool", "tool.*", "record", "record.*"),
-    "problem": (),
+    "problem": ("inputs.model.graph.params.*.name",),  # labels: layers read their tensors by index
     "run": (),
     "derivation": ("evidence.steps.*.counterexample.*",),  # a hint: the step is refuted at it or at the
                                                             # verifier's own instances, exactly

@@ -169,8 +169,9 @@ def centred(problem: Problem, level: RigorLevel, bounds: str, digits: int,
     model_cap = getattr(problem.model, "ball_rigor", level)  # adapters bound the ball only by sampling
     notes = []
     if model_cap < level:
-        notes.append(f"this model's ball bounds are {model_cap.label} at best, so the centre is evaluated "
-                     f"at that level too")
+        why = getattr(problem.model, "ball_obstacle", None)
+        notes.append(f"this model's ball bounds are {model_cap.label} at best{f' ({why})' if why else ''}, so the "
+                     f"centre is evaluated at that level too")
         level = model_cap
     c = centre(problem, level, digits)
     c.notes[:0] = notes

@@ -78,7 +78,7 @@ class MLPBallBounds:
     assumptions: tuple[str, ...]
 
 
-def _hi(x: Any) -> float:
+def arb_hi(x: Any) -> float:
     """The smallest-or-next float >= every point of the arb ball ``x`` (exact comparison of two points);
     inf for a ball with an infinite or NaN end (it bounds nothing finite)."""
     if not x.is_finite():
@@ -128,11 +128,11 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
             K = K + ((Dl[l] @ Dl[l].T) * (acts[l] @ acts[l].T)) * (scales[l] * scales[l])
 
         def sup_abs(row: np.ndarray) -> float:
-            return max(_hi(abs(x)) for x in row)
+            return max(arb_hi(abs(x)) for x in row)
 
         def two(row: np.ndarray) -> float:
             # sqrt of the upper end: a ball of row @ row that straddles 0 (a zero row) has no real sqrt
-            return fb.sqrt_up(_hi(row @ row))
+            return fb.sqrt_up(arb_hi(row @ row))
 
         x_norm = tuple(two(row) for row in acts[0])
         a_two = tuple(tuple(two(acts[l][k]) for l in range(1, L + 1)) for k in range(model.n_outputs))
@@ -143,7 +143,7 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
         v_two = two(ar.asarray(v0))
         grams = [acts[l] @ acts[l].T for l in range(L + 1)]
         curv = [model.activation.derivatives((acts[l] @ mats[l].T) * scales[l], ar, 2)[2] for l in range(L)]
-        front = tuple(tuple(_front([_hi(abs(x)) for x in G[l][k]], [_hi(abs(x)) for x in curv[l][k]])
+        front = tuple(tuple(pareto_front([arb_hi(abs(x)) for x in G[l][k]], [arb_hi(abs(x)) for x in curv[l][k]])
                             for l in range(L)) for k in range(model.n_outputs))
     lmax = [_lambda_max_ball(ar, M) for M in [K] + grams]
     omega = tuple(spectral_norm_upper(W) for W in mats0)
@@ -154,7 +154,7 @@ def mlp_centre(model: MLP, w0: Any) -> MLPCentre:
                      roots[0], assumptions)
 
 
-def _front(a: list[float], b: list[float]) -> tuple[tuple[float, float], ...]:
+def pareto_front(a: list[float], b: list[float]) -> tuple[tuple[float, float], ...]:
     """The pairs (a_i, b_i) that no other pair dominates in both coordinates: max_i phi(a_i, b_i) for phi
     nondecreasing in both is attained on them (docs/rigor.md §2.3 M3)."""
     out: list[tuple[float, float]] = []
@@ -174,7 +174,7 @@ def _lambda_max_ball(ar: BallArith, K: np.ndarray) -> Any:
     return lambda_max_upper(K_sym, K_err)
 
 
-def _rho_upper(flint: Any, M: list[list[Any]]) -> float:
+def rho_upper(flint: Any, M: list[list[Any]]) -> float:
     """Float upper bound on lambda_max((M + M^T)/2) for entrywise nonnegative M (Collatz-Wielandt, docs/rigor.md
     §2.3 M6).
 
@@ -184,7 +184,7 @@ def _rho_upper(flint: Any, M: list[list[Any]]) -> float:
     """
     k = len(M)
     Q = [[(M[i][j] + M[j][i]) / 2 for j in range(k)] for i in range(k)]
-    top = max(_hi(x) for row in Q for x in row)
+    top = max(arb_hi(x) for row in Q for x in row)
     if not math.isfinite(top):
         return math.inf
     y = np.ones(k)
@@ -194,7 +194,7 @@ def _rho_upper(flint: Any, M: list[list[Any]]) -> float:
         except np.linalg.LinAlgError:
             pass  # y = 1 is as valid as any other y > 0
     y = np.maximum(y, 1e-9)
-    return max(_hi(sum((Q[i][j] * float(y[j]) for j in range(k)), flint.arb(0)) / float(y[i])) for i in range(k))
+    return max(arb_hi(sum((Q[i][j] * float(y[j]) for j in range(k)), flint.arb(0)) / float(y[i])) for i in range(k))
 
 
 def _activation_constants(model: MLP, ar: BallArith) -> tuple[Any, Any, Any, Any, bool]:
@@ -224,17 +224,17 @@ def mlp_ball_bounds(model: MLP, w0: Any, R: float, centre: MLPCentre | None = No
             Om = [flint.arb(o) + r for o in c0.omega]
             per = [_one_input(flint, L, h, c, Om, r, S1, S2, S3, sigma0, bounded, flint.arb(xk), c0, k)
                    for k, xk in enumerate(c0.x_norm)]
-            frob = _hi(sum((flint.arb(e.epsilon) ** 2 for e in per), flint.arb(0)).sqrt())
+            frob = arb_hi(sum((flint.arb(e.epsilon) ** 2 for e in per), flint.arb(0)).sqrt())
             return per, min(_nu(flint, L, c, Om, r, S1, c0.act_norm, per), frob)
 
         Rb = flint.arb(R)
         per, nu = at(Rb)
         # M9: ||DF(w) - DF(w0)|| <= R int_0^1 nu(sR) ds <= (R / STEPS) sum_j nu(jR / STEPS), nu nondecreasing
         nus = [at(Rb * j / STEPS)[1] for j in range(1, STEPS)] + [nu]
-        delta_hi = _hi(Rb * sum((flint.arb(x) for x in nus), flint.arb(0)) / STEPS)
+        delta_hi = arb_hi(Rb * sum((flint.arb(x) for x in nus), flint.arb(0)) / STEPS)
         eps = [e.epsilon for e in per]
         direct = sum((e.jacobian * e.jacobian for e in per), flint.arb(0)).sqrt()
-        jac_norm = min(_hi(direct), _hi(flint.arb(c0.jacobian_norm) + flint.arb(delta_hi)))
+        jac_norm = min(arb_hi(direct), arb_hi(flint.arb(c0.jacobian_norm) + flint.arb(delta_hi)))
     return MLPBallBounds(R, max(eps), tuple(eps), nu, delta_hi, jac_norm, c0.jacobian_norm,
                          RigorLevel.VERIFIED, c0.assumptions)
 
@@ -278,7 +278,7 @@ def _nu(flint: Any, L: int, c: list[Any], Om: list[Any], R: Any, S1: Any, act_no
         frob = sum((e.alpha[l] ** 2 for e in per), zero).sqrt()
         A = min((flint.arb(act_norm[l]) + R * sum((x * x for x in q), zero).sqrt()).upper(), frob.upper())
     add([c[L] if i == L else zero for i in range(n_t)], q, flint.arb(2))
-    return _rho_upper(flint, N)
+    return rho_upper(flint, N)
 
 
 def _one_input(flint: Any, L: int, h: list[int], c: list[Any], Om: list[Any], R: Any, S1: Any, S2: Any, S3: Any,
@@ -338,4 +338,4 @@ def _one_input(flint: Any, L: int, h: list[int], c: list[Any], Om: list[Any], R:
             for j in range(n_t):
                 M[l - 1][j] += 2 * c[l - 1] * D2[l] * q[l - 1][j]
     gp = [[Gam[l] * x for x in p[l]] for l in range(1, L + 1)]
-    return _Input(_rho_upper(flint, M), J, alpha, gp, D2[1:])
+    return _Input(rho_upper(flint, M), J, alpha, gp, D2[1:])

@@ -7,7 +7,8 @@ ball bounds below are the verifier's own, selected by the explicit bound-set id 
 
 * ``constant-kernel``: F linear in w, every Hessian 0, K constant (docs/theory.md §7);
 * ``two-layer-t1-t3``: T1-T3 (docs/theory.md §11.3-§11.4); ``two-layer-s8``: §8 with §4.1;
-* ``mlp``: docs/rigor.md §2 (plproof.verify.mlp); ``generic-hessian``: per-output Hessian bounds of a
+* ``mlp``: docs/rigor.md §2 (plproof.verify.mlp); ``graph``: docs/rigor.md §2.7 (plproof.verify.graph);
+  ``generic-hessian``: per-output Hessian bounds of a
   SymPy model over the ball (plproof.verify.expr) with §4.1.
 
 Each bound set gives delta(R) >= sup_B ||DF(w) - DF(w0)||, epsilon(R) >= max_k sup_B ||Hess f_k|| and
@@ -42,7 +43,7 @@ NON_SMOOTH = ("relu", "leaky_relu", "abs")
 #: family -> the one class the verifier rebuilds for it
 CLASSES = {"linear": "plproof.models.linear.Linear", "two_layer": "plproof.models.two_layer.TwoLayer",
            "random_features": "plproof.models.two_layer.RandomFeatures", "mlp": "plproof.models.mlp.MLP",
-           "sympy": "plproof.models.sympy_model.SympyModel"}
+           "sympy": "plproof.models.sympy_model.SympyModel", "graph": "plproof.models.graph.network.Network"}
 
 
 def _rationals(a: np.ndarray) -> np.ndarray:
@@ -85,7 +86,7 @@ class Family:
             L0 = sum(v * v for v in r) / 2
             return exact_matrix(X @ X.T), L0, L0, pd_rigor(self.n)
         if hasattr(self.model, "centre"):
-            return self.model.centre(y) if self.spec["family"] == "mlp" else self.model.centre(self.w0, y)
+            return self.model.centre(y) if self.spec["family"] in ("mlp", "graph") else self.model.centre(self.w0, y)
         ns = IntervalNamespace(30)
         with ns.active():
             K = self.model.kernel(self.w0, ns)
@@ -98,7 +99,7 @@ class Family:
         if not self.smooth:
             raise Failure(f"activation {self.activation!r} is not C^2: no ball bound exists (docs/theory.md §9)")
         expected = ("constant-kernel",) if self.constant else {
-            "two_layer": ("two-layer-t1-t3", "two-layer-s8"), "mlp": ("mlp",),
+            "two_layer": ("two-layer-t1-t3", "two-layer-s8"), "mlp": ("mlp",), "graph": ("graph",),
             "sympy": ("generic-hessian",)}.get(self.spec["family"], ())
         if bound_set not in expected:
             raise Failure(f"hints.bounds = {bound_set!r} is not a bound set of a {self.spec['family']} model "
@@ -113,6 +114,13 @@ class Family:
             from plproof.verify.mlp import MLPFamily
 
             return MLPFamily(self.X, list(self.spec["widths"]), self.activation, centre_w)
+        if bound_set == "graph":
+            checked.append("ball bounds: the verifier's own per-layer graph bounds (docs/rigor.md §2.7)")
+            if np.array_equal(centre_w, self.w0):
+                return self.model
+            from plproof.verify.graph import GraphFamily
+
+            return GraphFamily(self.spec, self.X, centre_w)
         if bound_set == "generic-hessian":
             checked.append("ball bounds: per-output Hessian bounds over the ball in interval arithmetic (§4.1)")
             return GenericBall(self.model, centre_w, self.n)
@@ -238,6 +246,10 @@ def rebuild(inputs: dict, base: Path | None) -> tuple[Family, np.ndarray, np.nda
             if "seed" in spec or "init" in spec:
                 raise Failure("inputs.model: an MLP's weights are all parameters (in w0): no seed or init")
             model = MLPFamily(X, list(spec["widths"]), spec["activation"], w0)
+        elif family == "graph":
+            from plproof.verify.graph import GraphFamily
+
+            model = GraphFamily(spec, X, w0)
         elif family == "sympy":
             from plproof.verify.expr import ExprFamily
 
@@ -249,7 +261,7 @@ def rebuild(inputs: dict, base: Path | None) -> tuple[Family, np.ndarray, np.nda
     except ImportError as exc:
         raise Unverifiable(f"this verifier cannot rebuild {family} models ({exc})") from None
     fam = Family(spec, X, w0, model)
-    sizes = (X.shape if family == "linear" else (model.n, model.m) if family in ("mlp", "sympy")
+    sizes = (X.shape if family == "linear" else (model.n, model.m) if family in ("mlp", "sympy", "graph")
              else (model.n_outputs, model.n_params))
     if tuple(sizes) != (fam.n, fam.m):
         raise Failure(f"inputs.model states n = {fam.n}, m = {fam.m}, but the rebuilt model has {sizes}")

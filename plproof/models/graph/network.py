@@ -18,7 +18,7 @@ import numpy as np
 from plproof.errors import InvalidInput
 from plproof.models import activations
 from plproof.models.ball import SampledBall
-from plproof.models.base import HeldParameters, Model, bound_sets, check_finite_matrix
+from plproof.models.base import HeldParameters, Model, bound_sets, check_finite_matrix, closed_form_family
 from plproof.models.graph.ops import (PARAMETRISATIONS, Activate, Add, Affine, AvgPool, Concat, Conv, Dense, Input,
                                       Op, Reshape, Scale, Shape, size_of)
 from plproof.models.two_layer import check_seed
@@ -215,6 +215,15 @@ class LayerGraph:
                 return f"node {k} ({type(node.op).__name__}): {why}"
         return None
 
+    @property
+    def ball_obstacle(self) -> str | None:
+        """The first node whose operation the per-layer bounds over a ball do not cover (docs/rigor.md §2.7), or None."""
+        for k, node in enumerate(self.nodes):
+            if not node.op.ball_bounded:
+                return (f"node {k} ({type(node.op).__name__}) has no proved bound over the ball yet (covered: dense "
+                        "layers, smooth activations, scaling, addition, reshape, concatenation)")
+        return None
+
     def init(self, seed: int) -> np.ndarray:
         """w0 drawn from default_rng(seed): N(0, 1) entries (NTK) or N(0, 1/fan_in) (standard), per layer."""
         rng = np.random.default_rng(check_seed(seed))
@@ -265,6 +274,7 @@ def _op_of(spec: Mapping[str, Any]) -> Op:
     return simple[kind]()
 
 
+@closed_form_family
 class Network(HeldParameters, SampledBall, Model):
     """F(w) = (f(x_k; w))_{k=1..n} for a layer :class:`LayerGraph` f on fixed inputs X (docs/theory.md §0).
 
@@ -272,8 +282,10 @@ class Network(HeldParameters, SampledBall, Model):
     module: torch's ``named_parameters()`` order and shapes). DF, DF^T r and K are closed forms of the graph
     (reverse mode on the batch); K sums per-layer blocks without forming DF for dense layers. F, DF and K
     evaluate in float64, mpmath, exact rationals (graphs without transcendental activations; NTK layers
-    with square fan-in) and arb balls. The bounds over a ball are ``sampled`` (docs/rigor.md §2.5): rigorous
-    per-layer bounds for graphs are not derived yet, and the run route refuses a Network.
+    with square fan-in) and arb balls. The bounds over a ball are the per-layer bounds of docs/rigor.md §2.7,
+    ``verified``, where every operation is covered (:attr:`ball_obstacle` names the first that is not: then
+    ``sampled``); a subclass that redefines F or its derivatives inherits none (closed_form_obstacle). The run
+    route refuses a Network.
 
     Parameters
     ----------
@@ -288,10 +300,22 @@ class Network(HeldParameters, SampledBall, Model):
     """
 
     family = "graph"
-    # The place for rigorous bounds over a ball (issue 17 part 2): a BallBounds class declared here, e.g.
-    # bound_sets("plproof.theory.graph_ball:GraphBounds"), and ball_rigor raised to VERIFIED with it.
-    ball_bound_sets: Mapping[str, str] = bound_sets("plproof.models.ball:HessianGridBounds")
-    ball_rigor = RigorLevel.SAMPLED
+
+    @property
+    def ball_obstacle(self) -> str | None:
+        """The first node whose operation the per-layer bounds over a ball (docs/rigor.md §2.7) do not cover, or None."""
+        return self.graph.ball_obstacle
+
+    @property
+    def ball_bound_sets(self) -> Mapping[str, str]:  # type: ignore[override]
+        """The per-layer bounds of docs/rigor.md §2.7 where every operation is covered, else the sampled ones."""
+        return bound_sets("plproof.theory.graph_ball:GraphBounds" if self.ball_obstacle is None
+                          else "plproof.models.ball:HessianGridBounds")
+
+    @property
+    def ball_rigor(self) -> RigorLevel:  # type: ignore[override]
+        """``verified`` where every operation is covered by docs/rigor.md §2.7, else ``sampled`` (see ball_obstacle)."""
+        return RigorLevel.VERIFIED if self.ball_obstacle is None else RigorLevel.SAMPLED
 
     def __init__(self, X: Any, graph: LayerGraph, w0: Any = None, seed: int = 0) -> None:
         """Fix the inputs and the starting point; see the class docstring."""
@@ -338,27 +362,28 @@ class Network(HeldParameters, SampledBall, Model):
             saved.append(s)
         return values, saved, ps
 
-    def _pullback(self, w: np.ndarray, seed: Any, ar: Arith) -> list[tuple[Affine, Any, Any]]:
-        """[(affine op, its cotangent g, its unfolded input U)] for the output cotangent ``seed``.
-
-        g_k = seed_k dF_k/dy for every affine node y (reverse mode over the graph, one row per example).
-        """
+    def cotangents(self, w: np.ndarray, seed: Any, ar: Arith) -> tuple[list[Any], list[Any], list[Any]]:
+        """(node values, what each node saved, cotangents): cot[v]_k = seed_k dF_k/dy_v for every node v but the input
+        (reverse mode over the graph, one row per example; None where the output does not depend on y_v)."""
         values, saved, ps = self._forward(w, ar)
         cot: list[Any] = [None] * len(values)
         cot[-1] = seed
-        layers = []
         for k in range(len(values) - 1, 0, -1):
             node, g = self.graph.nodes[k], cot[k]
-            if g is None:
-                continue
-            if isinstance(node.op, Affine):
-                layers.append((node.op, g, saved[k]))
-            if all(i == 0 for i in node.inputs):
+            if g is None or all(i == 0 for i in node.inputs):
                 continue  # the inputs X need no cotangent
             grads = node.op.backward(g, [values[i] for i in node.inputs], [ps[j] for j in node.op.params], saved[k], ar)
             for i, gi in zip(node.inputs, grads):
-                cot[i] = gi if cot[i] is None else cot[i] + gi
-        return layers
+                if i:
+                    cot[i] = gi if cot[i] is None else cot[i] + gi
+        return values, saved, cot
+
+    def _pullback(self, w: np.ndarray, seed: Any, ar: Arith) -> list[tuple[Affine, Any, Any]]:
+        """[(affine op, its cotangent g, its unfolded input U)] for the output cotangent ``seed``:
+        g_k = seed_k dF_k/dy for every affine node y."""
+        _, saved, cot = self.cotangents(w, seed, ar)
+        return [(node.op, cot[k], saved[k]) for k, node in enumerate(self.graph.nodes)
+                if isinstance(node.op, Affine) and cot[k] is not None]
 
     def _blocks(self, w: np.ndarray, seed: Any, kind: str, ar: Arith) -> dict[int, Any]:
         """Trainable parameter index -> its block (``jacobian_blocks``, ``vjp_blocks`` or ``kernel_blocks`` of

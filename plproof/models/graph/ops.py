@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
@@ -73,6 +73,8 @@ class Op:
 
     #: indices (into the graph's parameters) of the tensors this operation reads, weight first
     params: tuple[int, ...] = ()
+    #: covered by the per-layer bounds over a ball of docs/rigor.md §2.7 (plproof/theory/graph_ball.py)
+    ball_bounded: ClassVar[bool] = False
 
     def bind(self, shapes: Sequence[Shape]) -> Shape:
         """Fix the input shapes (once, when the node joins a graph) and return the per-example output shape;
@@ -100,6 +102,8 @@ class Op:
 @dataclass(eq=False)
 class Input(Op):
     """The graph's input: the example x_k itself (shape fixed at construction)."""
+
+    ball_bounded = True
 
     shape: Shape
 
@@ -221,6 +225,8 @@ class Affine(Op):
 class Dense(Affine):
     """A dense layer y = c W x + b on flat inputs (torch.nn.Linear): W is out_features x in_features."""
 
+    ball_bounded = True
+
     def bind(self, shapes: Sequence[Shape]) -> Shape:
         (shape,) = shapes
         if len(shape) != 1:
@@ -340,6 +346,8 @@ class AvgPool(Op):
 class Reshape(Op):
     """A new per-example shape with the same entries in the same (row-major) order: flatten, view, reshape."""
 
+    ball_bounded = True
+
     shape: Shape
 
     def bind(self, shapes: Sequence[Shape]) -> Shape:
@@ -361,6 +369,8 @@ class Reshape(Op):
 @dataclass(eq=False)
 class Activate(Op):
     """y = sigma(x) elementwise, sigma from the activation registry (plproof.models.activations); dy = sigma'(x) dx."""
+
+    ball_bounded = True
 
     activation: activations.Activation
 
@@ -388,6 +398,8 @@ class Activate(Op):
 @dataclass(eq=False)
 class Scale(Op):
     """y = a x, or y = x / a with ``divide``: a fixed float constant (exactly that binary64 number)."""
+
+    ball_bounded = True
 
     factor: float
     divide: bool = False
@@ -417,6 +429,8 @@ class Scale(Op):
 class Add(Op):
     """y = x_1 + ... + x_k (residual connections), all of one shape; each x_i receives the cotangent g."""
 
+    ball_bounded = True
+
     def bind(self, shapes: Sequence[Shape]) -> Shape:
         if len(shapes) < 2 or any(s != shapes[0] for s in shapes):
             raise InvalidInput(f"an addition takes two or more inputs of one shape, got {list(shapes)}")
@@ -436,6 +450,8 @@ class Add(Op):
 class Concat(Op):
     """Concatenation along the per-example axis ``dim`` (torch.cat(dim=dim + 1) on the batch): a permutation of
     the stacked flat inputs, the identity for dim = 0; the backward map inverts it and splits."""
+
+    ball_bounded = True
 
     dim: int
     order: np.ndarray | None = field(default=None, init=False, repr=False)

@@ -227,9 +227,8 @@ def _refuse(problem: Problem) -> str | None:
     model = problem.model
     why = None
     if isinstance(model, Network) and model.ball_rigor < RigorLevel.VERIFIED:
-        why = (f"a layer graph's bounds over a ball are {model.ball_rigor.label} estimates (rigorous per-layer bounds "
-               "are not derived yet, docs/rigor.md §2.5) and T6 needs verified ones: check(problem, rigor='sampled') "
-               "checks it by sampling")
+        why = (f"a layer graph's bounds over a ball are {model.ball_rigor.label} estimates ({model.ball_obstacle}, "
+               "docs/rigor.md §2.7) and T6 needs verified ones: check(problem, rigor='sampled') checks it by sampling")
     elif not (isinstance(model, (Linear, TwoLayer, MLP)) or type(model) is SympyModel):
         why = (f"{type(model).__name__} has no closed forms the midpoint-radius step evaluates "
                "(Linear, TwoLayer, RandomFeatures, MLP and SympyModel have)")

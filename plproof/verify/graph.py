@@ -1,0 +1,179 @@
+"""The verifier's own layer-graph bounds (docs/rigor.md §2.7): K(w0) and L0 at the centre, epsilon, delta, kappa on B.
+
+The graph is rebuilt from its JSON description (plproof.models.graph: the formulas of F, DF, K and the reverse
+pass, evaluated here in mpmath.iv); every bound over the ball is this module's own, read off the node
+descriptions: the per-input recursion G1-G4 (forward norms and direction coefficients, adjoint norms, the
+Hessian matrix M) in rationals rounded up to the 2^-PREC grid, then G5. All quantities are >= 0 and all
+formulas monotone, so rounding up keeps upper bounds. Covered: Input, Dense, Activate (tanh, sigmoid,
+softplus, sin), Scale, Add, Reshape, Concat; any other node is refused by name.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from mpmath import iv
+
+from plproof.verify.exact import (ACTIVATION_BOUNDS, Failure, IntervalNamespace, MatrixEnclosure, iv_bounds, iv_matrix,
+                                  sqrt_hi, sqrt_lo)
+from plproof.verify.mlp import (BOUNDED, DIGITS, SIGMA, STEPS, _abs_hi, _front, _lambda_max_upper, _midrad, _norm,
+                                _row_norms, _sigma, _spectral_upper, _T, _up)
+
+#: the node kinds whose bounds this module proves (docs/rigor.md §2.7)
+COVERED = ("Input", "Dense", "Activate", "Scale", "Add", "Reshape", "Concat")
+
+Vec = list[Fraction]
+
+
+class GraphFamily:
+    """A layer-graph network rebuilt from certificate data, bounded over the ball in the verifier's arithmetic."""
+
+    constant = False  # F is not linear in w
+
+    def __init__(self, spec: dict, X: np.ndarray, w0: np.ndarray) -> None:
+        from plproof.models.graph import LayerGraph, Network
+
+        self.nodes = [{"op": "Input", "inputs": []}] + list(spec["graph"]["nodes"])
+        for k, node in enumerate(self.nodes):
+            if node["op"] not in COVERED:
+                raise Failure(f"graph node {k} ({node['op']}) has no bound over the ball in this verifier "
+                              f"(covered: {', '.join(COVERED)})")
+            if node["op"] == "Activate" and node["activation"] not in SIGMA:
+                raise Failure(f"graph node {k}: activation {node['activation']!r} is not re-checked by the verifier "
+                              f"(supported: {', '.join(SIGMA)})")
+        self.net = Network(X, LayerGraph.from_description(spec["graph"]), w0)
+        graph, w0 = self.net.graph, self.net.default_w0()
+        self.n, self.m = self.net.n_outputs, self.net.n_params
+        self.slot = {j: i for i, j in enumerate(graph.trainable)}
+        tensors, start = [], 0
+        for p in graph.params:  # every parameter tensor as a float matrix (weights out x fan_in)
+            value = p.fixed if p.fixed is not None else w0[start:start + p.size]
+            start += 0 if p.fixed is not None else p.size
+            tensors.append(np.asarray(value, dtype=np.float64).reshape(p.shape[0], -1))
+        self.c = {v: self._scale(node, graph.nodes[v].op) for v, node in enumerate(self.nodes)
+                  if node["op"] in ("Dense", "Scale")}
+        weights = {node["weight"] for node in self.nodes if node["op"] == "Dense"}
+        self.spectral = {j: _spectral_upper(tensors[j]) for j in weights}
+        self.colmax = {j: max(_row_norms(_T(_midrad(tensors[j])))) for j in weights}
+        self.norm = [_row_norms(_midrad(t.reshape(1, -1)))[0] for t in tensors]
+        self.ns = IntervalNamespace(DIGITS)
+        with self.ns.active():  # values and adjoints g_v = df/dy_v at w0 in intervals, one row per input
+            values, _, cot = self.net.cotangents(self.ns.asarray(w0), self.ns.asarray(np.ones((self.n, 1))), self.ns)
+            self.K = iv_matrix(self.net.kernel(w0, self.ns))
+            self.F = values[-1][:, 0]
+            absu = np.frompyfunc(_abs_hi, 1, 1)
+            cot = [self.ns.zeros((self.n, 1)) if c is None else c for c in cot]
+            self.a2 = [_row_norms(_midrad(y)) for y in values]  # [v][k]
+            self.g2 = [_row_norms(_midrad(g)) for g in cot]
+            gabs = [absu(g) for g in cot]
+            self.ginf = [list(np.max(g, axis=1)) for g in gabs]
+            self.front, self.sigma0 = {}, {}
+            for v, node in enumerate(self.nodes):
+                if node["op"] == "Activate":
+                    curv = absu(np.frompyfunc(lambda z, a=node["activation"]: _sigma(a, z)[2], 1, 1)(
+                        values[node["inputs"][0]]))
+                    self.front[v] = [_front(list(gabs[v][k]), list(curv[k])) for k in range(self.n)]
+                    self.sigma0[v] = _abs_hi(_sigma(node["activation"], iv.mpf(0))[0])
+        self._eps: dict[Fraction, list[Fraction]] = {}
+
+    def centre(self, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction, Fraction, str]:
+        """K(w0) enclosure, L0 = 1/2 ||F(w0) - y||^2 in [lo, hi], and the rigor reached."""
+        y = np.asarray(y, dtype=float)
+        if y.shape != (self.n,) or not np.isfinite(y).all():
+            raise Failure(f"graph: y must be a finite vector of length {self.n}")
+        with self.ns.active():
+            lo, hi = iv_bounds(sum(r**2 for r in self.F - self.ns.asarray(y)) / 2)
+        return self.K, max(lo, Fraction(0)), hi, "verified"
+
+    def epsilon(self, R: Fraction) -> Fraction:
+        """>= max_k sup_{B(w0,R)} ||Hess f(x_k)||_2 (G4)."""
+        return max(self._at(R))
+
+    def delta(self, R: Fraction) -> Fraction:
+        """>= sup_B ||DF(w) - DF(w0)||_2: row k <= R int_0^1 eps_k(sR) ds, a right Riemann sum of STEPS terms (G5)."""
+        R = Fraction(R)
+        steps = [self._at(R * j / STEPS) for j in range(1, STEPS + 1)]
+        return _up(R * _norm([sum(col) / STEPS for col in zip(*steps)]))
+
+    def kappa(self, R: Fraction, rho: Fraction) -> Fraction:
+        """>= sup ||sum_k r_k Hess f(x_k)|| over B and ||r|| <= rho: <= rho ||eps||_2 (G5)."""
+        return _up(Fraction(rho) * _norm(self._at(R)))
+
+    def _at(self, R: Fraction) -> list[Fraction]:
+        R = Fraction(R)
+        if R < 0:
+            raise Failure(f"graph: the radius must be >= 0, got {float(R):.6g}")
+        if R not in self._eps:
+            self._eps[R] = [self._hessian(k, R) for k in range(self.n)]
+        return self._eps[R]
+
+    # ------------------------------------------------------------ one input: G1-G4
+    def _e(self, j: int | None, x: Fraction) -> Vec:
+        """x e_j for a trainable tensor j, else 0."""
+        i = self.slot.get(j) if j is not None else None
+        return [x if s == i else Fraction(0) for s in range(len(self.slot))]
+
+    @staticmethod
+    def _scale(node: dict, op: Any) -> Fraction:
+        """>= the node's scaling: fan_in^{-1/2} (NTK dense), 1 (standard dense), |a| or 1/|a| (Scale)."""
+        if node["op"] == "Scale":
+            a = abs(Fraction(node["factor"]))
+            return 1 / a if node["divide"] else a
+        return Fraction(1) if node["parametrisation"] == "standard" else _up(1 / sqrt_lo(Fraction(op.fan_in)))
+
+    def _hessian(self, k: int, R: Fraction) -> Fraction:
+        """eps_k >= sup_B ||Hess f(x_k)||: forward alpha_v, p_v (G1-G2), adjoint G2_v, Ginf_v, r_v (G3), M (G4)."""
+        T, zero = len(self.slot), [Fraction(0)] * len(self.slot)
+        moved = lambda j: R if j in self.slot else 0  # noqa: E731  (a fixed tensor does not move)
+        alpha, p = [], []
+        for v, node in enumerate(self.nodes):
+            ins, kind = node["inputs"], node["op"]
+            if kind == "Input":
+                alpha.append(self.a2[0][k])
+                p.append(zero)
+                continue
+            if kind == "Dense":
+                c, x, W, b = self.c[v], ins[0], node["weight"], node["bias"]
+                Om = self.spectral[W] + moved(W)
+                pv = [_up(c * (Om * a + e) + f) for a, e, f in zip(p[x], self._e(W, alpha[x]), self._e(b, Fraction(1)))]
+                first = c * Om * alpha[x] + (0 if b is None else self.norm[b] + moved(b))
+            elif kind == "Activate":
+                S1 = ACTIVATION_BOUNDS[node["activation"]][0]
+                root = sqrt_hi(Fraction(int(np.prod(self.net.graph.nodes[v].shape))))
+                pv = [_up(S1 * a) for a in p[ins[0]]]
+                first = min([root * self.sigma0[v] + S1 * alpha[ins[0]]] + [root] * (node["activation"] in BOUNDED))
+            else:  # Scale: |a| times; Add, Reshape: sums; Concat: root of the sum of squares
+                c = self.c[v] if kind == "Scale" else 1
+                pv = [_up(c * sum(p[i][s] for i in ins)) for s in range(T)]
+                first = sqrt_hi(sum(alpha[i] ** 2 for i in ins)) if kind == "Concat" else c * sum(alpha[i] for i in ins)
+            alpha.append(_up(min(first, self.a2[v][k] + R * _norm(pv))))
+            p.append(pv)
+        last = len(self.nodes) - 1
+        G2, Gi, r = [Fraction(0)] * last + [Fraction(1)], [Fraction(0)] * last + [Fraction(1)], [zero] * (last + 1)
+        M = [[Fraction(0)] * T for _ in range(T)]
+        for v in range(last, 0, -1):
+            node, ins, kind = self.nodes[v], self.nodes[v]["inputs"], self.nodes[v]["op"]
+            if v < last:
+                G2[v] = _up(min(G2[v], self.g2[v][k] + R * _norm(r[v])))
+                Gi[v] = _up(min(Gi[v], self.ginf[v][k] + R * _norm(r[v]), G2[v]))
+            if kind == "Dense":  # g_x = c W^T g_y, g_x' = c (U^T g_y + W^T g_y'), f'' += 2 c g_y^T U x'
+                c, x, W = self.c[v], ins[0], node["weight"]
+                Om, col = self.spectral[W] + moved(W), self.colmax[W] + moved(W)
+                u = self._e(W, 2 * c * G2[v])
+                M = [[M[i][j] + u[i] * p[x][j] for j in range(T)] for i in range(T)]
+                parts = [(c * Om * G2[v], c * col * G2[v], [c * (Om * a + e) for a, e in zip(r[v], self._e(W, G2[v]))])]
+            elif kind == "Activate":  # g_x = sigma'(x) o g_y, f'' += (g_y o sigma''(x))^T (x' o x')
+                x = ins[0]
+                S1, S2, S3 = ACTIVATION_BOUNDS[node["activation"]]
+                Rr, Rp = R * _norm(r[v]), S3 * R * _norm(p[x])
+                Gam = _up(min([S2 * Gi[v]] + [max(min(a + Rr, Gi[v]) * min(S2, b + Rp) for a, b in self.front[v][k])]))
+                M = [[M[i][j] + Gam * p[x][i] * p[x][j] for j in range(T)] for i in range(T)]
+                parts = [(S1 * G2[v], S1 * Gi[v], [S1 * a + Gam * b for a, b in zip(r[v], p[x])])]
+            else:  # linear maps of norm <= c: the adjoint (or a sub-vector of it, Concat) times c
+                c = self.c[v] if kind == "Scale" else 1
+                parts = [(c * G2[v], c * Gi[v], [c * a for a in r[v]])] * len(ins)
+            for x, (g2, gi, rx) in zip(ins, parts):
+                G2[x], Gi[x], r[x] = _up(G2[x] + g2), _up(Gi[x] + gi), [_up(a + b) for a, b in zip(r[x], rx)]
+        return _lambda_max_upper([[_up((M[i][j] + M[j][i]) / 2) for j in range(T)] for i in range(T)])
