@@ -224,7 +224,7 @@ def test_cli_translation_prefers_builtin_then_graph_and_refuses_unreadable_above
         _translated(bad, quiet=True, rigor=RigorLevel.VERIFIED)
 
 
-@pytest.mark.parametrize("example", ["torch_bias_skip.py", "torch_cnn.py"])
+@pytest.mark.parametrize("example", ["torch_bias_skip.py", pytest.param("torch_cnn.py", marks=pytest.mark.slow)])
 def test_examples_read_into_graphs_and_check_sampled(example):
     spec = importlib.util.spec_from_file_location(f"plproof_example_{example[:-3]}", EXAMPLES / example)
     module = importlib.util.module_from_spec(spec)
