@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 from mpmath import iv
 
-from plproof.verify.exact import (ACTIVATION_BOUNDS, Failure, IntervalNamespace, MatrixEnclosure, iv_bounds, iv_matrix,
-                                  sqrt_hi, sqrt_lo)
-from plproof.verify.mlp import (BOUNDED, DIGITS, SIGMA, STEPS, _abs_hi, _front, _lambda_max_upper, _midrad, _norm,
-                                _row_norms, _sigma, _spectral_upper, _T, _up)
+from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, IntervalNamespace, iv_matrix, sqrt_hi, sqrt_lo
+from plproof.verify.mlp import (BOUNDED, DIGITS, SIGMA, STEPS, IntervalCentre, _abs_hi, _front, _lambda_max_upper,
+                                _midrad, _norm, _row_norms, _sigma, _spectral_upper, _T, _up)
 
 #: the node kinds whose bounds this module proves (docs/rigor.md §2.7)
 COVERED = ("Input", "Dense", "Activate", "Scale", "Add", "Reshape", "Concat")
@@ -27,8 +26,10 @@ COVERED = ("Input", "Dense", "Activate", "Scale", "Add", "Reshape", "Concat")
 Vec = list[Fraction]
 
 
-class GraphFamily:
+class GraphFamily(IntervalCentre):
     """A layer-graph network rebuilt from certificate data, bounded over the ball in the verifier's arithmetic."""
+
+    name = "graph"
 
     constant = False  # F is not linear in w
 
@@ -77,15 +78,6 @@ class GraphFamily:
                     self.front[v] = [_front(list(gabs[v][k]), list(curv[k])) for k in range(self.n)]
                     self.sigma0[v] = _abs_hi(_sigma(node["activation"], iv.mpf(0))[0])
         self._eps: dict[Fraction, list[Fraction]] = {}
-
-    def centre(self, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction, Fraction, str]:
-        """K(w0) enclosure, L0 = 1/2 ||F(w0) - y||^2 in [lo, hi], and the rigor reached."""
-        y = np.asarray(y, dtype=float)
-        if y.shape != (self.n,) or not np.isfinite(y).all():
-            raise Failure(f"graph: y must be a finite vector of length {self.n}")
-        with self.ns.active():
-            lo, hi = iv_bounds(sum(r**2 for r in self.F - self.ns.asarray(y)) / 2)
-        return self.K, max(lo, Fraction(0)), hi, "verified"
 
     def epsilon(self, R: Fraction) -> Fraction:
         """>= max_k sup_{B(w0,R)} ||Hess f(x_k)||_2 (G4)."""

@@ -138,8 +138,30 @@ def _front(a: Vec, b: Vec) -> list[tuple[Fraction, Fraction]]:
     return out
 
 
-class MLPFamily:
+class IntervalCentre:
+    """The centre of a family evaluated in interval arithmetic at w0: the kernel enclosure ``K``, the outputs ``F``
+    in the namespace ``ns``, ``n`` outputs; ``name`` for messages."""
+
+    name: str
+    n: int
+    ns: Any
+    F: Any
+    K: MatrixEnclosure
+
+    def centre(self, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction, Fraction, str]:
+        """K(w0) enclosure, L0 = 1/2 ||F(w0) - y||^2 in [lo, hi], and the rigor reached."""
+        y = np.asarray(y, dtype=float)
+        if y.shape != (self.n,) or not np.isfinite(y).all():
+            raise Failure(f"{self.name}: y must be a finite vector of length {self.n}")
+        with self.ns.active():
+            lo, hi = iv_bounds(sum(r**2 for r in self.F - self.ns.asarray(y)) / 2)
+        return self.K, max(lo, Fraction(0)), hi, "verified"
+
+
+class MLPFamily(IntervalCentre):
     """A bias-free MLP rebuilt from certificate data; every bound in the verifier's own arithmetic."""
+
+    name = "mlp"
 
     constant = False  # F is not linear in w
 
@@ -200,15 +222,6 @@ class MLPFamily:
             sqrt_hi(sum((row[l - 1] ** 2 for row in self.a2), Fraction(0))) for l in layers]
         self.act_norm = [_gram_norm(G, f) for G, f in zip(grams, frob)]
         self._ball: dict[Fraction, tuple[list[Fraction], Fraction]] = {}
-
-    def centre(self, y: np.ndarray) -> tuple[MatrixEnclosure, Fraction, Fraction, str]:
-        """K(w0) enclosure, L0 = 1/2 ||F(w0) - y||^2 in [lo, hi], and the rigor reached."""
-        y = np.asarray(y, dtype=float)
-        if y.shape != (self.n,) or not np.isfinite(y).all():
-            raise Failure(f"mlp: y must be a finite vector of length {self.n}")
-        with self.ns.active():
-            lo, hi = iv_bounds(sum(r**2 for r in self.F - self.ns.asarray(y)) / 2)
-        return self.K, max(lo, Fraction(0)), hi, "verified"
 
     def epsilon(self, R: Fraction) -> Fraction:
         """>= max_k sup_{B(w0,R)} ||Hess f(x_k)||_2 (M6)."""
