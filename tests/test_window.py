@@ -116,3 +116,28 @@ def test_a_seeded_sgd_run_closes_with_windows_where_the_chain_stops(monkeypatch)
     monkeypatch.setattr(generic, "applies", lambda model: False)
     ev = certify_run(problem, method="sgd", batch_size=1, max_steps=20_000)
     assert not ev.certified and ev.hints["stop"] == "amplification"
+
+
+def test_a_run_with_windows_writes_where_they_start_and_verifies():
+    """n = 12, width 8, batch size 1: the step-by-step amplification passes e^1 early, windows start there
+    (hints.windows_from), the verifier forms its own from that step and the certificate verifies; a start outside
+    [0, T] is refused."""
+    import copy
+
+    from plproof.certificate.build import run_certificate
+    from plproof.certificate.format import seal
+    from plproof.routes.trajectory import certify_run
+    from plproof.verify import verify_json
+
+    problem = Problem(TwoLayer(unit_inputs(12, 8, seed=1), 8, "tanh", seed=1, init="symmetric"),
+                      uniform_targets(12, 0.1, seed=1))
+    ev = certify_run(problem, method="sgd", batch_size=1, seed=7, max_steps=20_000)
+    assert ev.certified and 0 < ev.hints["windows_from"] < ev.hints["T"]
+    cert = run_certificate(ev, problem)
+    assert cert["hints"]["windows_from"] == ev.hints["windows_from"]
+    result = verify_json(cert)
+    assert result.valid and any("windows of 32 x 4 steps" in c for c in result.checked)
+    for bad in (-1, ev.hints["T"] + 1, "120", True):
+        edited = copy.deepcopy(cert)
+        edited["hints"]["windows_from"] = bad
+        assert not verify_json(seal(edited)).valid

@@ -461,9 +461,12 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
     else:
         checked.append(f"run: {T} {'SGD' if sgd else 'GD'} steps of eta = {eta!r}, {K} checkpoints; "
                        f"{MIDRAD_ASSUMPTION}")
-        gen = _Generic(fam, y, hints.get("bounds"), X_norm, checked)
+        start = hints.get("windows_from")
+        if start is not None and (isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= T):
+            raise Failure(f"hints.windows_from must be a step in [0, T = {T}], got {start!r}")
+        gen = _Generic(fam, y, hints.get("bounds"), X_norm, checked, start)
         segment = lambda w, e, t0, n, w_end: gen.segment(eta, w, e, n, w_end,  # noqa: E731
-                                                         None if batches is None else batches[t0:t0 + n])
+                                                         None if batches is None else batches[t0:t0 + n], t0)
     e = 0.0
     for j in range(K - 1):
         e = segment(C[j], e, steps[j], steps[j + 1] - steps[j], C[j + 1])
@@ -533,18 +536,19 @@ class _Generic:
     family's ball bounds (plproof.verify.families, exact rationals) at anchors of its own choosing."""
 
     def __init__(self, fam: Family, y: np.ndarray, bound_set: Any, X_norm: Fraction | None,
-                 checked: list[str]) -> None:
+                 checked: list[str], windows_from: int | None = None) -> None:
         if not isinstance(bound_set, str):
             raise Failure("hints.bounds must name the bound set of the model's ball bounds")
         self.fam, self.y, self.bound_set, self.X_norm = fam, y, bound_set, X_norm
         self.model = formula_model(fam)
         ball = fam.ball(bound_set, fam.w0, X_norm, checked)  # refuses a bound set that is not the family's
         self.tube = _TwoLayerTube(fam, ball, checked) if bound_set == "two-layer-t1-t3" else None
-        # products of step Jacobians (docs/rigor.md §10, windows)
-        self.windows, self.window = applies(self.model), None
-        if self.windows:
-            checked.append(f"contraction: windows of {SUB} x {SUBS} steps, products of the step Jacobians enclosed "
-                           "in midpoint-radius arithmetic (docs/rigor.md §10, windows)")
+        # products of step Jacobians from step windows_from on (the producer's hint; docs/rigor.md §10, windows)
+        self.windows_from = windows_from if applies(self.model) else None
+        self.window: Window | None = None
+        if self.windows_from is not None:
+            checked.append(f"contraction: windows of {SUB} x {SUBS} steps from step {windows_from}, products of the "
+                           "step Jacobians enclosed in midpoint-radius arithmetic (docs/rigor.md §10, windows)")
 
     def ball(self, w: np.ndarray, checked: list[str]) -> Any:
         return self.fam.ball(self.bound_set, w, self.X_norm, checked)
@@ -570,7 +574,7 @@ class _Generic:
 
     @np.errstate(over="ignore", invalid="ignore")
     def segment(self, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray,
-                batches: list[np.ndarray] | None = None) -> float:
+                batches: list[np.ndarray] | None = None, t0: int = 0) -> float:
         """The verifier's radius after ``steps`` enclosed steps from the stored w with radius e, ending at w_end:
         e' = l e + rho, l = max(1 + eta h, eta (LF^2 + h) - 1), h = h1 (||r(w)|| + LF e) (docs/theory.md §12.2),
         or for two-layer nets l by Lemma B per neuron (:class:`_TwoLayerTube`, docs/rigor.md §10). With
@@ -603,18 +607,19 @@ class _Generic:
             else:
                 h = _up(h1 * _up(root * (res + LB * e) * FCOVER) * FCOVER)
                 ell = _up(max(1.0 + eta * h, eta * (LB * LB + h) - 1.0) * FCOVER)
-            e = self._windowed(w, e, eta, rows, ell, rho)
+            e = self._windowed(w, e, eta, rows, ell, rho, t0 + t)
             path = _up(path + norm_upper(w1 - w) * (1 + 4 * UP1))
             w = w1
         return e
 
 
     def _windowed(self, w: np.ndarray, e: float, eta: float, rows: np.ndarray | None, ell: float,
-                  rho: float) -> float:
-        """The radius after the step from w: l e + rho, or after every SUB steps the window's bound if smaller
-        (products of step Jacobians enclosed over the box of half-width e around w, docs/rigor.md §10, windows)."""
+                  rho: float, t: int) -> float:
+        """The radius after step t from w: l e + rho, or from step windows_from on, after every SUB steps, the
+        window's bound if smaller (products of step Jacobians enclosed over the box of half-width e around w,
+        docs/rigor.md §10, windows)."""
         e1 = _up(_up(ell * e) + rho)
-        if not self.windows:
+        if self.windows_from is None or t < self.windows_from:
             return e1
         try:
             A = step_jacobian(self.model, w, e, self.y, eta, rows)

@@ -56,6 +56,9 @@ TERMINAL_SLACK = 2.0
 TUBE_TRIES = 12
 #: re-anchor the Jacobian bound when the T1 drift exceeds this fraction of ||DF(anchor)||
 ANCHOR_DRIFT = 0.05
+#: windows of step Jacobians (docs/rigor.md §10, windows) are formed from the block at which the step-by-step
+#: log-amplification reaches this: before it they cannot gain much and cost a P x P x P product per step
+WINDOWS_AFTER = 1.0
 #: after T6 closes at T, an SGD run asked for §3's continuation goes on to at most CONTINUE_FACTOR T (+ a block)
 #: for its ball to fit (measured: 5 T on the n = 12 test net at confidence 0.95)
 CONTINUE_FACTOR = 10
@@ -77,6 +80,7 @@ class RunRecord:
     stop: str = ""
     e_final: float = 0.0
     trace: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    windows_from: int | None = None
 
     def traced(self, points: int = 200) -> dict:
         """For the report, an observation of the producer (not re-checked), at about ``points`` steps before T each:
@@ -189,7 +193,9 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             rec.steps, rec.stop, rec.e_final = t, "amplification", float(e_hat.max())
             return fallback or rec
         amplified = float(np.log(ell).sum())
-        factors = recipe.step_jacobians(k, eta, e_hat)
+        if rec.windows_from is None and rec.log_amplification + amplified >= WINDOWS_AFTER:
+            rec.windows_from = t  # windows from this block on (the verifier's hint: the same start)
+        factors = None if rec.windows_from is None else recipe.step_jacobians(k, eta, e_hat)
         if factors is None:
             window = None
         else:  # a window across blocks: products of step Jacobians in place of products of norms (§10, windows)
@@ -406,7 +412,7 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
                              "checkpoint_steps": list(rec.checkpoint_steps), "terminal_slack": TERMINAL_SLACK,
                              "anchors": rec.anchors, "terminal_attempts": rec.attempts, "stop": rec.stop,
                              "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii),
-                             "trace": rec.traced()}
+                             "trace": rec.traced(), "windows_from": rec.windows_from}
     if sampler is not None:
         hints.update(method="sgd", sampler=sampler.algorithm, seed=sampler.seed, batch_size=sampler.batch_size)
     if term is not None:
