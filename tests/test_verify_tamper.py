@@ -107,7 +107,9 @@ def _memoised_derivations(monkeypatch):
         real, memo = getattr(module, name), {}
 
         def cached(cert: dict, base: Any, checked: list, _real=real, _memo=memo) -> dict:
-            key = fmt.canonical_json([cert["kind"], cert["claim"]["theorem"], cert["inputs"], cert["hints"], str(base)])
+            files = sorted(p.name for p in (Path(base) / "data").glob("*")) if base is not None else []
+            key = fmt.canonical_json([cert["kind"], cert["claim"]["theorem"], cert["inputs"], cert["hints"], str(base),
+                                      files])  # a data file taken away must be found missing
             if key not in _memo:
                 try:
                     _memo[key] = ("ok", _real(cert, base, checked))
