@@ -285,11 +285,11 @@ def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, pro
 
 
 def test_a_sample_of_the_graph_campaign_is_rejected(written):
-    """Every 6th mutation of the layer-graph certificate (the whole campaign re-verifies it about 80 times, 130 s:
+    """Every 10th mutation of the layer-graph certificate (the whole campaign re-verifies it about 80 times, 130 s:
     it runs with --runslow above)."""
     cert, base = written["graph"]
-    tried, accepted = campaign(cert, base, every=6)
-    assert tried >= 10, f"only {tried} mutations"
+    tried, accepted = campaign(cert, base, every=10)
+    assert tried >= 8, f"only {tried} mutations"
     assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"
 
 

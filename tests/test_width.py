@@ -231,7 +231,7 @@ def test_sgd_run_route_width_beside_the_seeded_sgd_run(tmp_path):
     from plproof.verify import verify
 
     X, y = unit_inputs(6, 8, 1), uniform_targets(6, 0.05, 1)
-    result = min_certified_width(X, y, seed=1, init="symmetric", max_width=32, route="run", method="sgd",
+    result = min_certified_width(X, y, seed=1, init="symmetric", max_width=16, route="run", method="sgd",
                                  batch_size=2, sampler="epochs", sampler_seed=5, gd_steps=50_000, run_steps=50_000)
     assert result.run_width is not None and result.empirical_width is not None
     assert result.run_width <= 2 * result.empirical_width
