@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 PAPER = REPO / "certificates" / "paper"
 
 
+@pytest.mark.slow  # .ci/run runs the README's main job (plproof certify on this suite) in full
 def test_paper_suite_is_reproducible_and_every_certificate_verifies(tmp_path, monkeypatch, capsys):
     """The CLI from any folder (issue 14, bugs 9 and 11: the catalogue ships in the package; stdout carries
     the JSON alone; each property's time is its own) and the API write the same certificates; every one

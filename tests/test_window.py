@@ -118,21 +118,38 @@ def test_a_seeded_sgd_run_closes_with_windows_where_the_chain_stops(monkeypatch)
     assert not ev.certified and ev.hints["stop"] == "amplification"
 
 
-def test_a_run_with_windows_writes_where_they_start_and_verifies():
-    """n = 12, width 8, batch size 1: the step-by-step amplification passes e^1 early, windows start there
-    (hints.windows_from), the verifier forms its own from that step and the certificate verifies; a start outside
-    [0, T] is refused."""
+def _windowed_run(problem, after: float | None, monkeypatch, **kwargs):
+    """certify_run with windows from the step where the amplification reaches e^after (the default if None)."""
+    from plproof.routes.trajectory import certify_run
+
+    if after is not None:
+        monkeypatch.setattr(importlib.import_module("plproof.routes.trajectory.certify"), "WINDOWS_AFTER", after)
+    return certify_run(problem, **kwargs)
+
+
+@pytest.mark.slow
+def test_windows_start_where_the_amplification_reaches_e(monkeypatch):
+    """n = 12, width 8, batch size 1: the step-by-step amplification passes e^1 early and windows start there."""
+    problem = Problem(TwoLayer(unit_inputs(12, 8, seed=1), 8, "tanh", seed=1, init="symmetric"),
+                      uniform_targets(12, 0.1, seed=1))
+    ev = _windowed_run(problem, None, monkeypatch, method="sgd", batch_size=1, seed=7, max_steps=20_000)
+    assert ev.certified and 0 < ev.hints["windows_from"] < ev.hints["T"]
+
+
+def test_a_run_with_windows_writes_where_they_start_and_verifies(monkeypatch):
+    """Windows from step 0 (a full sub-window of 32 steps closes before T = 40): the certificate names the start
+    (hints.windows_from), the verifier forms its own windows from that step and the certificate verifies; a start
+    outside [0, T] is refused."""
     import copy
 
     from plproof.certificate.build import run_certificate
     from plproof.certificate.format import seal
-    from plproof.routes.trajectory import certify_run
     from plproof.verify import verify_json
 
-    problem = Problem(TwoLayer(unit_inputs(12, 8, seed=1), 8, "tanh", seed=1, init="symmetric"),
-                      uniform_targets(12, 0.1, seed=1))
-    ev = certify_run(problem, method="sgd", batch_size=1, seed=7, max_steps=20_000)
-    assert ev.certified and 0 < ev.hints["windows_from"] < ev.hints["T"]
+    problem = Problem(TwoLayer(unit_inputs(5, 8, seed=3), 8, "tanh", seed=3, init="symmetric"),
+                      uniform_targets(5, 0.05, seed=3))
+    ev = _windowed_run(problem, 0.0, monkeypatch, method="sgd", batch_size=2, seed=7, max_steps=20_000)
+    assert ev.certified and ev.hints["windows_from"] == 0 and ev.hints["T"] > 32
     cert = run_certificate(ev, problem)
     assert cert["hints"]["windows_from"] == ev.hints["windows_from"]
     result = verify_json(cert)
