@@ -223,6 +223,7 @@ def test_the_empirical_sgd_run_is_the_seeded_run():
     assert not np.allclose([epochs() for _ in range(30)], ours, rtol=1e-6, atol=0)
 
 
+@pytest.mark.slow
 def test_sgd_run_route_width_beside_the_seeded_sgd_run(tmp_path):
     """The run route certifies a seeded SGD run at a width where that run converges in float64; its certificate
     verifies and names the sampler; the result speaks of SGD, not GD."""
