@@ -27,7 +27,7 @@ import numpy as np
 from plproof.errors import NotCertifiable
 from plproof.models.ball import BallBounds
 from plproof.models.graph import Network
-from plproof.models.graph.ops import Activate, Add, Concat, Dense, Input, Reshape, Scale
+from plproof.models.graph.ops import Activate, Concat, Dense, Input, Scale
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.arith import FLOAT64, BallArith
 from plproof.numeric.verified import spectral_norm_upper

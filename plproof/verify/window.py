@@ -38,9 +38,9 @@ MAX_PARAMS = 512
 def applies(model: Any) -> bool:
     """Whether windows are formed for this model: a two-layer net (train 'both' or 'hidden', the closed-form
     Hessian below) with at most MAX_PARAMS parameters. Producer and verifier decide by this one rule."""
-    return (type(model).__name__ in ("TwoLayer", "RandomFeatures")
-            and type(model).__module__ == "plproof.models.two_layer"
-            and getattr(model, "train", None) in ("both", "hidden") and model.n_params <= MAX_PARAMS)
+    cls = type(model)  # exactly the built-in class: a subclass may change F and inherits no Hessian
+    return (cls.__name__ == "TwoLayer" and cls.__module__ == "plproof.models.two_layer"
+            and model.train in ("both", "hidden") and model.n_params <= MAX_PARAMS)
 
 
 def step_jacobian(model: Any, w: np.ndarray, box: float, y: np.ndarray, eta: float,
