@@ -15,10 +15,12 @@ from plproof.errors import InvalidInput
 from plproof.models import activations
 from plproof.models.base import Model, bound_sets, check_finite_matrix, check_positive_int, closed_form_family
 from plproof.models.linear import CONSTANT_KERNEL_BOUNDS
-from plproof.numeric.arith import Arith
+from plproof.numeric.arith import FLOAT64, Arith
 
 TRAIN_MODES = ("both", "hidden", "output")
 INITS = ("standard", "symmetric")
+#: bytes the activation formulas of one block of neurons may take in :meth:`TwoLayer.residual_and_vjp`
+STEP_BLOCK_BYTES = 2**21
 #: tight: T1-T3 of docs/theory.md §11.3-§11.4; theory: the per-neuron formula of §8 with §4.1
 TWO_LAYER_BOUNDS = bound_sets("plproof.theory.ball:TwoLayerTightBounds", "plproof.theory.ball:TwoLayerTheoryBounds")
 
@@ -177,6 +179,25 @@ class TwoLayer(Model):
         if self.train in ("both", "output"):
             parts.append((A.T @ r) * scale)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def residual_and_vjp(self, w: np.ndarray, y: np.ndarray,
+                         block_bytes: int = STEP_BLOCK_BYTES) -> tuple[np.ndarray, np.ndarray]:
+        """(r, DF(w)^T r), r = F(w) - y, in float64 with sigma(Z), sigma'(Z) (Z = X W^T) formed once and kept for
+        the gradient: one GD step's work (docs/theory.md §2, §8). Neurons go in blocks whose activation formulas
+        take about ``block_bytes``; the kept features take 16 n m bytes (8 n m when only v is trained)."""
+        W, v = self.split(np.asarray(w, dtype=np.float64))
+        X, n, m = self.X, self.n_outputs, self.width
+        order = 0 if self.train == "output" else 1
+        step = max(1, block_bytes // (64 * n))  # an activation's formulas hold up to 8 n x b float64 arrays
+        blocks = [(lo, self.activation.derivatives(X @ W[lo:lo + step].T, FLOAT64, order)) for lo in range(0, m, step)]
+        scale = 1 / np.sqrt(float(m))
+        r = sum((f[0] @ v[lo:lo + step] for lo, f in blocks), np.zeros(n)) * scale - y
+        gW, gv = np.empty_like(W), np.empty_like(v)
+        for lo, f in blocks:
+            if order:
+                gW[lo:lo + step] = ((f[1] * r[:, None]).T @ X) * (v[lo:lo + step, None] * scale)
+            gv[lo:lo + step] = (f[0].T @ r) * scale
+        return r, self.join(gW, gv)
 
     def _kernel(self, w: np.ndarray, ar: Arith) -> np.ndarray:
         X, v, scale, A, D = self._features(w, ar, 1)

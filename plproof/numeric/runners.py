@@ -81,14 +81,16 @@ def gradient_descent(problem: "Problem", step: float, steps: int, *, arith: Arit
         w = ar.asarray(problem.w0 if w0 is None else w0)
         y = ar.asarray(problem.y)
         eta = ar.asarray(step)
+        # float64 with the family's closed forms: loss and gradient from one evaluation of the features
+        fused = getattr(model, "residual_and_vjp", None) if ar.name == "float64" and model.closed_forms_apply else None
         for t in range(steps + 1):
-            r = model.F(w, ar) - y
+            r, g = fused(w, y) if fused else (model.F(w, ar) - y, None)
             _record(traj, problem, w, r, ar, t, lambda_min_every)
             if not np.isfinite(traj.losses[-1]):
                 traj.diverged = True
                 break
             if t < steps:
-                w = w - eta * model.vjp(w, r, ar)
+                w = w - eta * (model.vjp(w, r, ar) if g is None else g)
         traj.w_final = w
     return traj
 

@@ -29,8 +29,11 @@ CLAIM = ("L(w) = 1/2 ||F(w) - y||^2 is mu-PL* on B(w0, R); a solution of F(w) = 
 CLAIM_SYMBOLS = ("forall w in B(w0,R): 1/2 ||grad L(w)||^2 >= mu L(w);  R >= 2 sqrt(2 L0/mu)/(2 - beta eta)"
                  "  =>  exists w* in B(w0,R): F(w*) = y;  L_t <= (1 - eta mu (2 - beta eta))^t L0")
 REFERENCES = ["docs/theory.md §2.5", "docs/theory.md §4.1", "docs/theory.md §11.5"]
-#: work budget of the float64 confirming run, in multiply-adds of n x m products
-CONFIRM_BUDGET = 4 * 10**9
+#: work budget of the float64 confirming run, in multiply-adds of n x m products: about the rest of a wide check's
+#: cost (benchmarks/README.md, "Confirming GD run")
+CONFIRM_BUDGET = 10**8
+#: fewest and most float64 steps of a confirming run
+CONFIRM_STEPS = (10, 500)
 #: radii searched, log-spaced (20 per decade)
 R_GRID = np.logspace(-10, 4, 281)
 
@@ -353,16 +356,17 @@ def _paper_hypotheses(q: dict, state: BallState, rig: RigorLevel) -> list[Hypoth
 
 
 def confirm_budget(problem: Problem, runs: int = 1) -> int:
-    """Float64 steps per run for ``runs`` confirming runs: 20 to 500, within about CONFIRM_BUDGET multiply-adds
-    of n x m (Jacobian-sized) products in all."""
-    return int(min(500, max(20, CONFIRM_BUDGET // max(problem.n * problem.m * runs, 1))))
+    """Float64 steps per run for ``runs`` confirming runs: CONFIRM_STEPS (10 to 500), within about CONFIRM_BUDGET
+    multiply-adds of n x m (Jacobian-sized) products in all."""
+    fewest, most = CONFIRM_STEPS
+    return int(min(most, max(fewest, CONFIRM_BUDGET // max(problem.n * problem.m * runs, 1))))
 
 
 def confirm_run(problem: Problem, step: float, rate: float, R: float, steps: int | None = None) -> Trajectory:
     """Run GD from w0 and check L_t <= rate^t L0 and ||w_t - w0|| <= R; a violation is a soundness bug.
 
-    Small problems run at 30 digits (200 steps), larger ones in float64 (``steps``, default 500 or
-    fewer for wide models, within a work budget);
+    Small problems run at 30 digits (200 steps), larger ones in float64 (``steps``, default
+    :func:`confirm_budget`'s 10 to 500, about the cost of the rest of the check);
     values below the arithmetic's noise floor are not compared.
     """
     small = problem.n * problem.m <= 4000

@@ -31,6 +31,11 @@ from plproof.problem import Problem, log10_square_norm, require_float_range
 BALL_WORK_LIMIT = 2_000_000
 #: largest n for which "auto" computes lambda0 at high precision with mpmath eigsy
 HP_EIG_LIMIT = 120
+#: bytes of n x b float64 temporaries one block of b neurons may hold in the wide two-layer centre (docs/rigor.md §3.1)
+BLOCK_BYTES = 2**28
+#: n x b float64 arrays alive at once in a block: Z and its radius, two (mid, rad) enclosures, B, |B|, E_B,
+#: |A|, and the temporaries of their formulas (docs/rigor.md §3.1)
+BLOCK_ARRAYS = 16
 
 
 @dataclass
@@ -120,66 +125,133 @@ def _balls(problem: Problem) -> Centre:
     return _from_kernel(K_mid, K_err, r_mid, _frob_upper(r_rad), RigorLevel.VERIFIED, "python-flint balls")
 
 
+def block_size(n: int, m: int, budget: int | None = None) -> int:
+    """Neurons per block: BLOCK_ARRAYS n x b float64 arrays within ``budget`` bytes (default BLOCK_BYTES), at least
+    1, at most m."""
+    budget = BLOCK_BYTES if budget is None else budget
+    return int(max(1, min(m, budget // (8 * BLOCK_ARRAYS * max(n, 1)))))
+
+
+class KernelSums:
+    """The sums over neurons in K = s^2 [(X X^T) o (B B^T) + A A^T] and its error bound, added block by block.
+
+    Per block of neurons (columns of A, D, entries of v): B B^T, |B||B|^T, E_B |B|^T and the squared row norms
+    of E_B, with B = D o v, E_B = u|B| + D_rad |v| >= |B - B_true| (trained W), and A A^T, |A||A|^T, A_rad |A|^T
+    and those of A_rad (trained v). E_B E_B^T <= e e^T with e_i = ||(E_B)_i|| (Cauchy-Schwarz; an O(u^2) term).
+    A float sum over m neurons in blocks is a float sum in another order, so gamma_m bounds its rounding as it
+    bounds one BLAS product's; memory is O(n^2) for the sums plus the block (docs/rigor.md §3, §3.1).
+    """
+
+    def __init__(self, n: int, train: str) -> None:
+        self.train, self.m = train, 0
+        keys = (("BB", "aBB", "P") if train in ("both", "hidden") else ()) + \
+               (("AA", "aAA", "Q") if train in ("both", "output") else ())
+        self.sums = {key: np.zeros((n, n)) for key in keys}
+        self.rows = {key: np.zeros(n) for key in ("EB", "A_rad")}  # squared row norms
+
+    def _add(self, key: str, left: np.ndarray, right: np.ndarray) -> None:
+        self.sums[key] += left @ right.T
+
+    def _outer(self, key: str) -> np.ndarray:
+        """e e^T >= E E^T entrywise, e the row norms of E = E_B or A_rad (Cauchy-Schwarz)."""
+        e = np.sqrt(self.rows[key])
+        return np.multiply.outer(e, e)
+
+    def add(self, v: np.ndarray, A: np.ndarray, A_rad: np.ndarray, D: np.ndarray | None,
+            D_rad: np.ndarray | None) -> None:
+        """Add the neurons of one block: A, D (n x b) within A_rad, D_rad of sigma, sigma' entrywise, v (b)."""
+        self.m += A.shape[1]
+        if "BB" in self.sums:
+            B = D * v
+            aB = np.abs(B)
+            EB = fb.gamma(1) * aB + D_rad * np.abs(v)
+            for key, left, right in (("BB", B, B), ("aBB", aB, aB), ("P", EB, aB)):
+                self._add(key, left, right)
+            self.rows["EB"] += np.einsum("ij,ij->i", EB, EB)
+        if "AA" in self.sums:
+            aA = np.abs(A)
+            for key, left, right in (("AA", A, A), ("aAA", aA, aA), ("Q", A_rad, aA)):
+                self._add(key, left, right)
+            self.rows["A_rad"] += np.einsum("ij,ij->i", A_rad, A_rad)
+
+    def kernel(self, X: np.ndarray) -> tuple[np.ndarray, float]:
+        """The symmetric computed K and err >= ||K~ - K||_2 from the sums: gamma_k |.||.| per BLAS product plus
+        the propagated radii, entrywise, then in Frobenius norm (docs/rigor.md §3, §5.3)."""
+        S, m, n = self.sums, self.m, X.shape[0]
+        u1, gm, gd = fb.gamma(1), fb.gamma(m), fb.gamma(X.shape[1])
+        s = 1 / np.sqrt(m)
+        s_up = fb.up(s * (1 + 3 * u1))
+        Ksum, E = np.zeros((n, n)), np.zeros((n, n))
+        if "BB" in S:
+            BB = S["BB"]
+            # |BB~ - B B^T| <= gamma_m |B||B|^T + E_B (|B| + E_B)^T + |B| E_B^T
+            EBB = gm * S["aBB"] + (S["P"] + S["P"].T) + self._outer("EB")
+            G = X @ X.T
+            EG = gd * (np.abs(X) @ np.abs(X).T)
+            _require_float_range(log10_square_norm(BB) + log10_square_norm(G), "K(w) = DF(w) DF(w)^T")
+            Ksum = G * BB
+            E = u1 * np.abs(Ksum) + EG * np.abs(BB) + (np.abs(G) + EG) * EBB
+        if "AA" in S:
+            K2 = S["AA"]
+            _require_float_range(log10_square_norm(K2), "K(w) = DF(w) DF(w)^T")
+            E2 = gm * S["aAA"] + (S["Q"] + S["Q"].T) + self._outer("A_rad")
+            E = E + E2 + u1 * np.abs(Ksum + K2) if "BB" in S else E2
+            Ksum = Ksum + K2
+        K = Ksum * (s * s)
+        # fl(s * s) is within 3u of 1/m relative, the scaling one more rounding: 8 u1 |Ksum| s^2 covers both
+        E = u1 * np.abs(K) + np.abs(Ksum) * (8 * u1 * s * s) + s_up * s_up * E
+        K_sym = np.tril(K) + np.tril(K, -1).T
+        # 1 + 1e-6 covers evaluating the bound formulas in float; n 2^-1000 the underflow of n^2 entries
+        return K_sym, fb.add_up(fb.mul_up(_frob_upper(E), 1 + 1e-6), _frob_upper(K_sym - K), n * 2.0**-1000)
+
+
 def two_layer_kernel(X: np.ndarray, v: np.ndarray, train: str, A: np.ndarray, A_rad: np.ndarray, D: np.ndarray | None,
                      D_rad: np.ndarray | None) -> tuple[np.ndarray, float]:
     """K = s^2 [(X X^T) o (B B^T) + A A^T], B = D o v, s = m^{-1/2}, by BLAS, and err >= ||K~ - K||_2.
 
     A and D are float arrays (n x m) with |A - sigma(X W^T)| <= A_rad and |D - sigma'(X W^T)| <= D_rad
     entrywise; ``train`` drops the A A^T term ('hidden') or the (X X^T) o (B B^T) term ('output', D unused).
-    The error is bounded entrywise, gamma_k |.||.| per BLAS product plus the propagated radii, then in
-    Frobenius norm (docs/rigor.md §3, §5.3). Returns the symmetric computed K and err.
+    All m neurons in one block of :class:`KernelSums` (docs/rigor.md §3, §5.3). Returns the symmetric computed K
+    and err.
     """
-    m = A.shape[1]
-    u1, gm, gd = fb.gamma(1), fb.gamma(m), fb.gamma(X.shape[1])
-    s = 1 / np.sqrt(m)
-    s_up = fb.up(s * (1 + 3 * u1))
-    Ksum, E = np.zeros((X.shape[0], X.shape[0])), np.zeros((X.shape[0], X.shape[0]))
-    if train in ("both", "hidden"):
-        B = D * v
-        aB = np.abs(B)
-        EB = u1 * aB + D_rad * np.abs(v)
-        BB = B @ B.T
-        EBB = gm * (aB @ aB.T) + EB @ (aB + EB).T + aB @ EB.T
-        G = X @ X.T
-        EG = gd * (np.abs(X) @ np.abs(X).T)
-        _require_float_range(log10_square_norm(BB) + log10_square_norm(G), "K(w) = DF(w) DF(w)^T")
-        Ksum = G * BB
-        E = u1 * np.abs(Ksum) + EG * np.abs(BB) + (np.abs(G) + EG) * EBB
-    if train in ("both", "output"):
-        aA = np.abs(A)
-        K2 = A @ A.T
-        _require_float_range(log10_square_norm(K2), "K(w) = DF(w) DF(w)^T")
-        E2 = gm * (aA @ aA.T) + A_rad @ (aA + A_rad).T + aA @ A_rad.T
-        E = E + E2 + u1 * np.abs(Ksum + K2) if train == "both" else E2
-        Ksum = Ksum + K2
-    K = Ksum * (s * s)
-    # fl(s * s) is within 3u of 1/m relative, the scaling one more rounding: 8 u1 |Ksum| s^2 covers both
-    E = u1 * np.abs(K) + np.abs(Ksum) * (8 * u1 * s * s) + s_up * s_up * E
-    K_sym = np.tril(K) + np.tril(K, -1).T
-    # 1 + 1e-6 covers evaluating the bound formulas in float; n 2^-1000 the underflow of n^2 entries
-    return K_sym, fb.add_up(fb.mul_up(_frob_upper(E), 1 + 1e-6), _frob_upper(K_sym - K), X.shape[0] * 2.0**-1000)
+    sums = KernelSums(X.shape[0], train)
+    sums.add(v, A, A_rad, D, D_rad)
+    return sums.kernel(X)
 
 
-def _wide_two_layer(problem: Problem) -> Centre:
-    """Two-layer K = s^2 [(X X^T) o (B B^T) + A A^T] by BLAS, with proven bounds (docs/rigor.md §3)."""
+def _wide_two_layer(problem: Problem, budget: int | None = None) -> Centre:
+    """Two-layer K = s^2 [(X X^T) o (B B^T) + A A^T] by BLAS, with proven bounds, over blocks of neurons whose
+    temporaries take about ``budget`` bytes (default BLOCK_BYTES; docs/rigor.md §3, §3.1)."""
     model: TwoLayer = problem.model
     X = model.X
     W, v = model.split(np.asarray(problem.w0, dtype=float))
-    d, m = X.shape[1], model.width
-    Z = X @ W.T
-    Z_err = fb.gamma_ratio(d) * (np.abs(X) @ np.abs(W).T) * 2 + d * fb.ETA
-    values = enclose(model.activation.name, Z, Z_err, 0 if model.train == "output" else 1)
-    (A, A_rad), (D, D_rad) = values[0], values[1] if len(values) > 1 else (None, None)  # D: W trained only
+    n, d, m = X.shape[0], X.shape[1], model.width
+    order = 0 if model.train == "output" else 1  # D: W trained only
+    absX, z_scale = np.abs(X), fb.gamma_ratio(d) * 2
+    sums = KernelSums(n, model.train)
+    Av, Ar, aAv = np.zeros(n), np.zeros(n), np.zeros(n)
+    step = block_size(n, m, budget)
+    for lo in range(0, m, step):
+        Wb, vb = W[lo:lo + step], v[lo:lo + step]
+        Z = X @ Wb.T
+        Z_err = z_scale * (absX @ np.abs(Wb).T) + d * fb.ETA
+        values = enclose(model.activation.name, Z, Z_err, order)
+        del Z, Z_err
+        (A, A_rad), (D, D_rad) = values[0], values[1] if order else (None, None)
+        avb = np.abs(vb)
+        Av += A @ vb
+        Ar += A_rad @ avb
+        aAv += np.abs(A) @ avb
+        sums.add(vb, A, A_rad, D, D_rad)
     s = 1 / np.sqrt(m)
-    av = np.abs(v)
-    # F = s A v: propagated ball radii plus BLAS rounding gamma_m |A||v|; factor 2 covers the
-    # rounding of these error terms themselves (each has relative error <= gamma_{m+2} << 1).
-    F = (A @ v) * s
-    F_err = 2 * ((A_rad @ av) + fb.gamma(m + 2) * (np.abs(A) @ av)) * s + 4 * fb.U * np.abs(F)
+    # F = s A v: propagated ball radii plus rounding gamma_m |A||v| (BLAS, any order of the blocks' sums); factor
+    # 2 covers the rounding of these error terms themselves (each has relative error <= gamma_{m+2} << 1).
+    F = Av * s
+    F_err = 2 * (Ar + fb.gamma(m + 2) * aAv) * s + 4 * fb.U * np.abs(F)
     r = F - problem.y
     _require_float_range(log10_square_norm(np.abs(r) + F_err), "the residual F(w0) - y")
     r_err = fb.add_up(_frob_upper(F_err), fb.mul_up(fb.U, _frob_upper(r)))
-    K, err = two_layer_kernel(X, v, model.train, A, A_rad, D, D_rad)
+    K, err = sums.kernel(X)
     return _from_kernel(K, err, r, r_err, RigorLevel.VERIFIED, "BLAS with proven error bounds, tabulated activations")
 
 
