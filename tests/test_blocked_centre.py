@@ -145,4 +145,4 @@ def test_float_runner_takes_the_fused_step_and_matches_F_and_vjp():
 def test_confirm_budget_bounds():
     small = Problem(TwoLayer(unit_inputs(5, 3, 0), 8, "tanh"), np.zeros(5))
     wide = Problem(TwoLayer(unit_inputs(50, 10, 0), 10_000, "tanh"), np.zeros(50))
-    assert confirm_budget(small) == 500 and confirm_budget(wide) == 18 and confirm_budget(wide, 16) == 10
+    assert confirm_budget(small) == 500 and confirm_budget(wide) == 14 and confirm_budget(wide, 16) == 10

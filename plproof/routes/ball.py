@@ -31,7 +31,7 @@ CLAIM_SYMBOLS = ("forall w in B(w0,R): 1/2 ||grad L(w)||^2 >= mu L(w);  R >= 2 s
 REFERENCES = ["docs/theory.md §2.5", "docs/theory.md §4.1", "docs/theory.md §11.5"]
 #: work budget of the float64 confirming run, in multiply-adds of n x m products: about the rest of a wide check's
 #: cost (benchmarks/README.md, "Confirming GD run")
-CONFIRM_BUDGET = 10**8
+CONFIRM_BUDGET = 8 * 10**7
 #: fewest and most float64 steps of a confirming run
 CONFIRM_STEPS = (10, 500)
 #: radii searched, log-spaced (20 per decade)
