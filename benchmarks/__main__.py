@@ -2,7 +2,7 @@
 
 Sections: lower bounds on lambda_min(K) (benchmarks/lambda_min.py), the two-layer tangent kernel against torch.func
 (benchmarks/kernel_torch.py) and the one-step GD rate under PL (benchmarks/pep_rates.py), in this process; then the
-rows of issue 18's table, each in a fresh subprocess whose peak resident memory (ru_maxrss from wait4) is printed
+rows of issue 18's table, each in a fresh subprocess whose peak resident memory (VmHWM) is printed
 beside its time: the verified ball check against float estimates (benchmarks/check.py), the confirming GD run
 against the rest of the check (benchmarks/confirm.py), GD at 30 digits against float64 (benchmarks/gd_hp.py), the
 run certificate against a numpy loop (benchmarks/run_certificate.py), the largest verified check
@@ -74,9 +74,11 @@ ISSUE_18 = [
 
 def run_row(module: str) -> tuple[dict, float, float, int]:
     """``benchmarks.<module>.main()`` in a fresh Python, its output echoed: (what main returned, wall seconds,
-    peak resident memory in MB of the subprocess and its children, exit code)."""
-    code = (f"import json\nfrom benchmarks import {module}\nout = {module}.main()\n"
-            f"print('RESULT ' + json.dumps(out if isinstance(out, dict) else {{}}, default=float))")
+    peak resident memory in MB of the subprocess, or of its own subprocess where main reports a larger "rss_mb",
+    exit code)."""
+    code = (f"import json\nfrom benchmarks import {module}\nfrom benchmarks.memory import peak_mb\n"
+            f"out = {module}.main()\nout = out if isinstance(out, dict) else {{}}\n"
+            f"print('RESULT ' + json.dumps({{**out, 'peak_mb': max(peak_mb(), out.get('rss_mb', 0))}}, default=float))")
     env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -88,9 +90,8 @@ def run_row(module: str) -> tuple[dict, float, float, int]:
             result = json.loads(line[7:])
         else:
             print(f"  {line}", end="", flush=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return result, time.perf_counter() - start, usage.ru_maxrss / 1024, proc.returncode
+    code = proc.wait()
+    return result, time.perf_counter() - start, result.get("peak_mb", float("nan")), code
 
 
 def _measured(module: str, what: str, res: dict) -> str:

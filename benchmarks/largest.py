@@ -3,7 +3,7 @@
 Run: ``python -m benchmarks.largest [n width]``. Goal (issue 18): ``check(problem, "verified")`` (the centre with
 its blocked kernel and error bounds, docs/rigor.md §3.1, the ball bounds, the radius search, the interval proof
 and, when certified, the confirming float64 GD run) in <= 60 s on a quiet machine and <= 8 GB peak. The check runs
-in a fresh subprocess, so that the peak resident memory (ru_maxrss) is this check's; CPU and wall seconds are the
+in a fresh subprocess, so that the peak resident memory (VmHWM) is this check's; CPU and wall seconds are the
 subprocess's. Targets +-1e-4 (the case certifies, so the confirming run is included), symmetric init (F(w0) = 0).
 """
 
@@ -17,17 +17,18 @@ import time
 
 #: run in the subprocess: build the problem, check it, print one JSON line
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
+from benchmarks.memory import peak_mb
 from plproof import Problem, TwoLayer, check
 from plproof.data import uniform_targets, unit_inputs
 n, d, width = map(int, sys.argv[1:4])
 problem = Problem(TwoLayer(unit_inputs(n, d, 0), width, "tanh", seed=0, init="symmetric"), uniform_targets(n, float(sys.argv[4]), 0))
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss0 = peak_mb()
 cpu, wall = time.process_time(), time.perf_counter()
 ev = check(problem, "verified")
 steps = ev.trajectory.steps if ev.trajectory is not None else 0
 print(json.dumps({"verdict": ev.verdict.value, "cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "setup_mb": rss0 / 1024,
+                  "rss_mb": peak_mb(), "setup_mb": rss0,
                   "confirm_steps": steps, "lambda0": float(ev.quantities["lambda0"].lo)}))
 """
 
