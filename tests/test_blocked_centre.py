@@ -53,10 +53,10 @@ def test_blocked_kernel_encloses_the_exact_kernel_of_its_inputs(step):
     """With zero radii A and D are exact: ||K_hat - K||_2 <= err for K summed in rationals (40 digits)."""
     X, v, A, _, D, _ = random_features(4, 9, 2)
     sums = KernelSums(4, "both")
-    zero = np.zeros((4, step))
     for lo in range(0, 9, step):
         sl = slice(lo, lo + step)
-        sums.add(v[sl], A[:, sl], zero[:, : A[:, sl].shape[1]], D[:, sl], zero[:, : A[:, sl].shape[1]])
+        zero = np.zeros_like(A[:, sl])
+        sums.add(v[sl], A[:, sl], zero, D[:, sl], zero)
     K, err = sums.kernel(X)
     ar = MPArith(40)
     with ar.active():

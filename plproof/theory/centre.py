@@ -3,7 +3,8 @@
 lambda0 <= lambda_min(K(w0)), ||DF(w0)||_2, ||r0|| = ||F(w0) - y||, L0 = ||r0||^2 / 2 and the largest row
 norm max_i ||grad f_i(w0)|| = sqrt(max_i K_ii(w0)) (docs/theory.md §3, §4.1, §10). ``verified`` encloses F(w0) and K(w0) rigorously: exactly for linear
 models on small data, in python-flint balls for small models, and for wide two-layer nets with
-float BLAS plus proven error bounds around tabulated activation enclosures (docs/rigor.md §3, §11). A model to which
+float BLAS plus proven error bounds around tabulated activation enclosures, summed over blocks of neurons in
+memory O(n^2 + nd + md) (docs/rigor.md §3, §3.1, §11). A model to which
 its family's closed forms do not apply (plproof.models.base.closed_form_obstacle) is differentiated from its
 own F, which nothing encloses: its centre is a float64 estimate, with the reason attached (docs/rigor.md §2.4).
 """
@@ -143,7 +144,7 @@ class KernelSums:
     """
 
     def __init__(self, n: int, train: str) -> None:
-        self.train, self.m = train, 0
+        self.m = 0
         keys = (("BB", "aBB", "P") if train in ("both", "hidden") else ()) + \
                (("AA", "aAA", "Q") if train in ("both", "output") else ())
         self.sums = {key: np.zeros((n, n)) for key in keys}
@@ -153,8 +154,9 @@ class KernelSums:
         self.sums[key] += left @ right.T
 
     def _outer(self, key: str) -> np.ndarray:
-        """e e^T >= E E^T entrywise, e the row norms of E = E_B or A_rad (Cauchy-Schwarz)."""
-        e = np.sqrt(self.rows[key])
+        """e e^T >= E E^T entrywise, e the row norms of E = E_B or A_rad (Cauchy-Schwarz); each of the m squares
+        summed loses less than 2^-1022 to underflow, so m 2^-1022 is added before the square root."""
+        e = np.sqrt(self.rows[key] + self.m * 2.0**-1022)
         return np.multiply.outer(e, e)
 
     def add(self, v: np.ndarray, A: np.ndarray, A_rad: np.ndarray, D: np.ndarray | None,
