@@ -17,6 +17,7 @@ from plproof.numeric.arith import FLOAT64, MPArith
 from plproof.numeric.runners import gradient_descent
 from plproof.routes.ball import check, confirm_budget
 from plproof.theory import centre as centre_mod
+from plproof.numeric import floatbounds as fb
 from plproof.theory.centre import KernelSums, block_size, two_layer_kernel
 
 
@@ -146,3 +147,33 @@ def test_confirm_budget_bounds():
     small = Problem(TwoLayer(unit_inputs(5, 3, 0), 8, "tanh"), np.zeros(5))
     wide = Problem(TwoLayer(unit_inputs(50, 10, 0), 10_000, "tanh"), np.zeros(50))
     assert confirm_budget(small) == 500 and confirm_budget(wide) == 14 and confirm_budget(wide, 16) == 10
+
+
+def unblocked_error(X: np.ndarray, v: np.ndarray, A: np.ndarray, A_rad: np.ndarray, D: np.ndarray,
+                    D_rad: np.ndarray) -> np.ndarray:
+    """The entrywise error sum of the former unblocked code (train both), before the final scaling: the reference."""
+    u1, gm, gd = (fb.gamma(k) for k in (1, A.shape[1], X.shape[1]))
+    B = D * v
+    aB, aA = np.abs(B), np.abs(A)
+    EB = u1 * aB + D_rad * np.abs(v)
+    BB, G = B @ B.T, X @ X.T
+    EBB = gm * (aB @ aB.T) + EB @ (aB + EB).T + aB @ EB.T
+    EG = gd * (np.abs(X) @ np.abs(X).T)
+    E2 = gm * (aA @ aA.T) + A_rad @ (aA + A_rad).T + aA @ A_rad.T
+    Ksum = G * BB
+    return u1 * np.abs(Ksum) + EG * np.abs(BB) + (np.abs(G) + EG) * EBB + E2 + u1 * np.abs(Ksum + A @ A.T)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_error_bound_contains_the_unblocked_one(seed):
+    """Blocks of 4 and the former single-block formulas: K equal to rounding, and the blocked error sum at least the
+    former one entrywise (E_B E_B^T <= e e^T) and within 1e-6 of it."""
+    X, v, A, A_rad, D, D_rad = random_features(6, 23, seed)
+    sums = KernelSums(6, "both")
+    for lo in range(0, 23, 4):
+        sl = slice(lo, lo + 4)
+        sums.add(v[sl], A[:, sl], A_rad[:, sl], D[:, sl], D_rad[:, sl])
+    Ksum, E = sums.unscaled(X)
+    E_ref = unblocked_error(X, v, A, A_rad, D, D_rad)
+    assert np.all(E >= E_ref * (1 - 1e-12)) and np.allclose(E, E_ref, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(Ksum, (X @ X.T) * ((D * v) @ (D * v).T) + A @ A.T, rtol=1e-13, atol=1e-16)

@@ -176,13 +176,11 @@ class KernelSums:
                 self._add(key, left, right)
             self.rows["A_rad"] += np.einsum("ij,ij->i", A_rad, A_rad)
 
-    def kernel(self, X: np.ndarray) -> tuple[np.ndarray, float]:
-        """The symmetric computed K and err >= ||K~ - K||_2 from the sums: gamma_k |.||.| per BLAS product plus
-        the propagated radii, entrywise, then in Frobenius norm (docs/rigor.md §3, §5.3)."""
-        S, m, n = self.sums, self.m, X.shape[0]
-        u1, gm, gd = fb.gamma(1), fb.gamma(m), fb.gamma(X.shape[1])
-        s = 1 / np.sqrt(m)
-        s_up = fb.up(s * (1 + 3 * u1))
+    def unscaled(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(Ksum, E): K = Ksum / m in float and E >= |Ksum~ - Ksum_true| entrywise, gamma_k |.||.| per BLAS product
+        plus the propagated radii (docs/rigor.md §3, §5.3)."""
+        S, n = self.sums, X.shape[0]
+        u1, gm, gd = fb.gamma(1), fb.gamma(self.m), fb.gamma(X.shape[1])
         Ksum, E = np.zeros((n, n)), np.zeros((n, n))
         if "BB" in S:
             BB = S["BB"]
@@ -199,12 +197,20 @@ class KernelSums:
             E2 = gm * S["aAA"] + (S["Q"] + S["Q"].T) + self._outer("A_rad")
             E = E + E2 + u1 * np.abs(Ksum + K2) if "BB" in S else E2
             Ksum = Ksum + K2
+        return Ksum, E
+
+    def kernel(self, X: np.ndarray) -> tuple[np.ndarray, float]:
+        """The symmetric computed K and err >= ||K~ - K||_2 from the sums: :meth:`unscaled`, scaled by s^2 = 1/m,
+        then in Frobenius norm (docs/rigor.md §3, §5.3)."""
+        Ksum, E = self.unscaled(X)
+        u1, s = fb.gamma(1), 1 / np.sqrt(self.m)
+        s_up = fb.up(s * (1 + 3 * u1))
         K = Ksum * (s * s)
         # fl(s * s) is within 3u of 1/m relative, the scaling one more rounding: 8 u1 |Ksum| s^2 covers both
         E = u1 * np.abs(K) + np.abs(Ksum) * (8 * u1 * s * s) + s_up * s_up * E
         K_sym = np.tril(K) + np.tril(K, -1).T
         # 1 + 1e-6 covers evaluating the bound formulas in float; n 2^-1000 the underflow of n^2 entries
-        return K_sym, fb.add_up(fb.mul_up(_frob_upper(E), 1 + 1e-6), _frob_upper(K_sym - K), n * 2.0**-1000)
+        return K_sym, fb.add_up(fb.mul_up(_frob_upper(E), 1 + 1e-6), _frob_upper(K_sym - K), X.shape[0] * 2.0**-1000)
 
 
 def two_layer_kernel(X: np.ndarray, v: np.ndarray, train: str, A: np.ndarray, A_rad: np.ndarray, D: np.ndarray | None,
