@@ -13,7 +13,6 @@ import numpy as np
 
 from plproof.certificate.format import jsonable
 from plproof.errors import InvalidInput
-from plproof.numeric import arith as _arith
 from plproof.numeric.arith import Arith
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,11 +71,14 @@ def _record(traj: Trajectory, problem: "Problem", w: np.ndarray, r: np.ndarray, 
 
 def gradient_descent(problem: "Problem", step: float, steps: int, *, arith: Arith | None = None,
                      lambda_min_every: int = 0, w0: Any = None) -> Trajectory:
-    """Run ``steps`` GD steps of size ``step`` from w0; record loss, distance, optional lambda_min(K)."""
+    """Run ``steps`` GD steps of size ``step`` from w0; record loss, distance, optional lambda_min(K).
+
+    In ``arith`` (default: the namespace in force), or its fallback for a model that cannot evaluate in it
+    (:meth:`plproof.models.base.Model.arithmetic`): at 30 digits double-double, at more digits mpmath."""
     _check_run(step, steps)
-    ar = arith or _arith.current()
-    traj = Trajectory(ar.name, float(step), lambda_min_every=lambda_min_every)
     model = problem.model
+    ar = model.arithmetic(arith)
+    traj = Trajectory(ar.name, float(step), lambda_min_every=lambda_min_every)
     with ar.active():
         w = ar.asarray(problem.w0 if w0 is None else w0)
         y = ar.asarray(problem.y)
@@ -99,10 +101,10 @@ def sgd(problem: "Problem", step: float, steps: int, batch: int = 1, seed: int =
     _check_run(step, steps)
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
         raise InvalidInput(f"batch must be an integer >= 1, got {batch!r}")
-    ar = arith or _arith.current()
+    model = problem.model
+    ar = model.arithmetic(arith)
     rng = np.random.default_rng(seed)
     traj = Trajectory(ar.name, float(step))
-    model = problem.model
     with ar.active():
         w = ar.asarray(problem.w0)
         y = ar.asarray(problem.y)
