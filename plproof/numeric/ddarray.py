@@ -202,12 +202,15 @@ def _exact_mpf(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
 
 def _pair_of(v: Any) -> tuple[float, float]:
     """(hi, lo): hi = the nearest float to v, lo = the nearest float to v - hi."""
+    if isinstance(v, (int, np.integer)):
+        v = Fraction(int(v))
     if isinstance(v, Fraction):
         hi = float(v)
         return hi, float(v - Fraction(hi)) if math.isfinite(hi) else 0.0
     if isinstance(v, DDArray):
         return float(v.hi), float(v.lo)
-    m = mpmath.mpf(v)
+    with mpmath.workprec(max(mpmath.mp.prec, 120)):  # an mpf as it is; other input (str) to >= 120 bits
+        m = v if isinstance(v, mpmath.mpf) else mpmath.mpf(v)
     hi = float(m)
     return hi, float(mpmath.fsub(m, hi, exact=True)) if math.isfinite(hi) else 0.0
 
@@ -466,12 +469,14 @@ def expm1(x: Any) -> DDArray:
 
 
 def log1p(x: Any) -> DDArray:
-    """log(1 + x) for x > -1: y0 = float log1p(x_h), then one Newton step y0 - (expm1(y0) - x)/(1 + expm1(y0))."""
+    """log(1 + x) for x > -1: y0 = float log1p(x_h), then y = y0 + log1p(-t) = y0 - t - t^2/2 - ... with
+    t = (expm1(y0) - x)/(1 + expm1(y0)) (|t| <= 1e-13: the t^3 term is below 1e-39)."""
     x = as_dd(x)
     with np.errstate(invalid="ignore", divide="ignore"):
         y0 = np.log1p(x.hi)
     e = expm1(np.where(np.isfinite(y0), y0, 0.0))
-    y = add(-div(add(e, -x), add(e, 1.0)), y0)
+    t = div(add(e, -x), add(e, 1.0))
+    y = add(add(-t, -0.5 * t.hi * t.hi), y0)
     return where(np.isfinite(y0), y, DDArray(y0))
 
 
