@@ -330,15 +330,19 @@ def const(value: Any) -> DDArray:
 
 # ---------------------------------------------------------------- matrix products: exact slices (docs/rigor.md §12.3)
 def _slicing(k: int) -> tuple[int, int]:
-    """(S, beta): integer slices of beta bits, k 2^(2 beta) <= 2^53 (exact BLAS sums), S beta >= 108 + log2 k."""
+    """(S, beta): S integer slices of beta bits with S k 2^(2 beta) <= 2^53 (every group sum of slice products is
+    an exact BLAS result) and S beta >= 108 + log2 k (the dropped groups are below 2^-106)."""
     lg = math.log2(max(k, 1))
-    beta = (53 - math.ceil(lg)) // 2
-    return math.ceil((108 + lg) / beta), beta
+    for S in range(4, 12):
+        beta = (53 - math.ceil(lg + math.log2(S))) // 2
+        if S * beta >= 108 + lg:
+            return S, beta
+    raise ValueError(f"double-double matmul: inner dimension {k} too large")
 
 
 def _slices(x: DDArray, axis: int, S: int, beta: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Exponents E (max over ``axis`` of |x| < 2^E) and integer-valued float slices N_1..N_S with
-    x = 2^(E - beta) sum_s N_s 2^(-(s-1) beta) + (a remainder below 2^(E - S beta))."""
+    """Exponents E (max over ``axis`` of |x| < 2^E) and integer-valued float slices N_0..N_(S-1) with
+    x = 2^(E - beta) sum_s N_s 2^(-s beta) + (a remainder below 2^(E - S beta))."""
     amax = np.max(np.abs(x.hi), axis=axis, keepdims=True)
     E = np.frexp(amax)[1]
     a, al = np.ldexp(x.hi, beta - E), np.ldexp(x.lo, beta - E)
@@ -353,9 +357,10 @@ def _slices(x: DDArray, axis: int, S: int, beta: int) -> tuple[np.ndarray, list[
 
 
 def matmul(x: DDArray, y: DDArray) -> DDArray:
-    """x @ y for 1-D and 2-D operands, with error about 2^-106 sum_k |x_ik||y_kj| (Ozaki's scheme [O]): both
-    operands are cut into S integer slices whose BLAS products are exact; the products above the error level are
-    summed in double-double and scaled back by the row and column exponents."""
+    """x @ y for 1-D and 2-D operands (Ozaki's scheme [O], docs/rigor.md §12.3): rows of x and columns of y are
+    cut into S integer slices; each group G_g = sum_(s+t=g) N_s M_t is one exact BLAS product, and the groups
+    g < S are summed in double-double, smallest first, then scaled back by the row and column exponents. Error
+    about 2^-106 k max_l |x_il| max_l |y_lj| for inner dimension k."""
     if x.ndim > 2 or y.ndim > 2 or x.ndim == 0 or y.ndim == 0:
         raise ValueError("double-double matmul takes 1-D and 2-D operands")
     a = x if x.ndim == 2 else x.reshape(1, -1)
@@ -366,13 +371,11 @@ def matmul(x: DDArray, y: DDArray) -> DDArray:
     S, beta = _slicing(k)
     Ea, A = _slices(a, 1, S, beta)
     Eb, B = _slices(b, 0, S, beta)
-    m, n = a.shape[0], b.shape[1]
-    P = np.vstack(A) @ np.hstack(B)  # every block N_s M_t, exact integers
-    terms = sorted(((s + t, s, t) for s in range(S) for t in range(S) if s + t < S), reverse=True)
     acc = None
-    for g, s, t in terms:  # smallest first
-        blk = np.ldexp(P[s * m:(s + 1) * m, t * n:(t + 1) * n], -g * beta)
-        acc = DDArray(blk) if acc is None else add(acc, blk)
+    for g in range(S - 1, -1, -1):
+        G = np.hstack(A[: g + 1]) @ np.vstack(B[g::-1]) if g else A[0] @ B[0]
+        G = np.ldexp(G, -g * beta)
+        acc = DDArray(G) if acc is None else add(acc, G)
     out = ldexp(acc, Ea + Eb - 2 * beta)
     if y.ndim == 1:
         out = out.reshape(out.shape[:-1])

@@ -16,6 +16,7 @@ import numpy as np
 from plproof.numeric import ddarray
 from plproof.numeric.arith import DD_DIGITS, check_digits, have_flint, mpf_array
 from plproof.numeric.rigor import Enclosure, RigorLevel
+from plproof.numeric.threads import step_loop
 
 #: refinement rounds before giving up (each roughly doubles the correct digits of the eigenvectors)
 ROUNDS = 4
@@ -125,7 +126,7 @@ def _refined(ops: Any, idx: Sequence[int], digits: int) -> list | None:
     (|lambda_j - lambda_i| <= delta). Done when ||r_i||^2 / gap_i (the Rayleigh quotient's error for an
     isolated or exactly multiple eigenvalue) and the residual inside the cluster are below 10^-digits ||A||.
     """
-    with ops.active():
+    with ops.active(), step_loop():
         lam_f, V = np.linalg.eigh(ops.to_float(ops.A))
         scale = max(float(np.max(np.abs(lam_f))), np.finfo(float).tiny)
         tol = 10.0**-digits * scale

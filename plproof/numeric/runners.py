@@ -14,6 +14,7 @@ import numpy as np
 from plproof.certificate.format import jsonable
 from plproof.errors import InvalidInput
 from plproof.numeric.arith import Arith
+from plproof.numeric.threads import step_loop
 
 if TYPE_CHECKING:  # pragma: no cover
     from plproof.problem import Problem
@@ -74,12 +75,13 @@ def gradient_descent(problem: "Problem", step: float, steps: int, *, arith: Arit
     """Run ``steps`` GD steps of size ``step`` from w0; record loss, distance, optional lambda_min(K).
 
     In ``arith`` (default: the namespace in force), or its fallback for a model that cannot evaluate in it
-    (:meth:`plproof.models.base.Model.arithmetic`): at 30 digits double-double, at more digits mpmath."""
+    (:meth:`plproof.models.base.Model.arithmetic`): at 30 digits double-double, at more digits mpmath. BLAS runs
+    with :func:`plproof.numeric.threads.step_loop`'s threads (default 1: no spinning workers between steps)."""
     _check_run(step, steps)
     model = problem.model
     ar = model.arithmetic(arith)
     traj = Trajectory(ar.name, float(step), lambda_min_every=lambda_min_every)
-    with ar.active():
+    with ar.active(), step_loop():
         w = ar.asarray(problem.w0 if w0 is None else w0)
         y = ar.asarray(problem.y)
         eta = ar.asarray(step)
@@ -105,7 +107,7 @@ def sgd(problem: "Problem", step: float, steps: int, batch: int = 1, seed: int =
     ar = model.arithmetic(arith)
     rng = np.random.default_rng(seed)
     traj = Trajectory(ar.name, float(step))
-    with ar.active():
+    with ar.active(), step_loop():
         w = ar.asarray(problem.w0)
         y = ar.asarray(problem.y)
         eta = ar.asarray(step)
