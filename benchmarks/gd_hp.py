@@ -28,15 +28,23 @@ from plproof.numeric.runners import gradient_descent
 from plproof.problem import Problem
 
 
+def _clock(fn: Callable[[], object]) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one call."""
+    c, w = time.process_time(), time.perf_counter()
+    fn()
+    return time.process_time() - c, time.perf_counter() - w
+
+
+def in_turn(fns: list[Callable[[], object]], repeat: int) -> list[tuple[float, float]]:
+    """Per function the least CPU and the least wall seconds over ``repeat`` rounds, each round calling the
+    functions in turn (so machine load hits them alike)."""
+    rounds = [[_clock(fn) for fn in fns] for _ in range(repeat)]
+    return [(min(r[i][0] for r in rounds), min(r[i][1] for r in rounds)) for i in range(len(fns))]
+
+
 def cpu_best(fns: list[Callable[[], object]], repeat: int) -> list[float]:
-    """Best-of-``repeat`` CPU seconds of each function, the functions run in turn (same machine load)."""
-    best = [float("inf")] * len(fns)
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
-            start = time.process_time()
-            fn()
-            best[i] = min(best[i], time.process_time() - start)
-    return best
+    """The CPU seconds of :func:`in_turn`."""
+    return [cpu for cpu, _ in in_turn(fns, repeat)]
 
 
 def gd_row(n: int = 20, d: int = 10, width: int = 200, steps: int = 100, mp_steps: int = 2,

@@ -15,28 +15,16 @@ when other jobs want the cores.
 from __future__ import annotations
 
 import os
-import time
 from typing import Callable
 
 import numpy as np
 
+from benchmarks.gd_hp import in_turn
 from plproof import TwoLayer
 from plproof.data import uniform_targets, unit_inputs
 from plproof.numeric import threads
 from plproof.numeric.runners import gradient_descent
 from plproof.problem import Problem
-
-
-def measure(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, tuple[float, float]]:
-    """Best (CPU seconds, wall seconds) of each function over ``repeat`` rounds, the functions run in turn."""
-    best = {k: (float("inf"), float("inf")) for k in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            c0, w0 = time.process_time(), time.perf_counter()
-            fn()
-            c, w = time.process_time() - c0, time.perf_counter() - w0
-            best[name] = (min(best[name][0], c), min(best[name][1], w))
-    return best
 
 
 def numpy_gd(X: np.ndarray, y: np.ndarray, W: np.ndarray, v: np.ndarray, eta: float, steps: int) -> None:
@@ -92,8 +80,7 @@ def main(repeat: int = 2) -> dict:
     print(f"  {'work':38} {'1 thread cpu/wall':>20} {'2 threads cpu/wall':>20} {'cpu 2/1':>8} {'wall 2/1':>9}")
     out = {}
     for title, fns in rows.items():
-        t = measure({f"{k}": fn for k, fn in fns.items()}, repeat)
-        (c1, w1), (c2, w2) = t["1"], t["2"]
+        (c1, w1), (c2, w2) = in_turn([fns[1], fns[2]], repeat)
         print(f"  {title:38} {c1:9.3f} /{w1:8.3f} {c2:10.3f} /{w2:8.3f} {c2 / c1:8.2f} {w2 / w1:9.2f}")
         out[title] = {"cpu1": c1, "wall1": w1, "cpu2": c2, "wall2": w2}
     return out

@@ -178,13 +178,9 @@ class DDArith(Arith):
         flat = ddarray.as_dd(x).ravel()
         return ddarray.sqrt(flat @ flat)
 
-    sqrt = staticmethod(ddarray.sqrt)
-    tanh = staticmethod(ddarray.tanh)
-    exp = staticmethod(ddarray.exp)
-    log1p = staticmethod(ddarray.log1p)
-    sin = staticmethod(ddarray.sin)
-    cos = staticmethod(ddarray.cos)
-    erf = staticmethod(ddarray.erf)
+
+for _name in ("sqrt", "tanh", "exp", "log1p", "sin", "cos", "erf"):  # DDArith's functions: ddarray's of that name
+    setattr(DDArith, _name, staticmethod(getattr(ddarray, _name)))
 
 
 def _mpf_of(v: Any) -> Any:

@@ -243,20 +243,31 @@ def _operand(x: Any) -> "DDArray | np.ndarray":
 
 
 # ---------------------------------------------------------------- +, *, /, sqrt (docs/rigor.md §12.2)
-def add(x: Any, y: Any) -> DDArray:
-    """x + y [JMP Alg. 6, AccurateDWPlusDW; Alg. 4 when one side is a float]."""
+def _binary(x: Any, y: Any, floats: Callable, with_float: Callable, both: Callable) -> DDArray:
+    """Dispatch a commutative operation on the operand kinds: two floats, a DDArray and a float, two DDArrays."""
     x, y = _operand(x), _operand(y)
     if not isinstance(x, DDArray):
         x, y = y, x
     if not isinstance(x, DDArray):
-        return DDArray(*two_sum(x, y))
-    if not isinstance(y, DDArray):
-        sh, sl = two_sum(x.hi, y)
-        return DDArray(*fast_two_sum(sh, x.lo + sl))
+        return DDArray(*floats(x, y))
+    return both(x, y) if isinstance(y, DDArray) else with_float(x, y)
+
+
+def _add_float(x: DDArray, y: np.ndarray) -> DDArray:
+    sh, sl = two_sum(x.hi, y)
+    return DDArray(*fast_two_sum(sh, x.lo + sl))
+
+
+def _add_dd(x: DDArray, y: DDArray) -> DDArray:
     sh, sl = two_sum(x.hi, y.hi)
     th, tl = two_sum(x.lo, y.lo)
     vh, vl = fast_two_sum(sh, sl + th)
     return DDArray(*fast_two_sum(vh, tl + vl))
+
+
+def add(x: Any, y: Any) -> DDArray:
+    """x + y [JMP Alg. 6, AccurateDWPlusDW; Alg. 4 when one side is a float]."""
+    return _binary(x, y, two_sum, _add_float, _add_dd)
 
 
 def negative(x: Any) -> Any:
@@ -264,18 +275,19 @@ def negative(x: Any) -> Any:
     return -x if isinstance(x, (DDArray, np.ndarray, float, int, np.number)) else -as_dd(x)
 
 
-def mul(x: Any, y: Any) -> DDArray:
-    """x y [JMP Alg. 10, DWTimesDW1; DWTimesFP1 when one side is a float]."""
-    x, y = _operand(x), _operand(y)
-    if not isinstance(x, DDArray):
-        x, y = y, x
-    if not isinstance(x, DDArray):
-        return DDArray(*two_prod(x, y))
-    if not isinstance(y, DDArray):
-        ch, cl = two_prod(x.hi, y)
-        return DDArray(*fast_two_sum(ch, cl + x.lo * y))
+def _mul_float(x: DDArray, y: np.ndarray) -> DDArray:
+    ch, cl = two_prod(x.hi, y)
+    return DDArray(*fast_two_sum(ch, cl + x.lo * y))
+
+
+def _mul_dd(x: DDArray, y: DDArray) -> DDArray:
     ch, cl = two_prod(x.hi, y.hi)
     return DDArray(*fast_two_sum(ch, cl + (x.hi * y.lo + x.lo * y.hi)))
+
+
+def mul(x: Any, y: Any) -> DDArray:
+    """x y [JMP Alg. 10, DWTimesDW1; DWTimesFP1 when one side is a float]."""
+    return _binary(x, y, two_prod, _mul_float, _mul_dd)
 
 
 def div(x: Any, y: Any) -> DDArray:
