@@ -270,6 +270,8 @@ def test_eigenvalues_beyond_30_digits_with_and_without_flint(monkeypatch):
         tol = mpmath.mpf(10) ** -44 * want[-1]
         if linalg.have_flint():
             assert max(abs(g - w) for g, w in zip(linalg.eigvalsh_hp(K, 45), want)) <= tol
+            Kmp = np.array([[mpmath.mpf(v) for v in row] for row in K], dtype=object)  # negative entries too
+            assert max(abs(g - w) for g, w in zip(linalg.eigvalsh_hp(Kmp, 45), want)) <= tol
         monkeypatch.setitem(sys.modules, "flint", None)  # python-flint absent: mpmath eigsy
         assert not linalg.have_flint()
         assert max(abs(g - w) for g, w in zip(linalg.eigvalsh_hp(K, 45), want)) <= tol

@@ -263,7 +263,7 @@ class Model(abc.ABC):
         at the same digits for double-double) unless the model is :attr:`array_generic` and its closed forms
         apply (:func:`closed_form_obstacle`: a subclass may have rewritten F for numpy arrays)."""
         ar = arith or _arith.current()
-        fallback = ar.fallback
+        fallback = getattr(ar, "fallback", ar)  # namespaces outside plproof.numeric.arith (the verifier's) have none
         if fallback is ar or (self.array_generic and closed_form_obstacle(self) is None):
             return ar
         return fallback

@@ -84,8 +84,10 @@ class _ArbMatrices:
     def _arb(self, v: Any) -> Any:
         if isinstance(v, float):
             return self.flint.arb(v)
-        man, exp = mpmath.mpf(v).man_exp
-        return self.flint.arb(self.flint.fmpz(man)) * self.flint.arb(2) ** int(exp)
+        m = mpmath.mpf(v)
+        man, exp = m.man_exp  # |m| = man 2^exp
+        a = self.flint.arb(int(man)) * self.flint.arb(2) ** int(exp)
+        return -a if m < 0 else a
 
     @staticmethod
     def mm(X: Any, Y: Any) -> Any:
