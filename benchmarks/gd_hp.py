@@ -5,6 +5,8 @@ Rows, CPU seconds (time.process_time), the two sides run in turn, best of ``repe
   ``gradient_descent`` in float64, two-layer tanh, n = 20, d = 10, width 200 (m = 2200), the same steps; the
   mpmath object-array path it replaced (``arith=MPArith(30)``) is timed on a few steps, per step.
 - agreement: the final parameters of a short double-double run against mpmath at 40 digits.
+- GD at 50 digits: python-flint arb arrays (``precision(digits=50)`` with python-flint installed, docs/rigor.md
+  §12.9) against mpmath object arrays, per step.
 - lambda_min at 30 digits: ``lambda_min_hp(K, 30)`` (numpy's eigenpair refined in double-double, docs/rigor.md
   §12.7) against numpy ``eigvalsh`` and mpmath ``eigsy`` at 30 digits, K = J J^T (J n x 2n), n = 20 and 100.
 
@@ -69,6 +71,23 @@ def gd_row(n: int = 20, d: int = 10, width: int = 200, steps: int = 100, mp_step
             per["mpmath"] / per["float64"]}
 
 
+def above_30_row(n: int = 20, d: int = 10, width: int = 200, steps: int = 3, digits: int = 50) -> dict:
+    """GD above 30 digits: python-flint arb arrays (what ``precision(digits=50)`` runs in when python-flint is
+    installed) against mpmath object arrays, per step, as multiples of a float64 step."""
+    problem = Problem(TwoLayer(unit_inputs(n, d, 0), width, "tanh", seed=0), uniform_targets(n, 0.5, 0))
+
+    def flint_run() -> object:
+        with precision(digits=digits):
+            return gradient_descent(problem, 0.5, steps)
+
+    t_float = cpu_best([lambda: gradient_descent(problem, 0.5, 100)], 3)[0] / 100
+    t_fl, t_mp = cpu_best([flint_run, lambda: gradient_descent(problem, 0.5, steps, arith=MPArith(digits))], 1)
+    print(f"  GD at {digits} digits, same net, {steps} steps: {flint_run().arithmetic} {1e3 * t_fl / steps:.0f} ms/step "
+          f"({t_fl / steps / t_float:.0f}x float64), mpmath {1e3 * t_mp / steps:.0f} ms/step "
+          f"({t_mp / steps / t_float:.0f}x float64)")
+    return {"flint_per_step_ratio": t_fl / steps / t_float, "mpmath_per_step_ratio": t_mp / steps / t_float}
+
+
 def agreement_row(n: int = 20, d: int = 10, width: int = 200, steps: int = 3) -> float:
     """max |w_dd - w_mp40| / max |w_mp40| after ``steps`` GD steps."""
     problem = Problem(TwoLayer(unit_inputs(n, d, 0), width, "tanh", seed=0), uniform_targets(n, 0.5, 0))
@@ -103,7 +122,7 @@ def lambda_min_row(sizes: tuple[int, ...] = (20, 100), repeat: int = 3) -> list[
 
 
 def main() -> dict:
-    return {"gd": gd_row(), "agreement": agreement_row(), "lambda_min": lambda_min_row()}
+    return {"gd": gd_row(), "agreement": agreement_row(), "above_30": above_30_row(), "lambda_min": lambda_min_row()}
 
 
 if __name__ == "__main__":

@@ -197,6 +197,25 @@ def test_gd_and_sgd_in_double_double_match_mpmath():
     assert np.allclose(ours.losses, theirs.losses, rtol=1e-14, atol=0)
 
 
+def test_gd_above_30_digits_runs_in_python_flint_or_else_mpmath(monkeypatch):
+    X = np.random.default_rng(9).standard_normal((4, 3)) / np.sqrt(3)
+    problem = Problem(MLP(X, [5, 4], "tanh", seed=0), np.linspace(-0.3, 0.3, 4))
+    ref = gradient_descent(problem, 0.5, 4, arith=MPArith(60)).w_final
+    runs = []
+    if linalg.have_flint():
+        with precision(digits=45):
+            runs.append(gradient_descent(problem, 0.5, 4, lambda_min_every=2))
+        assert runs[-1].arithmetic == "python-flint-45"
+    monkeypatch.setitem(sys.modules, "flint", None)  # python-flint absent: mpmath object arrays
+    with precision(digits=45):
+        runs.append(gradient_descent(problem, 0.5, 4))
+    assert runs[-1].arithmetic == "mpmath-45"
+    for run in runs:
+        assert all(isinstance(v, mpmath.mpf) for v in run.w_final)
+        with mpmath.workdps(60):
+            assert max(abs(a - b) for a, b in zip(run.w_final, ref)) <= mpmath.mpf(10) ** -43
+
+
 # ---------------------------------------------------------------- which arithmetic
 def test_precision_chooses_double_double_up_to_30_digits():
     with precision(digits=30) as ar:

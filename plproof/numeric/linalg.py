@@ -14,7 +14,7 @@ import mpmath
 import numpy as np
 
 from plproof.numeric import ddarray
-from plproof.numeric.arith import DD_DIGITS, check_digits, have_flint, mpf_array
+from plproof.numeric.arith import DD_DIGITS, FlintArith, check_digits, have_flint, mpf_array
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.threads import step_loop
 
@@ -61,33 +61,23 @@ class _DDMatrices:
 
 
 class _ArbMatrices:
-    """The same operations on python-flint ``arb_mat`` at ``prec`` bits (+ and - are entrywise), midpoints only:
-    products drop their radii."""
+    """The same operations on python-flint ``arb_mat`` (+ and - are entrywise) in the namespace ``ar``, midpoints
+    only: products drop their radii."""
 
-    def __init__(self, K: Any, prec: int) -> None:
-        import flint
-
-        self.flint, self.prec = flint, prec
+    def __init__(self, K: Any, ar: FlintArith) -> None:
+        self.ar, self.flint = ar, ar.flint
         with self.active():
             A = self.lift(K)
-            self.A = ((A + A.transpose()) * flint.arb(0.5)).mid()
+            self.A = ((A + A.transpose()) * self.flint.arb(0.5)).mid()
 
     def active(self) -> contextlib.AbstractContextManager:
-        return self.flint.ctx.workprec(self.prec)
+        return self.ar.active()
 
     def lift(self, X: Any) -> Any:
         """A float, mpf, Fraction or double-double matrix (or vector, as a column) as an arb_mat, exactly."""
         vals = X if isinstance(X, np.ndarray) and X.dtype.kind == "f" else mpf_array(X)
-        rows = vals.tolist() if vals.ndim == 2 else [[v] for v in vals.tolist()]
-        return self.flint.arb_mat([[self._arb(v) for v in row] for row in rows])
-
-    def _arb(self, v: Any) -> Any:
-        if isinstance(v, float):
-            return self.flint.arb(v)
-        m = mpmath.mpf(v)
-        man, exp = m.man_exp  # |m| = man 2^exp
-        a = self.flint.arb(int(man)) * self.flint.arb(2) ** int(exp)
-        return -a if m < 0 else a
+        balls = self.ar.asarray(vals if vals.ndim == 2 else vals.reshape(-1, 1))
+        return self.flint.arb_mat(balls.tolist())
 
     @staticmethod
     def mm(X: Any, Y: Any) -> Any:
@@ -110,13 +100,8 @@ class _ArbMatrices:
             return np.array([float(v) for v in X])
         return np.array([[float(v) for v in row] for row in X.tolist()])
 
-    @staticmethod
-    def to_mpf(lam: list) -> list:
-        out = []
-        for v in lam:
-            man, exp = v.mid().man_exp()
-            out.append(mpmath.mpf((int(man), int(exp))))
-        return out
+    def to_mpf(self, lam: list) -> list:
+        return list(self.ar.to_mpf(np.array(lam, dtype=object)))
 
 
 def _refined(ops: Any, idx: Sequence[int], digits: int) -> list | None:
@@ -158,7 +143,7 @@ def _eigvals(K: Any, digits: int, idx: Sequence[int] | None) -> list:
         if digits <= DD_DIGITS:
             evals = _refined(_DDMatrices(K), which, digits)
         elif have_flint():
-            evals = _refined(_ArbMatrices(K, int(digits * 3.33) + 16), which, digits)
+            evals = _refined(_ArbMatrices(K, FlintArith(digits)), which, digits)
         else:
             evals = None
         if evals is None:
