@@ -83,6 +83,9 @@ def test_conversions_are_exact_or_nearest():
         assert d.to_mpf()[1] == mpmath.mpf(2) ** 60 + 1
     from fractions import Fraction
     assert dd.as_dd(Fraction(1, 3)).hi == 1 / 3 and dd.as_dd(2**60 + 1).to_mpf()[()] == 2**60 + 1
+    with mpmath.workdps(40):
+        tenth = dd.as_dd(["0.1"]).to_mpf()[0]
+        assert abs(tenth - mpmath.mpf("0.1")) <= mpmath.mpf("0.1") * 2.0**-106 < abs(0.1 - mpmath.mpf("0.1"))
 
 
 # ---------------------------------------------------------------- functions

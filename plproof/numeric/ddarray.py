@@ -97,9 +97,6 @@ class DDArray:
     def ravel(self) -> "DDArray":
         return DDArray(self.hi.ravel(), self.lo.ravel())
 
-    def copy(self) -> "DDArray":
-        return DDArray(self.hi.copy(), self.lo.copy())
-
     # conversions
     def __float__(self) -> float:
         return float(self.hi)
@@ -219,13 +216,13 @@ _pairs = np.frompyfunc(_pair_of, 1, 2)
 
 
 def as_dd(x: Any) -> DDArray:
-    """x as a DDArray: floats and ints exactly, Fractions and mpmath numbers (or object arrays of them) to the
-    nearest pair."""
+    """x as a DDArray: floats and ints exactly, Fractions, mpmath numbers and decimal strings (or arrays of them)
+    to the nearest pair."""
     if isinstance(x, DDArray):
         return x
     arr = np.asarray(x)
-    if arr.dtype == object:
-        hi, lo = _pairs(arr)
+    if arr.dtype.kind in "OUS":  # numbers as objects, or decimal strings
+        hi, lo = _pairs(arr.astype(object))
         return DDArray(np.asarray(hi, dtype=np.float64), np.asarray(lo, dtype=np.float64))
     if arr.dtype.kind in "iu" and np.any(np.abs(arr) > 2**53):
         return as_dd(arr.astype(object))
@@ -620,7 +617,4 @@ _UFUNCS: dict[Any, Callable[..., Any]] = {
     np.greater_equal: _compare(np.greater_equal), np.equal: _compare(np.equal),
     np.not_equal: _compare(np.not_equal),
 }
-_FUNCTIONS: dict[Any, Callable[..., Any]] = {
-    np.concatenate: concatenate, np.stack: stack, np.where: where, np.shape: lambda a: as_dd(a).shape,
-    np.ndim: lambda a: as_dd(a).ndim, np.size: lambda a: as_dd(a).size,
-}
+_FUNCTIONS: dict[Any, Callable[..., Any]] = {np.concatenate: concatenate, np.stack: stack, np.where: where}
