@@ -219,6 +219,30 @@ def test_gd_above_30_digits_runs_in_python_flint_or_else_mpmath(monkeypatch):
             assert max(abs(a - b) for a, b in zip(run.w_final, ref)) <= mpmath.mpf(10) ** -43
 
 
+def test_sympy_models_evaluate_in_double_double_where_their_functions_allow():
+    a, b, c, x = sp.symbols("a b c x")
+    exprs = [sp.tanh(a * x) * b + sp.sqrt(c**2 + x**2) / 3 + sp.exp(-a**2) * sp.log(1 + b**2) + sp.erf(c * x) / (1 + a**2),
+             sp.sin(b * x) * sp.cos(c) + sp.pi * a**(-2) * x]
+    model = SympyModel(exprs, [a, b, c], inputs=[x], data=[0.3, -1.2, 2.0], w0=[0.4, -0.7, 1.1])
+    assert model.array_generic and model.dd_obstacle is None
+    w, r = model.default_w0(), np.linspace(-1, 1, model.n_outputs)
+    ar, ref_ar = DDArith(30), MPArith(REF)
+    with ref_ar.active():
+        want = [model.F(w, ref_ar), model.jacobian(w, ref_ar), model.vjp(w, r, ref_ar)]
+    with ar.active():
+        got = [model.F(w, ar), model.jacobian(w, ar), model.vjp(w, r, ar)]
+    for g, v in zip(got, want):
+        assert isinstance(g, dd.DDArray) and worst(g, v, 1.0) <= 2**8
+    with precision(digits=30):
+        assert gradient_descent(Problem(model, np.zeros(model.n_outputs)), 0.01, 3).arithmetic == "double-double"
+        with pytest.raises(InvalidInput, match="not finite real"):
+            SympyModel([sp.log(a)], [a], w0=[-1.0]).F([-1.0])
+    cube_root = SympyModel([a ** sp.Rational(1, 3)], [a], w0=[2.0])
+    assert cube_root.dd_obstacle.startswith("no double-double evaluator for the power")
+    with precision(digits=30):
+        assert isinstance(cube_root.arithmetic(), MPArith) and isinstance(cube_root.F([2.0])[0], mpmath.mpf)
+
+
 # ---------------------------------------------------------------- which arithmetic
 def test_precision_chooses_double_double_up_to_30_digits():
     with precision(digits=30) as ar:
@@ -236,7 +260,7 @@ def test_precision_chooses_double_double_up_to_30_digits():
 
 def test_models_that_are_not_array_generic_fall_back_to_mpmath():
     a, b = sp.symbols("a b")
-    sym = SympyModel([sp.tanh(a) * b, a * b], [a, b], w0=[0.3, 0.7])
+    sym = SympyModel([sp.atan(a) * b, a * b], [a, b], w0=[0.3, 0.7])  # atan: no double-double evaluator
     call = CallableModel(lambda w: np.frompyfunc(mpmath.tanh, 1, 1)(w), 2, w0=[0.3, 0.7])
 
     class Rewritten(TwoLayer):  # a subclass that changes F: its closed forms do not apply

@@ -150,6 +150,26 @@ class DDArray:
     def __rtruediv__(self, other: Any) -> "DDArray":
         return div(as_dd(other), self)
 
+    def __pow__(self, k: Any) -> "DDArray":
+        """x^k for an integer or half-integer k (a scalar): repeated squaring of x, or of sqrt(x) for a
+        half-integer; 1/x^|k| for k < 0."""
+        if isinstance(k, DDArray) and k.ndim == 0 and not k.lo:
+            k = float(k.hi)
+        if isinstance(k, float) and (2 * k).is_integer():
+            if not k.is_integer():
+                return sqrt(self) ** int(2 * k)
+            k = int(k)
+        if not isinstance(k, (int, np.integer)):
+            return NotImplemented
+        out, base, e = DDArray(np.ones_like(self.hi)), self, abs(int(k))
+        while e:
+            if e & 1:
+                out = mul(out, base)
+            e >>= 1
+            if e:
+                base = mul(base, base)
+        return div(1.0, out) if k < 0 else out
+
     def __matmul__(self, other: Any) -> "DDArray":
         return matmul(self, as_dd(other))
 
