@@ -101,7 +101,7 @@ def test_activation_derivatives_and_constants(name):
     values = act.derivatives(grid, FLOAT64, 3)
     # derivatives against mpmath numerical differentiation at a few points (smooth ones)
     if act.smooth:
-        with precision(digits=30) as ar:
+        with precision(digits=40) as ar:  # mpmath: mpmath.diff raises the working precision (double-double cannot)
             for z in (-1.7, -0.3, 0.4, 2.2):
                 exact = act.derivatives(ar.asarray(np.array([z])), ar, 3)
                 f = lambda t: act(ar.asarray(np.array([t])), ar)[0]  # noqa: E731

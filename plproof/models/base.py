@@ -24,6 +24,7 @@ from plproof.errors import InvalidInput, NotCertifiable
 from plproof.models import activations
 from plproof.numeric import arith as _arith
 from plproof.numeric.arith import FLOAT64, Arith, MPArith
+from plproof.numeric.ddarray import DDArray
 
 if TYPE_CHECKING:
     from plproof.models.ball import BallBounds
@@ -173,6 +174,10 @@ class Model(abc.ABC):
     #: "module:Class" of a :class:`plproof.models.ball.BallBounds`, imported when first asked for (the built-in
     #: families' formulas live in plproof/theory/, above this layer). Empty: no bound over a ball is known.
     ball_bound_sets: Mapping[str, str] = MappingProxyType({})
+    #: True when _F, _jacobian, _kernel and _vjp use only array operations (+ - * / @, indexing, reshape, .T,
+    #: np.concatenate, np.where) and the namespace's functions, so that they also evaluate on double-double
+    #: arrays (docs/rigor.md §12); other models evaluate in the namespace's fallback (:meth:`arithmetic`)
+    array_generic: bool = False
 
     @property
     @abc.abstractmethod
@@ -253,11 +258,21 @@ class Model(abc.ABC):
         """
         return family_class(self) is not None and closed_form_obstacle(self) is None
 
+    def arithmetic(self, arith: Arith | None = None) -> Arith:
+        """The namespace this model evaluates in: ``arith`` (default: the one in force), or its fallback (mpmath
+        at the same digits for double-double) unless the model is :attr:`array_generic` and its closed forms
+        apply (:func:`closed_form_obstacle`: a subclass may have rewritten F for numpy arrays)."""
+        ar = arith or _arith.current()
+        fallback = getattr(ar, "fallback", ar)  # namespaces outside plproof.numeric.arith (the verifier's) have none
+        if fallback is ar or (self.array_generic and closed_form_obstacle(self) is None):
+            return ar
+        return fallback
+
     # public methods: one namespace chosen here, the maths in the subclass
     def _prepare(self, w: Any, arith: Arith | None) -> tuple[np.ndarray, Arith]:
-        ar = arith or _arith.current()
-        raw = w if isinstance(w, np.ndarray) else np.asarray(w)
-        if raw.dtype.kind in "fc" and not np.isfinite(raw).all():
+        ar = self.arithmetic(arith)
+        raw = w if isinstance(w, (np.ndarray, DDArray)) else np.asarray(w)
+        if isinstance(raw, np.ndarray) and raw.dtype.kind in "fc" and not np.isfinite(raw).all():
             raise InvalidInput("w has NaN or Inf entries: start from finite parameters")
         if raw.shape != (self.n_params,):
             raise InvalidInput(f"w must have length {self.n_params} (the number of parameters), got shape {raw.shape}")

@@ -31,6 +31,7 @@ class Linear(Model):
 
     family = "linear"
     ball_bound_sets = CONSTANT_KERNEL_BOUNDS
+    array_generic = True
 
     def __init__(self, X: Any) -> None:
         """Build F(w) = X w; see the class docstring for the parameter."""

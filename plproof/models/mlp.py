@@ -50,6 +50,7 @@ class MLP(Model):
     family = "mlp"
     #: the layer-by-layer bounds of docs/rigor.md §2.3 (docs/theory.md §13), for both bound-set names
     ball_bound_sets = bound_sets("plproof.theory.ball:MLPBounds")
+    array_generic = True
 
     def __init__(self, X: Any, widths: Sequence[int], activation: "str | activations.Activation" = "tanh",
                  seed: int = 0, init: str = "standard") -> None:

@@ -32,7 +32,8 @@ from plproof.errors import InvalidInput, NotCertifiable
 from plproof.models.ball import (AdapterBall, BoundsAtRadius, HessianGridBounds, check_ball, sampled_ball_bounds,
                                  sampled_hessian_norms)
 from plproof.models.base import Model, bound_sets, check_finite_matrix
-from plproof.numeric.arith import FLOAT64, Arith, BallArith, MPArith, require_flint
+from plproof.numeric import ddarray
+from plproof.numeric.arith import FLOAT64, Arith, BallArith, DDArith, MPArith, require_flint
 from plproof.numeric.floatbounds import add_up, float_up, mul_up, sqrt_up
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import FLOATS
@@ -114,6 +115,28 @@ def _arb_namespace(flint: Any) -> dict[str, Any]:
     return {**{f: method(f) for f in _ARB_FUNCTIONS | {"sqrt"}}, "mpf": const, "pi": arb.pi(), "e": arb.const_e()}
 
 
+#: functions with a double-double evaluation (plproof/numeric/ddarray.py); powers: integers and half-integers
+_DD_FUNCTIONS = {"exp", "log", "sin", "cos", "tanh", "erf"}
+
+
+def _dd_namespace() -> dict[str, Any]:
+    """Names of the generated code as double-double functions (docs/rigor.md §12; log x = log1p(x - 1))."""
+    with mpmath.workdps(50):
+        e = ddarray.const(+mpmath.e)
+    return {"exp": ddarray.exp, "log": lambda x: ddarray.log1p(x - 1), "sin": ddarray.sin, "cos": ddarray.cos,
+            "tanh": ddarray.tanh, "erf": ddarray.erf, "sqrt": ddarray.sqrt, "pi": ddarray.PI, "e": e,
+            "mpf": lambda a: ddarray.as_dd(_exact_const(a))}
+
+
+def _dd_obstacle(funcs: set[str], parts: Sequence[sp.Expr]) -> str | None:
+    """Why the expressions have no double-double evaluation (None: they have one)."""
+    if funcs - _DD_FUNCTIONS:
+        return f"no double-double evaluator for {sorted(funcs - _DD_FUNCTIONS)[0]}"
+    powers = {p.exp for e in parts for p in e.atoms(sp.Pow)}
+    odd = sorted(str(q) for q in powers if not (2 * q).is_Integer)
+    return f"no double-double evaluator for the power {odd[0]}" if odd else None
+
+
 @contextlib.contextmanager
 def _iv_precision() -> Iterator[None]:
     saved = _IV.prec
@@ -163,6 +186,12 @@ def perron_upper(M: Sequence[Sequence[Fraction | float]]) -> Fraction | float:
 
 _OUTSIDE_DOMAIN = ("F or its derivatives are not finite real numbers here (sqrt or log at or below 0, a non-integer "
                    "power of a negative number, a pole): start w0 inside the domain of F")
+
+
+def _dd_rows(v: Any, rows: int) -> ddarray.DDArray:
+    """A generated value (per row, or one constant for all rows) as a double-double column of ``rows`` entries."""
+    d = ddarray.as_dd(v)
+    return ddarray.DDArray(np.broadcast_to(d.hi, (rows,)), np.broadcast_to(d.lo, (rows,)))
 
 
 def _real_and_finite(v: Any) -> bool:
@@ -350,6 +379,12 @@ class SympyModel(AdapterBall, Model):
         self.interval_obstacle = (f"no interval evaluator for {sorted(funcs - _IV_FUNCTIONS)[0]}"
                                   if funcs - _IV_FUNCTIONS else None)
         self.ball_obstacle = f"no ball evaluator for {sorted(funcs - _ARB_FUNCTIONS)[0]}" if funcs - _ARB_FUNCTIONS else None
+        self.dd_obstacle = _dd_obstacle(funcs, [e for part in self._parts.values() for e in part])
+
+    @property
+    def array_generic(self) -> bool:  # type: ignore[override]
+        """True when every function and power of F and its derivatives has a double-double evaluation."""
+        return self.dd_obstacle is None
 
     @property
     def n_outputs(self) -> int:
@@ -379,7 +414,7 @@ class SympyModel(AdapterBall, Model):
                 printer = MpmathPrinter({"fully_qualified_modules": False, "inline": True,
                                          "allow_unknown_functions": True, "user_functions": {}})
                 ns = {"exact": lambda: {"mpf": _exact_const}, "interval": lambda: _IV_NAMESPACE,
-                      "arb": lambda: _arb_namespace(require_flint())}[backend]()
+                      "arb": lambda: _arb_namespace(require_flint()), "dd": _dd_namespace}[backend]()
                 fn = sp.lambdify(args, exprs, modules=[ns], printer=printer, cse=True)
             self._compiled[key] = fn
         return self._compiled[key]
@@ -395,6 +430,13 @@ class SympyModel(AdapterBall, Model):
             if not (np.isfinite(vals).all() and not vals.imag.any()):
                 raise InvalidInput(_OUTSIDE_DOMAIN)
             return vals.real
+        if backend == "dd":  # all rows at once: the data columns as arrays
+            with np.errstate(all="ignore"):
+                out = fn(*w, *(ddarray.DDArray(c) for c in self.X.T))
+            vals = ddarray.stack([_dd_rows(v, r) for v in out], axis=1)
+            if not np.isfinite(vals).all():
+                raise InvalidInput(_OUTSIDE_DOMAIN)
+            return vals
         conv = {"mpmath": mpmath.mpf, "exact": Fraction, "interval": _IV.mpf,
                 "arb": lambda x: require_flint().arb(x)}[backend]
         try:
@@ -413,6 +455,8 @@ class SympyModel(AdapterBall, Model):
             return "exact"
         if isinstance(ar, MPArith):
             return "mpmath"
+        if isinstance(ar, DDArith):
+            return "dd"
         if isinstance(ar, BallArith):
             if self.ball_obstacle:
                 raise NotCertifiable(f"{self.ball_obstacle}: F cannot be enclosed in balls; use rigor high-precision")

@@ -93,6 +93,7 @@ class TwoLayer(Model):
     """
 
     family = "two_layer"
+    array_generic = True
 
     def __init__(self, X: Any, width: int, activation: "str | activations.Activation" = "tanh",
                  seed: int = 0, train: str = "both", init: str = "standard") -> None:

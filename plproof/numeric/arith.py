@@ -1,8 +1,9 @@
 """Array namespaces: one model definition evaluates in float64, at p digits, or exactly.
 
 A namespace provides ``asarray`` and the elementwise functions the activations need; arithmetic
-(``+ * @``) is numpy's, on float64 arrays or on object arrays of ``mpmath.mpf`` / ``Fraction``.
-The current namespace is set with :func:`precision` (docs/theory.md §10: ``high-precision``).
+(``+ * @``) is numpy's, on float64 arrays or on object arrays of ``mpmath.mpf`` / ``Fraction``, or the
+double-double arrays of plproof/numeric/ddarray.py. The current namespace is set with :func:`precision`
+(docs/theory.md §10: ``high-precision``; which arithmetic serves how many digits: docs/rigor.md §12).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import mpmath
 import numpy as np
 
 from plproof.errors import InvalidInput
+from plproof.numeric import ddarray
+from plproof.numeric.ddarray import DDArray
 
 try:  # scipy is optional; erf is only needed by gelu
     from scipy.special import erf as _float_erf
@@ -34,6 +37,12 @@ class Arith:
     def active(self) -> contextlib.AbstractContextManager:
         """Context inside which this namespace's scalar arithmetic has its precision."""
         return contextlib.nullcontext()
+
+    @property
+    def fallback(self) -> "Arith":
+        """The namespace for models whose formulas are not written for this one's arrays (itself here; the
+        double-double namespace falls back to mpmath at the same digits)."""
+        return self
 
     def asarray(self, x: Any) -> np.ndarray:
         raise NotImplementedError
@@ -93,9 +102,7 @@ class MPArith(Arith):
     """mpmath at ``digits`` decimal digits on object arrays (readable oracle, not rigorous)."""
 
     def __init__(self, digits: int) -> None:
-        if not isinstance(digits, (int, np.integer)) or digits < 5:
-            raise InvalidInput(f"precision digits must be an integer >= 5, got {digits!r}")
-        self.digits = int(digits)
+        self.digits = check_digits(digits)
         self.name = f"mpmath-{self.digits}"
 
     def active(self) -> contextlib.AbstractContextManager:
@@ -123,6 +130,59 @@ class MPArith(Arith):
     erf = staticmethod(_elementwise(mpmath.erf))
 
 
+def check_digits(digits: Any) -> int:
+    """``digits`` as an int >= 5, or an InvalidInput."""
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 5:
+        raise InvalidInput(f"precision digits must be an integer >= 5, got {digits!r}")
+    return int(digits)
+
+
+#: precision(digits=N) evaluates in double-double for N <= DD_DIGITS (about 32 digits, docs/rigor.md §12)
+DD_DIGITS = 30
+
+
+class DDArith(Arith):
+    """Double-double arrays (plproof/numeric/ddarray.py): about 32 significant digits at numpy speed.
+
+    Serves ``precision(digits=N)`` for N <= :data:`DD_DIGITS` (docs/rigor.md §12: errors measured against mpmath
+    at 40 digits, not proved). Models whose formulas are not array-generic evaluate in :attr:`fallback`, mpmath
+    at the same digits; ``active()`` sets mpmath to those digits for them.
+    """
+
+    def __init__(self, digits: int = DD_DIGITS) -> None:
+        self.digits = check_digits(digits)
+        if self.digits > DD_DIGITS:
+            raise InvalidInput(f"double-double carries about 32 digits: ask for at most {DD_DIGITS}, "
+                               f"got {self.digits}")
+        self.name = "double-double"
+
+    def active(self) -> contextlib.AbstractContextManager:
+        return mpmath.mp.workdps(self.digits)
+
+    @property
+    def fallback(self) -> Arith:
+        return MPArith(self.digits)
+
+    pi = ddarray.PI
+
+    def asarray(self, x: Any) -> DDArray:
+        return ddarray.as_dd(x)
+
+    def zeros(self, shape: int | tuple[int, ...]) -> DDArray:
+        return DDArray(np.zeros(shape))
+
+    def to_float(self, x: Any) -> np.ndarray:
+        return ddarray.as_dd(x).to_float()
+
+    def norm(self, x: Any) -> DDArray:
+        flat = ddarray.as_dd(x).ravel()
+        return ddarray.sqrt(flat @ flat)
+
+
+for _name in ("sqrt", "tanh", "exp", "log1p", "sin", "cos", "erf"):  # DDArith's functions: ddarray's of that name
+    setattr(DDArith, _name, staticmethod(getattr(ddarray, _name)))
+
+
 def _mpf_of(v: Any) -> Any:
     if isinstance(v, Fraction):
         return mpmath.mpf(v.numerator) / v.denominator
@@ -134,6 +194,8 @@ _to_mpf = np.frompyfunc(_mpf_of, 1, 1)
 
 def mpf_array(x: Any) -> np.ndarray:
     """Floats, ints, Fractions or mpf as an object array of mpf (exact, then rounded to the current precision)."""
+    if isinstance(x, DDArray):
+        return _to_mpf(x.to_mpf())
     arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
     return _to_mpf(arr.astype(object) if arr.dtype != object else arr)
 _mp_sqrt = np.frompyfunc(mpmath.sqrt, 1, 1)
@@ -240,6 +302,49 @@ class BallArith(Arith):
         return self.mid_rad(x)[0]
 
 
+def bits_for(digits: int) -> int:
+    """Binary precision for ``digits`` significant decimal digits, with 16 guard bits."""
+    return math.ceil(3.33 * digits) + 16
+
+
+class FlintArith(BallArith):
+    """python-flint ``arb`` arrays read by their midpoints: the high-precision namespace of GD/SGD runs above 30
+    digits when python-flint is installed (docs/rigor.md §12.9), about 10x faster than mpmath object arrays.
+
+    Level ``high-precision``: the balls' radii are carried but not reported. mpmath numbers convert exactly;
+    :meth:`to_mpf` gives the midpoints back as mpmath numbers. Models whose formulas are not array-generic
+    evaluate in :attr:`fallback`, mpmath at the same digits.
+    """
+
+    def __init__(self, digits: int) -> None:
+        self.digits = check_digits(digits)
+        super().__init__(bits_for(self.digits))
+        self.name = f"python-flint-{self.digits}"
+
+    @property
+    def fallback(self) -> Arith:
+        return MPArith(self.digits)
+
+    def _arb_of(self, v: Any) -> Any:
+        if isinstance(v, mpmath.mpf):
+            man, exp = v.man_exp  # |v| = man 2^exp
+            a = self.flint.arb(int(man)) * self.flint.arb(2) ** int(exp)
+            return -a if v < 0 else a
+        return super()._arb_of(v)
+
+    def to_mpf(self, x: Any) -> np.ndarray:
+        """The midpoints of the balls ``x`` as an object array of mpmath numbers (exact)."""
+        return _arb_to_mpf(np.asarray(x, dtype=object))
+
+
+def _arb_mid_mpf(x: Any) -> Any:
+    man, exp = x.mid().man_exp()
+    return mpmath.mpf((int(man), int(exp)))
+
+
+_arb_to_mpf = np.frompyfunc(_arb_mid_mpf, 1, 1)
+
+
 def _float_mid_rad(x: Any) -> tuple[float, float]:
     """(m, r): m = float(mid) is within ulp(m)/2 of the midpoint, so r = rad + ulp(m), rounded up, covers."""
     m = float(x.mid())
@@ -277,12 +382,19 @@ def current() -> Arith:
     return _current.get()
 
 
+def high_precision(digits: int) -> Arith:
+    """The namespace for ``digits`` significant digits: double-double up to :data:`DD_DIGITS`, mpmath above
+    (docs/rigor.md §12)."""
+    return DDArith(digits) if check_digits(digits) <= DD_DIGITS else MPArith(digits)
+
+
 @contextlib.contextmanager
 def precision(digits: int | None = None, *, exact: bool = False) -> Iterator[Arith]:
-    """``with precision(digits=50):`` evaluate models at 50 digits; ``exact=True`` for rationals."""
+    """``with precision(digits=50):`` evaluate models at 50 digits (:func:`high_precision` chooses the
+    arithmetic: double-double up to 30 digits); ``exact=True`` for rationals."""
     if exact == (digits is not None):
         raise InvalidInput("give either digits=N or exact=True to precision()")
-    arith = EXACT if exact else MPArith(digits)  # type: ignore[arg-type]
+    arith = EXACT if exact else high_precision(digits)  # type: ignore[arg-type]
     token = _current.set(arith)
     try:
         with arith.active():

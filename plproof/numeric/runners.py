@@ -14,7 +14,8 @@ import numpy as np
 from plproof.certificate.format import jsonable
 from plproof.errors import InvalidInput
 from plproof.numeric import arith as _arith
-from plproof.numeric.arith import Arith
+from plproof.numeric.arith import Arith, FlintArith, MPArith
+from plproof.numeric.threads import step_loop
 
 if TYPE_CHECKING:  # pragma: no cover
     from plproof.problem import Problem
@@ -70,14 +71,34 @@ def _record(traj: Trajectory, problem: "Problem", w: np.ndarray, r: np.ndarray, 
         traj.lambda_mins.append(float(np.linalg.eigvalsh(K)[0]))
 
 
+def run_namespace(problem: "Problem", arith: Arith | None) -> Arith:
+    """The namespace of a GD/SGD run: ``arith`` or, if None, the one in force, as the model takes it
+    (:meth:`plproof.models.base.Model.arithmetic`); where ``precision(digits=N)`` chose mpmath (N > 30) and
+    python-flint is installed, python-flint arb arrays at N digits (docs/rigor.md §12.9; models that are not
+    array-generic stay in mpmath)."""
+    ar = arith or _arith.current()
+    if arith is None and isinstance(ar, MPArith) and _arith.have_flint():
+        ar = FlintArith(ar.digits)
+    return problem.model.arithmetic(ar)
+
+
+def _final(ar: Arith, w: Any) -> Any:
+    """The final iterate for the caller: python-flint balls as mpmath numbers (their midpoints)."""
+    return ar.to_mpf(w) if isinstance(ar, FlintArith) else w
+
+
 def gradient_descent(problem: "Problem", step: float, steps: int, *, arith: Arith | None = None,
                      lambda_min_every: int = 0, w0: Any = None) -> Trajectory:
-    """Run ``steps`` GD steps of size ``step`` from w0; record loss, distance, optional lambda_min(K)."""
+    """Run ``steps`` GD steps of size ``step`` from w0; record loss, distance, optional lambda_min(K).
+
+    In ``arith`` (default: the namespace in force), or its fallback for a model that cannot evaluate in it
+    (:func:`run_namespace`): up to 30 digits double-double, above python-flint (or mpmath). BLAS runs
+    with :func:`plproof.numeric.threads.step_loop`'s threads (default 1: no spinning workers between steps)."""
     _check_run(step, steps)
-    ar = arith or _arith.current()
-    traj = Trajectory(ar.name, float(step), lambda_min_every=lambda_min_every)
     model = problem.model
-    with ar.active():
+    ar = run_namespace(problem, arith)
+    traj = Trajectory(ar.name, float(step), lambda_min_every=lambda_min_every)
+    with ar.active(), step_loop():
         w = ar.asarray(problem.w0 if w0 is None else w0)
         y = ar.asarray(problem.y)
         eta = ar.asarray(step)
@@ -91,7 +112,7 @@ def gradient_descent(problem: "Problem", step: float, steps: int, *, arith: Arit
                 break
             if t < steps:
                 w = w - eta * (model.vjp(w, r, ar) if g is None else g)
-        traj.w_final = w
+        traj.w_final = _final(ar, w)
     return traj
 
 
@@ -101,11 +122,11 @@ def sgd(problem: "Problem", step: float, steps: int, batch: int = 1, seed: int =
     _check_run(step, steps)
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
         raise InvalidInput(f"batch must be an integer >= 1, got {batch!r}")
-    ar = arith or _arith.current()
+    model = problem.model
+    ar = run_namespace(problem, arith)
     rng = np.random.default_rng(seed)
     traj = Trajectory(ar.name, float(step))
-    model = problem.model
-    with ar.active():
+    with ar.active(), step_loop():
         w = ar.asarray(problem.w0)
         y = ar.asarray(problem.y)
         eta = ar.asarray(step)
@@ -119,7 +140,7 @@ def sgd(problem: "Problem", step: float, steps: int, batch: int = 1, seed: int =
                 idx = rng.integers(0, problem.n, size=batch)
                 counts = np.bincount(idx, minlength=problem.n)
                 w = w - eta * model.vjp(w, r * ar.asarray(counts.astype(float)), ar)
-        traj.w_final = w
+        traj.w_final = _final(ar, w)
     return traj
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from plproof.errors import InvalidInput, NotCertifiable, SoundnessViolation
 from plproof.evidence import Evidence, Hypothesis, Status, Verdict
 from plproof.models.ball import BallBounds
-from plproof.numeric.arith import MPArith
+from plproof.numeric.arith import high_precision
 from plproof.numeric.rigor import Enclosure, RigorLevel, weakest
 from plproof.numeric.runners import Trajectory, gradient_descent
 from plproof.numeric.scalars import FLOATS, INTERVALS, enclosure
@@ -373,7 +373,7 @@ def confirm_run(problem: Problem, step: float, rate: float, R: float, steps: int
     float_steps = confirm_budget(problem)
     n_steps = steps if steps is not None else (200 if small else float_steps)
     try:
-        traj = gradient_descent(problem, step, n_steps, arith=MPArith(30) if small else None)
+        traj = gradient_descent(problem, step, n_steps, arith=high_precision(30) if small else None)
     except (InvalidInput, NotCertifiable):  # a model that evaluates in float64 only (callable, torch)
         small = False
         traj = gradient_descent(problem, step, steps if steps is not None else float_steps)

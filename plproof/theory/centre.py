@@ -21,7 +21,7 @@ import numpy as np
 from plproof.models import Linear, TwoLayer
 from plproof.models.base import closed_form_obstacle, generic_model
 from plproof.numeric import floatbounds as fb
-from plproof.numeric.arith import EXACT, FLOAT64, BallArith, MPArith, have_flint
+from plproof.numeric.arith import EXACT, FLOAT64, BallArith, have_flint, high_precision
 from plproof.numeric.enclosures import enclose
 from plproof.numeric.linalg import eigvalsh_hp
 from plproof.numeric.rigor import Enclosure, RigorLevel
@@ -264,8 +264,10 @@ def _wide_two_layer(problem: Problem, budget: int | None = None) -> Centre:
 
 
 def _high_precision(problem: Problem, digits: int) -> Centre:
-    """lambda_min and lambda_max of K(w0) at ``digits`` digits (mpmath eigsy); not rigorous."""
-    ar = MPArith(digits)
+    """lambda_min and lambda_max of K(w0) at ``digits`` digits (double-double up to 30 digits, mpmath above,
+    :func:`~plproof.numeric.arith.high_precision`; the model's fallback where it cannot evaluate there); not
+    rigorous."""
+    ar = problem.model.arithmetic(high_precision(digits))
     with ar.active():
         K = problem.kernel(problem.w0, ar)
         r = problem.residual(problem.w0, ar)
@@ -276,7 +278,7 @@ def _high_precision(problem: Problem, digits: int) -> Centre:
     lam = float(evals[0])
     return Centre(Enclosure.point(lam, hp), Enclosure.point(float(np.sqrt(float(evals[-1]))), hp),
                   Enclosure.point(float(np.sqrt(float(rr))), hp), Enclosure.point(float(rr / 2), hp),
-                  f"mpmath at {digits} digits", hints={"lambda0_shift": lam},
+                  f"{digits} digits ({ar.name})", hints={"lambda0_shift": lam},
                   row_norm=Enclosure.point(float(np.sqrt(float(top))), hp))
 
 
