@@ -14,7 +14,7 @@ from plproof import Problem, TwoLayer
 from plproof.data import uniform_targets, unit_inputs
 from plproof.models.activations import ACTIVATIONS
 from plproof.numeric.arith import FLOAT64, MPArith
-from plproof.numeric.runners import gradient_descent
+from plproof.numeric.runners import gradient_descent, sgd
 from plproof.routes.ball import check, confirm_budget
 from plproof.theory import centre as centre_mod
 from plproof.numeric import floatbounds as fb
@@ -110,10 +110,14 @@ def test_fused_step_is_F_and_vjp(activation, train, block_bytes):
     model = TwoLayer(unit_inputs(5, 3, 4), 8, activation, seed=4, train=train)
     y = uniform_targets(5, 0.5, 4)
     w = model.default_w0() + 0.1
-    r, g = model.residual_and_vjp(w, y, block_bytes)
+    r, g = model.residual_and_vjp(w, y, block_bytes=block_bytes)
     r_ref = model.F(w, FLOAT64) - y
     np.testing.assert_allclose(r, r_ref, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(g, model.vjp(w, r_ref, FLOAT64), rtol=1e-12, atol=1e-15)
+    counts = np.array([0.0, 2.0, 1.0, 0.0, 3.0])  # an SGD batch's repeat counts
+    r, g = model.residual_and_vjp(w, y, counts, block_bytes=block_bytes)
+    np.testing.assert_allclose(r, r_ref, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(g, model.vjp(w, r_ref * counts, FLOAT64), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])
@@ -138,6 +142,22 @@ def test_float_runner_takes_the_fused_step_and_matches_F_and_vjp():
         losses.append(float(r @ r / 2))
         if t < 25:
             w = w - 0.5 * model.vjp(w, r, FLOAT64)
+    np.testing.assert_allclose(traj.losses, losses, rtol=1e-10)
+    np.testing.assert_allclose(traj.w_final, w, rtol=1e-10, atol=1e-14)
+    assert losses[-1] < losses[0]
+
+
+def test_sgd_runner_takes_the_fused_step_with_the_same_batches():
+    """sgd in float64 on a TwoLayer: the loop of F and vjp on the same seeded batches, to rounding."""
+    problem = Problem(TwoLayer(unit_inputs(6, 4, 5), 30, "tanh", seed=5), uniform_targets(6, 0.5, 5))
+    traj = sgd(problem, 0.5, 40, batch=2, seed=3)
+    model, w, losses, rng = problem.model, problem.w0.copy(), [], np.random.default_rng(3)
+    for t in range(41):
+        r = model.F(w, FLOAT64) - problem.y
+        losses.append(float(r @ r / 2))
+        if t < 40:
+            counts = np.bincount(rng.integers(0, 6, size=2), minlength=6).astype(float)
+            w = w - 0.5 * model.vjp(w, r * counts, FLOAT64)
     np.testing.assert_allclose(traj.losses, losses, rtol=1e-10)
     np.testing.assert_allclose(traj.w_final, w, rtol=1e-10, atol=1e-14)
     assert losses[-1] < losses[0]

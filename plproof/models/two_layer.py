@@ -181,11 +181,12 @@ class TwoLayer(Model):
             parts.append((A.T @ r) * scale)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
-    def residual_and_vjp(self, w: np.ndarray, y: np.ndarray,
+    def residual_and_vjp(self, w: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None,
                          block_bytes: int = STEP_BLOCK_BYTES) -> tuple[np.ndarray, np.ndarray]:
-        """(r, DF(w)^T r), r = F(w) - y, in float64 with sigma(Z), sigma'(Z) (Z = X W^T) formed once and kept for
-        the gradient: one GD step's work (docs/theory.md §2, §8). Neurons go in blocks whose activation formulas
-        take about ``block_bytes``; the kept features take 16 n m bytes (8 n m when only v is trained)."""
+        """(r, DF(w)^T (c o r)), r = F(w) - y, in float64 with sigma(Z), sigma'(Z) (Z = X W^T) formed once and kept
+        for the gradient: one GD step's work (docs/theory.md §2, §8), or an SGD step's with c the batch's counts
+        per data point (``weights``; default all ones). Neurons go in blocks whose activation formulas take about
+        ``block_bytes``; the kept features take 16 n m bytes (8 n m when only v is trained)."""
         W, v = self.split(np.asarray(w, dtype=np.float64))
         X, n, m = self.X, self.n_outputs, self.width
         order = 0 if self.train == "output" else 1
@@ -193,11 +194,12 @@ class TwoLayer(Model):
         blocks = [(lo, self.activation.derivatives(X @ W[lo:lo + step].T, FLOAT64, order)) for lo in range(0, m, step)]
         scale = 1 / np.sqrt(float(m))
         r = sum((f[0] @ v[lo:lo + step] for lo, f in blocks), np.zeros(n)) * scale - y
+        rc = r if weights is None else r * weights
         gW, gv = np.empty_like(W), np.empty_like(v)
         for lo, f in blocks:
             if order:
-                gW[lo:lo + step] = ((f[1] * r[:, None]).T @ X) * (v[lo:lo + step, None] * scale)
-            gv[lo:lo + step] = (f[0].T @ r) * scale
+                gW[lo:lo + step] = ((f[1] * rc[:, None]).T @ X) * (v[lo:lo + step, None] * scale)
+            gv[lo:lo + step] = (f[0].T @ rc) * scale
         return r, self.join(gW, gv)
 
     def _kernel(self, w: np.ndarray, ar: Arith) -> np.ndarray:

@@ -7,7 +7,7 @@ w_{t+1} = w_t - eta sum_{i in B_t} grad l_i(w_t), batch indices drawn i.i.d. uni
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -87,6 +87,13 @@ def _final(ar: Arith, w: Any) -> Any:
     return ar.to_mpf(w) if isinstance(ar, FlintArith) else w
 
 
+def _fused_step(model: Any, ar: Arith) -> Callable[..., tuple[np.ndarray, np.ndarray]] | None:
+    """The model's one-pass (residual, gradient) in float64 where the family's closed forms apply, else None."""
+    if ar.name != "float64" or not model.closed_forms_apply:
+        return None
+    return getattr(model, "residual_and_vjp", None)
+
+
 def gradient_descent(problem: "Problem", step: float, steps: int, *, arith: Arith | None = None,
                      lambda_min_every: int = 0, w0: Any = None) -> Trajectory:
     """Run ``steps`` GD steps of size ``step`` from w0; record loss, distance, optional lambda_min(K).
@@ -102,8 +109,7 @@ def gradient_descent(problem: "Problem", step: float, steps: int, *, arith: Arit
         w = ar.asarray(problem.w0 if w0 is None else w0)
         y = ar.asarray(problem.y)
         eta = ar.asarray(step)
-        # float64 with the family's closed forms: loss and gradient from one evaluation of the features
-        fused = getattr(model, "residual_and_vjp", None) if ar.name == "float64" and model.closed_forms_apply else None
+        fused = _fused_step(model, ar)
         for t in range(steps + 1):
             r, g = fused(w, y) if fused else (model.F(w, ar) - y, None)
             _record(traj, problem, w, r, ar, t, lambda_min_every)
@@ -130,16 +136,20 @@ def sgd(problem: "Problem", step: float, steps: int, batch: int = 1, seed: int =
         w = ar.asarray(problem.w0)
         y = ar.asarray(problem.y)
         eta = ar.asarray(step)
+        fused = _fused_step(model, ar)
         for t in range(steps + 1):
-            r = model.F(w, ar) - y
+            # the batch is drawn before the step's residual so the fused step takes it; the stream is unchanged
+            counts = np.bincount(rng.integers(0, problem.n, size=batch), minlength=problem.n) if t < steps else None
+            if fused and counts is not None:
+                r, g = fused(w, y, counts.astype(float))
+            else:
+                r, g = model.F(w, ar) - y, None
             _record(traj, problem, w, r, ar, t, 0)
             if not np.isfinite(traj.losses[-1]):
                 traj.diverged = True
                 break
             if t < steps:
-                idx = rng.integers(0, problem.n, size=batch)
-                counts = np.bincount(idx, minlength=problem.n)
-                w = w - eta * model.vjp(w, r * ar.asarray(counts.astype(float)), ar)
+                w = w - eta * (model.vjp(w, r * ar.asarray(counts.astype(float)), ar) if g is None else g)
         traj.w_final = _final(ar, w)
     return traj
 
