@@ -149,7 +149,7 @@ class _Recursion:
                 alpha.append(self.flint.arb(a0[0]))
                 p.append([self.zero] * self.T)
                 continue
-            if isinstance(op, Affine):  # y = c W U(x) + b 1^T: ||y'|| <= c sqrt(nu) (Om ||x'|| + t_W ||x||) + sqrt(P) t_b
+            if isinstance(op, Affine):  # y = c W U(x) + b 1^T; ||y'|| <= c sqrt(nu) (Om||x'|| + t_W||x||) + sqrt(P)t_b
                 c, (x,) = self.spread(op), ins
                 Om = self.flint.arb(self.c0.spectral[op.weight]) + self.radius(op.weight)
                 root = self.flint.arb(op.positions).sqrt()
@@ -202,12 +202,13 @@ class _Recursion:
                   M: list[list[Any]]) -> list[tuple[Any, Any, list[Any]]]:
         """Per input of node v, its contribution (to ||g_x||_2, ||g_x||_inf, r_x) (G3); adds node v's term to M (G4)."""
         inputs = self.graph.nodes[v].inputs
-        if isinstance(op, Affine):  # g_x = c U^T(W^T G_y); g_x' = c U^T(U_W^T G_y + W^T G_y'); f'' += 2c <G_y, U_W U(x')>
+        if isinstance(op, Affine):  # g_x = c U^T W^T G; g_x' = c U^T(U_W^T G + W^T G'); f'' += 2c <G, U_W U(x')>
             c, (x,) = self.spread(op), inputs  # the inf-norm needs no sqrt(nu): channel norms (G6)
             Om = self.flint.arb(self.c0.spectral[op.weight]) + self.radius(op.weight)
             col = self.flint.arb(self.c0.colmax[op.weight]) + self.radius(op.weight)
             self._add(M, self.unit(op.weight, 2 * c * G2), p[x])
-            return [(c * Om * G2, self.scale_of(op) * col * G2, [c * (Om * a + b) for a, b in zip(r, self.unit(op.weight, G2))])]
+            rx = [c * (Om * a + b) for a, b in zip(r, self.unit(op.weight, G2))]
+            return [(c * Om * G2, self.scale_of(op) * col * G2, rx)]
         if isinstance(op, Activate):  # g_x = sigma'(x) o g_y; f'' += (g_y o sigma''(x))^T (x' o x')
             act, (x,) = op.activation, inputs
             S1, S2 = self.flint.arb(act.S1), self.flint.arb(act.S2)

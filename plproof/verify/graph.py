@@ -138,7 +138,8 @@ class GraphFamily(IntervalCentre):
                 continue
             if kind in AFFINE:  # y = c W U(x) + b 1^T, ||U(x)|| <= sqrt(nu) ||x||, ||b 1^T|| = sqrt(P) ||b|| (G6)
                 c, x, W, b = _up(self.c[v] * sqrt_hi(Fraction(self.nu[v]))), ins[0], node["weight"], node["bias"]
-                Om, root = self.spectral[W] + moved(W), sqrt_hi(Fraction(int(np.prod(self.net.graph.nodes[v].shape[1:]))))
+                positions = int(np.prod(self.net.graph.nodes[v].shape[1:]))  # P (1 for a dense layer)
+                Om, root = self.spectral[W] + moved(W), sqrt_hi(Fraction(positions))
                 pv = [_up(c * (Om * a + e) + f) for a, e, f in zip(p[x], self._e(W, alpha[x]), self._e(b, root))]
                 first = c * Om * alpha[x] + (0 if b is None else root * (self.norm[b] + moved(b)))
             elif kind == "Activate":
