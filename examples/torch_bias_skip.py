@@ -28,7 +28,7 @@ from plproof import Problem, from_torch
 
 with np.load(Path(__file__).with_name("data.npz")) as data:
     X, y = data["X"], data["y"] / 100
-WIDTH = 256
+WIDTH = 32
 
 
 class BiasSkip(torch.nn.Module):
