@@ -216,3 +216,49 @@ def test_the_window_constants_of_G6_and_G7_hold_as_matrices(spatial, kernel, str
     S = pool.forward([np.eye(d)], [], FLOAT64)[0].T
     assert np.linalg.norm(S, 2) <= np.sqrt(nu / pool.window) * (1 + 1e-12)
     assert np.abs(S.T).sum(axis=1).max() <= nu / pool.window * (1 + 1e-12)
+
+
+def _hessians(net: Network, w: np.ndarray) -> np.ndarray:
+    """The per-output Hessians at w (central differences of the closed-form Jacobian), symmetrised."""
+    H = np.stack([(net.jacobian(w + 1e-5 * e) - net.jacobian(w - 1e-5 * e)) / 2e-5 for e in np.eye(w.size)], axis=2)
+    return (H + np.swapaxes(H, 1, 2)) / 2
+
+
+def _ascend(net: Network, R: float, k: int, w: np.ndarray, steps: int) -> float:
+    """The largest |lambda(Hess f(x_k))| met by projected gradient ascent on |u^T Hess f(x_k; w) u| over B(w0, R),
+    u the top eigenvector at each iterate (its w-gradient: a second difference of row k of DF along u)."""
+    w0, best = net.default_w0(), 0.0
+    for _ in range(steps):
+        vals, vecs = np.linalg.eigh(_hessians(net, w)[k])
+        i = np.argmax(np.abs(vals))
+        best, u = max(best, abs(vals[i])), vecs[:, i]
+        g = (net.jacobian(w + 1e-3 * u)[k] - 2 * net.jacobian(w)[k] + net.jacobian(w - 1e-3 * u)[k]) / 1e-6
+        w = w + np.sign(vals[i]) * 0.3 * R * g / max(np.linalg.norm(g), 1e-300)
+        w = w0 + (w - w0) * min(1.0, R / max(np.linalg.norm(w - w0), 1e-300))
+    return best
+
+
+@pytest.mark.parametrize("kind,R", [("dense-ntk", 0.5), ("conv2d-pool", 0.5),
+                                    *[pytest.param(k, R, marks=pytest.mark.slow) for k in sorted(GRAPHS)
+                                      for R in (0.5, 2.0) if (k, R) not in (("dense-ntk", 0.5), ("conv2d-pool", 0.5))]])
+def test_gradient_ascent_over_the_ball_stays_below_the_bound(kind, R, capsys):
+    """A stronger adversary than fixed points: ascent on the Hessian's top eigenvalue from the adversarial points."""
+    net = _net(kind)
+    eps = np.array(net.ball_bounds(net.default_w0()).per_input(R))
+    starts = _points(net, R, np.random.default_rng(7))
+    found = np.array([max(_ascend(net, R, k, w, 8) for w in (starts[0], starts[-2 * net.n_outputs + 2 * k]))
+                      for k in range(net.n_outputs)])
+    assert np.all(found <= eps * (1 + 1e-6))
+    with capsys.disabled():
+        print(f"\n{kind} R={R}: epsilon bound/ascent {eps.max() / found.max():.2f}")
+
+
+def test_the_verifier_agrees_on_a_convolution_fed_through_a_reshape():
+    """The data-fed ||U(x_k)||_2 of G6 (C2) on a flat input viewed as an image, in both implementations."""
+    g = LayerGraph(36, "ntk")
+    h = g.activation(g.conv(g.reshape(g.input, (1, 6, 6)), 2, 3, stride=2, padding=1), "tanh")
+    g.dense(g.flatten(h), 1)
+    net = Network(np.random.default_rng(2).standard_normal((2, 36)), g, seed=1)
+    bb, fam = net.ball_bounds(net.default_w0()), GraphFamily(net.describe(), net.X, net.default_w0())
+    for R in (0.0, 0.5):
+        assert float(fam.epsilon(Fraction(R))) == pytest.approx(float(bb.epsilon(FLOATS, R)), rel=1e-9)

@@ -28,7 +28,7 @@ import numpy as np
 from plproof.errors import NotCertifiable
 from plproof.models.ball import BallBounds
 from plproof.models.graph import Network
-from plproof.models.graph.ops import Activate, Affine, AvgPool, Concat, Input, Scale
+from plproof.models.graph.ops import Activate, Affine, AvgPool, Concat, Input, Reshape, Scale
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.arith import FLOAT64, BallArith
 from plproof.numeric.verified import spectral_norm_upper
@@ -38,13 +38,15 @@ from plproof.theory.mlp_bounds import PREC, STEPS, arb_hi, pareto_front, rho_upp
 @dataclass(frozen=True)
 class GraphCentre:
     """Upper bounds at w0 (docs/rigor.md §2.7 G0), per input k and node v ([k][v]): ||y_v||, ||g_v||_2,
-    ||g_v||_inf and, for activation nodes, the front of (|g_vi|, |sigma''(x_i)|) and |sigma(0)| (sigma0[v]); per
+    ||g_v||_inf and, for activation nodes, the front of (|g_vi|, |sigma''(x_i)|) and |sigma(0)| (sigma0[v]); for
+    affine nodes reading the data (:func:`reads_data`), ||U(x_k)||_2 (unfold_two[k][v], G6; 0 elsewhere); per
     parameter tensor j: ||W_j||_2 (weights as O x fan_in), the largest input-channel norm ||W_j[:, c', ...]||_F
     (a column of a dense weight) and ||theta_j||_2."""
 
     a_norm: tuple[tuple[float, ...], ...]
     g_two: tuple[tuple[float, ...], ...]
     g_inf: tuple[tuple[float, ...], ...]
+    unfold_two: tuple[tuple[float, ...], ...]
     front: tuple[tuple[tuple[tuple[float, float], ...], ...], ...]
     sigma0: tuple[float, ...]
     spectral: tuple[float, ...]
@@ -59,6 +61,18 @@ def require_covered(model: Network) -> None:
     why = model.ball_obstacle or model.smooth_obstacle
     if why:
         raise NotCertifiable(f"{why}: no verified bound over the ball for this graph (docs/rigor.md §2.7)")
+
+
+def reads_data(model: Network, v: int) -> bool:
+    """Whether node v is an affine layer whose input is the data itself (the input node, through reshapes only):
+    its U(x_k) is the same exact float matrix everywhere on the ball."""
+    nodes = model.graph.nodes
+    if not isinstance(nodes[v].op, Affine):
+        return False
+    x = nodes[v].inputs[0]
+    while isinstance(nodes[x].op, Reshape):
+        x = nodes[x].inputs[0]
+    return x == 0
 
 
 def graph_centre(model: Network, w0: np.ndarray) -> GraphCentre:
@@ -80,12 +94,15 @@ def graph_centre(model: Network, w0: np.ndarray) -> GraphCentre:
         front = tuple(tuple(pareto_front(absg[k][v], [arb_hi(abs(x)) for x in curv[v][k]]) if v in curv else ()
                             for v in range(len(values))) for k in range(n))
     g_inf = tuple(tuple(max(row) for row in absg[k]) for k in range(n))
+    data = [np.asarray(model.X, dtype=np.float64)[k:k + 1] for k in range(n)]
+    unfold_two = tuple(tuple(spectral_norm_upper(graph.nodes[v].op.unfold(data[k], FLOAT64)[0])
+                             if reads_data(model, v) else 0.0 for v in range(len(graph.nodes))) for k in range(n))
     tensors = [np.asarray(t, dtype=np.float64) for t in model.tensors(np.asarray(w0, dtype=np.float64), FLOAT64)]
     weights = {node.op.weight: node.op for node in graph.nodes if isinstance(node.op, Affine)}
     mats = [t.reshape(weights[j].out_features, -1) if j in weights else t.reshape(1, -1) for j, t in enumerate(tensors)]
     channels = [np.swapaxes(t.reshape(weights[j].weight_shape()[:2] + (-1,)), 0, 1).reshape(
         weights[j].weight_shape()[1], -1) if j in weights else t.reshape(-1, 1) for j, t in enumerate(tensors)]
-    return GraphCentre(a_norm, g_two, g_inf, front, sigma0,
+    return GraphCentre(a_norm, g_two, g_inf, unfold_two, front, sigma0,
                        tuple(spectral_norm_upper(W) if j in weights else 0.0 for j, W in enumerate(mats)),
                        tuple(max(fb.sqrt_up(fb.sumsq_upper(row)) for row in C) for C in channels),
                        tuple(fb.sqrt_up(fb.sumsq_upper(W)) for W in mats))
@@ -154,8 +171,11 @@ class _Recursion:
                 Om = self.flint.arb(self.c0.spectral[op.weight]) + self.radius(op.weight)
                 root = self.flint.arb(op.positions).sqrt()
                 bias = self.zero if op.bias is None else self.flint.arb(self.c0.norm[op.bias]) + self.radius(op.bias)
-                pv = [c * (Om * px + ux) + ub for px, ux, ub in
-                      zip(p[x], self.unit(op.weight, alpha[x]), self.unit(op.bias, root))]
+                lead = c * alpha[x]  # ||U_W U(x)|| <= t_W sqrt(nu) ||x||, or t_W ||U(x)||_2 on the data (C2)
+                data = self.c0.unfold_two[self.k][v]
+                lead = self.flint.arb(self.least(lead, self.scale_of(op) * self.flint.arb(data))) if data else lead
+                pv = [c * Om * px + ux + ub for px, ux, ub in
+                      zip(p[x], self.unit(op.weight, lead), self.unit(op.bias, root))]
                 bound = c * Om * alpha[x] + root * bias
             elif isinstance(op, Activate):
                 act, (x,) = op.activation, ins

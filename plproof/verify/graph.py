@@ -64,6 +64,9 @@ class GraphFamily(IntervalCentre):
         self.colmax = {j: max(_row_norms(_midrad(np.swapaxes(tensors[j], 0, 1).reshape(tensors[j].shape[1], -1))))
                        for j in weights}  # the largest input-channel slice W[:, c', ...] (a dense weight's column)
         self.norm = [_row_norms(_midrad(t.reshape(1, -1)))[0] for t in tensors]
+        self.data = {v: [_spectral_upper(_unfold(self.net.X[k], graph.nodes[self.nodes[v]["inputs"][0]].shape,
+                                                 self.nodes[v])) for k in range(self.n)]
+                     for v in range(len(self.nodes)) if self._reads_data(v)}  # ||U(x_k)||_2 (G6, C2)
         self.ns = IntervalNamespace(DIGITS)
         with self.ns.active():  # values and adjoints g_v = df/dy_v at w0 in intervals, one row per input
             values, _, cot = self.net.cotangents(self.ns.asarray(w0), self.ns.asarray(np.ones((self.n, 1))), self.ns)
@@ -120,6 +123,15 @@ class GraphFamily(IntervalCentre):
             return 1 / a if node["divide"] else a
         return Fraction(1) if node["parametrisation"] == "standard" else _up(1 / sqrt_lo(Fraction(op.fan_in)))
 
+    def _reads_data(self, v: int) -> bool:
+        """An affine node whose input is the input node itself, through reshapes only (U(x_k) fixed on the ball)."""
+        if self.nodes[v]["op"] not in AFFINE:
+            return False
+        x = self.nodes[v]["inputs"][0]
+        while self.nodes[x]["op"] == "Reshape":
+            x = self.nodes[x]["inputs"][0]
+        return x == 0
+
     def _pool(self, v: int) -> tuple[Fraction, Fraction]:
         """(>= ||S||_2, ||S^T||_inf) / |window| for pooling node v: sqrt(nu |window|) and nu by Schur's test (G7)."""
         window = int(np.prod(self.nodes[v]["kernel"]))
@@ -140,7 +152,8 @@ class GraphFamily(IntervalCentre):
                 c, x, W, b = _up(self.c[v] * sqrt_hi(Fraction(self.nu[v]))), ins[0], node["weight"], node["bias"]
                 positions = int(np.prod(self.net.graph.nodes[v].shape[1:]))  # P (1 for a dense layer)
                 Om, root = self.spectral[W] + moved(W), sqrt_hi(Fraction(positions))
-                pv = [_up(c * (Om * a + e) + f) for a, e, f in zip(p[x], self._e(W, alpha[x]), self._e(b, root))]
+                lead = min(c * alpha[x], self.c[v] * self.data[v][k]) if v in self.data else c * alpha[x]
+                pv = [_up(c * Om * a + e + f) for a, e, f in zip(p[x], self._e(W, lead), self._e(b, root))]
                 first = c * Om * alpha[x] + (0 if b is None else root * (self.norm[b] + moved(b)))
             elif kind == "Activate":
                 S1 = ACTIVATION_BOUNDS[node["activation"]][0]
@@ -195,3 +208,17 @@ def _overlap(spatial: tuple[int, ...], node: dict) -> int:
         q = np.arange(size)
         nu *= int(((starts[None, :] <= q[:, None]) & (q[:, None] < starts[None, :] + k)).sum(axis=1).max())
     return nu
+
+
+def _unfold(x: np.ndarray, shape: tuple[int, ...], node: dict) -> np.ndarray:
+    """U(x) of an affine node on the data x (flat, per-example ``shape``): the column x for a dense layer; for a
+    convolution the windows of the zero-padded x, one column per position (rows and columns in any order: only
+    ||U(x)||_2 is read)."""
+    if node["op"] == "Dense":
+        return x.reshape(-1, 1)
+    dims = len(node["kernel"])
+    image = np.pad(x.reshape(shape), [(0, 0)] + [(p, p) for p in node["padding"]])
+    windows = np.lib.stride_tricks.sliding_window_view(image, tuple(node["kernel"]), axis=tuple(range(1, dims + 1)))
+    windows = windows[(slice(None),) + tuple(slice(None, None, s) for s in node["stride"])]
+    count = int(np.prod(windows.shape[1:dims + 1]))
+    return np.moveaxis(windows.reshape((windows.shape[0], count, -1)), 1, -1).reshape(-1, count)
