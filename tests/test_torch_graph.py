@@ -247,3 +247,20 @@ def test_examples_certify_at_verified_and_their_certificates_verify(example, nam
 def test_bad_module_input():
     with pytest.raises(InvalidInput, match="torch.nn.Module"):
         from_torch(lambda x: x, np.zeros((2, 3)))
+
+
+class PoolExcludingPad(nn.Module):
+    """F.avg_pool2d with count_include_pad=False given by position (a different map from the graph's pooling)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.head = nn.Conv2d(1, 2, 3, padding=1), nn.Linear(18, 1)
+
+    def forward(self, x):
+        h = torch.nn.functional.avg_pool2d(torch.tanh(self.conv(x.view(-1, 1, 4, 4))), 2, 2, 1, False, False)
+        return self.head(h.flatten(1))
+
+
+def test_a_pooling_that_excludes_padding_is_refused_even_by_position():
+    with pytest.raises(NotCertifiable, match="count_include_pad=False"):
+        from_torch(PoolExcludingPad().double(), np.zeros((2, 16)))
