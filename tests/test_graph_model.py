@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from plproof import InvalidInput, LayerGraph, Network, NotCertifiable, Problem, RigorLevel, certify_run, check
+from plproof.models.graph.ops import Reshape
 from plproof.numeric.arith import EXACT, BallArith, MPArith
+
+
+class Mine(Reshape):
+    """A user's own operation (a reshape's map, but nothing docs/rigor.md §2.7 proves anything about)."""
+
+    ball_bounded = False
 
 
 def with_head(g: LayerGraph, h: int) -> LayerGraph:
@@ -267,11 +274,16 @@ def test_check_is_verified_where_the_graph_is_covered_and_names_the_op_where_not
     assert not any("at best" in note for note in check(problem).notes)
     with pytest.raises(NotCertifiable, match="Network has no closed forms the midpoint-radius step"):
         certify_run(problem)
-    g = LayerGraph((1, 4, 4))
-    with_head(g, g.flatten(g.activation(g.conv(g.input, 2, 3, padding=1), "tanh")))
+    def conv_graph(mine: bool) -> LayerGraph:
+        g = LayerGraph((1, 4, 4))
+        h = g.activation(g.conv(g.input, 2, 3, padding=1), "tanh")
+        return with_head(g, g.node(Mine((32,)), h) if mine else h)  # Mine: an operation of the user's own
+
+    assert Network(rng.standard_normal((3, 16)), conv_graph(False)).ball_rigor is RigorLevel.VERIFIED
+    g = conv_graph(True)
     problem = Problem(Network(rng.standard_normal((3, 16)), g), 0.1 * rng.standard_normal(3))
     evidence = check(problem)
     assert evidence.rigor is RigorLevel.SAMPLED
-    assert any("sampled at best (node 1 (Conv)" in note for note in evidence.notes)
-    with pytest.raises(NotCertifiable, match=r"sampled estimates \(node 1 \(Conv\)"):
+    assert any("sampled at best (node 3 (Mine)" in note for note in evidence.notes)
+    with pytest.raises(NotCertifiable, match=r"sampled estimates \(node 3 \(Mine\)"):
         certify_run(problem)

@@ -224,16 +224,43 @@ def test_cli_translation_prefers_builtin_then_graph_and_refuses_unreadable_above
         _translated(bad, quiet=True, rigor=RigorLevel.VERIFIED)
 
 
-@pytest.mark.parametrize("example", ["torch_bias_skip.py", pytest.param("torch_cnn.py", marks=pytest.mark.slow)])
-def test_examples_read_into_graphs_and_check_sampled(example):
+@pytest.mark.parametrize("example,name", [("torch_bias_skip.py", "problem"), ("torch_bias_skip.py", "residual_problem"),
+                                          pytest.param("torch_cnn.py", "problem", marks=pytest.mark.slow)])
+def test_examples_certify_at_verified_and_their_certificates_verify(example, name, tmp_path):
+    """The two-layer net with biases and a skip, the residual MLP and the CNN (examples/): traced into graphs,
+    certified by the ball route at rigor verified (docs/rigor.md §2.7), and accepted by the verifier."""
+    from plproof.certificate.build import from_evidence
+    from plproof.certificate.format import write_certificate
+    from plproof.verify import verify
+
     spec = importlib.util.spec_from_file_location(f"plproof_example_{example[:-3]}", EXAMPLES / example)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert isinstance(module.model, Network)
-    evidence = check(module.problem, rigor="sampled", confirm=False)
-    assert evidence.rigor is RigorLevel.SAMPLED
+    problem = getattr(module, name)
+    assert isinstance(problem.model, Network) and np.all(problem.model.F(problem.model.default_w0()) == 0)
+    evidence = check(problem, confirm=False)
+    assert evidence.certified and evidence.rigor is RigorLevel.VERIFIED, evidence.reason
+    result = verify(write_certificate(from_evidence(evidence, problem), tmp_path / "cert.json"))
+    assert result.valid, result.reason
 
 
 def test_bad_module_input():
     with pytest.raises(InvalidInput, match="torch.nn.Module"):
         from_torch(lambda x: x, np.zeros((2, 3)))
+
+
+class PoolExcludingPad(nn.Module):
+    """F.avg_pool2d with count_include_pad=False given by position (a different map from the graph's pooling)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.head = nn.Conv2d(1, 2, 3, padding=1), nn.Linear(18, 1)
+
+    def forward(self, x):
+        h = torch.nn.functional.avg_pool2d(torch.tanh(self.conv(x.view(-1, 1, 4, 4))), 2, 2, 1, False, False)
+        return self.head(h.flatten(1))
+
+
+def test_a_pooling_that_excludes_padding_is_refused_even_by_position():
+    with pytest.raises(NotCertifiable, match="count_include_pad=False"):
+        from_torch(PoolExcludingPad().double(), np.zeros((2, 16)))

@@ -15,7 +15,7 @@ from plproof.certificate.format import load_certificate, write_certificate
 from plproof.data import uniform_targets, unit_inputs
 from plproof.certificate.build import run_certificate
 from plproof.verify import verify
-from tests.test_graph_bounds import residual_problem
+from tests.test_graph_bounds import conv_problem, residual_problem
 
 CALLABLE = """
 import numpy as np
@@ -61,6 +61,7 @@ def _problems(tmp: Path) -> dict[str, plproof.Problem]:
         "sympy": plproof.Problem(plproof.SympyModel([w1 * w2], [w1, w2], w0=[10, 0]), [1.0], [10.0, 0.0]),
         "callable": user,
         "graph-residual": residual_problem(64),
+        "graph-conv": conv_problem(8),
     }
 
 
@@ -126,7 +127,7 @@ def test_the_kinds_certify_as_expected(shipped):
 
 @pytest.mark.parametrize("name", ["linear", "random-features", "two-layer-tanh", "two-layer-sigmoid",
                                   "two-layer-softplus", "two-layer-sin-hidden", "two-layer-gelu", "two-layer-relu",
-                                  "under-parameterised", "run-gelu", "mlp-2", "graph-residual", "sympy", "callable", "run", "run-dd", "run-sgd", "run-generic", "run-mlp", "run-sympy", "rate-cheap",
+                                  "under-parameterised", "run-gelu", "mlp-2", "graph-residual", "graph-conv", "sympy", "callable", "run", "run-dd", "run-sgd", "run-generic", "run-mlp", "run-sympy", "rate-cheap",
                                   "rate-expensive"])
 def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
     away, _ = shipped

@@ -23,7 +23,7 @@ from plproof.errors import CertificateError
 from plproof.certificate.build import run_certificate
 from plproof.routes.trajectory.recipe import RECIPE as TWO_LAYER_RECIPE
 from plproof.verify import check, verify
-from tests.test_graph_bounds import residual_problem
+from tests.test_graph_bounds import conv_problem, residual_problem
 
 LEVELS = ("sampled", "high-precision", "verified", "exact")
 STATUSES = ("held", "failed", "unknown")
@@ -171,6 +171,7 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
         "sympy": plproof.Problem(plproof.SympyModel([w1 * w2 + w3, w1 + w2 ** 2], [w1, w2, w3], w0=[3, 1, 0]),
                                  [3.001, 2.0], [3.0, 1.0, 0.0]),
         "graph": residual_problem(64),
+        "graph-conv": conv_problem(8),
     }
     certs: dict[str, tuple[dict, Path]] = {}
     for name, problem in problems.items():
@@ -272,7 +273,8 @@ def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
 
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
                                   "run-dd", "run-sgd", "random-features", "mlp", "sympy",
-                                  pytest.param("graph", marks=pytest.mark.slow), "property",
+                                  pytest.param("graph", marks=pytest.mark.slow),
+                                  pytest.param("graph-conv", marks=pytest.mark.slow), "property",
                                   "rate-cheap",
                                   "rate-expensive", "derivation-valid", "derivation-wrong", "sgd-linear", "sgd-two-layer",
                                   "sgd-not-certified"])
@@ -284,10 +286,11 @@ def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, pro
     assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"
 
 
-def test_a_sample_of_the_graph_campaign_is_rejected(written):
-    """Every 10th mutation of the layer-graph certificate (the whole campaign re-verifies it about 80 times, 130 s:
-    it runs with --runslow above)."""
-    cert, base = written["graph"]
+@pytest.mark.parametrize("name", ["graph", "graph-conv"])
+def test_a_sample_of_the_graph_campaign_is_rejected(written, name):
+    """Every 10th mutation of the layer-graph certificates, dense and convolutional (the whole campaign re-verifies
+    each about 80 times, 130 s: it runs with --runslow above)."""
+    cert, base = written[name]
     tried, accepted = campaign(cert, base, every=10)
     assert tried >= 8, f"only {tried} mutations"
     assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"

@@ -268,7 +268,8 @@ class _Reader:
         if name in ("conv1d", "conv2d"):
             return self.functional_affine(name, args, kwargs, label)
         if name in ("avg_pool1d", "avg_pool2d") and _is_node(x):
-            if kwargs.get("ceil_mode") or kwargs.get("count_include_pad") is False or kwargs.get("divisor_override"):
+            extra = dict(zip(("ceil_mode", "count_include_pad", "divisor_override"), args[4:]), **kwargs)  # by position
+            if extra.get("ceil_mode") or extra.get("count_include_pad") is False or extra.get("divisor_override"):
                 raise _Unsupported(f"{label} with ceil_mode, count_include_pad=False or a divisor")
             k = args[1] if len(args) > 1 else kwargs["kernel_size"]
             s = args[2] if len(args) > 2 else kwargs.get("stride")

@@ -1,14 +1,15 @@
 """Rigorous per-layer bounds over a ball B(w0, R) for a layer graph (docs/rigor.md §2.7, docs/theory.md §14).
 
-f(x; w) is a :class:`~plproof.models.graph.LayerGraph` (dense layers with or without bias in either
-parametrisation, smooth activations, scalings, additions, reshapes, concatenations); w its trainable tensors.
+f(x; w) is a :class:`~plproof.models.graph.LayerGraph` (dense and convolution layers with or without bias in
+either parametrisation, average pooling, smooth activations, scalings, additions, reshapes, concatenations); w its
+trainable tensors. A convolution is the affine layer y = c W U(x) + b 1^T with ||U(x)||_F <= sqrt(nu) ||x|| (G6).
 For a unit direction u with block norms t_j = ||U_j|| (one per trainable tensor, ||t|| = 1), every node y_v gets,
 over the ball and per input x_k,
 
 * forward: alpha_v >= ||y_v|| and p_v . t >= ||dy_v/ds|| (G1, G2 of §2.7);
 * backward, for the adjoint g_v = df/dy_v: G2_v >= ||g_v||_2, Ginf_v >= ||g_v||_inf, r_v . t >= ||dg_v/ds|| (G3);
 
-and the Hessian identity f'' = sum_dense 2 c g_y^T U_W x' + sum_act (g_y o sigma''(x))^T (x' o x') (G4) gives
+and the Hessian identity f'' = sum_affine 2 c <G_y, U_W U(x')> + sum_act (g_y o sigma''(x))^T (x' o x') (G4) gives
 |u^T Hess f u| <= t^T M t, so eps_k = lambda_max(sym M) (Collatz-Wielandt, as M6 of §2.3). Then (G5)
 delta(R) = ||(R int_0^1 eps_k(sR) ds)_k||_2 (right Riemann sum) and kappa(R, rho) = rho ||eps(R)||_2.
 
@@ -27,7 +28,7 @@ import numpy as np
 from plproof.errors import NotCertifiable
 from plproof.models.ball import BallBounds
 from plproof.models.graph import Network
-from plproof.models.graph.ops import Activate, Concat, Dense, Input, Scale
+from plproof.models.graph.ops import Activate, Affine, AvgPool, Concat, Input, Reshape, Scale
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.arith import FLOAT64, BallArith
 from plproof.numeric.verified import spectral_norm_upper
@@ -37,12 +38,15 @@ from plproof.theory.mlp_bounds import PREC, STEPS, arb_hi, pareto_front, rho_upp
 @dataclass(frozen=True)
 class GraphCentre:
     """Upper bounds at w0 (docs/rigor.md §2.7 G0), per input k and node v ([k][v]): ||y_v||, ||g_v||_2,
-    ||g_v||_inf and, for activation nodes, the front of (|g_vi|, |sigma''(x_i)|) and |sigma(0)| (sigma0[v]); per
-    parameter tensor j: ||W_j||_2 (weights), the largest column norm of W_j and ||theta_j||_2."""
+    ||g_v||_inf and, for activation nodes, the front of (|g_vi|, |sigma''(x_i)|) and |sigma(0)| (sigma0[v]); for
+    affine nodes reading the data (:func:`reads_data`), ||U(x_k)||_2 (unfold_two[k][v], G6; 0 elsewhere); per
+    parameter tensor j: ||W_j||_2 (weights as O x fan_in), the largest input-channel norm ||W_j[:, c', ...]||_F
+    (a column of a dense weight) and ||theta_j||_2."""
 
     a_norm: tuple[tuple[float, ...], ...]
     g_two: tuple[tuple[float, ...], ...]
     g_inf: tuple[tuple[float, ...], ...]
+    unfold_two: tuple[tuple[float, ...], ...]
     front: tuple[tuple[tuple[tuple[float, float], ...], ...], ...]
     sigma0: tuple[float, ...]
     spectral: tuple[float, ...]
@@ -57,6 +61,18 @@ def require_covered(model: Network) -> None:
     why = model.ball_obstacle or model.smooth_obstacle
     if why:
         raise NotCertifiable(f"{why}: no verified bound over the ball for this graph (docs/rigor.md §2.7)")
+
+
+def reads_data(model: Network, v: int) -> bool:
+    """Whether node v is an affine layer whose input is the data itself (the input node, through reshapes only):
+    its U(x_k) is the same exact float matrix everywhere on the ball."""
+    nodes = model.graph.nodes
+    if not isinstance(nodes[v].op, Affine):
+        return False
+    x = nodes[v].inputs[0]
+    while isinstance(nodes[x].op, Reshape):
+        x = nodes[x].inputs[0]
+    return x == 0
 
 
 def graph_centre(model: Network, w0: np.ndarray) -> GraphCentre:
@@ -78,12 +94,17 @@ def graph_centre(model: Network, w0: np.ndarray) -> GraphCentre:
         front = tuple(tuple(pareto_front(absg[k][v], [arb_hi(abs(x)) for x in curv[v][k]]) if v in curv else ()
                             for v in range(len(values))) for k in range(n))
     g_inf = tuple(tuple(max(row) for row in absg[k]) for k in range(n))
+    data = [np.asarray(model.X, dtype=np.float64)[k:k + 1] for k in range(n)]
+    unfold_two = tuple(tuple(spectral_norm_upper(graph.nodes[v].op.unfold(data[k], FLOAT64)[0])
+                             if reads_data(model, v) else 0.0 for v in range(len(graph.nodes))) for k in range(n))
     tensors = [np.asarray(t, dtype=np.float64) for t in model.tensors(np.asarray(w0, dtype=np.float64), FLOAT64)]
-    weights = {node.op.weight: node.op for node in graph.nodes if isinstance(node.op, Dense)}
+    weights = {node.op.weight: node.op for node in graph.nodes if isinstance(node.op, Affine)}
     mats = [t.reshape(weights[j].out_features, -1) if j in weights else t.reshape(1, -1) for j, t in enumerate(tensors)]
-    return GraphCentre(a_norm, g_two, g_inf, front, sigma0,
+    channels = [np.swapaxes(t.reshape(weights[j].weight_shape()[:2] + (-1,)), 0, 1).reshape(
+        weights[j].weight_shape()[1], -1) if j in weights else t.reshape(-1, 1) for j, t in enumerate(tensors)]
+    return GraphCentre(a_norm, g_two, g_inf, unfold_two, front, sigma0,
                        tuple(spectral_norm_upper(W) if j in weights else 0.0 for j, W in enumerate(mats)),
-                       tuple(max(fb.sqrt_up(fb.sumsq_upper(col)) for col in W.T) for W in mats),
+                       tuple(max(fb.sqrt_up(fb.sumsq_upper(row)) for row in C) for C in channels),
                        tuple(fb.sqrt_up(fb.sumsq_upper(W)) for W in mats))
 
 
@@ -118,12 +139,19 @@ class _Recursion:
     def least(*bounds: Any) -> Any:
         return min(b.upper() for b in bounds)
 
-    def scale_of(self, op: Dense | Scale) -> Any:
-        """c >= the layer's scaling: fan_in^{-1/2} (NTK), 1 (standard), |a| or 1/|a| for a Scale."""
+    def scale_of(self, op: Affine | Scale | AvgPool) -> Any:
+        """c >= an affine layer's scaling (fan_in^{-1/2} NTK, 1 standard) or the operator norm of a fixed linear
+        node (|a| or 1/|a| for a Scale, sqrt(nu / |window|) for a pooling, G7)."""
         arb = self.flint.arb
         if isinstance(op, Scale):
             return 1 / abs(arb(op.factor)) if op.divide else abs(arb(op.factor))
+        if isinstance(op, AvgPool):
+            return (arb(op.overlap) / op.window).sqrt()
         return 1 / arb(op.fan_in).sqrt() if op.parametrisation == "ntk" else arb(1)
+
+    def spread(self, op: Affine) -> Any:
+        """c sqrt(nu): the layer's scaling times ||U||_2 (G6)."""
+        return self.scale_of(op) * self.flint.arb(op.overlap).sqrt()
 
     # ---------------------------------------------------------------- G1-G2 forward
     def forward(self) -> tuple[list[Any], list[list[Any]]]:
@@ -138,13 +166,17 @@ class _Recursion:
                 alpha.append(self.flint.arb(a0[0]))
                 p.append([self.zero] * self.T)
                 continue
-            if isinstance(op, Dense):
-                c, (x,) = self.scale_of(op), ins
+            if isinstance(op, Affine):  # y = c W U(x) + b 1^T; ||y'|| <= c sqrt(nu) (Om||x'|| + t_W||x||) + sqrt(P)t_b
+                c, (x,) = self.spread(op), ins
                 Om = self.flint.arb(self.c0.spectral[op.weight]) + self.radius(op.weight)
+                root = self.flint.arb(op.positions).sqrt()
                 bias = self.zero if op.bias is None else self.flint.arb(self.c0.norm[op.bias]) + self.radius(op.bias)
-                pv = [c * (Om * px + ux) + ub for px, ux, ub in
-                      zip(p[x], self.unit(op.weight, alpha[x]), self.unit(op.bias, self.flint.arb(1)))]
-                bound = c * Om * alpha[x] + bias
+                lead = c * alpha[x]  # ||U_W U(x)|| <= t_W sqrt(nu) ||x||, or t_W ||U(x)||_2 on the data (C2)
+                data = self.c0.unfold_two[self.k][v]
+                lead = self.flint.arb(self.least(lead, self.scale_of(op) * self.flint.arb(data))) if data else lead
+                pv = [c * Om * px + ux + ub for px, ux, ub in
+                      zip(p[x], self.unit(op.weight, lead), self.unit(op.bias, root))]
+                bound = c * Om * alpha[x] + root * bias
             elif isinstance(op, Activate):
                 act, (x,) = op.activation, ins
                 S1, size = self.flint.arb(act.S1), self.flint.arb(math.prod(node.shape)).sqrt()
@@ -152,7 +184,7 @@ class _Recursion:
                 bound = size * self.flint.arb(self.c0.sigma0[v]) + S1 * alpha[x]
                 if act.bounded_by_one:
                     bound = self.flint.arb(self.least(bound, size))
-            elif isinstance(op, Scale):
+            elif isinstance(op, (Scale, AvgPool)):
                 c, (x,) = self.scale_of(op), ins
                 pv, bound = [c * e for e in p[x]], c * alpha[x]
             elif isinstance(op, Concat):
@@ -190,12 +222,13 @@ class _Recursion:
                   M: list[list[Any]]) -> list[tuple[Any, Any, list[Any]]]:
         """Per input of node v, its contribution (to ||g_x||_2, ||g_x||_inf, r_x) (G3); adds node v's term to M (G4)."""
         inputs = self.graph.nodes[v].inputs
-        if isinstance(op, Dense):  # g_x = c W^T g_y; g_x' = c (U_W^T g_y + W^T g_y'); f'' += 2 c g_y^T U_W x'
-            c, (x,) = self.scale_of(op), inputs
+        if isinstance(op, Affine):  # g_x = c U^T W^T G; g_x' = c U^T(U_W^T G + W^T G'); f'' += 2c <G, U_W U(x')>
+            c, (x,) = self.spread(op), inputs  # the inf-norm needs no sqrt(nu): channel norms (G6)
             Om = self.flint.arb(self.c0.spectral[op.weight]) + self.radius(op.weight)
             col = self.flint.arb(self.c0.colmax[op.weight]) + self.radius(op.weight)
             self._add(M, self.unit(op.weight, 2 * c * G2), p[x])
-            return [(c * Om * G2, c * col * G2, [c * (Om * a + b) for a, b in zip(r, self.unit(op.weight, G2))])]
+            rx = [c * (Om * a + b) for a, b in zip(r, self.unit(op.weight, G2))]
+            return [(c * Om * G2, self.scale_of(op) * col * G2, rx)]
         if isinstance(op, Activate):  # g_x = sigma'(x) o g_y; f'' += (g_y o sigma''(x))^T (x' o x')
             act, (x,) = op.activation, inputs
             S1, S2 = self.flint.arb(act.S1), self.flint.arb(act.S2)
@@ -207,6 +240,9 @@ class _Recursion:
             Gam = self.flint.arb(self.least(S2 * Gi, front))
             self._add(M, [Gam * e for e in p[x]], p[x])
             return [(S1 * G2, S1 * Gi, [S1 * a + Gam * b for a, b in zip(r, p[x])])]
+        if isinstance(op, AvgPool):  # g_x = S^T g_y / |window|: norm <= c in 2, nu / |window| in inf (G7)
+            c = self.scale_of(op)
+            return [(c * G2, self.flint.arb(op.overlap) / op.window * Gi, [c * a for a in r])]
         c = self.scale_of(op) if isinstance(op, Scale) else self.flint.arb(1)
         return [(c * G2, c * Gi, [c * a for a in r])] * len(inputs)  # linear maps of norm <= c (sub-vectors for Concat)
 
@@ -258,4 +294,4 @@ class GraphBounds(BallBounds):
         return rho * S.of(fb.sqrt_up(fb.sumsq_upper(np.array(self.per_input(S.hi(R))))))
 
     def hints(self) -> dict:
-        return {**super().hints(), "covered": "dense, activation, scale, add, reshape, concat"}
+        return {**super().hints(), "covered": "dense, conv, avg-pool, activation, scale, add, reshape, concat"}

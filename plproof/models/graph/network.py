@@ -220,8 +220,8 @@ class LayerGraph:
         """The first node whose operation the per-layer bounds over a ball do not cover (docs/rigor.md §2.7), or None."""
         for k, node in enumerate(self.nodes):
             if not node.op.ball_bounded:
-                return (f"node {k} ({type(node.op).__name__}) has no proved bound over the ball yet (covered: dense "
-                        "layers, smooth activations, scaling, addition, reshape, concatenation)")
+                return (f"node {k} ({type(node.op).__name__}) has no proved bound over the ball (covered: the "
+                        "operations of plproof.models.graph.ops)")
         return None
 
     def init(self, seed: int) -> np.ndarray:

@@ -138,6 +138,12 @@ class Affine(Op):
     fan_in: int = field(default=0, init=False, repr=False)
     positions: int = field(default=1, init=False, repr=False)
 
+    @property
+    def overlap(self) -> int:
+        """nu >= the most (offset, position) pairs of U reading one input entry: ||U(x)||_F <= sqrt(nu) ||x||
+        (docs/rigor.md §2.7 G6); 1 for a dense layer."""
+        return 1
+
     def unfold(self, x: Any, ar: Arith) -> Any:
         """U(x) for the batch: n x C x P."""
         return x[:, :, None]
@@ -268,6 +274,8 @@ class Conv(Affine):
     :class:`Selection`), so the layer is :class:`Affine` with C = C_in prod(kernel) and P output positions.
     """
 
+    ball_bounded = True
+
     kernel: Shape = ()
     stride: Shape = ()
     padding: Shape = ()
@@ -291,6 +299,11 @@ class Conv(Affine):
         self.scatter = self.gather.transpose()
         return (self.out_features,) + out_spatial
 
+    @property
+    def overlap(self) -> int:
+        """The most windows reading one input entry: the number of ones in the fullest column of the gather."""
+        return self.scatter.table.shape[1]
+
     def unfold(self, x: Any, ar: Arith) -> Any:
         return self.gather.apply(x, ar).reshape(x.shape[0], self.fan_in, self.positions)
 
@@ -308,6 +321,8 @@ class Conv(Affine):
 @dataclass(eq=False)
 class AvgPool(Op):
     """Average pooling over 1-D or 2-D windows (torch.nn.AvgPool1d/2d, count_include_pad=True): y = S x / |window|."""
+
+    ball_bounded = True
 
     kernel: Shape
     stride: Shape
@@ -330,6 +345,11 @@ class AvgPool(Op):
     @property
     def window(self) -> int:
         return size_of(self.kernel)
+
+    @property
+    def overlap(self) -> int:
+        """nu >= the most windows containing one input entry (ones in the fullest column of S)."""
+        return self.scatter.table.shape[1]
 
     def forward(self, xs: Sequence[Any], ps: Sequence[Any], ar: Arith) -> tuple[Any, Any]:
         return self.gather.apply(xs[0], ar) / self.window, None
