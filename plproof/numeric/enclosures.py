@@ -303,7 +303,7 @@ def table(name: str) -> Table:
 
 
 #: piecewise-linear activations (Lipschitz 1), value only: |fl(f(x)) - f(x)| <= u |fl(f(x))| (docs/rigor.md §11.5)
-_PIECEWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+PIECEWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda x: np.maximum(x, 0.0),
     "leaky_relu": lambda x: np.where(x > 0, x, x / 100),
     "abs": np.abs,
@@ -323,11 +323,11 @@ def enclose(name: str, x: Any, rad: Any = None, order: int = 1) -> list[tuple[np
         rho = np.ascontiguousarray(np.broadcast_to(np.asarray(rad, dtype=np.float64), x.shape))
         if not (rho >= 0).all():
             raise InvalidInput("input radii must be non-negative (and not NaN)")
-    if name in _PIECEWISE:
+    if name in PIECEWISE:
         if order:
             raise InvalidInput(f"{name} is not differentiable everywhere: only its value (order 0) is enclosed")
         with np.errstate(invalid="ignore"):
-            mid = _PIECEWISE[name](x)
+            mid = PIECEWISE[name](x)
             out = (U * np.abs(mid) + (0.0 if rho is None else rho)) * COVER + TINY
         return [(mid, np.where(np.isfinite(mid), out, np.inf))]
     tab = table(name)
