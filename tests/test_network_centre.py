@@ -141,3 +141,44 @@ def test_product_and_gram_radii_cover_perturbed_inputs():
         C, C_rad = mr.product((M, R), B)
         G, G_rad = mr.gram((M, R))
         assert np.all(np.abs(C - T @ B) <= C_rad) and np.all(np.abs(G - T @ T.T) <= G_rad)
+
+
+@pytest.fixture
+def no_flint_tables(monkeypatch):
+    """Activation tables built as without python-flint (mpmath.iv), the cache emptied before and after."""
+    from plproof.numeric import enclosures
+
+    enclosures.table.cache_clear()
+    monkeypatch.setattr(enclosures, "have_flint", lambda: False)
+    yield enclosures
+    enclosures.table.cache_clear()
+
+
+def test_tables_without_python_flint_enclose_sin(no_flint_tables):
+    """sin's table (and its 2 pi reduction) in mpmath.iv: the enclosures contain 40-digit mpmath values."""
+    import mpmath
+
+    x = np.concatenate([np.linspace(-30, 30, 2001), [1e-300, -3.5, 4.0 + 2**-40, 1e5 + 0.25]])
+    (s, s_rad), (c, c_rad) = no_flint_tables.enclose("sin", x, None, 1)
+    with mpmath.workdps(40):
+        for xi, si, ri, ci, qi in zip(x, s, s_rad, c, c_rad):
+            assert abs(mpmath.sin(xi) - si) <= ri and abs(mpmath.cos(xi) - ci) <= qi
+            assert ri < 1e-12 and qi < 1e-12
+
+
+def test_tables_without_python_flint_match_python_flints(no_flint_tables):
+    pytest.importorskip("flint")
+    plain = no_flint_tables.table("sin")
+    no_flint_tables.table.cache_clear()
+    no_flint_tables.have_flint = lambda: True
+    flint_built = no_flint_tables.table("sin")
+    d = plain.d
+    assert np.array_equal(plain.rows[: d + 1], flint_built.rows[: d + 1]) and plain.reduction == flint_built.reduction
+    assert np.allclose(plain.rows[d + 1:], flint_built.rows[d + 1:], rtol=0.05, atol=0)
+
+
+def test_without_python_flint_gelu_has_no_table_and_says_so(no_flint_tables):
+    from plproof.errors import MissingDependency
+
+    with pytest.raises(MissingDependency, match="gelu"):
+        no_flint_tables.table("gelu")
