@@ -1,7 +1,7 @@
 """The verified centre of a deep MLP (K(w0), F(w0), lambda_min, ||DF||, r0): midpoint-radius BLAS vs float.
 
 Run: ``python -m benchmarks.check_mlp``. Goal (issue 18): the verified centre within 3x of float estimates.
-Rows, CPU seconds (best of interleaved runs; set OPENBLAS_NUM_THREADS=1):
+Rows, wall seconds (best of interleaved runs; set OPENBLAS_NUM_THREADS=1):
 
 * ``float kernel``: the baseline a user would write, K = c^2 A_L A_L^T + sum_l c_l^2 (Delta Delta^T) o (A A^T) by a
   numpy forward/backward pass with np.tanh, plus eigvalsh and ||F - y|| (no enclosure);
@@ -13,11 +13,9 @@ Rows, CPU seconds (best of interleaved runs; set OPENBLAS_NUM_THREADS=1):
 
 from __future__ import annotations
 
-import time
-from typing import Callable
-
 import numpy as np
 
+from benchmarks.lambda_min import best_times
 from plproof import MLP, Problem
 from plproof.data import uniform_targets, unit_inputs
 from plproof.numeric.rigor import RigorLevel
@@ -46,16 +44,6 @@ def float_centre(model: MLP, w: np.ndarray, y: np.ndarray) -> tuple[float, float
     return float(np.linalg.eigvalsh(K)[0]), float(np.linalg.norm(F - y))
 
 
-def _best(jobs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    best = dict.fromkeys(jobs, float("inf"))
-    for _ in range(repeat):
-        for key, job in jobs.items():
-            start = time.process_time()
-            job()
-            best[key] = min(best[key], time.process_time() - start)
-    return best
-
-
 def _problem(n: int, d: int, widths: list[int]) -> Problem:
     return Problem(MLP(unit_inputs(n, d, 0), widths, "tanh", seed=0), uniform_targets(n, 0.1, 0))
 
@@ -65,13 +53,13 @@ def main(n: int = 200, d: int = 10, widths: tuple[int, ...] = (1000, 1000), smal
     problem = _problem(n, d, list(widths))
     centre_mod.centre(problem, RigorLevel.VERIFIED)  # builds the tanh table once per process
     w0 = problem.w0
-    best = _best({"float": lambda: float_centre(problem.model, w0, problem.y),
+    best = best_times({"float": lambda: float_centre(problem.model, w0, problem.y),
                   "sampled": lambda: centre_mod.centre(problem, RigorLevel.SAMPLED),
                   "verified": lambda: centre_mod.centre(problem, RigorLevel.VERIFIED)}, repeat)
     print(f"verified MLP centre, tanh, n={n}, d={d}, widths={list(widths)} (m={problem.m})")
-    print(f"  float kernel (numpy baseline)   {best['float']:7.3f} CPU-s   (1.00x)")
-    print(f"  plproof sampled (J formed)      {best['sampled']:7.3f} CPU-s   ({best['sampled'] / best['float']:.2f}x)")
-    print(f"  plproof verified                {best['verified']:7.3f} CPU-s   ({best['verified'] / best['float']:.2f}x)")
+    print(f"  float kernel (numpy baseline)   {best['float']:7.3f} s   (1.00x)")
+    print(f"  plproof sampled (J formed)      {best['sampled']:7.3f} s   ({best['sampled'] / best['float']:.2f}x)")
+    print(f"  plproof verified                {best['verified']:7.3f} s   ({best['verified'] / best['float']:.2f}x)")
     out = {"ratio": best["verified"] / best["float"]}
     try:
         import flint  # noqa: F401
@@ -79,10 +67,10 @@ def main(n: int = 200, d: int = 10, widths: tuple[int, ...] = (1000, 1000), smal
         print("  arb balls: python-flint is not installed (pip install 'plproof[flint]')")
         return out
     tiny = _problem(n, d, list(small))
-    old = _best({"verified": lambda: centre_mod.centre(tiny, RigorLevel.VERIFIED),
+    old = best_times({"verified": lambda: centre_mod.centre(tiny, RigorLevel.VERIFIED),
                  "balls": lambda: centre_mod._balls(tiny)}, 1)
-    print(f"  on widths={list(small)} (m={tiny.m}): verified {old['verified']:.3f} CPU-s, "
-          f"arb balls {old['balls']:.3f} CPU-s ({old['balls'] / old['verified']:.0f}x the verified)")
+    print(f"  on widths={list(small)} (m={tiny.m}): verified {old['verified']:.3f} s, "
+          f"arb balls {old['balls']:.3f} s ({old['balls'] / old['verified']:.0f}x the verified)")
     out["arb_ratio"] = old["balls"] / old["verified"]
     return out
 

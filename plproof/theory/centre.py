@@ -1,12 +1,14 @@
 """What the ball theorem needs at the centre w0, as enclosures at a requested rigor level.
 
 lambda0 <= lambda_min(K(w0)), ||DF(w0)||_2, ||r0|| = ||F(w0) - y||, L0 = ||r0||^2 / 2 and the largest row
-norm max_i ||grad f_i(w0)|| = sqrt(max_i K_ii(w0)) (docs/theory.md §3, §4.1, §10). ``verified`` encloses F(w0) and K(w0) rigorously: exactly for linear
-models on small data, in python-flint balls for small models, and for wide two-layer nets with
-float BLAS plus proven error bounds around tabulated activation enclosures, summed over blocks of neurons in
-memory O(n^2 + nd + md) (docs/rigor.md §3, §3.1, §11). A model to which
-its family's closed forms do not apply (plproof.models.base.closed_form_obstacle) is differentiated from its
-own F, which nothing encloses: its centre is a float64 estimate, with the reason attached (docs/rigor.md §2.4).
+norm max_i ||grad f_i(w0)|| = sqrt(max_i K_ii(w0)) (docs/theory.md §3, §4.1, §10). ``verified`` encloses F(w0) and
+K(w0) rigorously: exactly for linear models on small data; for two-layer nets and random features with float BLAS
+plus proven error bounds around tabulated activation enclosures, summed over blocks of neurons in memory
+O(n^2 + nd + md) (docs/rigor.md §3, §3.1, §11); for MLPs of any depth and larger linear models in midpoint-radius
+float arrays (docs/rigor.md §3.2); in python-flint balls for the rest (SympyModel). None of the float paths needs
+python-flint. A model to which its family's closed forms do not apply (plproof.models.base.closed_form_obstacle)
+is differentiated from its own F, which nothing encloses: its centre is a float64 estimate, with the reason
+attached (docs/rigor.md §2.4).
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.verified import EXACT_AUTO_MAX_N, lambda_max_upper, lambda_min_lower
 from plproof.problem import Problem, log10_square_norm, require_float_range
 
-#: largest n * m * d for which a verified centre is evaluated entirely in balls
-BALL_WORK_LIMIT = 2_000_000
+#: n * m * d above which a model without a vectorised centre gets float estimates in place of balls
+BALL_WORK_LIMIT = 10_000_000
 #: largest n for which "auto" computes lambda0 at high precision with mpmath eigsy
 HP_EIG_LIMIT = 120
 #: bytes of n x b float64 temporaries one block of b neurons may hold in the wide two-layer centre (docs/rigor.md §3.1)
@@ -397,17 +399,16 @@ def centre(problem: Problem, rigor: RigorLevel, digits: int = 50) -> Centre:
     if vectorised is not None:
         try:
             return vectorised(problem)
-        except MissingDependency:
-            why = (f"the {model.activation.name} enclosure tables (docs/rigor.md §11) are built in python-flint balls, "
-                   "which is not installed, so K(w0) was not enclosed: pip install 'plproof[flint]'")
+        except MissingDependency as exc:
+            why = f"no {model.activation.name} enclosure table (docs/rigor.md §11.1), so K(w0) was not enclosed: {exc}"
     if not have_flint():
         c = _high_precision(problem, digits) if problem.n <= HP_EIG_LIMIT else _sampled(problem)
         c.notes.append(why)
         return c
-    if work(problem) > BALL_WORK_LIMIT * 5:
+    if work(problem) > BALL_WORK_LIMIT:
         c = _sampled(problem)
         c.notes.append(f"no vectorised enclosure of K(w0) for {type(model).__name__} models, and n*m*d = "
-                       f"{work(problem)} is above {BALL_WORK_LIMIT * 5} for a ball evaluation: float64 estimate")
+                       f"{work(problem)} is above {BALL_WORK_LIMIT} for a ball evaluation: float64 estimate")
         return c
     return _balls(problem)
 
