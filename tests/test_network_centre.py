@@ -182,3 +182,23 @@ def test_without_python_flint_gelu_has_no_table_and_says_so(no_flint_tables):
 
     with pytest.raises(MissingDependency, match="gelu"):
         no_flint_tables.table("gelu")
+
+
+@pytest.mark.parametrize("problem", [
+    lambda: Problem(Linear(unit_inputs(16, 24, 3)), uniform_targets(16, 0.5, 3)),
+    lambda: Problem(RandomFeatures(unit_inputs(6, 3, 2), 40, "softplus", seed=2), uniform_targets(6, 0.5, 2)),
+    pytest.param(lambda: Problem(MLP(unit_inputs(3, 3, 4), [64, 64, 64], "tanh", seed=4, init="symmetric"),
+                                 uniform_targets(3, 0.001, 4)), marks=SLOW)])
+def test_certificates_from_the_vectorised_centre_verify(problem, tmp_path):
+    """The verifier re-checks these centres by its own arithmetic (exact rationals, mpmath.iv): it accepts them."""
+    from plproof.certificate.build import from_evidence
+    from plproof.certificate.format import write_certificate
+    from plproof.verify import verify
+
+    built = problem()
+    ev = check(built, "verified", confirm=False)
+    assert "BLAS" in ev.hints["centre_method"] and ev.quantities["lambda0"].rigor is RigorLevel.VERIFIED
+    assert ev.verdict.value == "certified"
+    write_certificate(from_evidence(ev, built), tmp_path / "c.json")
+    result = verify(tmp_path / "c.json")
+    assert result.valid, result.reason
