@@ -202,3 +202,14 @@ def test_certificates_from_the_vectorised_centre_verify(problem, tmp_path):
     write_certificate(from_evidence(ev, built), tmp_path / "c.json")
     result = verify(tmp_path / "c.json")
     assert result.valid, result.reason
+
+
+def test_a_tiny_lambda_min_is_retried_in_balls():
+    """Two inputs 1e-7 apart: lambda_min(K) ~ 1e-15 is below the float radii, 128-bit balls prove it > 0."""
+    pytest.importorskip("flint")
+    X = unit_inputs(4, 3, 1)
+    X[1] = X[0] + 1e-7 * np.array([1.0, -1.0, 0.5])
+    problem = Problem(MLP(X, [16, 16], "tanh", seed=1), uniform_targets(4, 0.1, 1))
+    assert centre_mod._network(problem).lambda0.lo <= 0
+    c = centre_mod.centre(problem, RigorLevel.VERIFIED)
+    assert c.lambda0.lo > 0 and c.method == "python-flint balls" and "did not separate" in c.notes[0]

@@ -34,6 +34,8 @@ from plproof.problem import Problem, log10_square_norm, require_float_range
 
 #: n * m * d above which a model without a vectorised centre gets float estimates in place of balls
 BALL_WORK_LIMIT = 10_000_000
+#: largest n * m * d at which a float centre that does not prove lambda_min(K(w0)) > 0 is retried in balls
+BALL_RETRY_LIMIT = 200_000
 #: largest n for which "auto" computes lambda0 at high precision with mpmath eigsy
 HP_EIG_LIMIT = 120
 #: bytes of n x b float64 temporaries one block of b neurons may hold in the wide two-layer centre (docs/rigor.md §3.1)
@@ -398,9 +400,16 @@ def centre(problem: Problem, rigor: RigorLevel, digits: int = 50) -> Centre:
     why = "python-flint is not installed, so K(w0) was not enclosed: pip install 'plproof[flint]'"
     if vectorised is not None:
         try:
-            return vectorised(problem)
+            c = vectorised(problem)
         except MissingDependency as exc:
             why = f"no {model.activation.name} enclosure table (docs/rigor.md §11.1), so K(w0) was not enclosed: {exc}"
+        else:
+            if c.lambda0.lo > 0 or not have_flint() or work(problem) > BALL_RETRY_LIMIT:
+                return c
+            retry = _balls(problem)  # float radii ~ 1e-12 |K| hide a tiny lambda_min; 128-bit balls may not
+            retry.notes.append(f"the float enclosure ({c.method}) did not separate lambda_min(K(w0)) from 0, so "
+                               "K(w0) was evaluated in python-flint balls")
+            return retry
     if not have_flint():
         c = _high_precision(problem, digits) if problem.n <= HP_EIG_LIMIT else _sampled(problem)
         c.notes.append(why)
