@@ -273,7 +273,7 @@ def mlp_enclosure(model: MLP, w: np.ndarray) -> tuple[mr.MidRad, mr.MidRad]:
     """(F(w), K(w)) of an MLP (any depth) as midpoint-radius float64 arrays: forward and backward passes by BLAS
     with Cauchy-Schwarz radii (plproof.numeric.midrad_blas), activations by the tables of §11, and
     K = c_{L+1}^2 A_L A_L^T + sum_l c_l^2 (Delta_l Delta_l^T) o (A_{l-1} A_{l-1}^T), Delta_l = df/dz_l; memory
-    O(n (d + max_l h_l) + n^2) plus the weights, no Jacobian formed (docs/rigor.md §3.2)."""
+    O(n (d + h_1 + ... + h_L) + n^2) plus the weights, no Jacobian formed (docs/rigor.md §3.2)."""
     mats, v = model.split(np.asarray(w, dtype=float))
     name = model.activation.name
     fan_in = [model.X.shape[1]] + list(model.widths[:-1])
