@@ -170,7 +170,10 @@ def test_estimate_levels_say_so(level):
 
 
 def test_without_flint_the_level_drops_and_says_why(monkeypatch):
+    """A model with no vectorised centre (docs/rigor.md §3.2) needs python-flint's balls for `verified`."""
     monkeypatch.setattr(centre_mod, "have_flint", lambda: False)
+    assert check(reference_problem(16, 0.01), confirm=False).rigor is RigorLevel.VERIFIED
+    monkeypatch.setattr(centre_mod, "_vectorised", lambda problem: None)
     ev = check(reference_problem(16, 0.01), confirm=False)
     assert ev.rigor is RigorLevel.HIGH_PRECISION
     assert any("python-flint" in note for note in ev.notes)

@@ -16,13 +16,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from contextlib import contextmanager
 from functools import cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
+from mpmath import iv
 
-from plproof.errors import InvalidInput
-from plproof.numeric.arith import require_flint
+from plproof.errors import InvalidInput, MissingDependency
+from plproof.numeric.arith import have_flint, require_flint
 from plproof.numeric.floatbounds import U, float_up, gamma
 
 #: |f^(k)(x) - tau_k(x)| <= TAIL beyond the table (docs/rigor.md §11.3)
@@ -139,9 +141,7 @@ class _Reduction:
 
     @classmethod
     def build(cls) -> "_Reduction":
-        flint = require_flint()
-        with flint.ctx.workprec(320):
-            lo = int((flint.arb.pi() * 2 * flint.fmpz(2) ** 300).floor().unique_fmpz())
+        lo = _two_pi_floor()
         # 2 pi in [lo, lo + 1] 2^-300; C1 = its first 33 bits (2 pi < 2^3: multiples of 2^-30)
         c1 = (lo >> 270) << 270
         c2 = float(math.ldexp(lo - c1, -300))
@@ -255,14 +255,143 @@ class Table:
         return x, rho, huge
 
 
+def _two_pi_floor() -> int:
+    """floor(2 pi 2^300), proved: by python-flint, else by mpmath.iv at 400 bits (both endpoints' floors agree)."""
+    if have_flint():
+        flint = require_flint()
+        with flint.ctx.workprec(320):
+            return int((flint.arb.pi() * 2 * flint.fmpz(2) ** 300).floor().unique_fmpz())
+    with _IntervalKit.precision(400):
+        lo, hi = (math.floor(q) for q in _iv_ends(iv.pi * 2 * iv.mpf(2) ** 300))
+    assert lo == hi, "2 pi 2^300 is irrational: 400 bits separate it from the integers"
+    return lo
+
+
+def _iv_ends(x: Any) -> tuple[Fraction, Fraction]:
+    """The exact endpoints of an mpmath interval (infinite ones as +-2^2000, beyond every float)."""
+    ends = []
+    for sign, man, exp, _ in x._mpi_:
+        if isinstance(exp, str) or (man == 0 and exp != 0):
+            ends.append(Fraction(-1 if len(ends) == 0 else 1) * 2**2000)
+        else:
+            ends.append((-1) ** sign * Fraction(int(man)) * Fraction(2) ** int(exp))
+    return ends[0], ends[1]
+
+
+class _Interval:
+    """An mpmath.iv interval with the arb methods the Taylor recurrences of SPECS use: the tables' balls where
+    python-flint is not installed (docs/rigor.md §11.1). tanh as 1 - 2/(exp(2x) + 1), x once (monotone, tight)."""
+
+    __slots__ = ("x",)
+
+    def __init__(self, x: Any) -> None:
+        self.x = x
+
+    @staticmethod
+    def _of(y: Any) -> Any:
+        return y.x if isinstance(y, _Interval) else y
+
+    def __add__(self, y: Any) -> "_Interval":
+        return _Interval(self.x + self._of(y))
+
+    __radd__ = __add__
+
+    def __sub__(self, y: Any) -> "_Interval":
+        return _Interval(self.x - self._of(y))
+
+    def __rsub__(self, y: Any) -> "_Interval":
+        return _Interval(self._of(y) - self.x)
+
+    def __mul__(self, y: Any) -> "_Interval":
+        return _Interval(self.x * self._of(y))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, y: Any) -> "_Interval":
+        return _Interval(self.x / self._of(y))
+
+    def __rtruediv__(self, y: Any) -> "_Interval":
+        return _Interval(self._of(y) / self.x)
+
+    def __neg__(self) -> "_Interval":
+        return _Interval(-self.x)
+
+    def __pow__(self, k: int) -> "_Interval":
+        return _Interval(self.x**k)
+
+    def __abs__(self) -> "_Interval":
+        return _Interval(abs(self.x))
+
+    def exp(self) -> "_Interval":
+        return _Interval(iv.exp(self.x))
+
+    def log(self) -> "_Interval":
+        return _Interval(iv.log(self.x))
+
+    def sin(self) -> "_Interval":
+        return _Interval(iv.sin(self.x))
+
+    def cos(self) -> "_Interval":
+        return _Interval(iv.cos(self.x))
+
+    def tanh(self) -> "_Interval":
+        return _Interval(1 - 2 / (iv.exp(2 * self.x) + 1))
+
+
+class _IntervalKit:
+    """ball(x, r) = [x - r, x + r], up (the least float >= the ball), mid and the working precision, in mpmath.iv."""
+
+    @staticmethod
+    def ball(x: float, r: float = 0.0) -> _Interval:
+        return _Interval(iv.mpf(x) + iv.mpf([-r, r]))
+
+    @staticmethod
+    def up(x: _Interval) -> float:
+        return float_up(_iv_ends(x.x)[1])
+
+    @staticmethod
+    def mid(x: _Interval) -> float:
+        lo, hi = _iv_ends(x.x)
+        return float((lo + hi) / 2)
+
+    @staticmethod
+    @contextmanager
+    def precision(bits: int) -> Iterator[None]:
+        saved, iv.prec = iv.prec, bits
+        try:
+            yield
+        finally:
+            iv.prec = saved
+
+
+class _FlintKit:
+    """The same four in python-flint arb balls."""
+
+    def __init__(self) -> None:
+        self.flint = require_flint()
+        self.ball = self.flint.arb
+        self.up = _arb_up
+
+    @staticmethod
+    def mid(x: Any) -> float:
+        return float(x.mid())
+
+    def precision(self, bits: int) -> Any:
+        return self.flint.ctx.workprec(bits)
+
+
 @cache
 def table(name: str) -> Table:
-    """The Taylor table of activation ``name``, built once per process in python-flint balls (docs/rigor.md §11.1)."""
+    """The Taylor table of activation ``name``, built once per process in python-flint balls, or in mpmath.iv
+    intervals where python-flint is not installed (about 20x slower; not gelu, whose erf mpmath.iv lacks)
+    (docs/rigor.md §11.1)."""
     if name not in SPECS:
         raise InvalidInput(f"no rigorous enclosure of {name!r}: use one of {', '.join(sorted(SPECS))}")
-    flint = require_flint()
+    if not have_flint() and name == "gelu":
+        raise MissingDependency("the gelu table needs python-flint's erf balls: pip install 'plproof[flint]'")
+    kit: Any = _FlintKit() if have_flint() else _IntervalKit
     spec = SPECS[name]
-    arb = flint.arb
+    arb = kit.ball
     d, h = spec.degree, spec.step
     J = int(spec.edge / h)
     cells = 2 * J + 1
@@ -270,17 +399,17 @@ def table(name: str) -> Table:
     ceps = np.empty_like(chat)                     # >= |c^_i - c_i|
     rem = np.empty((MAX_ORDER + 1, cells))         # >= sup_cell |c_{k+d+1}|
     sup = np.zeros(4)                              # >= sup_cell |f^(k)| / k!
-    with flint.ctx.workprec(128):
+    with kit.precision(128):
         for col, j in enumerate(range(-J, J + 1)):
             point = spec.taylor(arb(j * h), d + MAX_ORDER + 1)
             cell = spec.taylor(arb(j * h, h / 2), d + MAX_ORDER + 2)
             for i, c in enumerate(point):
-                chat[i, col] = float(c.mid())
-                ceps[i, col] = _arb_up(abs(arb(chat[i, col]) - c))
+                chat[i, col] = kit.mid(c)
+                ceps[i, col] = kit.up(abs(arb(chat[i, col]) - c))
             for k in range(MAX_ORDER + 1):
-                rem[k, col] = _arb_up(abs(cell[k + d + 1]))
+                rem[k, col] = kit.up(abs(cell[k + d + 1]))
             for k in range(1, 4):
-                sup[k] = max(sup[k], _arb_up(abs(cell[k])))
+                sup[k] = max(sup[k], kit.up(abs(cell[k])))
     half = h / 2
     rows = np.empty((d + 2 + 2 * MAX_ORDER, cells))
     for i in range(d + MAX_ORDER + 1):
@@ -303,7 +432,7 @@ def table(name: str) -> Table:
 
 
 #: piecewise-linear activations (Lipschitz 1), value only: |fl(f(x)) - f(x)| <= u |fl(f(x))| (docs/rigor.md §11.5)
-_PIECEWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+PIECEWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda x: np.maximum(x, 0.0),
     "leaky_relu": lambda x: np.where(x > 0, x, x / 100),
     "abs": np.abs,
@@ -323,11 +452,11 @@ def enclose(name: str, x: Any, rad: Any = None, order: int = 1) -> list[tuple[np
         rho = np.ascontiguousarray(np.broadcast_to(np.asarray(rad, dtype=np.float64), x.shape))
         if not (rho >= 0).all():
             raise InvalidInput("input radii must be non-negative (and not NaN)")
-    if name in _PIECEWISE:
+    if name in PIECEWISE:
         if order:
             raise InvalidInput(f"{name} is not differentiable everywhere: only its value (order 0) is enclosed")
         with np.errstate(invalid="ignore"):
-            mid = _PIECEWISE[name](x)
+            mid = PIECEWISE[name](x)
             out = (U * np.abs(mid) + (0.0 if rho is None else rho)) * COVER + TINY
         return [(mid, np.where(np.isfinite(mid), out, np.inf))]
     tab = table(name)

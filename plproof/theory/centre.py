@@ -1,12 +1,14 @@
 """What the ball theorem needs at the centre w0, as enclosures at a requested rigor level.
 
 lambda0 <= lambda_min(K(w0)), ||DF(w0)||_2, ||r0|| = ||F(w0) - y||, L0 = ||r0||^2 / 2 and the largest row
-norm max_i ||grad f_i(w0)|| = sqrt(max_i K_ii(w0)) (docs/theory.md §3, §4.1, §10). ``verified`` encloses F(w0) and K(w0) rigorously: exactly for linear
-models on small data, in python-flint balls for small models, and for wide two-layer nets with
-float BLAS plus proven error bounds around tabulated activation enclosures, summed over blocks of neurons in
-memory O(n^2 + nd + md) (docs/rigor.md §3, §3.1, §11). A model to which
-its family's closed forms do not apply (plproof.models.base.closed_form_obstacle) is differentiated from its
-own F, which nothing encloses: its centre is a float64 estimate, with the reason attached (docs/rigor.md §2.4).
+norm max_i ||grad f_i(w0)|| = sqrt(max_i K_ii(w0)) (docs/theory.md §3, §4.1, §10). ``verified`` encloses F(w0) and
+K(w0) rigorously: exactly for linear models on small data; for two-layer nets and random features with float BLAS
+plus proven error bounds around tabulated activation enclosures, summed over blocks of neurons in memory
+O(n^2 + nd + md) (docs/rigor.md §3, §3.1, §11); for MLPs of any depth and larger linear models in midpoint-radius
+float arrays (docs/rigor.md §3.2); in python-flint balls for the rest (SympyModel). None of the float paths needs
+python-flint. A model to which its family's closed forms do not apply (plproof.models.base.closed_form_obstacle)
+is differentiated from its own F, which nothing encloses: its centre is a float64 estimate, with the reason
+attached (docs/rigor.md §2.4).
 """
 
 from __future__ import annotations
@@ -14,22 +16,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from plproof.models import Linear, TwoLayer
+from plproof.errors import MissingDependency
+from plproof.models import MLP, Linear, TwoLayer
 from plproof.models.base import closed_form_obstacle, generic_model
 from plproof.numeric import floatbounds as fb
+from plproof.numeric import midrad_blas as mr
 from plproof.numeric.arith import EXACT, FLOAT64, BallArith, have_flint, high_precision
-from plproof.numeric.enclosures import enclose
+from plproof.numeric.enclosures import PIECEWISE, SPECS, enclose
 from plproof.numeric.linalg import eigvalsh_hp
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.verified import EXACT_AUTO_MAX_N, lambda_max_upper, lambda_min_lower
 from plproof.problem import Problem, log10_square_norm, require_float_range
 
-#: largest n * m * d for which a verified centre is evaluated entirely in balls
-BALL_WORK_LIMIT = 2_000_000
+#: n * m * d above which a model without a vectorised centre gets float estimates in place of balls
+BALL_WORK_LIMIT = 10_000_000
+#: largest n * m * d at which a float centre that does not prove lambda_min(K(w0)) > 0 is retried in balls
+BALL_RETRY_LIMIT = 200_000
 #: largest n for which "auto" computes lambda0 at high precision with mpmath eigsy
 HP_EIG_LIMIT = 120
 #: bytes of n x b float64 temporaries one block of b neurons may hold in the wide two-layer centre (docs/rigor.md §3.1)
@@ -263,6 +269,66 @@ def _wide_two_layer(problem: Problem, budget: int | None = None) -> Centre:
     return _from_kernel(K, err, r, r_err, RigorLevel.VERIFIED, "BLAS with proven error bounds, tabulated activations")
 
 
+def mlp_enclosure(model: MLP, w: np.ndarray) -> tuple[mr.MidRad, mr.MidRad]:
+    """(F(w), K(w)) of an MLP (any depth) as midpoint-radius float64 arrays: forward and backward passes by BLAS
+    with Cauchy-Schwarz radii (plproof.numeric.midrad_blas), activations by the tables of §11, and
+    K = c_{L+1}^2 A_L A_L^T + sum_l c_l^2 (Delta_l Delta_l^T) o (A_{l-1} A_{l-1}^T), Delta_l = df/dz_l; memory
+    O(n (d + h_1 + ... + h_L) + n^2) plus the weights, no Jacobian formed (docs/rigor.md §3.2)."""
+    mats, v = model.split(np.asarray(w, dtype=float))
+    name = model.activation.name
+    fan_in = [model.X.shape[1]] + list(model.widths[:-1])
+    acts: list[mr.MidRad] = [(model.X, np.zeros_like(model.X))]
+    derivs: list[mr.MidRad] = []
+    scales = [None] + [mr.scalar_inv_sqrt(h) for h in fan_in[1:]]  # c_1 = 1 exactly
+    for l, W in enumerate(mats):
+        Z = mr.product(acts[-1], W.T)
+        if scales[l] is not None:
+            Z = mr.scale(Z, scales[l])
+        (A, A_rad), (D, D_rad) = enclose(name, Z[0], Z[1], 1)
+        del Z
+        acts.append((A, A_rad))
+        derivs.append((D, D_rad))
+    out = mr.scalar_inv_sqrt(model.widths[-1])
+    F = mr.scale(mr.matvec(acts[-1], v), out)
+    inv = [mr.scalar_inv(h) for h in [*fan_in, model.widths[-1]]]  # c_l^2
+    K = mr.scale(mr.gram(acts[-1]), inv[-1])
+    G = mr.scale((np.broadcast_to(v, acts[-1][0].shape), np.zeros(acts[-1][0].shape)), out)  # df/da_L
+    for l in range(len(mats) - 1, -1, -1):
+        delta = mr.hadamard(G, derivs[l])  # df/dz_{l+1}
+        term = mr.hadamard(mr.gram(delta), mr.gram(acts[l]))
+        K = mr.add(K, term if l == 0 else mr.scale(term, inv[l]))
+        if l:
+            G = mr.scale(mr.product(delta, mats[l]), scales[l])  # df/da_l
+        del delta, term
+    return F, K
+
+
+def linear_enclosure(X: np.ndarray, w: np.ndarray) -> tuple[mr.MidRad, mr.MidRad]:
+    """(X w, X X^T) as midpoint-radius float64 arrays (docs/rigor.md §3.2)."""
+    exact = (X, np.zeros_like(X))
+    return mr.matvec(exact, np.asarray(w, dtype=float)), mr.gram(exact)
+
+
+def _network(problem: Problem) -> Centre:
+    """Verified centre of an MLP or a linear model from :func:`mlp_enclosure` / :func:`linear_enclosure`."""
+    model = problem.model
+    if isinstance(model, Linear):
+        F, K = linear_enclosure(model.X, problem.w0)
+        method = "BLAS midpoint-radius with proven error bounds"
+    else:
+        F, K = mlp_enclosure(model, problem.w0)
+        method = "BLAS midpoint-radius with proven error bounds, tabulated activations"
+    r = F[0] - problem.y
+    _require_float_range(log10_square_norm(np.abs(r) + F[1]), "the residual F(w0) - y")
+    _require_float_range(log10_square_norm(np.abs(K[0]) + K[1]), "K(w0) = DF(w0) DF(w0)^T")
+    # r = fl(F - y): one more rounding, u |r|
+    r_err = fb.add_up(_frob_upper(F[1]), fb.mul_up(fb.U, _frob_upper(r)))
+    mid, rad = K
+    K_sym = np.tril(mid) + np.tril(mid, -1).T  # ||K - K_sym||_2 <= ||rad||_F + ||K_sym - mid||_F
+    err = fb.add_up(_frob_upper(rad), _frob_upper(K_sym - mid))
+    return _from_kernel(K_sym, err, r, r_err, RigorLevel.VERIFIED, method)
+
+
 def _high_precision(problem: Problem, digits: int) -> Centre:
     """lambda_min and lambda_max of K(w0) at ``digits`` digits (double-double up to 30 digits, mpmath above,
     :func:`~plproof.numeric.arith.high_precision`; the model's fallback where it cannot evaluate there); not
@@ -330,15 +396,45 @@ def centre(problem: Problem, rigor: RigorLevel, digits: int = 50) -> Centre:
         return _high_precision(problem, digits) if problem.n <= HP_EIG_LIMIT else _sampled(problem)
     if isinstance(model, Linear) and problem.n <= EXACT_AUTO_MAX_N and problem.w0.dtype != object:
         return _exact_linear(problem)
+    vectorised = _vectorised(problem)
+    why = "python-flint is not installed, so K(w0) was not enclosed: pip install 'plproof[flint]'"
+    if vectorised is not None:
+        try:
+            c = vectorised(problem)
+        except MissingDependency as exc:
+            why = f"no {model.activation.name} enclosure table (docs/rigor.md §11.1), so K(w0) was not enclosed: {exc}"
+        else:
+            if c.lambda0.lo > 0 or not have_flint() or work(problem) > BALL_RETRY_LIMIT:
+                return c
+            retry = _balls(problem)  # float radii ~ 1e-12 |K| hide a tiny lambda_min; 128-bit balls may not
+            retry.notes.append(f"the float enclosure ({c.method}) did not separate lambda_min(K(w0)) from 0, so "
+                               "K(w0) was evaluated in python-flint balls")
+            return retry
     if not have_flint():
-        note = "python-flint is not installed, so K(w0) was not enclosed: pip install 'plproof[flint]'"
         c = _high_precision(problem, digits) if problem.n <= HP_EIG_LIMIT else _sampled(problem)
-        c.notes.append(note)
+        c.notes.append(why)
         return c
-    if isinstance(model, TwoLayer) and work(problem) > BALL_WORK_LIMIT:
-        return _wide_two_layer(problem)
-    if work(problem) > BALL_WORK_LIMIT * 5:
+    if work(problem) > BALL_WORK_LIMIT:
         c = _sampled(problem)
-        c.notes.append(f"model too large for a ball evaluation of K(w0) (n*m*d = {work(problem)}): float64 estimate")
+        c.notes.append(f"no vectorised enclosure of K(w0) for {type(model).__name__} models, and n*m*d = "
+                       f"{work(problem)} is above {BALL_WORK_LIMIT} for a ball evaluation: float64 estimate")
         return c
     return _balls(problem)
+
+
+def _vectorised(problem: Problem) -> Callable[[Problem], Centre] | None:
+    """The midpoint-radius float path for this model, None where there is none (docs/rigor.md §3, §3.2):
+    Linear (float w0), TwoLayer and RandomFeatures (any train mode; a piecewise-linear activation only when v alone
+    is trained) and MLP with a tabulated activation."""
+    model = problem.model
+    if problem.w0.dtype == object:
+        return None
+    if isinstance(model, Linear):
+        return _network
+    name = getattr(getattr(model, "activation", None), "name", None)
+    smooth = name in SPECS
+    if isinstance(model, TwoLayer) and (smooth or (name in PIECEWISE and model.train == "output")):
+        return _wide_two_layer
+    if isinstance(model, MLP) and smooth:
+        return _network
+    return None
