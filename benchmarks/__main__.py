@@ -3,7 +3,8 @@
 Sections: lower bounds on lambda_min(K) (benchmarks/lambda_min.py), the two-layer tangent kernel against torch.func
 (benchmarks/kernel_torch.py) and the one-step GD rate under PL (benchmarks/pep_rates.py), in this process; then the
 rows of issue 18's table, each in a fresh subprocess whose peak resident memory (VmHWM) is printed
-beside its time: the verified ball check against float estimates (benchmarks/check.py), the confirming GD run
+beside its time: the verified ball check against float estimates (benchmarks/check.py), the verified centre of a
+depth-2 MLP against a numpy float kernel (benchmarks/check_mlp.py), the confirming GD run
 against the rest of the check (benchmarks/confirm.py), GD at 30 digits against float64 (benchmarks/gd_hp.py), the
 run certificate against a numpy loop (benchmarks/run_certificate.py), the largest verified check
 (benchmarks/largest.py) and the kernel against jitted JAX (benchmarks/kernel.py). A peer that is not installed is
@@ -64,6 +65,7 @@ def _peer_sections() -> list[tuple[str, Callable[[], object]]]:
 #: issue 18's table: (row, its goal, module whose main() prints it, what main()'s "ratio" measures)
 ISSUE_18 = [
     ("verified ball check vs the same pipeline on float estimates", "<= 3x", "check", "verified / float"),
+    ("verified MLP centre (depth 2) vs a numpy float kernel", "<= 3x", "check_mlp", "verified / float"),
     ("confirming GD run vs the rest of the check", "<= 1x, or budgeted", "confirm", "run / rest"),
     ("high-precision GD at 30 digits vs float64 GD", "<= 250x", "gd_hp", "30 digits / float64"),
     ("run certificate vs a plain numpy GD loop", "<= 3x", "run_certificate", "certificate / numpy"),

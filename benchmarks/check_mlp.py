@@ -54,8 +54,8 @@ def main(n: int = 200, d: int = 10, widths: tuple[int, ...] = (1000, 1000), smal
     centre_mod.centre(problem, RigorLevel.VERIFIED)  # builds the tanh table once per process
     w0 = problem.w0
     best = best_times({"float": lambda: float_centre(problem.model, w0, problem.y),
-                  "sampled": lambda: centre_mod.centre(problem, RigorLevel.SAMPLED),
-                  "verified": lambda: centre_mod.centre(problem, RigorLevel.VERIFIED)}, repeat)
+                       "sampled": lambda: centre_mod.centre(problem, RigorLevel.SAMPLED),
+                       "verified": lambda: centre_mod.centre(problem, RigorLevel.VERIFIED)}, repeat)
     print(f"verified MLP centre, tanh, n={n}, d={d}, widths={list(widths)} (m={problem.m})")
     print(f"  float kernel (numpy baseline)   {best['float']:7.3f} s   (1.00x)")
     print(f"  plproof sampled (J formed)      {best['sampled']:7.3f} s   ({best['sampled'] / best['float']:.2f}x)")
@@ -68,7 +68,7 @@ def main(n: int = 200, d: int = 10, widths: tuple[int, ...] = (1000, 1000), smal
         return out
     tiny = _problem(n, d, list(small))
     old = best_times({"verified": lambda: centre_mod.centre(tiny, RigorLevel.VERIFIED),
-                 "balls": lambda: centre_mod._balls(tiny)}, 1)
+                      "balls": lambda: centre_mod._balls(tiny)}, 1)
     print(f"  on widths={list(small)} (m={tiny.m}): verified {old['verified']:.3f} s, "
           f"arb balls {old['balls']:.3f} s ({old['balls'] / old['verified']:.0f}x the verified)")
     out["arb_ratio"] = old["balls"] / old["verified"]

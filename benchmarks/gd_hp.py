@@ -122,7 +122,9 @@ def lambda_min_row(sizes: tuple[int, ...] = (20, 100), repeat: int = 3) -> list[
 
 
 def main() -> dict:
-    return {"gd": gd_row(), "agreement": agreement_row(), "above_30": above_30_row(), "lambda_min": lambda_min_row()}
+    gd = gd_row()
+    return {"ratio": gd["ratio"], "gd": gd, "agreement": agreement_row(), "above_30": above_30_row(),
+            "lambda_min": lambda_min_row()}
 
 
 if __name__ == "__main__":
