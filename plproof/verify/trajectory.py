@@ -92,12 +92,13 @@ def _perron_ratio(c: np.ndarray, Gabs: np.ndarray, u: np.ndarray | None) -> tupl
     return (Gabs @ u) / u, u
 
 
-def _gram_hi(c: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+def _gram_hi(c: np.ndarray, covered: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Per column i: >= lambda_max(X^T diag(c_i) X) for c >= 0 (rows: data), Gabs >= |X X^T| entrywise
     (docs/rigor.md §10): lambda_max(X^T D X) = lambda_max(D^1/2 X X^T D^1/2) <= rho(D Gabs), and for any
-    u > 0 rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k (the inf-norm of diag(u)^-1 D Gabs diag(u)); ratio =
-    (Gabs u)/u from :func:`_perron_ratio` of this or a nearby c."""
-    return np.max(c * ratio * FCOVER + c * TINY, axis=0) + TINY
+    u > 0 rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k (the inf-norm of diag(u)^-1 D Gabs diag(u)); covered =
+    ratio FCOVER + TINY, ratio = (Gabs u)/u from :func:`_perron_ratio` of this or a nearby c. One pass over c
+    into ``out`` (may be c itself)."""
+    return np.max(np.multiply(c, covered, out=out), axis=0) + TINY
 
 
 #: _lemma_b refreshes its Perron vectors and eigen-bounds every REFRESH calls (any u > 0 and any anchor g_a
@@ -105,14 +106,20 @@ def _gram_hi(c: np.ndarray, ratio: np.ndarray) -> np.ndarray:
 REFRESH = 4
 
 
-def _eig_bounds(X: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _outer_rows(X: np.ndarray) -> np.ndarray:
+    """Row k: fl(x_k x_k^T) flattened, so that X^T diag(g_i) X for all i is one product g^T XX (:func:`_eig_bounds`)."""
+    return (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
+
+
+def _eig_bounds(X: np.ndarray, XX: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per neuron i: (lo, hi), lo >= -lambda_min(X^T diag(g_i) X), hi >= lambda_max (docs/rigor.md §10). For
     the computed M~ and any float eigenpairs (lam, V) of it, x^T M x >= min_j(lam_j, 0) ||V||_2^2 - ||M - M~||_F
-    - ||M~ - V diag(lam) V^T||_F for unit x, ||V||_2^2 <= 1 + ||V^T V - I||_F."""
+    - ||M~ - V diag(lam) V^T||_F for unit x, ||V||_2^2 <= 1 + ||V^T V - I||_F. M~[i] = sum_k g_ki fl(x_k x_k^T)
+    (``XX`` = :func:`_outer_rows`): n + 2 roundings per term, |M - M~| <= gamma_(n+2) sum_k |g_ki| |x_k||x_k|^T."""
     n, d = X.shape
     if not np.isfinite(g).all():
         return np.full(g.shape[1], np.inf), np.full(g.shape[1], np.inf)
-    M = (X.T[None, :, :] * g.T[:, None, :]) @ X  # M[i] = X^T diag(g_i) X, batched BLAS
+    M = (g.T @ XX).reshape(g.shape[1], d, d)  # M[i] = X^T diag(g_i) X, one BLAS product
     lam, V = np.linalg.eigh(M)
     fro = lambda A: np.sqrt(np.einsum("iab,iab->i", A, A))  # noqa: E731
     Vt = V.transpose(0, 2, 1)
@@ -155,25 +162,54 @@ def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, 
     rk = Er + LF * e if batch is None else Er + batch[0] * (LF * e)
     LB, LQ = (LF, LF) if batch is None else (batch[1], _up(math.sqrt(batch[2]) * batch[1] * FCOVER))
     E2 = c.S3 * c.xn[:, None] * e + F2
-    cap = np.minimum(np.abs(s2) + E2, c.S2)
-    g = s2 * r[:, None] * v
-    dg = cap * ((ev + av) * rk[:, None] + ev * ar[:, None]) + av * ar[:, None] * E2 + 4 * UP1 * np.abs(g)
-    neg, pos = np.maximum(-g, 0.0) + dg, np.maximum(g, 0.0) + dg
+    cap = np.abs(s2)
+    cap += E2
+    np.minimum(cap, c.S2, out=cap)
+    g = s2 * r[:, None]
+    g *= v
+    # dg = cap ((ev + |v|) rk + ev |r|) + |v||r| E2 + 4 u |g| (non-negative terms, in place)
+    dg = np.multiply.outer(rk, ev + av)
+    dg += (ev * ar)[:, None]
+    dg *= cap
+    E2 = E2 * av
+    E2 *= ar[:, None]
+    dg += E2
+    work = np.abs(g)
+    work *= 4 * UP1
+    dg += work
     split = c.X.shape[1] < c.X.shape[0]
     a = c.anchor  # Perron ratios and (d < n) the eigen-bounds at an earlier g_a: lambda_min(P(g)) >= ...
-    if a.get("age", REFRESH) >= (REFRESH if batch is None else 1) or a["g"].shape != g.shape:
+    refresh = a.get("age", REFRESH) >= (REFRESH if batch is None else 1) or a["g"].shape != g.shape
+
+    def side(key: str, sign: float) -> np.ndarray:
+        """The least of the trace and Gram bounds of cc = (sign g)_+ + dg (written into ``work``)."""
+        cc = np.multiply(g, sign, out=work)
+        np.maximum(cc, 0.0, out=cc)
+        cc += dg
+        if refresh:
+            ratio, a["u" + key] = _perron_ratio(cc, c.Gabs, a.get("u" + key))
+            a[key] = ratio * FCOVER + TINY
+        trace = c.xn2 @ cc
+        return np.minimum(trace, _gram_hi(cc, a[key], cc))
+
+    N, P = side("N", -1.0), side("P", 1.0)  # neg = g_- + dg, pos = g_+ + dg
+    if refresh:
         a["age"], a["g"] = 0, g
-        for key, cc in (("N", neg), ("P", pos), ("D", dg))[:3 if split else 2]:
-            a[key], a["u" + key] = _perron_ratio(cc, c.Gabs, a.get("u" + key))
         if split:
-            a["lo"], a["hi"] = _eig_bounds(c.X, c.xn2, g)
+            ratio, a["uD"] = _perron_ratio(dg, c.Gabs, a.get("uD"))
+            a["D"] = ratio * FCOVER + TINY
+            a["lo"], a["hi"] = _eig_bounds(c.X, c.XX, c.xn2, g)
     a["age"] += 1
-    N = np.minimum(c.xn2 @ neg, _gram_hi(neg, a["N"]))
-    P = np.minimum(c.xn2 @ pos, _gram_hi(pos, a["P"]))
     if split:  # ... lambda_min(P(g_a)) - lambda_max(X^T diag(|g - g_a| + dg) X), rounding of both covered by UP1
         with np.errstate(invalid="ignore"):
-            far = (np.abs(g - a["g"]) * (1 + UP1) + dg) * (1 + UP1)
-        moved = _gram_hi(np.where(np.isfinite(far), far, np.inf), a["D"])
+            far = np.subtract(g, a["g"], out=work)
+            np.abs(far, out=far)
+            far *= 1 + UP1
+            far += dg
+            far *= 1 + UP1
+            if not far.max() < np.inf:
+                far[~np.isfinite(far)] = np.inf
+        moved = _gram_hi(far, a["D"], far)
         N, P = np.minimum(N, a["lo"] + moved), np.minimum(P, a["hi"] + moved)
     if qn is None:
         q2: np.ndarray | float = 0.0
@@ -203,7 +239,7 @@ class _Data:
         self.s_true = 1 / math.sqrt(self.m)
         self.s_up = _up(self.s * (1 + 4 * UP1))
         self.aX = np.abs(self.X)
-        self.Gabs = _gram_abs(self.X)
+        self.Gabs, self.XX = _gram_abs(self.X), _outer_rows(self.X)
         self.anchor: dict = {}  # _lemma_b's recent Perron ratios and eigen-bounds
         self.xn = np.sqrt(np.einsum("ij,ij->i", self.X, self.X)) * FCOVER
         self.xn2 = self.xn * self.xn * FCOVER
@@ -250,21 +286,40 @@ class _Data:
         A, p, r, D, q, Q, c, gW, gv, Z = parts
         W, W1, v, v1 = W[:-1], W[1:], v[:-1], v[1:]
         aA, av, ar, s = np.abs(A), np.abs(v), np.abs(r), self.s
-        EZ = self.gd * np.matmul(self.aX, np.abs(W).transpose(0, 2, 1)) + TINY
+        # the (step, data, neuron) arrays in place; sums of non-negative terms regrouped (FCOVER covers the order)
+        EZ = np.matmul(self.aX, np.abs(W).transpose(0, 2, 1))
+        EZ *= self.gd
+        EZ += TINY
         ET = tanh_error(Z, A)  # >= |A - tanh Z~|, proven (docs/rigor.md §11.7)
-        bad = np.isfinite(ET) & (ET > TANH_ERR)  # an overflowed step fails elsewhere
-        if bad.any():
-            raise Failure(f"np.tanh is {float(ET[bad].max() / U):.1f}u from tanh somewhere on this run, more than the 8u "
-                          "that the evaluation error of tanh'' (64u, docs/rigor.md §5.4) allows")
-        EA = EZ + ET + TINY
-        Ep = _matvec(self.gm * aA + EA, av)
+        if ET.max() > TANH_ERR:  # (inf only where Z is not finite: an overflowed step fails elsewhere)
+            bad = np.isfinite(ET) & (ET > TANH_ERR)
+            if bad.any():
+                raise Failure(f"np.tanh is {float(ET[bad].max() / U):.1f}u from tanh somewhere on this run, more than "
+                              "the 8u that the evaluation error of tanh'' (64u, docs/rigor.md §5.4) allows")
+        EA = ET
+        EA += EZ
+        EA += TINY
+        # Ep = (gamma_m |A| + EA) |v|; Eq = (gamma_n |A| + EA)^T |r| + (|A| + EA)^T Er
+        Ep = self.gm * _matvec(aA, av) + _matvec(EA, av)
         Er = self.s_up * Ep + 4 * UP1 * s * np.abs(p) + UP1 * ar + TINY
-        ED = EA * (2 * aA + EA) + 2.01 * U + TINY
-        Eq = _matvec((self.gn * aA + EA).transpose(0, 2, 1), ar) + _matvec((aA + EA).transpose(0, 2, 1), Er)
+        ED = 2 * aA  # EA (2 |A| + EA) + 2.01 u + TINY
+        ED += EA
+        ED *= EA
+        ED += 2.01 * U + TINY
+        Eq = _matvec(aA.transpose(0, 2, 1), self.gn * ar + Er) + _matvec(EA.transpose(0, 2, 1), ar + Er)
         Egv = self.s_up * Eq + 4 * UP1 * s * np.abs(q) + TINY
-        P = np.abs(D * r[:, :, None])
-        EP = UP1 * P + ED * ar[:, :, None] + (np.abs(D) + ED) * Er[:, :, None] + TINY
-        EQ = np.matmul((self.gn * P + EP).transpose(0, 2, 1), self.aX) + TINY
+        # P = |fl(D r)|, EP = u P + ED |r| + (|D| + ED) Er + TINY; gamma_n P + EP = (gamma_n + u) P + ED (|r| + Er)
+        # + |D| Er + TINY
+        M = np.multiply(D, r[:, :, None])
+        np.abs(M, out=M)
+        M *= self.gn + UP1
+        aD = np.abs(D)
+        aD *= Er[:, :, None]
+        M += aD
+        np.multiply(ED, (ar + Er)[:, :, None], out=aD)
+        M += aD
+        M += TINY
+        EQ = np.matmul(M.transpose(0, 2, 1), self.aX) + TINY
         Ec = UP1 * np.abs(c) + 3 * UP1 * s * av
         EgW = UP1 * np.abs(gW) + np.abs(Q) * Ec[:, :, None] + (np.abs(c) + Ec)[:, :, None] * EQ + TINY
         EW = UP1 * np.abs(W1) + eta * (UP1 * np.abs(gW) + EgW)
@@ -653,7 +708,7 @@ class _TwoLayerTube:
 
     def __init__(self, fam: Family, ball: Any, checked: list[str]) -> None:
         self.X = X = np.asarray(fam.X, dtype=np.float64)
-        self.Gabs = _gram_abs(X)
+        self.Gabs, self.XX = _gram_abs(X), _outer_rows(X)
         self.anchor: dict = {}  # _lemma_b's recent Perron ratios and eigen-bounds
         self.xn = np.sqrt(np.einsum("ij,ij->i", X, X)) * FCOVER
         self.xn2 = self.xn * self.xn * FCOVER
@@ -711,13 +766,30 @@ def formula_model(fam: Family) -> Any:
 
 
 def jacobian_upper(K: MatrixEnclosure) -> float:
-    """>= ||DF|| = sqrt(lambda_max(K)) for every K in the enclosure (an exact PD test at a float estimate)."""
+    """>= ||DF|| = sqrt(lambda_max(K)) for every K in the enclosure (a PD test at a float estimate, :func:`_pd_float`
+    else exact)."""
     mid = np.array([[float(x) for x in row] for row in K.mid])
     est = float(np.linalg.eigvalsh(mid)[-1]) if K.n else 0.0
     t = Fraction(_up(est * (1 + 1e-9) + 1e-300)) + K.radius
-    if not K.lambda_max_below(t):
+    if not (_pd_float(K, K.radius - t, -1) or K.lambda_max_below(t)):
         raise Failure("verifier: could not bound lambda_max(K) at an anchor (exact PD test failed)")
     return _up(math.sqrt(float(t)) * (1 + 1e-12))
+
+
+def _pd_float(K: MatrixEnclosure, shift: Fraction, sign: int) -> bool:
+    """Proves sign K.mid - shift I > 0 by :func:`~plproof.verify.exact.cholesky_margin` of its float rounding B (the
+    midpoint's entries are floats, checked exactly; the diagonal's rounding |sign K_ii - shift - B_ii| is subtracted,
+    a diagonal perturbation); False where it cannot decide (the caller's exact test decides then). O(n^3) floats in
+    place of the O(n^4)-bit Bareiss elimination, about 4 (n + 1) u tr less sharp (docs/rigor.md §10)."""
+    Mf = sign * np.array([[float(x) for x in row] for row in K.mid])
+    if not (np.array_equal(Mf, Mf.T)
+            and all(Fraction(Mf[i, j]) == sign * x for i, row in enumerate(K.mid) for j, x in enumerate(row))):
+        return False
+    s = float(shift)
+    B = Mf - s * np.eye(K.n)  # off the diagonal exactly sign K.mid
+    margin = cholesky_margin(B)
+    diag = max((abs(Fraction(Mf[i, i]) - shift - Fraction(B[i, i])) for i in range(K.n)), default=Fraction(0))
+    return margin is not None and margin - diag > 0
 
 
 def _terminal(d: Derived, ball: Any, K: MatrixEnclosure, res: Fraction, e_T: Fraction, eta: Fraction,
@@ -725,12 +797,12 @@ def _terminal(d: Derived, ball: Any, K: MatrixEnclosure, res: Fraction, e_T: Fra
     """T6 (ii) at w~_T from an enclosure of K(w~_T), ||r(w~_T)|| <= res and the family's ball bounds centred at
     w~_T (delta, kappa), T4 in exact rationals."""
     R, lam, J = hint(hints, "R_T"), hint(hints, "lambda_T_shift"), hint(hints, "jacobian_norm_T")
-    if not (lam > 0 and K.lambda_min_above(lam)):
+    if not (lam > 0 and (_pd_float(K, lam + K.radius, 1) or K.lambda_min_above(lam))):
         raise Failure(f"terminal ball: lambda_min(K(w~_T)) > {float(lam):.10g} could not be proved")
-    if not K.lambda_max_below(J * J):
+    if not (_pd_float(K, K.radius - J * J, -1) or K.lambda_max_below(J * J)):
         raise Failure(f"terminal ball: ||DF(w~_T)|| < {float(J):.10g} could not be proved")
     checked.append(f"terminal: lambda_min(K(w~_T)) > {float(lam):.6g}, ||DF(w~_T)|| < {float(J):.6g} "
-                   "(exact PD tests)")
+                   "(PD tests: float Cholesky with Higham's bound, else exact)")
     delta = ball.delta(R)
     root = sqrt_lo(lam) - delta
     mu = root * root if root > 0 else Fraction(0)
