@@ -44,7 +44,7 @@ from plproof.verify.sampler import regenerate
 from plproof.verify.tanh import tanh_error
 from plproof.verify.window import SUB, SUBS, Window, applies, step_jacobian
 
-RECIPE = "plproof two-layer tanh GD step v2"
+RECIPE = "plproof two-layer tanh GD step v3"
 GENERIC = "plproof midpoint-radius GD step v2"  # docs/rigor.md §10
 RECIPE_DD = "plproof two-layer tanh GD step dd v2"  # docs/rigor.md §9.7
 U = 2.0**-53
@@ -93,12 +93,12 @@ def _perron_ratio(c: np.ndarray, Gabs: np.ndarray, u: np.ndarray | None) -> tupl
 
 
 def _gram_hi(c: np.ndarray, covered: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Per column i: >= lambda_max(X^T diag(c_i) X) for c >= 0 (rows: data), Gabs >= |X X^T| entrywise
+    """Per column i: >= lambda_max(X^T diag(c_i) X) for c >= 0 (axis -2: data), Gabs >= |X X^T| entrywise
     (docs/rigor.md §10): lambda_max(X^T D X) = lambda_max(D^1/2 X X^T D^1/2) <= rho(D Gabs), and for any
     u > 0 rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k (the inf-norm of diag(u)^-1 D Gabs diag(u)); covered =
     ratio FCOVER + TINY, ratio = (Gabs u)/u from :func:`_perron_ratio` of this or a nearby c. One pass over c
     into ``out`` (may be c itself)."""
-    return np.max(np.multiply(c, covered, out=out), axis=0) + TINY
+    return np.max(np.multiply(c, covered, out=out), axis=-2) + TINY
 
 
 #: _lemma_b refreshes its Perron vectors and eigen-bounds every REFRESH calls (any u > 0 and any anchor g_a
@@ -112,22 +112,25 @@ def _outer_rows(X: np.ndarray) -> np.ndarray:
 
 
 def _eig_bounds(X: np.ndarray, XX: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per neuron i: (lo, hi), lo >= -lambda_min(X^T diag(g_i) X), hi >= lambda_max (docs/rigor.md §10). For
+    """Per step (leading axes of g) and neuron i: (lo, hi), lo >= -lambda_min(X^T diag(g_i) X), hi >= lambda_max (docs/rigor.md §10). For
     the computed M~ and any float eigenpairs (lam, V) of it, x^T M x >= min_j(lam_j, 0) ||V||_2^2 - ||M - M~||_F
     - ||M~ - V diag(lam) V^T||_F for unit x, ||V||_2^2 <= 1 + ||V^T V - I||_F. M~[i] = sum_k g_ki fl(x_k x_k^T)
     (``XX`` = :func:`_outer_rows`): n + 2 roundings per term, |M - M~| <= gamma_(n+2) sum_k |g_ki| |x_k||x_k|^T."""
     n, d = X.shape
-    if not np.isfinite(g).all():
-        return np.full(g.shape[1], np.inf), np.full(g.shape[1], np.inf)
-    M = (g.T @ XX).reshape(g.shape[1], d, d)  # M[i] = X^T diag(g_i) X, one BLAS product
+    ok = np.isfinite(g).all(axis=(-2, -1))  # per step (leading axes): a non-finite g gives inf
+    if not ok.all():
+        g = np.where(ok[..., None, None], g, 0.0)
+    M = (np.swapaxes(g, -1, -2) @ XX).reshape(g.shape[:-2] + (g.shape[-1], d, d))  # X^T diag(g_i) X, one product
     lam, V = np.linalg.eigh(M)
-    fro = lambda A: np.sqrt(np.einsum("iab,iab->i", A, A))  # noqa: E731
-    Vt = V.transpose(0, 2, 1)
+    fro = lambda A: np.sqrt(np.einsum("...ab,...ab->...", A, A))  # noqa: E731
+    Vt = np.swapaxes(V, -1, -2)
     V2 = fro(V) ** 2
     vn = 1 + (fro(Vt @ V - np.eye(d)) + _gamma(d + 1) * V2) * FCOVER
-    resid = fro(M - (V * lam[:, None, :]) @ Vt)
-    err = (resid + _gamma(n + 2) * (xn2 @ np.abs(g)) + _gamma(d + 2) * (fro(M) + np.abs(lam).max(axis=1) * V2)) * FCOVER
-    return np.maximum(-lam.min(axis=1), 0.0) * vn + err, np.maximum(lam.max(axis=1), 0.0) * vn + err
+    resid = fro(M - (V * lam[..., None, :]) @ Vt)
+    err = (resid + _gamma(n + 2) * (xn2 @ np.abs(g)) + _gamma(d + 2) * (fro(M) + np.abs(lam).max(axis=-1) * V2)) * FCOVER
+    lo = np.maximum(-lam.min(axis=-1), 0.0) * vn + err
+    hi = np.maximum(lam.max(axis=-1), 0.0) * vn + err
+    return np.where(ok[..., None], lo, np.inf), np.where(ok[..., None], hi, np.inf)
 
 
 def _matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -143,82 +146,113 @@ def _at(b: dict, j: int) -> dict:
 def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, r: np.ndarray, Er: np.ndarray,
              s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None,
              batch: tuple[np.ndarray, float, float] | None = None) -> float:
-    """sup ||I - eta Hess L|| over B(w, e) of a two-layer net with sup ||DF|| <= LF there (docs/theory.md §12.2,
-    docs/rigor.md §5.4, §10): Lemma B per neuron, one-sided both ways: sigma >= -lambda_min(S), h >= lambda_max(S).
+    """:func:`_lemma_b_steps` of one step (its arrays without the step axis)."""
+    F2 = np.asarray(F2, dtype=np.float64)
+    return float(_lemma_b_steps(c, eta, np.array([e]), np.array([LF]), v[None], np.array([ev]), r[None], Er[None],
+                                s2[None], F2[None] if F2.ndim else F2, None if qn is None else qn[None], batch)[0])
 
-    At w: computed r (|r - r(w)| <= Er), s2 ~ sigma''(Z) (|s2 - sigma''(Z)| <= F2), qn >= ||X^T (r o sigma'_i)||
+
+def _lemma_b_steps(c: Any, eta: float, e: np.ndarray, LF: np.ndarray, v: np.ndarray, ev: np.ndarray, r: np.ndarray,
+                   Er: np.ndarray, s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None,
+                   batch: tuple[np.ndarray, float, float] | None = None) -> np.ndarray:
+    """sup ||I - eta Hess L|| over B(w_t, e_t) of a two-layer net with sup ||DF|| <= LF_t there, for k steps t (leading
+    axis of every array; docs/theory.md §12.2, docs/rigor.md §5.4, §10): Lemma B per neuron, one-sided both ways:
+    sigma >= -lambda_min(S), h >= lambda_max(S).
+
+    At w_t: computed r (|r - r(w)| <= Er), s2 ~ sigma''(Z) (|s2 - sigma''(Z)| <= F2), qn >= ||X^T (r o sigma'_i)||
     (None: train='hidden', only the W blocks). On the tube |dv_i| <= ev (e, or 0 when v is fixed),
     |dz_ki| <= ||x_k|| e, ||dr|| <= LF e, so g_ki = v_i r_k sigma''(z_ki) moves by at most dg_ki, and
     -lambda_min(X^T diag(g_i) X) <= N_i: the least of the trace sum_k ||x_k||^2 (g_- + dg)_ki, the Gram bound
     of g_- + dg and (d < n) the eigen-bound at w plus the Gram bound of dg; lambda_max likewise with g_+.
     ``c`` holds X, Gabs >= |X X^T|, xn, xn2, X_norm, S1, S2, S3, s_up and ``anchor`` (a dict for the Perron
-    ratios and eigen-bounds of a recent call, refreshed every REFRESH calls).
+    ratios and eigen-bounds of a recent step, refreshed every REFRESH steps: the steps run in groups that share them).
 
-    A mini-batch step (docs/theory.md §12.6), ``batch`` = (c, LB, cmax): r is a = c o r (c_k the multiplicity of k
-    in the batch, 0 off it), sup ||DF_B|| <= LB on the tube; then |a_k(w) - a_k| <= Er_k + c_k LF e,
-    ||a(w) - a|| <= sqrt(cmax) LB e and lambda_max(DF_B^T DF_B) <= LB^2; refreshed at every call.
+    A mini-batch step (docs/theory.md §12.6, k = 1), ``batch`` = (c, LB, cmax): r is a = c o r (c_k the multiplicity
+    of k in the batch, 0 off it), sup ||DF_B|| <= LB on the tube; then |a_k(w) - a_k| <= Er_k + c_k LF e,
+    ||a(w) - a|| <= sqrt(cmax) LB e and lambda_max(DF_B^T DF_B) <= LB^2; refreshed at every step.
     """
+    k = e.shape[0]
     av, ar = np.abs(v), np.abs(r)
-    rk = Er + LF * e if batch is None else Er + batch[0] * (LF * e)
-    LB, LQ = (LF, LF) if batch is None else (batch[1], _up(math.sqrt(batch[2]) * batch[1] * FCOVER))
-    E2 = c.S3 * c.xn[:, None] * e + F2
+    move = (LF * e)[:, None]
+    rk = Er + move if batch is None else Er + batch[0] * move
+    if batch is None:
+        LB = LQ = LF
+    else:
+        LB, LQ = np.full(k, batch[1]), np.full(k, _up(math.sqrt(batch[2]) * batch[1] * FCOVER))
+    E2 = (c.S3 * c.xn[:, None])[None] * e[:, None, None] + F2
     cap = np.abs(s2)
     cap += E2
     np.minimum(cap, c.S2, out=cap)
-    g = s2 * r[:, None]
-    g *= v
+    g = s2 * r[:, :, None]
+    g *= v[:, None, :]
     # dg = cap ((ev + |v|) rk + ev |r|) + |v||r| E2 + 4 u |g| (non-negative terms, in place)
-    dg = np.multiply.outer(rk, ev + av)
-    dg += (ev * ar)[:, None]
+    dg = rk[:, :, None] * (ev[:, None, None] + av[:, None, :])
+    dg += (ev[:, None] * ar)[:, :, None]
     dg *= cap
-    E2 = E2 * av
-    E2 *= ar[:, None]
+    E2 = E2 * av[:, None, :]
+    E2 *= ar[:, :, None]
     dg += E2
     work = np.abs(g)
     work *= 4 * UP1
     dg += work
     split = c.X.shape[1] < c.X.shape[0]
     a = c.anchor  # Perron ratios and (d < n) the eigen-bounds at an earlier g_a: lambda_min(P(g)) >= ...
-    refresh = a.get("age", REFRESH) >= (REFRESH if batch is None else 1) or a["g"].shape != g.shape
-
-    def side(key: str, sign: float) -> np.ndarray:
-        """The least of the trace and Gram bounds of cc = (sign g)_+ + dg (written into ``work``)."""
-        cc = np.multiply(g, sign, out=work)
-        np.maximum(cc, 0.0, out=cc)
-        cc += dg
-        if refresh:
-            ratio, a["u" + key] = _perron_ratio(cc, c.Gabs, a.get("u" + key))
-            a[key] = ratio * FCOVER + TINY
-        trace = c.xn2 @ cc
-        return np.minimum(trace, _gram_hi(cc, a[key], cc))
-
-    N, P = side("N", -1.0), side("P", 1.0)  # neg = g_- + dg, pos = g_+ + dg
-    if refresh:
-        a["age"], a["g"] = 0, g
-        if split:
-            ratio, a["uD"] = _perron_ratio(dg, c.Gabs, a.get("uD"))
-            a["D"] = ratio * FCOVER + TINY
-            a["lo"], a["hi"] = _eig_bounds(c.X, c.XX, c.xn2, g)
-    a["age"] += 1
-    if split:  # ... lambda_min(P(g_a)) - lambda_max(X^T diag(|g - g_a| + dg) X), rounding of both covered by UP1
-        with np.errstate(invalid="ignore"):
-            far = np.subtract(g, a["g"], out=work)
-            np.abs(far, out=far)
-            far *= 1 + UP1
-            far += dg
-            far *= 1 + UP1
-            if not far.max() < np.inf:
-                far[~np.isfinite(far)] = np.inf
-        moved = _gram_hi(far, a["D"], far)
-        N, P = np.minimum(N, a["lo"] + moved), np.minimum(P, a["hi"] + moved)
+    every = REFRESH if batch is None else 1
+    if a.get("g") is not None and a["g"].shape != g.shape[1:]:
+        a.clear()
+    groups, age = [], a.get("age", every)  # (first step, end, refreshed at the first step)
+    j = 0
+    while j < k:
+        fresh = age >= every
+        age = 0 if fresh else age
+        end = min(k, j + every - age)
+        groups.append((j, end, fresh))
+        age += end - j
+        j = end
+    if split:  # the eigen-bounds of every refresh in one batched call
+        at = [j for j, _, fresh in groups if fresh]
+        if at:
+            lo_all, hi_all = _eig_bounds(c.X, c.XX, c.xn2, g[at])
+    N, P = np.empty((k, g.shape[2])), np.empty((k, g.shape[2]))
+    for i, (j, end, fresh) in enumerate(groups):
+        if fresh:
+            a["g"] = g[j].copy()
+        for key, sign, out in (("N", -1.0, N), ("P", 1.0, P)):  # (sign g)_+ + dg: neg = g_- + dg, pos = g_+ + dg
+            cc = np.multiply(g[j:end], sign, out=work[j:end])
+            np.maximum(cc, 0.0, out=cc)
+            cc += dg[j:end]
+            if fresh:
+                ratio, a["u" + key] = _perron_ratio(cc[0], c.Gabs, a.get("u" + key))
+                a[key] = ratio * FCOVER + TINY
+            trace = c.xn2 @ cc
+            out[j:end] = np.minimum(trace, _gram_hi(cc, a[key], cc))
+        if split:  # ... lambda_min(P(g_a)) - lambda_max(X^T diag(|g - g_a| + dg) X), rounding of both covered by UP1
+            if fresh:
+                ratio, a["uD"] = _perron_ratio(dg[j], c.Gabs, a.get("uD"))
+                a["D"] = ratio * FCOVER + TINY
+                r_i = at.index(j)
+                a["lo"], a["hi"] = lo_all[r_i], hi_all[r_i]
+            with np.errstate(invalid="ignore"):
+                far = np.subtract(g[j:end], a["g"], out=work[j:end])
+                np.abs(far, out=far)
+                far *= 1 + UP1
+                far += dg[j:end]
+                far *= 1 + UP1
+                if not far.max() < np.inf:
+                    far[~np.isfinite(far)] = np.inf
+            moved = _gram_hi(far, a["D"], far)
+            N[j:end], P[j:end] = np.minimum(N[j:end], a["lo"] + moved), np.minimum(P[j:end], a["hi"] + moved)
+    a["age"] = age
     if qn is None:
         q2: np.ndarray | float = 0.0
     else:
-        qt = qn + c.X_norm * e * (c.S1 * LQ + c.S2 * _norm_up((ar + Er) * c.xn))
+        rx = (ar + Er) * c.xn
+        qr = np.nextafter(np.sqrt(np.einsum("tk,tk->t", rx, rx)) * FCOVER, np.inf)  # _norm_up per step
+        qt = qn + (c.X_norm * e * (c.S1 * LQ + c.S2 * qr))[:, None]
         q2 = 4 * qt * qt
-    sigma = 0.5 * c.s_up * float(np.max(N + np.sqrt(N * N + q2)))
-    h = 0.5 * c.s_up * float(np.max(P + np.sqrt(P * P + q2)))
-    return _up(max(1.0 + eta * sigma * FCOVER, eta * (LB * LB + h) * FCOVER - 1.0))
+    sigma = 0.5 * c.s_up * np.max(N + np.sqrt(N * N + q2), axis=1)
+    h = 0.5 * c.s_up * np.max(P + np.sqrt(P * P + q2), axis=1)
+    return np.nextafter(np.maximum(1.0 + eta * sigma * FCOVER, eta * (LB * LB + h) * FCOVER - 1.0), np.inf)
 
 
 def _gram_abs(X: np.ndarray) -> np.ndarray:
@@ -328,11 +362,18 @@ class _Data:
         return rho, {"A": A, "EA": EA, "EZ": EZ, "D": D, "ED": ED, "r": r, "Er": Er, "Q": Q, "EQ": EQ}
 
     def ell(self, eta: float, e: float, LF: float, v: np.ndarray, b: dict) -> float:
-        """sup ||I - eta Hess L|| over B(w, e) with sup ||DF|| <= LF there (docs/theory.md §12.2): tanh'' =
-        -2 tanh tanh' from the step's A, D, its evaluation error S3 E_Z + 64u (docs/rigor.md §5.4)."""
-        qn = _norm_rows(b["Q"]) + _norm_rows(b["EQ"])
-        return _lemma_b(self, eta, e, LF, v, e, b["r"], b["Er"], -2.0 * (b["A"] * b["D"]),
-                        self.S3 * b["EZ"] + 64 * U, qn)
+        """:meth:`ells` of one step (b without the step axis)."""
+        return float(self.ells(eta, np.array([e]), np.array([LF]), v[None], {key: x[None] for key, x in b.items()})[0])
+
+    def ells(self, eta: float, e: np.ndarray, LF: np.ndarray, v: np.ndarray, b: dict) -> np.ndarray:
+        """sup ||I - eta Hess L|| over B(w_t, e_t) with sup ||DF|| <= LF_t there, for the steps of a batch (leading
+        axis; docs/theory.md §12.2): tanh'' = -2 tanh tanh' from the step's A, D, its evaluation error S3 E_Z + 64u
+        (docs/rigor.md §5.4)."""
+        k = e.shape[0]
+        A, D, Q, EQ = (b[key][:k] for key in ("A", "D", "Q", "EQ"))
+        qn = np.sqrt(np.einsum("tij,tij->ti", Q, Q)) + np.sqrt(np.einsum("tij,tij->ti", EQ, EQ))
+        return _lemma_b_steps(self, eta, e, LF, v, e, b["r"][:k], b["Er"][:k], -2.0 * (A * D),
+                              self.S3 * b["EZ"][:k] + 64 * U, qn)
 
     def jacobian_upper(self, v: np.ndarray, b: dict) -> float:
         """>= ||DF(w)||_2 from the computed Jacobian, its entrywise error and a float Cholesky test of
@@ -369,18 +410,25 @@ class _Data:
 BATCH_ENTRIES = 2**16
 
 
+#: tube radii e_hat_t >= e_t of a batch: TUBE_ROOM times the radii that the previous batch's largest l_t predicts, then
+#: confirmed (l_t is increasing in e, so l_t at e_hat_t >= e_t is valid); at most TUBE_TRIES attempts per batch
+TUBE_ROOM = 2.0
+TUBE_TRIES = 12
+
+
 @np.errstate(over="ignore", invalid="ignore")  # a diverging float run is caught below as a non-finite rho
 def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray,
              batch: int | None = None) -> float:
     """The verifier's radius after ``steps`` steps from the stored w with radius e, ending at w_end.
 
-    Steps run in batches of ``batch`` (default by :data:`BATCH_ENTRIES`); rho_t of a batch at once, then
-    e_{t+1} = l_t e_t + rho_t step by step (anchors and l_t depend on e_t)."""
+    Steps run in batches of ``batch`` (default by :data:`BATCH_ENTRIES`): rho_t of a batch at once, l_t of a batch
+    at once on tube radii e_hat_t (:data:`TUBE_ROOM`), then e_{t+1} = l_t e_t + rho_t step by step, and the batch
+    is accepted when e_t <= e_hat_t at every step (else e_hat grows and l_t is evaluated again). Anchors: where the
+    T1 drift kappa (path + e_hat) passes DRIFT ||DF(anchor)||."""
     W, v = data.split(w)
-    J = kap = path = 0.0
-    anchored = False
+    state = (0.0, 0.0, 0.0, False)  # J, kappa, path since the anchor, anchored
     size = batch or max(1, min(32, BATCH_ENTRIES // (data.n * data.m)))
-    done = 0
+    done, ell_prev = 0, 1.0
     while done < steps:
         k = min(size, steps - done)
         Wb, vb, parts = data.run(W, v, eta, k)
@@ -393,17 +441,52 @@ def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end
             Wb[-1], vb[-1] = W_e, v_e
         if not np.isfinite(rho).all():
             raise Failure("verifier: the float run is not finite along a segment")
-        for j, rho_j in enumerate(rho.tolist()):
-            v, bj = vb[j], _at(b, j)
-            if not anchored or kap * (path + e) > DRIFT * J:
-                J, kap, path, anchored = data.jacobian_upper(v, bj), data.kappa(v), 0.0, True
-            LF = _up(J + kap * (path + e) * FCOVER)
-            ell = data.ell(eta, e, LF, v, bj)
-            e = _up(_up(ell * e) + rho_j)
-            path = _up(path + math.sqrt(_norm_up(Wb[j + 1] - Wb[j]) ** 2 + _norm_up(vb[j + 1] - v) ** 2)
-                       * (1 + 4 * UP1))
+        norms = [np.nextafter(np.sqrt(np.einsum("ti,ti->t", x, x)) * FCOVER, np.inf)  # _norm_up per step
+                 for x in (np.diff(Wb, axis=0).reshape(k, -1), np.diff(vb, axis=0))]
+        lengths = (np.sqrt(norms[0] ** 2 + norms[1] ** 2) * (1 + 4 * UP1)).tolist()
+        anchors: dict[int, tuple[float, float]] = {}  # J, kappa at step j of the batch (kept across attempts)
+        saved = dict(data.anchor)  # the Perron ratios and eigen-bounds before the batch, restored per attempt
+        e_hat = TUBE_ROOM * _radii(np.full(k, ell_prev), rho, e)[:-1]
+        for _ in range(TUBE_TRIES):
+            LF, end = _drift(data, vb, b, anchors, state, e_hat, lengths)
+            data.anchor.clear()
+            data.anchor.update(saved)
+            ell = data.ells(eta, e_hat, LF, vb[:k], b)
+            radii = _radii(ell, rho, e)
+            if not np.isfinite(radii).all():
+                return math.inf
+            if (radii[:-1] <= e_hat).all():
+                break
+            e_hat = np.maximum(e_hat, TUBE_ROOM * radii[:-1])
+        else:
+            raise Failure(f"verifier: the tube radii did not settle within {TUBE_TRIES} attempts in a batch")
+        e, state, ell_prev = float(radii[-1]), end, float(ell.max())
         W, v = Wb[-1], vb[-1]
     return e
+
+
+def _radii(ell: np.ndarray, rho: np.ndarray, e: float) -> np.ndarray:
+    """e_0 = e, e_{j+1} = up(up(l_j e_j) + rho_j) (docs/theory.md §12.1)."""
+    out = [e]
+    for lj, rj in zip(ell.tolist(), rho.tolist()):
+        out.append(_up(_up(lj * out[-1]) + rj))
+    return np.array(out)
+
+
+def _drift(data: _Data, vb: np.ndarray, b: dict, anchors: dict[int, tuple[float, float]], state: tuple,
+           e_hat: np.ndarray, lengths: list[float]) -> tuple[np.ndarray, tuple]:
+    """LF_j >= sup ||DF|| over B(w_j, e_hat_j) for the steps of a batch: J_a + kappa_a (path_j + e_hat_j) from the
+    last anchor a (T1, docs/theory.md §11.3), a new anchor where that drift passes DRIFT J_a; and the state after."""
+    J, kap, path, anchored = state
+    LF = np.empty(len(lengths))
+    for j, (ej, step) in enumerate(zip(e_hat.tolist(), lengths)):
+        if not anchored or kap * (path + ej) > DRIFT * J:
+            if j not in anchors:
+                anchors[j] = data.jacobian_upper(vb[j], _at(b, j)), data.kappa(vb[j])
+            (J, kap), path, anchored = anchors[j], 0.0, True
+        LF[j] = _up(J + kap * (path + ej) * FCOVER)
+        path = _up(path + step)
+    return LF, (J, kap, path, anchored)
 
 
 @np.errstate(over="ignore", invalid="ignore")
