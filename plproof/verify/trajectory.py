@@ -33,6 +33,7 @@ from plproof.certificate.format import DataMismatch, DataMissing, decode_array, 
 from plproof.errors import InvalidInput
 from plproof.verify import doubledouble as dd
 from plproof.verify.dd_step import dd_step
+from plproof.verify.eigen import extremes
 from plproof.verify.evidence import Derived
 from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, cholesky_margin, sqrt_hi, sqrt_lo
 from plproof.verify.families import Family, rebuild
@@ -112,24 +113,15 @@ def _outer_rows(X: np.ndarray) -> np.ndarray:
 
 
 def _eig_bounds(X: np.ndarray, XX: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per step (leading axes of g) and neuron i: (lo, hi), lo >= -lambda_min(X^T diag(g_i) X), hi >= lambda_max (docs/rigor.md §10). For
-    the computed M~ and any float eigenpairs (lam, V) of it, x^T M x >= min_j(lam_j, 0) ||V||_2^2 - ||M - M~||_F
-    - ||M~ - V diag(lam) V^T||_F for unit x, ||V||_2^2 <= 1 + ||V^T V - I||_F. M~[i] = sum_k g_ki fl(x_k x_k^T)
-    (``XX`` = :func:`_outer_rows`): n + 2 roundings per term, |M - M~| <= gamma_(n+2) sum_k |g_ki| |x_k||x_k|^T."""
+    """Per step (leading axes of g) and neuron i: (lo, hi), lo >= -lambda_min(X^T diag(g_i) X), hi >= lambda_max
+    (docs/rigor.md §10): M~[i] = sum_k g_ki fl(x_k x_k^T) (``XX`` = :func:`_outer_rows`), n + 2 roundings per term,
+    so ||M - M~||_F <= gamma_(n+2) sum_k |g_ki| ||x_k||^2, and :func:`plproof.verify.eigen.extremes`."""
     n, d = X.shape
     ok = np.isfinite(g).all(axis=(-2, -1))  # per step (leading axes): a non-finite g gives inf
     if not ok.all():
         g = np.where(ok[..., None, None], g, 0.0)
     M = (np.swapaxes(g, -1, -2) @ XX).reshape(g.shape[:-2] + (g.shape[-1], d, d))  # X^T diag(g_i) X, one product
-    lam, V = np.linalg.eigh(M)
-    fro = lambda A: np.sqrt(np.einsum("...ab,...ab->...", A, A))  # noqa: E731
-    Vt = np.swapaxes(V, -1, -2)
-    V2 = fro(V) ** 2
-    vn = 1 + (fro(Vt @ V - np.eye(d)) + _gamma(d + 1) * V2) * FCOVER
-    resid = fro(M - (V * lam[..., None, :]) @ Vt)
-    err = (resid + _gamma(n + 2) * (xn2 @ np.abs(g)) + _gamma(d + 2) * (fro(M) + np.abs(lam).max(axis=-1) * V2)) * FCOVER
-    lo = np.maximum(-lam.min(axis=-1), 0.0) * vn + err
-    hi = np.maximum(lam.max(axis=-1), 0.0) * vn + err
+    lo, hi = extremes(M, _gamma(n + 2) * (xn2 @ np.abs(g)) * FCOVER)
     return np.where(ok[..., None], lo, np.inf), np.where(ok[..., None], hi, np.inf)
 
 

@@ -15,6 +15,7 @@ from plproof.errors import NotCertifiable
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.verified import BLAS_MODEL
 from plproof.routes.trajectory.recipe import COVER, TINY, U, U1, Buffers, Net
+from plproof.verify.eigen import extremes
 from plproof.verify.tanh import tanh_error
 
 #: largest |A - tanh Z~| (A = np.tanh(Z~)) for which the 64u evaluation error of tanh'' holds (4 * 8u + 6u, §5.4)
@@ -233,22 +234,14 @@ def gram_bound(c: np.ndarray, ratio: np.ndarray, out: np.ndarray | None = None) 
 
 def block_extremes(g: np.ndarray, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) with lo >= -lambda_min(P_i), hi >= lambda_max(P_i), P_i = X^T diag(g_i) X, per step and neuron:
-    P~_i computed, any float eigenpairs (Lambda, V) of it, and lambda_min(P) >= min(lambda_1, 0) ||V||^2 -
-    ||P - P~|| - ||P~ - V Lambda V^T|| (Rayleigh quotients, docs/rigor.md §10). Non-finite g: +inf."""
+    P~_i computed, ||P - P~||_F <= gamma_(n+2) sum_k |g_ki| ||x_k||^2, and :func:`~plproof.verify.eigen.extremes`
+    (float Cholesky at shifts from eigvalsh, docs/rigor.md §10). Non-finite g: +inf."""
     n, d = c.X.shape
     ok = np.isfinite(g).all(axis=-2)
     g = np.where(ok[..., None, :], g, 0.0)
-    # [t, i] = sum_k g_tki fl(x_k x_k^T): n + 2 roundings per term, |P - P~| <= gamma_(n+2) sum_k |g_ki| ||x_k||^2
+    # [t, i] = sum_k g_tki fl(x_k x_k^T): n + 2 roundings per term, |P - P~| <= gamma_(n+2) sum_k |g_ki| |x_k||x_k|^T
     P = (np.swapaxes(g, -1, -2) @ c.XX).reshape(g.shape[:-2] + (g.shape[-1], d, d))
-    lam, V = np.linalg.eigh(P)
-    R = P - (V * lam[..., None, :]) @ V.swapaxes(-1, -2)
-    nV2 = np.einsum("...ab,...ab->...", V, V)
-    VtV = V.swapaxes(-1, -2) @ V - np.eye(d)
-    sV = 1.0 + (np.sqrt(np.einsum("...ab,...ab->...", VtV, VtV)) + fb.gamma(d + 1) * nV2) * COVER  # >= ||V||_2^2
-    err = (np.sqrt(np.einsum("...ab,...ab->...", R, R)) + fb.gamma(n + 2) * (c.xn2 @ np.abs(g))
-           + fb.gamma(d + 2) * (np.sqrt(np.einsum("...ab,...ab->...", P, P)) + np.abs(lam).max(axis=-1) * nV2))
-    lo = np.maximum(-lam.min(axis=-1), 0.0) * sV + err * COVER
-    hi = np.maximum(lam.max(axis=-1), 0.0) * sV + err * COVER
+    lo, hi = extremes(P, fb.gamma(n + 2) * (c.xn2 @ np.abs(g)) * COVER)
     return np.where(ok, lo, np.inf), np.where(ok, hi, np.inf)
 
 
