@@ -23,7 +23,8 @@ from plproof.certificate.format import seal
 from plproof.verify import check
 from plproof.verify.families import rebuild
 from plproof.verify.tanh import STEP, tanh_error
-from plproof.verify.trajectory import _Data, _segment
+from plproof.verify.exact import MatrixEnclosure
+from plproof.verify.trajectory import _Data, _pd_float, _segment
 
 
 def reference(width: int = 2, seed: int = 2026) -> Problem:
@@ -228,6 +229,24 @@ def test_batched_recheck_matches_step_by_step(certified) -> None:
         e_step = _segment(one, eta, C[j], e_step, k, C[j + 1], batch=1)
         e_batch = _segment(many, eta, C[j], e_batch, k, C[j + 1], batch=32)
     assert 0 < e_step and e_batch == pytest.approx(e_step, rel=1e-4, abs=0)
+
+
+def test_terminal_pd_test_by_float_cholesky() -> None:
+    """The verifier's float PD test (Higham's bound on the exact float midpoint) proves lambda_min(K) > s for s
+    below lambda_min by more than its loss, refuses s above it, and leaves a midpoint that is not floats to the
+    exact test."""
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((30, 30))
+    K = A @ A.T / 30 + np.eye(30)
+    K = np.tril(K) + np.tril(K, -1).T
+    lam = np.linalg.eigvalsh(K)
+    enc = MatrixEnclosure([[Fraction(x) for x in row] for row in K], Fraction(1, 10**9))
+    assert _pd_float(enc, Fraction(lam[0] * (1 - 1e-6)) + enc.radius, 1)
+    assert not _pd_float(enc, Fraction(lam[0] * (1 + 1e-6)) + enc.radius, 1)
+    assert _pd_float(enc, enc.radius - Fraction(lam[-1] * (1 + 1e-6)), -1)  # lambda_max(K) < t
+    assert not _pd_float(enc, enc.radius - Fraction(lam[-1] * (1 - 1e-6)), -1)
+    third = MatrixEnclosure([[Fraction(1, 3)]], Fraction(0))
+    assert not _pd_float(third, Fraction(0), 1) and third.lambda_min_above(Fraction(0))
 
 
 def test_batched_contraction_is_the_per_step_one() -> None:
