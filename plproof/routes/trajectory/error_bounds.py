@@ -177,8 +177,10 @@ class Curvature:
             stride = EIG_STRIDE if self.weight is None else 1  # mini-batches: g_t and g_(t_a) weight other rows
             a = np.arange(self.g.shape[0]) // stride * stride
             lo, hi = block_extremes(self.g[::stride], c)
+            moved = np.empty_like(self.g)
             with np.errstate(invalid="ignore"):
-                moved = np.subtract(self.g, self.g[a])
+                for t in range(0, self.g.shape[0], stride):  # |g_t - g_(t_a)| group by group, no gathered copy
+                    np.subtract(self.g[t:t + stride], self.g[t], out=moved[t:t + stride])
                 np.abs(moved, out=moved)
                 moved *= 1 + U1  # the rounding of the difference
                 if not moved.max() < np.inf:  # nan or inf somewhere
