@@ -280,37 +280,31 @@ class _Data:
         md = self.m * self.d
         return w[:md].reshape(self.m, self.d), w[md:]
 
-    def step(self, W: np.ndarray, v: np.ndarray, eta: float, out: tuple[np.ndarray, ...]) -> None:
+    def step(self, W: np.ndarray, v: np.ndarray, eta: float) -> tuple:
         """The recipe of the certificate: Z = X W^T, A = tanh Z, r = (A v) s - y, D = 1 - A*A,
-        q = A^T r, Q = (D o r)^T X, W1 = W - eta (Q o (s v)), v1 = v - eta (q s); written into ``out`` =
-        (W1, v1, A, p, r, D, q, Q, c, gW, gv, Z)."""
-        W1, v1, A, p, r, D, q, Q, c, gW, gv, Z = out
-        np.matmul(self.X, W.T, out=Z)
-        np.tanh(Z, out=A)
-        np.matmul(A, v, out=p)
-        np.multiply(p, self.s, out=r)
-        r -= self.y
-        np.multiply(A, A, out=D)
-        np.subtract(1.0, D, out=D)
-        np.matmul(A.T, r, out=q)
-        np.matmul((D * r[:, None]).T, self.X, out=Q)
-        np.multiply(self.s, v, out=c)
-        np.multiply(Q, c[:, None], out=gW)
-        np.multiply(q, self.s, out=gv)
-        np.subtract(W, eta * gW, out=W1)
-        np.subtract(v, eta * gv, out=v1)
+        q = A^T r, Q = (D o r)^T X, W1 = W - eta (Q o (s v)), v1 = v - eta (q s)."""
+        Z = self.X @ W.T
+        A = np.tanh(Z)
+        p = A @ v
+        r = p * self.s - self.y
+        D = 1.0 - A * A
+        q = A.T @ r
+        Q = (D * r[:, None]).T @ self.X
+        c = self.s * v
+        gW = Q * c[:, None]
+        gv = q * self.s
+        return W - eta * gW, v - eta * gv, (A, p, r, D, q, Q, c, gW, gv, Z)
 
     def run(self, W: np.ndarray, v: np.ndarray, eta: float, k: int) -> tuple[np.ndarray, np.ndarray, tuple]:
-        """k steps of :meth:`step` from (W, v): the iterates (k + 1 slots) and each step's parts (A, p, r, D, q, Q,
-        c, gW, gv, Z), on a leading step axis."""
-        n, m, d = self.n, self.m, self.d
-        Wb, vb = np.empty((k + 1, m, d)), np.empty((k + 1, m))
-        Wb[0], vb[0] = W, v
-        parts = tuple(np.empty((k,) + shape) for shape in ((n, m), (n,), (n,), (n, m), (m,), (m, d), (m,), (m, d), (m,),
-                                                           (n, m)))
-        for j in range(k):
-            self.step(Wb[j], vb[j], eta, (Wb[j + 1], vb[j + 1], *(x[j] for x in parts)))
-        return Wb, vb, parts
+        """k steps of :meth:`step` from (W, v): the iterates (k + 1 slots) and each step's parts, stacked on a
+        leading step axis."""
+        Ws, vs, parts = [W], [v], []
+        for _ in range(k):
+            W, v, part = self.step(W, v, eta)
+            Ws.append(W)
+            vs.append(v)
+            parts.append(part)
+        return np.stack(Ws), np.stack(vs), tuple(np.stack(x) for x in zip(*parts))
 
     def errors(self, W: np.ndarray, v: np.ndarray, eta: float, parts: tuple) -> tuple[np.ndarray, dict]:
         """Componentwise forward errors of the k steps of :meth:`run` (iterates W, v with k + 1 slots), evaluated
