@@ -1,6 +1,7 @@
 """Cost of the run certificate (docs/theory.md §12) against a plain numpy GD loop, and the widths it reaches.
 
-Run: ``python -m benchmarks.run_certificate`` (cost ratios, measured in this run) and
+Run: ``python -m benchmarks.run_certificate [--cases N] [--before PATH]`` (cost ratios, measured in this run; with
+``--before`` an older checkout's producer and verifier interleaved with this one's) and
 ``python -m benchmarks.run_certificate widths`` (issue 4's reference case: the smallest width at which
 GD reaches loss 1e-20, at which the run route certifies, and at which the ball route certifies).
 
@@ -14,16 +15,17 @@ Per case, measured in one process, interleaved, best of ``repeat`` (CPU seconds 
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
+from types import ModuleType
 from typing import Callable
 
 import numpy as np
 
-from plproof import Problem, TwoLayer, min_certified_width
-from plproof.certificate.build import run_certificate
+import plproof
+from plproof import Problem, min_certified_width
 from plproof.data import unit_inputs, uniform_targets
-from plproof.routes.trajectory import certify_run
 
 
 def numpy_gd(problem: Problem, eta: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,17 +49,18 @@ def numpy_loop(X: np.ndarray, y: np.ndarray, W: np.ndarray, v: np.ndarray, eta: 
     return W, v
 
 
-def _net(n: int, d: int, m: int, scale: float, seed: int, init: str) -> Problem:
-    return Problem(TwoLayer(unit_inputs(n, d, seed), m, "tanh", seed, init=init), uniform_targets(n, scale, seed))
+def _net(n: int, d: int, m: int, scale: float, seed: int, init: str, pkg: ModuleType = plproof) -> Problem:
+    return pkg.Problem(pkg.TwoLayer(unit_inputs(n, d, seed), m, "tanh", seed, init=init),
+                       uniform_targets(n, scale, seed))
 
 
-#: (name, problem): unit inputs, uniform targets, two-layer tanh nets
-CASES: tuple[tuple[str, Callable[[], Problem]], ...] = (
-    ("n=20 d=64 m=4 (issue 4, seed 2026)", lambda: _net(20, 64, 4, 0.1, 2026, "symmetric")),
-    ("n=20 d=5 m=128 (+-0.5, seed 2026)", lambda: _net(20, 5, 128, 0.5, 2026, "standard")),
-    ("n=100 d=10 m=1024 (+-0.1, seed 2026)", lambda: _net(100, 10, 1024, 0.1, 2026, "symmetric")),
-    ("n=200 d=10 m=1024 (+-0.1, seed 2026)", lambda: _net(200, 10, 1024, 0.1, 2026, "symmetric")),
-    ("C: n=20 d=5 m=64 (+-0.5, seed 2)", lambda: _net(20, 5, 64, 0.5, 2, "standard")),
+#: (name, arguments of _net): unit inputs, uniform targets, two-layer tanh nets
+CASES: tuple[tuple[str, tuple], ...] = (
+    ("n=20 d=64 m=4 (issue 4, seed 2026)", (20, 64, 4, 0.1, 2026, "symmetric")),
+    ("n=20 d=5 m=128 (+-0.5, seed 2026)", (20, 5, 128, 0.5, 2026, "standard")),
+    ("n=100 d=10 m=1024 (+-0.1, seed 2026)", (100, 10, 1024, 0.1, 2026, "symmetric")),
+    ("n=200 d=10 m=1024 (+-0.1, seed 2026)", (200, 10, 1024, 0.1, 2026, "symmetric")),
+    ("C: n=20 d=5 m=64 (+-0.5, seed 2)", (20, 5, 64, 0.5, 2, "standard")),
 )
 
 
@@ -67,23 +70,30 @@ def _cpu(fn: Callable[[], object]) -> float:
     return time.process_time() - start
 
 
-def cost(repeat: int = 3, cases: tuple[tuple[str, Callable[[], Problem]], ...] = CASES) -> None:
+def cost(repeat: int = 3, cases: tuple[tuple[str, tuple], ...] = CASES, before: str | None = None) -> None:
     """numpy loop, certify_run and the certificate's verifier pass for the certified T, interleaved, best of
-    ``repeat`` each, with the ratios to the numpy loop."""
+    ``repeat`` each, with the ratios to the numpy loop. With ``before`` (a checkout of an older plproof, e.g.
+    ``git archive <commit> plproof | tar -x -C /path``) its certify_run and verifier are timed in the same process
+    too, interleaved, each on its own certificate (ratios to the numpy loop of this tree's T)."""
+    from benchmarks.double_double import Tree  # (double_double imports this module)
+
+    trees = {"": Tree(None), **({" (before)": Tree(before)} if before else {})}
     print("case                                    T   verdict    numpy (s)  certify_run (s)  ratio  "
           "certificate (s)  ratio")
-    for name, make in cases:
-        problem = make()
-        ev = certify_run(problem)
-        T, eta = ev.hints["T"], ev.hints["step"]
-        best = [np.inf, np.inf, np.inf]
+    for name, args in cases:
+        problems = {k: t.call(lambda t=t: _net(*args, pkg=t.pkg)) for k, t in trees.items()}
+        evs = {k: t.call(lambda t=t, k=k: t.pkg.certify_run(problems[k])) for k, t in trees.items()}
+        T, eta = evs[""].hints["T"], evs[""].hints["step"]
+        plain, prod, cert = np.inf, dict.fromkeys(trees, np.inf), dict.fromkeys(trees, np.inf)
         for _ in range(repeat):
-            best[0] = min(best[0], _cpu(lambda: numpy_gd(problem, eta, T)))
-            best[1] = min(best[1], _cpu(lambda: certify_run(problem)))
-            best[2] = min(best[2], _cpu(lambda: run_certificate(ev, problem)))
-        plain, prod, cert = best
-        print(f"{name:38s} {T:5d}  {ev.verdict.value:9s}  {plain:9.3f}  {prod:15.3f}  {prod / plain:5.1f}x  "
-              f"{cert:15.3f}  {cert / plain:5.1f}x", flush=True)
+            plain = min(plain, _cpu(lambda: numpy_gd(problems[""], eta, T)))
+            for k, t in trees.items():
+                build = t.call(lambda: importlib.import_module("plproof.certificate.build"))
+                prod[k] = min(prod[k], _cpu(lambda: t.call(lambda: t.pkg.certify_run(problems[k]))))
+                cert[k] = min(cert[k], _cpu(lambda: t.call(lambda: build.run_certificate(evs[k], problems[k]))))
+        for k in trees:
+            print(f"{name + k:38s} {evs[k].hints['T']:5d}  {evs[k].verdict.value:9s}  {plain:9.3f}  {prod[k]:15.3f}  "
+                  f"{prod[k] / plain:5.1f}x  {cert[k]:15.3f}  {cert[k] / plain:5.1f}x", flush=True)
 
 
 def widths(seeds: tuple[int, ...] = (2026, 1, 2, 3), max_log2: int = 12) -> None:
@@ -101,4 +111,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    widths() if sys.argv[1:] == ["widths"] else cost()
+    if sys.argv[1:] == ["widths"]:
+        widths()
+    else:  # [--before PATH] [--cases N]: the first N cases (default all)
+        argv = sys.argv[1:]
+        count = int(argv[argv.index("--cases") + 1]) if "--cases" in argv else len(CASES)
+        cost(cases=CASES[:count], before=argv[argv.index("--before") + 1] if "--before" in argv else None)

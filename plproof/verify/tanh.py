@@ -19,7 +19,7 @@ STEP = 1 / 256
 EDGE = 24.0              # beyond: |tanh z - sign z| < 2 e^{-2|z|} <= 2 e^{-48} < 2^-60
 DEGREE = 5
 TAIL = 2.0**-60
-CHUNK = 16384            # entries per pass: the gathered rows stay in cache
+CHUNK = 65536            # entries per pass: the working arrays stay in cache
 _J = int(EDGE / STEP)
 
 
@@ -55,9 +55,43 @@ def tanh_error(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     z = np.asarray(z, dtype=np.float64)
     a = np.broadcast_to(np.asarray(a, dtype=np.float64), z.shape).ravel()
     flat, out = z.ravel(), np.empty(z.size)
+    inside = bool(z.size == 0 or np.abs(flat).max() <= EDGE)  # False also for nan and inf
+    size = min(CHUNK, z.size)
+    scratch = (np.empty(size), np.empty(size), np.empty(size), np.empty(size, dtype=np.intp))
     for s in range(0, z.size, CHUNK):
-        out[s:s + CHUNK] = _error(flat[s:s + CHUNK], a[s:s + CHUNK])
+        if inside:
+            _inside(flat[s:s + CHUNK], a[s:s + CHUNK], out[s:s + CHUNK], scratch)
+        else:
+            out[s:s + CHUNK] = _error(flat[s:s + CHUNK], a[s:s + CHUNK])
     return out.reshape(z.shape)
+
+
+@functools.cache
+def _rows() -> tuple[np.ndarray, ...]:
+    """The rows of :func:`_table`, each contiguous (one gather per coefficient)."""
+    return tuple(np.ascontiguousarray(row) for row in _table())
+
+
+def _inside(z: np.ndarray, a: np.ndarray, out: np.ndarray, scratch: tuple[np.ndarray, ...]) -> None:
+    """:func:`_error` of one chunk with every |z| <= EDGE, written into ``out``: the same operations in place
+    (``scratch``: three float arrays and one intp array of at least the chunk's size)."""
+    rows, k = _rows(), z.size
+    t, j, c, idx = (x[:k] for x in scratch)
+    np.multiply(z, 1 / STEP, out=j)
+    np.rint(j, out=j)
+    np.multiply(j, STEP, out=t)
+    np.subtract(z, t, out=t)                 # exact, |t| <= STEP/2 (docs/rigor.md §11.2)
+    j += _J                                  # exact integers
+    np.copyto(idx, j, casting="unsafe")
+    np.take(rows[DEGREE], idx, out=out)
+    for i in range(DEGREE - 1, -1, -1):
+        out *= t
+        out += np.take(rows[i], idx, out=c)
+    out -= a
+    np.abs(out, out=out)
+    out += np.take(rows[DEGREE + 1], idx, out=c)
+    out *= dd.COVER                          # dd.cover: |a - m| + r, two roundings, within the cover
+    out += dd.TINY
 
 
 def _error(z: np.ndarray, a: np.ndarray) -> np.ndarray:

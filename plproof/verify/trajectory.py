@@ -33,6 +33,7 @@ from plproof.certificate.format import DataMismatch, DataMissing, decode_array, 
 from plproof.errors import InvalidInput
 from plproof.verify import doubledouble as dd
 from plproof.verify.dd_step import dd_step
+from plproof.verify.eigen import extremes
 from plproof.verify.evidence import Derived
 from plproof.verify.exact import ACTIVATION_BOUNDS, Failure, MatrixEnclosure, Unverifiable, cholesky_margin, sqrt_hi, sqrt_lo
 from plproof.verify.families import Family, rebuild
@@ -44,7 +45,7 @@ from plproof.verify.sampler import regenerate
 from plproof.verify.tanh import tanh_error
 from plproof.verify.window import SUB, SUBS, Window, applies, step_jacobian
 
-RECIPE = "plproof two-layer tanh GD step v2"
+RECIPE = "plproof two-layer tanh GD step v3"
 GENERIC = "plproof midpoint-radius GD step v2"  # docs/rigor.md §10
 RECIPE_DD = "plproof two-layer tanh GD step dd v2"  # docs/rigor.md §9.7
 U = 2.0**-53
@@ -92,12 +93,13 @@ def _perron_ratio(c: np.ndarray, Gabs: np.ndarray, u: np.ndarray | None) -> tupl
     return (Gabs @ u) / u, u
 
 
-def _gram_hi(c: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-    """Per column i: >= lambda_max(X^T diag(c_i) X) for c >= 0 (rows: data), Gabs >= |X X^T| entrywise
+def _gram_hi(c: np.ndarray, covered: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Per column i: >= lambda_max(X^T diag(c_i) X) for c >= 0 (axis -2: data), Gabs >= |X X^T| entrywise
     (docs/rigor.md §10): lambda_max(X^T D X) = lambda_max(D^1/2 X X^T D^1/2) <= rho(D Gabs), and for any
-    u > 0 rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k (the inf-norm of diag(u)^-1 D Gabs diag(u)); ratio =
-    (Gabs u)/u from :func:`_perron_ratio` of this or a nearby c."""
-    return np.max(c * ratio * FCOVER + c * TINY, axis=0) + TINY
+    u > 0 rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k (the inf-norm of diag(u)^-1 D Gabs diag(u)); covered =
+    ratio FCOVER + TINY, ratio = (Gabs u)/u from :func:`_perron_ratio` of this or a nearby c. One pass over c
+    into ``out`` (may be c itself)."""
+    return np.max(np.multiply(c, covered, out=out), axis=-2) + TINY
 
 
 #: _lemma_b refreshes its Perron vectors and eigen-bounds every REFRESH calls (any u > 0 and any anchor g_a
@@ -105,22 +107,22 @@ def _gram_hi(c: np.ndarray, ratio: np.ndarray) -> np.ndarray:
 REFRESH = 4
 
 
-def _eig_bounds(X: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per neuron i: (lo, hi), lo >= -lambda_min(X^T diag(g_i) X), hi >= lambda_max (docs/rigor.md §10). For
-    the computed M~ and any float eigenpairs (lam, V) of it, x^T M x >= min_j(lam_j, 0) ||V||_2^2 - ||M - M~||_F
-    - ||M~ - V diag(lam) V^T||_F for unit x, ||V||_2^2 <= 1 + ||V^T V - I||_F."""
+def _outer_rows(X: np.ndarray) -> np.ndarray:
+    """Row k: fl(x_k x_k^T) flattened, so that X^T diag(g_i) X for all i is one product g^T XX (:func:`_eig_bounds`)."""
+    return (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
+
+
+def _eig_bounds(X: np.ndarray, XX: np.ndarray, xn2: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per step (leading axes of g) and neuron i: (lo, hi), lo >= -lambda_min(X^T diag(g_i) X), hi >= lambda_max
+    (docs/rigor.md §10): M~[i] = sum_k g_ki fl(x_k x_k^T) (``XX`` = :func:`_outer_rows`), n + 2 roundings per term,
+    so ||M - M~||_F <= gamma_(n+2) sum_k |g_ki| ||x_k||^2, and :func:`plproof.verify.eigen.extremes`."""
     n, d = X.shape
-    if not np.isfinite(g).all():
-        return np.full(g.shape[1], np.inf), np.full(g.shape[1], np.inf)
-    M = (X.T[None, :, :] * g.T[:, None, :]) @ X  # M[i] = X^T diag(g_i) X, batched BLAS
-    lam, V = np.linalg.eigh(M)
-    fro = lambda A: np.sqrt(np.einsum("iab,iab->i", A, A))  # noqa: E731
-    Vt = V.transpose(0, 2, 1)
-    V2 = fro(V) ** 2
-    vn = 1 + (fro(Vt @ V - np.eye(d)) + _gamma(d + 1) * V2) * FCOVER
-    resid = fro(M - (V * lam[:, None, :]) @ Vt)
-    err = (resid + _gamma(n + 2) * (xn2 @ np.abs(g)) + _gamma(d + 2) * (fro(M) + np.abs(lam).max(axis=1) * V2)) * FCOVER
-    return np.maximum(-lam.min(axis=1), 0.0) * vn + err, np.maximum(lam.max(axis=1), 0.0) * vn + err
+    ok = np.isfinite(g).all(axis=(-2, -1))  # per step (leading axes): a non-finite g gives inf
+    if not ok.all():
+        g = np.where(ok[..., None, None], g, 0.0)
+    M = (np.swapaxes(g, -1, -2) @ XX).reshape(g.shape[:-2] + (g.shape[-1], d, d))  # X^T diag(g_i) X, one product
+    lo, hi = extremes(M, _gamma(n + 2) * (xn2 @ np.abs(g)) * FCOVER)
+    return np.where(ok[..., None], lo, np.inf), np.where(ok[..., None], hi, np.inf)
 
 
 def _matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -136,53 +138,113 @@ def _at(b: dict, j: int) -> dict:
 def _lemma_b(c: Any, eta: float, e: float, LF: float, v: np.ndarray, ev: float, r: np.ndarray, Er: np.ndarray,
              s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None,
              batch: tuple[np.ndarray, float, float] | None = None) -> float:
-    """sup ||I - eta Hess L|| over B(w, e) of a two-layer net with sup ||DF|| <= LF there (docs/theory.md §12.2,
-    docs/rigor.md §5.4, §10): Lemma B per neuron, one-sided both ways: sigma >= -lambda_min(S), h >= lambda_max(S).
+    """:func:`_lemma_b_steps` of one step (its arrays without the step axis)."""
+    F2 = np.asarray(F2, dtype=np.float64)
+    return float(_lemma_b_steps(c, eta, np.array([e]), np.array([LF]), v[None], np.array([ev]), r[None], Er[None],
+                                s2[None], F2[None] if F2.ndim else F2, None if qn is None else qn[None], batch)[0])
 
-    At w: computed r (|r - r(w)| <= Er), s2 ~ sigma''(Z) (|s2 - sigma''(Z)| <= F2), qn >= ||X^T (r o sigma'_i)||
+
+def _lemma_b_steps(c: Any, eta: float, e: np.ndarray, LF: np.ndarray, v: np.ndarray, ev: np.ndarray, r: np.ndarray,
+                   Er: np.ndarray, s2: np.ndarray, F2: np.ndarray | float, qn: np.ndarray | None,
+                   batch: tuple[np.ndarray, float, float] | None = None) -> np.ndarray:
+    """sup ||I - eta Hess L|| over B(w_t, e_t) of a two-layer net with sup ||DF|| <= LF_t there, for k steps t (leading
+    axis of every array; docs/theory.md §12.2, docs/rigor.md §5.4, §10): Lemma B per neuron, one-sided both ways:
+    sigma >= -lambda_min(S), h >= lambda_max(S).
+
+    At w_t: computed r (|r - r(w)| <= Er), s2 ~ sigma''(Z) (|s2 - sigma''(Z)| <= F2), qn >= ||X^T (r o sigma'_i)||
     (None: train='hidden', only the W blocks). On the tube |dv_i| <= ev (e, or 0 when v is fixed),
     |dz_ki| <= ||x_k|| e, ||dr|| <= LF e, so g_ki = v_i r_k sigma''(z_ki) moves by at most dg_ki, and
     -lambda_min(X^T diag(g_i) X) <= N_i: the least of the trace sum_k ||x_k||^2 (g_- + dg)_ki, the Gram bound
     of g_- + dg and (d < n) the eigen-bound at w plus the Gram bound of dg; lambda_max likewise with g_+.
     ``c`` holds X, Gabs >= |X X^T|, xn, xn2, X_norm, S1, S2, S3, s_up and ``anchor`` (a dict for the Perron
-    ratios and eigen-bounds of a recent call, refreshed every REFRESH calls).
+    ratios and eigen-bounds of a recent step, refreshed every REFRESH steps: the steps run in groups that share them).
 
-    A mini-batch step (docs/theory.md §12.6), ``batch`` = (c, LB, cmax): r is a = c o r (c_k the multiplicity of k
-    in the batch, 0 off it), sup ||DF_B|| <= LB on the tube; then |a_k(w) - a_k| <= Er_k + c_k LF e,
-    ||a(w) - a|| <= sqrt(cmax) LB e and lambda_max(DF_B^T DF_B) <= LB^2; refreshed at every call.
+    A mini-batch step (docs/theory.md §12.6, k = 1), ``batch`` = (c, LB, cmax): r is a = c o r (c_k the multiplicity
+    of k in the batch, 0 off it), sup ||DF_B|| <= LB on the tube; then |a_k(w) - a_k| <= Er_k + c_k LF e,
+    ||a(w) - a|| <= sqrt(cmax) LB e and lambda_max(DF_B^T DF_B) <= LB^2; refreshed at every step.
     """
+    k = e.shape[0]
     av, ar = np.abs(v), np.abs(r)
-    rk = Er + LF * e if batch is None else Er + batch[0] * (LF * e)
-    LB, LQ = (LF, LF) if batch is None else (batch[1], _up(math.sqrt(batch[2]) * batch[1] * FCOVER))
-    E2 = c.S3 * c.xn[:, None] * e + F2
-    cap = np.minimum(np.abs(s2) + E2, c.S2)
-    g = s2 * r[:, None] * v
-    dg = cap * ((ev + av) * rk[:, None] + ev * ar[:, None]) + av * ar[:, None] * E2 + 4 * UP1 * np.abs(g)
-    neg, pos = np.maximum(-g, 0.0) + dg, np.maximum(g, 0.0) + dg
+    move = (LF * e)[:, None]
+    rk = Er + move if batch is None else Er + batch[0] * move
+    if batch is None:
+        LB = LQ = LF
+    else:
+        LB, LQ = np.full(k, batch[1]), np.full(k, _up(math.sqrt(batch[2]) * batch[1] * FCOVER))
+    E2 = (c.S3 * c.xn[:, None])[None] * e[:, None, None] + F2
+    cap = np.abs(s2)
+    cap += E2
+    np.minimum(cap, c.S2, out=cap)
+    g = s2 * r[:, :, None]
+    g *= v[:, None, :]
+    # dg = cap ((ev + |v|) rk + ev |r|) + |v||r| E2 + 4 u |g| (non-negative terms, in place)
+    dg = rk[:, :, None] * (ev[:, None, None] + av[:, None, :])
+    dg += (ev[:, None] * ar)[:, :, None]
+    dg *= cap
+    E2 = E2 * av[:, None, :]
+    E2 *= ar[:, :, None]
+    dg += E2
+    work = np.abs(g)
+    work *= 4 * UP1
+    dg += work
     split = c.X.shape[1] < c.X.shape[0]
     a = c.anchor  # Perron ratios and (d < n) the eigen-bounds at an earlier g_a: lambda_min(P(g)) >= ...
-    if a.get("age", REFRESH) >= (REFRESH if batch is None else 1) or a["g"].shape != g.shape:
-        a["age"], a["g"] = 0, g
-        for key, cc in (("N", neg), ("P", pos), ("D", dg))[:3 if split else 2]:
-            a[key], a["u" + key] = _perron_ratio(cc, c.Gabs, a.get("u" + key))
-        if split:
-            a["lo"], a["hi"] = _eig_bounds(c.X, c.xn2, g)
-    a["age"] += 1
-    N = np.minimum(c.xn2 @ neg, _gram_hi(neg, a["N"]))
-    P = np.minimum(c.xn2 @ pos, _gram_hi(pos, a["P"]))
-    if split:  # ... lambda_min(P(g_a)) - lambda_max(X^T diag(|g - g_a| + dg) X), rounding of both covered by UP1
-        with np.errstate(invalid="ignore"):
-            far = (np.abs(g - a["g"]) * (1 + UP1) + dg) * (1 + UP1)
-        moved = _gram_hi(np.where(np.isfinite(far), far, np.inf), a["D"])
-        N, P = np.minimum(N, a["lo"] + moved), np.minimum(P, a["hi"] + moved)
+    every = REFRESH if batch is None else 1
+    if a.get("g") is not None and a["g"].shape != g.shape[1:]:
+        a.clear()
+    groups, age = [], a.get("age", every)  # (first step, end, refreshed at the first step)
+    j = 0
+    while j < k:
+        fresh = age >= every
+        age = 0 if fresh else age
+        end = min(k, j + every - age)
+        groups.append((j, end, fresh))
+        age += end - j
+        j = end
+    if split:  # the eigen-bounds of every refresh in one batched call
+        at = [j for j, _, fresh in groups if fresh]
+        if at:
+            lo_all, hi_all = _eig_bounds(c.X, c.XX, c.xn2, g[at])
+    N, P = np.empty((k, g.shape[2])), np.empty((k, g.shape[2]))
+    for i, (j, end, fresh) in enumerate(groups):
+        if fresh:
+            a["g"] = g[j].copy()
+        for key, sign, out in (("N", -1.0, N), ("P", 1.0, P)):  # (sign g)_+ + dg: neg = g_- + dg, pos = g_+ + dg
+            cc = np.multiply(g[j:end], sign, out=work[j:end])
+            np.maximum(cc, 0.0, out=cc)
+            cc += dg[j:end]
+            if fresh:
+                ratio, a["u" + key] = _perron_ratio(cc[0], c.Gabs, a.get("u" + key))
+                a[key] = ratio * FCOVER + TINY
+            trace = c.xn2 @ cc
+            out[j:end] = np.minimum(trace, _gram_hi(cc, a[key], cc))
+        if split:  # ... lambda_min(P(g_a)) - lambda_max(X^T diag(|g - g_a| + dg) X), rounding of both covered by UP1
+            if fresh:
+                ratio, a["uD"] = _perron_ratio(dg[j], c.Gabs, a.get("uD"))
+                a["D"] = ratio * FCOVER + TINY
+                r_i = at.index(j)
+                a["lo"], a["hi"] = lo_all[r_i], hi_all[r_i]
+            with np.errstate(invalid="ignore"):
+                far = np.subtract(g[j:end], a["g"], out=work[j:end])
+                np.abs(far, out=far)
+                far *= 1 + UP1
+                far += dg[j:end]
+                far *= 1 + UP1
+                if not far.max() < np.inf:
+                    far[~np.isfinite(far)] = np.inf
+            moved = _gram_hi(far, a["D"], far)
+            N[j:end], P[j:end] = np.minimum(N[j:end], a["lo"] + moved), np.minimum(P[j:end], a["hi"] + moved)
+    a["age"] = age
     if qn is None:
         q2: np.ndarray | float = 0.0
     else:
-        qt = qn + c.X_norm * e * (c.S1 * LQ + c.S2 * _norm_up((ar + Er) * c.xn))
+        rx = (ar + Er) * c.xn
+        qr = np.nextafter(np.sqrt(np.einsum("tk,tk->t", rx, rx)) * FCOVER, np.inf)  # _norm_up per step
+        qt = qn + (c.X_norm * e * (c.S1 * LQ + c.S2 * qr))[:, None]
         q2 = 4 * qt * qt
-    sigma = 0.5 * c.s_up * float(np.max(N + np.sqrt(N * N + q2)))
-    h = 0.5 * c.s_up * float(np.max(P + np.sqrt(P * P + q2)))
-    return _up(max(1.0 + eta * sigma * FCOVER, eta * (LB * LB + h) * FCOVER - 1.0))
+    sigma = 0.5 * c.s_up * np.max(N + np.sqrt(N * N + q2), axis=1)
+    h = 0.5 * c.s_up * np.max(P + np.sqrt(P * P + q2), axis=1)
+    return np.nextafter(np.maximum(1.0 + eta * sigma * FCOVER, eta * (LB * LB + h) * FCOVER - 1.0), np.inf)
 
 
 def _gram_abs(X: np.ndarray) -> np.ndarray:
@@ -203,7 +265,7 @@ class _Data:
         self.s_true = 1 / math.sqrt(self.m)
         self.s_up = _up(self.s * (1 + 4 * UP1))
         self.aX = np.abs(self.X)
-        self.Gabs = _gram_abs(self.X)
+        self.Gabs, self.XX = _gram_abs(self.X), _outer_rows(self.X)
         self.anchor: dict = {}  # _lemma_b's recent Perron ratios and eigen-bounds
         self.xn = np.sqrt(np.einsum("ij,ij->i", self.X, self.X)) * FCOVER
         self.xn2 = self.xn * self.xn * FCOVER
@@ -250,21 +312,40 @@ class _Data:
         A, p, r, D, q, Q, c, gW, gv, Z = parts
         W, W1, v, v1 = W[:-1], W[1:], v[:-1], v[1:]
         aA, av, ar, s = np.abs(A), np.abs(v), np.abs(r), self.s
-        EZ = self.gd * np.matmul(self.aX, np.abs(W).transpose(0, 2, 1)) + TINY
+        # the (step, data, neuron) arrays in place; sums of non-negative terms regrouped (FCOVER covers the order)
+        EZ = np.matmul(self.aX, np.abs(W).transpose(0, 2, 1))
+        EZ *= self.gd
+        EZ += TINY
         ET = tanh_error(Z, A)  # >= |A - tanh Z~|, proven (docs/rigor.md §11.7)
-        bad = np.isfinite(ET) & (ET > TANH_ERR)  # an overflowed step fails elsewhere
-        if bad.any():
-            raise Failure(f"np.tanh is {float(ET[bad].max() / U):.1f}u from tanh somewhere on this run, more than the 8u "
-                          "that the evaluation error of tanh'' (64u, docs/rigor.md §5.4) allows")
-        EA = EZ + ET + TINY
-        Ep = _matvec(self.gm * aA + EA, av)
+        if ET.max() > TANH_ERR:  # (inf only where Z is not finite: an overflowed step fails elsewhere)
+            bad = np.isfinite(ET) & (ET > TANH_ERR)
+            if bad.any():
+                raise Failure(f"np.tanh is {float(ET[bad].max() / U):.1f}u from tanh somewhere on this run, more than "
+                              "the 8u that the evaluation error of tanh'' (64u, docs/rigor.md §5.4) allows")
+        EA = ET
+        EA += EZ
+        EA += TINY
+        # Ep = (gamma_m |A| + EA) |v|; Eq = (gamma_n |A| + EA)^T |r| + (|A| + EA)^T Er
+        Ep = self.gm * _matvec(aA, av) + _matvec(EA, av)
         Er = self.s_up * Ep + 4 * UP1 * s * np.abs(p) + UP1 * ar + TINY
-        ED = EA * (2 * aA + EA) + 2.01 * U + TINY
-        Eq = _matvec((self.gn * aA + EA).transpose(0, 2, 1), ar) + _matvec((aA + EA).transpose(0, 2, 1), Er)
+        ED = 2 * aA  # EA (2 |A| + EA) + 2.01 u + TINY
+        ED += EA
+        ED *= EA
+        ED += 2.01 * U + TINY
+        Eq = _matvec(aA.transpose(0, 2, 1), self.gn * ar + Er) + _matvec(EA.transpose(0, 2, 1), ar + Er)
         Egv = self.s_up * Eq + 4 * UP1 * s * np.abs(q) + TINY
-        P = np.abs(D * r[:, :, None])
-        EP = UP1 * P + ED * ar[:, :, None] + (np.abs(D) + ED) * Er[:, :, None] + TINY
-        EQ = np.matmul((self.gn * P + EP).transpose(0, 2, 1), self.aX) + TINY
+        # P = |fl(D r)|, EP = u P + ED |r| + (|D| + ED) Er + TINY; gamma_n P + EP = (gamma_n + u) P + ED (|r| + Er)
+        # + |D| Er + TINY
+        M = np.multiply(D, r[:, :, None])
+        np.abs(M, out=M)
+        M *= self.gn + UP1
+        aD = np.abs(D)
+        aD *= Er[:, :, None]
+        M += aD
+        np.multiply(ED, (ar + Er)[:, :, None], out=aD)
+        M += aD
+        M += TINY
+        EQ = np.matmul(M.transpose(0, 2, 1), self.aX) + TINY
         Ec = UP1 * np.abs(c) + 3 * UP1 * s * av
         EgW = UP1 * np.abs(gW) + np.abs(Q) * Ec[:, :, None] + (np.abs(c) + Ec)[:, :, None] * EQ + TINY
         EW = UP1 * np.abs(W1) + eta * (UP1 * np.abs(gW) + EgW)
@@ -273,11 +354,18 @@ class _Data:
         return rho, {"A": A, "EA": EA, "EZ": EZ, "D": D, "ED": ED, "r": r, "Er": Er, "Q": Q, "EQ": EQ}
 
     def ell(self, eta: float, e: float, LF: float, v: np.ndarray, b: dict) -> float:
-        """sup ||I - eta Hess L|| over B(w, e) with sup ||DF|| <= LF there (docs/theory.md §12.2): tanh'' =
-        -2 tanh tanh' from the step's A, D, its evaluation error S3 E_Z + 64u (docs/rigor.md §5.4)."""
-        qn = _norm_rows(b["Q"]) + _norm_rows(b["EQ"])
-        return _lemma_b(self, eta, e, LF, v, e, b["r"], b["Er"], -2.0 * (b["A"] * b["D"]),
-                        self.S3 * b["EZ"] + 64 * U, qn)
+        """:meth:`ells` of one step (b without the step axis)."""
+        return float(self.ells(eta, np.array([e]), np.array([LF]), v[None], {key: x[None] for key, x in b.items()})[0])
+
+    def ells(self, eta: float, e: np.ndarray, LF: np.ndarray, v: np.ndarray, b: dict) -> np.ndarray:
+        """sup ||I - eta Hess L|| over B(w_t, e_t) with sup ||DF|| <= LF_t there, for the steps of a batch (leading
+        axis; docs/theory.md §12.2): tanh'' = -2 tanh tanh' from the step's A, D, its evaluation error S3 E_Z + 64u
+        (docs/rigor.md §5.4)."""
+        k = e.shape[0]
+        A, D, Q, EQ = (b[key][:k] for key in ("A", "D", "Q", "EQ"))
+        qn = np.sqrt(np.einsum("tij,tij->ti", Q, Q)) + np.sqrt(np.einsum("tij,tij->ti", EQ, EQ))
+        return _lemma_b_steps(self, eta, e, LF, v, e, b["r"][:k], b["Er"][:k], -2.0 * (A * D),
+                              self.S3 * b["EZ"][:k] + 64 * U, qn)
 
     def jacobian_upper(self, v: np.ndarray, b: dict) -> float:
         """>= ||DF(w)||_2 from the computed Jacobian, its entrywise error and a float Cholesky test of
@@ -314,18 +402,25 @@ class _Data:
 BATCH_ENTRIES = 2**16
 
 
+#: tube radii e_hat_t >= e_t of a batch: TUBE_ROOM times the radii that the previous batch's largest l_t predicts, then
+#: confirmed (l_t is increasing in e, so l_t at e_hat_t >= e_t is valid); at most TUBE_TRIES attempts per batch
+TUBE_ROOM = 2.0
+TUBE_TRIES = 12
+
+
 @np.errstate(over="ignore", invalid="ignore")  # a diverging float run is caught below as a non-finite rho
 def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end: np.ndarray,
              batch: int | None = None) -> float:
     """The verifier's radius after ``steps`` steps from the stored w with radius e, ending at w_end.
 
-    Steps run in batches of ``batch`` (default by :data:`BATCH_ENTRIES`); rho_t of a batch at once, then
-    e_{t+1} = l_t e_t + rho_t step by step (anchors and l_t depend on e_t)."""
+    Steps run in batches of ``batch`` (default by :data:`BATCH_ENTRIES`): rho_t of a batch at once, l_t of a batch
+    at once on tube radii e_hat_t (:data:`TUBE_ROOM`), then e_{t+1} = l_t e_t + rho_t step by step, and the batch
+    is accepted when e_t <= e_hat_t at every step (else e_hat grows and l_t is evaluated again). Anchors: where the
+    T1 drift kappa (path + e_hat) passes DRIFT ||DF(anchor)||."""
     W, v = data.split(w)
-    J = kap = path = 0.0
-    anchored = False
+    state = (0.0, 0.0, 0.0, False)  # J, kappa, path since the anchor, anchored
     size = batch or max(1, min(32, BATCH_ENTRIES // (data.n * data.m)))
-    done = 0
+    done, ell_prev = 0, 1.0
     while done < steps:
         k = min(size, steps - done)
         Wb, vb, parts = data.run(W, v, eta, k)
@@ -338,17 +433,52 @@ def _segment(data: _Data, eta: float, w: np.ndarray, e: float, steps: int, w_end
             Wb[-1], vb[-1] = W_e, v_e
         if not np.isfinite(rho).all():
             raise Failure("verifier: the float run is not finite along a segment")
-        for j, rho_j in enumerate(rho.tolist()):
-            v, bj = vb[j], _at(b, j)
-            if not anchored or kap * (path + e) > DRIFT * J:
-                J, kap, path, anchored = data.jacobian_upper(v, bj), data.kappa(v), 0.0, True
-            LF = _up(J + kap * (path + e) * FCOVER)
-            ell = data.ell(eta, e, LF, v, bj)
-            e = _up(_up(ell * e) + rho_j)
-            path = _up(path + math.sqrt(_norm_up(Wb[j + 1] - Wb[j]) ** 2 + _norm_up(vb[j + 1] - v) ** 2)
-                       * (1 + 4 * UP1))
+        norms = [np.nextafter(np.sqrt(np.einsum("ti,ti->t", x, x)) * FCOVER, np.inf)  # _norm_up per step
+                 for x in (np.diff(Wb, axis=0).reshape(k, -1), np.diff(vb, axis=0))]
+        lengths = (np.sqrt(norms[0] ** 2 + norms[1] ** 2) * (1 + 4 * UP1)).tolist()
+        anchors: dict[int, tuple[float, float]] = {}  # J, kappa at step j of the batch (kept across attempts)
+        saved = dict(data.anchor)  # the Perron ratios and eigen-bounds before the batch, restored per attempt
+        e_hat = TUBE_ROOM * _radii(np.full(k, ell_prev), rho, e)[:-1]
+        for _ in range(TUBE_TRIES):
+            LF, end = _drift(data, vb, b, anchors, state, e_hat, lengths)
+            data.anchor.clear()
+            data.anchor.update(saved)
+            ell = data.ells(eta, e_hat, LF, vb[:k], b)
+            radii = _radii(ell, rho, e)
+            if not np.isfinite(radii).all():
+                return math.inf
+            if (radii[:-1] <= e_hat).all():
+                break
+            e_hat = np.maximum(e_hat, TUBE_ROOM * radii[:-1])
+        else:
+            raise Failure(f"verifier: the tube radii did not settle within {TUBE_TRIES} attempts in a batch")
+        e, state, ell_prev = float(radii[-1]), end, float(ell.max())
         W, v = Wb[-1], vb[-1]
     return e
+
+
+def _radii(ell: np.ndarray, rho: np.ndarray, e: float) -> np.ndarray:
+    """e_0 = e, e_{j+1} = up(up(l_j e_j) + rho_j) (docs/theory.md §12.1)."""
+    out = [e]
+    for lj, rj in zip(ell.tolist(), rho.tolist()):
+        out.append(_up(_up(lj * out[-1]) + rj))
+    return np.array(out)
+
+
+def _drift(data: _Data, vb: np.ndarray, b: dict, anchors: dict[int, tuple[float, float]], state: tuple,
+           e_hat: np.ndarray, lengths: list[float]) -> tuple[np.ndarray, tuple]:
+    """LF_j >= sup ||DF|| over B(w_j, e_hat_j) for the steps of a batch: J_a + kappa_a (path_j + e_hat_j) from the
+    last anchor a (T1, docs/theory.md §11.3), a new anchor where that drift passes DRIFT J_a; and the state after."""
+    J, kap, path, anchored = state
+    LF = np.empty(len(lengths))
+    for j, (ej, step) in enumerate(zip(e_hat.tolist(), lengths)):
+        if not anchored or kap * (path + ej) > DRIFT * J:
+            if j not in anchors:
+                anchors[j] = data.jacobian_upper(vb[j], _at(b, j)), data.kappa(vb[j])
+            (J, kap), path, anchored = anchors[j], 0.0, True
+        LF[j] = _up(J + kap * (path + ej) * FCOVER)
+        path = _up(path + step)
+    return LF, (J, kap, path, anchored)
 
 
 @np.errstate(over="ignore", invalid="ignore")
@@ -653,7 +783,7 @@ class _TwoLayerTube:
 
     def __init__(self, fam: Family, ball: Any, checked: list[str]) -> None:
         self.X = X = np.asarray(fam.X, dtype=np.float64)
-        self.Gabs = _gram_abs(X)
+        self.Gabs, self.XX = _gram_abs(X), _outer_rows(X)
         self.anchor: dict = {}  # _lemma_b's recent Perron ratios and eigen-bounds
         self.xn = np.sqrt(np.einsum("ij,ij->i", X, X)) * FCOVER
         self.xn2 = self.xn * self.xn * FCOVER
@@ -711,13 +841,30 @@ def formula_model(fam: Family) -> Any:
 
 
 def jacobian_upper(K: MatrixEnclosure) -> float:
-    """>= ||DF|| = sqrt(lambda_max(K)) for every K in the enclosure (an exact PD test at a float estimate)."""
+    """>= ||DF|| = sqrt(lambda_max(K)) for every K in the enclosure (a PD test at a float estimate, :func:`_pd_float`
+    else exact)."""
     mid = np.array([[float(x) for x in row] for row in K.mid])
     est = float(np.linalg.eigvalsh(mid)[-1]) if K.n else 0.0
     t = Fraction(_up(est * (1 + 1e-9) + 1e-300)) + K.radius
-    if not K.lambda_max_below(t):
+    if not (_pd_float(K, K.radius - t, -1) or K.lambda_max_below(t)):
         raise Failure("verifier: could not bound lambda_max(K) at an anchor (exact PD test failed)")
     return _up(math.sqrt(float(t)) * (1 + 1e-12))
+
+
+def _pd_float(K: MatrixEnclosure, shift: Fraction, sign: int) -> bool:
+    """Proves sign K.mid - shift I > 0 by :func:`~plproof.verify.exact.cholesky_margin` of its float rounding B (the
+    midpoint's entries are floats, checked exactly; the diagonal's rounding |sign K_ii - shift - B_ii| is subtracted,
+    a diagonal perturbation); False where it cannot decide (the caller's exact test decides then). O(n^3) floats in
+    place of the O(n^4)-bit Bareiss elimination, about 4 (n + 1) u tr less sharp (docs/rigor.md §10)."""
+    Mf = sign * np.array([[float(x) for x in row] for row in K.mid])
+    if not (np.array_equal(Mf, Mf.T)
+            and all(Fraction(Mf[i, j]) == sign * x for i, row in enumerate(K.mid) for j, x in enumerate(row))):
+        return False
+    s = float(shift)
+    B = Mf - s * np.eye(K.n)  # off the diagonal exactly sign K.mid
+    margin = cholesky_margin(B)
+    diag = max((abs(Fraction(Mf[i, i]) - shift - Fraction(B[i, i])) for i in range(K.n)), default=Fraction(0))
+    return margin is not None and margin - diag > 0
 
 
 def _terminal(d: Derived, ball: Any, K: MatrixEnclosure, res: Fraction, e_T: Fraction, eta: Fraction,
@@ -725,12 +872,12 @@ def _terminal(d: Derived, ball: Any, K: MatrixEnclosure, res: Fraction, e_T: Fra
     """T6 (ii) at w~_T from an enclosure of K(w~_T), ||r(w~_T)|| <= res and the family's ball bounds centred at
     w~_T (delta, kappa), T4 in exact rationals."""
     R, lam, J = hint(hints, "R_T"), hint(hints, "lambda_T_shift"), hint(hints, "jacobian_norm_T")
-    if not (lam > 0 and K.lambda_min_above(lam)):
+    if not (lam > 0 and (_pd_float(K, lam + K.radius, 1) or K.lambda_min_above(lam))):
         raise Failure(f"terminal ball: lambda_min(K(w~_T)) > {float(lam):.10g} could not be proved")
-    if not K.lambda_max_below(J * J):
+    if not (_pd_float(K, K.radius - J * J, -1) or K.lambda_max_below(J * J)):
         raise Failure(f"terminal ball: ||DF(w~_T)|| < {float(J):.10g} could not be proved")
     checked.append(f"terminal: lambda_min(K(w~_T)) > {float(lam):.6g}, ||DF(w~_T)|| < {float(J):.6g} "
-                   "(exact PD tests)")
+                   "(PD tests: float Cholesky with Higham's bound, else exact)")
     delta = ball.delta(R)
     root = sqrt_lo(lam) - delta
     mu = root * root if root > 0 else Fraction(0)

@@ -131,8 +131,15 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
     last_attempt = R_max = math.inf
     t, ell_prev = 0, 0.0
     window: Window | None = None  # the open window of step Jacobians (docs/rigor.md §10, windows)
+    last_step = 0.0  # the previous block's longest step: predicts where the T1 drift ends this block
     while True:
         k = min(BLOCK, max_steps - t)
+        if anchor is not None and k > 1 and last_step > 0:  # run no steps that the drift rule below would discard
+            lim = min(ANCHOR_DRIFT * float(anchor.jac.hi) / anchor.kappa if anchor.kappa > 0 else math.inf,
+                      anchor.radius - 2 * e)
+            start = 0.0 if anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi) or path + 2 * e >= lim else path
+            if lim < math.inf:  # (a renewed anchor starts at path 0; its drift is taken as the current one's)
+                k = max(1, min(k, int(max(lim - start, 0.0) / (last_step * COVER)) + 1))
         block = recipe.run(max(k, 1), eta)
         if not block.finite:
             rec.steps, rec.stop = t, "diverged"
@@ -215,7 +222,7 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
         rec.trace.append((np.arange(t, t + k) if full else np.array([t]),
                           np.array(block.residual[:k] if full else [block.progress], dtype=np.float64),
                           radii[:k].copy()))
-        ell_prev = float(ell.max())
+        ell_prev, last_step = float(ell.max()), float(block.step[:k].max())
         rec.max_rho = max(rec.max_rho, float(block.rho[:k].max()))
         e = float(radii[k])
         path = fb.up(float(paths[-1]) + float(block.step[k - 1]) * COVER)

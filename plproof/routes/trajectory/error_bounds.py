@@ -15,6 +15,7 @@ from plproof.errors import NotCertifiable
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.verified import BLAS_MODEL
 from plproof.routes.trajectory.recipe import COVER, TINY, U, U1, Buffers, Net
+from plproof.verify.eigen import extremes
 from plproof.verify.tanh import tanh_error
 
 #: largest |A - tanh Z~| (A = np.tanh(Z~)) for which the 64u evaluation error of tanh'' holds (4 * 8u + 6u, §5.4)
@@ -64,28 +65,26 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     np.abs(A, out=aA)
     np.multiply(net.gxn[None, :, None], wn[:, None, :], out=EA)  # Z = X W^T: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||
     ET = tanh_error(buf.Z[:k], A)                                 # A = np.tanh Z~: Lipschitz 1, plus |A - tanh Z~|,
-    bad = np.isfinite(ET) & (ET > TANH_ERR)                       # proven (docs/rigor.md §11.7), not assumed
-    if bad.any():
+    bad = np.isfinite(ET) & (ET > TANH_ERR) if ET.max() > TANH_ERR else None  # proven (§11.7), not assumed
+    if bad is not None and bad.any():
         raise NotCertifiable(f"np.tanh is {float(ET[bad].max() / U):.1f}u from tanh on this run, more than the 8u the "
                              "recipe's bound on tanh'' allows (docs/rigor.md §5.4)")
     EA += ET
     EA += 2 * TINY
-    np.multiply(aA, net.gmn, out=M1)                              # M1 = gamma_m |A| + EA
-    M1 += EA
-    Er = (net.s_up * _matvec(M1, av) + net.c4s * np.abs(p) + U1 * ar + TINY)  # p = A v; r = p s - y
+    # p = A v; r = p s - y: M1 = gamma_m |A| + EA, Er = s M1 |v| + ..., with M1 |v| = gamma_m |A||v| + EA |v|
+    Er = (net.s_up * (net.gmn * _matvec(aA, av) + _matvec(EA, av)) + net.c4s * np.abs(p) + U1 * ar + TINY)
     np.multiply(aA, 2, out=ED)                                    # D = 1 - A*A: ED = (2|A| + EA) EA + D_ROUND
     ED += EA
     ED *= EA
     ED += D_ROUND
-    np.add(aA, EA, out=tmp)                                       # q = A^T r: Eq = M1^T |r| + (|A| + EA)^T Er
-    Eq = _matvec(M1.transpose(0, 2, 1), ar) + _matvec(tmp.transpose(0, 2, 1), Er)
+    # q = A^T r: Eq = M1^T |r| + (|A| + EA)^T Er = |A|^T (gamma_m |r| + Er) + EA^T (|r| + Er)
+    Eq = _matvec(aA.transpose(0, 2, 1), net.gmn * ar + Er) + _matvec(EA.transpose(0, 2, 1), ar + Er)
     nEgv = net.s_up * _norms(Eq) + net.c4s * _norms(q) + TINY                              # gv = q s
-    M = M1  # P = D o r; gamma_n |P|: M = ((gamma_n + U1) D + ED) |r| + (D + ED) Er + TINY
-    np.multiply(D, net.gn + U1, out=M)
-    M += ED
-    M *= ar[:, :, None]
-    np.add(D, ED, out=tmp)
-    tmp *= Er[:, :, None]
+    # P = D o r; gamma_n |P|: M = ((gamma_n + U1) D + ED) |r| + (D + ED) Er + TINY
+    #                              = D ((gamma_n + U1) |r| + Er) + ED (|r| + Er) + TINY
+    M = M1
+    np.multiply(D, ((net.gn + U1) * ar + Er)[:, :, None], out=M)
+    np.multiply(ED, (ar + Er)[:, :, None], out=tmp)
     M += tmp
     M += TINY
     EQ = np.matmul(net.absX.T, M)                                 # Q = P^T X: EQ^T = |X|^T M, (k, d, m)
@@ -118,6 +117,7 @@ class TubeConstants:
     s_up: float
     X: np.ndarray
     Gabs: np.ndarray
+    XX: np.ndarray    # row k: fl(x_k x_k^T), flattened (the Gram matrices of block_extremes by one product)
     perron: dict[str, np.ndarray] = field(default_factory=dict)  # the last block's Perron vectors (not constants)
 
     @classmethod
@@ -128,7 +128,8 @@ class TubeConstants:
         xn = np.array([fb.sqrt_up(v) for v in xn2])
         aX = np.abs(X)
         Gabs = (np.abs(X @ X.T) + fb.gamma(X.shape[1]) * (aX @ aX.T)) * COVER + TINY
-        return cls(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), X_norm, S1, S2, S3, s_up, X, Gabs)
+        XX = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
+        return cls(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), X_norm, S1, S2, S3, s_up, X, Gabs, XX)
 
 
 @dataclass
@@ -176,9 +177,15 @@ class Curvature:
             stride = EIG_STRIDE if self.weight is None else 1  # mini-batches: g_t and g_(t_a) weight other rows
             a = np.arange(self.g.shape[0]) // stride * stride
             lo, hi = block_extremes(self.g[::stride], c)
+            moved = np.empty_like(self.g)
             with np.errstate(invalid="ignore"):
-                moved = np.abs(self.g - self.g[a]) * (1 + U1)  # the rounding of the difference
-            self._extremes = (lo[a // stride], hi[a // stride], np.where(np.isfinite(moved), moved, np.inf))
+                for t in range(0, self.g.shape[0], stride):  # |g_t - g_(t_a)| group by group, no gathered copy
+                    np.subtract(self.g[t:t + stride], self.g[t], out=moved[t:t + stride])
+                np.abs(moved, out=moved)
+                moved *= 1 + U1  # the rounding of the difference
+                if not moved.max() < np.inf:  # nan or inf somewhere
+                    moved[~np.isfinite(moved)] = np.inf
+            self._extremes = (lo[a // stride], hi[a // stride], moved)
         return self._extremes
 
 
@@ -187,7 +194,10 @@ def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
     is S3 E_Z + 64u (docs/rigor.md §5.4)."""
     A, D, r, v = buf.A[:k], buf.D[:k], buf.r[:k], buf.v[:k]
     ar = np.abs(r)
-    g = (-2.0 * (A * D) * r[:, :, None]) * v[:, None, :]
+    g = np.multiply(A, D)  # (-2 (A D) r) v, in place
+    g *= -2.0
+    g *= r[:, :, None]
+    g *= v[:, None, :]
     ez = net.gd * net.x_max * st.w_max * COVER + 2 * TINY
     F = (net.S3 * ez + 64 * U)[:, None, None]
     return Curvature(g, ar, st.Er, np.abs(v), F, st.Qn + st.EQn, _norms((ar + st.Er) * net.xn), True)
@@ -215,30 +225,25 @@ def perron_ratio(c: np.ndarray, Gabs: np.ndarray, u: np.ndarray | None) -> tuple
     return (Gabs @ u) / u, u
 
 
-def gram_bound(c: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+def gram_bound(c: np.ndarray, ratio: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """>= lambda_max(X^T diag(c_i) X) for c >= 0 (axis -2: data k, axis -1: neuron i), all neurons at once:
     lambda_max(X^T D X) = lambda_max(D^1/2 G D^1/2) <= rho(D Gabs) <= max_k c_k (Gabs u)_k / u_k for any u > 0
-    (Collatz-Wielandt, docs/rigor.md §10); ``ratio`` = (Gabs u)/u from :func:`perron_ratio`, for any nearby c."""
-    return np.max(c * ratio * COVER + c * TINY, axis=-2) + TINY
+    (Collatz-Wielandt, docs/rigor.md §10); ``ratio`` = (Gabs u)/u from :func:`perron_ratio`, for any nearby c.
+    Evaluated as max_k c_k (ratio_k COVER + TINY): one pass over c into ``out`` (c's shape; may be c itself)."""
+    scaled = np.multiply(c, ratio * COVER + TINY, out=out)
+    return np.max(scaled, axis=-2) + TINY
 
 
 def block_extremes(g: np.ndarray, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) with lo >= -lambda_min(P_i), hi >= lambda_max(P_i), P_i = X^T diag(g_i) X, per step and neuron:
-    P~_i computed, any float eigenpairs (Lambda, V) of it, and lambda_min(P) >= min(lambda_1, 0) ||V||^2 -
-    ||P - P~|| - ||P~ - V Lambda V^T|| (Rayleigh quotients, docs/rigor.md §10). Non-finite g: +inf."""
+    P~_i computed, ||P - P~||_F <= gamma_(n+2) sum_k |g_ki| ||x_k||^2, and :func:`~plproof.verify.eigen.extremes`
+    (float Cholesky at shifts from eigvalsh, docs/rigor.md §10). Non-finite g: +inf."""
     n, d = c.X.shape
     ok = np.isfinite(g).all(axis=-2)
     g = np.where(ok[..., None, :], g, 0.0)
-    P = (np.swapaxes(g, -1, -2)[..., None] * c.X).swapaxes(-1, -2) @ c.X  # [t, i] = X^T diag(g_i) X
-    lam, V = np.linalg.eigh(P)
-    R = P - (V * lam[..., None, :]) @ V.swapaxes(-1, -2)
-    nV2 = np.einsum("...ab,...ab->...", V, V)
-    VtV = V.swapaxes(-1, -2) @ V - np.eye(d)
-    sV = 1.0 + (np.sqrt(np.einsum("...ab,...ab->...", VtV, VtV)) + fb.gamma(d + 1) * nV2) * COVER  # >= ||V||_2^2
-    err = (np.sqrt(np.einsum("...ab,...ab->...", R, R)) + fb.gamma(n + 1) * (c.xn2 @ np.abs(g))
-           + fb.gamma(d + 2) * (np.sqrt(np.einsum("...ab,...ab->...", P, P)) + np.abs(lam).max(axis=-1) * nV2))
-    lo = np.maximum(-lam.min(axis=-1), 0.0) * sV + err * COVER
-    hi = np.maximum(lam.max(axis=-1), 0.0) * sV + err * COVER
+    # [t, i] = sum_k g_tki fl(x_k x_k^T): n + 2 roundings per term, |P - P~| <= gamma_(n+2) sum_k |g_ki| |x_k||x_k|^T
+    P = (np.swapaxes(g, -1, -2) @ c.XX).reshape(g.shape[:-2] + (g.shape[-1], d, d))
+    lo, hi = extremes(P, fb.gamma(n + 2) * (c.xn2 @ np.abs(g)) * COVER)
     return np.where(ok, lo, np.inf), np.where(ok, hi, np.inf)
 
 
@@ -257,25 +262,46 @@ def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: 
 
 def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray,
                  LB: np.ndarray | None) -> np.ndarray:
-    g, ar, av = cv.g, cv.ar[:, :, None], cv.av[:, None, :]
-    et = e[:, None, None]
+    g, ar, av = cv.g, cv.ar, cv.av[:, None, :]
+    et = e[:, None]
     ev = et if cv.moves_v else 0.0
     if LB is None:  # full batch: ||DF|| <= LF moves r and bounds J^T J
         LB, LQ = LF, LF
     else:
         LQ = np.sqrt(cv.cmax) * LB * COVER
     move = (LF * e)[:, None] if cv.weight is None else (LF * e)[:, None] * cv.weight
-    rk = (cv.Er + move)[:, :, None]  # |r_k(w) - r~_k| <= Er_k + LF e (times c_k for a mini-batch)
-    # |g_ki(w) - g_ki| <= S2 (ev (|r~_k| + rk) + |v_i| rk) + |v_i||r~_k| (S3 ||x_k|| e + F) + 4 U1 |g_ki|
-    delta = (c.S2 * (ev * (ar + rk) + av * rk) + av * ar * (c.S3 * c.xn[:, None] * et + cv.F)
-             + 4 * U1 * np.abs(g))
-    cN, cP = np.maximum(-g, 0.0) + delta, np.maximum(g, 0.0) + delta
-    N = np.minimum(c.xn2 @ cN, gram_bound(cN, cv.ratio("N", cN, c)))
-    P = np.minimum(c.xn2 @ cP, gram_bound(cP, cv.ratio("P", cP, c)))
+    rk = cv.Er + move  # |r_k(w) - r~_k| <= Er_k + LF e (times c_k for a mini-batch)
+    # |g_ki(w) - g_ki| <= S2 (ev (|r~_k| + rk) + |v_i| rk) + |v_i||r~_k| (S3 ||x_k|| e + F) + 4 U1 |g_ki|, evaluated
+    # as |v_i| a_k + b_k + 4 U1 |g_ki| (+ |v_i||r~_k| F_ki where F varies over i): the same non-negative terms
+    a = c.S2 * rk + ar * (c.S3 * c.xn * et)
+    F = np.broadcast_to(cv.F, g.shape) if cv.F.shape[-1] != 1 else None
+    if F is None:
+        a = a + ar * np.broadcast_to(cv.F[..., 0], a.shape)
+    delta, work = np.empty_like(g), np.empty_like(g)
+    np.multiply(av, a[:, :, None], out=delta)
+    delta += (c.S2 * ev * (ar + rk))[:, :, None]
+    np.abs(g, out=work)
+    work *= 4 * U1
+    delta += work
+    if F is not None:
+        np.multiply(av, ar[:, :, None], out=work)
+        work *= F
+        delta += work
+    cc = work  # cN = g_- + delta, then cP = g_+ + delta (docs/rigor.md §5.4)
+    np.negative(g, out=cc)
+    np.maximum(cc, 0.0, out=cc)
+    cc += delta
+    trace, ratio = c.xn2 @ cc, cv.ratio("N", cc, c)
+    N = np.minimum(trace, gram_bound(cc, ratio, cc))
+    np.maximum(g, 0.0, out=cc)
+    cc += delta
+    trace, ratio = c.xn2 @ cc, cv.ratio("P", cc, c)
+    P = np.minimum(trace, gram_bound(cc, ratio, cc))
     if c.X.shape[1] < c.X.shape[0]:
         lo, hi, moved = cv.extremes(c)
-        cD = (delta + moved) * (1 + U1)  # 1 + U1: the rounding of the sum
-        gd = gram_bound(cD, cv.ratio("D", cD, c))
+        delta += moved
+        delta *= 1 + U1  # cD = (delta + moved)(1 + U1): the rounding of the sum
+        gd = gram_bound(delta, cv.ratio("D", delta, c), cc)
         N, P = np.minimum(N, lo + gd), np.minimum(P, hi + gd)
     if cv.qn is None:
         q2 = 0.0

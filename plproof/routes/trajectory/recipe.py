@@ -18,7 +18,8 @@ from plproof.models import TwoLayer
 from plproof.numeric import floatbounds as fb
 from plproof.problem import Problem
 
-RECIPE = "plproof two-layer tanh GD step v2"  # the float operations of gd_step, in this order
+RECIPE = "plproof two-layer tanh GD step v3"  # the float operations of gd_step, in this order; v3: the verifier's l_t
+# of a batch at once on tube radii e_hat >= e_t (plproof.verify.trajectory._segment)
 U = fb.U
 U1 = fb.gamma(1)  # >= u/(1 - u): |fl(x) - x| <= U1 |fl(x)| for a normal result
 #: absolute term added at every stage: covers every underflow term k*eta (k < 2^70) of data and bounds

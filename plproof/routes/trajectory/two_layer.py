@@ -7,11 +7,13 @@ terminal ball by :mod:`~plproof.routes.trajectory.terminal` (§5.3, §5.5).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
-from plproof.routes.trajectory.error_bounds import ASSUMPTIONS, Curvature, TubeConstants, contraction, defect, tanh_curvature
+from plproof.routes.trajectory.error_bounds import (ASSUMPTIONS, Curvature, Stage, TubeConstants, contraction, defect,
+                                                    tanh_curvature)
 from plproof.routes.trajectory.recipe import COVER, RECIPE, Anchor, Block, Buffers, gd_step, make_net
 from plproof.routes.trajectory.terminal import _jacobian_upper, _sigma_c, _try_terminal
 
@@ -49,7 +51,11 @@ class TwoLayerFloat:
         return Block(k, st.rho, st.step, residual, finite, st)
 
     def shorten(self, block: Block, k: int, eta: float) -> Block:
-        return self._block(k, eta)
+        """The first k steps: every bound of a step depends on that step's slots only, so the stage is sliced."""
+        cut = Stage(*(getattr(block.stage, f.name)[:k] for f in dataclasses.fields(Stage)))
+        rho, residual = block.rho[:k], block.residual[:k]  # the block's own rho (a subclass's may not be the stage's)
+        return Block(k, rho, block.step[:k], residual, bool(np.isfinite(rho).all() and np.isfinite(residual).all()),
+                     cut)
 
     def anchor(self, block: Block, j: int) -> Anchor:
         st, buf = block.stage, self.buf

@@ -1,0 +1,62 @@
+"""plproof.verify.eigen: proven eigenvalue ranges of batches of small symmetric matrices (docs/rigor.md §10)."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+from plproof.verify import eigen
+
+
+def _batch(seed: int) -> np.ndarray:
+    """Indefinite, positive definite, singular, scaled and tiny symmetric matrices of size 5."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((6, 5, 5))
+    M = A + np.swapaxes(A, -1, -2)
+    M[1] = A[1] @ A[1].T                       # positive definite
+    M[2] = np.outer(A[2, 0], A[2, 0])           # rank one: lambda_min = 0 (up to rounding)
+    M[3] *= 1e8
+    M[4] *= 1e-200
+    M[5] = -A[5] @ A[5].T                      # negative definite
+    return M
+
+
+def _exact(M: np.ndarray) -> tuple[float, float]:
+    """(lambda_min, lambda_max) of the float matrix at 60 digits."""
+    with mpmath.workdps(60):
+        ev = mpmath.eigsy(mpmath.matrix(M.tolist()), eigvals_only=True)
+        return float(min(ev)), float(max(ev))
+
+
+@pytest.mark.parametrize("fallback", [False, True])
+def test_extremes_enclose_the_spectrum(monkeypatch, fallback) -> None:
+    """lo >= max(-lambda_min, 0), hi >= max(lambda_max, 0), within 1e-12 ||M|| of them; the Rayleigh path (taken
+    where a Cholesky factorisation does not complete) too."""
+    if fallback:
+        monkeypatch.setattr(eigen, "_lower", lambda M, s: None)
+    for seed in range(3):
+        M = _batch(seed)
+        lo, hi = eigen.extremes(M, np.zeros(len(M)))
+        for Mi, l, h in zip(M, lo, hi):
+            lmin, lmax = _exact(Mi)
+            scale = np.abs(Mi).max() * len(Mi)
+            assert max(-lmin, 0.0) <= l <= max(-lmin, 0.0) + 1e-12 * scale
+            assert max(lmax, 0.0) <= h <= max(lmax, 0.0) + 1e-12 * scale
+
+
+def test_extremes_add_the_distance_and_refuse_non_finite() -> None:
+    M = _batch(7)
+    err = np.full(len(M), 0.5)
+    lo0, hi0 = eigen.extremes(M, np.zeros(len(M)))
+    lo, hi = eigen.extremes(M, err)
+    assert np.all(lo >= lo0 + 0.5 - 1e-9 * np.abs(M).max()) and np.all(hi >= hi0 + 0.5 - 1e-9 * np.abs(M).max())
+    M[2, 0, 0] = np.nan
+    lo, hi = eigen.extremes(M, err)
+    assert lo[2] == hi[2] == np.inf and np.isfinite(lo[[0, 1, 3]]).all()
+
+
+def test_lower_refuses_a_failed_factorisation() -> None:
+    """A shift above lambda_min: Cholesky cannot complete, no bound is claimed."""
+    M = _batch(1)[1:2]
+    assert eigen._lower(M, np.array([np.linalg.eigvalsh(M)[0, 0] + 1.0])) is None
