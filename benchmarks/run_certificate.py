@@ -70,14 +70,16 @@ def _cpu(fn: Callable[[], object]) -> float:
     return time.process_time() - start
 
 
-def cost(repeat: int = 3, cases: tuple[tuple[str, tuple], ...] = CASES, before: str | None = None) -> None:
+def cost(repeat: int = 3, cases: tuple[tuple[str, tuple], ...] = CASES, before: str | None = None) -> dict:
     """numpy loop, certify_run and the certificate's verifier pass for the certified T, interleaved, best of
     ``repeat`` each, with the ratios to the numpy loop. With ``before`` (a checkout of an older plproof, e.g.
     ``git archive <commit> plproof | tar -x -C /path``) its certify_run and verifier are timed in the same process
-    too, interleaved, each on its own certificate (ratios to the numpy loop of this tree's T)."""
+    too, interleaved, each on its own certificate (ratios to the numpy loop of this tree's T). Returns the largest
+    ratios of this tree: {"ratio": certificate (producer + verifier), "producer": ..., "verifier": ...}."""
     from benchmarks.double_double import Tree  # (double_double imports this module)
 
     trees = {"": Tree(None), **({" (before)": Tree(before)} if before else {})}
+    worst = {"producer": 0.0, "verifier": 0.0, "ratio": 0.0}
     print("case                                    T   verdict    numpy (s)  certify_run (s)  ratio  "
           "certificate (s)  ratio")
     for name, args in cases:
@@ -94,6 +96,9 @@ def cost(repeat: int = 3, cases: tuple[tuple[str, tuple], ...] = CASES, before: 
         for k in trees:
             print(f"{name + k:38s} {evs[k].hints['T']:5d}  {evs[k].verdict.value:9s}  {plain:9.3f}  {prod[k]:15.3f}  "
                   f"{prod[k] / plain:5.1f}x  {cert[k]:15.3f}  {cert[k] / plain:5.1f}x", flush=True)
+        for key, value in (("producer", prod[""]), ("verifier", cert[""]), ("ratio", prod[""] + cert[""])):
+            worst[key] = max(worst[key], value / plain)
+    return worst
 
 
 def widths(seeds: tuple[int, ...] = (2026, 1, 2, 3), max_log2: int = 12) -> None:
@@ -105,9 +110,9 @@ def widths(seeds: tuple[int, ...] = (2026, 1, 2, 3), max_log2: int = 12) -> None
         print(f"{seed:4d}  {r.empirical_width!s:>9}  {r.run_width!s:>9}  {r.certified_width!s:>10}")
 
 
-def main() -> None:
+def main() -> dict:
     """The cost ratios of the first two cases, once each (the full table: ``cost()``)."""
-    cost(repeat=1, cases=CASES[:2])
+    return cost(repeat=1, cases=CASES[:2])
 
 
 if __name__ == "__main__":
