@@ -60,3 +60,22 @@ def test_lower_refuses_a_failed_factorisation() -> None:
     """A shift above lambda_min: Cholesky cannot complete, no bound is claimed."""
     M = _batch(1)[1:2]
     assert eigen._lower(M, np.array([np.linalg.eigvalsh(M)[0, 0] + 1.0])) is None
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (40, 10), (120, 10), (30, 60)])
+def test_float_norm_test_of_X_is_sound_and_sharp(shape):
+    """plproof.verify.families' float test of ||X||_2 < t: refused just below the 60-digit norm, proved just above,
+    and the family records t only when it is proved (docs/rigor.md §5.6)."""
+    from fractions import Fraction
+
+    from plproof.verify.families import _norm_below_float
+
+    rng = np.random.default_rng(shape[0])
+    X = rng.standard_normal(shape) / np.sqrt(shape[1])
+    with mpmath.workdps(60):
+        top = mpmath.sqrt(max(mpmath.eigsy(mpmath.matrix((X @ X.T).tolist()), eigvals_only=True)))
+    # the float Gram matrix's error is below 1e-12 relative here, so 1e-9 either side decides
+    X_F2 = sum(Fraction(v) ** 2 for v in X.ravel())
+    assert _norm_below_float(X, Fraction(float(top * (1 + 1e-9))), X_F2)
+    assert not _norm_below_float(X, Fraction(float(top * (1 - 1e-9))), X_F2)
+    assert not _norm_below_float(X.astype(object), Fraction(float(top * 2)), X_F2)  # floats only

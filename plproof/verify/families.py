@@ -29,7 +29,9 @@ from plproof.verify.exact import (
     Failure,
     IntervalNamespace,
     MatrixEnclosure,
+    U,
     Unverifiable,
+    cholesky_margin,
     exact_matrix,
     iv_bounds,
     iv_matrix,
@@ -48,6 +50,29 @@ CLASSES = {"linear": "plproof.models.linear.Linear", "two_layer": "plproof.model
 
 def _rationals(a: np.ndarray) -> np.ndarray:
     return np.array([Fraction(v) for v in a.ravel()], dtype=object).reshape(a.shape)
+
+
+def _norm_below_float(X: np.ndarray, t: Fraction, X_F2: Fraction) -> bool:
+    """||X||_2 < t proved in floats. G = fl(X X^T) has ||G - X X^T||_2 <= e = gamma_d ||X||_F^2 (each entry a dot
+    product of length d, any order, FMA allowed: |error| <= gamma_d |x_i|^T |x_j|, and || |X||X|^T ||_F <=
+    ||X||_F^2). With the shift s = 2e, B = fl((t^2 - s) I - G) differs from (t^2 - s) I - G on the diagonal only,
+    by at most the exact ``diag``, so lambda_min(t^2 I - X X^T) >= s + cholesky_margin(B) - diag - e. False where
+    this cannot decide (the caller's exact test decides then)."""
+    if X.dtype != np.float64:
+        return False
+    n, d = X.shape
+    e = d * U / (1 - d * U) * X_F2
+    shift = Fraction(float(2 * e))
+    G = X @ X.T
+    level = t * t - shift
+    B = float(level) * np.eye(n) - G
+    if not np.isfinite(B).all():
+        return False
+    margin = cholesky_margin(B)
+    if margin is None:
+        return False
+    diag = max(abs(level - Fraction(G[i, i]) - Fraction(B[i, i])) for i in range(n))
+    return shift + margin - diag - e > 0
 
 
 class Family:
@@ -69,11 +94,13 @@ class Family:
         key = X_norm_hint if isinstance(X_norm_hint, Fraction) else None
         if key not in self._norms:
             X = _rationals(self.X)
-            x_max = max(sqrt_hi(sum(v * v for v in row)) for row in X)
-            if key is not None and exact_matrix(X @ X.T).lambda_max_below(key * key):
+            rows = [sum(v * v for v in row) for row in X]
+            x_max, X_F2 = max(sqrt_hi(q) for q in rows), sum(rows)
+            if key is not None and key > 0 and (_norm_below_float(self.X, key, X_F2)
+                                                or exact_matrix(X @ X.T).lambda_max_below(key * key)):
                 self._norms[key] = x_max, key, f"||X||_2 < {float(key):.10g} (positive-definiteness test of t^2 I - X X^T)"
             else:
-                X_F = sqrt_hi(sum(v * v for v in X.ravel()))
+                X_F = sqrt_hi(X_F2)
                 self._norms[key] = x_max, X_F, f"||X||_2 <= ||X||_F <= {float(X_F):.10g} (no proved X_norm hint)"
         return self._norms[key]
 
