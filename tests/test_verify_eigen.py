@@ -79,3 +79,16 @@ def test_float_norm_test_of_X_is_sound_and_sharp(shape):
     assert _norm_below_float(X, Fraction(float(top * (1 + 1e-9))), X_F2)
     assert not _norm_below_float(X, Fraction(float(top * (1 - 1e-9))), X_F2)
     assert not _norm_below_float(X.astype(object), Fraction(float(top * 2)), X_F2)  # floats only
+
+
+def test_a_negative_X_norm_hint_is_not_taken_for_the_norm():
+    """(-t)^2 = t^2 passes the test of t^2 I - X X^T > 0; the family must fall back to ||X||_F, never record -t."""
+    from fractions import Fraction
+
+    from plproof.verify.families import Family
+
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    fam = Family({"n_outputs": 6, "n_params": 3, "family": "linear"}, X, np.zeros(3))
+    t = Fraction(float(np.linalg.norm(X, 2) * 1.01))
+    assert fam.data_norms(t)[1] == t
+    assert fam.data_norms(-t)[1] > 0 and fam.data_norms(-t)[1] >= Fraction(float(np.linalg.norm(X, 2)))
