@@ -50,7 +50,8 @@ UNDIGESTED = ("created", "digest")
 NEUTRAL_FIELDS: dict[str, tuple[str, ...]] = {
     "*": ("created", "digest", "tool", "tool.*", "record", "record.*"),
     "problem": ("inputs.model.graph.params.*.name",),  # labels: layers read their tensors by index
-    "run": ("hints.windows_from",),  # where windows start: any step gives a sound re-check (rigor.md §10)
+    "run": ("hints.windows_from",  # where windows start: any step gives a sound re-check (rigor.md §10)
+            "inputs.model.graph.params.*.name"),  # labels, as for "problem"
     "derivation": ("evidence.steps.*.counterexample.*",),  # a hint: the step is refuted at it or at the
                                                             # verifier's own instances, exactly
     "rate": (),
