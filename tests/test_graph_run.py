@@ -147,3 +147,15 @@ def test_the_torch_example_certifies_by_the_run_route_from_the_cli(tmp_path, cap
     assert main(["check", f"{example}:run_problem", "--route", "run", "--out", str(out), "-q"]) == 0
     result = verify(out)
     assert result.valid, result.reason
+
+
+def test_a_run_certificate_at_step_zero_of_a_large_net_verifies(tmp_path):
+    """At T = 0 the one checkpoint (1 x m) has w0's content: both arrays share one data file (named by content)
+    and each decodes in its own shape."""
+    problem = bias_skip(512, 0.001)  # 3077 parameters: arrays go to data files
+    ev = plproof.certify_run(problem)
+    assert ev.certified and ev.hints["T"] == 0, ev.reason
+    path = write_certificate(run_certificate(ev, problem), tmp_path / "run.json")
+    assert len(list((tmp_path / "data").glob("*.npy"))) == 1
+    result = verify(path)
+    assert result.valid, result.reason
