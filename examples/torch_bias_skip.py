@@ -15,6 +15,7 @@ sqrt(lambda_min) / epsilon, and epsilon falls like m^{-1/2}).
 
     plproof check examples/torch_bias_skip.py:problem
     plproof check examples/torch_bias_skip.py:residual_problem
+    plproof check examples/torch_bias_skip.py:run_problem --route run   # T6 of the GD run (docs/rigor.md §10)
     python examples/torch_widths.py   # the smallest certified widths beside the empirical GD widths
 """
 
@@ -27,7 +28,8 @@ import torch
 from plproof import Problem, from_torch
 
 with np.load(Path(__file__).with_name("data.npz")) as data:
-    X, y = data["X"], data["y"] / 100
+    X, Y = data["X"], data["y"]
+y = Y / 100
 WIDTH = 32
 
 
@@ -78,3 +80,5 @@ def problem_at(width: int, module: type = BiasSkip) -> Problem:
 problem = problem_at(WIDTH)
 model = problem.model
 residual_problem = problem_at(WIDTH, ResidualMLP)
+#: the data's own targets: the ball theorem fails at w0 (from 10x the targets above), the run route certifies GD
+run_problem = Problem(model, Y)

@@ -16,6 +16,7 @@ from plproof.data import uniform_targets, unit_inputs
 from plproof.certificate.build import run_certificate
 from plproof.verify import verify
 from tests.test_graph_bounds import conv_problem, residual_problem
+from tests.test_graph_run import bias_skip
 
 CALLABLE = """
 import numpy as np
@@ -100,6 +101,10 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         ev = plproof.certify_run(run_problem)
         write_certificate(run_certificate(ev, run_problem), work / "certs" / f"{name}.json")
         verdicts[name] = ev.verdict.value
+    graph = bias_skip(16, 0.05)  # a layer graph's GD run (docs/rigor.md §10, layer graphs)
+    ev = plproof.certify_run(graph)
+    write_certificate(run_certificate(ev, graph), work / "certs" / "run-graph.json")
+    verdicts["run-graph"] = ev.verdict.value
     for name, committed in (("rate-cheap", "pl-cheap-N1-mu1_20-h1_10.json"),
                             ("rate-expensive", "pl-expensive-N1-mu1_5-h13_10.json")):
         cert = load_certificate(Path(__file__).parent / "data" / "rates" / committed)
@@ -127,7 +132,7 @@ def test_the_kinds_certify_as_expected(shipped):
 
 @pytest.mark.parametrize("name", ["linear", "random-features", "two-layer-tanh", "two-layer-sigmoid",
                                   "two-layer-softplus", "two-layer-sin-hidden", "two-layer-gelu", "two-layer-relu",
-                                  "under-parameterised", "run-gelu", "mlp-2", "graph-residual", "graph-conv", "sympy", "callable", "run", "run-dd", "run-sgd", "run-generic", "run-mlp", "run-sympy", "rate-cheap",
+                                  "under-parameterised", "run-gelu", "mlp-2", "graph-residual", "graph-conv", "sympy", "callable", "run", "run-dd", "run-sgd", "run-generic", "run-mlp", "run-sympy", "run-graph", "rate-cheap",
                                   "rate-expensive"])
 def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
     away, _ = shipped

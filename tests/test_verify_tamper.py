@@ -24,6 +24,7 @@ from plproof.certificate.build import run_certificate
 from plproof.routes.trajectory.recipe import RECIPE as TWO_LAYER_RECIPE
 from plproof.verify import check, verify
 from tests.test_graph_bounds import conv_problem, residual_problem
+from tests.test_graph_run import bias_skip
 
 LEVELS = ("sampled", "high-precision", "verified", "exact")
 STATUSES = ("held", "failed", "unknown")
@@ -217,6 +218,11 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
         assert ev.certified, ev.reason
         path = write_certificate(run_certificate(ev, problem), out / f"{name}.json")
         certs[name] = (fmt.load_certificate(path), out)
+    graph = bias_skip(16, 0.05)  # a layer graph's GD run (docs/rigor.md §10, layer graphs)
+    ev = plproof.certify_run(graph, checkpoint_every=5)
+    assert ev.certified and ev.hints["T"] > 5, ev.reason
+    path = write_certificate(run_certificate(ev, graph), out / "run-graph.json")
+    certs["run-graph"] = (fmt.load_certificate(path), out)
     return certs
 
 
@@ -274,7 +280,8 @@ def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
                                   "run-dd", "run-sgd", "random-features", "mlp", "sympy",
                                   pytest.param("graph", marks=pytest.mark.slow),
-                                  pytest.param("graph-conv", marks=pytest.mark.slow), "property",
+                                  pytest.param("graph-conv", marks=pytest.mark.slow),
+                                  pytest.param("run-graph", marks=pytest.mark.slow), "property",
                                   "rate-cheap",
                                   "rate-expensive", "derivation-valid", "derivation-wrong", "sgd-linear", "sgd-two-layer",
                                   "sgd-not-certified"])
@@ -286,10 +293,10 @@ def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, pro
     assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"
 
 
-@pytest.mark.parametrize("name", ["graph", "graph-conv"])
+@pytest.mark.parametrize("name", ["graph", "graph-conv", "run-graph"])
 def test_a_sample_of_the_graph_campaign_is_rejected(written, name):
-    """Every 10th mutation of the layer-graph certificates, dense and convolutional (the whole campaign re-verifies
-    each about 80 times, 130 s: it runs with --runslow above)."""
+    """Every 10th mutation of the layer-graph certificates, dense and convolutional, and of a graph's GD run (the
+    whole campaign re-verifies each about 80 times, 130 s: it runs with --runslow above)."""
     cert, base = written[name]
     tried, accepted = campaign(cert, base, every=10)
     assert tried >= 8, f"only {tried} mutations"

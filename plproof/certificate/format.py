@@ -50,7 +50,8 @@ UNDIGESTED = ("created", "digest")
 NEUTRAL_FIELDS: dict[str, tuple[str, ...]] = {
     "*": ("created", "digest", "tool", "tool.*", "record", "record.*"),
     "problem": ("inputs.model.graph.params.*.name",),  # labels: layers read their tensors by index
-    "run": ("hints.windows_from",),  # where windows start: any step gives a sound re-check (rigor.md §10)
+    "run": ("hints.windows_from",  # where windows start: any step gives a sound re-check (rigor.md §10)
+            "inputs.model.graph.params.*.name"),  # labels, as for "problem"
     "derivation": ("evidence.steps.*.counterexample.*",),  # a hint: the step is refuted at it or at the
                                                             # verifier's own instances, exactly
     "rate": (),
@@ -146,8 +147,9 @@ def decode_array(obj: dict, base: Path | None) -> np.ndarray:
         arr = np.load(base / rel, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise _error(f"data file {obj['path']} cannot be read: {exc}".splitlines()[0]) from None
-    if arr.dtype != np.float64 or arr.shape != shape:
+    if arr.dtype != np.float64 or arr.size != size:
         raise _error(f"data file {obj['path']} holds {arr.dtype} {list(arr.shape)}, expected float64 {list(shape)}")
+    arr = arr.reshape(shape)  # files are named by content: arrays of one content share a file whatever their shape
     if array_sha256(arr) != obj["sha256"]:
         raise DataMismatch(f"data file {obj['path']} does not match its sha256 (the data changed)")
     return arr

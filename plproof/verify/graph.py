@@ -6,7 +6,8 @@ descriptions: the per-input recursion G1-G4 (forward norms and direction coeffic
 Hessian matrix M) in rationals rounded up to the 2^-PREC grid, then G5. All quantities are >= 0 and all
 formulas monotone, so rounding up keeps upper bounds. Covered: Input, Dense, Conv, AvgPool, Activate (tanh,
 sigmoid, softplus, sin), Scale, Add, Reshape, Concat; any other node is refused by name. A window's overlap nu
-(G6, G7) is counted here from the node's kernel, stride and padding.
+(G6, G7) is counted here from the node's kernel, stride and padding. A run certificate's step is re-run on the
+rebuilt graph (``net``) in midpoint-radius arithmetic (plproof.verify.trajectory, docs/rigor.md §10, layer graphs).
 """
 
 from __future__ import annotations

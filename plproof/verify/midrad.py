@@ -93,6 +93,18 @@ class MR:
     def T(self) -> "MR":
         return self._map(lambda a: a.T)
 
+    def swapaxes(self, a: int, b: int) -> "MR":
+        return self._map(lambda x: x.swapaxes(a, b))
+
+    def sum(self, axis: Any = None) -> "MR":
+        """The sum of the k entries along ``axis``: |fl(sum) - sum| <= gamma_k sum |x_i| in any order (§0)."""
+        mid = self.mid.sum(axis=axis)
+        k = self.mid.size // max(np.size(mid), 1)
+        if k >= K_MAX:
+            raise ArithmeticError(f"midrad: a sum of {k} >= 2^30 terms is outside the rounding cover")
+        rad = gamma(k) * np.abs(self.mid).sum(axis=axis)
+        return MR(mid, _cover(rad if self.rad is None else rad + radius(self).sum(axis=axis)))
+
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func is not np.concatenate:
             return NotImplemented

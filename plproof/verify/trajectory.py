@@ -829,6 +829,8 @@ def formula_model(fam: Family) -> Any:
         return Linear(fam.X)
     if family in ("two_layer", "random_features"):
         return fam.model
+    if family == "graph":  # rebuilt from its description by plproof.verify.graph (docs/rigor.md §10, layer graphs)
+        return fam.model.net
     if family == "mlp":
         from plproof.models.mlp import MLP
 

@@ -285,7 +285,8 @@ class Network(HeldParameters, SampledBall, Model):
     with square fan-in) and arb balls. The bounds over a ball are the per-layer bounds of docs/rigor.md §2.7,
     ``verified``, where every operation is covered (:attr:`ball_obstacle` names the first that is not: then
     ``sampled``); a subclass that redefines F or its derivatives inherits none (closed_form_obstacle). The run
-    route refuses a Network.
+    route certifies GD of a Network with verified bounds (docs/rigor.md §10, layer graphs): its step in
+    midpoint-radius arithmetic, where the graph's operations evaluate like in every other namespace.
 
     Parameters
     ----------

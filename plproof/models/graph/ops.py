@@ -184,7 +184,7 @@ class Affine(Op):
         """[dF/dW (n x O C), dF/db (n x O)] from g = dF/dy (n x O P) and U = U(x) (n x C x P)."""
         G = g.reshape(g.shape[0], self.out_features, self.positions)
         n = G.shape[0]
-        blocks = [self._scaled(G @ np.swapaxes(U, 1, 2), ar).reshape(n, -1)]
+        blocks = [self._scaled(G @ U.swapaxes(1, 2), ar).reshape(n, -1)]
         if self.bias is not None:
             blocks.append(G[:, :, 0] if self.positions == 1 else G.sum(axis=2))
         return blocks
@@ -193,8 +193,8 @@ class Affine(Op):
         """[sum_k dF_k/dW, sum_k dF_k/db] for g = sum-seeded cotangents (DF^T r when the seed is r)."""
         G = g.reshape(g.shape[0], self.out_features, self.positions)
         n, C = G.shape[0], U.shape[1]
-        Gm = np.swapaxes(G, 0, 1).reshape(self.out_features, n * self.positions)
-        Um = np.swapaxes(U, 1, 2).reshape(n * self.positions, C)
+        Gm = G.swapaxes(0, 1).reshape(self.out_features, n * self.positions)
+        Um = U.swapaxes(1, 2).reshape(n * self.positions, C)
         blocks = [self._scaled(Gm @ Um, ar).reshape(-1)]
         if self.bias is not None:
             blocks.append(Gm.sum(axis=1))
@@ -209,11 +209,11 @@ class Affine(Op):
             GG = Gs @ Gs.T
             KW = GG * (Us @ Us.T)
         elif n * n * P * P * (O + C) < O * C * (n * P + n * n):  # the position-pair side is cheaper
-            Gp = np.swapaxes(G, 1, 2).reshape(n * P, O)
-            Up = np.swapaxes(U, 1, 2).reshape(n * P, C)
+            Gp = G.swapaxes(1, 2).reshape(n * P, O)
+            Up = U.swapaxes(1, 2).reshape(n * P, C)
             KW = ((Gp @ Gp.T) * (Up @ Up.T)).reshape(n, P, n, P).sum(axis=(1, 3))
         else:
-            JW = (G @ np.swapaxes(U, 1, 2)).reshape(n, -1)
+            JW = (G @ U.swapaxes(1, 2)).reshape(n, -1)
             KW = JW @ JW.T
         if self.parametrisation == "ntk":
             KW = KW / self.fan_in
@@ -499,8 +499,8 @@ class Concat(Op):
 
     def backward(self, g: Any, xs: Sequence[Any], ps: Sequence[Any], saved: Any, ar: Arith) -> list[Any]:
         stacked = g if self.order is None else g[:, np.argsort(self.order)]
-        bounds = np.cumsum(self.sizes)[:-1]
-        return list(np.split(stacked, bounds, axis=1))
+        ends = np.cumsum(self.sizes).tolist()
+        return [stacked[:, a:b] for a, b in zip([0] + ends[:-1], ends)]
 
     def describe(self) -> dict:
         return {"op": "Concat", "dim": self.dim}

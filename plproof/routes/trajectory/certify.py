@@ -29,6 +29,7 @@ from plproof.numeric.scalars import INTERVALS
 from plproof.problem import Problem
 from plproof.routes.trajectory.generic import RECIPE as GENERIC_RECIPE
 from plproof.routes.trajectory.generic import MidRadGD
+from plproof.routes.trajectory.graph import graph_obstacle
 from plproof.routes.trajectory.double_double import TwoLayerDD
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Recipe
 from plproof.routes.trajectory.sampler import Sampler
@@ -242,10 +243,12 @@ def _refuse(problem: Problem) -> str | None:
     if isinstance(model, Network) and model.ball_rigor < RigorLevel.VERIFIED:
         why = (f"a layer graph's bounds over a ball are {model.ball_rigor.label} estimates ({model.ball_obstacle}, "
                "docs/rigor.md §2.7) and T6 needs verified ones: check(problem, rigor='sampled') checks it by sampling")
-    elif not (isinstance(model, (Linear, TwoLayer, MLP)) or type(model) is SympyModel):
+    elif not (isinstance(model, (Linear, TwoLayer, MLP, Network)) or type(model) is SympyModel):
         why = (f"{type(model).__name__} has no closed forms the midpoint-radius step evaluates "
-               "(Linear, TwoLayer, RandomFeatures, MLP and SympyModel have)")
+               "(Linear, TwoLayer, RandomFeatures, MLP, Network and SympyModel have)")
     elif (reason := closed_form_obstacle(model)) is not None:
+        why = reason
+    elif isinstance(model, Network) and (reason := graph_obstacle(model)) is not None:
         why = reason
     elif type(model) is SympyModel and model.is_smooth and model.interval_obstacle:
         why = f"{model.interval_obstacle}, so its GD step cannot be enclosed (docs/rigor.md §10)"
