@@ -18,6 +18,7 @@ import numpy as np
 from benchmarks.lambda_min import best_times
 from plproof import MLP, Problem
 from plproof.data import uniform_targets, unit_inputs
+from plproof.numeric.arith import have_flint
 from plproof.numeric.rigor import RigorLevel
 from plproof.theory import centre as centre_mod
 
@@ -61,9 +62,7 @@ def main(n: int = 200, d: int = 10, widths: tuple[int, ...] = (1000, 1000), smal
     print(f"  plproof sampled (J formed)      {best['sampled']:7.3f} s   ({best['sampled'] / best['float']:.2f}x)")
     print(f"  plproof verified                {best['verified']:7.3f} s   ({best['verified'] / best['float']:.2f}x)")
     out = {"ratio": best["verified"] / best["float"]}
-    try:
-        import flint  # noqa: F401
-    except ImportError:
+    if not have_flint():
         print("  arb balls: python-flint is not installed (pip install 'plproof[flint]')")
         return out
     tiny = _problem(n, d, list(small))
