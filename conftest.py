@@ -1,4 +1,6 @@
-"""Shared test configuration: the ``ci`` Hypothesis profile by default and the opt-in ``slow`` marker.
+"""Shared test configuration: the ``ci`` Hypothesis profile by default, the opt-in ``slow`` marker, and the heaviest
+modules collected first (pytest-xdist's ``--dist loadfile`` hands out modules in collection order, so a heavy module
+collected last would run alone at the end).
 
 The profiles are registered by the plproof pytest plugin (plproof/pytest_plugin.py); registering them
 again here keeps the repository's own tests working under ``-p no:plproof``. ``--hypothesis-profile
@@ -20,7 +22,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", default=False, help="run tests marked slow")
 
 
+#: modules of more than about 15 CPU-seconds in the default run, heaviest first
+HEAVY_FIRST = ("test_verify_tamper.py", "test_verify_everything.py", "test_run_sgd.py", "test_report.py",
+               "test_verify_derivation.py", "test_sgd_ball.py", "test_symbolic.py")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(HEAVY_FIRST)))  # stable: the rest keep their order
     if config.getoption("--runslow"):
         return
     skip = pytest.mark.skip(reason="slow: opt in with --runslow")
