@@ -115,9 +115,10 @@ def test_fused_step_is_F_and_vjp(activation, train, block_bytes):
     np.testing.assert_allclose(r, r_ref, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(g, model.vjp(w, r_ref, FLOAT64), rtol=1e-12, atol=1e-15)
     counts = np.array([0.0, 2.0, 1.0, 0.0, 3.0])  # an SGD batch's repeat counts
-    r, g = model.residual_and_vjp(w, y, counts, block_bytes=block_bytes)
-    np.testing.assert_allclose(r, r_ref, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(g, model.vjp(w, r_ref * counts, FLOAT64), rtol=1e-12, atol=1e-15)
+    for keep_bytes in (2**30, 0):  # the activations kept for the gradient, or formed again per block
+        r, g = model.residual_and_vjp(w, y, counts, block_bytes=block_bytes, keep_bytes=keep_bytes)
+        np.testing.assert_allclose(r, r_ref, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(g, model.vjp(w, r_ref * counts, FLOAT64), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])

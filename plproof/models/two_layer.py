@@ -21,6 +21,8 @@ TRAIN_MODES = ("both", "hidden", "output")
 INITS = ("standard", "symmetric")
 #: bytes the activation formulas of one block of neurons may take in :meth:`TwoLayer.residual_and_vjp`
 STEP_BLOCK_BYTES = 2**21
+#: the fused float64 step keeps the activations of all neurons up to this size, else forms them twice
+KEEP_BYTES = 2**30
 #: tight: T1-T3 of docs/theory.md §11.3-§11.4; theory: the per-neuron formula of §8 with §4.1
 TWO_LAYER_BOUNDS = bound_sets("plproof.theory.ball:TwoLayerTightBounds", "plproof.theory.ball:TwoLayerTheoryBounds")
 
@@ -182,21 +184,30 @@ class TwoLayer(Model):
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def residual_and_vjp(self, w: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None,
-                         block_bytes: int = STEP_BLOCK_BYTES) -> tuple[np.ndarray, np.ndarray]:
-        """(r, DF(w)^T (c o r)), r = F(w) - y, in float64 with sigma(Z), sigma'(Z) (Z = X W^T) formed once and kept
-        for the gradient: one GD step's work (docs/theory.md §2, §8), or an SGD step's with c the batch's counts
-        per data point (``weights``; default all ones). Neurons go in blocks whose activation formulas take about
-        ``block_bytes``; the kept features take 16 n m bytes (8 n m when only v is trained)."""
+                         block_bytes: int = STEP_BLOCK_BYTES,
+                         keep_bytes: int = KEEP_BYTES) -> tuple[np.ndarray, np.ndarray]:
+        """(r, DF(w)^T (c o r)), r = F(w) - y, in float64: one GD step's work (docs/theory.md §2, §8), or an SGD
+        step's with c the batch's counts per data point (``weights``; default all ones). Neurons go in blocks whose
+        activation formulas take about ``block_bytes``; sigma(Z), sigma'(Z) (Z = X W^T) are formed once and kept for
+        the gradient while they take at most ``keep_bytes`` (16 n m bytes, 8 n m when only v is trained), else formed
+        again per block for the gradient (memory O(n d + m d + n b), twice the activations' work)."""
         W, v = self.split(np.asarray(w, dtype=np.float64))
         X, n, m = self.X, self.n_outputs, self.width
         order = 0 if self.train == "output" else 1
         step = max(1, block_bytes // (64 * n))  # an activation's formulas hold up to 8 n x b float64 arrays
-        blocks = [(lo, self.activation.derivatives(X @ W[lo:lo + step].T, FLOAT64, order)) for lo in range(0, m, step)]
+        starts = range(0, m, step)
+
+        def features(lo: int) -> tuple[np.ndarray, ...]:
+            return self.activation.derivatives(X @ W[lo:lo + step].T, FLOAT64, order)
+
+        kept = [features(lo) for lo in starts] if 8 * (order + 1) * n * m <= keep_bytes else None
         scale = 1 / np.sqrt(float(m))
-        r = sum((f[0] @ v[lo:lo + step] for lo, f in blocks), np.zeros(n)) * scale - y
+        r = sum(((kept[i] if kept else features(lo))[0] @ v[lo:lo + step] for i, lo in enumerate(starts)),
+                np.zeros(n)) * scale - y
         rc = r if weights is None else r * weights
         gW, gv = np.empty_like(W), np.empty_like(v)
-        for lo, f in blocks:
+        for i, lo in enumerate(starts):
+            f = kept[i] if kept else features(lo)
             if order:
                 gW[lo:lo + step] = ((f[1] * rc[:, None]).T @ X) * (v[lo:lo + step, None] * scale)
             gv[lo:lo + step] = (f[0].T @ rc) * scale
