@@ -52,7 +52,7 @@ def _problems(tmp: Path) -> dict[str, plproof.Problem]:
         "random-features": plproof.Problem(plproof.RandomFeatures(X, 16, "tanh", seed=1), uniform_targets(3, 0.5, 1)),
         "two-layer-tanh": _two_layer(1024, "tanh"),
         "two-layer-sigmoid": _two_layer(512, "sigmoid"),
-        "two-layer-softplus": _two_layer(1024, "softplus"),
+        "two-layer-softplus": _two_layer(256, "softplus"),
         "two-layer-sin-hidden": _two_layer(1024, "sin", train="hidden"),
         "two-layer-gelu": _two_layer(16, "gelu"),  # the verifier's interval erf (docs/rigor.md §2.2)
         "two-layer-relu": _two_layer(16, "relu"),

@@ -295,16 +295,16 @@ def test_every_resealed_mutation_of_a_non_neutral_field_is_rejected(written, pro
 
 
 #: certificates whose whole campaign runs with --runslow (above), and every how many mutations the default run tries
-SAMPLED = {"graph": 10, "graph-conv": 10, "run-graph": 10, "run-sgd": 3}
+SAMPLED = {"graph": 20, "graph-conv": 10, "run-graph": 10, "run-sgd": 3}
 
 
 @pytest.mark.parametrize("name", SAMPLED)
 def test_a_sample_of_the_campaign_is_rejected(written, name):
-    """Every 10th mutation of the layer-graph certificates, dense and convolutional, and of a graph's GD run (each
-    whole campaign re-verifies a graph about 80 times, 130 s), every 3rd of the seeded SGD run (11 s)."""
+    """Every 20th mutation of the dense layer-graph certificate, every 10th of the convolutional one and of a graph's
+    GD run (each whole campaign re-verifies a graph about 80 times, 130 s), every 3rd of the seeded SGD run (11 s)."""
     cert, base = written[name]
     tried, accepted = campaign(cert, base, every=SAMPLED[name])
-    assert tried >= 8, f"only {tried} mutations"
+    assert tried >= 4, f"only {tried} mutations"
     assert not accepted, f"accepted after resealing: {sorted(set(accepted))}"
 
 
