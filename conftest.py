@@ -9,6 +9,8 @@ thorough`` overrides the default (Hypothesis loads it after this file).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import settings
 
@@ -16,6 +18,15 @@ from plproof import profiles
 
 profiles.register()
 settings.load_profile(profiles.CI)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One BLAS thread per pytest-xdist worker: ``-n auto`` already starts one worker per core, and OpenBLAS's own
+    threads would spin-wait against the other workers (docs/guide.md, BLAS threads)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")  # for the whole worker process
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
