@@ -135,6 +135,7 @@ def test_amplification_beyond_float64_is_reported() -> None:
     ev = certify_run(problem, max_steps=5000, precision="float64")
     assert ev.verdict is Verdict.NOT_CERTIFIED
     assert "float64 error amplification" in ev.reason and "exceeds what float64 can certify" in ev.reason
+    assert "precision='double-double' may close it" in ev.reason  # the next step to try, for this model
 
 
 class _ShiftedLinear(Linear):

@@ -116,6 +116,7 @@ def test_a_seeded_sgd_run_closes_with_windows_where_the_chain_stops(monkeypatch)
     monkeypatch.setattr(generic, "applies", lambda model: False)
     ev = certify_run(problem, method="sgd", batch_size=1, max_steps=20_000)
     assert not ev.certified and ev.hints["stop"] == "amplification"
+    assert "smaller step" in ev.reason and "double-double" not in ev.reason  # SGD runs are float64 only
 
 
 def _windowed_run(problem, after: float | None, monkeypatch, **kwargs):

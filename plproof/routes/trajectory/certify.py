@@ -270,6 +270,12 @@ def _refuse(problem: Problem) -> str | None:
 PRECISIONS = {c.precision: c for c in (TwoLayerFloat, TwoLayerDD)}
 
 
+def takes_double_double(problem: Problem) -> bool:
+    """A two-layer tanh net with train='both': the model whose recipe also runs in double-double (§9.7)."""
+    model = problem.model
+    return type(model) is TwoLayer and model.activation.name == "tanh" and model.train == "both"
+
+
 def make_recipe(problem: Problem, precision: str = "float64", sampler: Sampler | None = None,
                 confidence: float | None = None) -> Recipe:
     """The two-layer float (or double-double) recipe for two-layer tanh nets with train='both', whose one-sided
@@ -282,7 +288,7 @@ def make_recipe(problem: Problem, precision: str = "float64", sampler: Sampler |
             raise NotCertifiable(f"precision {precision!r}: SGD runs are certified in float64 only (the "
                                  "midpoint-radius recipe, docs/rigor.md §10): use precision='float64' or 'auto'")
         return MidRadGD(model, problem.y, problem.w0, sampler, confidence)
-    if type(model) is TwoLayer and model.activation.name == "tanh" and model.train == "both":
+    if takes_double_double(problem):
         return PRECISIONS[precision](model, problem.y, problem.w0)
     if precision != "float64":
         raise NotCertifiable(f"precision {precision!r} is implemented for two-layer tanh nets with train='both' only "
@@ -469,7 +475,9 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
             reason = (f"lambda_min({where}) = 0 within float64 rounding: the kernel is singular (e.g. duplicate "
                       "inputs), so no terminal ball can close (docs/theory.md §12.1)")
         elif rec.stop == "amplification":
-            more = "double-double arithmetic would be needed" if prec == "float64" else "docs/rigor.md §9.7"
+            more = ("docs/rigor.md §9.7" if prec != "float64" else
+                    "precision='double-double' may close it" if takes_double_double(problem) and sampler is None else
+                    "a smaller step (step=eta/2) or a wider model may close it")
             reason = (f"{prec} error amplification {amp} over {rec.steps} steps exceeds what {prec} can certify: "
                       f"e_t = {rec.e_final:.3g} outgrew every terminal ball (mu_T > 0 needs R_T < sqrt(lambda)/kappa; "
                       f"docs/theory.md §12.5; {more})")
