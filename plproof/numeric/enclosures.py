@@ -263,7 +263,8 @@ def _two_pi_floor() -> int:
             return int((flint.arb.pi() * 2 * flint.fmpz(2) ** 300).floor().unique_fmpz())
     with _IntervalKit.precision(400):
         lo, hi = (math.floor(q) for q in _iv_ends(iv.pi * 2 * iv.mpf(2) ** 300))
-    assert lo == hi, "2 pi 2^300 is irrational: 400 bits separate it from the integers"
+    if lo != hi:  # 2 pi 2^300 is irrational and 400 bits separate it from the integers: never reached
+        raise ArithmeticError("floor(2 pi 2^300) was not decided at 400 bits")
     return lo
 
 
