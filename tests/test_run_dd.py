@@ -63,16 +63,20 @@ def test_auto_switches_to_double_double_where_float64_stops() -> None:
 
 @pytest.mark.slow
 def test_double_double_certifies_where_float64_stops() -> None:
-    """n = 12, d = 4, seed 5 at width 4: float64 stops, double-double certifies (T = 7320), and the certificate's
-    evidence is the verifier's own derivation (its dd re-run of every segment)."""
+    """n = 12, d = 4, seed 5 at width 4: float64 stops at step ~3555 with e^24; precision='auto' runs double-double
+    to the step switch_step picks from that run's amplification, then float64 (docs/rigor.md §9.8), and certifies
+    (T ~ 7300); the certificate's evidence is the verifier's own derivation (its re-run of every segment)."""
     problem = edge(12, 4, 5)
-    assert certify_run(problem, precision="float64").hints["stop"] == "amplification"
+    flt = certify_run(problem, precision="float64")
+    assert flt.hints["stop"] == "amplification"
     ev = certify_run(problem)
     assert ev.certified, ev.reason
     assert ev.hints["recipe"] == RECIPE_DD and double_double.DD_ASSUMPTION in ev.assumptions
-    C = ev.hints["checkpoints"]
+    S = ev.hints["float_from"]
+    assert 0 < S < flt.hints["T"] < ev.hints["T"]
+    C, steps = ev.hints["checkpoints"], np.array(ev.hints["checkpoint_steps"])
     assert C.shape[1:] == (2, problem.w0.size) and np.array_equal(C[0, 0], problem.w0) and not C[0, 1].any()
-    assert C[-1, 1].any()  # the lo parts are real
+    assert C[steps < S, 1].any() and not C[steps >= S, 1].any()  # the lo parts are real, then float points
     cert = run_certificate(ev, problem)
     assert cert["inputs"]["run"]["recipe"] == RECIPE_DD and cert["evidence"]["verdict"] == "certified"
     result = check(seal(cert), None)
@@ -147,3 +151,97 @@ def test_step_above_two_over_beta_does_not_certify(small_dd) -> None:
 def test_rejects_an_unknown_precision() -> None:
     with pytest.raises(InvalidInput):
         certify_run(small(), precision="quad")
+
+
+# ---------------------------------------------------------------- double-double, then float64 (docs/rigor.md §9.8)
+def switched(problem: Problem, at: int, max_steps: int = 200_000, every: int = 10):
+    """The run in double-double up to the first block start >= ``at``, float64 after (what precision='auto' runs
+    where float64 stopped, at the step switch_step chooses)."""
+    from plproof.routes.trajectory import certify
+
+    recipe = double_double.TwoLayerDD(problem.model, problem.y, problem.w0, switch_at=at)
+    eta = default_step(problem)
+    return certify._evidence(problem, eta, certify._run(recipe, eta, max_steps, every), every, recipe)
+
+
+@pytest.fixture(scope="module")
+def switched_dd() -> tuple[Problem, object, dict]:
+    problem = Problem(TwoLayer(unit_inputs(4, 3, seed=0), 8, "tanh", seed=0), uniform_targets(4, 0.2, seed=0))
+    ev = switched(problem, 40)
+    return problem, ev, run_certificate(ev, problem)
+
+
+def test_switched_run_certifies_and_verifies(switched_dd) -> None:
+    problem, ev, cert = switched_dd
+    S, T = ev.hints["float_from"], ev.hints["T"]
+    assert ev.certified and 40 <= S < T and cert["hints"]["float_from"] == S
+    C, steps = ev.hints["checkpoints"], np.array(ev.hints["checkpoint_steps"])
+    assert C.shape[1:] == (2, problem.w0.size)
+    assert C[steps < S, 1].any() and not C[steps >= S, 1].any()  # dd pairs before, float points after
+    result = check(seal(cert), None)
+    assert result.valid, result.reason
+    assert any("float64 (docs/rigor.md §9.8)" in c for c in result.checked)
+
+
+def test_switched_recheck_rejects_a_lo_part_after_the_switch(switched_dd) -> None:
+    _, _, cert = switched_dd
+    bad = copy.deepcopy(cert)
+    C = decode_array(bad["inputs"]["run"]["checkpoints"], None)
+    C[-2, 1, 0] = 1e-20
+    bad["inputs"]["run"]["checkpoints"] = encode_array(C)
+    _rejected(bad, "non-zero lo part")
+
+
+@pytest.mark.parametrize("value", [-1, "40", True, 10**9, 0])
+def test_switched_recheck_rejects_a_bad_float_from(switched_dd, value) -> None:
+    """Not a step in [0, T], or a step before which checkpoints still hold dd pairs (0)."""
+    _, _, cert = switched_dd
+    bad = copy.deepcopy(cert)
+    bad["hints"]["float_from"] = value
+    _rejected(bad, "float_from")
+
+
+def test_float_from_is_neutral(switched_dd) -> None:
+    """A later switch step re-checks more segments in double-double: as sound, so the re-derivation still certifies
+    (with its own e_T, which then differs from the evidence the certificate states)."""
+    from plproof.verify.trajectory import derive_run
+
+    _, ev, cert = switched_dd
+    later = copy.deepcopy(cert)
+    later["hints"]["float_from"] = ev.hints["T"]
+    checked: list[str] = []
+    assert derive_run(later, None, checked)["verdict"] == "certified"
+    assert any(f"from step {ev.hints['T']} on" in c for c in checked)
+
+
+def test_switched_shadowing_bound_holds_against_a_40_digit_trajectory() -> None:
+    """Across the switch (the pair's lo part dropped, its norm added to e) the radii enclose exact GD."""
+    problem = tiny()
+    eta = default_step(problem)
+    ev = switched(problem, 20, max_steps=100, every=20)
+    assert 20 <= ev.hints["float_from"] < ev.hints["T"] == 100  # the first block start at or after step 20
+    C, E, steps = ev.hints["checkpoints"], ev.hints["radii"], ev.hints["checkpoint_steps"]
+    w, t = problem.w0, 0
+    for j in range(1, len(steps)):
+        w = gradient_descent(problem, eta, steps[j] - t, arith=MPArith(40), w0=w).w_final
+        t = steps[j]
+        assert 0 < _gap(w, C[j]) <= E[j], (steps[j], _gap(w, C[j]), E[j])
+
+
+def test_auto_runs_double_double_throughout_where_the_switched_run_stops(monkeypatch) -> None:
+    """A switch too early (at 0: float64 from the start) stops with amplification like float64 did; auto then
+    runs double-double throughout, as before the switch existed."""
+    from plproof.routes.trajectory import certify
+
+    seen = []
+    real = double_double.TwoLayerDD.__init__
+
+    def spy(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        seen.append(self.switch_at)
+
+    monkeypatch.setattr(certify, "switch_step", lambda rec: 0)
+    monkeypatch.setattr(double_double.TwoLayerDD, "__init__", spy)
+    problem = edge(20, 5, 4)
+    ev = certify_run(problem, max_steps=20_000)
+    assert seen == [0, None] and ev.hints["float_from"] is None and ev.hints["recipe"] == RECIPE_DD

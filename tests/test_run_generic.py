@@ -296,3 +296,19 @@ def test_sharp_contraction_bounds_the_tube(activation: str, train: str) -> None:
     if train == "both":  # not vacuous ('hidden' on this tiny tube: within ~9x, docs/rigor.md §10)
         assert ell < 1 + 4 * (sampled - 1)
     assert _producer_ell(model, y, w, eta, e, LF, sabotage=True) < sampled
+
+
+
+def test_a_run_whose_windows_contract_reports_a_negative_log_amplification() -> None:
+    """Windows of step Jacobians (docs/rigor.md §10) can prove that a run contracts overall, log-amplification < 0
+    (two-layer tanh, train='hidden', width 2 on _data() gets there after about 1e4 steps). Building its enclosure
+    [0, negative] raised InvalidInput ("empty enclosure"), which the CLI reports as bad input; now a verdict."""
+    from plproof.routes.trajectory.certify import RunRecord, _evidence, make_recipe
+
+    X, y = _data()
+    problem = Problem(TwoLayer(X, 2, "tanh", train="hidden"), y)
+    rec = RunRecord(steps=9000, log_amplification=-0.25, stop="max_steps")
+    ev = _evidence(problem, default_step(problem), rec, 100, make_recipe(problem))
+    amp = ev.quantities["log_amplification"]
+    assert amp.lo <= -0.25 <= amp.hi < 0
+    assert ev.verdict is Verdict.NOT_CERTIFIED and "max_steps" in ev.reason

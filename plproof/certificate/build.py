@@ -230,8 +230,9 @@ def run_certificate(evidence: Evidence, problem: Problem) -> dict:
             if "R_S" in h:  # §3 from w_T was proved (docs/theory.md §12.6)
                 run["sgd_continuation"] = {"confidence": h["confidence"]}
                 hints["R_S"] = h["R_S"]
-        if h.get("windows_from") is not None:  # where the re-check forms windows (docs/rigor.md §10, windows)
-            hints["windows_from"] = h["windows_from"]
+        for key in ("windows_from", "float_from"):  # where the re-check forms windows (docs/rigor.md §10,
+            if h.get(key) is not None:               # windows) and where a dd run went on in float64 (§9.8)
+                hints[key] = h[key]
         hints.update(R_T=h["R_T"],
                      lambda_T_shift=h["lambda_T_shift"], jacobian_norm_T=evidence.quantities["jacobian_norm_T"].hi)
     record = {"producer": {"verdict": evidence.verdict.value, "reason": evidence.reason,

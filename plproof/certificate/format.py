@@ -51,6 +51,7 @@ NEUTRAL_FIELDS: dict[str, tuple[str, ...]] = {
     "*": ("created", "digest", "tool", "tool.*", "record", "record.*"),
     "problem": ("inputs.model.graph.params.*.name",),  # labels: layers read their tensors by index
     "run": ("hints.windows_from",  # where windows start: any step gives a sound re-check (rigor.md §10)
+            "hints.float_from",  # where a dd run's re-check goes on in float64: any step is sound (rigor.md §9.8)
             "inputs.model.graph.params.*.name"),  # labels, as for "problem"
     "derivation": ("evidence.steps.*.counterexample.*",),  # a hint: the step is refuted at it or at the
                                                             # verifier's own instances, exactly

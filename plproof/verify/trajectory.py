@@ -586,8 +586,21 @@ def derive_run(cert: dict, base: Path | None, checked: list[str]) -> dict:
                        f"{ASSUMPTION}")
         probe = fam.ball("two-layer-t1-t3", w0, X_norm, [])
         data = _Data(fam, y, probe.X_norm)
-        step_of = _segment_dd if pair else _segment
-        segment = lambda w, e, t0, n, w_end: step_of(data, eta, w, e, n, w_end)  # noqa: E731
+        switch = hints.get("float_from") if pair else None
+        if switch is not None and (isinstance(switch, bool) or not isinstance(switch, int) or not 0 <= switch <= T):
+            raise Failure(f"hints.float_from must be a step in [0, T = {T}], got {switch!r}")
+        if switch is not None:
+            if any(C[j][1].any() for j, t in enumerate(steps) if t >= switch):
+                raise Failure(f"inputs.run: a checkpoint at or after hints.float_from = {switch} has a non-zero lo "
+                              "part, but the run is float64 from there (docs/rigor.md §9.8)")
+            checked.append(f"run: segments from step {switch} on re-checked in float64 (docs/rigor.md §9.8)")
+
+        def segment(w: np.ndarray, e: float, t0: int, n: int, w_end: np.ndarray) -> float:
+            if not pair:
+                return _segment(data, eta, w, e, n, w_end)
+            if switch is not None and t0 >= switch:  # both checkpoints are float points (lo = 0, checked above)
+                return _segment(data, eta, w[0], e, n, w_end[0])
+            return _segment_dd(data, eta, w, e, n, w_end)
     else:
         checked.append(f"run: {T} {'SGD' if sgd else 'GD'} steps of eta = {eta!r}, {K} checkpoints; "
                        f"{MIDRAD_ASSUMPTION}")

@@ -82,6 +82,7 @@ class RunRecord:
     e_final: float = 0.0
     trace: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     windows_from: int | None = None
+    amplified: list[tuple[int, float]] = field(default_factory=list)  # (step, log-amplification up to it)
 
     def traced(self, points: int = 200) -> dict:
         """For the report, an observation of the producer (not re-checked), at about ``points`` steps before T each:
@@ -142,12 +143,14 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             if lim < math.inf:  # (a renewed anchor starts at path 0; its drift is taken as the current one's)
                 k = max(1, min(k, int(max(lim - start, 0.0) / (last_step * COVER)) + 1))
         block = recipe.run(max(k, 1), eta)
+        if block.jump:  # slot 0 moved (a change of arithmetic, docs/rigor.md §9.8): e_t bounds the distance to it
+            e = math.nextafter(e + block.jump, math.inf)
         if not block.finite:
             rec.steps, rec.stop = t, "diverged"
             return fallback or rec
         res_hi = float(block.residual[0]) if block.progress is None else block.progress
         attempt = res_hi <= 0.5 * last_attempt or k == 0
-        if (attempt or anchor is None or anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi)
+        if (attempt or anchor is None or block.jump or anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi)
                 or path + 2 * e >= anchor.radius):
             anchor, path = recipe.anchor(block, 0), 0.0
             rec.anchors += 1
@@ -219,6 +222,7 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             if (t + j) % checkpoint_every == 0:
                 _checkpoint(rec, t + j, recipe.iterate(j), float(radii[j]))
         rec.log_amplification += amplified
+        rec.amplified.append((t + k, rec.log_amplification))
         full = block.progress is None  # GD: the full residual at every step; SGD: at the block start only
         rec.trace.append((np.arange(t, t + k) if full else np.array([t]),
                           np.array(block.residual[:k] if full else [block.progress], dtype=np.float64),
@@ -370,9 +374,32 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
                          None if confidence is None else float(confidence))
     rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
     if precision == "auto" and rec.stop == "amplification" and type(recipe) is TwoLayerFloat:
-        recipe = make_recipe(problem, "double-double")  # float64 ran out: the same run in double-double
+        # float64 ran out: the same run in double-double where float64 amplified most, then float64 (§9.8) ...
+        recipe = TwoLayerDD(problem.model, problem.y, problem.w0, switch_at=switch_step(rec))
         rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
+        if recipe.float_from is not None and rec.stop == "amplification":  # ... or in double-double throughout
+            recipe = make_recipe(problem, "double-double")
+            rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
     return _evidence(problem, eta, rec, int(checkpoint_every), recipe, batches)
+
+
+#: a double-double run goes on in float64 where float64's predicted radius from there is SWITCH_ROOM of the terminal
+#: radius that stopped it, over SWITCH_STEPS times the steps it ran (docs/rigor.md §9.8)
+SWITCH_ROOM = 1e-2
+SWITCH_STEPS = 4
+
+
+def switch_step(rec: RunRecord) -> int:
+    """Where a double-double run can go on in float64, from the float64 run ``rec`` that stopped with amplification
+    at step t_f (docs/rigor.md §9.8): float64 defects rho <= max_rho over N = SWITCH_STEPS t_f steps, amplified by
+    e^A, stay below SWITCH_ROOM R_max (R_max ~ TERMINAL_SLACK e_f, the terminal radius the run outgrew) when A <=
+    A_f = log(SWITCH_ROOM R_max / (max_rho N)). The float64 run's own log-amplification L(t) shows where it
+    amplified: the first block end t with L(t_f) - L(t) <= A_f / 2 (the other half for what comes after t_f).
+    A heuristic that decides where double-double ends, never whether a bound holds."""
+    budget = math.log(max(SWITCH_ROOM * TERMINAL_SLACK * rec.e_final, 1e-300)
+                      / max(rec.max_rho * SWITCH_STEPS * rec.steps, 1e-300))
+    total = rec.log_amplification
+    return next((t for t, L in rec.amplified if total - L <= budget / 2), rec.steps)
 
 
 # ---------------------------------------------------------------- evidence
@@ -411,10 +438,12 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
               sampler: Sampler | None = None) -> Evidence:
     term = rec.terminal
     V, A, prec = RigorLevel.VERIFIED, tuple(recipe.assumptions), recipe.precision
+    x = rec.log_amplification  # the sum of log l_t, covered both ways: windows can make it negative (§10)
+    log_amp = (0.0, fb.up(x * COVER)) if x >= 0 else (fb.down(x * COVER), fb.up(x / COVER))
     q: dict[str, Enclosure] = {
         "step": Enclosure(eta, eta, RigorLevel.EXACT),
         "T": Enclosure(rec.steps, rec.steps, RigorLevel.EXACT),
-        "log_amplification": Enclosure(0.0, fb.up(rec.log_amplification * COVER), V, A),
+        "log_amplification": Enclosure(*log_amp, V, A),
         "max_rho": Enclosure(0.0, rec.max_rho, V, A),
     }
     generic = recipe.name == GENERIC_RECIPE
@@ -428,7 +457,8 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
                              "checkpoint_steps": list(rec.checkpoint_steps), "terminal_slack": TERMINAL_SLACK,
                              "anchors": rec.anchors, "terminal_attempts": rec.attempts, "stop": rec.stop,
                              "checkpoints": np.array(rec.checkpoints), "radii": np.array(rec.radii),
-                             "trace": rec.traced(), "windows_from": rec.windows_from}
+                             "trace": rec.traced(), "windows_from": rec.windows_from,
+                             "float_from": getattr(recipe, "float_from", None)}
     if sampler is not None:
         hints.update(method="sgd", sampler=sampler.algorithm, seed=sampler.seed, batch_size=sampler.batch_size)
     if term is not None:

@@ -33,13 +33,17 @@ def _up_norm(x: np.ndarray) -> np.ndarray:
 
 class TwoLayerDD(TwoLayerFloat):
     """Double-double GD of a two-layer tanh net (train='both'): rho_t from dd_step, the rest from the float
-    recipe's bounds at w_h with tube radii e + ||w_l|| (docs/rigor.md §9.7)."""
+    recipe's bounds at w_h with tube radii e + ||w_l|| (docs/rigor.md §9.7).
+
+    With ``switch_at`` the run goes on by the float64 recipe from the first block start at or after that step
+    (docs/rigor.md §9.8): double-double where the amplification still ahead is large, float64's speed after.
+    ``float_from`` is the step where it did (None while in double-double)."""
 
     name = RECIPE_DD
     precision = "double-double"
     assumptions = ASSUMPTIONS + (DD_ASSUMPTION,)
 
-    def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray) -> None:
+    def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray, switch_at: int | None = None) -> None:
         super().__init__(model, y, w0)
         net = self.net
         self.hi = np.empty((BLOCK + 1, net.m * net.d + net.m))
@@ -48,13 +52,19 @@ class TwoLayerDD(TwoLayerFloat):
         self.rho, self.step = np.empty(BLOCK), np.empty(BLOCK)
         self.delta = np.empty(BLOCK + 1)   # delta[j] >= ||w_l|| of iterate j
         self.ready, self.eta = 0, None     # dd steps from slot 0 already computed (kept across a shortened block)
+        self.switch_at, self.float_from, self.t = switch_at, None, 0  # t: the step of slot 0
 
     def _split(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         md = self.net.m * self.net.d
         return w[:md].reshape(self.net.m, self.net.d), w[md:]
 
     def run(self, k: int, eta: float) -> Block:
-        """Up to k dd steps from slot 0 (reusing those computed before a restart); stops at an overflow."""
+        """Up to k dd steps from slot 0 (reusing those computed before a restart); stops at an overflow. After the
+        switch: float64 steps (:meth:`TwoLayerFloat.run`), the first block's ``jump`` >= ||w_l|| dropped there."""
+        if self.float_from is not None:
+            return super().run(k, eta)
+        if self.switch_at is not None and self.t >= self.switch_at:
+            return self._switch(k, eta)
         X, y = self.net.X, self.net.y
         if eta != self.eta:
             self.ready, self.eta = 0, eta
@@ -82,7 +92,18 @@ class TwoLayerDD(TwoLayerFloat):
 
     def _block(self, k: int, eta: float) -> Block:
         block = super()._block(k, eta)
+        if self.float_from is not None:
+            return block
         return dataclasses.replace(block, rho=self.rho[:k].copy(), step=self.step[:k].copy())
+
+    def _switch(self, k: int, eta: float) -> Block:
+        """The first float64 block: slot 0 becomes w_h (the pair's lo part dropped, jump = delta_0 >= ||w_l||)."""
+        jump = float(_up_norm(self.lo[:1])[0])
+        self.float_from, self.ready = self.t, 0
+        self.lo[:] = 0.0
+        self.delta[:] = 0.0
+        self.buf.W[0], self.buf.v[0] = self._split(self.hi[0])
+        return dataclasses.replace(super().run(k, eta), jump=jump)
 
     def anchor(self, block: Block, j: int) -> Anchor:
         """The float recipe's anchor at w_h; ``data`` = delta_j, its distance bound to w~_j."""
@@ -102,11 +123,16 @@ class TwoLayerDD(TwoLayerFloat):
         return super().terminal(block, j, anchor, float(np.nextafter((e + self.delta[j]) * COVER, np.inf)), eta)
 
     def iterate(self, j: int) -> np.ndarray:
-        """The exact pair of iterate j as rows (w_h, w_l)."""
+        """The exact pair of iterate j as rows (w_h, w_l); after the switch (w~_j, 0)."""
+        if self.float_from is not None:
+            return np.stack([super().iterate(j), np.zeros(self.hi.shape[1])])
         return np.stack([self.hi[j], self.lo[j]])
 
     def restart(self, k: int) -> None:
         """Iterate k to slot 0, with the dd steps after it that the block computed."""
+        self.t += k
+        if self.float_from is not None:
+            return super().restart(k)
         n = self.ready - k
         self.hi[: n + 1], self.lo[: n + 1] = self.hi[k: k + n + 1].copy(), self.lo[k: k + n + 1].copy()
         self.rho[:n], self.step[:n] = self.rho[k: k + n].copy(), self.step[k: k + n].copy()

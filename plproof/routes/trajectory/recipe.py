@@ -142,7 +142,8 @@ class Block:
     (for a mini-batch step, docs/theory.md §12.6: >= ||r_B(w~_j)|| of its batch B, and ``progress`` is a float
     estimate of the full ||r(w~_0)||, which decides the terminal attempts); ``finite`` is False when a step
     overflowed (the run stops there). ``stage`` is the recipe's own data (componentwise bounds) that its
-    contraction and anchor bounds read.
+    contraction and anchor bounds read. ``jump`` >= the distance from the previous block's last iterate to this
+    block's slot 0 (0 unless the recipe changed its arithmetic there, docs/rigor.md §9.8): the driver adds it to e.
     """
 
     done: int
@@ -152,6 +153,7 @@ class Block:
     finite: bool
     stage: Any
     progress: float | None = None
+    jump: float = 0.0
 
 
 @dataclass(frozen=True)
