@@ -14,6 +14,7 @@ from plproof.certificate.build import from_evidence
 from plproof.certificate.format import load_certificate, write_certificate
 from plproof.data import uniform_targets, unit_inputs
 from plproof.certificate.build import run_certificate
+from tests.test_run_dd import switched as switched_run
 from plproof.verify import verify
 from tests.test_graph_bounds import conv_problem, residual_problem
 from tests.test_graph_run import bias_skip
@@ -82,6 +83,11 @@ def shipped(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         ev = plproof.certify_run(run_problem, precision=precision)
         write_certificate(run_certificate(ev, run_problem), work / "certs" / f"{name}.json")
         verdicts[name] = ev.verdict.value
+    switched = plproof.Problem(plproof.TwoLayer(unit_inputs(4, 3, seed=0), 8, "tanh", seed=0),
+                               uniform_targets(4, 0.2, seed=0))  # dd, then float64 (docs/rigor.md §9.8)
+    ev = switched_run(switched, 40)
+    write_certificate(run_certificate(ev, switched), work / "certs" / "run-dd-switch.json")
+    verdicts["run-dd-switch"] = ev.verdict.value
     sgd = _two_layer(64, "tanh", n=5)  # a seeded SGD run (docs/theory.md §12.6; 1195 steps, at width 16 4017)
     ev = plproof.certify_run(sgd, method="sgd", batch_size=2, seed=3, sampler="iid")
     write_certificate(run_certificate(ev, sgd), work / "certs" / "run-sgd.json")
@@ -132,7 +138,7 @@ def test_the_kinds_certify_as_expected(shipped):
 
 @pytest.mark.parametrize("name", ["linear", "random-features", "two-layer-tanh", "two-layer-sigmoid",
                                   "two-layer-softplus", "two-layer-sin-hidden", "two-layer-gelu", "two-layer-relu",
-                                  "under-parameterised", "run-gelu", "mlp-2", "graph-residual", "graph-conv", "sympy", "callable", "run", "run-dd", "run-sgd", "run-generic", "run-mlp", "run-sympy", "run-graph", "rate-cheap",
+                                  "under-parameterised", "run-gelu", "mlp-2", "graph-residual", "graph-conv", "sympy", "callable", "run", "run-dd", "run-dd-switch", "run-sgd", "run-generic", "run-mlp", "run-sympy", "run-graph", "rate-cheap",
                                   "rate-expensive"])
 def test_every_certificate_verifies_from_another_folder(shipped, name, tmp_path, monkeypatch):
     away, _ = shipped

@@ -25,6 +25,7 @@ from plproof.routes.trajectory.recipe import RECIPE as TWO_LAYER_RECIPE
 from plproof.verify import check, verify
 from tests.test_graph_bounds import conv_problem, residual_problem
 from tests.test_graph_run import bias_skip
+from tests.test_run_dd import switched as switched_run
 
 LEVELS = ("sampled", "high-precision", "verified", "exact")
 STATUSES = ("held", "failed", "unknown")
@@ -196,6 +197,12 @@ def written(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
         assert ev.certified, ev.reason
         path = write_certificate(run_certificate(ev, run_problem), out / f"{name}.json")
         certs[name] = (fmt.load_certificate(path), out)
+    switched = plproof.Problem(plproof.TwoLayer(unit_inputs(4, 3, seed=0), 8, "tanh", seed=0),
+                               uniform_targets(4, 0.2, seed=0))  # dd, then float64 (docs/rigor.md §9.8)
+    ev = switched_run(switched, 40)
+    assert ev.certified and ev.hints["float_from"], ev.reason
+    path = write_certificate(run_certificate(ev, switched), out / "run-dd-switch.json")
+    certs["run-dd-switch"] = (fmt.load_certificate(path), out)
     # a seeded SGD run (docs/theory.md §12.6): its sampler, step and iterates are inputs the verifier re-derives
     ev = plproof.certify_run(run_problem, method="sgd", batch_size=2, seed=1, sampler="epochs", checkpoint_every=20,
                              confidence=0.9)  # with §3's continuation from w_T
@@ -278,7 +285,7 @@ def rate_certs(tmp_path_factory) -> dict[str, tuple[dict, Path]]:
 
 
 @pytest.mark.parametrize("name", ["linear-exact", "two-layer", "under-parameterised", "not-certified", "run",
-                                  "run-dd", pytest.param("run-sgd", marks=pytest.mark.slow), "random-features", "mlp",
+                                  "run-dd", "run-dd-switch", pytest.param("run-sgd", marks=pytest.mark.slow), "random-features", "mlp",
                                   "sympy",
                                   pytest.param("graph", marks=pytest.mark.slow),
                                   pytest.param("graph-conv", marks=pytest.mark.slow),
