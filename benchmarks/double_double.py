@@ -1,5 +1,6 @@
-"""Cost of double-double (docs/rigor.md §9): one dd GD step against one float64 step, and the whole dd run
-route against a plain numpy float64 GD loop of the same number of steps.
+"""Cost of double-double (docs/rigor.md §9): one dd GD step against one float64 step, the whole dd run route, and
+certify_run's default (float64, then double-double only where float64 amplified, §9.8) where float64 cannot
+certify, against a plain numpy float64 GD loop of the same number of steps.
 
 Run: ``OPENBLAS_NUM_THREADS=1 python -m benchmarks.double_double [--before PATH]``. Every ratio is timed in one
 process, its sides interleaved, best of several runs. With ``--before PATH`` (a checkout of an older plproof,
@@ -109,11 +110,30 @@ def run_cost(trees: dict[str, Tree], width: int = 16, repeat: int = 3) -> None:
           + "; ".join(f"dd run route ({k}) {t:.2f} s = {t / t_np:.0f}x" for k, t in zip(trees, t_run)))
 
 
+def auto_cost(repeat: int = 2) -> None:
+    """Where float64 cannot certify (n = 12, d = 4, seed 5, width 4, targets +-0.5; float64 stops with e^24):
+    certify_run's default precision="auto" (the float64 attempt, then double-double up to the switch step and float64
+    after, docs/rigor.md §9.8) and precision="double-double" (throughout), against a numpy loop of the same T."""
+    X, y = unit_inputs(12, 4, 5), uniform_targets(12, 0.5, 5)
+    problem = plproof.Problem(plproof.TwoLayer(X, 4, "tanh", 5, init="standard"), y)
+    runs = {p: (lambda p=p: plproof.certify_run(problem, precision=p)) for p in ("auto", "double-double")}
+    evs = {p: run() for p, run in runs.items()}
+    for p, ev in evs.items():
+        print(f"n=12 d=4 seed 5 width 4, precision={p}: {ev.verdict.value}, T = {ev.hints['T']}, "
+              f"double-double up to step {ev.hints['float_from'] or ev.hints['T']}")
+    T, eta = evs["auto"].hints["T"], evs["auto"].hints["step"]
+    W, v = problem.w0[: 4 * 4].reshape(4, 4), problem.w0[4 * 4:]
+    t_np, *t_run = interleaved([lambda: numpy_loop(X, y, W, v, eta, T)] + list(runs.values()), repeat=repeat)
+    print(f"numpy GD loop, {T} steps: {t_np:.3f} s; "
+          + "; ".join(f"certify_run({p}) {t:.2f} s = {t / t_np:.0f}x" for p, t in zip(runs, t_run)))
+
+
 def main(argv: list[str]) -> None:
     trees = {"before": Tree(argv[argv.index("--before") + 1])} if "--before" in argv else {}
     trees["now"] = Tree(None)
     step_costs(trees)
     run_cost(trees)
+    auto_cost()
 
 
 if __name__ == "__main__":
