@@ -1,0 +1,169 @@
+"""numba kernels of the two-layer float recipe's error bounds: the entrywise passes of
+:mod:`~plproof.routes.trajectory.error_bounds` fused into loops over (step, data, neuron), docs/rigor.md §5.8.
+
+Producer code, imported only through :func:`plproof.routes.trajectory.fused.kernels` (numba is optional). Each
+kernel evaluates the same formulas as the numpy code, operation by operation in the same order, in IEEE binary64
+round to nearest (``fastmath=False``: no reassociation, no FMA contraction); only sums (and maxima) of
+non-negative terms over one axis run in a different order, which the relative cover COVER = 1 + 1e-6 of the
+numpy code covers as well (docs/rigor.md §5.8). NaN propagates as in numpy (np.maximum, np.max keep it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from plproof.routes.trajectory.recipe import TINY, U1
+from plproof.verify import doubledouble as dd
+from plproof.verify.tanh import DEGREE, EDGE, STEP, TAIL, _J
+
+JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
+INV_STEP = 1 / STEP
+DD_COVER, DD_TINY = dd.COVER, dd.TINY
+
+
+@njit(**JIT)
+def _bigger(x: float, acc: float) -> float:
+    """max(acc, x) as np.max accumulates it: a NaN, once met, stays."""
+    return x if (x > acc or x != x) else acc
+
+
+@njit(**JIT)
+def _least(x: float, y: float) -> float:
+    """np.minimum(x, y): NaN if either is NaN."""
+    return x if (x < y or x != x) else y
+
+
+@njit(**JIT)
+def _tanh_bound(z: float, a: float, table: np.ndarray) -> float:
+    """plproof.verify.tanh.tanh_error of one entry (docs/rigor.md §11.7): ``table`` row j = (c^_0..c^_5, R_j)
+    of grid point j - _J; Horner in t = z - j/256 (exact), cover(|a - m| + R); sign z within TAIL beyond EDGE;
+    inf for non-finite z."""
+    if abs(z) <= EDGE:
+        j = np.rint(z * INV_STEP)
+        t = z - j * STEP
+        row = table[int(j) + _J]
+        m = row[DEGREE]
+        for i in range(DEGREE - 1, -1, -1):
+            m = m * t
+            m = m + row[i]
+        r = row[DEGREE + 1]
+    elif math.isfinite(z):
+        m, r = (1.0 if z > 0 else -1.0), TAIL
+    else:
+        return math.inf
+    e = abs(m - a) + r
+    return e * DD_COVER + DD_TINY
+
+
+@njit(**JIT)
+def tanh_error(z: np.ndarray, a: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
+    """:func:`_tanh_bound` of flat arrays z, a into ``out``."""
+    for s in range(z.size):
+        out[s] = _tanh_bound(z[s], a[s], table)
+
+
+@njit(**JIT)
+def defect_forward(Z: np.ndarray, A: np.ndarray, wn: np.ndarray, gxn: np.ndarray, av: np.ndarray, table: np.ndarray,
+                   EA: np.ndarray, SA: np.ndarray, SE: np.ndarray) -> float:
+    """error_bounds.defect's first pass over (t, k, i): EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY (E_T the proven
+    tanh error of A at Z), SA[t, k] = sum_i |A| |v_i|, SE[t, k] = sum_i EA |v_i|. Returns the largest finite E_T."""
+    worst = 0.0
+    T, n, m = Z.shape
+    for t in range(T):
+        for k in range(n):
+            gk, sa, se = gxn[k], 0.0, 0.0
+            for i in range(m):
+                et = _tanh_bound(Z[t, k, i], A[t, k, i], table)
+                if et > worst and et < math.inf:
+                    worst = et
+                ea = gk * wn[t, i]
+                ea = ea + et
+                ea = ea + 2 * TINY
+                EA[t, k, i] = ea
+                sa += abs(A[t, k, i]) * av[t, i]
+                se += ea * av[t, i]
+            SA[t, k], SE[t, k] = sa, se
+    return worst
+
+
+@njit(**JIT)
+def defect_backward(A: np.ndarray, D: np.ndarray, EA: np.ndarray, cq: np.ndarray, cm: np.ndarray, ce: np.ndarray,
+                    d_round: float, ED: np.ndarray, M: np.ndarray, Eq: np.ndarray) -> None:
+    """error_bounds.defect's second pass over (t, k, i), with per-datum cq = gamma |r| + Er, cm = (gamma_n + U1) |r|
+    + Er, ce = |r| + Er: ED = (2|A| + EA) EA + d_round; M = D cm + ED ce + TINY; Eq[t, i] = sum_k |A| cq + EA ce."""
+    T, n, m = A.shape
+    for t in range(T):
+        for i in range(m):
+            Eq[t, i] = 0.0
+        for k in range(n):
+            q, c, e = cq[t, k], cm[t, k], ce[t, k]
+            for i in range(m):
+                aa, ea = abs(A[t, k, i]), EA[t, k, i]
+                ed = aa * 2
+                ed = ed + ea
+                ed = ed * ea
+                ed = ed + d_round
+                ED[t, k, i] = ed
+                Eq[t, i] += aa * q + ea * e
+                M[t, k, i] = (D[t, k, i] * c + ed * e) + TINY
+
+
+@njit(**JIT)
+def tanh_curvature(A: np.ndarray, D: np.ndarray, r: np.ndarray, v: np.ndarray, g: np.ndarray) -> None:
+    """g = ((A D) (-2)) r_k v_i, error_bounds.tanh_curvature's order."""
+    T, n, m = A.shape
+    for t in range(T):
+        for k in range(n):
+            rk = r[t, k]
+            for i in range(m):
+                g[t, k, i] = ((A[t, k, i] * D[t, k, i]) * -2.0) * rk * v[t, i]
+
+
+@njit(**JIT)
+def tube_bounds(g: np.ndarray, av: np.ndarray, a: np.ndarray, b: np.ndarray, xn2: np.ndarray, rN: np.ndarray,
+                rP: np.ndarray, rD: np.ndarray, lo: np.ndarray, hi: np.ndarray, stride: int, N: np.ndarray,
+                P: np.ndarray) -> None:
+    """error_bounds._contraction's entrywise part for every step t and neuron i (docs/rigor.md §5.4, §10):
+    delta = |v_i| a_k + b_k + 4 U1 |g|, c- = (-g)_+ + delta, c+ = g_+ + delta; N = min(sum_k ||x_k||^2 c-,
+    max_k c- rN + TINY), P likewise with c+, rP; with eigen-bounds (rD not empty: d < n) also
+    N = min(N, lo + max_k cD rD + TINY), P = min(P, hi + ...), cD = (delta + moved)(1 + U1), moved = (1 + U1)
+    |g_t - g_(t_a)| (inf where not finite), t_a = t // stride * stride. r* = ratio COVER + TINY (gram_bound)."""
+    T, n, m = g.shape
+    eig = rD.shape[0] > 0
+    trN, grN, trP, grP, grD = np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    for t in range(T):
+        ta = t // stride * stride
+        trN[:], grN[:], trP[:], grP[:], grD[:] = 0.0, 0.0, 0.0, 0.0, 0.0
+        for k in range(n):
+            ak, bk, xk = a[t, k], b[t, k], xn2[k]
+            for i in range(m):
+                gg = g[t, k, i]
+                delta = av[t, i] * ak
+                delta = delta + bk
+                delta = delta + abs(gg) * (4 * U1)
+                neg = -gg
+                if neg < 0.0:
+                    neg = 0.0
+                pos = gg
+                if pos < 0.0:
+                    pos = 0.0
+                cN, cP = neg + delta, pos + delta
+                trN[i] += xk * cN
+                trP[i] += xk * cP
+                grN[i] = _bigger(cN * rN[k, i], grN[i])
+                grP[i] = _bigger(cP * rP[k, i], grP[i])
+                if eig:
+                    moved = abs(gg - g[ta, k, i]) * (1 + U1)
+                    if not moved < math.inf:
+                        moved = math.inf
+                    cD = (delta + moved) * (1 + U1)
+                    grD[i] = _bigger(cD * rD[k, i], grD[i])
+        for i in range(m):
+            nv, pv = _least(trN[i], grN[i] + TINY), _least(trP[i], grP[i] + TINY)
+            if eig:
+                gd = grD[i] + TINY
+                nv, pv = _least(nv, lo[t, i] + gd), _least(pv, hi[t, i] + gd)
+            N[t, i], P[t, i] = nv, pv
