@@ -17,6 +17,7 @@ from plproof.routes.trajectory import certify_run, default_step, error_bounds, f
 from plproof.routes.trajectory.recipe import COVER
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
 from plproof.verify import check
+from plproof.verify.eigen import extremes
 from plproof.verify.tanh import EDGE, STEP, tanh_error
 
 pytest.importorskip("numba")
@@ -149,3 +150,55 @@ def test_certify_run_with_and_without_numba(numpy_only, make) -> None:
     _same_bound(evs[False].hints["radii"], evs[True].hints["radii"])
     result = check(seal(run_certificate(evs[False], problem)), None)
     assert result.valid, result.reason
+
+
+@pytest.mark.parametrize("d", [1, 2, 5, 10])
+def test_eigen_kernel_bounds_the_extreme_eigenvalues(d) -> None:
+    """The kernel's (lo, hi) (Cholesky at shifts from its own Laguerre estimates) against verify.eigen.extremes
+    (shifts from eigvalsh): within 1e-13 max|P| of it wherever numpy's Cholesky completed for the batch, above
+    the eigenvalues; zeros, huge, tiny, nan and inf matrices."""
+    rng = np.random.default_rng(d)
+    B = rng.standard_normal((3, 200, d, d))
+    M = B + np.swapaxes(B, -1, -2)
+    M[0, :50] = np.einsum("kab,kcb->kac", B[0, :50], B[0, :50])  # positive semidefinite
+    M[1, :3], M[1, 3:6], M[1, 6:9] = 0.0, M[1, 3:6] * 1e-200, M[1, 6:9] * 1e150
+    M[2, 0, 0, 0], M[2, 1, -1, 0], M[2, 2, -1, -1] = np.nan, np.inf, -np.inf
+    M[2, 2, 0, -1] = M[2, 2, -1, 0]
+    err = np.abs(rng.standard_normal((3, 200))) * 1e-12
+    err[2, 3] = np.inf
+    lo, hi = error_bounds.packed_extremes(fused.kernels(), M.reshape(3, 200, d * d)[..., error_bounds._packed(d)],
+                                          err, d)
+    bad = ~np.isfinite(M).all(axis=(-2, -1)) | ~np.isfinite(err)
+    assert np.isinf(lo[bad]).all() and np.isinf(hi[bad]).all() and np.isfinite(lo[~bad]).all()
+    fin = np.where(bad[..., None, None], 0.0, M)
+    lam = np.linalg.eigvalsh(fin)
+    scale = np.abs(fin).max(axis=(-2, -1))
+    assert np.all(lo[~bad] >= np.maximum(-lam[..., 0], 0.0)[~bad]) and np.all(hi[~bad] >= np.maximum(lam[..., -1], 0)[~bad])
+    for t in (0, 1):  # numpy: Cholesky for the whole batch, else eigh's looser bound
+        ref_lo, ref_hi = extremes(M[t], err[t])
+        assert np.all(lo[t] <= ref_lo + 1e-13 * scale[t] + 1e-300) and np.all(hi[t] <= ref_hi + 1e-13 * scale[t] + 1e-300)
+        if _cholesky_completes(M[t], err[t]):
+            assert np.all(np.abs(lo[t] - ref_lo) <= 1e-13 * scale[t] + 1e-300)
+
+
+def _cholesky_completes(M: np.ndarray, err: np.ndarray) -> bool:
+    """Whether verify.eigen.extremes takes its Cholesky path for the batch (not the eigh fallback)."""
+    from plproof.verify import eigen
+
+    lam = np.linalg.eigvalsh(M)
+    room = 4 * eigen._gamma(M.shape[-1] + 1) * np.abs(np.einsum("...jj->...j", M)).sum(axis=-1) * eigen.COVER
+    return eigen._lower(M, lam[..., 0] - room - eigen.TINY) is not None
+
+
+def test_eigen_kernel_failures_take_numpys_extremes() -> None:
+    """Where the kernel's factorisation does not complete (nan), packed_extremes takes verify.eigen.extremes."""
+    class Failing:
+        @staticmethod
+        def eigen_bounds(Pl, err, d, gam, lo, hi) -> None:
+            lo[:], hi[:] = 0.0, 0.0
+            lo[1], hi[1] = np.nan, np.nan
+
+    M = np.array([[[2.0, 1.0], [1.0, -3.0]]] * 3)
+    lo, hi = error_bounds.packed_extremes(Failing, M.reshape(3, 4)[:, error_bounds._packed(2)], np.zeros(3), 2)
+    ref = extremes(M[1:2], np.zeros(1))
+    assert lo[1] == ref[0][0] > 3.0 and hi[1] == ref[1][0] > 2.0 and lo[0] == hi[2] == 0.0

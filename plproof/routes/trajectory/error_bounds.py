@@ -17,7 +17,7 @@ from plproof.numeric import floatbounds as fb
 from plproof.numeric.verified import BLAS_MODEL
 from plproof.routes.trajectory import fused
 from plproof.routes.trajectory.recipe import COVER, TINY, U, U1, Buffers, Net
-from plproof.verify.eigen import extremes
+from plproof.verify.eigen import _gamma, extremes
 from plproof.verify.tanh import tanh_error
 
 #: largest |A - tanh Z~| (A = np.tanh(Z~)) for which the 64u evaluation error of tanh'' holds (4 * 8u + 6u, §5.4)
@@ -161,6 +161,7 @@ class TubeConstants:
     X: np.ndarray
     Gabs: np.ndarray
     XX: np.ndarray    # row k: fl(x_k x_k^T), flattened (the Gram matrices of block_extremes by one product)
+    XL: np.ndarray    # row k: the lower triangle of fl(x_k x_k^T), packed by rows (the numba kernel's P~)
     perron: dict[str, np.ndarray] = field(default_factory=dict)  # the last block's Perron vectors (not constants)
 
     @classmethod
@@ -172,7 +173,8 @@ class TubeConstants:
         aX = np.abs(X)
         Gabs = (np.abs(X @ X.T) + fb.gamma(X.shape[1]) * (aX @ aX.T)) * COVER + TINY
         XX = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
-        return cls(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), X_norm, S1, S2, S3, s_up, X, Gabs, XX)
+        XL = np.ascontiguousarray(XX[:, _packed(X.shape[1])])
+        return cls(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), X_norm, S1, S2, S3, s_up, X, Gabs, XX, XL)
 
 
 @dataclass
@@ -296,14 +298,44 @@ def gram_bound(c: np.ndarray, ratio: np.ndarray, out: np.ndarray | None = None) 
 def block_extremes(g: np.ndarray, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) with lo >= -lambda_min(P_i), hi >= lambda_max(P_i), P_i = X^T diag(g_i) X, per step and neuron:
     P~_i computed, ||P - P~||_F <= gamma_(n+2) sum_k |g_ki| ||x_k||^2, and :func:`~plproof.verify.eigen.extremes`
-    (float Cholesky at shifts from eigvalsh, docs/rigor.md §10). Non-finite g: +inf."""
+    (float Cholesky at shifts from eigvalsh, docs/rigor.md §10), or its numba version (docs/rigor.md §5.8).
+    Non-finite g: +inf."""
     n, d = c.X.shape
     ok = np.isfinite(g).all(axis=-2)
-    g = np.where(ok[..., None, :], g, 0.0)
+    if not ok.all():
+        g = np.where(ok[..., None, :], g, 0.0)
     # [t, i] = sum_k g_tki fl(x_k x_k^T): n + 2 roundings per term, |P - P~| <= gamma_(n+2) sum_k |g_ki| |x_k||x_k|^T
-    P = (np.swapaxes(g, -1, -2) @ c.XX).reshape(g.shape[:-2] + (g.shape[-1], d, d))
-    lo, hi = extremes(P, fb.gamma(n + 2) * (c.xn2 @ np.abs(g)) * COVER)
+    err = fb.gamma(n + 2) * (c.xn2 @ np.abs(g)) * COVER
+    kern = fused.kernels()
+    if kern is None:
+        lo, hi = extremes((np.swapaxes(g, -1, -2) @ c.XX).reshape(g.shape[:-2] + (g.shape[-1], d, d)), err)
+    else:
+        lo, hi = packed_extremes(kern, np.swapaxes(g, -1, -2) @ c.XL, err, d)
     return np.where(ok, lo, np.inf), np.where(ok, hi, np.inf)
+
+
+def packed_extremes(kern: Any, Pl: np.ndarray, err: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~plproof.verify.eigen.extremes` of the d x d matrices whose lower triangles are packed in Pl (..., d (d +
+    1) / 2) by the kernel ``eigen_bounds`` (docs/rigor.md §5.8), and by numpy where its factorisation fails."""
+    lo, hi = np.empty(err.shape), np.empty(err.shape)
+    kern.eigen_bounds(Pl, err, d, _gamma(d + 1), lo, hi)
+    failed = np.isnan(lo)
+    if failed.any():
+        lo[failed], hi[failed] = extremes(Pl[failed][..., _unpacked(d)], err[failed])
+    return lo, hi
+
+
+def _packed(d: int) -> np.ndarray:
+    """Flat indices a d + b of the lower triangle (b <= a) of a d x d matrix, by rows."""
+    a, b = np.tril_indices(d)
+    return a * d + b
+
+
+def _unpacked(d: int) -> np.ndarray:
+    """(d, d) positions in the packed lower triangle of :func:`_packed`: entry (a, b) at a (a + 1) / 2 + b, b <= a,
+    mirrored."""
+    a, b = np.maximum.outer(np.arange(d), np.arange(d)), np.minimum.outer(np.arange(d), np.arange(d))
+    return a * (a + 1) // 2 + b
 
 
 def _delta(g: np.ndarray, av: np.ndarray, ar: np.ndarray, a: np.ndarray, b: np.ndarray,

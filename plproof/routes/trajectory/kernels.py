@@ -17,11 +17,13 @@ from numba import njit
 
 from plproof.routes.trajectory.recipe import TINY, U1
 from plproof.verify import doubledouble as dd
+from plproof.verify import eigen
 from plproof.verify.tanh import DEGREE, EDGE, STEP, TAIL, _J
 
 JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
 INV_STEP = 1 / STEP
 DD_COVER, DD_TINY = dd.COVER, dd.TINY
+EIG_U, EIG_COVER, EIG_TINY = eigen.U, eigen.COVER, eigen.TINY
 
 
 @njit(**JIT)
@@ -167,3 +169,156 @@ def tube_bounds(g: np.ndarray, av: np.ndarray, a: np.ndarray, b: np.ndarray, xn2
                 gd = grD[i] + TINY
                 nv, pv = _least(nv, lo[t, i] + gd), _least(pv, hi[t, i] + gd)
             N[t, i], P[t, i] = nv, pv
+
+
+@njit(**JIT)
+def _tridiagonal(A: np.ndarray, v: np.ndarray, p: np.ndarray, dg: np.ndarray, e2: np.ndarray) -> None:
+    """Householder reduction of the symmetric A (overwritten) to tridiagonal form: diagonal dg, squared
+    off-diagonal e2 (e2[k] couples k and k + 1)."""
+    d = A.shape[0]
+    for k in range(d - 2):  # H = I - 2 v v^T / (v^T v) zeroes column k below the subdiagonal
+        h = 0.0
+        for i in range(k + 1, d):
+            h += A[i, k] * A[i, k]
+        dg[k], e2[k] = A[k, k], h
+        if h == 0.0:
+            continue
+        x0 = A[k + 1, k]
+        alpha = -math.sqrt(h) if x0 >= 0.0 else math.sqrt(h)
+        for i in range(k + 1, d):
+            v[i] = A[i, k]
+        v[k + 1] = x0 - alpha
+        vv = h - x0 * x0 + v[k + 1] * v[k + 1]
+        pv = 0.0
+        for i in range(k + 1, d):  # p = 2 A22 v / vv; q = p - (v^T p / vv) v; A22 <- A22 - v q^T - q v^T
+            s = 0.0
+            for j in range(k + 1, d):
+                s += A[i, j] * v[j]
+            p[i] = 2.0 * s / vv
+            pv += v[i] * p[i]
+        K = pv / vv
+        for i in range(k + 1, d):
+            p[i] -= K * v[i]
+        for i in range(k + 1, d):
+            for j in range(k + 1, d):
+                A[i, j] -= v[i] * p[j] + p[i] * v[j]
+    if d >= 2:
+        dg[d - 2], e2[d - 2] = A[d - 2, d - 2], A[d - 1, d - 2] * A[d - 1, d - 2]
+    dg[d - 1] = A[d - 1, d - 1]
+
+
+@njit(**JIT)
+def _smallest(dg: np.ndarray, e2: np.ndarray, sign: float) -> float:
+    """An estimate of the least eigenvalue of sign T, T tridiagonal (dg, e2), by Laguerre's method from the
+    Gershgorin bound below it (monotone for real-rooted polynomials), on the ratios q_k = p_k / p_(k-1) of the
+    characteristic polynomial and their derivatives. Untrusted, like eigvalsh."""
+    d = dg.shape[0]
+    x = math.inf
+    for k in range(d):
+        r = (math.sqrt(e2[k - 1]) if k > 0 else 0.0) + (math.sqrt(e2[k]) if k < d - 1 else 0.0)
+        x = min(x, sign * dg[k] - r)
+    for _ in range(100):
+        G, H = 0.0, 0.0
+        iq, dq, ddq = 0.0, 0.0, 0.0
+        for k in range(d):
+            if k == 0:
+                q, dq, ddq = sign * dg[0] - x, -1.0, 0.0
+            else:  # iq = 1 / q_(k-1)
+                b = e2[k - 1] * iq
+                q, dq, ddq = (sign * dg[k] - x) - b, -1.0 + b * dq * iq, b * iq * (ddq - 2.0 * dq * dq * iq)
+            if q == 0.0:
+                q = 1e-300
+            iq = 1.0 / q
+            gk = dq * iq
+            G += gk
+            H += gk * gk - ddq * iq
+        root = math.sqrt(max((d - 1) * (d * H - G * G), 0.0))
+        den = G - root if G < 0.0 else G + root
+        if not den != 0.0:
+            return x
+        step = d / den
+        if not (math.isfinite(step) and x - step > x):  # converged (or no progress in floats)
+            return x
+        x = x - step
+    return x
+
+
+@njit(**JIT)
+def _shifted_lower(M: np.ndarray, sign: float, s: float, gam: float, L: np.ndarray) -> float:
+    """plproof.verify.eigen._lower of sign M at shift s: float Cholesky of B = fl(sign M - s I) (lower triangle);
+    if it completes (pivots > 1e-280), L L^T = B + E, |E| <= gamma_(d+1) |L||L|^T (Higham 2002, Thm 10.3, any
+    order), so lambda_min(sign M) >= s - (gamma_(d+1) ||L||_F^2 + u max|B_jj| + TINY) COVER^2, rounded down
+    (docs/rigor.md §10 item 3). nan if it does not complete."""
+    d = M.shape[0]
+    bmax = 0.0
+    for j in range(d):
+        for i in range(j, d):
+            x = sign * M[i, j]
+            if i == j:
+                x = x - s
+                bmax = max(bmax, abs(x))
+            for k in range(j):
+                x -= L[i, k] * L[j, k]
+            if i == j:
+                if not x > 0.0:
+                    return math.nan
+                x = math.sqrt(x)
+                if not (x > 1e-280 and x < math.inf):
+                    return math.nan
+            else:
+                x = x / L[j, j]
+                if not math.isfinite(x):
+                    return math.nan
+            L[i, j] = x
+    fro = 0.0
+    for j in range(d):
+        for i in range(j, d):
+            fro += L[i, j] * L[i, j]
+    loss = gam * fro + EIG_U * bmax + EIG_TINY
+    return np.nextafter(s - loss * EIG_COVER * EIG_COVER, -math.inf)
+
+
+@njit(**JIT)
+def eigen_bounds(Pl: np.ndarray, err: np.ndarray, d: int, gam: float, lo: np.ndarray, hi: np.ndarray) -> None:
+    """plproof.verify.eigen.extremes per matrix, for P~ given by its packed lower triangle (row a, column b <= a at
+    a (a + 1) / 2 + b; (T, m, d (d + 1) / 2)) within Frobenius distance err (T, m): lo >= max(-lambda_min, 0),
+    hi >= max(lambda_max, 0) by Cholesky at the shifts lambda^ -+ 4 gamma_(d+1) tr|P~| COVER + TINY from
+    :func:`_smallest` (eigvalsh's role; computed on P~ / max|P~_ab|, no underflow or overflow); inf
+    where P~ or err is not finite; nan where a factorisation does not complete (the caller takes numpy's extremes,
+    with its eigh fallback, for those)."""
+    T, m = err.shape
+    A, M, L = np.empty((d, d)), np.empty((d, d)), np.empty((d, d))
+    v, p, dg, e2 = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
+    for t in range(T):
+        for i in range(m):
+            finite = math.isfinite(err[t, i])
+            tr = 0.0
+            for a in range(d):
+                for b in range(a + 1):
+                    x = Pl[t, i, a * (a + 1) // 2 + b]
+                    M[a, b], M[b, a], A[a, b], A[b, a] = x, x, x, x
+                    finite = finite and math.isfinite(x)
+                tr += abs(M[a, a])
+            if not finite:
+                lo[t, i], hi[t, i] = math.inf, math.inf
+                continue
+            room = 4 * gam * tr * EIG_COVER + EIG_TINY
+            scale = 0.0
+            for a in range(d):
+                for b in range(d):
+                    scale = max(scale, abs(A[a, b]))
+            if scale > 0.0:
+                for a in range(d):
+                    for b in range(d):
+                        A[a, b] /= scale
+            else:
+                scale = 1.0
+            _tridiagonal(A, v, p, dg, e2)
+            lmin, lmax = _smallest(dg, e2, 1.0) * scale, -_smallest(dg, e2, -1.0) * scale
+            low = _shifted_lower(M, 1.0, lmin - room, gam, L)
+            high = _shifted_lower(M, -1.0, -(lmax + room), gam, L)
+            if low != low or high != high:
+                lo[t, i], hi[t, i] = math.nan, math.nan
+            else:
+                lo[t, i] = max(np.nextafter(err[t, i] - low, math.inf), 0.0)
+                hi[t, i] = max(np.nextafter(err[t, i] - high, math.inf), 0.0)
