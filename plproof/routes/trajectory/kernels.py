@@ -189,18 +189,20 @@ def _tridiagonal(A: np.ndarray, v: np.ndarray, p: np.ndarray, dg: np.ndarray, e2
             v[i] = A[i, k]
         v[k + 1] = x0 - alpha
         vv = h - x0 * x0 + v[k + 1] * v[k + 1]
-        pv = 0.0
+        beta, pv = 2.0 / vv, 0.0
         for i in range(k + 1, d):  # p = 2 A22 v / vv; q = p - (v^T p / vv) v; A22 <- A22 - v q^T - q v^T
             s = 0.0
-            for j in range(k + 1, d):
+            for j in range(k + 1, i + 1):  # the lower triangle of A22 is kept
                 s += A[i, j] * v[j]
-            p[i] = 2.0 * s / vv
+            for j in range(i + 1, d):
+                s += A[j, i] * v[j]
+            p[i] = beta * s
             pv += v[i] * p[i]
         K = pv / vv
         for i in range(k + 1, d):
             p[i] -= K * v[i]
         for i in range(k + 1, d):
-            for j in range(k + 1, d):
+            for j in range(k + 1, i + 1):
                 A[i, j] -= v[i] * p[j] + p[i] * v[j]
     if d >= 2:
         dg[d - 2], e2[d - 2] = A[d - 2, d - 2], A[d - 1, d - 2] * A[d - 1, d - 2]
