@@ -62,6 +62,20 @@ def test_the_switch(monkeypatch) -> None:
         fused._load.cache_clear()
 
 
+def test_kernels_refuse_a_constant_changed_only_where_it_is_defined(monkeypatch) -> None:
+    """numba's cache keys on kernels.py alone: a constant it compiles in, changed in its defining module only,
+    stops the import instead of leaving stale cached code in use."""
+    import importlib
+
+    from plproof.routes.trajectory import kernels, recipe
+
+    monkeypatch.setattr(recipe, "TINY", 2.0**-999)
+    with pytest.raises(RuntimeError, match="compiled-in constant"):
+        importlib.reload(kernels)
+    monkeypatch.undo()
+    importlib.reload(kernels)
+
+
 def test_tanh_kernel_is_the_verifiers_bound_bitwise() -> None:
     """The same floats as plproof.verify.tanh.tanh_error on both of its paths (all |z| <= EDGE; some beyond or
     not finite), for a = np.tanh(z) and for arbitrary a (huge, tiny, nan)."""

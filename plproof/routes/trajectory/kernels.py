@@ -15,15 +15,23 @@ import math
 import numpy as np
 from numba import njit
 
-from plproof.routes.trajectory.recipe import TINY, U1
+from plproof.routes.trajectory import recipe
 from plproof.verify import doubledouble as dd
-from plproof.verify import eigen
-from plproof.verify.tanh import DEGREE, EDGE, STEP, TAIL, _J
+from plproof.verify import eigen, tanh
 
 JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
-INV_STEP = 1 / STEP
-DD_COVER, DD_TINY = dd.COVER, dd.TINY
-EIG_U, EIG_COVER, EIG_TINY = eigen.U, eigen.COVER, eigen.TINY
+# The constants compiled into the kernels, spelled out: numba's cache is keyed on this file's source alone, so a
+# constant changed where it is defined must change this file too (checked against the definitions on import).
+TINY, U1 = 2.0**-1000, float.fromhex("0x1.0000000000001p-53")      # recipe.py
+DD_COVER, DD_TINY = 1.0 + 2.0**-30, 2.0**-1000                     # verify/doubledouble.py
+EIG_U, EIG_COVER, EIG_TINY = 2.0**-53, 1 + 1e-6, 2.0**-1000        # verify/eigen.py
+DEGREE, EDGE, STEP, INV_STEP, TAIL, _J = 5, 24.0, 1 / 256, 256.0, 2.0**-60, 6144  # verify/tanh.py
+_DEFINED = ((TINY, recipe.TINY), (U1, recipe.U1), (DD_COVER, dd.COVER), (DD_TINY, dd.TINY), (EIG_U, eigen.U),
+            (EIG_COVER, eigen.COVER), (EIG_TINY, eigen.TINY), (DEGREE, tanh.DEGREE), (EDGE, tanh.EDGE),
+            (STEP, tanh.STEP), (INV_STEP, 1 / tanh.STEP), (TAIL, tanh.TAIL), (_J, tanh._J))
+if any(here != there for here, there in _DEFINED):
+    raise RuntimeError("plproof/routes/trajectory/kernels.py: a compiled-in constant differs from its definition; "
+                       "update it here (numba's cache is keyed on this file)")
 
 
 @njit(**JIT)
