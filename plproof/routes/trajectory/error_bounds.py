@@ -8,14 +8,16 @@ with tube corrections (docs/rigor.md §5.4); the kernel at an iterate with an en
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from plproof.errors import NotCertifiable
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.verified import BLAS_MODEL
+from plproof.routes.trajectory import fused
 from plproof.routes.trajectory.recipe import COVER, TINY, U, U1, Buffers, Net
-from plproof.verify.eigen import extremes
+from plproof.verify.eigen import _gamma, extremes
 from plproof.verify.tanh import tanh_error
 
 #: largest |A - tanh Z~| (A = np.tanh(Z~)) for which the 64u evaluation error of tanh'' holds (4 * 8u + 6u, §5.4)
@@ -55,38 +57,31 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     """Forward error bounds of steps 0..k-1 of the block: rho_t >= ||G(w~_t) - w~_{t+1}|| (docs/theory.md §12.3).
 
     The (step, data, neuron) arrays are written into ``buf``'s scratch slots in place (same values as the
-    formulas in the comments); the Stage's EA, ED are views of them, valid until the next call.
+    formulas in the comments), by numba kernels where :func:`.fused.kernels` has them (docs/rigor.md §5.8); the
+    Stage's EA, ED are views of them, valid until the next call.
     """
-    W, v, A, D, p, r, q, Q = buf.W[:k], buf.v[:k], buf.A[:k], buf.D[:k], buf.p[:k], buf.r[:k], buf.q[:k], buf.Q[:k]
+    W, v, p, r, q, Q = buf.W[:k], buf.v[:k], buf.p[:k], buf.r[:k], buf.q[:k], buf.Q[:k]
     W1, v1 = buf.W[1:k + 1], buf.v[1:k + 1]
-    EA, ED, aA, M1, tmp = buf.EA[:k], buf.ED[:k], buf.aA[:k], buf.M1[:k], buf.tmp[:k]
     wn = np.sqrt(np.einsum("tij,tij->ti", W, W))
     av, ar = np.abs(v), np.abs(r)
-    np.abs(A, out=aA)
-    np.multiply(net.gxn[None, :, None], wn[:, None, :], out=EA)  # Z = X W^T: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||
-    ET = tanh_error(buf.Z[:k], A)                                 # A = np.tanh Z~: Lipschitz 1, plus |A - tanh Z~|,
-    bad = np.isfinite(ET) & (ET > TANH_ERR) if ET.max() > TANH_ERR else None  # proven (§11.7), not assumed
-    if bad is not None and bad.any():
-        raise NotCertifiable(f"np.tanh is {float(ET[bad].max() / U):.1f}u from tanh on this run, more than the 8u the "
+    kern = fused.kernels()
+    # Z = X W^T: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||; A = np.tanh Z~: Lipschitz 1, plus |A - tanh Z~|,
+    # proven (§11.7), not assumed: EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY; SA = |A| |v|, SE = EA |v|
+    SA, SE, worst = (_forward(net, buf, k, wn, av) if kern is None else
+                     _forward_fused(kern, net, buf, k, wn, av))
+    if worst > TANH_ERR:
+        raise NotCertifiable(f"np.tanh is {worst / U:.1f}u from tanh on this run, more than the 8u the "
                              "recipe's bound on tanh'' allows (docs/rigor.md §5.4)")
-    EA += ET
-    EA += 2 * TINY
     # p = A v; r = p s - y: M1 = gamma_m |A| + EA, Er = s M1 |v| + ..., with M1 |v| = gamma_m |A||v| + EA |v|
-    Er = (net.s_up * (net.gmn * _matvec(aA, av) + _matvec(EA, av)) + net.c4s * np.abs(p) + U1 * ar + TINY)
-    np.multiply(aA, 2, out=ED)                                    # D = 1 - A*A: ED = (2|A| + EA) EA + D_ROUND
-    ED += EA
-    ED *= EA
-    ED += D_ROUND
+    Er = net.s_up * (net.gmn * SA + SE) + net.c4s * np.abs(p) + U1 * ar + TINY
+    # D = 1 - A*A: ED = (2|A| + EA) EA + D_ROUND
     # q = A^T r: Eq = M1^T |r| + (|A| + EA)^T Er = |A|^T (gamma_m |r| + Er) + EA^T (|r| + Er)
-    Eq = _matvec(aA.transpose(0, 2, 1), net.gmn * ar + Er) + _matvec(EA.transpose(0, 2, 1), ar + Er)
-    nEgv = net.s_up * _norms(Eq) + net.c4s * _norms(q) + TINY                              # gv = q s
     # P = D o r; gamma_n |P|: M = ((gamma_n + U1) D + ED) |r| + (D + ED) Er + TINY
     #                              = D ((gamma_n + U1) |r| + Er) + ED (|r| + Er) + TINY
-    M = M1
-    np.multiply(D, ((net.gn + U1) * ar + Er)[:, :, None], out=M)
-    np.multiply(ED, (ar + Er)[:, :, None], out=tmp)
-    M += tmp
-    M += TINY
+    cq, cm, ce = net.gmn * ar + Er, (net.gn + U1) * ar + Er, ar + Er
+    Eq, M = (_backward(buf, k, cq, cm, ce) if kern is None else
+             _backward_fused(kern, buf, k, cq, cm, ce))
+    nEgv = net.s_up * _norms(Eq) + net.c4s * _norms(q) + TINY                              # gv = q s
     EQ = np.matmul(net.absX.T, M)                                 # Q = P^T X: EQ^T = |X|^T M, (k, d, m)
     Qn2, EQn2 = np.einsum("tij,tij->ti", Q, Q), np.einsum("tji,tji->ti", EQ, EQ)
     ac = net.s * av
@@ -97,7 +92,55 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     nEv1 = U1 * _norms(v1) + eta * (U1 * net.s * _norms(q) * (1 + 2 * U1) + nEgv)
     rho = np.sqrt(nEW1 * nEW1 + nEv1 * nEv1) * COVER
     step = np.sqrt(_norms(W1 - W) ** 2 + _norms(v1 - v) ** 2) * (1 + 4 * U1) * COVER
-    return Stage(EA, ED, Er, np.sqrt(Qn2), np.sqrt(EQn2) + TINY, wn.max(axis=1), rho, step)
+    return Stage(buf.EA[:k], buf.ED[:k], Er, np.sqrt(Qn2), np.sqrt(EQn2) + TINY, wn.max(axis=1), rho, step)
+
+
+def _forward(net: "Net", buf: Buffers, k: int, wn: np.ndarray,
+             av: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(SA, SE, largest finite E_T) of :func:`defect` by numpy, EA into ``buf.EA`` (aA = |A| into ``buf.aA``)."""
+    A, EA, aA = buf.A[:k], buf.EA[:k], buf.aA[:k]
+    np.abs(A, out=aA)
+    np.multiply(net.gxn[None, :, None], wn[:, None, :], out=EA)
+    ET = tanh_error(buf.Z[:k], A)
+    worst = 0.0
+    if ET.max() > TANH_ERR:
+        bad = np.isfinite(ET) & (ET > TANH_ERR)
+        worst = float(ET[bad].max()) if bad.any() else 0.0
+    EA += ET
+    EA += 2 * TINY
+    return _matvec(aA, av), _matvec(EA, av), worst
+
+
+def _forward_fused(kern: Any, net: "Net", buf: Buffers, k: int, wn: np.ndarray,
+                   av: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """:func:`_forward` by the kernel (the sums over i in another order, docs/rigor.md §5.8)."""
+    SA, SE = np.empty((k, net.n)), np.empty((k, net.n))
+    worst = kern.defect_forward(buf.Z[:k], buf.A[:k], wn, net.gxn, av, fused.tanh_table(), buf.EA[:k], SA, SE)
+    return SA, SE, worst
+
+
+def _backward(buf: Buffers, k: int, cq: np.ndarray, cm: np.ndarray,
+              ce: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Eq, M) of :func:`defect` by numpy, ED into ``buf.ED`` (after :func:`_forward`: reads ``buf.aA``)."""
+    D, EA, ED, aA, M, tmp = buf.D[:k], buf.EA[:k], buf.ED[:k], buf.aA[:k], buf.M1[:k], buf.tmp[:k]
+    np.multiply(aA, 2, out=ED)
+    ED += EA
+    ED *= EA
+    ED += D_ROUND
+    Eq = _matvec(aA.transpose(0, 2, 1), cq) + _matvec(EA.transpose(0, 2, 1), ce)
+    np.multiply(D, cm[:, :, None], out=M)
+    np.multiply(ED, ce[:, :, None], out=tmp)
+    M += tmp
+    M += TINY
+    return Eq, M
+
+
+def _backward_fused(kern: Any, buf: Buffers, k: int, cq: np.ndarray, cm: np.ndarray,
+                    ce: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_backward` by the kernel (Eq's sum over k in another order, docs/rigor.md §5.8)."""
+    Eq = np.empty((k, buf.A.shape[2]))
+    kern.defect_backward(buf.A[:k], buf.D[:k], buf.EA[:k], cq, cm, ce, D_ROUND, buf.ED[:k], buf.M1[:k], Eq)
+    return Eq, buf.M1[:k]
 
 
 @dataclass(frozen=True)
@@ -118,6 +161,7 @@ class TubeConstants:
     X: np.ndarray
     Gabs: np.ndarray
     XX: np.ndarray    # row k: fl(x_k x_k^T), flattened (the Gram matrices of block_extremes by one product)
+    XL: np.ndarray    # row k: the lower triangle of fl(x_k x_k^T), packed by rows (the numba kernel's P~)
     perron: dict[str, np.ndarray] = field(default_factory=dict)  # the last block's Perron vectors (not constants)
 
     @classmethod
@@ -129,7 +173,8 @@ class TubeConstants:
         aX = np.abs(X)
         Gabs = (np.abs(X @ X.T) + fb.gamma(X.shape[1]) * (aX @ aX.T)) * COVER + TINY
         XX = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
-        return cls(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), X_norm, S1, S2, S3, s_up, X, Gabs, XX)
+        XL = np.ascontiguousarray(XX[:, _packed(X.shape[1])])
+        return cls(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), X_norm, S1, S2, S3, s_up, X, Gabs, XX, XL)
 
 
 @dataclass
@@ -156,7 +201,8 @@ class Curvature:
     moves_v: bool
     weight: np.ndarray | None = None
     cmax: np.ndarray | None = None
-    _extremes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _extremes: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _moved: np.ndarray | None = field(default=None, repr=False)
     perron: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def ratio(self, key: str, cc: np.ndarray, c: TubeConstants) -> np.ndarray:
@@ -169,24 +215,34 @@ class Curvature:
                 self.perron[key] = perron_ratio(cc, c.Gabs, None)[0]
         return self.perron[key]
 
-    def extremes(self, c: TubeConstants) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(lo, hi, moved): :func:`block_extremes` of g at every EIG_STRIDE-th step t_a, repeated over the steps
-        it anchors, and moved >= |g_t - g_(t_a)| entrywise; lambda_min(P(g_t)) >= lambda_min(P(g_(t_a))) -
-        lambda_max(X^T diag(moved) X) (docs/rigor.md §10). Computed once: the driver tries several e per block."""
+    @property
+    def stride(self) -> int:
+        """Steps per eigen-bound anchor t_a: EIG_STRIDE, 1 for mini-batches (g_t and g_(t_a) weight other rows)."""
+        return EIG_STRIDE if self.weight is None else 1
+
+    def extremes(self, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
+        """(lo, hi): :func:`block_extremes` of g at every ``stride``-th step t_a, repeated over the steps it anchors;
+        lambda_min(P(g_t)) >= lambda_min(P(g_(t_a))) - lambda_max(X^T diag(moved) X), moved >= |g_t - g_(t_a)|
+        (:meth:`moved`, docs/rigor.md §10). Computed once: the driver tries several e per block."""
         if self._extremes is None:
-            stride = EIG_STRIDE if self.weight is None else 1  # mini-batches: g_t and g_(t_a) weight other rows
-            a = np.arange(self.g.shape[0]) // stride * stride
-            lo, hi = block_extremes(self.g[::stride], c)
-            moved = np.empty_like(self.g)
+            a = np.arange(self.g.shape[0]) // self.stride
+            lo, hi = block_extremes(self.g[::self.stride], c)
+            self._extremes = (lo[a], hi[a])
+        return self._extremes
+
+    def moved(self) -> np.ndarray:
+        """(1 + U1) |g_t - g_(t_a)| entrywise (the rounding of the difference; inf where not finite), computed once."""
+        if self._moved is None:
+            stride, moved = self.stride, np.empty_like(self.g)
             with np.errstate(invalid="ignore"):
                 for t in range(0, self.g.shape[0], stride):  # |g_t - g_(t_a)| group by group, no gathered copy
                     np.subtract(self.g[t:t + stride], self.g[t], out=moved[t:t + stride])
                 np.abs(moved, out=moved)
-                moved *= 1 + U1  # the rounding of the difference
+                moved *= 1 + U1
                 if not moved.max() < np.inf:  # nan or inf somewhere
                     moved[~np.isfinite(moved)] = np.inf
-            self._extremes = (lo[a // stride], hi[a // stride], moved)
-        return self._extremes
+            self._moved = moved
+        return self._moved
 
 
 def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
@@ -194,10 +250,15 @@ def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
     is S3 E_Z + 64u (docs/rigor.md §5.4)."""
     A, D, r, v = buf.A[:k], buf.D[:k], buf.r[:k], buf.v[:k]
     ar = np.abs(r)
-    g = np.multiply(A, D)  # (-2 (A D) r) v, in place
-    g *= -2.0
-    g *= r[:, :, None]
-    g *= v[:, None, :]
+    kern = fused.kernels()
+    if kern is None:
+        g = np.multiply(A, D)  # (-2 (A D) r) v, in place
+        g *= -2.0
+        g *= r[:, :, None]
+        g *= v[:, None, :]
+    else:
+        g = np.empty(A.shape)
+        kern.tanh_curvature(A, D, r, v, g)
     ez = net.gd * net.x_max * st.w_max * COVER + 2 * TINY
     F = (net.S3 * ez + 64 * U)[:, None, None]
     return Curvature(g, ar, st.Er, np.abs(v), F, st.Qn + st.EQn, _norms((ar + st.Er) * net.xn), True)
@@ -237,14 +298,110 @@ def gram_bound(c: np.ndarray, ratio: np.ndarray, out: np.ndarray | None = None) 
 def block_extremes(g: np.ndarray, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) with lo >= -lambda_min(P_i), hi >= lambda_max(P_i), P_i = X^T diag(g_i) X, per step and neuron:
     P~_i computed, ||P - P~||_F <= gamma_(n+2) sum_k |g_ki| ||x_k||^2, and :func:`~plproof.verify.eigen.extremes`
-    (float Cholesky at shifts from eigvalsh, docs/rigor.md §10). Non-finite g: +inf."""
+    (float Cholesky at shifts from eigvalsh, docs/rigor.md §10), or its numba version (docs/rigor.md §5.8).
+    Non-finite g: +inf."""
     n, d = c.X.shape
     ok = np.isfinite(g).all(axis=-2)
-    g = np.where(ok[..., None, :], g, 0.0)
+    if not ok.all():
+        g = np.where(ok[..., None, :], g, 0.0)
     # [t, i] = sum_k g_tki fl(x_k x_k^T): n + 2 roundings per term, |P - P~| <= gamma_(n+2) sum_k |g_ki| |x_k||x_k|^T
-    P = (np.swapaxes(g, -1, -2) @ c.XX).reshape(g.shape[:-2] + (g.shape[-1], d, d))
-    lo, hi = extremes(P, fb.gamma(n + 2) * (c.xn2 @ np.abs(g)) * COVER)
+    err = fb.gamma(n + 2) * (c.xn2 @ np.abs(g)) * COVER
+    kern = fused.kernels()
+    if kern is None:
+        lo, hi = extremes((np.swapaxes(g, -1, -2) @ c.XX).reshape(g.shape[:-2] + (g.shape[-1], d, d)), err)
+    else:
+        lo, hi = packed_extremes(kern, np.swapaxes(g, -1, -2) @ c.XL, err, d)
     return np.where(ok, lo, np.inf), np.where(ok, hi, np.inf)
+
+
+def packed_extremes(kern: Any, Pl: np.ndarray, err: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~plproof.verify.eigen.extremes` of the d x d matrices whose lower triangles are packed in Pl (..., d (d +
+    1) / 2) by the kernel ``eigen_bounds`` (docs/rigor.md §5.8), and by numpy where its factorisation fails."""
+    lo, hi = np.empty(err.shape), np.empty(err.shape)
+    kern.eigen_bounds(Pl, err, d, _gamma(d + 1), lo, hi)
+    failed = np.isnan(lo)
+    if failed.any():
+        lo[failed], hi[failed] = extremes(Pl[failed][..., _unpacked(d)], err[failed])
+    return lo, hi
+
+
+def _packed(d: int) -> np.ndarray:
+    """Flat indices a d + b of the lower triangle (b <= a) of a d x d matrix, by rows."""
+    a, b = np.tril_indices(d)
+    return a * d + b
+
+
+def _unpacked(d: int) -> np.ndarray:
+    """(d, d) positions in the packed lower triangle of :func:`_packed`: entry (a, b) at a (a + 1) / 2 + b, b <= a,
+    mirrored."""
+    a, b = np.maximum.outer(np.arange(d), np.arange(d)), np.minimum.outer(np.arange(d), np.arange(d))
+    return a * (a + 1) // 2 + b
+
+
+def _delta(g: np.ndarray, av: np.ndarray, ar: np.ndarray, a: np.ndarray, b: np.ndarray,
+           F: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(delta, scratch): delta = |v_i| a_k + b_k + 4 U1 |g_ki| (+ |v_i||r~_k| F_ki where F varies over i) >=
+    |g_ki(w) - g_ki| on the tube (:func:`contraction`), and a scratch array of g's shape."""
+    delta, work = np.empty_like(g), np.empty_like(g)
+    np.multiply(av[:, None, :], a[:, :, None], out=delta)
+    delta += b[:, :, None]
+    np.abs(g, out=work)
+    work *= 4 * U1
+    delta += work
+    if F is not None:
+        np.multiply(av[:, None, :], ar[:, :, None], out=work)
+        work *= F
+        delta += work
+    return delta, work
+
+
+def _blocks(cv: Curvature, c: TubeConstants, a: np.ndarray, b: np.ndarray,
+            F: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(N, P) per step and neuron by numpy: the least of the trace, Gram and (d < n) eigen-bounds of
+    :func:`contraction` on c- = g_- + delta and c+ = g_+ + delta (docs/rigor.md §5.4, §10)."""
+    g = cv.g
+    delta, cc = _delta(g, cv.av, cv.ar, a, b, F)
+    np.negative(g, out=cc)
+    np.maximum(cc, 0.0, out=cc)
+    cc += delta
+    trace, ratio = c.xn2 @ cc, cv.ratio("N", cc, c)
+    N = np.minimum(trace, gram_bound(cc, ratio, cc))
+    np.maximum(g, 0.0, out=cc)
+    cc += delta
+    trace, ratio = c.xn2 @ cc, cv.ratio("P", cc, c)
+    P = np.minimum(trace, gram_bound(cc, ratio, cc))
+    if c.X.shape[1] < c.X.shape[0]:
+        lo, hi = cv.extremes(c)
+        delta += cv.moved()
+        delta *= 1 + U1  # cD = (delta + moved)(1 + U1): the rounding of the sum
+        gd = gram_bound(delta, cv.ratio("D", delta, c), cc)
+        N, P = np.minimum(N, lo + gd), np.minimum(P, hi + gd)
+    return N, P
+
+
+def _blocks_fused(kern: Any, cv: Curvature, c: TubeConstants, a: np.ndarray,
+                  b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_blocks` for full-batch steps by the kernel ``tube_bounds`` (one pass over g; the sums and maxima over
+    k in another order, docs/rigor.md §5.8). The Perron ratios at the block's first e come from step 0's c-, c+
+    and cD by numpy, as in :func:`_blocks` (moved = 0 at step 0, inf where g is not finite)."""
+    g = cv.g
+    eig = c.X.shape[1] < c.X.shape[0]
+    keys = "NPD" if eig else "NP"
+    if any(key not in cv.perron for key in keys):
+        delta = _delta(g[:1], cv.av[:1], cv.ar[:1], a[:1], b[:1], None)[0]
+        cv.ratio("N", np.maximum(-g[:1], 0.0) + delta, c)
+        cv.ratio("P", np.maximum(g[:1], 0.0) + delta, c)
+        if eig:
+            with np.errstate(invalid="ignore"):
+                moved = np.where(np.isfinite(g[:1]), 0.0, np.inf)
+            cv.ratio("D", (delta + moved) * (1 + U1), c)
+    r = [cv.perron[key] * COVER + TINY for key in keys]  # gram_bound's factors
+    empty = np.empty((0, 0))
+    lo, hi = cv.extremes(c) if eig else (empty, empty)
+    N, P = np.empty((g.shape[0], g.shape[2])), np.empty((g.shape[0], g.shape[2]))
+    kern.tube_bounds(g, cv.av, np.ascontiguousarray(a), np.ascontiguousarray(b), c.xn2, r[0], r[1],
+                     r[2] if eig else empty, lo, hi, cv.stride, N, P)
+    return N, P
 
 
 def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray,
@@ -262,7 +419,7 @@ def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: 
 
 def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray,
                  LB: np.ndarray | None) -> np.ndarray:
-    g, ar, av = cv.g, cv.ar, cv.av[:, None, :]
+    g, ar = cv.g, cv.ar
     et = e[:, None]
     ev = et if cv.moves_v else 0.0
     if LB is None:  # full batch: ||DF|| <= LF moves r and bounds J^T J
@@ -277,32 +434,12 @@ def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF:
     F = np.broadcast_to(cv.F, g.shape) if cv.F.shape[-1] != 1 else None
     if F is None:
         a = a + ar * np.broadcast_to(cv.F[..., 0], a.shape)
-    delta, work = np.empty_like(g), np.empty_like(g)
-    np.multiply(av, a[:, :, None], out=delta)
-    delta += (c.S2 * ev * (ar + rk))[:, :, None]
-    np.abs(g, out=work)
-    work *= 4 * U1
-    delta += work
-    if F is not None:
-        np.multiply(av, ar[:, :, None], out=work)
-        work *= F
-        delta += work
-    cc = work  # cN = g_- + delta, then cP = g_+ + delta (docs/rigor.md §5.4)
-    np.negative(g, out=cc)
-    np.maximum(cc, 0.0, out=cc)
-    cc += delta
-    trace, ratio = c.xn2 @ cc, cv.ratio("N", cc, c)
-    N = np.minimum(trace, gram_bound(cc, ratio, cc))
-    np.maximum(g, 0.0, out=cc)
-    cc += delta
-    trace, ratio = c.xn2 @ cc, cv.ratio("P", cc, c)
-    P = np.minimum(trace, gram_bound(cc, ratio, cc))
-    if c.X.shape[1] < c.X.shape[0]:
-        lo, hi, moved = cv.extremes(c)
-        delta += moved
-        delta *= 1 + U1  # cD = (delta + moved)(1 + U1): the rounding of the sum
-        gd = gram_bound(delta, cv.ratio("D", delta, c), cc)
-        N, P = np.minimum(N, lo + gd), np.minimum(P, hi + gd)
+    b = c.S2 * ev * (ar + rk)
+    kern = fused.kernels()
+    if kern is None or F is not None or cv.weight is not None:
+        N, P = _blocks(cv, c, a, b, F)
+    else:
+        N, P = _blocks_fused(kern, cv, c, a, b)
     if cv.qn is None:
         q2 = 0.0
     else:  # ||q_i(w) - q_i(w~)|| <= ||X|| e (S1 LQ + S2 ||(|r| + Er) o xn||), LQ e >= ||r(w) - r(w~)||

@@ -1,0 +1,53 @@
+"""The switch of the run route's numba kernels (:mod:`plproof.routes.trajectory.kernels`, docs/rigor.md §5.8).
+
+With numba installed (the ``fast`` extra) the two-layer float recipe evaluates its entrywise error bounds by fused
+kernels, the same proven quantities in fewer passes; without numba, or with ``PLPROOF_NO_NUMBA=1``, by the numpy
+code of :mod:`~plproof.routes.trajectory.error_bounds`. numba is imported on first use, not with plproof.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from types import ModuleType
+
+import numpy as np
+
+#: set to 1 to evaluate the error bounds by numpy even where numba is installed
+ENV = "PLPROOF_NO_NUMBA"
+
+
+def kernels() -> ModuleType | None:
+    """The kernels module, or None: numba is not installed or ``PLPROOF_NO_NUMBA`` is set (not "" or "0")."""
+    if os.environ.get(ENV, "").strip() not in ("", "0"):
+        return None
+    return _load()
+
+
+@functools.cache
+def _load() -> ModuleType | None:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return None
+    from plproof.routes.trajectory import kernels as module
+
+    return module
+
+
+@functools.cache
+def tanh_table() -> np.ndarray:
+    """The verifier's tanh table (:func:`plproof.verify.tanh._rows`) by grid point: row j = (c^_0..c^_5, R_j)."""
+    from plproof.verify.tanh import _rows
+
+    return np.ascontiguousarray(np.stack(_rows(), axis=1))
+
+
+def tanh_error(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """:func:`plproof.verify.tanh.tanh_error` (E >= |a - tanh z|, docs/rigor.md §11.7) by the kernel: the same
+    operations per entry, so the same floats. Needs numba (:func:`kernels` not None)."""
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    a = np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), z.shape))
+    out = np.empty(z.shape)
+    kernels().tanh_error(z.ravel(), a.ravel(), tanh_table(), out.ravel())
+    return out

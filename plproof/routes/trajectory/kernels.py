@@ -1,0 +1,334 @@
+"""numba kernels of the two-layer float recipe's error bounds: the entrywise passes of
+:mod:`~plproof.routes.trajectory.error_bounds` fused into loops over (step, data, neuron), docs/rigor.md §5.8.
+
+Producer code, imported only through :func:`plproof.routes.trajectory.fused.kernels` (numba is optional). Each
+kernel evaluates the same formulas as the numpy code, operation by operation in the same order, in IEEE binary64
+round to nearest (``fastmath=False``: no reassociation, no FMA contraction); only sums (and maxima) of
+non-negative terms over one axis run in a different order, which the relative cover COVER = 1 + 1e-6 of the
+numpy code covers as well (docs/rigor.md §5.8). NaN propagates as in numpy (np.maximum, np.max keep it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from plproof.routes.trajectory import recipe
+from plproof.verify import doubledouble as dd
+from plproof.verify import eigen, tanh
+
+JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
+# The constants compiled into the kernels, spelled out: numba's cache is keyed on this file's source alone, so a
+# constant changed where it is defined must change this file too (checked against the definitions on import).
+TINY, U1 = 2.0**-1000, float.fromhex("0x1.0000000000001p-53")      # recipe.py
+DD_COVER, DD_TINY = 1.0 + 2.0**-30, 2.0**-1000                     # verify/doubledouble.py
+EIG_U, EIG_COVER, EIG_TINY = 2.0**-53, 1 + 1e-6, 2.0**-1000        # verify/eigen.py
+DEGREE, EDGE, STEP, INV_STEP, TAIL, _J = 5, 24.0, 1 / 256, 256.0, 2.0**-60, 6144  # verify/tanh.py
+_DEFINED = ((TINY, recipe.TINY), (U1, recipe.U1), (DD_COVER, dd.COVER), (DD_TINY, dd.TINY), (EIG_U, eigen.U),
+            (EIG_COVER, eigen.COVER), (EIG_TINY, eigen.TINY), (DEGREE, tanh.DEGREE), (EDGE, tanh.EDGE),
+            (STEP, tanh.STEP), (INV_STEP, 1 / tanh.STEP), (TAIL, tanh.TAIL), (_J, tanh._J))
+if any(here != there for here, there in _DEFINED):
+    raise RuntimeError("plproof/routes/trajectory/kernels.py: a compiled-in constant differs from its definition; "
+                       "update it here (numba's cache is keyed on this file)")
+
+
+@njit(**JIT)
+def _bigger(x: float, acc: float) -> float:
+    """max(acc, x) as np.max accumulates it: a NaN, once met, stays."""
+    return x if (x > acc or x != x) else acc
+
+
+@njit(**JIT)
+def _least(x: float, y: float) -> float:
+    """np.minimum(x, y): NaN if either is NaN."""
+    return x if (x < y or x != x) else y
+
+
+@njit(**JIT)
+def _tanh_bound(z: float, a: float, table: np.ndarray) -> float:
+    """plproof.verify.tanh.tanh_error of one entry (docs/rigor.md §11.7): ``table`` row j = (c^_0..c^_5, R_j)
+    of grid point j - _J; Horner in t = z - j/256 (exact), cover(|a - m| + R); sign z within TAIL beyond EDGE;
+    inf for non-finite z."""
+    if abs(z) <= EDGE:
+        j = np.rint(z * INV_STEP)
+        t = z - j * STEP
+        row = table[int(j) + _J]
+        m = row[DEGREE]
+        for i in range(DEGREE - 1, -1, -1):
+            m = m * t
+            m = m + row[i]
+        r = row[DEGREE + 1]
+    elif math.isfinite(z):
+        m, r = (1.0 if z > 0 else -1.0), TAIL
+    else:
+        return math.inf
+    e = abs(m - a) + r
+    return e * DD_COVER + DD_TINY
+
+
+@njit(**JIT)
+def tanh_error(z: np.ndarray, a: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
+    """:func:`_tanh_bound` of flat arrays z, a into ``out``."""
+    for s in range(z.size):
+        out[s] = _tanh_bound(z[s], a[s], table)
+
+
+@njit(**JIT)
+def defect_forward(Z: np.ndarray, A: np.ndarray, wn: np.ndarray, gxn: np.ndarray, av: np.ndarray, table: np.ndarray,
+                   EA: np.ndarray, SA: np.ndarray, SE: np.ndarray) -> float:
+    """error_bounds.defect's first pass over (t, k, i): EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY (E_T the proven
+    tanh error of A at Z), SA[t, k] = sum_i |A| |v_i|, SE[t, k] = sum_i EA |v_i|. Returns the largest finite E_T."""
+    worst = 0.0
+    T, n, m = Z.shape
+    for t in range(T):
+        for k in range(n):
+            gk, sa, se = gxn[k], 0.0, 0.0
+            for i in range(m):
+                et = _tanh_bound(Z[t, k, i], A[t, k, i], table)
+                if et > worst and et < math.inf:
+                    worst = et
+                ea = gk * wn[t, i]
+                ea = ea + et
+                ea = ea + 2 * TINY
+                EA[t, k, i] = ea
+                sa += abs(A[t, k, i]) * av[t, i]
+                se += ea * av[t, i]
+            SA[t, k], SE[t, k] = sa, se
+    return worst
+
+
+@njit(**JIT)
+def defect_backward(A: np.ndarray, D: np.ndarray, EA: np.ndarray, cq: np.ndarray, cm: np.ndarray, ce: np.ndarray,
+                    d_round: float, ED: np.ndarray, M: np.ndarray, Eq: np.ndarray) -> None:
+    """error_bounds.defect's second pass over (t, k, i), with per-datum cq = gamma |r| + Er, cm = (gamma_n + U1) |r|
+    + Er, ce = |r| + Er: ED = (2|A| + EA) EA + d_round; M = D cm + ED ce + TINY; Eq[t, i] = sum_k |A| cq + EA ce."""
+    T, n, m = A.shape
+    for t in range(T):
+        for i in range(m):
+            Eq[t, i] = 0.0
+        for k in range(n):
+            q, c, e = cq[t, k], cm[t, k], ce[t, k]
+            for i in range(m):
+                aa, ea = abs(A[t, k, i]), EA[t, k, i]
+                ed = aa * 2
+                ed = ed + ea
+                ed = ed * ea
+                ed = ed + d_round
+                ED[t, k, i] = ed
+                Eq[t, i] += aa * q + ea * e
+                M[t, k, i] = (D[t, k, i] * c + ed * e) + TINY
+
+
+@njit(**JIT)
+def tanh_curvature(A: np.ndarray, D: np.ndarray, r: np.ndarray, v: np.ndarray, g: np.ndarray) -> None:
+    """g = ((A D) (-2)) r_k v_i, error_bounds.tanh_curvature's order."""
+    T, n, m = A.shape
+    for t in range(T):
+        for k in range(n):
+            rk = r[t, k]
+            for i in range(m):
+                g[t, k, i] = ((A[t, k, i] * D[t, k, i]) * -2.0) * rk * v[t, i]
+
+
+@njit(**JIT)
+def tube_bounds(g: np.ndarray, av: np.ndarray, a: np.ndarray, b: np.ndarray, xn2: np.ndarray, rN: np.ndarray,
+                rP: np.ndarray, rD: np.ndarray, lo: np.ndarray, hi: np.ndarray, stride: int, N: np.ndarray,
+                P: np.ndarray) -> None:
+    """error_bounds._contraction's entrywise part for every step t and neuron i (docs/rigor.md §5.4, §10):
+    delta = |v_i| a_k + b_k + 4 U1 |g|, c- = (-g)_+ + delta, c+ = g_+ + delta; N = min(sum_k ||x_k||^2 c-,
+    max_k c- rN + TINY), P likewise with c+, rP; with eigen-bounds (rD not empty: d < n) also
+    N = min(N, lo + max_k cD rD + TINY), P = min(P, hi + ...), cD = (delta + moved)(1 + U1), moved = (1 + U1)
+    |g_t - g_(t_a)| (inf where not finite), t_a = t // stride * stride. r* = ratio COVER + TINY (gram_bound)."""
+    T, n, m = g.shape
+    eig = rD.shape[0] > 0
+    trN, grN, trP, grP, grD = np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    for t in range(T):
+        ta = t // stride * stride
+        trN[:], grN[:], trP[:], grP[:], grD[:] = 0.0, 0.0, 0.0, 0.0, 0.0
+        for k in range(n):
+            ak, bk, xk = a[t, k], b[t, k], xn2[k]
+            for i in range(m):
+                gg = g[t, k, i]
+                delta = av[t, i] * ak
+                delta = delta + bk
+                delta = delta + abs(gg) * (4 * U1)
+                neg = -gg
+                if neg < 0.0:
+                    neg = 0.0
+                pos = gg
+                if pos < 0.0:
+                    pos = 0.0
+                cN, cP = neg + delta, pos + delta
+                trN[i] += xk * cN
+                trP[i] += xk * cP
+                grN[i] = _bigger(cN * rN[k, i], grN[i])
+                grP[i] = _bigger(cP * rP[k, i], grP[i])
+                if eig:
+                    moved = abs(gg - g[ta, k, i]) * (1 + U1)
+                    if not moved < math.inf:
+                        moved = math.inf
+                    cD = (delta + moved) * (1 + U1)
+                    grD[i] = _bigger(cD * rD[k, i], grD[i])
+        for i in range(m):
+            nv, pv = _least(trN[i], grN[i] + TINY), _least(trP[i], grP[i] + TINY)
+            if eig:
+                gd = grD[i] + TINY
+                nv, pv = _least(nv, lo[t, i] + gd), _least(pv, hi[t, i] + gd)
+            N[t, i], P[t, i] = nv, pv
+
+
+@njit(**JIT)
+def _tridiagonal(A: np.ndarray, v: np.ndarray, p: np.ndarray, dg: np.ndarray, e2: np.ndarray) -> None:
+    """Householder reduction of the symmetric A (overwritten) to tridiagonal form: diagonal dg, squared
+    off-diagonal e2 (e2[k] couples k and k + 1)."""
+    d = A.shape[0]
+    for k in range(d - 2):  # H = I - 2 v v^T / (v^T v) zeroes column k below the subdiagonal
+        h = 0.0
+        for i in range(k + 1, d):
+            h += A[i, k] * A[i, k]
+        dg[k], e2[k] = A[k, k], h
+        if h == 0.0:
+            continue
+        x0 = A[k + 1, k]
+        alpha = -math.sqrt(h) if x0 >= 0.0 else math.sqrt(h)
+        for i in range(k + 1, d):
+            v[i] = A[i, k]
+        v[k + 1] = x0 - alpha
+        vv = h - x0 * x0 + v[k + 1] * v[k + 1]
+        beta, pv = 2.0 / vv, 0.0
+        for i in range(k + 1, d):  # p = 2 A22 v / vv; q = p - (v^T p / vv) v; A22 <- A22 - v q^T - q v^T
+            s = 0.0
+            for j in range(k + 1, i + 1):  # the lower triangle of A22 is kept
+                s += A[i, j] * v[j]
+            for j in range(i + 1, d):
+                s += A[j, i] * v[j]
+            p[i] = beta * s
+            pv += v[i] * p[i]
+        K = pv / vv
+        for i in range(k + 1, d):
+            p[i] -= K * v[i]
+        for i in range(k + 1, d):
+            for j in range(k + 1, i + 1):
+                A[i, j] -= v[i] * p[j] + p[i] * v[j]
+    if d >= 2:
+        dg[d - 2], e2[d - 2] = A[d - 2, d - 2], A[d - 1, d - 2] * A[d - 1, d - 2]
+    dg[d - 1] = A[d - 1, d - 1]
+
+
+@njit(**JIT)
+def _smallest(dg: np.ndarray, e2: np.ndarray, sign: float) -> float:
+    """An estimate of the least eigenvalue of sign T, T tridiagonal (dg, e2), by Laguerre's method from the
+    Gershgorin bound below it (monotone for real-rooted polynomials), on the ratios q_k = p_k / p_(k-1) of the
+    characteristic polynomial and their derivatives. Untrusted, like eigvalsh."""
+    d = dg.shape[0]
+    x = math.inf
+    for k in range(d):
+        r = (math.sqrt(e2[k - 1]) if k > 0 else 0.0) + (math.sqrt(e2[k]) if k < d - 1 else 0.0)
+        x = min(x, sign * dg[k] - r)
+    for _ in range(100):
+        G, H = 0.0, 0.0
+        iq, dq, ddq = 0.0, 0.0, 0.0
+        for k in range(d):
+            if k == 0:
+                q, dq, ddq = sign * dg[0] - x, -1.0, 0.0
+            else:  # iq = 1 / q_(k-1)
+                b = e2[k - 1] * iq
+                q, dq, ddq = (sign * dg[k] - x) - b, -1.0 + b * dq * iq, b * iq * (ddq - 2.0 * dq * dq * iq)
+            if q == 0.0:
+                q = 1e-300
+            iq = 1.0 / q
+            gk = dq * iq
+            G += gk
+            H += gk * gk - ddq * iq
+        root = math.sqrt(max((d - 1) * (d * H - G * G), 0.0))
+        den = G - root if G < 0.0 else G + root
+        if not den != 0.0:
+            return x
+        step = d / den
+        if not (math.isfinite(step) and x - step > x):  # converged (or no progress in floats)
+            return x
+        x = x - step
+    return x
+
+
+@njit(**JIT)
+def _shifted_lower(M: np.ndarray, sign: float, s: float, gam: float, L: np.ndarray) -> float:
+    """plproof.verify.eigen._lower of sign M at shift s: float Cholesky of B = fl(sign M - s I) (lower triangle);
+    if it completes (pivots > 1e-280), L L^T = B + E, |E| <= gamma_(d+1) |L||L|^T (Higham 2002, Thm 10.3, any
+    order), so lambda_min(sign M) >= s - (gamma_(d+1) ||L||_F^2 + u max|B_jj| + TINY) COVER^2, rounded down
+    (docs/rigor.md §10 item 3). nan if it does not complete."""
+    d = M.shape[0]
+    bmax = 0.0
+    for j in range(d):
+        for i in range(j, d):
+            x = sign * M[i, j]
+            if i == j:
+                x = x - s
+                bmax = max(bmax, abs(x))
+            for k in range(j):
+                x -= L[i, k] * L[j, k]
+            if i == j:
+                if not x > 0.0:
+                    return math.nan
+                x = math.sqrt(x)
+                if not (x > 1e-280 and x < math.inf):
+                    return math.nan
+            else:
+                x = x / L[j, j]
+                if not math.isfinite(x):
+                    return math.nan
+            L[i, j] = x
+    fro = 0.0
+    for j in range(d):
+        for i in range(j, d):
+            fro += L[i, j] * L[i, j]
+    loss = gam * fro + EIG_U * bmax + EIG_TINY
+    return np.nextafter(s - loss * EIG_COVER * EIG_COVER, -math.inf)
+
+
+@njit(**JIT)
+def eigen_bounds(Pl: np.ndarray, err: np.ndarray, d: int, gam: float, lo: np.ndarray, hi: np.ndarray) -> None:
+    """plproof.verify.eigen.extremes per matrix, for P~ given by its packed lower triangle (row a, column b <= a at
+    a (a + 1) / 2 + b; (T, m, d (d + 1) / 2)) within Frobenius distance err (T, m): lo >= max(-lambda_min, 0),
+    hi >= max(lambda_max, 0) by Cholesky at the shifts lambda^ -+ 4 gamma_(d+1) tr|P~| COVER + TINY from
+    :func:`_smallest` (eigvalsh's role; computed on P~ / max|P~_ab|, no underflow or overflow); inf
+    where P~ or err is not finite; nan where a factorisation does not complete (the caller takes numpy's extremes,
+    with its eigh fallback, for those)."""
+    T, m = err.shape
+    A, M, L = np.empty((d, d)), np.empty((d, d)), np.empty((d, d))
+    v, p, dg, e2 = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
+    for t in range(T):
+        for i in range(m):
+            finite = math.isfinite(err[t, i])
+            tr = 0.0
+            for a in range(d):
+                for b in range(a + 1):
+                    x = Pl[t, i, a * (a + 1) // 2 + b]
+                    M[a, b], M[b, a], A[a, b], A[b, a] = x, x, x, x
+                    finite = finite and math.isfinite(x)
+                tr += abs(M[a, a])
+            if not finite:
+                lo[t, i], hi[t, i] = math.inf, math.inf
+                continue
+            room = 4 * gam * tr * EIG_COVER + EIG_TINY
+            scale = 0.0
+            for a in range(d):
+                for b in range(d):
+                    scale = max(scale, abs(A[a, b]))
+            if scale > 0.0:
+                for a in range(d):
+                    for b in range(d):
+                        A[a, b] /= scale
+            else:
+                scale = 1.0
+            _tridiagonal(A, v, p, dg, e2)
+            lmin, lmax = _smallest(dg, e2, 1.0) * scale, -_smallest(dg, e2, -1.0) * scale
+            low = _shifted_lower(M, 1.0, lmin - room, gam, L)
+            high = _shifted_lower(M, -1.0, -(lmax + room), gam, L)
+            if low != low or high != high:
+                lo[t, i], hi[t, i] = math.nan, math.nan
+            else:
+                lo[t, i] = max(np.nextafter(err[t, i] - low, math.inf), 0.0)
+                hi[t, i] = max(np.nextafter(err[t, i] - high, math.inf), 0.0)
