@@ -175,6 +175,7 @@ def test_switched_run_certifies_and_verifies(switched_dd) -> None:
     problem, ev, cert = switched_dd
     S, T = ev.hints["float_from"], ev.hints["T"]
     assert ev.certified and 40 <= S < T and cert["hints"]["float_from"] == S
+    assert f"double-double up to step {S}, float64 after" in ev.reason
     C, steps = ev.hints["checkpoints"], np.array(ev.hints["checkpoint_steps"])
     assert C.shape[1:] == (2, problem.w0.size)
     assert C[steps < S, 1].any() and not C[steps >= S, 1].any()  # dd pairs before, float points after

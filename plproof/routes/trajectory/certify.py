@@ -483,8 +483,10 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
     certified = rec.stop == "closed" and all(h.status is Status.HELD for h in hyps)
     amp = f"e^{rec.log_amplification:.1f}"
     if certified:
+        switched = getattr(recipe, "float_from", None)
         reason = (f"T6 closed at step T = {rec.steps}: e_T = {term.e:.3g}, R_T = {term.R:.4g}, "
-                  f"mu_T >= {q['mu_T'].lo:.4g}, amplification {amp}")
+                  f"mu_T >= {q['mu_T'].lo:.4g}, amplification {amp}"
+                  + (f" (double-double up to step {switched}, float64 after)" if switched is not None else ""))
         rate = f"L(w_t) <= {q['rate'].hi:.9g}^(t - {rec.steps}) * {q['rho_bar'].hi ** 2 / 2:.3e} for t >= {rec.steps}"
         if sampler is None:
             conclusions = [f"||w_T - w~_T|| <= {term.e:.3g} for the exact GD iterate w_T (T = {rec.steps})",
