@@ -246,3 +246,14 @@ def test_auto_runs_double_double_throughout_where_the_switched_run_stops(monkeyp
     problem = edge(20, 5, 4)
     ev = certify_run(problem, max_steps=20_000)
     assert seen == [0, None] and ev.hints["float_from"] is None and ev.hints["recipe"] == RECIPE_DD
+
+
+def test_report_marks_the_switch_in_the_tube_figure(switched_dd, tmp_path) -> None:
+    from plproof.certificate.format import write_certificate
+    from plproof.report import make_report
+
+    _, ev, cert = switched_dd
+    path = write_certificate(cert, tmp_path / "switched.json")
+    make_report([path], "md", tmp_path / "report")
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert f"double-double before step {ev.hints['float_from']} and in float64 after" in text

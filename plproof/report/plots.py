@@ -332,6 +332,9 @@ def trajectory_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[F
     ax.semilogy(steps[e > 0], e[e > 0], label=r"$e_t \geq \|w_t - \tilde w_t\|$")
     ax.plot([T], [e_T], "o", color="C0", ms=4)
     ax.axhline(R_T, color="C3", ls="--", label=rf"terminal radius $R_T \approx {R_T:.4g}$")
+    switched = cert["hints"].get("float_from")  # a double-double run that went on in float64 (docs/rigor.md §9.8)
+    if switched is not None:
+        ax.axvline(switched, color="grey", lw=0.8, ls=":", label=f"double-double before step {switched}, float64 after")
     ax.set_xlabel("step $t$")
     ax.set_ylabel("distance")
     ax.legend(fontsize=8, loc="center right")
@@ -342,7 +345,10 @@ def trajectory_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[F
                            t(" (the float defects amplified by the contraction bounds, docs/theory.md §12.1); at "),
                            m("T"), t(", "),
                            m(rf"e_T \le {number(e_T)}"), t(" is far inside the ball "), m(r"B(\tilde w_T, R_T)"),
-                           t(" that holds a global minimiser,")] + words))
+                           t(" that holds a global minimiser,")]
+                          + ([t(f" the run in double-double before step {switched} and in float64 after (the dotted "
+                                "line; docs/rigor.md §9.8),")] if switched is not None else [])
+                          + words))
     return figures
 
 
