@@ -92,14 +92,18 @@ def test_double_double_certificate_checks(small_dd) -> None:
     assert any("double-double pairs" in c for c in result.checked)
 
 
-def test_recheck_rejects_a_corrupted_lo_part(small_dd) -> None:
-    """A lo component of an interior checkpoint changed: the gap enters the re-derived e_T."""
-    _, _, cert = small_dd
+def _lo_edited(cert: dict, j: int, change: float) -> dict:
+    """The certificate with change added to the first lo component of checkpoint j."""
     bad = copy.deepcopy(cert)
     C = decode_array(bad["inputs"]["run"]["checkpoints"], None)
-    C[2, 1, 0] += 1e-9
+    C[j, 1, 0] += change
     bad["inputs"]["run"]["checkpoints"] = encode_array(C)
-    _rejected(bad, "e_T")
+    return bad
+
+
+def test_recheck_rejects_a_corrupted_lo_part(small_dd) -> None:
+    """A lo component of an interior checkpoint changed: the gap enters the re-derived e_T."""
+    _rejected(_lo_edited(small_dd[2], 2, 1e-9), "e_T")
 
 
 def test_recheck_rejects_a_float_checkpoint_for_the_dd_recipe(small_dd) -> None:
@@ -185,12 +189,7 @@ def test_switched_run_certifies_and_verifies(switched_dd) -> None:
 
 
 def test_switched_recheck_rejects_a_lo_part_after_the_switch(switched_dd) -> None:
-    _, _, cert = switched_dd
-    bad = copy.deepcopy(cert)
-    C = decode_array(bad["inputs"]["run"]["checkpoints"], None)
-    C[-2, 1, 0] = 1e-20
-    bad["inputs"]["run"]["checkpoints"] = encode_array(C)
-    _rejected(bad, "non-zero lo part")
+    _rejected(_lo_edited(switched_dd[2], -2, 1e-20), "non-zero lo part")
 
 
 @pytest.mark.parametrize("value", [-1, "40", True, 10**9, 0])
