@@ -312,3 +312,13 @@ def test_a_run_whose_windows_contract_reports_a_negative_log_amplification() -> 
     amp = ev.quantities["log_amplification"]
     assert amp.lo <= -0.25 <= amp.hi < 0
     assert ev.verdict is Verdict.NOT_CERTIFIED and "max_steps" in ev.reason
+
+
+def test_a_subnormal_step_length_does_not_crash_the_block_planner() -> None:
+    """softplus, train='hidden', width 2 at eta/4 (the width search's last fallback) on _data(): the steps shrink
+    to subnormal lengths, and the driver's plan of the next block divided by the last one, int(inf) raised
+    OverflowError (found by python -m benchmarks.run_families). Now the run goes on to its verdict."""
+    X, y = _data()
+    problem = Problem(TwoLayer(X, 2, "softplus", train="hidden"), y)
+    ev = certify_run(problem, step=default_step(problem) / 4, max_steps=5_500)  # the crash came at ~5,400
+    assert ev.verdict is Verdict.NOT_CERTIFIED and ev.hints["T"] > 0, ev.reason

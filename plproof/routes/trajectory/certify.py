@@ -140,8 +140,9 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             lim = min(ANCHOR_DRIFT * float(anchor.jac.hi) / anchor.kappa if anchor.kappa > 0 else math.inf,
                       anchor.radius - 2 * e)
             start = 0.0 if anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi) or path + 2 * e >= lim else path
-            if lim < math.inf:  # (a renewed anchor starts at path 0; its drift is taken as the current one's)
-                k = max(1, min(k, int(max(lim - start, 0.0) / (last_step * COVER)) + 1))
+            fit = max(lim - start, 0.0) / (last_step * COVER)  # inf for a subnormal last step
+            if fit < k:  # (a renewed anchor starts at path 0; its drift is taken as the current one's)
+                k = max(1, int(fit) + 1)
         block = recipe.run(max(k, 1), eta)
         if block.jump:  # slot 0 moved (a change of arithmetic, docs/rigor.md §9.8): e_t bounds the distance to it
             e = math.nextafter(e + block.jump, math.inf)
