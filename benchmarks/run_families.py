@@ -1,0 +1,112 @@
+"""The run route's width against GD's for every smooth model kind (issue "every smooth model": within 4x of GD).
+
+Run: ``python -m benchmarks.run_families [--rows REGEX] [--max-log2 K]``. For each model kind, over widths 2^k
+(from the first with at least as many parameters as data points): the smallest width at which float64 GD with
+eta = 1/lambda_max(K(w0)) reaches loss 1e-20 within 4e5 steps (:func:`~plproof.routes.width.empirical_run`), and
+the smallest at which :func:`~plproof.certify_run` certifies (precision "auto"; at the default step, else at 1/2 and
+1/4 of it, as the width search does) up to LIMIT = 4 times GD's width ("-": none there), whether that certificate
+verifies, and the ratio run/GD.
+
+Data: two-layer nets and random features on n = 6 unit inputs in R^3 with standard normal targets (the data of
+tests/test_run_generic.py); MLPs on n = 3 unit inputs in R^3 with targets in +-0.001, symmetric init (tests/
+test_run_models.py); the SymPy model F_k = sum_j a_j tanh(b_j x_k) on 4 points of the line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from typing import Callable, Iterator
+
+import numpy as np
+import sympy as sp
+
+from plproof.certificate.build import run_certificate
+from plproof.certificate.format import seal
+from plproof.data import uniform_targets, unit_inputs
+from plproof.evidence import Verdict
+from plproof.models import MLP, TwoLayer
+from plproof.models.sympy_model import SympyModel
+from plproof.models.two_layer import RandomFeatures
+from plproof.problem import Problem
+from plproof.routes.trajectory.certify import certify_run, default_step
+from plproof.routes.width import STEPS, empirical_run
+from plproof.verify import check
+
+SMOOTH = ("tanh", "sigmoid", "softplus", "sin", "gelu")
+#: the run route is tried up to LIMIT times GD's width (the issue asks for within 4x)
+LIMIT = 4
+FRACTIONS = (1.0, 0.5, 0.25)
+
+
+def _data(n: int = 6, d: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    return X / np.linalg.norm(X, axis=1)[:, None], rng.standard_normal(n)
+
+
+def _sympy_net(width: int) -> Problem:
+    """F_k = sum_j a_j tanh(b_j x_k), 2 * width parameters, x in {-1, -0.3, 0.4, 1}, w0 seeded."""
+    a, b, x = sp.symbols(f"a1:{width + 1}"), sp.symbols(f"b1:{width + 1}"), sp.Symbol("x")
+    rng = np.random.default_rng(3)
+    w0 = np.concatenate([rng.standard_normal(width) / np.sqrt(width), rng.standard_normal(width)])
+    model = SympyModel([sum(ai * sp.tanh(bi * x) for ai, bi in zip(a, b))], [*a, *b], inputs=[x],
+                       data=[[-1.0], [-0.3], [0.4], [1.0]], w0=w0.tolist())
+    return Problem(model, np.array([0.3, -0.2, 0.1, 0.25]))
+
+
+def kinds() -> Iterator[tuple[str, Callable[[int], Problem], int]]:
+    """(label, width -> problem, parameters per unit of width) of every row."""
+    X, y = _data()
+    for act in SMOOTH:
+        for train, per in (("both", 4), ("hidden", 3), ("output", 1)):
+            yield (f"two-layer {act} {train}",
+                   lambda m, act=act, train=train: Problem(TwoLayer(X, m, act, train=train), y), per)
+    for act in ("tanh", "sin"):
+        yield f"random features {act}", lambda m, act=act: Problem(RandomFeatures(X, m, act), y), 1
+    Xm, ym = unit_inputs(3, 3, seed=5), uniform_targets(3, 0.001, seed=5)
+    for depth in (2, 3):
+        yield (f"MLP depth {depth} tanh",
+               lambda m, depth=depth: Problem(MLP(Xm, [m] * depth, "tanh", seed=5, init="symmetric"), ym), 1)
+    yield "SymPy sum_j a_j tanh(b_j x)", _sympy_net, 2
+
+
+def gd_width(make: Callable[[int], Problem], widths: list[int]) -> int | None:
+    """The first width at which float64 GD reaches 1e-20 within STEPS steps."""
+    return next((m for m in widths if empirical_run(make(m), 1e-20, STEPS).converged), None)
+
+
+def run_width(make: Callable[[int], Problem], widths: list[int]) -> tuple[int | None, float, bool]:
+    """(first width the run route certifies, the step fraction it took, whether its certificate verifies)."""
+    for m in widths:
+        problem = make(m)
+        for f in FRACTIONS:
+            ev = certify_run(problem, step=default_step(problem) * f)
+            if ev.verdict is Verdict.CERTIFIED:
+                return m, f, check(seal(run_certificate(ev, problem)), None).valid
+    return None, 0.0, False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="", help="only the rows whose label matches this regular expression")
+    parser.add_argument("--max-log2", type=int, default=10, help="largest width 2^k tried")
+    args = parser.parse_args()
+    print("| model | n | GD (1e-20, 4e5 steps) | run route | step | verifies | run/GD | time (s) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, make, per in kinds():
+        if not re.search(args.rows, label):
+            continue
+        t0 = time.perf_counter()
+        n = make(8).y.shape[0]
+        widths = [2**k for k in range(args.max_log2 + 1) if 2**k * per >= n]
+        gd = gd_width(make, widths)
+        run, frac, ok = run_width(make, [m for m in widths if gd is None or m <= LIMIT * gd])
+        ratio = f"{run / gd:.3g}" if run and gd else "-"
+        print(f"| {label} | {n} | {gd or '-'} | {run or '-'} | {f'eta/{round(1 / frac)}' if run else '-'} | "
+              f"{'yes' if ok else ('no' if run else '-')} | {ratio} | {time.perf_counter() - t0:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
