@@ -1,6 +1,7 @@
-"""Cost of double-double (docs/rigor.md §9): one dd GD step against one float64 step, the whole dd run route, and
-certify_run's default (float64, then double-double only where float64 amplified, §9.8) where float64 cannot
-certify, against a plain numpy float64 GD loop of the same number of steps.
+"""Cost of double-double (docs/rigor.md §9): one dd GD step (the verifier's numpy dd_step, and the producer's numba
+kernels of it when numba is installed, §9.7) against one float64 step, the whole dd run route, and certify_run's
+default (float64, then double-double only where float64 amplified, §9.8) where float64 cannot certify, against a
+plain numpy float64 GD loop of the same number of steps.
 
 Run: ``OPENBLAS_NUM_THREADS=1 python -m benchmarks.double_double [--before PATH]``. Every ratio is timed in one
 process, its sides interleaved, best of several runs. With ``--before PATH`` (a checkout of an older plproof,
@@ -20,6 +21,7 @@ import numpy as np
 
 import plproof
 from plproof.data import unit_inputs, uniform_targets
+from plproof.routes.trajectory import fused
 from plproof.routes.trajectory.recipe import Buffers, gd_step, make_net
 from plproof.verify.dd_step import dd_step
 
@@ -73,9 +75,12 @@ def interleaved(fns: list[Callable[[], object]], repeat: int) -> list[float]:
 
 
 def step_costs(trees: dict[str, Tree], shapes: tuple[tuple[int, int, int], ...] = ((20, 5, 512), (100, 10, 1024),
-                                                                                      (20, 5, 16))) -> None:
-    """One dd_step of each tree against one float64 gd_step (the run route's recipe), same random data."""
-    print("   n   d      m   float64 step  " + "  ".join(f"dd step {k:>6} (ratio)" for k in trees))
+                                                                                      (20, 5, 16), (12, 4, 4))) -> None:
+    """One dd_step of each tree, and the producer's numba dd step ("kernels", when numba is installed), against one
+    float64 gd_step (the run route's recipe), same random data."""
+    fast = fused.kernels("dd_kernels")
+    steppers = {k: t.dd_step for k, t in trees.items()} | ({"kernels": fast.dd_step} if fast else {})
+    print("   n   d      m   float64 step  " + "  ".join(f"dd step {k:>7} (ratio)" for k in steppers))
     for n, d, m in shapes:
         rng = np.random.default_rng(0)
         X = rng.standard_normal((n, d)) / np.sqrt(d)
@@ -85,11 +90,11 @@ def step_costs(trees: dict[str, Tree], shapes: tuple[tuple[int, int, int], ...] 
         buf = Buffers(net, plproof.Problem(model, y).w0)
         W, v = buf.W[0].copy(), buf.v[0].copy()
         Wl, vl = np.zeros_like(W), np.zeros_like(v)
-        steps = [lambda f=t.dd_step: f(X, y, 0.1, W, Wl, v, vl) for t in trees.values()]
+        steps = [lambda f=f: f(X, y, 0.1, W, Wl, v, vl) for f in steppers.values()]
         t_f, *t_d = interleaved([lambda: gd_step(net, buf, 0, 0.1)] + steps,
                                 repeat=30 if m < 100 else 9 if m < 1000 else 6)
         print(f"{n:4d} {d:3d} {m:6d}   {1e3 * t_f:9.3f} ms  "
-              + "  ".join(f"{1e3 * t:10.2f} ms ({t / t_f:4.0f}x)" for t in t_d))
+              + "  ".join(f"{1e3 * t:11.3f} ms ({t / t_f:4.1f}x)" for t in t_d))
 
 
 def run_cost(trees: dict[str, Tree], width: int = 16, repeat: int = 3) -> None:
