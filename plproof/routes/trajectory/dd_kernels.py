@@ -34,7 +34,8 @@ JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
 U, TINY, COVER, SPLITTER, DEKKER_MIN = 2.0**-53, 2.0**-1000, 1.0 + 2.0**-30, 134217729.0, 2.0**-900
 SAT, SAT_RAD, P, RMAX = 41.0, 2.0**-110, 10, 2.0**-11
 _DEFINED = ((U, dd.U), (TINY, dd.TINY), (COVER, dd.COVER), (SPLITTER, dd._SPLITTER), (DEKKER_MIN, dd._DEKKER_MIN),
-            (SAT, dd._SAT), (SAT_RAD, dd._SAT_RAD), (P, dd.P), (RMAX, dd.RMAX))
+            (SAT, dd._SAT), (SAT_RAD, dd._SAT_RAD), (P, dd.P), (RMAX, dd.RMAX),
+            (4, len(dd._Q_COEF)), (5, dd._Q_FROM - 1))  # expm1's q(r) of degree 3, its series to 1/5!
 if any(here != there for here, there in _DEFINED):
     raise RuntimeError("plproof/routes/trajectory/dd_kernels.py: a compiled-in constant differs from its "
                        "definition; update it here (numba's cache is keyed on this file)")
@@ -124,16 +125,25 @@ def _mul_float(xh: float, xl: float, xr: float, y: float) -> tuple[float, float,
     return zh, zl, _cover(xr * abs(y) + (U * (abs(t2) + abs(c)) + t))
 
 
-@njit(**JIT)
-def _expm1(xh: float, xl: float, T: np.ndarray, TM1: np.ndarray, fact: np.ndarray, qcoef: np.ndarray,
-           cw: tuple) -> tuple[float, float, float, int]:
-    """dd.expm1 of the ball (xh, xl, 0): (h, l, rad, code). ``cw`` = (C1, C2, C3, tau, 2^P/ln 2, Q0, Q1)."""
+@njit(inline="always", **JIT)  # inlined: the loops around it vectorise
+def _series_step(ph: float, pl: float, pr: float, rh: float, rl: float, rr: float, fh: float, fl: float,
+                 fr: float) -> tuple[float, float, float]:
+    """p r + f (expm1's Horner step in balls, f = 1/i!)."""
+    ph, pl, pr = _mul(ph, pl, pr, rh, rl, rr)
+    return _add(ph, pl, pr, fh, fl, fr)
+
+
+@njit(inline="always", **JIT)  # inlined: the loops around it vectorise
+def _reduce(xh: float, xl: float, cw: tuple, qc: tuple, fc: tuple) -> tuple[float, float, float, float, float,
+                                                                            bool]:
+    """dd.expm1 of the ball (xh, xl, 0) up to its table: (e = expm1(r) as (h, l, rad), k, j, failed), x = N ln2/2^P
+    + r, N = 2^P k + j - 2^(P-1); failed: a check of expm1 fails (then the rest is meaningless, but k, j index
+    the tables). ``cw`` = (C1, C2, C3, tau, 2^P/ln 2, Q0, Q1), ``qc`` the degree-3 q(r), ``fc`` the balls of
+    1/1!..1/5! (hi, lo, rad each): written out, checked on import."""
     C1, C2, C3, TAU, INV_L, Q0, Q1 = cw
-    if not abs(xh) <= 700:
-        return 0.0, 0.0, 0.0, FPE
-    N = np.rint(xh * INV_L)
+    failed = not abs(xh) <= 700
+    N = np.rint((0.0 if failed else xh) * INV_L)  # |N| <= 1010 2^P
     k = np.rint(N * _INV_TWO_P)
-    j = int(N - k * _TWO_P) + _MID
     t1, e1 = _two_sum(xh, N * -C1)
     s, e2 = _two_sum(t1, N * -C2)
     g1 = e1 + e2
@@ -142,31 +152,39 @@ def _expm1(xh: float, xl: float, T: np.ndarray, TM1: np.ndarray, fact: np.ndarra
     g3 = g2 - h3
     rh, rl = _two_sum(s, g3)
     rr = _cover(0.0 + U * (abs(g1) + abs(g2) + abs(h3) + abs(g3)) + abs(N) * TAU)
-    if not _cover(abs(rh) + abs(rl) + rr) <= RMAX:
-        return 0.0, 0.0, 0.0, FPE
-    q = qcoef[0]
-    for i in range(1, qcoef.size):
-        q = q * rh + qcoef[i]
+    failed = failed or not _cover(abs(rh) + abs(rl) + rr) <= RMAX
+    q = ((qc[0] * rh + qc[1]) * rh + qc[2]) * rh + qc[3]
     ph, pl, pr = q, 0.0, _cover(Q0 + (abs(rl) + rr) * Q1)
-    for i in range(fact.shape[0] - 1, -1, -1):  # 1/5!, ..., 1/1!
-        ph, pl, pr = _mul(ph, pl, pr, rh, rl, rr)
-        ph, pl, pr = _add(ph, pl, pr, fact[i, 0], fact[i, 1], fact[i, 2])
+    ph, pl, pr = _series_step(ph, pl, pr, rh, rl, rr, fc[12], fc[13], fc[14])  # 1/5!
+    ph, pl, pr = _series_step(ph, pl, pr, rh, rl, rr, fc[9], fc[10], fc[11])
+    ph, pl, pr = _series_step(ph, pl, pr, rh, rl, rr, fc[6], fc[7], fc[8])
+    ph, pl, pr = _series_step(ph, pl, pr, rh, rl, rr, fc[3], fc[4], fc[5])
+    ph, pl, pr = _series_step(ph, pl, pr, rh, rl, rr, fc[0], fc[1], fc[2])  # 1/1!
     eh, el, er = _mul(ph, pl, pr, rh, rl, rr)
-    eh, el, er = _mul(T[0, j], T[1, j], T[2, j], eh, el, er)
-    eh, el, er = _add(TM1[0, j], TM1[1, j], TM1[2, j], eh, el, er)
-    ki = int(k)
-    eh, el, er = math.ldexp(eh, ki), math.ldexp(el, ki), _cover(math.ldexp(er, ki))
-    oh, ol = _two_sum(math.ldexp(1.0, ki), -1.0)
+    return eh, el, er, k, N - k * _TWO_P + _MID, failed
+
+
+@njit(inline="always", **JIT)  # inlined: the loops around it vectorise
+def _expand(eh: float, el: float, er: float, T: np.ndarray, t: int) -> tuple[float, float, float, bool]:
+    """dd.expm1 from e = expm1(r) and the table entries of column t of T = (T_j, T_j - 1 as (hi, lo, rad), 2^k):
+    2^k ((T_j - 1) + T_j e) + (2^k - 1); (h, l, rad, failed). x 2^k (2^k a normal float, |k| <= 1010) is
+    ldexp(x, k), both correctly rounded."""
+    eh, el, er = _mul(T[0, t], T[1, t], T[2, t], eh, el, er)
+    eh, el, er = _add(T[3, t], T[4, t], T[5, t], eh, el, er)
+    two_k = T[6, t]
+    eh, el, er = eh * two_k, el * two_k, _cover(er * two_k)
+    oh, ol = _two_sum(two_k, -1.0)
     zh, zl, zr = _add(eh, el, er, oh, ol, 0.0)
-    return zh, zl, zr, FPE if _bad(zh, zl, zr) else 0
+    return zh, zl, zr, _bad(zh, zl, zr)
 
 
-@njit(**JIT)
-def _div(xh: float, xl: float, xr: float, yh: float, yl: float, yr: float) -> tuple[float, float, float, int]:
-    """dd.div: (h, l, rad, code)."""
+@njit(inline="always", **JIT)  # inlined: the loops around it vectorise
+def _div(xh: float, xl: float, xr: float, yh: float, yl: float, yr: float) -> tuple[float, float, float, bool,
+                                                                                     bool]:
+    """dd.div: (h, l, rad, zero, failed): zero, the divisor ball may contain 0 (ZeroDivisionError); failed,
+    ``_checked`` fails. Branch-free."""
     ylo = (abs(yh) - _cover(abs(yl) + yr)) * _DOWN
-    if not ylo > 0:  # magnitude_lower's max(., 0) is 0 (or NaN) here
-        return 0.0, 0.0, 0.0, ZDE
+    zero = not ylo > 0  # magnitude_lower's max(., 0) is 0 (or NaN) there; else it is ylo
     q0 = xh / yh
     mh, ml, mr = _mul_float(yh, yl, yr, q0)
     rh, rl, rr = _add(xh, xl, xr, -mh, -ml, mr)
@@ -176,28 +194,44 @@ def _div(xh: float, xl: float, xr: float, yh: float, yl: float, yr: float) -> tu
     qh, ql = _two_sum(q0, q1)
     num = _cover(abs(sh) + abs(sl) + sr)
     zr = _cover(num / ylo)
-    return qh, ql, zr, FPE if _bad(qh, ql, zr) else 0
+    return qh, ql, zr, zero, _bad(qh, ql, zr)
 
 
 @njit(**JIT)
-def _tanh(zh: float, zl: float, zr: float, T: np.ndarray, TM1: np.ndarray, fact: np.ndarray, qcoef: np.ndarray,
-          cw: tuple) -> tuple[float, float, float, int]:
-    """dd._tanh of one ball: (h, l, rad, code). A saturated entry skips expm1 and div (numpy computes them at
-    0, where their checks pass, and discards them)."""
-    ch, cl = _two_sum(zh, zl)
-    sign = math.copysign(1.0, ch)
-    if abs(ch) >= SAT:
-        th, tl, tr = 1.0, 0.0, SAT_RAD
-    else:
-        fh, fl, fr, code = _expm1(-2 * abs(ch), -2 * sign * cl, T, TM1, fact, qcoef, cw)
-        if code:
-            return 0.0, 0.0, 0.0, code
+def _tanh(z: np.ndarray, a: np.ndarray, tables: tuple) -> int:
+    """dd._tanh of the balls z = (hi, lo, rad) (3 x N) into a, as numpy: a saturated entry's expm1 and div at 0,
+    their results replaced by (1, 0, 2^-110). The code of the first check numpy would fail: expm1's (all
+    entries) before div's divisor test before div's and tanh's ``_checked``. Branch-free loops (they vectorise)
+    around the table reads."""
+    T, TM1, pow2, fc, qc, cw = tables
+    n = z.shape[1]
+    e, kj, tab = np.empty((3, n)), np.empty((2, n)), np.empty((7, n))
+    sign, sat = np.empty(n), np.empty(n, dtype=np.bool_)
+    bad_exp, zero, bad = False, False, False
+    for t in range(n):
+        ch, cl = _two_sum(z[0, t], z[1, t])
+        sign[t] = math.copysign(1.0, ch)
+        sat[t] = abs(ch) >= SAT
+        ch, cl = (0.0 if sat[t] else ch), (0.0 if sat[t] else cl)
+        e[0, t], e[1, t], e[2, t], kj[0, t], kj[1, t], failed = _reduce(-2 * abs(ch), -2 * sign[t] * cl, cw, qc, fc)
+        bad_exp |= failed
+    for t in range(n):
+        j = int(kj[1, t])
+        tab[0, t], tab[1, t], tab[2, t], tab[3, t], tab[4, t], tab[5, t] = T[0, j], T[1, j], T[2, j], TM1[0, j], \
+            TM1[1, j], TM1[2, j]
+        tab[6, t] = pow2[int(kj[0, t]) + 1023]
+    for t in range(n):
+        fh, fl, fr, failed = _expand(e[0, t], e[1, t], e[2, t], tab, t)
         gh, gl, gr = _add(fh, fl, fr, 2.0, 0.0, 0.0)
-        th, tl, tr, code = _div(-fh, -fl, fr, gh, gl, gr)
-        if code:
-            return 0.0, 0.0, 0.0, code
-    h, l, r = th * sign, tl * sign, _cover(tr + zr)
-    return h, l, r, FPE if _bad(h, l, r) else 0
+        th, tl, tr, small, failed_div = _div(-fh, -fl, fr, gh, gl, gr)
+        s = sat[t]
+        th, tl, tr = (1.0 if s else th), (0.0 if s else tl), (SAT_RAD if s else tr)
+        h, l, r = th * sign[t], tl * sign[t], _cover(tr + z[2, t])
+        a[0, t], a[1, t], a[2, t] = h, l, r
+        bad_exp |= failed
+        zero |= small
+        bad |= failed_div | _bad(h, l, r)
+    return FPE if bad_exp else ZDE if zero else FPE if bad else 0
 
 
 # ---------------------------------------------------------------- exact-slice products (dd.matmul)
@@ -290,17 +324,13 @@ def forward(X: np.ndarray, W_hi: np.ndarray, W_lo: np.ndarray, v_hi: np.ndarray,
     """A = tanh(X W^T) and the centre ball of p = A v (its radius before the term rad(A) |v|), |v| as a column."""
     n, d = X.shape
     m = W_hi.shape[0]
-    T, TM1, fact, qcoef, cw = tables
     Z = np.empty((3, n, m))
     code = _product(X, np.zeros((n, d)), W_hi, W_lo, plan_d[0], plan_d[1], plan_d[2], Z)
     if code:
         return code
-    for k in range(n):
-        for i in range(m):
-            h, l, r, code = _tanh(Z[0, k, i], Z[1, k, i], Z[2, k, i], T, TM1, fact, qcoef, cw)
-            if code:
-                return code
-            A[0, k, i], A[1, k, i], A[2, k, i] = h, l, r
+    code = _tanh(Z.reshape((3, n * m)), A.reshape((3, n * m)), tables)
+    if code:
+        return code
     for i in range(m):
         absv[i, 0] = abs(v_hi[i]) + abs(v_lo[i])
     return _product(A[0], A[1], v_hi.reshape((1, m)), v_lo.reshape((1, m)), plan_m[0], plan_m[1], plan_m[2],
@@ -419,10 +449,11 @@ def update(W_hi: np.ndarray, W_lo: np.ndarray, v_hi: np.ndarray, v_lo: np.ndarra
 # ---------------------------------------------------------------- the step
 @functools.cache
 def _tables() -> tuple:
-    """expm1's tables and constants from doubledouble.py: T_j and T_j - 1 as (hi, lo, rad) rows, the balls of
-    1/1!..1/5!, the float coefficients of q(r), (C1, C2, C3, tau, 2^P/ln 2, Q0, Q1)."""
-    fact = np.array([[float(c) for c in dd._INV_FACT[j]] for j in range(1, dd._Q_FROM)])
-    return (np.stack(dd._T), np.stack(dd._TM1), fact, np.array(dd._Q_COEF),
+    """expm1's tables and constants from doubledouble.py: T_j and T_j - 1 as (hi, lo, rad) rows, 2^k for
+    k = -1023..1023, the balls of 1/1!..1/5!, the float coefficients of q(r), (C1, C2, C3, tau, 2^P/ln 2, Q0, Q1)."""
+    fact = tuple(float(c) for j in range(1, dd._Q_FROM) for c in dd._INV_FACT[j])
+    pow2 = np.array([math.ldexp(1.0, k) for k in range(-1023, 1024)])
+    return (np.stack(dd._T), np.stack(dd._TM1), pow2, fact, tuple(dd._Q_COEF),
             (dd._C1, dd._C2, dd._C3, dd._TAU, dd._INV_L, dd._Q0, dd._Q1))
 
 
