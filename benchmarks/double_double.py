@@ -115,22 +115,25 @@ def run_cost(trees: dict[str, Tree], width: int = 16, repeat: int = 3) -> None:
           + "; ".join(f"dd run route ({k}) {t:.2f} s = {t / t_np:.0f}x" for k, t in zip(trees, t_run)))
 
 
-def auto_cost(repeat: int = 2) -> None:
+def auto_cost(trees: dict[str, Tree], repeat: int = 2) -> None:
     """Where float64 cannot certify (n = 12, d = 4, seed 5, width 4, targets +-0.5; float64 stops with e^24):
     certify_run's default precision="auto" (the float64 attempt, then double-double up to the switch step and float64
-    after, docs/rigor.md §9.8) and precision="double-double" (throughout), against a numpy loop of the same T."""
+    after, docs/rigor.md §9.8) and precision="double-double" (throughout) of each tree, against a numpy loop of the
+    same T."""
     X, y = unit_inputs(12, 4, 5), uniform_targets(12, 0.5, 5)
-    problem = plproof.Problem(plproof.TwoLayer(X, 4, "tanh", 5, init="standard"), y)
-    runs = {p: (lambda p=p: plproof.certify_run(problem, precision=p)) for p in ("auto", "double-double")}
-    evs = {p: run() for p, run in runs.items()}
-    for p, ev in evs.items():
-        print(f"n=12 d=4 seed 5 width 4, precision={p}: {ev.verdict.value}, T = {ev.hints['T']}, "
-              f"double-double up to step {ev.hints['float_from'] or ev.hints['T']}")
-    T, eta = evs["auto"].hints["T"], evs["auto"].hints["step"]
+    runs, evs = {}, {}
+    for name, t in trees.items():
+        problem = t.call(lambda: t.pkg.Problem(t.pkg.TwoLayer(X, 4, "tanh", 5, init="standard"), y))
+        for p in ("auto", "double-double"):
+            runs[p, name] = lambda t=t, p=p, problem=problem: t.call(lambda: t.pkg.certify_run(problem, precision=p))
+            ev = evs[p, name] = runs[p, name]()
+            print(f"n=12 d=4 seed 5 width 4, precision={p} ({name}): {ev.verdict.value}, T = {ev.hints['T']}, "
+                  f"double-double up to step {ev.hints['float_from'] or ev.hints['T']}")
+    T, eta = evs["auto", "now"].hints["T"], evs["auto", "now"].hints["step"]
     W, v = problem.w0[: 4 * 4].reshape(4, 4), problem.w0[4 * 4:]
     t_np, *t_run = interleaved([lambda: numpy_loop(X, y, W, v, eta, T)] + list(runs.values()), repeat=repeat)
     print(f"numpy GD loop, {T} steps: {t_np:.3f} s; "
-          + "; ".join(f"certify_run({p}) {t:.2f} s = {t / t_np:.0f}x" for p, t in zip(runs, t_run)))
+          + "; ".join(f"certify_run({p}, {k}) {t:.2f} s = {t / t_np:.0f}x" for (p, k), t in zip(runs, t_run)))
 
 
 def main(argv: list[str]) -> None:
@@ -138,7 +141,7 @@ def main(argv: list[str]) -> None:
     trees["now"] = Tree(None)
     step_costs(trees)
     run_cost(trees)
-    auto_cost()
+    auto_cost(trees)
 
 
 if __name__ == "__main__":
