@@ -13,8 +13,9 @@ rounded sum and radius formula is the same binary64 operation on the same operan
   ``rb`` is 0 (v in A v, X in P^T X) the term ``|a| @ rb`` is an exact zero added to a positive radius: left out.
 
 A check of ``_checked`` (hi + lo + rad not finite), of ``expm1`` or of ``div`` that fails makes a kernel return
-its code at once (1: FloatingPointError, 2: ZeroDivisionError) and :func:`dd_step` raise it: the numpy code
-raises iff one of its checks fails, and these are the same checks on the same values.
+its code (1: FloatingPointError, 2: ZeroDivisionError; at once, or after a loop that keeps its checks as flags so
+that it vectorises) and :func:`dd_step` raise it: the numpy code raises iff one of its checks fails, and these are
+the same checks on the same values (where several fail, the exception numpy's order meets first).
 """
 
 from __future__ import annotations
@@ -360,23 +361,23 @@ def backward(X: np.ndarray, y: np.ndarray, A: np.ndarray, p: np.ndarray, Mp: np.
         r[0, k], r[1, k], r[2, k] = rh, rl, rr
         absr[k, 0] = abs(rh) + abs(rl) + rr
         fr[0, k], fr[1, k] = _to_float(rh, rl, rr)
+    bad = False
     for k in range(n):
-        for i in range(m):
+        for i in range(m):  # no early exit: the loop vectorises
             ah, al, ar = A[0, k, i], A[1, k, i], A[2, k, i]
             absA[k, i] = abs(ah) + abs(al)
             fA[0, k, i], fA[1, k, i] = _to_float(ah, al, ar)
             gh, gl, gr = _mul(ah, al, ar, ah, al, ar)
-            if _bad(gh, gl, gr):
-                return FPE
+            bad |= _bad(gh, gl, gr)
             gh, gl, gr = _add(1.0, 0.0, 0.0, -gh, -gl, gr)
-            if _bad(gh, gl, gr):
-                return FPE
+            bad |= _bad(gh, gl, gr)
             D[0, k, i], D[1, k, i], D[2, k, i] = gh, gl, gr
             fD[0, k, i], fD[1, k, i] = _to_float(gh, gl, gr)
             gh, gl, gr = _mul(gh, gl, gr, r[0, k], r[1, k], r[2, k])
-            if _bad(gh, gl, gr):
-                return FPE
+            bad |= _bad(gh, gl, gr)
             P[0, k, i], P[1, k, i], P[2, k, i] = gh, gl, gr
+    if bad:
+        return FPE
     S, beta, tail = plan_n
     code = _product(A[0].T, A[1].T, r[0].reshape((1, n)), r[1].reshape((1, n)), S, beta, tail, q.reshape((3, m, 1)))
     if code:
