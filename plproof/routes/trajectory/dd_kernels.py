@@ -482,7 +482,9 @@ def _raise(code: int) -> None:
 
 def dd_step(X: np.ndarray, y: np.ndarray, eta: float, W_hi: np.ndarray, W_lo: np.ndarray,
             v_hi: np.ndarray, v_lo: np.ndarray) -> DDStep:
-    """:func:`plproof.verify.dd_step.dd_step` by the kernels: bitwise the same DDStep, raising where it raises."""
+    """:func:`plproof.verify.dd_step.dd_step` by the kernels: bitwise the same DDStep, raising where it raises.
+    The radius products between the kernels are matmul's ``ra @ (|b| + rb)`` and ``|a| @ rb`` on arrays of the
+    same values and strides (A.rad and P.rad C-ordered, their transposes F-ordered views, columns (k, 1))."""
     X, y, W_hi, W_lo, v_hi, v_lo = (np.ascontiguousarray(a, dtype=np.float64) for a in (X, y, W_hi, W_lo, v_hi, v_lo))
     n, d = X.shape
     m = W_hi.shape[0]
@@ -490,10 +492,11 @@ def dd_step(X: np.ndarray, y: np.ndarray, eta: float, W_hi: np.ndarray, W_lo: np
     A, p, absv = np.empty((3, n, m)), np.empty((3, n)), np.empty((m, 1))
     _raise(forward(X, W_hi, W_lo, v_hi, v_lo, plan_d, plan_m, _tables(), A, p, absv))
     r, D, P, q, Q = np.empty((3, n)), np.empty((3, n, m)), np.empty((3, n, m)), np.empty((3, m)), np.empty((3, m, d))
-    absr, absA, fA, fD, fr = np.empty((n, 1)), np.empty((n, m)), np.empty((2, n, m)), np.empty((2, n, m)), np.empty((2, n))
+    absr, absA = np.empty((n, 1)), np.empty((n, m))
+    fA, fD, fr, fQ = np.empty((2, n, m)), np.empty((2, n, m)), np.empty((2, n)), np.empty((2, m, d))
     _raise(backward(X, y, A, p, A[2] @ absv, s, plan_n, r, D, P, q, Q, absr, absA, fA, fD, fr))
     Mq, Mq2, MQ = A[2].T @ absr, absA.T @ np.broadcast_to(r[2][:, None], (n, 1)), P[2].T @ np.abs(X)
-    W1, v1, rads, steps, fQ = np.empty((2, m, d)), np.empty((2, m)), np.empty(m * d + m), np.empty(m * d + m), np.empty((2, m, d))
+    W1, v1, rads, steps = np.empty((2, m, d)), np.empty((2, m)), np.empty(m * d + m), np.empty(m * d + m)
     _raise(update(W_hi, W_lo, v_hi, v_lo, float(eta), s, q, Mq, Mq2, Q, MQ, W1, v1, rads, steps, fQ))
     return DDStep(W1[0], W1[1], v1[0], v1[1], dd.norm_upper(rads), dd.norm_upper(steps),
                   fA[0], fA[1], fD[0], fD[1], fr[0], fr[1], fQ[0], fQ[1])
