@@ -1,6 +1,7 @@
-"""Cost of double-double (docs/rigor.md §9): one dd GD step against one float64 step, the whole dd run route, and
-certify_run's default (float64, then double-double only where float64 amplified, §9.8) where float64 cannot
-certify, against a plain numpy float64 GD loop of the same number of steps.
+"""Cost of double-double (docs/rigor.md §9): one dd GD step (the verifier's numpy dd_step, and the producer's numba
+kernels of it when numba is installed, §9.7) against one float64 step, the whole dd run route, and certify_run's
+default (float64, then double-double only where float64 amplified, §9.8) where float64 cannot certify, against a
+plain numpy float64 GD loop of the same number of steps.
 
 Run: ``OPENBLAS_NUM_THREADS=1 python -m benchmarks.double_double [--before PATH]``. Every ratio is timed in one
 process, its sides interleaved, best of several runs. With ``--before PATH`` (a checkout of an older plproof,
@@ -20,6 +21,7 @@ import numpy as np
 
 import plproof
 from plproof.data import unit_inputs, uniform_targets
+from plproof.routes.trajectory import fused
 from plproof.routes.trajectory.recipe import Buffers, gd_step, make_net
 from plproof.verify.dd_step import dd_step
 
@@ -73,9 +75,12 @@ def interleaved(fns: list[Callable[[], object]], repeat: int) -> list[float]:
 
 
 def step_costs(trees: dict[str, Tree], shapes: tuple[tuple[int, int, int], ...] = ((20, 5, 512), (100, 10, 1024),
-                                                                                      (20, 5, 16))) -> None:
-    """One dd_step of each tree against one float64 gd_step (the run route's recipe), same random data."""
-    print("   n   d      m   float64 step  " + "  ".join(f"dd step {k:>6} (ratio)" for k in trees))
+                                                                                      (20, 5, 16), (12, 4, 4))) -> None:
+    """One dd_step of each tree, and the producer's numba dd step ("kernels", when numba is installed), against one
+    float64 gd_step (the run route's recipe), same random data."""
+    fast = fused.kernels("dd_kernels")
+    steppers = {k: t.dd_step for k, t in trees.items()} | ({"kernels": fast.dd_step} if fast else {})
+    print("   n   d      m   float64 step  " + "  ".join(f"dd step {k:>7} (ratio)" for k in steppers))
     for n, d, m in shapes:
         rng = np.random.default_rng(0)
         X = rng.standard_normal((n, d)) / np.sqrt(d)
@@ -85,11 +90,11 @@ def step_costs(trees: dict[str, Tree], shapes: tuple[tuple[int, int, int], ...] 
         buf = Buffers(net, plproof.Problem(model, y).w0)
         W, v = buf.W[0].copy(), buf.v[0].copy()
         Wl, vl = np.zeros_like(W), np.zeros_like(v)
-        steps = [lambda f=t.dd_step: f(X, y, 0.1, W, Wl, v, vl) for t in trees.values()]
+        steps = [lambda f=f: f(X, y, 0.1, W, Wl, v, vl) for f in steppers.values()]
         t_f, *t_d = interleaved([lambda: gd_step(net, buf, 0, 0.1)] + steps,
                                 repeat=30 if m < 100 else 9 if m < 1000 else 6)
         print(f"{n:4d} {d:3d} {m:6d}   {1e3 * t_f:9.3f} ms  "
-              + "  ".join(f"{1e3 * t:10.2f} ms ({t / t_f:4.0f}x)" for t in t_d))
+              + "  ".join(f"{1e3 * t:11.3f} ms ({t / t_f:4.1f}x)" for t in t_d))
 
 
 def run_cost(trees: dict[str, Tree], width: int = 16, repeat: int = 3) -> None:
@@ -110,22 +115,25 @@ def run_cost(trees: dict[str, Tree], width: int = 16, repeat: int = 3) -> None:
           + "; ".join(f"dd run route ({k}) {t:.2f} s = {t / t_np:.0f}x" for k, t in zip(trees, t_run)))
 
 
-def auto_cost(repeat: int = 2) -> None:
+def auto_cost(trees: dict[str, Tree], repeat: int = 2) -> None:
     """Where float64 cannot certify (n = 12, d = 4, seed 5, width 4, targets +-0.5; float64 stops with e^24):
     certify_run's default precision="auto" (the float64 attempt, then double-double up to the switch step and float64
-    after, docs/rigor.md §9.8) and precision="double-double" (throughout), against a numpy loop of the same T."""
+    after, docs/rigor.md §9.8) and precision="double-double" (throughout) of each tree, against a numpy loop of the
+    same T."""
     X, y = unit_inputs(12, 4, 5), uniform_targets(12, 0.5, 5)
-    problem = plproof.Problem(plproof.TwoLayer(X, 4, "tanh", 5, init="standard"), y)
-    runs = {p: (lambda p=p: plproof.certify_run(problem, precision=p)) for p in ("auto", "double-double")}
-    evs = {p: run() for p, run in runs.items()}
-    for p, ev in evs.items():
-        print(f"n=12 d=4 seed 5 width 4, precision={p}: {ev.verdict.value}, T = {ev.hints['T']}, "
-              f"double-double up to step {ev.hints['float_from'] or ev.hints['T']}")
-    T, eta = evs["auto"].hints["T"], evs["auto"].hints["step"]
+    runs, evs = {}, {}
+    for name, t in trees.items():
+        problem = t.call(lambda: t.pkg.Problem(t.pkg.TwoLayer(X, 4, "tanh", 5, init="standard"), y))
+        for p in ("auto", "double-double"):
+            runs[p, name] = lambda t=t, p=p, problem=problem: t.call(lambda: t.pkg.certify_run(problem, precision=p))
+            ev = evs[p, name] = runs[p, name]()
+            print(f"n=12 d=4 seed 5 width 4, precision={p} ({name}): {ev.verdict.value}, T = {ev.hints['T']}, "
+                  f"double-double up to step {ev.hints['float_from'] or ev.hints['T']}")
+    T, eta = evs["auto", "now"].hints["T"], evs["auto", "now"].hints["step"]
     W, v = problem.w0[: 4 * 4].reshape(4, 4), problem.w0[4 * 4:]
     t_np, *t_run = interleaved([lambda: numpy_loop(X, y, W, v, eta, T)] + list(runs.values()), repeat=repeat)
     print(f"numpy GD loop, {T} steps: {t_np:.3f} s; "
-          + "; ".join(f"certify_run({p}) {t:.2f} s = {t / t_np:.0f}x" for p, t in zip(runs, t_run)))
+          + "; ".join(f"certify_run({p}, {k}) {t:.2f} s = {t / t_np:.0f}x" for (p, k), t in zip(runs, t_run)))
 
 
 def main(argv: list[str]) -> None:
@@ -133,7 +141,7 @@ def main(argv: list[str]) -> None:
     trees["now"] = Tree(None)
     step_costs(trees)
     run_cost(trees)
-    auto_cost()
+    auto_cost(trees)
 
 
 if __name__ == "__main__":

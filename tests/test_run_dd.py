@@ -16,7 +16,7 @@ from plproof.data import unit_inputs, uniform_targets
 from plproof.evidence import Verdict
 from plproof.numeric.arith import MPArith
 from plproof.numeric.runners import gradient_descent
-from plproof.routes.trajectory import certify_run, default_step, double_double
+from plproof.routes.trajectory import certify_run, default_step, double_double, fused
 from plproof.routes.trajectory.double_double import RECIPE_DD
 from plproof.verify import check
 
@@ -133,10 +133,12 @@ def test_shadowing_bound_holds_against_a_40_digit_trajectory() -> None:
 
 
 def test_rho_zero_breaks_the_shadowing_bound(monkeypatch) -> None:
-    """Sabotage: with dd_step's rho_t zeroed the radii stay below the real dd/exact gap (40 digits)."""
+    """Sabotage: with dd_step's rho_t zeroed (numpy's, and the numba kernels' where they run) the radii stay below
+    the real dd/exact gap (40 digits)."""
     problem = tiny()
-    real = double_double.dd_step
-    monkeypatch.setattr(double_double, "dd_step", lambda *a: dataclasses.replace(real(*a), rho=0.0))
+    for owner in (double_double, fused.kernels("dd_kernels")):
+        if owner is not None:
+            monkeypatch.setattr(owner, "dd_step", lambda *a, real=owner.dd_step: dataclasses.replace(real(*a), rho=0.0))
     eta = default_step(problem)
     ev = certify_run(problem, step=eta, max_steps=20, checkpoint_every=20, precision="double-double")
     assert ev.hints["radii"][1] < 1e-300

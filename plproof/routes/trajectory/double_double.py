@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from plproof.routes.trajectory import fused
 from plproof.routes.trajectory.error_bounds import ASSUMPTIONS
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Block, gd_step
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
@@ -69,10 +70,12 @@ class TwoLayerDD(TwoLayerFloat):
         if eta != self.eta:
             self.ready, self.eta = 0, eta
         done, finite = min(self.ready, k), True
+        fast = fused.kernels("dd_kernels")
+        step = dd_step if fast is None else fast.dd_step  # bitwise the same DDStep (docs/rigor.md §9.7)
         for j in range(done, k):
             (Wh, vh), (Wl, vl) = self._split(self.hi[j]), self._split(self.lo[j])
             try:
-                st = dd_step(X, y, eta, Wh, Wl, vh, vl)
+                st = step(X, y, eta, Wh, Wl, vh, vl)
             except FloatingPointError:
                 finite = False
                 break

@@ -1,13 +1,17 @@
-"""The switch of the run route's numba kernels (:mod:`plproof.routes.trajectory.kernels`, docs/rigor.md §5.8).
+"""The switch of the run route's numba kernels (:mod:`plproof.routes.trajectory.kernels`, docs/rigor.md §5.8, and
+:mod:`plproof.routes.trajectory.dd_kernels`, §9.7).
 
 With numba installed (the ``fast`` extra) the two-layer float recipe evaluates its entrywise error bounds by fused
-kernels, the same proven quantities in fewer passes; without numba, or with ``PLPROOF_NO_NUMBA=1``, by the numpy
-code of :mod:`~plproof.routes.trajectory.error_bounds`. numba is imported on first use, not with plproof.
+kernels, the same proven quantities in fewer passes, and the double-double recipe steps by the kernels of the
+verifier's dd step, bitwise the same; without numba, or with ``PLPROOF_NO_NUMBA=1``, by the numpy code
+(:mod:`~plproof.routes.trajectory.error_bounds`, :mod:`plproof.verify.dd_step`). numba is imported on first use, not
+with plproof.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from types import ModuleType
 
@@ -17,22 +21,21 @@ import numpy as np
 ENV = "PLPROOF_NO_NUMBA"
 
 
-def kernels() -> ModuleType | None:
-    """The kernels module, or None: numba is not installed or ``PLPROOF_NO_NUMBA`` is set (not "" or "0")."""
+def kernels(name: str = "kernels") -> ModuleType | None:
+    """The kernels module ``plproof.routes.trajectory.<name>`` ("kernels" or "dd_kernels"), or None: numba is not
+    installed or ``PLPROOF_NO_NUMBA`` is set (not "" or "0")."""
     if os.environ.get(ENV, "").strip() not in ("", "0"):
         return None
-    return _load()
+    return _load(name)
 
 
 @functools.cache
-def _load() -> ModuleType | None:
+def _load(name: str) -> ModuleType | None:
     try:
         import numba  # noqa: F401
     except ImportError:
         return None
-    from plproof.routes.trajectory import kernels as module
-
-    return module
+    return importlib.import_module(f"plproof.routes.trajectory.{name}")
 
 
 @functools.cache
