@@ -32,14 +32,13 @@ ASSUMPTIONS = (IEEE, BLAS_MODEL)
 class Stage:
     """Error bounds of a block of k steps (leading axis: the step), docs/rigor.md §5.2."""
 
-    EA: np.ndarray    # >= |A~ - tanh(X W~^T)|
-    ED: np.ndarray    # >= |D~ - tanh'(X W~^T)|
     Er: np.ndarray    # >= |r~ - r(w~)|
     Qn: np.ndarray    # ||Q~_i||, Q~ row i = computed X^T (r o tanh'(z_i))
     EQn: np.ndarray   # >= ||Q~_i - exact row i||
     w_max: np.ndarray  # max_i ||w~_i||
     rho: np.ndarray   # >= ||G(w~_t) - w~_{t+1}||
     step: np.ndarray  # >= ||w~_{t+1} - w~_t||
+    g: np.ndarray     # computed tanh''(z) r_k v_i, -2 A D r_k v_i (the contraction's curvature, §5.4)
 
 
 def _norms(x: np.ndarray) -> np.ndarray:
@@ -56,33 +55,28 @@ def _matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray:
 def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     """Forward error bounds of steps 0..k-1 of the block: rho_t >= ||G(w~_t) - w~_{t+1}|| (docs/theory.md §12.3).
 
-    The (step, data, neuron) arrays are written into ``buf``'s scratch slots in place (same values as the
-    formulas in the comments), by numba kernels where :func:`.fused.kernels` has them (docs/rigor.md §5.8); the
-    Stage's EA, ED are views of them, valid until the next call.
+    The (step, data, neuron) arrays are evaluated in ``buf``'s scratch slots, by a numba kernel where
+    :func:`.fused.kernels` has it (docs/rigor.md §5.8); the Stage's g is a view of ``buf.g``, valid until the next
+    call. EA and ED of a step: :func:`activation_errors`.
     """
     W, v, p, r, q, Q = buf.W[:k], buf.v[:k], buf.p[:k], buf.r[:k], buf.q[:k], buf.Q[:k]
     W1, v1 = buf.W[1:k + 1], buf.v[1:k + 1]
     wn = np.sqrt(np.einsum("tij,tij->ti", W, W))
-    av, ar = np.abs(v), np.abs(r)
+    av = np.abs(v)
     kern = fused.kernels()
-    # Z = X W^T: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||; A = np.tanh Z~: Lipschitz 1, plus |A - tanh Z~|,
-    # proven (§11.7), not assumed: EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY; SA = |A| |v|, SE = EA |v|
-    SA, SE, worst = (_forward(net, buf, k, wn, av) if kern is None else
-                     _forward_fused(kern, net, buf, k, wn, av))
-    if worst > TANH_ERR:
-        raise NotCertifiable(f"np.tanh is {worst / U:.1f}u from tanh on this run, more than the 8u the "
-                             "recipe's bound on tanh'' allows (docs/rigor.md §5.4)")
+    # EA, ED: activation_errors
     # p = A v; r = p s - y: M1 = gamma_m |A| + EA, Er = s M1 |v| + ..., with M1 |v| = gamma_m |A||v| + EA |v|
-    Er = net.s_up * (net.gmn * SA + SE) + net.c4s * np.abs(p) + U1 * ar + TINY
-    # D = 1 - A*A: ED = (2|A| + EA) EA + D_ROUND
     # q = A^T r: Eq = M1^T |r| + (|A| + EA)^T Er = |A|^T (gamma_m |r| + Er) + EA^T (|r| + Er)
     # P = D o r; gamma_n |P|: M = ((gamma_n + U1) D + ED) |r| + (D + ED) Er + TINY
     #                              = D ((gamma_n + U1) |r| + Er) + ED (|r| + Er) + TINY
-    cq, cm, ce = net.gmn * ar + Er, (net.gn + U1) * ar + Er, ar + Er
-    Eq, M = (_backward(buf, k, cq, cm, ce) if kern is None else
-             _backward_fused(kern, buf, k, cq, cm, ce))
+    # Q = P^T X: EQ^T = |X|^T M, (k, d, m)
+    # g = tanh''(Z~) r v as computed, -2 A D r_k v_i (the contraction's, docs/rigor.md §5.4)
+    Er, Eq, EQ, worst = (_entrywise(net, buf, k, wn, av) if kern is None else
+                         _entrywise_fused(kern, net, buf, k, wn, av))
+    if worst > TANH_ERR:
+        raise NotCertifiable(f"np.tanh is {worst / U:.1f}u from tanh on this run, more than the 8u the "
+                             "recipe's bound on tanh'' allows (docs/rigor.md §5.4)")
     nEgv = net.s_up * _norms(Eq) + net.c4s * _norms(q) + TINY                              # gv = q s
-    EQ = np.matmul(net.absX.T, M)                                 # Q = P^T X: EQ^T = |X|^T M, (k, d, m)
     Qn2, EQn2 = np.einsum("tij,tij->ti", Q, Q), np.einsum("tji,tji->ti", EQ, EQ)
     ac = net.s * av
     Ec = U1 * ac + net.c3s * av                                                            # c = s v
@@ -92,55 +86,70 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     nEv1 = U1 * _norms(v1) + eta * (U1 * net.s * _norms(q) * (1 + 2 * U1) + nEgv)
     rho = np.sqrt(nEW1 * nEW1 + nEv1 * nEv1) * COVER
     step = np.sqrt(_norms(W1 - W) ** 2 + _norms(v1 - v) ** 2) * (1 + 4 * U1) * COVER
-    return Stage(buf.EA[:k], buf.ED[:k], Er, np.sqrt(Qn2), np.sqrt(EQn2) + TINY, wn.max(axis=1), rho, step)
+    return Stage(Er, np.sqrt(Qn2), np.sqrt(EQn2) + TINY, wn.max(axis=1), rho, step, buf.g[:k])
 
 
-def _forward(net: "Net", buf: Buffers, k: int, wn: np.ndarray,
-             av: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """(SA, SE, largest finite E_T) of :func:`defect` by numpy, EA into ``buf.EA`` (aA = |A| into ``buf.aA``)."""
-    A, EA, aA = buf.A[:k], buf.EA[:k], buf.aA[:k]
+def _activation(net: "Net", Z: np.ndarray, A: np.ndarray, wn: np.ndarray, EA: np.ndarray, ED: np.ndarray,
+                aA: np.ndarray) -> float:
+    """EA, ED, aA = |A| (arrays (..., n, m), written in place) of A = np.tanh(Z~), Z = X W^T; returns the largest
+    finite E_T above TANH_ERR (0 if none). Z = X W^T: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||; A: Lipschitz 1,
+    plus |A - tanh Z~|, proven (§11.7), not assumed: EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY;
+    D = 1 - A*A: ED = (2|A| + EA) EA + D_ROUND."""
     np.abs(A, out=aA)
-    np.multiply(net.gxn[None, :, None], wn[:, None, :], out=EA)
-    ET = tanh_error(buf.Z[:k], A)
+    np.multiply(net.gxn[:, None], wn[..., None, :], out=EA)
+    ET = tanh_error(Z, A)
     worst = 0.0
     if ET.max() > TANH_ERR:
         bad = np.isfinite(ET) & (ET > TANH_ERR)
         worst = float(ET[bad].max()) if bad.any() else 0.0
     EA += ET
     EA += 2 * TINY
-    return _matvec(aA, av), _matvec(EA, av), worst
-
-
-def _forward_fused(kern: Any, net: "Net", buf: Buffers, k: int, wn: np.ndarray,
-                   av: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """:func:`_forward` by the kernel (the sums over i in another order, docs/rigor.md §5.8)."""
-    SA, SE = np.empty((k, net.n)), np.empty((k, net.n))
-    worst = kern.defect_forward(buf.Z[:k], buf.A[:k], wn, net.gxn, av, fused.tanh_table(), buf.EA[:k], SA, SE)
-    return SA, SE, worst
-
-
-def _backward(buf: Buffers, k: int, cq: np.ndarray, cm: np.ndarray,
-              ce: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(Eq, M) of :func:`defect` by numpy, ED into ``buf.ED`` (after :func:`_forward`: reads ``buf.aA``)."""
-    D, EA, ED, aA, M, tmp = buf.D[:k], buf.EA[:k], buf.ED[:k], buf.aA[:k], buf.M1[:k], buf.tmp[:k]
     np.multiply(aA, 2, out=ED)
     ED += EA
     ED *= EA
     ED += D_ROUND
+    return worst
+
+
+def activation_errors(net: "Net", buf: Buffers, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """(EA, ED) of step j of the block: EA >= |A~ - tanh(X W~^T)|, ED >= |D~ - tanh'(X W~^T)| (docs/rigor.md §5.2),
+    the defect's values (:func:`_activation`)."""
+    W = buf.W[j:j + 1]
+    wn = np.sqrt(np.einsum("tij,tij->ti", W, W))[0]
+    EA, ED, aA = np.empty((3,) + buf.A.shape[1:])
+    _activation(net, buf.Z[j], buf.A[j], wn, EA, ED, aA)
+    return EA, ED
+
+
+def _entrywise(net: "Net", buf: Buffers, k: int, wn: np.ndarray,
+               av: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(Er, Eq, EQ, largest finite E_T) of :func:`defect` by numpy; g into ``buf.g`` (scratch: EA, ED, aA, M1,
+    tmp)."""
+    A, D, EA, ED, aA, M, tmp = buf.A[:k], buf.D[:k], buf.EA[:k], buf.ED[:k], buf.aA[:k], buf.M1[:k], buf.tmp[:k]
+    r, ar = buf.r[:k], np.abs(buf.r[:k])
+    worst = _activation(net, buf.Z[:k], A, wn, EA, ED, aA)
+    Er = net.s_up * (net.gmn * _matvec(aA, av) + _matvec(EA, av)) + net.c4s * np.abs(buf.p[:k]) + U1 * ar + TINY
+    cq, cm, ce = net.gmn * ar + Er, (net.gn + U1) * ar + Er, ar + Er
     Eq = _matvec(aA.transpose(0, 2, 1), cq) + _matvec(EA.transpose(0, 2, 1), ce)
     np.multiply(D, cm[:, :, None], out=M)
     np.multiply(ED, ce[:, :, None], out=tmp)
     M += tmp
     M += TINY
-    return Eq, M
+    g = np.multiply(A, D, out=buf.g[:k])  # (-2 (A D) r) v, in place
+    g *= -2.0
+    g *= r[:, :, None]
+    g *= buf.v[:k, None, :]
+    return Er, Eq, np.matmul(net.absX.T, M), worst
 
 
-def _backward_fused(kern: Any, buf: Buffers, k: int, cq: np.ndarray, cm: np.ndarray,
-                    ce: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_backward` by the kernel (Eq's sum over k in another order, docs/rigor.md §5.8)."""
-    Eq = np.empty((k, buf.A.shape[2]))
-    kern.defect_backward(buf.A[:k], buf.D[:k], buf.EA[:k], cq, cm, ce, D_ROUND, buf.ED[:k], buf.M1[:k], Eq)
-    return Eq, buf.M1[:k]
+def _entrywise_fused(kern: Any, net: "Net", buf: Buffers, k: int, wn: np.ndarray,
+                     av: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """:func:`_entrywise` by the kernel, row by row (the sums over i and k in another order, docs/rigor.md §5.8)."""
+    Er, Eq, EQ = np.empty((k, net.n)), np.empty((k, net.m)), np.empty((k, net.d, net.m))
+    consts = np.array([net.s_up, net.gmn, net.c4s, net.gn + U1, D_ROUND])
+    worst = kern.defect(buf.Z[:k], buf.A[:k], buf.D[:k], buf.p[:k], buf.r[:k], buf.v[:k], av, wn, net.gxn,
+                        net.absX, fused.tanh_table(), consts, buf.g[:k], Er, Eq, EQ)
+    return Er, Eq, EQ, worst
 
 
 @dataclass(frozen=True)
@@ -246,22 +255,13 @@ class Curvature:
 
 
 def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
-    """The tanh recipe's :class:`Curvature`: tanh'' = -2 tanh tanh' from its A, D; the evaluation error of tanh''
-    is S3 E_Z + 64u (docs/rigor.md §5.4)."""
-    A, D, r, v = buf.A[:k], buf.D[:k], buf.r[:k], buf.v[:k]
+    """The tanh recipe's :class:`Curvature`: tanh'' = -2 tanh tanh' from its A, D (the stage's g); the evaluation
+    error of tanh'' is S3 E_Z + 64u (docs/rigor.md §5.4)."""
+    r, v = buf.r[:k], buf.v[:k]
     ar = np.abs(r)
-    kern = fused.kernels()
-    if kern is None:
-        g = np.multiply(A, D)  # (-2 (A D) r) v, in place
-        g *= -2.0
-        g *= r[:, :, None]
-        g *= v[:, None, :]
-    else:
-        g = np.empty(A.shape)
-        kern.tanh_curvature(A, D, r, v, g)
     ez = net.gd * net.x_max * st.w_max * COVER + 2 * TINY
     F = (net.S3 * ez + 64 * U)[:, None, None]
-    return Curvature(g, ar, st.Er, np.abs(v), F, st.Qn + st.EQn, _norms((ar + st.Er) * net.xn), True)
+    return Curvature(st.g[:k], ar, st.Er, np.abs(v), F, st.Qn + st.EQn, _norms((ar + st.Er) * net.xn), True)
 
 
 #: the eigen-bounds of the d x d blocks P_i are computed at every EIG_STRIDE-th step and used for the steps

@@ -76,13 +76,24 @@ def tanh_error(z: np.ndarray, a: np.ndarray, table: np.ndarray, out: np.ndarray)
 
 
 @njit(**JIT)
-def defect_forward(Z: np.ndarray, A: np.ndarray, wn: np.ndarray, gxn: np.ndarray, av: np.ndarray, table: np.ndarray,
-                   EA: np.ndarray, SA: np.ndarray, SE: np.ndarray) -> float:
-    """error_bounds.defect's first pass over (t, k, i): EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY (E_T the proven
-    tanh error of A at Z), SA[t, k] = sum_i |A| |v_i|, SE[t, k] = sum_i EA |v_i|. Returns the largest finite E_T."""
+def defect(Z: np.ndarray, A: np.ndarray, D: np.ndarray, p: np.ndarray, r: np.ndarray, v: np.ndarray, av: np.ndarray,
+           wn: np.ndarray, gxn: np.ndarray, aX: np.ndarray, table: np.ndarray, consts: np.ndarray, g: np.ndarray,
+           Er: np.ndarray, Eq: np.ndarray, EQ: np.ndarray) -> float:
+    """error_bounds.defect's entrywise passes, row (t, k) by row (the row stays in cache for the second pass).
+    First pass over i: EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY (E_T the proven tanh error of A at Z),
+    SA = sum_i |A| |v_i|, SE = sum_i EA |v_i|; then Er[t, k] = s (gamma SA + SE) + c4s |p_k| + U1 |r_k| + TINY and
+    cq = gamma |r| + Er, cm = (gamma_n + U1) |r| + Er, ce = |r| + Er; second pass: ED = (2|A| + EA) EA + d_round,
+    M = D cm + ED ce + TINY, Eq[t, i] = sum_k |A| cq + EA ce, EQ[t, c, i] = sum_k |X|_kc M,
+    g = ((A D) (-2)) r_k v_i. ``consts`` = (s_up, gamma, c4s, gamma_n + U1, d_round). Returns the largest finite
+    E_T."""
+    s_up, gam, c4s, gnu, d_round = consts[0], consts[1], consts[2], consts[3], consts[4]
     worst = 0.0
     T, n, m = Z.shape
+    d = aX.shape[1]
+    EA, M = np.empty(m), np.empty(m)
     for t in range(T):
+        Eq[t, :] = 0.0
+        EQ[t, :, :] = 0.0
         for k in range(n):
             gk, sa, se = gxn[k], 0.0, 0.0
             for i in range(m):
@@ -92,44 +103,31 @@ def defect_forward(Z: np.ndarray, A: np.ndarray, wn: np.ndarray, gxn: np.ndarray
                 ea = gk * wn[t, i]
                 ea = ea + et
                 ea = ea + 2 * TINY
-                EA[t, k, i] = ea
+                EA[i] = ea
                 sa += abs(A[t, k, i]) * av[t, i]
                 se += ea * av[t, i]
-            SA[t, k], SE[t, k] = sa, se
-    return worst
-
-
-@njit(**JIT)
-def defect_backward(A: np.ndarray, D: np.ndarray, EA: np.ndarray, cq: np.ndarray, cm: np.ndarray, ce: np.ndarray,
-                    d_round: float, ED: np.ndarray, M: np.ndarray, Eq: np.ndarray) -> None:
-    """error_bounds.defect's second pass over (t, k, i), with per-datum cq = gamma |r| + Er, cm = (gamma_n + U1) |r|
-    + Er, ce = |r| + Er: ED = (2|A| + EA) EA + d_round; M = D cm + ED ce + TINY; Eq[t, i] = sum_k |A| cq + EA ce."""
-    T, n, m = A.shape
-    for t in range(T):
-        for i in range(m):
-            Eq[t, i] = 0.0
-        for k in range(n):
-            q, c, e = cq[t, k], cm[t, k], ce[t, k]
+            rk = r[t, k]
+            ar = abs(rk)
+            er = s_up * (gam * sa + se) + c4s * abs(p[t, k])
+            er = er + U1 * ar
+            er = er + TINY
+            Er[t, k] = er
+            cq, cm, ce = gam * ar + er, gnu * ar + er, ar + er
             for i in range(m):
-                aa, ea = abs(A[t, k, i]), EA[t, k, i]
+                a, dk, ea = A[t, k, i], D[t, k, i], EA[i]
+                aa = abs(a)
                 ed = aa * 2
                 ed = ed + ea
                 ed = ed * ea
                 ed = ed + d_round
-                ED[t, k, i] = ed
-                Eq[t, i] += aa * q + ea * e
-                M[t, k, i] = (D[t, k, i] * c + ed * e) + TINY
-
-
-@njit(**JIT)
-def tanh_curvature(A: np.ndarray, D: np.ndarray, r: np.ndarray, v: np.ndarray, g: np.ndarray) -> None:
-    """g = ((A D) (-2)) r_k v_i, error_bounds.tanh_curvature's order."""
-    T, n, m = A.shape
-    for t in range(T):
-        for k in range(n):
-            rk = r[t, k]
-            for i in range(m):
-                g[t, k, i] = ((A[t, k, i] * D[t, k, i]) * -2.0) * rk * v[t, i]
+                Eq[t, i] += aa * cq + ea * ce
+                M[i] = (dk * cm + ed * ce) + TINY
+                g[t, k, i] = ((a * dk) * -2.0) * rk * v[t, i]
+            for c in range(d):
+                xc = aX[k, c]
+                for i in range(m):
+                    EQ[t, c, i] += xc * M[i]
+    return worst
 
 
 @njit(**JIT)
@@ -218,39 +216,67 @@ def _tridiagonal(A: np.ndarray, v: np.ndarray, p: np.ndarray, dg: np.ndarray, e2
 
 
 @njit(**JIT)
-def _smallest(dg: np.ndarray, e2: np.ndarray, sign: float) -> float:
-    """An estimate of the least eigenvalue of sign T, T tridiagonal (dg, e2), by Laguerre's method from the
-    Gershgorin bound below it (monotone for real-rooted polynomials), on the ratios q_k = p_k / p_(k-1) of the
-    characteristic polynomial and their derivatives. Untrusted, like eigvalsh."""
+def _ratio(sdk: float, x: float, e2k: float, iq: float, dq: float, ddq: float) -> tuple[float, float, float]:
+    """The next ratio of :func:`_extremes`: from iq = 1 / q_(k-1) and the derivatives dq, ddq of q_(k-1), q_k =
+    (sdk - x) - e2k / q_(k-1) and its derivatives; returns (1 / q_k, dq_k, ddq_k), q_k = 0 taken as 1e-300."""
+    b = e2k * iq
+    q, dq, ddq = (sdk - x) - b, -1.0 + b * dq * iq, b * iq * (ddq - 2.0 * dq * dq * iq)
+    if q == 0.0:
+        q = 1e-300
+    return 1.0 / q, dq, ddq
+
+
+@njit(**JIT)
+def _laguerre(x: float, G: float, H: float, d: int) -> float:
+    """The next Laguerre iterate from x with sums G = p'/p, H = G^2 - p''/p; nan when converged (no step, or no
+    progress in floats)."""
+    root = math.sqrt(max((d - 1) * (d * H - G * G), 0.0))
+    den = G - root if G < 0.0 else G + root
+    if not den != 0.0:
+        return math.nan
+    step = d / den
+    if not (math.isfinite(step) and x - step > x):
+        return math.nan
+    return x - step
+
+
+@njit(**JIT)
+def _extremes(dg: np.ndarray, e2: np.ndarray) -> tuple[float, float]:
+    """Estimates (lambda_min, lambda_max) of T tridiagonal (dg, e2): for sign = 1 and -1 the least eigenvalue of
+    sign T by Laguerre's method from the Gershgorin bound below it (monotone for real-rooted polynomials), on the
+    ratios q_k = p_k / p_(k-1) of the characteristic polynomial and their derivatives; both ends iterate in one
+    loop (independent chains, overlapped by the CPU), each stopping where it converges. Untrusted, like eigvalsh."""
     d = dg.shape[0]
-    x = math.inf
+    x, y = math.inf, math.inf  # x: least eigenvalue of T, y: of -T
     for k in range(d):
         r = (math.sqrt(e2[k - 1]) if k > 0 else 0.0) + (math.sqrt(e2[k]) if k < d - 1 else 0.0)
-        x = min(x, sign * dg[k] - r)
+        x, y = min(x, dg[k] - r), min(y, -dg[k] - r)
+    run_x, run_y = True, True
     for _ in range(100):
-        G, H = 0.0, 0.0
-        iq, dq, ddq = 0.0, 0.0, 0.0
+        Gx, Hx, Gy, Hy = 0.0, 0.0, 0.0, 0.0
+        ix, dx, ddx, iy, dy, ddy = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
         for k in range(d):
             if k == 0:
-                q, dq, ddq = sign * dg[0] - x, -1.0, 0.0
-            else:  # iq = 1 / q_(k-1)
-                b = e2[k - 1] * iq
-                q, dq, ddq = (sign * dg[k] - x) - b, -1.0 + b * dq * iq, b * iq * (ddq - 2.0 * dq * dq * iq)
-            if q == 0.0:
-                q = 1e-300
-            iq = 1.0 / q
-            gk = dq * iq
-            G += gk
-            H += gk * gk - ddq * iq
-        root = math.sqrt(max((d - 1) * (d * H - G * G), 0.0))
-        den = G - root if G < 0.0 else G + root
-        if not den != 0.0:
-            return x
-        step = d / den
-        if not (math.isfinite(step) and x - step > x):  # converged (or no progress in floats)
-            return x
-        x = x - step
-    return x
+                qx, qy = dg[0] - x, -dg[0] - y
+                qx, qy = (1e-300 if qx == 0.0 else qx), (1e-300 if qy == 0.0 else qy)
+                ix, dx, ddx, iy, dy, ddy = 1.0 / qx, -1.0, 0.0, 1.0 / qy, -1.0, 0.0
+            else:  # i* = 1 / q_(k-1)
+                ix, dx, ddx = _ratio(dg[k], x, e2[k - 1], ix, dx, ddx)
+                iy, dy, ddy = _ratio(-dg[k], y, e2[k - 1], iy, dy, ddy)
+            gx, gy = dx * ix, dy * iy
+            Gx, Gy = Gx + gx, Gy + gy
+            Hx, Hy = Hx + (gx * gx - ddx * ix), Hy + (gy * gy - ddy * iy)
+        if run_x:
+            nx = _laguerre(x, Gx, Hx, d)
+            run_x = nx == nx
+            x = nx if run_x else x
+        if run_y:
+            ny = _laguerre(y, Gy, Hy, d)
+            run_y = ny == ny
+            y = ny if run_y else y
+        if not (run_x or run_y):
+            break
+    return x, -y
 
 
 @njit(**JIT)
@@ -293,7 +319,7 @@ def eigen_bounds(Pl: np.ndarray, err: np.ndarray, d: int, gam: float, lo: np.nda
     """plproof.verify.eigen.extremes per matrix, for P~ given by its packed lower triangle (row a, column b <= a at
     a (a + 1) / 2 + b; (T, m, d (d + 1) / 2)) within Frobenius distance err (T, m): lo >= max(-lambda_min, 0),
     hi >= max(lambda_max, 0) by Cholesky at the shifts lambda^ -+ 4 gamma_(d+1) tr|P~| COVER + TINY from
-    :func:`_smallest` (eigvalsh's role; computed on P~ / max|P~_ab|, no underflow or overflow); inf
+    :func:`_extremes` (eigvalsh's role; computed on P~ / max|P~_ab|, no underflow or overflow); inf
     where P~ or err is not finite; nan where a factorisation does not complete (the caller takes numpy's extremes,
     with its eigh fallback, for those)."""
     T, m = err.shape
@@ -324,7 +350,8 @@ def eigen_bounds(Pl: np.ndarray, err: np.ndarray, d: int, gam: float, lo: np.nda
             else:
                 scale = 1.0
             _tridiagonal(A, v, p, dg, e2)
-            lmin, lmax = _smallest(dg, e2, 1.0) * scale, -_smallest(dg, e2, -1.0) * scale
+            lmin, lmax = _extremes(dg, e2)
+            lmin, lmax = lmin * scale, lmax * scale
             low = _shifted_lower(M, 1.0, lmin - room, gam, L)
             high = _shifted_lower(M, -1.0, -(lmax + room), gam, L)
             if low != low or high != high:

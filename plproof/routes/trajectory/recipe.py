@@ -85,14 +85,14 @@ BLOCK = 32
 
 class Buffers:
     """Iterates W, v (BLOCK + 1 slots), each step's computed Z, A, D, p, r, q, Q (BLOCK slots), and scratch
-    (BLOCK, n, m) slots EA, ED, aA, M1, tmp for the error bounds (:func:`~.error_bounds.defect`)."""
+    (BLOCK, n, m) slots EA, ED, g, aA, M1, tmp for the error bounds (:func:`~.error_bounds.defect`)."""
 
     def __init__(self, net: "Net", w0: np.ndarray, size: int = BLOCK) -> None:
         n, m, d = net.n, net.m, net.d
         self.W, self.v = np.empty((size + 1, m, d)), np.empty((size + 1, m))
         self.Z, self.A, self.D = np.empty((size, n, m)), np.empty((size, n, m)), np.empty((size, n, m))
         self.p, self.r, self.q, self.Q = np.empty((size, n)), np.empty((size, n)), np.empty((size, m)), np.empty((size, m, d))
-        self.EA, self.ED, self.aA, self.M1, self.tmp = (np.empty((size, n, m)) for _ in range(5))
+        self.EA, self.ED, self.g, self.aA, self.M1, self.tmp = (np.empty((size, n, m)) for _ in range(6))
         self.W[0], self.v[0] = w0[: m * d].reshape(m, d), w0[m * d:]
 
     def restart(self, j: int) -> None:

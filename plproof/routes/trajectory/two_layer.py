@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from plproof.routes.trajectory.error_bounds import (ASSUMPTIONS, Curvature, Stage, TubeConstants, contraction, defect,
-                                                    tanh_curvature)
+from plproof.routes.trajectory.error_bounds import (ASSUMPTIONS, Curvature, Stage, TubeConstants, activation_errors,
+                                                    contraction, defect, tanh_curvature)
 from plproof.routes.trajectory.recipe import COVER, RECIPE, Anchor, Block, Buffers, gd_step, make_net
 from plproof.routes.trajectory.terminal import _jacobian_upper, _sigma_c, _try_terminal
 
@@ -58,8 +58,9 @@ class TwoLayerFloat:
                      cut)
 
     def anchor(self, block: Block, j: int) -> Anchor:
-        st, buf = block.stage, self.buf
-        K, err, jac = _jacobian_upper(self.net, (buf.A[j], st.EA[j], buf.D[j], st.ED[j], buf.v[j]))
+        buf = self.buf
+        EA, ED = activation_errors(self.net, buf, j)
+        K, err, jac = _jacobian_upper(self.net, (buf.A[j], EA, buf.D[j], ED, buf.v[j]))
         return Anchor(K, err, jac, _sigma_c(self.net, float(np.max(np.abs(buf.v[j])))))
 
     def contraction(self, block: Block, k: int, eta: float, e: np.ndarray, LF: np.ndarray,
