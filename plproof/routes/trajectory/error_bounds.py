@@ -171,7 +171,8 @@ class TubeConstants:
     Gabs: np.ndarray
     XX: np.ndarray    # row k: fl(x_k x_k^T), flattened (the Gram matrices of block_extremes by one product)
     XL: np.ndarray    # row k: the lower triangle of fl(x_k x_k^T), packed by rows (the numba kernel's P~)
-    perron: dict[str, np.ndarray] = field(default_factory=dict)  # the last block's Perron vectors (not constants)
+    #: the last block's Perron vectors u and their products Gabs u, by key (not constants)
+    perron: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, X: np.ndarray, X_norm: float, S1: float, S2: float, S3: float, s_up: float) -> "TubeConstants":
@@ -215,8 +216,8 @@ class Curvature:
     perron: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def ratio(self, key: str, cc: np.ndarray, c: TubeConstants) -> np.ndarray:
-        """:func:`perron_ratio` of cc at the block's first step (one power step from the last block's u, kept in
-        ``c.perron``), computed at the first call for ``key`` (the first e the driver tries) and kept."""
+        """:func:`perron_ratio` of cc at the block's first step (one power step from the last block's u and Gabs u,
+        kept in ``c.perron``), computed at the first call for ``key`` (the first e the driver tries) and kept."""
         if key not in self.perron:
             if self.weight is None:
                 self.perron[key], c.perron[key] = perron_ratio(cc[0], c.Gabs, c.perron.get(key))
@@ -274,16 +275,19 @@ PERRON_STEPS = 6
 FLOOR = 2.0**-40
 
 
-def perron_ratio(c: np.ndarray, Gabs: np.ndarray, u: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """((Gabs u)_k / u_k, u) for u > 0 near the Perron vector of diag(c_i) Gabs (per neuron i; axis -2: data k),
-    for :func:`gram_bound`: PERRON_STEPS power steps from c, or one from a previous block's u (the Perron vector
-    is scale-free and moves slowly along a run). Any u > 0 is valid; a near-Perron u is sharp."""
-    steps, u = (PERRON_STEPS, c) if u is None else (1, u)
+def perron_ratio(c: np.ndarray, Gabs: np.ndarray,
+                 last: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """((Gabs u)_k / u_k, (u, Gabs u)) for u > 0 near the Perron vector of diag(c_i) Gabs (per neuron i; axis -2:
+    data k), for :func:`gram_bound`: PERRON_STEPS power steps from c, or one from a previous block's u given with
+    its product Gabs u (the Perron vector is scale-free and moves slowly along a run). Any u > 0 is valid; a
+    near-Perron u is sharp."""
+    steps, u, Gu = (PERRON_STEPS, c, Gabs @ c) if last is None else (1, *last)
     for _ in range(steps):
-        u = c * (Gabs @ u)
+        u = c * Gu
         top = u.max(axis=-2, keepdims=True)
         u = u / np.where(top > 0, top, 1.0) + FLOOR
-    return (Gabs @ u) / u, u
+        Gu = Gabs @ u
+    return Gu / u, (u, Gu)
 
 
 def gram_bound(c: np.ndarray, ratio: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
