@@ -266,9 +266,9 @@ def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
 
 
 #: the eigen-bounds of the d x d blocks P_i are computed at every EIG_STRIDE-th step and used for the steps
-#: between (the change of g enters the Gram bound): a quarter of the eigh cost for about 5% more
-#: log-amplification than every step (measured on case C)
-EIG_STRIDE = 4
+#: between (the change of g enters the Gram bound): an eighth of the cost for about 15% more log-amplification
+#: than every step, 6% more than every 4th (measured on case C, docs/rigor.md §10 item 4)
+EIG_STRIDE = 8
 #: power-iteration steps towards the Perron vector of diag(c) |G| (any positive vector gives a valid bound)
 PERRON_STEPS = 6
 #: floor of the normalised Perron vector: u_k >= 2^-40 keeps every ratio finite (docs/rigor.md §10)
