@@ -19,6 +19,8 @@ from plproof.routes.trajectory import recipe
 from plproof.verify import doubledouble as dd
 from plproof.verify import eigen, tanh
 
+#: rows of M per pass over EQ in :func:`defect` (four: :func:`_accumulate` spells them out)
+GROUP = 4
 JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
 # The constants compiled into the kernels, spelled out: numba's cache is keyed on this file's source alone, so a
 # constant changed where it is defined must change this file too (checked against the definitions on import).
@@ -83,14 +85,14 @@ def defect(Z: np.ndarray, A: np.ndarray, D: np.ndarray, p: np.ndarray, r: np.nda
     First pass over i: EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY (E_T the proven tanh error of A at Z),
     SA = sum_i |A| |v_i|, SE = sum_i EA |v_i|; then Er[t, k] = s (gamma SA + SE) + c4s |p_k| + U1 |r_k| + TINY and
     cq = gamma |r| + Er, cm = (gamma_n + U1) |r| + Er, ce = |r| + Er; second pass: ED = (2|A| + EA) EA + d_round,
-    M = D cm + ED ce + TINY, Eq[t, i] = sum_k |A| cq + EA ce, EQ[t, c, i] = sum_k |X|_kc M,
-    g = ((A D) (-2)) r_k v_i. ``consts`` = (s_up, gamma, c4s, gamma_n + U1, d_round). Returns the largest finite
+    M = D cm + ED ce + TINY, Eq[t, i] = sum_k |A| cq + EA ce, g = ((A D) (-2)) r_k v_i, and EQ[t, c, i] =
+    sum_k |X|_kc M (:func:`_accumulate`, rows in groups of GROUP). ``consts`` = (s_up, gamma, c4s, gamma_n + U1, d_round). Returns the largest finite
     E_T."""
     s_up, gam, c4s, gnu, d_round = consts[0], consts[1], consts[2], consts[3], consts[4]
     worst = 0.0
     T, n, m = Z.shape
     d = aX.shape[1]
-    EA, M = np.empty(m), np.empty(m)
+    EA, M = np.empty(m), np.empty((GROUP, m))
     for t in range(T):
         Eq[t, :] = 0.0
         EQ[t, :, :] = 0.0
@@ -121,13 +123,29 @@ def defect(Z: np.ndarray, A: np.ndarray, D: np.ndarray, p: np.ndarray, r: np.nda
                 ed = ed * ea
                 ed = ed + d_round
                 Eq[t, i] += aa * cq + ea * ce
-                M[i] = (dk * cm + ed * ce) + TINY
+                M[k % GROUP, i] = (dk * cm + ed * ce) + TINY
                 g[t, k, i] = ((a * dk) * -2.0) * rk * v[t, i]
-            for c in range(d):
-                xc = aX[k, c]
-                for i in range(m):
-                    EQ[t, c, i] += xc * M[i]
+            if k % GROUP == GROUP - 1 or k == n - 1:
+                _accumulate(EQ[t], aX, M, k - k % GROUP)
     return worst
+
+
+@njit(**JIT)
+def _accumulate(EQ: np.ndarray, aX: np.ndarray, M: np.ndarray, k0: int) -> None:
+    """EQ[c, i] += sum_j |X|_(k0 + j, c) M[j, i] over the rows j < GROUP, k0 + j < n, of M (a sum of non-negative
+    terms, grouped in fours: EQ is read and written once per GROUP rows)."""
+    d, m = EQ.shape
+    rows = min(GROUP, aX.shape[0] - k0)
+    for c in range(d):
+        if rows == GROUP:
+            x0, x1, x2, x3 = aX[k0, c], aX[k0 + 1, c], aX[k0 + 2, c], aX[k0 + 3, c]
+            for i in range(m):
+                EQ[c, i] += (x0 * M[0, i] + x1 * M[1, i]) + (x2 * M[2, i] + x3 * M[3, i])
+        else:
+            for j in range(rows):
+                x = aX[k0 + j, c]
+                for i in range(m):
+                    EQ[c, i] += x * M[j, i]
 
 
 @njit(**JIT)
