@@ -220,3 +220,17 @@ def test_eigen_kernel_failures_take_numpys_extremes() -> None:
     lo, hi = error_bounds.packed_extremes(Failing, M.reshape(3, 4)[:, error_bounds._packed(2)], np.zeros(3), 2)
     ref = extremes(M[1:2], np.zeros(1))
     assert lo[1] == ref[0][0] > 3.0 and hi[1] == ref[1][0] > 2.0 and lo[0] == hi[2] == 0.0
+
+
+def test_perron_step_from_the_kept_product_is_the_recomputed_one() -> None:
+    """perron_ratio from a previous (u, Gabs u) gives the floats of one power step that recomputes Gabs u."""
+    rng = np.random.default_rng(4)
+    G = np.abs(rng.standard_normal((6, 6)))
+    G = G + G.T
+    c1, c2 = np.abs(rng.standard_normal((6, 5))), np.abs(rng.standard_normal((6, 5)))
+    _, (u, Gu) = error_bounds.perron_ratio(c1, G, None)
+    assert np.array_equal(Gu, G @ u)
+    ratio, (u2, Gu2) = error_bounds.perron_ratio(c2, G, (u, Gu))
+    w = c2 * (G @ u)
+    w = w / w.max(axis=-2, keepdims=True) + error_bounds.FLOOR
+    assert np.array_equal(u2, w) and np.array_equal(ratio, (G @ w) / w)
