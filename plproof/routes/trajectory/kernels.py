@@ -86,12 +86,11 @@ def defect(Z: np.ndarray, A: np.ndarray, D: np.ndarray, p: np.ndarray, r: np.nda
     SA = sum_i |A| |v_i|, SE = sum_i EA |v_i|; then Er[t, k] = s (gamma SA + SE) + c4s |p_k| + U1 |r_k| + TINY and
     cq = gamma |r| + Er, cm = (gamma_n + U1) |r| + Er, ce = |r| + Er; second pass: ED = (2|A| + EA) EA + d_round,
     M = D cm + ED ce + TINY, Eq[t, i] = sum_k |A| cq + EA ce, g = ((A D) (-2)) r_k v_i, and EQ[t, c, i] =
-    sum_k |X|_kc M (:func:`_accumulate`, rows in groups of GROUP). ``consts`` = (s_up, gamma, c4s, gamma_n + U1, d_round). Returns the largest finite
-    E_T."""
+    sum_k |X|_kc M (:func:`_accumulate`, rows in groups of GROUP). ``consts`` = (s_up, gamma, c4s, gamma_n + U1,
+    d_round). Returns the largest finite E_T."""
     s_up, gam, c4s, gnu, d_round = consts[0], consts[1], consts[2], consts[3], consts[4]
     worst = 0.0
     T, n, m = Z.shape
-    d = aX.shape[1]
     EA, M = np.empty(m), np.empty((GROUP, m))
     for t in range(T):
         Eq[t, :] = 0.0

@@ -84,8 +84,9 @@ BLOCK = 32
 
 
 class Buffers:
-    """Iterates W, v (BLOCK + 1 slots), each step's computed Z, A, D, p, r, q, Q (BLOCK slots), and scratch
-    (BLOCK, n, m) slots EA, ED, g, aA, M1, tmp for the error bounds (:func:`~.error_bounds.defect`)."""
+    """Iterates W, v (BLOCK + 1 slots), each step's computed Z, A, D, p, r, q, Q (BLOCK slots), the curvature
+    products g of :func:`~.error_bounds.defect` and its (BLOCK, n, m) scratch slots EA, ED, aA, M1, tmp (numpy only;
+    the numba kernel keeps them per row, docs/rigor.md §5.8)."""
 
     def __init__(self, net: "Net", w0: np.ndarray, size: int = BLOCK) -> None:
         n, m, d = net.n, net.m, net.d
