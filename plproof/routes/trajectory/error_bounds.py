@@ -266,9 +266,10 @@ def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
 
 
 #: the eigen-bounds of the d x d blocks P_i are computed at every EIG_STRIDE-th step and used for the steps
-#: between (the change of g enters the Gram bound): an eighth of the cost for about 15% more log-amplification
-#: than every step, 6% more than every 4th (measured on case C, docs/rigor.md §10 item 4)
-EIG_STRIDE = 8
+#: between (the change of g enters the Gram bound): a quarter of the cost for about 10% more log-amplification
+#: than every step (measured on case C, docs/rigor.md §10 item 4; 8 would save another 10% of certify_run for
+#: 6-18% more log-amplification, which can cost a width where float64 is at its limit)
+EIG_STRIDE = 4
 #: power-iteration steps towards the Perron vector of diag(c) |G| (any positive vector gives a valid bound)
 PERRON_STEPS = 6
 #: floor of the normalised Perron vector: u_k >= 2^-40 keeps every ratio finite (docs/rigor.md §10)
