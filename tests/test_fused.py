@@ -234,3 +234,18 @@ def test_perron_step_from_the_kept_product_is_the_recomputed_one() -> None:
     w = c2 * (G @ u)
     w = w / w.max(axis=-2, keepdims=True) + error_bounds.FLOOR
     assert np.array_equal(u2, w) and np.array_equal(ratio, (G @ w) / w)
+
+
+def test_run_evidence_names_the_extra_where_numba_is_missing(monkeypatch) -> None:
+    """Without numba the same bounds run in numpy, slower: the evidence says so and names the extra; with numba, or
+    with PLPROOF_NO_NUMBA chosen by the user, nothing is said."""
+    problem = Problem(TwoLayer(unit_inputs(5, 8, seed=3), 16, "tanh", seed=3, init="symmetric"),
+                      uniform_targets(5, 0.05, seed=3))
+    monkeypatch.setitem(sys.modules, "numba", None)
+    fused._load.cache_clear()
+    try:
+        assert any("pip install 'plproof[fast]'" in note for note in certify_run(problem).notes)
+        monkeypatch.setenv(fused.ENV, "1")
+        assert certify_run(problem).notes == []
+    finally:
+        fused._load.cache_clear()

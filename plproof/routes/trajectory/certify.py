@@ -30,6 +30,7 @@ from plproof.problem import Problem
 from plproof.routes.trajectory.generic import RECIPE as GENERIC_RECIPE
 from plproof.routes.trajectory.generic import MidRadGD
 from plproof.routes.trajectory.graph import graph_obstacle
+from plproof.routes.trajectory import fused
 from plproof.routes.trajectory.double_double import TwoLayerDD
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Recipe
 from plproof.routes.trajectory.sampler import Sampler
@@ -520,5 +521,7 @@ def _evidence(problem: Problem, eta: float, rec: RunRecord, every: int, recipe: 
             last = f"; last terminal margin {INTERVALS.hi(term.state['margin']):.3g} with e_T = {term.e:.3g}" if term else ""
             reason = f"the terminal ball did not close within max_steps = {rec.steps} (amplification {amp}){last}"
     claim, symbols = (CLAIM, CLAIM_SYMBOLS) if sampler is None else (CLAIM_SGD, CLAIM_SYMBOLS_SGD)
+    slow = fused.missing() if isinstance(recipe, TwoLayerFloat) else None  # the recipes with numba kernels
     return Evidence(claim, symbols, "run", verdict, reason, problem.describe(), quantities=q,
-                    hypotheses=hyps, conclusions=conclusions, hints=hints, references=list(REFERENCES))
+                    hypotheses=hyps, conclusions=conclusions, hints=hints, notes=[slow] if slow else [],
+                    references=list(REFERENCES))
