@@ -59,7 +59,7 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     :func:`.fused.kernels` has it (docs/rigor.md §5.8); the Stage's g is a view of ``buf.g``, valid until the next
     call. EA and ED of a step: :func:`activation_errors`.
     """
-    W, v, p, r, q, Q = buf.W[:k], buf.v[:k], buf.p[:k], buf.r[:k], buf.q[:k], buf.Q[:k]
+    W, v, q, Q = buf.W[:k], buf.v[:k], buf.q[:k], buf.Q[:k]
     W1, v1 = buf.W[1:k + 1], buf.v[1:k + 1]
     wn = np.sqrt(np.einsum("tij,tij->ti", W, W))
     av = np.abs(v)
