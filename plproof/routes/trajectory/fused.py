@@ -52,13 +52,3 @@ def tanh_table() -> np.ndarray:
     from plproof.verify.tanh import _rows
 
     return np.ascontiguousarray(np.stack(_rows(), axis=1))
-
-
-def tanh_error(z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """:func:`plproof.verify.tanh.tanh_error` (E >= |a - tanh z|, docs/rigor.md §11.7) by the kernel: the same
-    operations per entry, so the same floats. Needs numba (:func:`kernels` not None)."""
-    z = np.ascontiguousarray(z, dtype=np.float64)
-    a = np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), z.shape))
-    out = np.empty(z.shape)
-    kernels().tanh_error(z.ravel(), a.ravel(), tanh_table(), out.ravel())
-    return out

@@ -71,13 +71,6 @@ def _tanh_bound(z: float, a: float, table: np.ndarray) -> float:
 
 
 @njit(**JIT)
-def tanh_error(z: np.ndarray, a: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
-    """:func:`_tanh_bound` of flat arrays z, a into ``out``."""
-    for s in range(z.size):
-        out[s] = _tanh_bound(z[s], a[s], table)
-
-
-@njit(**JIT)
 def defect(Z: np.ndarray, A: np.ndarray, D: np.ndarray, p: np.ndarray, r: np.ndarray, v: np.ndarray, av: np.ndarray,
            wn: np.ndarray, gxn: np.ndarray, aX: np.ndarray, table: np.ndarray, consts: np.ndarray, g: np.ndarray,
            Er: np.ndarray, Eq: np.ndarray, EQ: np.ndarray) -> float:
