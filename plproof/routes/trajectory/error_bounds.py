@@ -169,8 +169,7 @@ class TubeConstants:
     s_up: float
     X: np.ndarray
     Gabs: np.ndarray
-    XX: np.ndarray    # row k: fl(x_k x_k^T), flattened (the Gram matrices of block_extremes by one product)
-    XL: np.ndarray    # row k: the lower triangle of fl(x_k x_k^T), packed by rows (the numba kernel's P~)
+    XL: np.ndarray    # row k: the lower triangle of fl(x_k x_k^T), packed by rows (Curvature.grams' P~)
     #: the last block's Perron vectors u and their products Gabs u, by key (not constants)
     perron: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -184,7 +183,7 @@ class TubeConstants:
         Gabs = (np.abs(X @ X.T) + fb.gamma(X.shape[1]) * (aX @ aX.T)) * COVER + TINY
         XX = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
         XL = np.ascontiguousarray(XX[:, _packed(X.shape[1])])
-        return cls(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), X_norm, S1, S2, S3, s_up, X, Gabs, XX, XL)
+        return cls(xn, xn2, xn2 * xn * COVER, fb.sum_up(xn2), X_norm, S1, S2, S3, s_up, X, Gabs, XL)
 
 
 @dataclass
@@ -211,7 +210,8 @@ class Curvature:
     moves_v: bool
     weight: np.ndarray | None = None
     cmax: np.ndarray | None = None
-    _extremes: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _eigen: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _grams: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _moved: np.ndarray | None = field(default=None, repr=False)
     perron: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -230,15 +230,38 @@ class Curvature:
         """Steps per eigen-bound anchor t_a: EIG_STRIDE, 1 for mini-batches (g_t and g_(t_a) weight other rows)."""
         return EIG_STRIDE if self.weight is None else 1
 
-    def extremes(self, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
-        """(lo, hi): :func:`block_extremes` of g at every ``stride``-th step t_a, repeated over the steps it anchors;
-        lambda_min(P(g_t)) >= lambda_min(P(g_(t_a))) - lambda_max(X^T diag(moved) X), moved >= |g_t - g_(t_a)|
-        (:meth:`moved`, docs/rigor.md §10). Computed once: the driver tries several e per block."""
-        if self._extremes is None:
-            a = np.arange(self.g.shape[0]) // self.stride
-            lo, hi = block_extremes(self.g[::self.stride], c)
-            self._extremes = (lo[a], hi[a])
-        return self._extremes
+    def extremes(self, c: TubeConstants, want: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lo, hi, known) per anchor step t_a (every ``stride``-th step) and neuron: :func:`block_extremes` of g_(t_a)
+        where known, 0 elsewhere (below both: lo, hi >= 0); first computed for the pairs in ``want`` (t_a // stride,
+        i) not yet known. lambda_min(P(g_t)) >= lambda_min(P(g_(t_a))) - lambda_max(X^T diag(moved) X), moved >=
+        |g_t - g_(t_a)| (:meth:`moved`, docs/rigor.md §10). Kept: the driver tries several e per block."""
+        if self._eigen is None:
+            shape = (-(-self.g.shape[0] // self.stride), self.g.shape[2])
+            self._eigen = (np.zeros(shape), np.zeros(shape), np.zeros(shape, dtype=bool))
+        lo, hi, known = self._eigen
+        if want is not None:
+            ta, i = np.nonzero(want & ~known)
+            if ta.size:
+                Pl, err = self.grams(c, np.unique(ta))
+                lo[ta, i], hi[ta, i] = block_extremes(Pl[ta, i], err[ta, i], c)
+                known[ta, i] = True
+        return self._eigen
+
+    def grams(self, c: TubeConstants, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(P~, err) per anchor and neuron, filled for ``anchors``: P~_i = sum_k g_ki fl(x_k x_k^T) at the anchor step
+        (lower triangle packed as c.XL; n + 2 roundings per term) by one product per anchor, so the same floats
+        whichever neurons are wanted; ||P - P~||_F <= err = gamma_(n+2) sum_k |g_ki| ||x_k||^2 COVER (not finite
+        where g is not)."""
+        if self._grams is None:
+            A, m = self._eigen[0].shape
+            self._grams = (np.empty((A, m, c.XL.shape[1])), np.empty((A, m)), np.zeros(A, dtype=bool))
+        Pl, err, done = self._grams
+        for a in anchors[~done[anchors]]:
+            g = self.g[a * self.stride]
+            np.matmul(g.T, c.XL, out=Pl[a])
+            err[a] = fb.gamma(c.X.shape[0] + 2) * (c.xn2 @ np.abs(g)) * COVER
+            done[a] = True
+        return Pl, err
 
     def moved(self) -> np.ndarray:
         """(1 + U1) |g_t - g_(t_a)| entrywise (the rounding of the difference; inf where not finite), computed once."""
@@ -270,6 +293,8 @@ def tanh_curvature(net: "Net", buf: Buffers, st: Stage, k: int) -> Curvature:
 #: than every step (measured on case C, docs/rigor.md §10 item 4; 8 would save another 10% of certify_run for
 #: 6-18% more log-amplification, which can cost a width where float64 is at its limit)
 EIG_STRIDE = 4
+#: rounds of :func:`_peaks` that compute the eigen-bounds of the largest open entry per step only
+LARGEST_ROUNDS = 2
 #: power-iteration steps towards the Perron vector of diag(c) |G| (any positive vector gives a valid bound)
 PERRON_STEPS = 6
 #: floor of the normalised Perron vector: u_k >= 2^-40 keeps every ratio finite (docs/rigor.md §10)
@@ -300,23 +325,16 @@ def gram_bound(c: np.ndarray, ratio: np.ndarray, out: np.ndarray | None = None) 
     return np.max(scaled, axis=-2) + TINY
 
 
-def block_extremes(g: np.ndarray, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
-    """(lo, hi) with lo >= -lambda_min(P_i), hi >= lambda_max(P_i), P_i = X^T diag(g_i) X, per step and neuron:
-    P~_i computed, ||P - P~||_F <= gamma_(n+2) sum_k |g_ki| ||x_k||^2, and :func:`~plproof.verify.eigen.extremes`
-    (float Cholesky at shifts from eigvalsh, docs/rigor.md §10), or its numba version (docs/rigor.md §5.8).
-    Non-finite g: +inf."""
-    n, d = c.X.shape
-    ok = np.isfinite(g).all(axis=-2)
-    if not ok.all():
-        g = np.where(ok[..., None, :], g, 0.0)
-    # [t, i] = sum_k g_tki fl(x_k x_k^T): n + 2 roundings per term, |P - P~| <= gamma_(n+2) sum_k |g_ki| |x_k||x_k|^T
-    err = fb.gamma(n + 2) * (c.xn2 @ np.abs(g)) * COVER
+def block_extremes(Pl: np.ndarray, err: np.ndarray, c: TubeConstants) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) with lo >= -lambda_min(P), hi >= lambda_max(P) for every P within Frobenius distance err of the
+    P~ packed in the rows of Pl (:meth:`Curvature.grams`): :func:`~plproof.verify.eigen.extremes` (float Cholesky at
+    shifts from eigvalsh, docs/rigor.md §10), or its numba version (docs/rigor.md §5.8). Not finite: +inf."""
+    d = c.X.shape[1]
     kern = fused.kernels()
     if kern is None:
-        lo, hi = extremes((np.swapaxes(g, -1, -2) @ c.XX).reshape(g.shape[:-2] + (g.shape[-1], d, d)), err)
-    else:
-        lo, hi = packed_extremes(kern, np.swapaxes(g, -1, -2) @ c.XL, err, d)
-    return np.where(ok, lo, np.inf), np.where(ok, hi, np.inf)
+        return extremes(Pl[:, _unpacked(d)], err)
+    lo, hi = packed_extremes(kern, Pl[None], err[None], d)
+    return lo[0], hi[0]
 
 
 def packed_extremes(kern: Any, Pl: np.ndarray, err: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -361,9 +379,10 @@ def _delta(g: np.ndarray, av: np.ndarray, ar: np.ndarray, a: np.ndarray, b: np.n
 
 
 def _blocks(cv: Curvature, c: TubeConstants, a: np.ndarray, b: np.ndarray,
-            F: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """(N, P) per step and neuron by numpy: the least of the trace, Gram and (d < n) eigen-bounds of
-    :func:`contraction` on c- = g_- + delta and c+ = g_+ + delta (docs/rigor.md §5.4, §10)."""
+            F: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(N, P, D) per step and neuron by numpy: N, P the least of the trace and Gram bounds of :func:`contraction` on
+    c- = g_- + delta and c+ = g_+ + delta, D the Gram bound of cD = (delta + moved)(1 + U1) that the eigen-bounds
+    add (d < n; else None) (docs/rigor.md §5.4, §10)."""
     g = cv.g
     delta, cc = _delta(g, cv.av, cv.ar, a, b, F)
     np.negative(g, out=cc)
@@ -375,17 +394,15 @@ def _blocks(cv: Curvature, c: TubeConstants, a: np.ndarray, b: np.ndarray,
     cc += delta
     trace, ratio = c.xn2 @ cc, cv.ratio("P", cc, c)
     P = np.minimum(trace, gram_bound(cc, ratio, cc))
-    if c.X.shape[1] < c.X.shape[0]:
-        lo, hi = cv.extremes(c)
-        delta += cv.moved()
-        delta *= 1 + U1  # cD = (delta + moved)(1 + U1): the rounding of the sum
-        gd = gram_bound(delta, cv.ratio("D", delta, c), cc)
-        N, P = np.minimum(N, lo + gd), np.minimum(P, hi + gd)
-    return N, P
+    if c.X.shape[1] >= c.X.shape[0]:
+        return N, P, None
+    delta += cv.moved()
+    delta *= 1 + U1  # cD = (delta + moved)(1 + U1): the rounding of the sum
+    return N, P, gram_bound(delta, cv.ratio("D", delta, c), cc)
 
 
 def _blocks_fused(kern: Any, cv: Curvature, c: TubeConstants, a: np.ndarray,
-                  b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """:func:`_blocks` for full-batch steps by the kernel ``tube_bounds`` (one pass over g; the sums and maxima over
     k in another order, docs/rigor.md §5.8). The Perron ratios at the block's first e come from step 0's c-, c+
     and cD by numpy, as in :func:`_blocks` (moved = 0 at step 0, inf where g is not finite)."""
@@ -401,12 +418,12 @@ def _blocks_fused(kern: Any, cv: Curvature, c: TubeConstants, a: np.ndarray,
                 moved = np.where(np.isfinite(g[:1]), 0.0, np.inf)
             cv.ratio("D", (delta + moved) * (1 + U1), c)
     r = [cv.perron[key] * COVER + TINY for key in keys]  # gram_bound's factors
-    empty = np.empty((0, 0))
-    lo, hi = cv.extremes(c) if eig else (empty, empty)
     N, P = np.empty((g.shape[0], g.shape[2])), np.empty((g.shape[0], g.shape[2]))
+    D = np.empty_like(N) if eig else None
+    empty = np.empty((0, 0))
     kern.tube_bounds(g, cv.av, np.ascontiguousarray(a), np.ascontiguousarray(b), c.xn2, r[0], r[1],
-                     r[2] if eig else empty, lo, hi, cv.stride, N, P)
-    return N, P
+                     r[2] if eig else empty, cv.stride, N, P, empty if D is None else D)
+    return N, P, D
 
 
 def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray,
@@ -442,15 +459,57 @@ def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF:
     b = c.S2 * ev * (ar + rk)
     kern = fused.kernels()
     if kern is None or F is not None or cv.weight is not None:
-        N, P = _blocks(cv, c, a, b, F)
+        N, P, D = _blocks(cv, c, a, b, F)
     else:
-        N, P = _blocks_fused(kern, cv, c, a, b)
+        N, P, D = _blocks_fused(kern, cv, c, a, b)
     if cv.qn is None:
         q2 = 0.0
     else:  # ||q_i(w) - q_i(w~)|| <= ||X|| e (S1 LQ + S2 ||(|r| + Er) o xn||), LQ e >= ||r(w) - r(w~)||
         qn = cv.qn + (c.X_norm * e * (c.S1 * LQ + c.S2 * cv.qr))[:, None]
         q2 = 4 * qn * qn
-    sigma = 0.5 * c.s_up * np.max(N + np.sqrt(N * N + q2), axis=1)
-    h = 0.5 * c.s_up * np.max(P + np.sqrt(P * P + q2), axis=1)
+    top_N, top_P = (_lemma_b(N, q2), _lemma_b(P, q2)) if D is None else _peaks(cv, c, N, P, D, q2)
+    sigma = 0.5 * c.s_up * top_N
+    h = 0.5 * c.s_up * top_P
     ell = np.maximum(1.0 + eta * sigma * COVER, eta * (LB * LB + h) * COVER - 1.0)
     return np.nextafter(ell, np.inf)
+
+
+def _lemma_b(N: np.ndarray, q2: np.ndarray | float, axis: int | None = 1) -> np.ndarray:
+    """max_i f(N_ti, q2_ti) over neurons (``axis`` None: f entrywise), f(x, q2) = x + sqrt(x^2 + q2): Lemma B's
+    2 sigma / s of one block (docs/rigor.md §10). f is non-decreasing in x >= 0, in floats too (each operation is)."""
+    f = N + np.sqrt(N * N + q2)
+    return f if axis is None else np.max(f, axis=axis)
+
+
+def _peaks(cv: Curvature, c: TubeConstants, N: np.ndarray, P: np.ndarray, D: np.ndarray,
+           q2: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_lemma_b` of min(N, lo + D) and min(P, hi + D) (lo, hi the eigen-bounds at t's anchor, Curvature.extremes)
+    with the eigen-bounds computed only where they can change the maximum (docs/rigor.md §10 item 5): the floats of
+    computing them all. With lo = hi = 0 where not yet computed (lo, hi >= 0, so lo + D >= D), each entry is at most
+    its value, so the row maximum M_t is at most the maximum m_t; an entry not computed with f(N_ti) <= M_t is at most
+    f(N_ti) <= m_t, so where no such entry has f(N_ti) > M_t (nor f(P_ti) > M'_t), M_t = m_t exactly (a maximum is
+    one of its floats; a nan entry makes both nan, whatever lo). Rounds: first per step the largest open f(N), f(P),
+    then all open entries (those whose f can pass the maximum found)."""
+    anchor = np.arange(N.shape[0]) // cv.stride
+    fN, fP = _lemma_b(N, q2, None), _lemma_b(P, q2, None)
+    rounds = 0
+    while True:
+        lo, hi, known = cv.extremes(c)
+        top_N = _lemma_b(np.minimum(N, lo[anchor] + D), q2)
+        top_P = _lemma_b(np.minimum(P, hi[anchor] + D), q2)
+        shut = known[anchor]
+        open_N = ~shut & (N > D) & (fN > top_N[:, None])  # N <= D: min(N, lo + D) = N for every lo >= 0
+        open_P = ~shut & (P > D) & (fP > top_P[:, None])
+        if not (open_N.any() or open_P.any()):
+            return top_N, top_P
+        want = (_largest(fN, open_N) | _largest(fP, open_P)) if rounds < LARGEST_ROUNDS else (open_N | open_P)
+        cv.extremes(c, np.logical_or.reduceat(want, np.arange(0, N.shape[0], cv.stride), axis=0))
+        rounds += 1
+
+
+def _largest(f: np.ndarray, open_: np.ndarray) -> np.ndarray:
+    """The largest f of ``open_`` in each row that has one."""
+    pick = np.zeros_like(open_)
+    rows = np.nonzero(open_.any(axis=1))[0]
+    pick[rows, np.argmax(np.where(open_[rows], f[rows], -np.inf), axis=1)] = True
+    return pick

@@ -142,13 +142,12 @@ def _accumulate(EQ: np.ndarray, aX: np.ndarray, M: np.ndarray, k0: int) -> None:
 
 @njit(**JIT)
 def tube_bounds(g: np.ndarray, av: np.ndarray, a: np.ndarray, b: np.ndarray, xn2: np.ndarray, rN: np.ndarray,
-                rP: np.ndarray, rD: np.ndarray, lo: np.ndarray, hi: np.ndarray, stride: int, N: np.ndarray,
-                P: np.ndarray) -> None:
-    """error_bounds._contraction's entrywise part for every step t and neuron i (docs/rigor.md §5.4, §10):
-    delta = |v_i| a_k + b_k + 4 U1 |g|, c- = (-g)_+ + delta, c+ = g_+ + delta; N = min(sum_k ||x_k||^2 c-,
-    max_k c- rN + TINY), P likewise with c+, rP; with eigen-bounds (rD not empty: d < n) also
-    N = min(N, lo + max_k cD rD + TINY), P = min(P, hi + ...), cD = (delta + moved)(1 + U1), moved = (1 + U1)
-    |g_t - g_(t_a)| (inf where not finite), t_a = t // stride * stride. r* = ratio COVER + TINY (gram_bound)."""
+                rP: np.ndarray, rD: np.ndarray, stride: int, N: np.ndarray, P: np.ndarray, D: np.ndarray) -> None:
+    """error_bounds._blocks for every step t and neuron i (docs/rigor.md §5.4, §10): delta = |v_i| a_k + b_k +
+    4 U1 |g|, c- = (-g)_+ + delta, c+ = g_+ + delta; N = min(sum_k ||x_k||^2 c-, max_k c- rN + TINY), P likewise
+    with c+, rP; with eigen-bounds (rD not empty: d < n) D = max_k cD rD + TINY, cD = (delta + moved)(1 + U1),
+    moved = (1 + U1) |g_t - g_(t_a)| (inf where not finite), t_a = t // stride * stride. r* = ratio COVER + TINY
+    (gram_bound)."""
     T, n, m = g.shape
     eig = rD.shape[0] > 0
     trN, grN, trP, grP, grD = np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m)
@@ -180,11 +179,9 @@ def tube_bounds(g: np.ndarray, av: np.ndarray, a: np.ndarray, b: np.ndarray, xn2
                     cD = (delta + moved) * (1 + U1)
                     grD[i] = _bigger(cD * rD[k, i], grD[i])
         for i in range(m):
-            nv, pv = _least(trN[i], grN[i] + TINY), _least(trP[i], grP[i] + TINY)
+            N[t, i], P[t, i] = _least(trN[i], grN[i] + TINY), _least(trP[i], grP[i] + TINY)
             if eig:
-                gd = grD[i] + TINY
-                nv, pv = _least(nv, lo[t, i] + gd), _least(pv, hi[t, i] + gd)
-            N[t, i], P[t, i] = nv, pv
+                D[t, i] = grD[i] + TINY
 
 
 @njit(**JIT)
