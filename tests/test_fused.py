@@ -107,6 +107,30 @@ def _recipe(n: int, d: int, m: int, seed: int, scale: float = 1.0) -> tuple[TwoL
     return TwoLayerFloat(problem.model, problem.y, w0), default_step(problem)
 
 
+@pytest.mark.parametrize("scale", [1.0, 40.0])
+def test_verifier_reruns_the_producers_steps_bitwise(numpy_only, scale) -> None:
+    """The verifier's own float steps (plproof.verify.trajectory._Data.step) from w0 are gd_step's iterates bitwise,
+    with numba and with numpy (its segments then end without a gap at the stored checkpoints); weights with
+    |z| > 24 (scale 40)."""
+    from fractions import Fraction
+
+    from plproof.verify.families import rebuild
+    from plproof.verify.trajectory import _Data
+
+    problem = Problem(TwoLayer(unit_inputs(7, 3, 5), 16, "tanh", 5), uniform_targets(7, 0.3, 5))
+    w0 = np.asarray(problem.w0, dtype=np.float64) * scale
+    problem = Problem(problem.model, problem.y, w0)
+    ev = certify_run(problem, max_steps=1, precision="float64")
+    fam, y, _ = rebuild(run_certificate(ev, problem)["inputs"], None)
+    data = _Data(fam, np.asarray(y, dtype=np.float64), Fraction(2))
+    for off in (True, False):
+        numpy_only(off)
+        rec = TwoLayerFloat(problem.model, problem.y, w0)
+        rec.run(12, default_step(problem))
+        Wb, vb, _ = data.run(*data.split(w0), default_step(problem), 12)
+        assert np.array_equal(Wb, rec.buf.W[:13]) and np.array_equal(vb, rec.buf.v[:13])
+
+
 @pytest.mark.parametrize("n, d, m, scale", [(7, 3, 16, 1.0), (5, 8, 8, 1.0), (6, 2, 5, 40.0), (9, 4, 12, 0.0)])
 def test_defect_and_contraction_kernels_give_the_numpy_bounds(numpy_only, n, d, m, scale) -> None:
     """rho_t, the stage's componentwise bounds and l_t by the kernels against numpy: d < n (eigen-bounds) and

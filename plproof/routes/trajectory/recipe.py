@@ -97,13 +97,15 @@ ENTRIES = 2**16
 class Buffers:
     """Iterates W, v (BLOCK + 1 slots), each step's computed A, D, p, r, q, Q (BLOCK slots), the entrywise bounds
     Er, Eq, EQ and curvature products g of :func:`~.error_bounds.entrywise` (BLOCK slots), the scratch Z of a step
-    and the (chunk, n, m) scratch M, EA, ED, aA of a pass of entrywise (EA, ED, aA: numpy only), docs/rigor.md §5.8."""
+    and the (chunk, n, m) scratch M, EA, ED, aA of a pass of entrywise (EA, ED, aA: numpy only), docs/rigor.md §5.8.
+    ``kernels``: :func:`.fused.kernels` when the buffers were made (gd_step's A, D are the same either way)."""
 
     def __init__(self, net: "Net", w0: np.ndarray, size: int = BLOCK) -> None:
         n, m, d = net.n, net.m, net.d
+        self.kernels, self.table = fused.kernels(), fused.tanh_table()
         self.chunk = max(1, min(size, ENTRIES // (n * m)))
         self.W, self.v = np.empty((size + 1, m, d)), np.empty((size + 1, m))
-        self.Z, self.A, self.D = np.empty((n, m)), np.empty((size, n, m)), np.empty((size, n, m))
+        self.Z, self.P, self.A, self.D = np.empty((n, m)), np.empty((n, m)), np.empty((size, n, m)), np.empty((size, n, m))
         self.p, self.r, self.q, self.Q = np.empty((size, n)), np.empty((size, n)), np.empty((size, m)), np.empty((size, m, d))
         self.Er, self.Eq, self.EQ, self.g = np.empty((size, n)), np.empty((size, m)), np.empty((size, d, m)), np.empty((size, n, m))
         self.M, self.EA, self.ED, self.aA = (np.empty((self.chunk, n, m)) for _ in range(4))
@@ -123,18 +125,18 @@ def gd_step(net: "Net", buf: Buffers, j: int, eta: float) -> None:
     """
     W, v, A, D, p, r, q, Q = buf.W[j], buf.v[j], buf.A[j], buf.D[j], buf.p[j], buf.r[j], buf.q[j], buf.Q[j]
     np.matmul(net.X, W.T, out=buf.Z)
-    kern = fused.kernels()
-    if kern is None:
+    if buf.kernels is None:
         table_tanh(buf.Z, out=A)
         np.multiply(A, A, out=D)
         np.subtract(1.0, D, out=D)
     else:
-        kern.activation(buf.Z, fused.tanh_table(), A, D)
+        buf.kernels.activation(buf.Z, buf.table, A, D)
     np.matmul(A, v, out=p)
     np.multiply(p, net.s, out=r)
     r -= net.y
     np.matmul(A.T, r, out=q)
-    np.matmul((D * r[:, None]).T, net.X, out=Q)
+    np.multiply(D, r[:, None], out=buf.P)
+    np.matmul(buf.P.T, net.X, out=Q)
     np.subtract(W, eta * (Q * (net.s * v)[:, None]), out=buf.W[j + 1])
     np.subtract(v, eta * (q * net.s), out=buf.v[j + 1])
 
