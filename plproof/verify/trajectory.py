@@ -286,7 +286,8 @@ class _Data:
 
     def step(self, W: np.ndarray, v: np.ndarray, eta: float) -> tuple:
         """The recipe of the certificate: Z = X W^T, A = tanh Z by the table (with ET >= |A - tanh Z|, docs/rigor.md
-        §11.7), r = (A v) s - y, D = 1 - A*A, q = A^T r, Q = (D o r)^T X, W1 = W - eta (Q o (s v)), v1 = v - eta (q s)."""
+        §11.7), r = (A v) s - y, D = 1 - A*A, q = A^T r, Q = (D o r)^T X, W1 = W - eta (Q o (s v)),
+        v1 = v - eta (q s)."""
         Z = self.X @ W.T
         ET = np.empty(Z.shape)
         A = table_tanh(Z, error=ET)

@@ -1,5 +1,6 @@
-"""numba kernels of the two-layer float recipe's error bounds: the entrywise passes of
-:mod:`~plproof.routes.trajectory.error_bounds` fused into loops over (step, data, neuron), docs/rigor.md §5.8.
+"""numba kernels of the two-layer float recipe: its tanh (``activation``, bitwise plproof.verify.tanh.table_tanh) and
+the entrywise passes of its error bounds (:mod:`~plproof.routes.trajectory.error_bounds`) as loops over (step,
+data, neuron), docs/rigor.md §5.8.
 
 Producer code, imported only through :func:`plproof.routes.trajectory.fused.kernels` (numba is optional). Each
 kernel evaluates the same formulas as the numpy code, operation by operation in the same order, in IEEE binary64

@@ -105,9 +105,11 @@ class Buffers:
         self.kernels, self.table = fused.kernels(), fused.tanh_table()
         self.chunk = max(1, min(size, ENTRIES // (n * m)))
         self.W, self.v = np.empty((size + 1, m, d)), np.empty((size + 1, m))
-        self.Z, self.P, self.A, self.D = np.empty((n, m)), np.empty((n, m)), np.empty((size, n, m)), np.empty((size, n, m))
-        self.p, self.r, self.q, self.Q = np.empty((size, n)), np.empty((size, n)), np.empty((size, m)), np.empty((size, m, d))
-        self.Er, self.Eq, self.EQ, self.g = np.empty((size, n)), np.empty((size, m)), np.empty((size, d, m)), np.empty((size, n, m))
+        self.Z, self.P = np.empty((n, m)), np.empty((n, m))
+        self.A, self.D, self.g = (np.empty((size, n, m)) for _ in range(3))
+        self.p, self.r, self.Er = (np.empty((size, n)) for _ in range(3))
+        self.q, self.Eq = np.empty((size, m)), np.empty((size, m))
+        self.Q, self.EQ = np.empty((size, m, d)), np.empty((size, d, m))
         self.M, self.EA, self.ED, self.aA = (np.empty((self.chunk, n, m)) for _ in range(4))
         self.W[0], self.v[0] = w0[: m * d].reshape(m, d), w0[m * d:]
 
