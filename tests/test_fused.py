@@ -18,7 +18,7 @@ from plproof.routes.trajectory.recipe import COVER
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
 from plproof.verify import check
 from plproof.verify.eigen import extremes
-from plproof.verify.tanh import EDGE, STEP, tanh_error
+from plproof.verify.tanh import EDGE, STEP, table_tanh
 
 pytest.importorskip("numba")
 
@@ -76,26 +76,28 @@ def test_kernels_refuse_a_constant_changed_only_where_it_is_defined(monkeypatch)
     importlib.reload(kernels)
 
 
-def test_tanh_kernel_is_the_verifiers_bound_bitwise() -> None:
-    """The same floats as plproof.verify.tanh.tanh_error on both of its paths (all |z| <= EDGE; some beyond or
-    not finite), for a = np.tanh(z) and for arbitrary a (huge, tiny, nan)."""
-    rng = np.random.default_rng(3)
+def _tanh_points(seed: int) -> np.ndarray:
+    """Random and edge inputs of the table's tanh: cell boundaries and their neighbours, subnormals, 0, -0, +-EDGE and
+    just beyond, huge, +-inf, nan."""
+    rng = np.random.default_rng(seed)
     cells = (rng.integers(-24 * 256, 24 * 256, 500) + 0.5) * STEP
-    inside = np.concatenate([rng.standard_normal(20_000) * 4, cells, np.nextafter(cells, 30), np.nextafter(cells, -30),
-                             10.0 ** rng.uniform(-320, 1.3, 2_000), [0.0, -0.0, 5e-324, EDGE, -EDGE]])
-    inside = inside[np.abs(inside) <= EDGE]
-    edges = np.concatenate([inside, [np.nextafter(EDGE, 30), -25.0, 710.0, -1e300, np.inf, -np.inf, np.nan]])
-    for z in (inside, edges, edges.reshape(1, -1)[:, ::-1].copy()):
-        for a in (np.tanh(z), rng.uniform(-2, 2, z.shape), np.full(z.shape, 1e300), np.full(z.shape, np.nan),
-                  np.full(z.shape, -5e-324)):
-            assert np.array_equal(_kernel_tanh_error(z, a), tanh_error(z, a), equal_nan=True)
-    assert np.isinf(_kernel_tanh_error(np.array([np.nan, np.inf]), np.zeros(2))).all()
+    return np.concatenate([rng.standard_normal(20_000) * 4, cells, np.nextafter(cells, 30), np.nextafter(cells, -30),
+                           10.0 ** rng.uniform(-320, 1.3, 2_000) * rng.choice([-1, 1], 2_000),
+                           [0.0, -0.0, 5e-324, -5e-324, 2.2e-308, EDGE, -EDGE, np.nextafter(EDGE, 30),
+                            np.nextafter(-EDGE, -30), 25.0, -710.0, 1e300, -1e300, np.inf, -np.inf, np.nan]])
 
 
-def _kernel_tanh_error(z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """The defect kernel's per-entry tanh bound (kernels._tanh_bound) at each (z, a)."""
-    bound, table = fused.kernels()._tanh_bound, fused.tanh_table()
-    return np.array([bound(zi, ai, table) for zi, ai in zip(z.ravel().tolist(), a.ravel().tolist())]).reshape(z.shape)
+def test_activation_kernel_is_the_table_tanh_bitwise() -> None:
+    """gd_step's A, D by the kernel ``activation`` are plproof.verify.tanh.table_tanh(Z) and 1 - A*A bitwise, on
+    random and edge inputs, in rows of several lengths (nan where z is nan)."""
+    z = _tanh_points(3)
+    kern, table = fused.kernels(), fused.tanh_table()
+    for Z in (z.reshape(1, -1), z[-(z.size // 7 * 7):].reshape(-1, 7)[::-1].copy(), z[-8:].reshape(2, 4)):
+        A, D = np.empty_like(Z), np.empty_like(Z)
+        kern.activation(Z, table, A, D)
+        ref = table_tanh(Z)
+        assert np.array_equal(A, ref, equal_nan=True) and np.array_equal(D, 1.0 - ref * ref, equal_nan=True)
+    assert np.isnan(ref[-1, -1]) and ref[-1, -3] == 1.0 and ref[-1, -2] == -1.0
 
 
 def _recipe(n: int, d: int, m: int, seed: int, scale: float = 1.0) -> tuple[TwoLayerFloat, float]:
@@ -103,6 +105,30 @@ def _recipe(n: int, d: int, m: int, seed: int, scale: float = 1.0) -> tuple[TwoL
     problem = Problem(TwoLayer(X, m, "tanh", seed), uniform_targets(n, 0.3, seed))
     w0 = np.asarray(problem.w0, dtype=np.float64) * scale
     return TwoLayerFloat(problem.model, problem.y, w0), default_step(problem)
+
+
+@pytest.mark.parametrize("scale", [1.0, 40.0])
+def test_verifier_reruns_the_producers_steps_bitwise(numpy_only, scale) -> None:
+    """The verifier's own float steps (plproof.verify.trajectory._Data.step) from w0 are gd_step's iterates bitwise,
+    with numba and with numpy (its segments then end without a gap at the stored checkpoints); weights with
+    |z| > 24 (scale 40)."""
+    from fractions import Fraction
+
+    from plproof.verify.families import rebuild
+    from plproof.verify.trajectory import _Data
+
+    problem = Problem(TwoLayer(unit_inputs(7, 3, 5), 16, "tanh", 5), uniform_targets(7, 0.3, 5))
+    w0 = np.asarray(problem.w0, dtype=np.float64) * scale
+    problem = Problem(problem.model, problem.y, w0)
+    ev = certify_run(problem, max_steps=1, precision="float64")
+    fam, y, _ = rebuild(run_certificate(ev, problem)["inputs"], None)
+    data = _Data(fam, np.asarray(y, dtype=np.float64), Fraction(2))
+    for off in (True, False):
+        numpy_only(off)
+        rec = TwoLayerFloat(problem.model, problem.y, w0)
+        rec.run(12, default_step(problem))
+        Wb, vb, _ = data.run(*data.split(w0), default_step(problem), 12)
+        assert np.array_equal(Wb, rec.buf.W[:13]) and np.array_equal(vb, rec.buf.v[:13])
 
 
 @pytest.mark.parametrize("n, d, m, scale", [(7, 3, 16, 1.0), (5, 8, 8, 1.0), (6, 2, 5, 40.0), (9, 4, 12, 0.0)])
@@ -118,12 +144,9 @@ def test_defect_and_contraction_kernels_give_the_numpy_bounds(numpy_only, n, d, 
     for off in (True, False):
         numpy_only(off)
         rec.tube.perron.clear()  # the Perron vectors a block leaves for the next (the same start for both)
+        error_bounds.entrywise(rec.net, rec.buf, 0, 9)
         st = error_bounds.defect(rec.net, rec.buf, 9, eta)
         stage = {f: np.array(getattr(st, f)) for f in ("Er", "Qn", "EQn", "w_max", "rho", "step")}
-        if off:  # the anchor's EA, ED of a step are the numpy defect's
-            for j in (0, 4, 8):
-                EA, ED = error_bounds.activation_errors(rec.net, rec.buf, j)
-                assert np.array_equal(EA, rec.buf.EA[j]) and np.array_equal(ED, rec.buf.ED[j])
         cv = error_bounds.tanh_curvature(rec.net, rec.buf, st, 9)
         out[off] = stage, cv.g.copy(), error_bounds.contraction(cv, rec.tube, eta, e, LF)
     (ref, g_ref, ell_ref), (fast, g_fast, ell_fast) = out[True], out[False]

@@ -17,12 +17,13 @@ from plproof.numeric.arith import MPArith
 from plproof.numeric.runners import gradient_descent
 from plproof.numeric.scalars import INTERVALS
 from plproof.certificate.build import run_certificate
-from plproof.routes.trajectory import error_bounds, terminal, two_layer
+from plproof.routes.trajectory import error_bounds, fused, recipe, terminal, two_layer
 from plproof.routes.trajectory import certify_run, default_step, plain_run
 from plproof.certificate.format import seal
 from plproof.verify import check
 from plproof.verify.families import rebuild
-from plproof.verify.tanh import STEP, tanh_error
+from plproof.verify import trajectory
+from plproof.verify.tanh import STEP, max_error, table_tanh, tanh_error
 from plproof.verify.exact import MatrixEnclosure
 from plproof.verify.trajectory import _Data, _pd_float, _segment
 
@@ -168,12 +169,12 @@ def test_a_requested_rigor_below_verified_is_met_by_the_verified_result() -> Non
     assert ev.certified and ev.rigor.label == "verified"
 
 
-# ---------------------------------------------------------------- np.tanh's error, proven (docs/rigor.md §11.7)
-def test_np_tanh_error_bound_is_proven_and_within_the_8u_the_recipe_allows() -> None:
-    """plproof/verify/tanh.py's bound on |np.tanh(z) - tanh z| holds against mpmath at 160 bits and stays below
-    the 8u that the recipe's 64u bound on tanh'' needs (docs/rigor.md §5.4), on >= 1e5 points: random scales,
-    near 0 and subnormals, where tanh crosses powers of 2, near saturation and the table's edge, its cell
-    boundaries, short arrays (numpy may take other code paths for them)."""
+# ---------------------------------------------------------------- the recipe's tanh, proven (docs/rigor.md §11.7)
+def test_table_tanh_error_bound_is_proven_and_within_the_8u_the_recipe_allows() -> None:
+    """The recipe's tanh (plproof/verify/tanh.py's table) is within its bound E of tanh (mpmath at 160 bits), E is
+    tanh_error(z, m) bitwise and <= max_error() <= the 8u that the recipe's 64u bound on tanh'' needs (docs/rigor.md
+    §5.4), on >= 1e5 points: random scales, near 0 and subnormals, where tanh crosses powers of 2, near saturation
+    and the table's edge, its cell boundaries; E = inf where z is not finite."""
     rng = np.random.default_rng(12)
     cells = (rng.integers(-24 * 256, 24 * 256, 2_000) + 0.5) * STEP  # the table's cell boundaries
     parts = [rng.standard_normal(45_000) * 3, rng.uniform(-25, 25, 20_000),
@@ -183,31 +184,100 @@ def test_np_tanh_error_bound_is_proven_and_within_the_8u_the_recipe_allows() -> 
              np.array([0.0, -0.0, 5e-324, 0.5493061443340549, 19.0615, 24.0, np.nextafter(24.0, 30), 710.0, 1e300])]
     z = np.concatenate([np.ravel(p) for p in parts])
     assert z.size >= 100_000
-    A = np.concatenate([np.tanh(z)] + [np.tanh(z[i:i + 7]) for i in range(0, 700, 7)])
-    Z = np.concatenate([z, z[:700]])
-    E = tanh_error(Z, A)
-    assert E.max() <= error_bounds.TANH_ERR
+    E = np.empty_like(z)
+    A = table_tanh(z, error=E)
+    assert np.array_equal(E, tanh_error(z, A)) and np.array_equal(A, table_tanh(z))
+    assert E.max() <= max_error() <= recipe.TANH_ERR == trajectory.TANH_ERR
     with mpmath.workprec(160):
-        for zi, ai, ei in zip(Z.tolist(), A.tolist(), E.tolist()):
+        for zi, ai, ei in zip(z.tolist(), A.tolist(), E.tolist()):
             exact = mpmath.tanh(mpmath.mpf(zi))
             assert abs(mpmath.mpf(ai) - exact) + abs(exact) * mpmath.mpf(2) ** -140 <= ei, (zi, ai, ei)
+    odd = np.array([np.nan, np.inf, -np.inf, -30.0])
+    E = np.empty(4)
+    assert np.array_equal(table_tanh(odd, error=E), [np.nan, 1.0, -1.0, -1.0], equal_nan=True)
+    assert np.isinf(E[:3]).all() and E[3] <= max_error()
 
 
-def test_a_tanh_beyond_8u_stops_producer_and_verifier(monkeypatch, certified) -> None:
-    """With np.tanh off by 1e-14 the premise of the 64u bound on tanh'' fails, and both sides say so."""
-    real = np.tanh
-
-    def off(z, out=None):
-        a = real(z, out=out)
-        a += 1e-14
-        return a
-
+def test_a_tanh_bound_beyond_8u_stops_producer_and_verifier(monkeypatch, certified) -> None:
+    """Where the table's bound exceeded the 8u premise of the 64u bound on tanh'', both sides say so: the check
+    cannot be skipped (every run makes the constants that hold it)."""
     problem, _, cert = certified
-    monkeypatch.setattr(np, "tanh", off)
-    with pytest.raises(NotCertifiable, match="np.tanh"):
+    monkeypatch.setattr(recipe, "TANH_ERR", max_error() / 2)
+    monkeypatch.setattr(trajectory, "TANH_ERR", max_error() / 2)
+    with pytest.raises(NotCertifiable, match="tanh table"):
         certify_run(problem)
     result = check(seal(cert), None)
-    assert not result.valid and "np.tanh" in result.reason
+    assert not result.valid and "tanh table" in result.reason
+
+
+# ---------------------------------------------------------------- rho_t against exact GD steps
+def _exact_step(X: np.ndarray, y: np.ndarray, W: np.ndarray, v: np.ndarray, eta: float) -> tuple[list, list, list]:
+    """G(w) = w - eta grad L(w) at the float point (W, v) in 60 digits, s = m^-1/2 and eta exact: (W1, v1, r)."""
+    n, d = X.shape
+    m = W.shape[0]
+    mp = mpmath.mpf
+    s = 1 / mpmath.sqrt(m)
+    A = [[mpmath.tanh(mpmath.fsum(mp(X[k, c]) * mp(W[i, c]) for c in range(d))) for i in range(m)] for k in range(n)]
+    r = [s * mpmath.fsum(A[k][i] * mp(v[i]) for i in range(m)) - mp(y[k]) for k in range(n)]
+    gW = [[s * mp(v[i]) * mpmath.fsum(r[k] * (1 - A[k][i] ** 2) * mp(X[k, c]) for k in range(n)) for c in range(d)]
+          for i in range(m)]
+    gv = [s * mpmath.fsum(r[k] * A[k][i] for k in range(n)) for i in range(m)]
+    W1 = [[mp(W[i, c]) - mp(eta) * gW[i][c] for c in range(d)] for i in range(m)]
+    return W1, [mp(v[i]) - mp(eta) * gv[i] for i in range(m)], r
+
+
+@pytest.mark.parametrize("numpy_only", [False, True])
+def test_defect_bounds_the_exact_step(monkeypatch, numpy_only) -> None:
+    """||G(w~_t) - w~_{t+1}|| <= rho_t and |r~ - r(w~_t)| <= Er at every step of a block (exact GD step in 60
+    digits from each float iterate), by the numba kernels and by numpy; the anchor's EA, ED bound |A~ - tanh z|,
+    |D~ - tanh' z| entrywise. Weights scaled so that some |z| > EDGE."""
+    if numpy_only:
+        monkeypatch.setenv(fused.ENV, "1")
+    X = unit_inputs(6, 3, 4)
+    problem = Problem(TwoLayer(X, 5, "tanh", 4), uniform_targets(6, 0.3, 4))
+    w0 = np.asarray(problem.w0, dtype=np.float64).copy()
+    w0[:3] *= 30.0  # one neuron saturates
+    rec = two_layer.TwoLayerFloat(problem.model, problem.y, w0)
+    eta = default_step(problem)
+    block = rec.run(8, eta)
+    buf, ratios = rec.buf, []
+    with mpmath.workdps(60):
+        for t in range(8):
+            W1, v1, r = _exact_step(X, problem.y, buf.W[t], buf.v[t], eta)
+            gap = mpmath.sqrt(mpmath.fsum((W1[i][c] - mpmath.mpf(buf.W[t + 1][i, c])) ** 2
+                                          for i in range(5) for c in range(3))
+                              + mpmath.fsum((v1[i] - mpmath.mpf(buf.v[t + 1][i])) ** 2 for i in range(5)))
+            assert gap <= block.rho[t], (t, gap, block.rho[t])
+            ratios.append(float(gap / block.rho[t]))
+            assert all(abs(mpmath.mpf(buf.r[t, k]) - r[k]) <= block.stage.Er[t, k] for k in range(6))
+            EA, ED = error_bounds.activation_errors(rec.net, buf, t)
+            for k in range(6):
+                for i in range(5):
+                    a = mpmath.tanh(mpmath.fsum(mpmath.mpf(X[k, c]) * mpmath.mpf(buf.W[t][i, c]) for c in range(3)))
+                    assert abs(mpmath.mpf(buf.A[t, k, i]) - a) <= EA[k, i]
+                    assert abs(mpmath.mpf(buf.D[t, k, i]) - (1 - a * a)) <= ED[k, i]
+    assert max(ratios) > 1e-3  # the float step does differ from the exact one: the bound is doing work
+    assert np.abs(rec.net.X @ buf.W[0].T).max() > 24.0
+
+
+def test_entrywise_bounds_in_chunks_are_the_blocks(monkeypatch) -> None:
+    """The entrywise bounds run after every chunk of steps while their A, D are in cache (recipe.ENTRIES): the
+    stage of a block run in chunks of 3 steps (and a last one of 2) is bitwise the stage recomputed afterwards in
+    one pass, for the float and the dd recipe."""
+    from plproof.routes.trajectory import double_double, recipe as rc
+
+    problem = Problem(TwoLayer(unit_inputs(7, 3, 2), 6, "tanh", 2), uniform_targets(7, 0.3, 2))
+    eta = default_step(problem)
+    monkeypatch.setattr(rc, "ENTRIES", 3 * 7 * 6)
+    for cls in (two_layer.TwoLayerFloat, double_double.TwoLayerDD):
+        rec = cls(problem.model, problem.y, np.asarray(problem.w0, dtype=np.float64))
+        assert rec.buf.chunk == 3
+        rec.run(8, eta)
+        rec.run(8, eta)  # a second block from slot 0 (dd: its pairs kept, the float stages again)
+        first = [x.copy() for x in (rec.buf.Er[:8], rec.buf.Eq[:8], rec.buf.EQ[:8], rec.buf.g[:8])]
+        error_bounds.entrywise(rec.net, rec.buf, 0, 8)
+        again = (rec.buf.Er[:8], rec.buf.Eq[:8], rec.buf.EQ[:8], rec.buf.g[:8])
+        assert all(np.array_equal(x, y) for x, y in zip(first, again))
 
 
 # ---------------------------------------------------------------- the independent re-check

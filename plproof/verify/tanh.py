@@ -56,8 +56,7 @@ def tanh_error(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     a = np.broadcast_to(np.asarray(a, dtype=np.float64), z.shape).ravel()
     flat, out = z.ravel(), np.empty(z.size)
     inside = bool(z.size == 0 or np.abs(flat).max() <= EDGE)  # False also for nan and inf
-    size = min(CHUNK, z.size)
-    scratch = (np.empty(size), np.empty(size), np.empty(size), np.empty(size, dtype=np.intp))
+    scratch = _scratch(z.size)
     for s in range(0, z.size, CHUNK):
         if inside:
             _inside(flat[s:s + CHUNK], a[s:s + CHUNK], out[s:s + CHUNK], scratch)
@@ -66,15 +65,56 @@ def tanh_error(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return out.reshape(z.shape)
 
 
+def table_tanh(z: np.ndarray, out: np.ndarray | None = None, error: np.ndarray | None = None) -> np.ndarray:
+    """The run recipe's tanh of float z (docs/rigor.md §5.2, §11.7): m = the table's Horner value (row j = rint(z /
+    STEP), t = z - j STEP exact) for |z| <= EDGE, sign z beyond (+-1 at +-inf), nan at nan; written into ``out``
+    (contiguous, z's shape) if given. |m - tanh z| <= cover(R_j) <= :func:`max_error`. With ``error`` (contiguous,
+    z's shape) also E = tanh_error(z, m) = cover(R_j) there (cover(TAIL) beyond EDGE, inf where z is not finite),
+    in the same pass."""
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    out = np.empty(z.shape) if out is None else out
+    flat, m = z.reshape(-1), out.reshape(-1)
+    bound = None if error is None else error.reshape(-1)
+    scratch = _scratch(z.size)
+    for s in range(0, z.size, CHUNK):
+        zs = flat[s:s + CHUNK]
+        k = zs.size
+        beyond = not np.abs(zs).max() <= EDGE  # also for nan and inf
+        idx = _horner(np.where(np.abs(zs) <= EDGE, zs, 0.0) if beyond else zs, m[s:s + k], scratch)
+        if bound is not None:
+            e = np.take(_rows()[DEGREE + 1], idx, out=bound[s:s + k])
+            e *= dd.COVER                        # dd.cover(|m - m| + R) = cover(R)
+            e += dd.TINY
+        if beyond:
+            far = ~(np.abs(zs) <= EDGE)
+            m[s:s + k][far] = np.sign(zs[far])
+            if bound is not None:
+                bound[s:s + k][far] = np.where(np.isfinite(zs[far]), dd.cover(TAIL), np.inf)
+    return out
+
+
+@functools.cache
+def max_error() -> float:
+    """E_max = cover(max(max_j R_j, TAIL)) >= every bound of :func:`table_tanh` at finite z (rounding is
+    monotone): |table_tanh(z) - tanh z| <= E_max for every finite float z (docs/rigor.md §11.7)."""
+    return float(dd.cover(max(float(_table()[DEGREE + 1].max()), TAIL)))
+
+
 @functools.cache
 def _rows() -> tuple[np.ndarray, ...]:
     """The rows of :func:`_table`, each contiguous (one gather per coefficient)."""
     return tuple(np.ascontiguousarray(row) for row in _table())
 
 
-def _inside(z: np.ndarray, a: np.ndarray, out: np.ndarray, scratch: tuple[np.ndarray, ...]) -> None:
-    """:func:`_error` of one chunk with every |z| <= EDGE, written into ``out``: the same operations in place
-    (``scratch``: three float arrays and one intp array of at least the chunk's size)."""
+def _scratch(size: int) -> tuple[np.ndarray, ...]:
+    """Working arrays of :func:`_horner` for chunks of up to ``size`` entries (at most CHUNK)."""
+    size = min(CHUNK, size)
+    return np.empty(size), np.empty(size), np.empty(size), np.empty(size, dtype=np.intp)
+
+
+def _horner(z: np.ndarray, out: np.ndarray, scratch: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The table's Horner value at one chunk of z, all |z| <= EDGE, written into ``out``; returns the row indices
+    (a view of the scratch)."""
     rows, k = _rows(), z.size
     t, j, c, idx = (x[:k] for x in scratch)
     np.multiply(z, 1 / STEP, out=j)
@@ -87,9 +127,16 @@ def _inside(z: np.ndarray, a: np.ndarray, out: np.ndarray, scratch: tuple[np.nda
     for i in range(DEGREE - 1, -1, -1):
         out *= t
         out += np.take(rows[i], idx, out=c)
+    return idx
+
+
+def _inside(z: np.ndarray, a: np.ndarray, out: np.ndarray, scratch: tuple[np.ndarray, ...]) -> None:
+    """:func:`_error` of one chunk with every |z| <= EDGE, written into ``out``: the same operations in place
+    (``scratch``: :func:`_scratch`)."""
+    idx = _horner(z, out, scratch)
     out -= a
     np.abs(out, out=out)
-    out += np.take(rows[DEGREE + 1], idx, out=c)
+    out += np.take(_rows()[DEGREE + 1], idx, out=scratch[2][:z.size])
     out *= dd.COVER                          # dd.cover: |a - m| + r, two roundings, within the cover
     out += dd.TINY
 

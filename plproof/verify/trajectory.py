@@ -42,22 +42,23 @@ from plproof.verify.midrad import (MIDRAD, as_mr, batch_jacobian_upper, gd_step,
                                   radius, rows_of)
 from plproof.verify.problem import hint
 from plproof.verify.sampler import regenerate
-from plproof.verify.tanh import tanh_error
+from plproof.verify.tanh import max_error, table_tanh
 from plproof.verify.window import SUB, SUBS, Window, applies, step_jacobian
 
-RECIPE = "plproof two-layer tanh GD step v3"
+RECIPE = "plproof two-layer tanh GD step v4"  # tanh by the table of plproof.verify.tanh
 GENERIC = "plproof midpoint-radius GD step v2"  # docs/rigor.md §10
-RECIPE_DD = "plproof two-layer tanh GD step dd v2"  # docs/rigor.md §9.7
+RECIPE_DD = "plproof two-layer tanh GD step dd v3"  # docs/rigor.md §9.7, §9.8
 U = 2.0**-53
 UP1 = 1.0001 * U       # >= u/(1 - u)
-#: largest |A - tanh Z~| for which ell's 64u evaluation error of tanh'' holds (4 * 8u + 6u), docs/rigor.md §5.4
+#: largest |A - tanh Z~| for which ell's 64u evaluation error of tanh'' holds (4 * 8u + 6u), docs/rigor.md §5.4:
+#: checked against the table's bound max_error() for every run (_Data)
 TANH_ERR = 8 * U
 TINY = 2.0**-1000       # absolute cover for underflow
 FCOVER = 1 + 1e-6       # evaluating the non-negative bound formulas in float
 DRIFT = 0.05            # re-anchor when the T1 drift exceeds this fraction of ||DF(anchor)||
 ASSUMPTION = ("per-step bounds, and the terminal ball's K and r (midpoint-radius arithmetic, docs/rigor.md §10), "
-              "assume IEEE binary64 round-to-nearest and BLAS dot products within gamma_k; np.tanh's error is bounded "
-              "by a proven table (docs/rigor.md §11.7), not assumed")
+              "assume IEEE binary64 round-to-nearest and BLAS dot products within gamma_k; the recipe's tanh is the "
+              "verifier's table, its error proven (docs/rigor.md §11.7), no libm assumed")
 
 
 def _up(x: float) -> float:
@@ -275,16 +276,21 @@ class _Data:
         self.S1, self.S2, self.S3 = _up(float(S1)), _up(float(S2)), _up(float(S3))
         self.gd, self.gm, self.gn = _gamma(self.d), _gamma(self.m), _gamma(self.n)
         self.gp = _gamma(self.m * (self.d + 1))
+        if not max_error() <= TANH_ERR:  # |A - tanh Z~| <= max_error() at every finite Z~ (docs/rigor.md §11.7)
+            raise Failure(f"the tanh table's error bound {max_error() / U:.1f}u exceeds the 8u that the evaluation "
+                          "error of tanh'' (64u, docs/rigor.md §5.4) allows")
 
     def split(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         md = self.m * self.d
         return w[:md].reshape(self.m, self.d), w[md:]
 
     def step(self, W: np.ndarray, v: np.ndarray, eta: float) -> tuple:
-        """The recipe of the certificate: Z = X W^T, A = tanh Z, r = (A v) s - y, D = 1 - A*A,
-        q = A^T r, Q = (D o r)^T X, W1 = W - eta (Q o (s v)), v1 = v - eta (q s)."""
+        """The recipe of the certificate: Z = X W^T, A = tanh Z by the table (with ET >= |A - tanh Z|, docs/rigor.md
+        §11.7), r = (A v) s - y, D = 1 - A*A, q = A^T r, Q = (D o r)^T X, W1 = W - eta (Q o (s v)),
+        v1 = v - eta (q s)."""
         Z = self.X @ W.T
-        A = np.tanh(Z)
+        ET = np.empty(Z.shape)
+        A = table_tanh(Z, error=ET)
         p = A @ v
         r = p * self.s - self.y
         D = 1.0 - A * A
@@ -293,7 +299,7 @@ class _Data:
         c = self.s * v
         gW = Q * c[:, None]
         gv = q * self.s
-        return W - eta * gW, v - eta * gv, (A, p, r, D, q, Q, c, gW, gv, Z)
+        return W - eta * gW, v - eta * gv, (A, p, r, D, q, Q, c, gW, gv, ET)
 
     def run(self, W: np.ndarray, v: np.ndarray, eta: float, k: int) -> tuple[np.ndarray, np.ndarray, tuple]:
         """k steps of :meth:`step` from (W, v): the iterates (k + 1 slots) and each step's parts, stacked on a
@@ -309,20 +315,14 @@ class _Data:
     def errors(self, W: np.ndarray, v: np.ndarray, eta: float, parts: tuple) -> tuple[np.ndarray, dict]:
         """Componentwise forward errors of the k steps of :meth:`run` (iterates W, v with k + 1 slots), evaluated
         at once: rho[t] >= ||G(w_t) - w_{t+1}|| and the stage bounds (leading axis: the step), docs/rigor.md §5.2."""
-        A, p, r, D, q, Q, c, gW, gv, Z = parts
+        A, p, r, D, q, Q, c, gW, gv, ET = parts
         W, W1, v, v1 = W[:-1], W[1:], v[:-1], v[1:]
         aA, av, ar, s = np.abs(A), np.abs(v), np.abs(r), self.s
         # the (step, data, neuron) arrays in place; sums of non-negative terms regrouped (FCOVER covers the order)
         EZ = np.matmul(self.aX, np.abs(W).transpose(0, 2, 1))
         EZ *= self.gd
         EZ += TINY
-        ET = tanh_error(Z, A)  # >= |A - tanh Z~|, proven (docs/rigor.md §11.7)
-        if ET.max() > TANH_ERR:  # (inf only where Z is not finite: an overflowed step fails elsewhere)
-            bad = np.isfinite(ET) & (ET > TANH_ERR)
-            if bad.any():
-                raise Failure(f"np.tanh is {float(ET[bad].max() / U):.1f}u from tanh somewhere on this run, more than "
-                              "the 8u that the evaluation error of tanh'' (64u, docs/rigor.md §5.4) allows")
-        EA = ET
+        EA = ET  # >= |A - tanh Z~|, proven (docs/rigor.md §11.7); inf where Z~ is not finite
         EA += EZ
         EA += TINY
         # Ep = (gamma_m |A| + EA) |v|; Eq = (gamma_n |A| + EA)^T |r| + (|A| + EA)^T Er

@@ -17,11 +17,12 @@ import numpy as np
 
 from plproof.routes.trajectory import fused
 from plproof.routes.trajectory.error_bounds import ASSUMPTIONS
-from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Block, gd_step
+from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Block
 from plproof.routes.trajectory.two_layer import TwoLayerFloat
 from plproof.verify.dd_step import dd_step
 
-RECIPE_DD = "plproof two-layer tanh GD step dd v2"  # dd_step from the exact pair (hi, lo), docs/rigor.md §9.6
+RECIPE_DD = "plproof two-layer tanh GD step dd v3"  # dd_step from the exact pair (hi, lo), docs/rigor.md §9.6;
+# v3: the float stages at w_h and the float64 steps after a switch are float recipe v4's (table tanh)
 DD_ASSUMPTION = ("BLAS products of integer-valued float64 matrices with partial sums below 2^53 are exact "
                  "(docs/rigor.md §9.5)")
 
@@ -88,7 +89,7 @@ class TwoLayerDD(TwoLayerFloat):
         buf = self.buf
         for j in range(done):  # the float stages at w_h of each iterate (gd_step's next iterate is discarded)
             buf.W[j], buf.v[j] = self._split(self.hi[j])
-            gd_step(self.net, buf, j, eta)
+            self._step(j, eta)
         buf.W[done], buf.v[done] = self._split(self.hi[done])
         block = self._block(done, eta)
         return dataclasses.replace(block, finite=block.finite and finite)

@@ -12,16 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from plproof.errors import NotCertifiable
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.verified import BLAS_MODEL
 from plproof.routes.trajectory import fused
 from plproof.routes.trajectory.recipe import COVER, TINY, U, U1, Buffers, Net
 from plproof.verify.eigen import _gamma, extremes
-from plproof.verify.tanh import tanh_error
 
-#: largest |A - tanh Z~| (A = np.tanh(Z~)) for which the 64u evaluation error of tanh'' holds (4 * 8u + 6u, §5.4)
-TANH_ERR = 8 * U
 #: u A^2 + U1 D <= U1 (A^2 + D) <= 1.001 U1: the roundings of D = 1 - A*A, plus TINY
 D_ROUND = 1.001 * U1 + TINY
 IEEE = "IEEE 754 binary64 arithmetic, round to nearest (docs/rigor.md §0)"
@@ -52,30 +48,97 @@ def _matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.matmul(M, x[:, :, None])[:, :, 0]
 
 
-def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
-    """Forward error bounds of steps 0..k-1 of the block: rho_t >= ||G(w~_t) - w~_{t+1}|| (docs/theory.md §12.3).
+def _row_norms(W: np.ndarray) -> np.ndarray:
+    """||w_i|| of each neuron row of W[t] (float; the covers of the bounds that use it include its rounding)."""
+    return np.sqrt(np.einsum("tij,tij->ti", W, W))
 
-    The (step, data, neuron) arrays are evaluated in ``buf``'s scratch slots, by a numba kernel where
-    :func:`.fused.kernels` has it (docs/rigor.md §5.8); the Stage's g is a view of ``buf.g``, valid until the next
-    call. EA and ED of a step: :func:`activation_errors`.
-    """
+
+def entrywise(net: "Net", buf: Buffers, j0: int, j1: int) -> None:
+    """The componentwise bounds of steps j0..j1-1 of the block into ``buf``: Er >= |r~ - r(w~)|, Eq >= |q~ - q|,
+    EQ (d x m per step) >= |Q~ - Q|^T, and the curvature products g (docs/rigor.md §5.2), by the numba kernel where
+    :func:`.fused.kernels` has it, else by numpy: the same formulas, sums of non-negative terms in another order
+    (docs/rigor.md §5.8); ``buf.chunk`` steps per pass. With A the table's tanh, EA = gamma_d ||x_k|| ||w_i|| + ea0
+    is rank one plus a constant:
+    p = A v; r = p s - y: Er = s (gamma_m |A||v| + EA |v|) + 4 u' s |p| + u' |r| + TINY,
+        sum_i EA_ki |v_i| = gxn_k (||w|| . |v|) + ea0 sum |v| (SE);
+    q = A^T r: Eq = |A|^T (gamma |r| + Er) + EA^T (|r| + Er), EA^T ce = ||w_i|| (gxn . ce) + ea0 sum ce;
+    P = D o r, Q = P^T X: EQ^T = |X|^T M, M = D ((gamma_n + u') |r| + Er) + ED (|r| + Er) + TINY;
+    g = ((A D) (-2)) r_k v_i; EA, ED: :func:`activation_errors`."""
+    for a in range(j0, j1, buf.chunk):
+        _pass(net, buf, a, min(j1, a + buf.chunk))
+
+
+def _pass(net: "Net", buf: Buffers, j0: int, j1: int) -> None:
+    """:func:`entrywise` of at most ``buf.chunk`` steps."""
+    W, v, r, k = buf.W[j0:j1], buf.v[j0:j1], buf.r[j0:j1], j1 - j0
+    wn, av = _row_norms(W), np.abs(v)
+    SE = net.gxn * np.einsum("ti,ti->t", wn, av)[:, None] + net.ea0 * av.sum(axis=1)[:, None]
+    Er, Eq, M = buf.Er[j0:j1], buf.Eq[j0:j1], buf.M[:k]
+    kern = fused.kernels()
+    if kern is None:
+        _entrywise(net, buf, j0, j1, wn, av, SE)
+    else:
+        consts = np.array([net.s_up, net.gmn, net.c4s, net.gn + U1, D_ROUND, net.ea0])
+        kern.defect(buf.A[j0:j1], buf.D[j0:j1], buf.p[j0:j1], r, v, av, wn, net.gxn, SE, consts, buf.g[j0:j1], Er,
+                    Eq, M)
+    ce = np.abs(r) + Er
+    Eq += wn * (ce @ net.gxn)[:, None] + net.ea0 * ce.sum(axis=1)[:, None]
+    np.matmul(net.absX.T, M, out=buf.EQ[j0:j1])
+
+
+def _entrywise(net: "Net", buf: Buffers, j0: int, j1: int, wn: np.ndarray, av: np.ndarray, SE: np.ndarray) -> None:
+    """:func:`_pass`'s (step, data, neuron) part by numpy (the kernel ``defect`` in numba): Er, |A|^T cq into
+    Eq, M into ``buf.M`` and g (scratch: EA, ED, aA)."""
+    k = j1 - j0
+    A, D, M, EA, ED, aA = buf.A[j0:j1], buf.D[j0:j1], buf.M[:k], buf.EA[:k], buf.ED[:k], buf.aA[:k]
+    r, v = buf.r[j0:j1], buf.v[j0:j1]
+    ar = np.abs(r)
+    _activation(net, A, wn, EA, ED, aA)
+    Er = buf.Er[j0:j1]
+    Er[:] = net.s_up * (net.gmn * _matvec(aA, av) + SE) + net.c4s * np.abs(buf.p[j0:j1]) + U1 * ar + TINY
+    cq, cm, ce = net.gmn * ar + Er, (net.gn + U1) * ar + Er, ar + Er
+    buf.Eq[j0:j1] = _matvec(aA.transpose(0, 2, 1), cq)
+    np.multiply(D, cm[:, :, None], out=M)
+    np.multiply(ED, ce[:, :, None], out=EA)
+    M += EA
+    M += TINY
+    g = np.multiply(A, D, out=buf.g[j0:j1])  # (-2 (A D) r) v, in place
+    g *= -2.0
+    g *= r[:, :, None]
+    g *= v[:, None, :]
+
+
+def _activation(net: "Net", A: np.ndarray, wn: np.ndarray, EA: np.ndarray, ED: np.ndarray, aA: np.ndarray) -> None:
+    """EA, ED, aA = |A| (arrays (..., n, m), written in place) of A = the table's tanh of Z~ = fl(X W^T), ||w_i|| =
+    wn: Z: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||; A: Lipschitz 1 plus |A - tanh Z~| <= E_max (§11.7), so
+    EA = gamma_d ||x_k|| ||w_i|| + ea0 (where Z~ is not finite, W~ is not (EA nan or inf) or Z overflowed and
+    EA > 2 >= |A - tanh Z|, docs/rigor.md §5.2); D = 1 - A*A: ED = (2|A| + EA) EA + D_ROUND."""
+    np.abs(A, out=aA)
+    np.multiply(net.gxn[:, None], wn[..., None, :], out=EA)
+    EA += net.ea0
+    np.multiply(aA, 2, out=ED)
+    ED += EA
+    ED *= EA
+    ED += D_ROUND
+
+
+def activation_errors(net: "Net", buf: Buffers, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """(EA, ED) of step j of the block: EA >= |A~ - tanh(X W~^T)|, ED >= |D~ - tanh'(X W~^T)| (docs/rigor.md §5.2),
+    the values :func:`entrywise` uses (:func:`_activation`)."""
+    wn = _row_norms(buf.W[j:j + 1])[0]
+    EA, ED, aA = np.empty((3,) + buf.A.shape[1:])
+    _activation(net, buf.A[j], wn, EA, ED, aA)
+    return EA, ED
+
+
+def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
+    """Forward error bounds of steps 0..k-1 of the block from their componentwise bounds (:func:`entrywise`, done for
+    every step): rho_t >= ||G(w~_t) - w~_{t+1}|| (docs/theory.md §12.3, docs/rigor.md §5.2). The Stage's Er and g
+    are views of ``buf``, valid until the block's next steps."""
     W, v, q, Q = buf.W[:k], buf.v[:k], buf.q[:k], buf.Q[:k]
     W1, v1 = buf.W[1:k + 1], buf.v[1:k + 1]
-    wn = np.sqrt(np.einsum("tij,tij->ti", W, W))
+    Eq, EQ = buf.Eq[:k], buf.EQ[:k]
     av = np.abs(v)
-    kern = fused.kernels()
-    # EA, ED: activation_errors
-    # p = A v; r = p s - y: M1 = gamma_m |A| + EA, Er = s M1 |v| + ..., with M1 |v| = gamma_m |A||v| + EA |v|
-    # q = A^T r: Eq = M1^T |r| + (|A| + EA)^T Er = |A|^T (gamma_m |r| + Er) + EA^T (|r| + Er)
-    # P = D o r; gamma_n |P|: M = ((gamma_n + U1) D + ED) |r| + (D + ED) Er + TINY
-    #                              = D ((gamma_n + U1) |r| + Er) + ED (|r| + Er) + TINY
-    # Q = P^T X: EQ^T = |X|^T M, (k, d, m)
-    # g = tanh''(Z~) r v as computed, -2 A D r_k v_i (the contraction's, docs/rigor.md §5.4)
-    Er, Eq, EQ, worst = (_entrywise(net, buf, k, wn, av) if kern is None else
-                         _entrywise_fused(kern, net, buf, k, wn, av))
-    if worst > TANH_ERR:
-        raise NotCertifiable(f"np.tanh is {worst / U:.1f}u from tanh on this run, more than the 8u the "
-                             "recipe's bound on tanh'' allows (docs/rigor.md §5.4)")
     nEgv = net.s_up * _norms(Eq) + net.c4s * _norms(q) + TINY                              # gv = q s
     Qn2, EQn2 = np.einsum("tij,tij->ti", Q, Q), np.einsum("tji,tji->ti", EQ, EQ)
     ac = net.s * av
@@ -86,70 +149,7 @@ def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     nEv1 = U1 * _norms(v1) + eta * (U1 * net.s * _norms(q) * (1 + 2 * U1) + nEgv)
     rho = np.sqrt(nEW1 * nEW1 + nEv1 * nEv1) * COVER
     step = np.sqrt(_norms(W1 - W) ** 2 + _norms(v1 - v) ** 2) * (1 + 4 * U1) * COVER
-    return Stage(Er, np.sqrt(Qn2), np.sqrt(EQn2) + TINY, wn.max(axis=1), rho, step, buf.g[:k])
-
-
-def _activation(net: "Net", Z: np.ndarray, A: np.ndarray, wn: np.ndarray, EA: np.ndarray, ED: np.ndarray,
-                aA: np.ndarray) -> float:
-    """EA, ED, aA = |A| (arrays (..., n, m), written in place) of A = np.tanh(Z~), Z = X W^T; returns the largest
-    finite E_T above TANH_ERR (0 if none). Z = X W^T: gamma_d |X||W|^T <= gamma_d ||x_k|| ||w_i||; A: Lipschitz 1,
-    plus |A - tanh Z~|, proven (§11.7), not assumed: EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY;
-    D = 1 - A*A: ED = (2|A| + EA) EA + D_ROUND."""
-    np.abs(A, out=aA)
-    np.multiply(net.gxn[:, None], wn[..., None, :], out=EA)
-    ET = tanh_error(Z, A)
-    worst = 0.0
-    if ET.max() > TANH_ERR:
-        bad = np.isfinite(ET) & (ET > TANH_ERR)
-        worst = float(ET[bad].max()) if bad.any() else 0.0
-    EA += ET
-    EA += 2 * TINY
-    np.multiply(aA, 2, out=ED)
-    ED += EA
-    ED *= EA
-    ED += D_ROUND
-    return worst
-
-
-def activation_errors(net: "Net", buf: Buffers, j: int) -> tuple[np.ndarray, np.ndarray]:
-    """(EA, ED) of step j of the block: EA >= |A~ - tanh(X W~^T)|, ED >= |D~ - tanh'(X W~^T)| (docs/rigor.md §5.2),
-    the defect's values (:func:`_activation`)."""
-    W = buf.W[j:j + 1]
-    wn = np.sqrt(np.einsum("tij,tij->ti", W, W))[0]
-    EA, ED, aA = np.empty((3,) + buf.A.shape[1:])
-    _activation(net, buf.Z[j], buf.A[j], wn, EA, ED, aA)
-    return EA, ED
-
-
-def _entrywise(net: "Net", buf: Buffers, k: int, wn: np.ndarray,
-               av: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(Er, Eq, EQ, largest finite E_T) of :func:`defect` by numpy; g into ``buf.g`` (scratch: EA, ED, aA, M1,
-    tmp)."""
-    A, D, EA, ED, aA, M, tmp = buf.A[:k], buf.D[:k], buf.EA[:k], buf.ED[:k], buf.aA[:k], buf.M1[:k], buf.tmp[:k]
-    r, ar = buf.r[:k], np.abs(buf.r[:k])
-    worst = _activation(net, buf.Z[:k], A, wn, EA, ED, aA)
-    Er = net.s_up * (net.gmn * _matvec(aA, av) + _matvec(EA, av)) + net.c4s * np.abs(buf.p[:k]) + U1 * ar + TINY
-    cq, cm, ce = net.gmn * ar + Er, (net.gn + U1) * ar + Er, ar + Er
-    Eq = _matvec(aA.transpose(0, 2, 1), cq) + _matvec(EA.transpose(0, 2, 1), ce)
-    np.multiply(D, cm[:, :, None], out=M)
-    np.multiply(ED, ce[:, :, None], out=tmp)
-    M += tmp
-    M += TINY
-    g = np.multiply(A, D, out=buf.g[:k])  # (-2 (A D) r) v, in place
-    g *= -2.0
-    g *= r[:, :, None]
-    g *= buf.v[:k, None, :]
-    return Er, Eq, np.matmul(net.absX.T, M), worst
-
-
-def _entrywise_fused(kern: Any, net: "Net", buf: Buffers, k: int, wn: np.ndarray,
-                     av: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """:func:`_entrywise` by the kernel, row by row (the sums over i and k in another order, docs/rigor.md §5.8)."""
-    Er, Eq, EQ = np.empty((k, net.n)), np.empty((k, net.m)), np.empty((k, net.d, net.m))
-    consts = np.array([net.s_up, net.gmn, net.c4s, net.gn + U1, D_ROUND])
-    worst = kern.defect(buf.Z[:k], buf.A[:k], buf.D[:k], buf.p[:k], buf.r[:k], buf.v[:k], av, wn, net.gxn,
-                        net.absX, fused.tanh_table(), consts, buf.g[:k], Er, Eq, EQ)
-    return Er, Eq, EQ, worst
+    return Stage(buf.Er[:k], np.sqrt(Qn2), np.sqrt(EQn2) + TINY, _row_norms(W).max(axis=1), rho, step, buf.g[:k])
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """The switch of the run route's numba kernels (:mod:`plproof.routes.trajectory.kernels`, docs/rigor.md §5.8, and
 :mod:`plproof.routes.trajectory.dd_kernels`, §9.7).
 
-With numba installed (the ``fast`` extra) the two-layer float recipe evaluates its entrywise error bounds by fused
-kernels, the same proven quantities in fewer passes, and the double-double recipe steps by the kernels of the
-verifier's dd step, bitwise the same; without numba, or with ``PLPROOF_NO_NUMBA=1``, by the numpy code
-(:mod:`~plproof.routes.trajectory.error_bounds`, :mod:`plproof.verify.dd_step`). numba is imported on first use, not
+With numba installed (the ``fast`` extra) the two-layer float recipe evaluates its tanh (bitwise the same floats) and
+its entrywise error bounds by compiled kernels, the same proven quantities in fewer passes, and the double-double
+recipe steps by the kernels of the verifier's dd step, bitwise the same; without numba, or with
+``PLPROOF_NO_NUMBA=1``, by the numpy code (:mod:`~plproof.routes.trajectory.error_bounds`,
+:mod:`plproof.verify.dd_step`). numba is imported on first use, not
 with plproof.
 """
 

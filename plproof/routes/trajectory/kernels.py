@@ -1,5 +1,6 @@
-"""numba kernels of the two-layer float recipe's error bounds: the entrywise passes of
-:mod:`~plproof.routes.trajectory.error_bounds` fused into loops over (step, data, neuron), docs/rigor.md §5.8.
+"""numba kernels of the two-layer float recipe: its tanh (``activation``, bitwise plproof.verify.tanh.table_tanh) and
+the entrywise passes of its error bounds (:mod:`~plproof.routes.trajectory.error_bounds`) as loops over (step,
+data, neuron), docs/rigor.md §5.8.
 
 Producer code, imported only through :func:`plproof.routes.trajectory.fused.kernels` (numba is optional). Each
 kernel evaluates the same formulas as the numpy code, operation by operation in the same order, in IEEE binary64
@@ -16,21 +17,16 @@ import numpy as np
 from numba import njit
 
 from plproof.routes.trajectory import recipe
-from plproof.verify import doubledouble as dd
 from plproof.verify import eigen, tanh
 
-#: rows of M per pass over EQ in :func:`defect` (four: :func:`_accumulate` spells them out)
-GROUP = 4
 JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
 # The constants compiled into the kernels, spelled out: numba's cache is keyed on this file's source alone, so a
 # constant changed where it is defined must change this file too (checked against the definitions on import).
 TINY, U1 = 2.0**-1000, float.fromhex("0x1.0000000000001p-53")      # recipe.py
-DD_COVER, DD_TINY = 1.0 + 2.0**-30, 2.0**-1000                     # verify/doubledouble.py
 EIG_U, EIG_COVER, EIG_TINY = 2.0**-53, 1 + 1e-6, 2.0**-1000        # verify/eigen.py
-DEGREE, EDGE, STEP, INV_STEP, TAIL, _J = 5, 24.0, 1 / 256, 256.0, 2.0**-60, 6144  # verify/tanh.py
-_DEFINED = ((TINY, recipe.TINY), (U1, recipe.U1), (DD_COVER, dd.COVER), (DD_TINY, dd.TINY), (EIG_U, eigen.U),
-            (EIG_COVER, eigen.COVER), (EIG_TINY, eigen.TINY), (DEGREE, tanh.DEGREE), (EDGE, tanh.EDGE),
-            (STEP, tanh.STEP), (INV_STEP, 1 / tanh.STEP), (TAIL, tanh.TAIL), (_J, tanh._J))
+DEGREE, EDGE, STEP, INV_STEP, _J = 5, 24.0, 1 / 256, 256.0, 6144  # verify/tanh.py
+_DEFINED = ((TINY, recipe.TINY), (U1, recipe.U1), (EIG_U, eigen.U), (EIG_COVER, eigen.COVER), (EIG_TINY, eigen.TINY),
+            (DEGREE, tanh.DEGREE), (EDGE, tanh.EDGE), (STEP, tanh.STEP), (INV_STEP, 1 / tanh.STEP), (_J, tanh._J))
 if any(here != there for here, there in _DEFINED):
     raise RuntimeError("plproof/routes/trajectory/kernels.py: a compiled-in constant differs from its definition; "
                        "update it here (numba's cache is keyed on this file)")
@@ -49,95 +45,89 @@ def _least(x: float, y: float) -> float:
 
 
 @njit(**JIT)
-def _tanh_bound(z: float, a: float, table: np.ndarray) -> float:
-    """plproof.verify.tanh.tanh_error of one entry (docs/rigor.md §11.7): ``table`` row j = (c^_0..c^_5, R_j)
-    of grid point j - _J; Horner in t = z - j/256 (exact), cover(|a - m| + R); sign z within TAIL beyond EDGE;
-    inf for non-finite z."""
-    if abs(z) <= EDGE:
-        j = np.rint(z * INV_STEP)
-        t = z - j * STEP
-        row = table[int(j) + _J]
-        m = row[DEGREE]
-        for i in range(DEGREE - 1, -1, -1):
-            m = m * t
-            m = m + row[i]
-        r = row[DEGREE + 1]
-    elif math.isfinite(z):
-        m, r = (1.0 if z > 0 else -1.0), TAIL
-    else:
-        return math.inf
-    e = abs(m - a) + r
-    return e * DD_COVER + DD_TINY
+def activation(Z: np.ndarray, table: np.ndarray, A: np.ndarray, D: np.ndarray) -> None:
+    """gd_step's A = plproof.verify.tanh.table_tanh(Z) and D = 1 - A*A (docs/rigor.md §5.2, §11.7), the same
+    operations per entry: ``table`` row j = (c^_0..c^_5, R_j) of grid point j - _J; Horner in t = z - j/256
+    (exact); sign z beyond EDGE (+-1 at +-inf), nan at nan."""
+    n, m = Z.shape
+    for k in range(n):
+        for i in range(m):
+            z = Z[k, i]
+            if abs(z) <= EDGE:
+                j = np.rint(z * INV_STEP)
+                t = z - j * STEP
+                row = table[int(j) + _J]
+                a = row[DEGREE]
+                for q in range(DEGREE - 1, -1, -1):
+                    a = a * t
+                    a = a + row[q]
+            else:
+                a = 1.0 if z > 0.0 else (-1.0 if z < 0.0 else z)
+            A[k, i] = a
+            D[k, i] = 1.0 - a * a
 
 
 @njit(**JIT)
-def defect(Z: np.ndarray, A: np.ndarray, D: np.ndarray, p: np.ndarray, r: np.ndarray, v: np.ndarray, av: np.ndarray,
-           wn: np.ndarray, gxn: np.ndarray, aX: np.ndarray, table: np.ndarray, consts: np.ndarray, g: np.ndarray,
-           Er: np.ndarray, Eq: np.ndarray, EQ: np.ndarray) -> float:
-    """error_bounds.defect's entrywise passes, row (t, k) by row (the row stays in cache for the second pass).
-    First pass over i: EA = gamma_d ||x_k|| ||w_i|| + E_T + 2 TINY (E_T the proven tanh error of A at Z),
-    SA = sum_i |A| |v_i|, SE = sum_i EA |v_i|; then Er[t, k] = s (gamma SA + SE) + c4s |p_k| + U1 |r_k| + TINY and
-    cq = gamma |r| + Er, cm = (gamma_n + U1) |r| + Er, ce = |r| + Er; second pass: ED = (2|A| + EA) EA + d_round,
-    M = D cm + ED ce + TINY, Eq[t, i] = sum_k |A| cq + EA ce, g = ((A D) (-2)) r_k v_i, and EQ[t, c, i] =
-    sum_k |X|_kc M (:func:`_accumulate`, rows in groups of GROUP). ``consts`` = (s_up, gamma, c4s, gamma_n + U1,
-    d_round). Returns the largest finite E_T."""
-    s_up, gam, c4s, gnu, d_round = consts[0], consts[1], consts[2], consts[3], consts[4]
-    worst = 0.0
-    T, n, m = Z.shape
-    EA, M = np.empty(m), np.empty((GROUP, m))
+def defect(A: np.ndarray, D: np.ndarray, p: np.ndarray, r: np.ndarray, v: np.ndarray, av: np.ndarray,
+           wn: np.ndarray, gxn: np.ndarray, SE: np.ndarray, consts: np.ndarray, g: np.ndarray, Er: np.ndarray,
+           Eq: np.ndarray, M: np.ndarray) -> None:
+    """error_bounds.entrywise's (step, data, neuron) part, row (t, k) by row (docs/rigor.md §5.2, §5.8): first
+    SA = sum_i |A| |v_i| (:func:`_row_sum`), then Er[t, k] = s (gamma SA + SE[t, k]) + c4s |p_k| + U1 |r_k| + TINY
+    and cq = gamma |r| + Er, cm = (gamma_n + U1) |r| + Er, ce = |r| + Er; then :func:`_row`: EA = gamma_d ||x_k||
+    ||w_i|| + ea0, ED = (2|A| + EA) EA + d_round, M = (D cm + ED ce) + TINY, Eq[t, i] += |A| cq (sum over k) and
+    g = ((A D) (-2)) r_k v_i. ``consts`` = (s_up, gamma, c4s, gamma_n + U1, d_round, ea0)."""
+    s_up, gam, c4s, gnu, d_round, ea0 = consts[0], consts[1], consts[2], consts[3], consts[4], consts[5]
+    T, n, m = A.shape
     for t in range(T):
         Eq[t, :] = 0.0
-        EQ[t, :, :] = 0.0
         for k in range(n):
-            gk, sa, se = gxn[k], 0.0, 0.0
-            for i in range(m):
-                et = _tanh_bound(Z[t, k, i], A[t, k, i], table)
-                if et > worst and et < math.inf:
-                    worst = et
-                ea = gk * wn[t, i]
-                ea = ea + et
-                ea = ea + 2 * TINY
-                EA[i] = ea
-                sa += abs(A[t, k, i]) * av[t, i]
-                se += ea * av[t, i]
             rk = r[t, k]
             ar = abs(rk)
-            er = s_up * (gam * sa + se) + c4s * abs(p[t, k])
+            er = s_up * (gam * _row_sum(A[t, k], av[t]) + SE[t, k]) + c4s * abs(p[t, k])
             er = er + U1 * ar
             er = er + TINY
             Er[t, k] = er
-            cq, cm, ce = gam * ar + er, gnu * ar + er, ar + er
-            for i in range(m):
-                a, dk, ea = A[t, k, i], D[t, k, i], EA[i]
-                aa = abs(a)
-                ed = aa * 2
-                ed = ed + ea
-                ed = ed * ea
-                ed = ed + d_round
-                Eq[t, i] += aa * cq + ea * ce
-                M[k % GROUP, i] = (dk * cm + ed * ce) + TINY
-                g[t, k, i] = ((a * dk) * -2.0) * rk * v[t, i]
-            if k % GROUP == GROUP - 1 or k == n - 1:
-                _accumulate(EQ[t], aX, M, k - k % GROUP)
-    return worst
+            _row(A[t, k], D[t, k], v[t], wn[t], gxn[k], ea0, d_round, gam * ar + er, gnu * ar + er, ar + er, rk,
+                 Eq[t], M[t, k], g[t, k])
 
 
 @njit(**JIT)
-def _accumulate(EQ: np.ndarray, aX: np.ndarray, M: np.ndarray, k0: int) -> None:
-    """EQ[c, i] += sum_j |X|_(k0 + j, c) M[j, i] over the rows j < GROUP, k0 + j < n, of M (a sum of non-negative
-    terms, grouped in fours: EQ is read and written once per GROUP rows)."""
-    d, m = EQ.shape
-    rows = min(GROUP, aX.shape[0] - k0)
-    for c in range(d):
-        if rows == GROUP:
-            x0, x1, x2, x3 = aX[k0, c], aX[k0 + 1, c], aX[k0 + 2, c], aX[k0 + 3, c]
-            for i in range(m):
-                EQ[c, i] += (x0 * M[0, i] + x1 * M[1, i]) + (x2 * M[2, i] + x3 * M[3, i])
-        else:
-            for j in range(rows):
-                x = aX[k0 + j, c]
-                for i in range(m):
-                    EQ[c, i] += x * M[j, i]
+def _row_sum(a: np.ndarray, b: np.ndarray) -> float:
+    """sum_i |a_i| b_i in eight partial sums (a sum of non-negative terms in another order, docs/rigor.md §5.8)."""
+    m = a.shape[0]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    top = m - m % 8
+    for i in range(0, top, 8):
+        s0 += abs(a[i]) * b[i]
+        s1 += abs(a[i + 1]) * b[i + 1]
+        s2 += abs(a[i + 2]) * b[i + 2]
+        s3 += abs(a[i + 3]) * b[i + 3]
+        s4 += abs(a[i + 4]) * b[i + 4]
+        s5 += abs(a[i + 5]) * b[i + 5]
+        s6 += abs(a[i + 6]) * b[i + 6]
+        s7 += abs(a[i + 7]) * b[i + 7]
+    s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    for i in range(top, m):
+        s += abs(a[i]) * b[i]
+    return s
+
+
+@njit(**JIT)
+def _row(a_row: np.ndarray, d_row: np.ndarray, v: np.ndarray, wn: np.ndarray, gk: float, ea0: float, d_round: float,
+         cq: float, cm: float, ce: float, rk: float, eq: np.ndarray, m_row: np.ndarray, g_row: np.ndarray) -> None:
+    """The entrywise part of :func:`defect` of one row (branch-free: LLVM vectorises it)."""
+    for i in range(a_row.shape[0]):
+        a, dk = a_row[i], d_row[i]
+        aa = abs(a)
+        ea = gk * wn[i]
+        ea = ea + ea0
+        ed = aa * 2
+        ed = ed + ea
+        ed = ed * ea
+        ed = ed + d_round
+        eq[i] += aa * cq
+        m_row[i] = (dk * cm + ed * ce) + TINY
+        g_row[i] = ((a * dk) * -2.0) * rk * v[i]
 
 
 @njit(**JIT)

@@ -17,15 +17,19 @@ from plproof.errors import NotCertifiable
 from plproof.models import TwoLayer
 from plproof.numeric import floatbounds as fb
 from plproof.problem import Problem
+from plproof.routes.trajectory import fused
+from plproof.verify.tanh import max_error, table_tanh
 
-RECIPE = "plproof two-layer tanh GD step v3"  # the float operations of gd_step, in this order; v3: the verifier's l_t
-# of a batch at once on tube radii e_hat >= e_t (plproof.verify.trajectory._segment)
+RECIPE = "plproof two-layer tanh GD step v4"  # the float operations of gd_step, in this order; v4: tanh by the
+# verifier's table (plproof.verify.tanh.table_tanh), not np.tanh
 U = fb.U
 U1 = fb.gamma(1)  # >= u/(1 - u): |fl(x) - x| <= U1 |fl(x)| for a normal result
 #: absolute term added at every stage: covers every underflow term k*eta (k < 2^70) of data and bounds
 TINY = 2.0**-1000
 #: relative cover for evaluating the non-negative bound formulas in float (chains of < 1e8 roundings)
 COVER = 1 + 1e-6
+#: largest |A - tanh Z~| for which the 64u evaluation error of tanh'' holds (4 * 8u + 6u, docs/rigor.md §5.4)
+TANH_ERR = 8 * U
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Net:
     c3s: float        # 3 U1 fl(s) >= |fl(s) - m^{-1/2}|
     xn3: np.ndarray   # ||x_k||^3 (upper)
     sum_xn2: float
+    ea0: float        # E_max + 2 TINY >= |A - tanh Z~| (the table's bound, plproof.verify.tanh.max_error)
 
 
 def make_net(model: TwoLayer, y: np.ndarray, X_norm: float) -> Net:
@@ -66,6 +71,9 @@ def make_net(model: TwoLayer, y: np.ndarray, X_norm: float) -> Net:
     m = model.width
     if max(n, m, d) > 10**7:
         raise NotCertifiable("the run route's float-evaluation cover assumes n, m, d <= 1e7")
+    if not max_error() <= TANH_ERR:
+        raise NotCertifiable(f"the tanh table's error bound {max_error() / U:.1f}u exceeds the 8u that the "
+                             "recipe's bound on tanh'' allows (docs/rigor.md §5.4)")
     absX = np.abs(X)
     xn2 = np.array([fb.sumsq_upper(row) for row in X])
     s = 1.0 / np.sqrt(float(m))
@@ -76,24 +84,33 @@ def make_net(model: TwoLayer, y: np.ndarray, X_norm: float) -> Net:
                xn, xn2, fb.sqrt_up(float(xn2.max())), X_norm, model.activation.S2, model.activation.S3,
                gd, fb.gamma(m), fb.gamma(n), G, gd * (absX @ absX.T) * COVER + TINY,
                gd * xn * COVER, max(fb.gamma(m), fb.gamma(n)), 4 * U1 * float(s), 3 * U1 * float(s),
-               xn2 * xn * COVER, fb.sum_up(xn2))
+               xn2 * xn * COVER, fb.sum_up(xn2), max_error() + 2 * TINY)
 
 # ---------------------------------------------------------------- the float steps and their defects
 #: steps per block: the float steps run one by one, their error bounds are evaluated per block
 BLOCK = 32
+#: (data, neuron) entries per pass of the entrywise error bounds (:func:`~.error_bounds.entrywise`), which runs
+#: after every ``Buffers.chunk`` steps while their A, D are still in cache
+ENTRIES = 2**16
 
 
 class Buffers:
-    """Iterates W, v (BLOCK + 1 slots), each step's computed Z, A, D, p, r, q, Q (BLOCK slots), the curvature
-    products g of :func:`~.error_bounds.defect` and its (BLOCK, n, m) scratch slots EA, ED, aA, M1, tmp (numpy only;
-    the numba kernel keeps them per row, docs/rigor.md §5.8)."""
+    """Iterates W, v (BLOCK + 1 slots), each step's computed A, D, p, r, q, Q (BLOCK slots), the entrywise bounds
+    Er, Eq, EQ and curvature products g of :func:`~.error_bounds.entrywise` (BLOCK slots), the scratch Z of a step
+    and the (chunk, n, m) scratch M, EA, ED, aA of a pass of entrywise (EA, ED, aA: numpy only), docs/rigor.md §5.8.
+    ``kernels``: :func:`.fused.kernels` when the buffers were made (gd_step's A, D are the same either way)."""
 
     def __init__(self, net: "Net", w0: np.ndarray, size: int = BLOCK) -> None:
         n, m, d = net.n, net.m, net.d
+        self.kernels, self.table = fused.kernels(), fused.tanh_table()
+        self.chunk = max(1, min(size, ENTRIES // (n * m)))
         self.W, self.v = np.empty((size + 1, m, d)), np.empty((size + 1, m))
-        self.Z, self.A, self.D = np.empty((size, n, m)), np.empty((size, n, m)), np.empty((size, n, m))
-        self.p, self.r, self.q, self.Q = np.empty((size, n)), np.empty((size, n)), np.empty((size, m)), np.empty((size, m, d))
-        self.EA, self.ED, self.g, self.aA, self.M1, self.tmp = (np.empty((size, n, m)) for _ in range(6))
+        self.Z, self.P = np.empty((n, m)), np.empty((n, m))
+        self.A, self.D, self.g = (np.empty((size, n, m)) for _ in range(3))
+        self.p, self.r, self.Er = (np.empty((size, n)) for _ in range(3))
+        self.q, self.Eq = np.empty((size, m)), np.empty((size, m))
+        self.Q, self.EQ = np.empty((size, m, d)), np.empty((size, d, m))
+        self.M, self.EA, self.ED, self.aA = (np.empty((self.chunk, n, m)) for _ in range(4))
         self.W[0], self.v[0] = w0[: m * d].reshape(m, d), w0[m * d:]
 
     def restart(self, j: int) -> None:
@@ -102,21 +119,26 @@ class Buffers:
 
 
 def gd_step(net: "Net", buf: Buffers, j: int, eta: float) -> None:
-    """One float64 GD step by the fixed recipe (docs/theory.md §12.3), from slot j into slot j + 1.
+    """One float64 GD step by the fixed recipe (docs/theory.md §12.3, docs/rigor.md §5.2), from slot j into j + 1.
 
-    Z = X W^T; A = tanh Z; p = A v; r = p s - y; D = 1 - A*A; q = A^T r; Q = (D o r)^T X;
-    W1 = W - eta (Q o (s v)); v1 = v - eta (q s), with s = fl(1/sqrt(m)).
+    Z = X W^T; A = tanh Z by the table (plproof.verify.tanh.table_tanh; by the numba kernel ``activation`` where
+    :func:`.fused.kernels` has it, bitwise the same); p = A v; r = p s - y; D = 1 - A*A; q = A^T r;
+    Q = (D o r)^T X; W1 = W - eta (Q o (s v)); v1 = v - eta (q s), with s = fl(1/sqrt(m)).
     """
     W, v, A, D, p, r, q, Q = buf.W[j], buf.v[j], buf.A[j], buf.D[j], buf.p[j], buf.r[j], buf.q[j], buf.Q[j]
-    np.matmul(net.X, W.T, out=buf.Z[j])  # kept: the error bound of A = np.tanh(Z) reads it
-    np.tanh(buf.Z[j], out=A)
+    np.matmul(net.X, W.T, out=buf.Z)
+    if buf.kernels is None:
+        table_tanh(buf.Z, out=A)
+        np.multiply(A, A, out=D)
+        np.subtract(1.0, D, out=D)
+    else:
+        buf.kernels.activation(buf.Z, buf.table, A, D)
     np.matmul(A, v, out=p)
     np.multiply(p, net.s, out=r)
     r -= net.y
-    np.multiply(A, A, out=D)
-    np.subtract(1.0, D, out=D)
     np.matmul(A.T, r, out=q)
-    np.matmul((D * r[:, None]).T, net.X, out=Q)
+    np.multiply(D, r[:, None], out=buf.P)
+    np.matmul(buf.P.T, net.X, out=Q)
     np.subtract(W, eta * (Q * (net.s * v)[:, None]), out=buf.W[j + 1])
     np.subtract(v, eta * (q * net.s), out=buf.v[j + 1])
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from plproof.routes.trajectory.error_bounds import (ASSUMPTIONS, Curvature, Stage, TubeConstants, activation_errors,
-                                                    contraction, defect, tanh_curvature)
+                                                    contraction, defect, entrywise, tanh_curvature)
 from plproof.routes.trajectory.recipe import COVER, RECIPE, Anchor, Block, Buffers, gd_step, make_net
 from plproof.routes.trajectory.terminal import _jacobian_upper, _sigma_c, _try_terminal
 
@@ -31,18 +31,31 @@ class TwoLayerFloat:
         self.buf = Buffers(self.net, np.asarray(w0, dtype=np.float64))
         self._curvature: tuple[Any, int, Curvature | None] = (None, 0, None)  # (stage, k, its Curvature)
         self.tube = TubeConstants.of(self.net.X, self.net.X_norm, 1.0, self.net.S2, self.net.S3, self.net.s_up)
+        self.bounded = 0  # steps of the block whose entrywise bounds are in buf
 
     def run(self, k: int, eta: float) -> Block:
         """Up to k steps from slot 0; stops after the first step whose residual is not finite."""
         done = 0
         for j in range(k):
-            gd_step(self.net, self.buf, j, eta)
+            self._step(j, eta)
             done = j + 1
             if not np.isfinite(self.buf.r[j]).all():
                 break
         return self._block(done, eta)
 
+    def _step(self, j: int, eta: float) -> None:
+        """gd_step j, then the entrywise bounds of the steps not yet bounded once they fill a chunk (their A, D are
+        still in cache, :class:`~.recipe.Buffers`). A block's steps start at slot 0."""
+        self.bounded = 0 if j == 0 else self.bounded
+        gd_step(self.net, self.buf, j, eta)
+        if j + 1 - self.bounded >= self.buf.chunk:
+            entrywise(self.net, self.buf, self.bounded, j + 1)
+            self.bounded = j + 1
+
     def _block(self, k: int, eta: float) -> Block:
+        if self.bounded < k:
+            entrywise(self.net, self.buf, self.bounded, k)
+        self.bounded = 0
         st = defect(self.net, self.buf, k, eta)
         r = self.buf.r[:k]
         finite = bool(np.isfinite(st.rho).all() and np.isfinite(r).all())
