@@ -138,3 +138,13 @@ def test_loader_errors_are_one_line(tmp_path, content, message):
     with pytest.raises(CertificateError, match=message) as err:
         load_certificate(path)
     assert "\n" not in str(err.value)
+
+
+def test_jsonable_keeps_plain_float_lists_and_still_converts_the_rest():
+    """The fast path for lists of plain finite floats gives what the entrywise path gives."""
+    plain = [0.1, -2.5, 1e-300]
+    assert fmt.jsonable(plain) == plain and fmt.jsonable(tuple(plain)) == plain
+    assert fmt.jsonable([1.0, float("inf"), float("nan")]) == [1.0, "inf", "nan"]
+    mixed = fmt.jsonable([np.float64(1.5), 2.0, np.int64(3), Fraction(1, 3), True])
+    assert mixed == [1.5, 2.0, 3, fmt.encode_number(Fraction(1, 3)), True]
+    assert [type(v) for v in mixed[:3]] == [float, float, int]

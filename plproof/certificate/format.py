@@ -169,6 +169,8 @@ def jsonable(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
+        if all(type(v) is float for v in x) and all(map(math.isfinite, x)):
+            return list(x)  # plain finite floats (encode_array's data) as they are, without a call per entry
         return [jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
         if x.dtype.kind in "iuf" and np.isfinite(x).all():
