@@ -57,8 +57,8 @@ def entrywise(net: "Net", buf: Buffers, j0: int, j1: int) -> None:
     """The componentwise bounds of steps j0..j1-1 of the block into ``buf``: Er >= |r~ - r(w~)|, Eq >= |q~ - q|,
     EQ (d x m per step) >= |Q~ - Q|^T, and the curvature products g (docs/rigor.md §5.2), by the numba kernel
     where ``buf.kernels`` has it (:func:`.fused.kernels`), else by numpy: the same formulas, sums of non-negative
-    terms in another order (docs/rigor.md §5.8); ``buf.chunk`` steps per pass. With A the table's tanh, EA = gamma_d ||x_k|| ||w_i|| + ea0
-    is rank one plus a constant:
+    terms in another order (docs/rigor.md §5.8); ``buf.chunk`` steps per pass. With A the table's tanh,
+    EA = gamma_d ||x_k|| ||w_i|| + ea0 is rank one plus a constant:
     p = A v; r = p s - y: Er = s (gamma_m |A||v| + EA |v|) + 4 u' s |p| + u' |r| + TINY,
         sum_i EA_ki |v_i| = gxn_k (||w|| . |v|) + ea0 sum |v| (SE);
     q = A^T r: Eq = |A|^T (gamma |r| + Er) + EA^T (|r| + Er), EA^T ce = ||w_i|| (gxn . ce) + ea0 sum ce;
