@@ -9,7 +9,7 @@ verifies, and the ratio run/GD.
 
 Data: two-layer nets and random features on n = 6 unit inputs in R^3 with standard normal targets (the data of
 tests/test_run_generic.py); MLPs on n = 3 unit inputs in R^3 with targets in +-0.001, symmetric init (tests/
-test_run_models.py); the SymPy model F_k = sum_j a_j tanh(b_j x_k) on 4 points of the line.
+test_run_models.py); the SymPy model is the two-layer tanh net on the two-layer data, written in SymPy.
 """
 
 from __future__ import annotations
@@ -47,13 +47,14 @@ def _data(n: int = 6, d: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray
 
 
 def _sympy_net(width: int) -> Problem:
-    """F_k = sum_j a_j tanh(b_j x_k), 2 * width parameters, x in {-1, -0.3, 0.4, 1}, w0 seeded."""
-    a, b, x = sp.symbols(f"a1:{width + 1}"), sp.symbols(f"b1:{width + 1}"), sp.Symbol("x")
-    rng = np.random.default_rng(3)
-    w0 = np.concatenate([rng.standard_normal(width) / np.sqrt(width), rng.standard_normal(width)])
-    model = SympyModel([sum(ai * sp.tanh(bi * x) for ai, bi in zip(a, b))], [*a, *b], inputs=[x],
-                       data=[[-1.0], [-0.3], [0.4], [1.0]], w0=w0.tolist())
-    return Problem(model, np.array([0.3, -0.2, 0.1, 0.25]))
+    """The two-layer tanh net of the rows above written as a SympyModel, on the same data from the same w0:
+    F_k = m^{-1/2} sum_j v_j tanh(w_j . x_k), m = width, parameters w_1..w_m (rows), then v (4 * width)."""
+    X, y = _data()
+    d = X.shape[1]
+    W, v, x = sp.symbols(f"w1:{width * d + 1}"), sp.symbols(f"v1:{width + 1}"), sp.symbols(f"x1:{d + 1}")
+    F = sum(v[j] * sp.tanh(sum(W[j * d + c] * x[c] for c in range(d))) for j in range(width)) / sp.sqrt(width)
+    model = SympyModel([F], [*W, *v], inputs=list(x), data=X.tolist(), w0=Problem(TwoLayer(X, width, "tanh"), y).w0.tolist())
+    return Problem(model, y)
 
 
 def kinds() -> Iterator[tuple[str, Callable[[int], Problem], int]]:
@@ -69,7 +70,7 @@ def kinds() -> Iterator[tuple[str, Callable[[int], Problem], int]]:
     for depth in (2, 3):
         yield (f"MLP depth {depth} tanh",
                lambda m, depth=depth: Problem(MLP(Xm, [m] * depth, "tanh", seed=5, init="symmetric"), ym), 1)
-    yield "SymPy sum_j a_j tanh(b_j x)", _sympy_net, 2
+    yield "SymPy two-layer tanh", _sympy_net, 4
 
 
 def gd_width(make: Callable[[int], Problem], widths: list[int]) -> int | None:

@@ -258,10 +258,13 @@ class HessianGridBounds(BallBounds):
 
     @classmethod
     def _grid(cls, model: Model, w0: np.ndarray) -> tuple[float, tuple[float, ...]]:
-        """(cap, the grid radii): ``radii_per_decade`` per decade over ``decades`` decades below cap."""
-        lam = max(float(np.linalg.eigvalsh(model.kernel(w0))[0]), 0.0)
+        """(cap, the grid radii): ``radii_per_decade`` per decade over ``decades`` decades below cap, where the
+        float estimates lambda = lambda_min(K(w0)) and h0 = ||(||Hess F_i(w0)||)_i|| give mu(R) > 0 at most up to
+        about cap = 2 sqrt(lambda) / h0; where lambda <= 0 or h0 = 0 the estimate says nothing and cap is
+        1e4 max(1, ||w0||) (the radii are only where the bounds are evaluated; any grid is sound)."""
+        lam = float(np.linalg.eigvalsh(model.kernel(w0))[0])
         h0 = float(np.linalg.norm(hessian_norms_at(model, w0, np.random.default_rng(0))))
-        cap = 2 * math.sqrt(lam) / h0 if h0 > 0 else 1e4 * max(1.0, float(np.linalg.norm(w0)))
+        cap = 2 * math.sqrt(lam) / h0 if lam > 0 and h0 > 0 else 1e4 * max(1.0, float(np.linalg.norm(w0)))
         per_decade: int = model.radii_per_decade  # type: ignore[attr-defined]
         k = cls.decades * per_decade
         return cap, tuple(cap * 10.0 ** ((j - k) / per_decade) for j in range(k)) + (cap,)
