@@ -15,6 +15,7 @@ from plproof.data import unit_inputs, uniform_targets
 from plproof.evidence import Verdict
 from plproof.models import MLP
 from plproof.models.sympy_model import SympyModel
+from plproof.numeric.scalars import FLOATS
 from plproof.problem import Problem
 from plproof.routes.trajectory.certify import certify_run
 from plproof.routes.trajectory.generic import RECIPE, MidRadGD
@@ -103,6 +104,15 @@ def test_sympy_without_interval_evaluator_is_refused() -> None:
     assert model.interval_obstacle
     with pytest.raises(NotCertifiable, match="not certifiable by the run route"):
         certify_run(Problem(model, np.array([0.5])))
+
+
+def test_ball_bounds_at_a_singular_kernel() -> None:
+    """At w = 0 the tanh net's Jacobian vanishes (K = 0, lambda_min = 0) while its Hessian does not: the grid of
+    radii falls back to a positive cap (radii 0 raised InvalidInput at such an anchor inside certify_run)."""
+    problem = SYMPY["tanh-net"]()
+    bounds = problem.model.ball_bounds(problem.w0, "tight").recentred(np.zeros(problem.model.n_params))
+    assert min(bounds.radii) > 0
+    assert math.isfinite(float(bounds.epsilon(FLOATS, 1e-3)))
 
 
 # ---------------------------------------------------------------- l_t against the sampled Hessian
