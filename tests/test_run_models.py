@@ -143,3 +143,47 @@ def test_mlp_contraction_bounds_the_sampled_tube() -> None:
     sampled = _sampled_norm(model, y, w, eta, e, points=16)
     assert sampled <= ell and sampled <= ell_v, (sampled, ell, ell_v)
     assert math.isfinite(ell) and ell < 1 + 50 * (sampled - 1)  # not vacuous
+
+
+def test_sympy_contraction_bounds_the_sampled_tube() -> None:
+    """The sharp l_t of a SymPy model (producer ExprCurvature, verifier _ExprTube: S = sum_k r_k Hess f_k enclosed
+    over the tube's box) >= ||I - eta Hess L|| sampled over B(w, e) far from a minimiser; l without S falls below
+    the sampled value (the test catches an l_t that is too small), and the ball bound it replaces is larger."""
+    from types import SimpleNamespace
+
+    from plproof.verify.expr import ExprFamily
+    from plproof.verify.trajectory import _ExprTube
+
+    problem = SYMPY["tanh-net"]()
+    model, y = problem.model, problem.y
+    w = problem.w0 + 0.3 * np.random.default_rng(4).standard_normal(model.n_params)
+    eta = 1.0 / float(np.linalg.eigvalsh(model.kernel(w))[-1])
+    recipe = MidRadGD(model, y, w)
+    block = recipe.run(1, eta)
+    anchor = recipe.anchor(block, 0)
+    e = min(0.05, anchor.radius / 2)
+    ell = float(recipe.contraction(block, 1, eta, np.array([e]), None, anchor)[0])
+    LF = float(anchor.jac.hi) + anchor.data["delta"]
+    tube = _ExprTube(SimpleNamespace(model=ExprFamily(model.describe())), y, [])
+    ell_v = tube.ell(None, y, w, eta, e, LF)
+    sampled = _sampled_norm(model, y, w, eta, e)
+    assert sampled <= ell and sampled <= ell_v, (sampled, ell, ell_v)
+    assert max(1.0, eta * LF * LF - 1.0) < sampled  # S matters here
+    h = anchor.data["h1"] * (float(block.residual[0]) + LF * e)
+    assert ell < max(1 + eta * h, eta * (LF * LF + h) - 1)
+
+
+@pytest.mark.slow
+def test_sympy_two_layer_net_certifies_at_gd_width_slow() -> None:
+    """The two-layer tanh net of width 4 on tests/test_run_generic.py's data written in SymPy, from TwoLayer's w0
+    (benchmarks/run_families.py, the SymPy row: GD reaches 1e-20 at width 4) certifies at width 4 and verifies;
+    with the ball bound in place of the sharp l_t it stopped at amplification e^29."""
+    from plproof.models import TwoLayer
+    from tests.test_run_generic import _data
+
+    X, y = _data()
+    width, d = 4, X.shape[1]
+    W, v, x = sp.symbols(f"w1:{width * d + 1}"), sp.symbols(f"v1:{width + 1}"), sp.symbols(f"x1:{d + 1}")
+    F = sum(v[j] * sp.tanh(sum(W[j * d + c] * x[c] for c in range(d))) for j in range(width)) / sp.sqrt(width)
+    w0 = Problem(TwoLayer(X, width, "tanh"), y).w0
+    _certify(Problem(SympyModel([F], [*W, *v], inputs=list(x), data=X.tolist(), w0=w0.tolist()), y))

@@ -424,6 +424,38 @@ class ExprFamily:
             self._perron = {key: [perron_vector(M, self.m) for M in self._magnitudes(w0, Fraction(0))]}
         return max(collatz_wielandt(M, x) for M, x in zip(self._magnitudes(w0, R), self._perron[key]))
 
+    def curvature(self, w: np.ndarray, box: float, y: np.ndarray,
+                  weights: np.ndarray | None = None) -> tuple[float, float]:
+        """(sigma, h): sigma >= max(-lambda_min(S), 0) and h >= max(lambda_max(S), 0) of S = sum_k c_k r_k Hess f_k
+        at every w' with |w' - w|_inf <= box, r = F(w') - y, c_k = weights[k] (1 without): the interval jets over
+        the box give S entrywise in intervals, enclosed as a float midpoint with covering radii
+        (:func:`plproof.verify.midrad.from_bounds`), and :func:`plproof.verify.eigen.extremes` bounds every
+        symmetric matrix within the radii's Frobenius norm of the midpoint (docs/rigor.md §10, SymPy models).
+        Raises Failure or ArithmeticError where an enclosure is unbounded."""
+        from plproof.verify.eigen import extremes
+        from plproof.verify.midrad import COVER, from_bounds, radius
+
+        if not (math.isfinite(box) and box >= 0):
+            raise ArithmeticError("the box is not finite")
+        targets = [Fraction(t) for t in np.asarray(y, dtype=np.float64).tolist()]
+        jets = self.jets(w, Fraction(box), 2)
+        with IntervalNamespace(DIGITS).active():
+            S: dict[tuple[int, int], Iv] = {}
+            for k, (jet, target) in enumerate(zip(jets, targets)):
+                c = jet.v - _to_iv(target)
+                if weights is not None:
+                    c = c * _to_iv(Fraction(float(weights[k])))
+                for key, value in jet.h.items():
+                    S[key] = S[key] + c * value if key in S else c * value
+            zero = (Fraction(0), Fraction(0))
+            ends = [iv_bounds(S[key]) if (key := (min(a, b), max(a, b))) in S else zero
+                    for a in range(self.m) for b in range(self.m)]
+        enc = from_bounds(ends, (self.m, self.m))
+        rad = radius(enc).ravel()
+        err = math.nextafter(math.sqrt(float(rad @ rad)) * COVER, math.inf)
+        lo, hi = extremes(enc.mid, np.array(err))
+        return float(lo), float(hi)
+
     def _magnitudes(self, w0: np.ndarray, R: Fraction) -> list[Magnitudes]:
         """Per output, upper bounds (doubles, rounded up) on |Hess f_k| over the box w0 +- R."""
         return [{ij: _float_up(max(map(abs, iv_bounds(v)))) for ij, v in jet.h.items()}

@@ -685,7 +685,8 @@ class _Generic:
         self.fam, self.y, self.bound_set, self.X_norm = fam, y, bound_set, X_norm
         self.model = formula_model(fam)
         ball = fam.ball(bound_set, fam.w0, X_norm, checked)  # refuses a bound set that is not the family's
-        self.tube = _TwoLayerTube(fam, ball, checked) if bound_set == "two-layer-t1-t3" else None
+        self.tube = (_TwoLayerTube(fam, ball, checked) if bound_set == "two-layer-t1-t3" else
+                     _ExprTube(fam, y, checked) if bound_set == "generic-hessian" else None)
         # products of step Jacobians from step windows_from on (the producer's hint; docs/rigor.md §10, windows)
         self.windows_from = windows_from if applies(self.model) else None
         self.window: Window | None = None
@@ -831,6 +832,27 @@ class _TwoLayerTube:
                 f[distinct] = p
             parts, batch = full[:4], (full[4], LB, float(count.max()))
         return _lemma_b(self, eta, e, LF, v, e if self.moves_v else 0.0, *parts, qn, batch)
+
+
+class _ExprTube:
+    """The sharp l_t of a SymPy model: S = sum_k c_k r_k Hess f_k enclosed over the box of half-width e around the
+    iterate by the family's interval jets (plproof.verify.expr.ExprFamily.curvature), -sigma <= S <= h, and
+    ||I - eta Hess L_B|| <= max(1 + eta sigma, eta (LB^2 + h) - 1) (Weyl; docs/rigor.md §10, SymPy models)."""
+
+    def __init__(self, fam: Family, y: np.ndarray, checked: list[str]) -> None:
+        self.family, self.y = fam.model, y
+        checked.append("contraction: the eigenvalues of sum_k r_k Hess f_k enclosed over the box around each iterate "
+                       "by interval jets (docs/rigor.md §10, SymPy models)")
+
+    def ell(self, model: Any, y: np.ndarray, w: np.ndarray, eta: float, e: float, LF: float,
+            rows: np.ndarray | None = None, LB: float = 0.0) -> float:
+        """sup ||I - eta Hess L_B|| over B(w, e), sup ||DF_B|| <= LB there (LB = LF for the full batch)."""
+        weights = None if rows is None else np.bincount(rows, minlength=self.y.shape[0]).astype(np.float64)
+        try:
+            sigma, h = self.family.curvature(w, e, self.y, weights)
+        except ArithmeticError as exc:
+            raise Failure(f"verifier: no enclosure of the curvature on a tube ({exc})") from None
+        return _up(max(1.0 + eta * sigma * FCOVER, eta * (LB * LB + h) * FCOVER - 1.0))
 
 
 def formula_model(fam: Family) -> Any:

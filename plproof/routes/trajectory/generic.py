@@ -5,8 +5,9 @@ Each step encloses G(w~_t) = w~_t - eta DF(w~_t)^T (F(w~_t) - y) by the model's 
 The contraction l_t comes from the family's ball bounds centred at an anchor w~_a (docs/theory.md §12.2):
 on B(w~_a, R_a) ⊇ B(w~_t, e_t), ||DF|| <= J_a + delta_a(R_a) =: LF and ||S|| <= h_t = curvature_a(R_a, rho'_t),
 rho'_t = ||r(w~_t)|| + LF e_t, so l_t = max(1 + eta h_t, eta (LF^2 + h_t) - 1). When the ball-bound set has a
-sharp hook (:data:`~plproof.routes.trajectory.sharp.SHARP`: two-layer nets), l_t is instead Lemma B per neuron
-with the one-sided sigma from per-step enclosures (docs/rigor.md §10). The terminal ball uses the same ball
+sharp hook (:data:`~plproof.routes.trajectory.sharp.SHARP`), l_t comes instead from per-step enclosures: Lemma B
+per neuron with the one-sided sigma for two-layer nets, the eigenvalues of S enclosed over the tube's box for
+SymPy models (docs/rigor.md §10). The terminal ball uses the same ball
 bounds centred at w~_T (:func:`~plproof.routes.trajectory.terminal.terminal`).
 
 With a :class:`~plproof.routes.trajectory.sampler.Sampler` the recipe runs seeded SGD (docs/theory.md §12.6):
@@ -29,7 +30,6 @@ from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import FLOATS, INTERVALS
 from plproof.numeric.verified import lambda_min_lower
-from plproof.routes.trajectory.error_bounds import contraction
 from plproof.routes.trajectory.recipe import BLOCK, COVER, Anchor, Block
 from plproof.routes.trajectory.sharp import SHARP
 from plproof.routes.trajectory.sampler import Sampler
@@ -140,8 +140,7 @@ class MidRadGD:
         LB = np.full(k, L) if jb is None else np.nextafter(
             (jb[:k] + 2 * np.sqrt(cm) * anchor.data["delta"] * COVER) * COVER, np.inf)
         if self.sharp is not None:
-            return contraction(self.sharp.curvature(stages[:k]), self.sharp.tube, eta, e, np.full(k, L),
-                               None if jb is None else LB)
+            return self.sharp.ell(stages[:k], eta, e, np.full(k, L), None if jb is None else LB)
         rho = np.sqrt(cm) * (block.residual[:k] + LB * e) * COVER  # >= ||c o r(w)||, sqrt(cmax) ||r_B(w)||
         h = anchor.data["h1"] * rho * COVER
         ell = np.maximum(1.0 + eta * h, eta * (LB * LB + h) - 1.0) * COVER

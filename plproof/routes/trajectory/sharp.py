@@ -1,4 +1,5 @@
-"""The sharp l_t of two-layer nets in the midpoint-radius recipe (docs/theory.md §12.2, docs/rigor.md §10).
+"""The sharp l_t of the midpoint-radius recipe: two-layer nets and SymPy models (docs/theory.md §12.2, docs/rigor.md
+§10).
 
 For every smooth activation and train mode 'both' or 'hidden', the Hessian part S = sum_k r_k Hess f_k is
 block diagonal over neurons (docs/theory.md §11.4); :class:`TwoLayerCurvature` encloses, at each iterate
@@ -6,6 +7,7 @@ w~_t, sigma(Z), sigma'(Z), sigma''(Z) (Z = X W^T) and r(w~_t) by the model's own
 :mod:`plproof.verify.midrad`, and :func:`~plproof.routes.trajectory.error_bounds.contraction` (shared with
 the tanh recipe) turns them into l_t by Lemma B with the one-sided sigma and tube corrections.
 Train 'output' has S = 0: its ball bounds ("constant-kernel") already give l_t = max(1, eta LF^2 - 1).
+A SymPy model (:class:`ExprCurvature`) has no such structure: S itself is enclosed over the box around each iterate.
 
 :data:`SHARP` selects the hook by the model's ball-bound set: the bound set is what names the per-neuron
 structure the bound relies on, and the verifier selects its own re-check by the same id (``hints.bounds``).
@@ -17,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from plproof.routes.trajectory.error_bounds import Curvature, TubeConstants
+from plproof.routes.trajectory.error_bounds import Curvature, TubeConstants, contraction
 from plproof.routes.trajectory.recipe import COVER
+from plproof.verify.exact import Failure
 from plproof.verify.midrad import MIDRAD, as_mr, radius, rows_of
 
 
@@ -63,6 +66,46 @@ class TwoLayerCurvature:
         cmax = None if weight is None else weight.max(axis=1)
         return Curvature(g, ar, Er, av, F, qn if self.moves_v else None, qr, self.moves_v, weight, cmax)
 
+    def ell(self, stages: list[tuple[Any, ...]], eta: float, e: np.ndarray, LF: np.ndarray,
+            LB: np.ndarray | None) -> np.ndarray:
+        """l_j of the block's steps: :func:`contraction` of their :class:`Curvature` (tube radii e, sup ||DF|| <= LF,
+        a mini-batch's sup ||DF_B|| <= LB)."""
+        return contraction(self.curvature(stages), self.tube, eta, e, LF, LB)
+
+
+class ExprCurvature:
+    """The sharp l_t of a SymPy model through the verifier's own interval jets (plproof.verify.expr.ExprFamily):
+    on the tube, Hess L_B = J_B^T C J_B + S with 0 <= J_B^T C J_B <= LB^2 and -sigma <= S <= h, so by Weyl
+    ||I - eta Hess L_B|| <= max(1 + eta sigma, eta (LB^2 + h) - 1), (sigma, h) from
+    :meth:`~plproof.verify.expr.ExprFamily.curvature` over the box of half-width e_j around w~_j (which contains the
+    ball; docs/rigor.md §10, SymPy models). The verifier evaluates the same function at its own radii."""
+
+    def __init__(self, family: Any, y: np.ndarray) -> None:
+        self.family, self.y = family, y
+
+    @classmethod
+    def of(cls, model: Any, y: np.ndarray, bounds: Any) -> "ExprCurvature | None":
+        """The hook of a model whose ball bounds carry the verifier's model of F (None where it has none)."""
+        family = getattr(bounds, "verifier_family", None)
+        return None if family is None else cls(family, y)
+
+    def at(self, w: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(w~, the multiplicity c_k of each data row in the batch ``rows``, None for the full batch)."""
+        return w.copy(), None if rows is None else np.bincount(rows, minlength=self.y.shape[0]).astype(np.float64)
+
+    def ell(self, stages: list[tuple[Any, ...]], eta: float, e: np.ndarray, LF: np.ndarray,
+            LB: np.ndarray | None) -> np.ndarray:
+        """l_j of the block's steps (inf where an enclosure is unbounded: the run stops)."""
+        LB = LF if LB is None else LB
+        out = np.empty(len(stages))
+        for j, (w, weights) in enumerate(stages):
+            try:
+                sigma, h = self.family.curvature(w, float(e[j]), self.y, weights)
+            except (Failure, ArithmeticError):
+                sigma = h = np.inf
+            out[j] = max(1.0 + eta * sigma * COVER, eta * (LB[j] * LB[j] + h) * COVER - 1.0)
+        return np.nextafter(out, np.inf)
+
 
 def _scatter(values: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
     """``values`` of rows ``idx`` placed on n rows, zeros elsewhere."""
@@ -71,5 +114,5 @@ def _scatter(values: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-#: ball-bound set -> the hook that gives the sharp l_t for models with those bounds
-SHARP = {"two-layer-t1-t3": TwoLayerCurvature}
+#: ball-bound set -> the hook that gives the sharp l_t for models with those bounds (None: the hook does not apply)
+SHARP = {"two-layer-t1-t3": TwoLayerCurvature, "generic-hessian": ExprCurvature.of}
