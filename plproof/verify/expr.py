@@ -424,10 +424,9 @@ class ExprFamily:
             self._perron = {key: [perron_vector(M, self.m) for M in self._magnitudes(w0, Fraction(0))]}
         return max(collatz_wielandt(M, x) for M, x in zip(self._magnitudes(w0, R), self._perron[key]))
 
-    def curvature(self, w: np.ndarray, box: float, y: np.ndarray,
-                  weights: np.ndarray | None = None) -> tuple[float, float]:
-        """(sigma, h): sigma >= max(-lambda_min(S), 0) and h >= max(lambda_max(S), 0) of S = sum_k c_k r_k Hess f_k
-        at every w' with |w' - w|_inf <= box, r = F(w') - y, c_k = weights[k] (1 without): the interval jets over
+    def curvature(self, w: np.ndarray, box: float, y: np.ndarray) -> tuple[float, float]:
+        """(sigma, h): sigma >= max(-lambda_min(S), 0) and h >= max(lambda_max(S), 0) of S = sum_k r_k Hess f_k
+        at every w' with |w' - w|_inf <= box, r = F(w') - y: the interval jets over
         the box give S entrywise in intervals, enclosed as a float midpoint with covering radii
         (:func:`plproof.verify.midrad.from_bounds`), and :func:`plproof.verify.eigen.extremes` bounds every
         symmetric matrix within the radii's Frobenius norm of the midpoint (docs/rigor.md §10, SymPy models).
@@ -441,10 +440,8 @@ class ExprFamily:
         jets = self.jets(w, Fraction(box), 2)
         with IntervalNamespace(DIGITS).active():
             S: dict[tuple[int, int], Iv] = {}
-            for k, (jet, target) in enumerate(zip(jets, targets)):
+            for jet, target in zip(jets, targets):
                 c = jet.v - _to_iv(target)
-                if weights is not None:
-                    c = c * _to_iv(Fraction(float(weights[k])))
                 for key, value in jet.h.items():
                     S[key] = S[key] + c * value if key in S else c * value
             zero = (Fraction(0), Fraction(0))

@@ -835,9 +835,9 @@ class _TwoLayerTube:
 
 
 class _ExprTube:
-    """The sharp l_t of a SymPy model: S = sum_k c_k r_k Hess f_k enclosed over the box of half-width e around the
+    """The sharp l_t of a SymPy model: S = sum_k r_k Hess f_k enclosed over the box of half-width e around the
     iterate by the family's interval jets (plproof.verify.expr.ExprFamily.curvature), -sigma <= S <= h, and
-    ||I - eta Hess L_B|| <= max(1 + eta sigma, eta (LB^2 + h) - 1) (Weyl; docs/rigor.md §10, SymPy models)."""
+    ||I - eta Hess L|| <= max(1 + eta sigma, eta (LF^2 + h) - 1) (Weyl; docs/rigor.md §10, SymPy models)."""
 
     def __init__(self, fam: Family, y: np.ndarray, checked: list[str]) -> None:
         self.family, self.y = fam.model, y
@@ -846,13 +846,14 @@ class _ExprTube:
 
     def ell(self, model: Any, y: np.ndarray, w: np.ndarray, eta: float, e: float, LF: float,
             rows: np.ndarray | None = None, LB: float = 0.0) -> float:
-        """sup ||I - eta Hess L_B|| over B(w, e), sup ||DF_B|| <= LB there (LB = LF for the full batch)."""
-        weights = None if rows is None else np.bincount(rows, minlength=self.y.shape[0]).astype(np.float64)
+        """sup ||I - eta Hess L|| over B(w, e) given sup ||DF|| <= LF there (full-batch GD only)."""
+        if rows is not None:
+            raise Failure("inputs.run: SGD runs of SymPy models are not re-checked (they have no data rows)")
         try:
-            sigma, h = self.family.curvature(w, e, self.y, weights)
+            sigma, h = self.family.curvature(w, e, self.y)
         except ArithmeticError as exc:
             raise Failure(f"verifier: no enclosure of the curvature on a tube ({exc})") from None
-        return _up(max(1.0 + eta * sigma * FCOVER, eta * (LB * LB + h) * FCOVER - 1.0))
+        return _up(max(1.0 + eta * sigma * FCOVER, eta * (LF * LF + h) * FCOVER - 1.0))
 
 
 def formula_model(fam: Family) -> Any:

@@ -75,10 +75,11 @@ class TwoLayerCurvature:
 
 class ExprCurvature:
     """The sharp l_t of a SymPy model through the verifier's own interval jets (plproof.verify.expr.ExprFamily):
-    on the tube, Hess L_B = J_B^T C J_B + S with 0 <= J_B^T C J_B <= LB^2 and -sigma <= S <= h, so by Weyl
-    ||I - eta Hess L_B|| <= max(1 + eta sigma, eta (LB^2 + h) - 1), (sigma, h) from
+    on the tube, Hess L = J^T J + S with 0 <= J^T J <= LF^2 and -sigma <= S <= h, so by Weyl
+    ||I - eta Hess L|| <= max(1 + eta sigma, eta (LF^2 + h) - 1), (sigma, h) from
     :meth:`~plproof.verify.expr.ExprFamily.curvature` over the box of half-width e_j around w~_j (which contains the
-    ball; docs/rigor.md §10, SymPy models). The verifier evaluates the same function at its own radii."""
+    ball; docs/rigor.md §10, SymPy models). The verifier evaluates the same function at its own radii. Full-batch
+    GD only (the run route refuses SGD for models without data rows)."""
 
     def __init__(self, family: Any, y: np.ndarray) -> None:
         self.family, self.y = family, y
@@ -89,21 +90,19 @@ class ExprCurvature:
         family = getattr(bounds, "verifier_family", None)
         return None if family is None else cls(family, y)
 
-    def at(self, w: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        """(w~, the multiplicity c_k of each data row in the batch ``rows``, None for the full batch)."""
-        return w.copy(), None if rows is None else np.bincount(rows, minlength=self.y.shape[0]).astype(np.float64)
+    def at(self, w: np.ndarray, rows: None = None) -> np.ndarray:
+        """The iterate w~ (its l_t depends on the tube radius, known later)."""
+        return w.copy()
 
-    def ell(self, stages: list[tuple[Any, ...]], eta: float, e: np.ndarray, LF: np.ndarray,
-            LB: np.ndarray | None) -> np.ndarray:
+    def ell(self, stages: list[np.ndarray], eta: float, e: np.ndarray, LF: np.ndarray, LB: None) -> np.ndarray:
         """l_j of the block's steps (inf where an enclosure is unbounded: the run stops)."""
-        LB = LF if LB is None else LB
         out = np.empty(len(stages))
-        for j, (w, weights) in enumerate(stages):
+        for j, w in enumerate(stages):
             try:
-                sigma, h = self.family.curvature(w, float(e[j]), self.y, weights)
+                sigma, h = self.family.curvature(w, float(e[j]), self.y)
             except (Failure, ArithmeticError):
                 sigma = h = np.inf
-            out[j] = max(1.0 + eta * sigma * COVER, eta * (LB[j] * LB[j] + h) * COVER - 1.0)
+            out[j] = max(1.0 + eta * sigma * COVER, eta * (LF[j] * LF[j] + h) * COVER - 1.0)
         return np.nextafter(out, np.inf)
 
 
