@@ -105,7 +105,7 @@ def main() -> None:
         gd = gd_width(make, widths)
         run, frac, ok = run_width(make, [m for m in widths if gd is None or m <= LIMIT * gd])
         ratio = f"{run / gd:.3g}" if run and gd else "-"
-        print(f"| {label} | {n} | {gd or '-'} | {run or '-'} | {f'eta/{round(1 / frac)}' if run else '-'} | "
+        print(f"| {label} | {n} | {gd or '-'} | {run or '-'} | {('eta' if frac == 1 else f'eta/{round(1 / frac)}') if run else '-'} | "
               f"{'yes' if ok else ('no' if run else '-')} | {ratio} | {time.perf_counter() - t0:.0f} |", flush=True)
 
 
