@@ -1,6 +1,6 @@
-"""numba kernels of the two-layer float recipe: its tanh (``activation``, bitwise plproof.verify.tanh.table_tanh) and
-the entrywise passes of its error bounds (:mod:`~plproof.routes.trajectory.error_bounds`) as loops over (step,
-data, neuron), docs/rigor.md §5.8.
+"""numba kernels of the two-layer float recipe: the entrywise operations of its step (``activation``: bitwise
+plproof.verify.tanh.table_tanh; ``residual``, ``update``: bitwise numpy's) and the entrywise passes of its error
+bounds (:mod:`~plproof.routes.trajectory.error_bounds`) as loops over (step, data, neuron), docs/rigor.md §5.8.
 
 Producer code, imported only through :func:`plproof.routes.trajectory.fused.kernels` (numba is optional). Each
 kernel evaluates the same formulas as the numpy code, operation by operation in the same order, in IEEE binary64
@@ -65,6 +65,31 @@ def activation(Z: np.ndarray, table: np.ndarray, A: np.ndarray, D: np.ndarray) -
                 a = 1.0 if z > 0.0 else (-1.0 if z < 0.0 else z)
             A[k, i] = a
             D[k, i] = 1.0 - a * a
+
+
+@njit(**JIT)
+def residual(p: np.ndarray, s: float, y: np.ndarray, D: np.ndarray, r: np.ndarray, P: np.ndarray) -> None:
+    """gd_step's r = p s - y and P = D o r (row k of D times r_k), numpy's operations per entry."""
+    n, m = D.shape
+    for k in range(n):
+        rk = p[k] * s
+        rk = rk - y[k]
+        r[k] = rk
+        for i in range(m):
+            P[k, i] = D[k, i] * rk
+
+
+@njit(**JIT)
+def update(W: np.ndarray, Q: np.ndarray, v: np.ndarray, q: np.ndarray, s: float, eta: float, W1: np.ndarray,
+           v1: np.ndarray) -> None:
+    """gd_step's W1 = W - eta (Q o (s v)) (row i of Q times s v_i) and v1 = v - eta (q s), numpy's operations per
+    entry."""
+    m, d = W.shape
+    for i in range(m):
+        c = s * v[i]
+        for j in range(d):
+            W1[i, j] = W[i, j] - eta * (Q[i, j] * c)
+        v1[i] = v[i] - eta * (q[i] * s)
 
 
 @njit(**JIT)

@@ -121,26 +121,34 @@ class Buffers:
 def gd_step(net: "Net", buf: Buffers, j: int, eta: float) -> None:
     """One float64 GD step by the fixed recipe (docs/theory.md §12.3, docs/rigor.md §5.2), from slot j into j + 1.
 
-    Z = X W^T; A = tanh Z by the table (plproof.verify.tanh.table_tanh; by the numba kernel ``activation`` where
-    :func:`.fused.kernels` has it, bitwise the same); p = A v; r = p s - y; D = 1 - A*A; q = A^T r;
-    Q = (D o r)^T X; W1 = W - eta (Q o (s v)); v1 = v - eta (q s), with s = fl(1/sqrt(m)).
+    Z = X W^T; A = tanh Z by the table (plproof.verify.tanh.table_tanh); p = A v; r = p s - y; D = 1 - A*A;
+    q = A^T r; Q = (D o r)^T X; W1 = W - eta (Q o (s v)); v1 = v - eta (q s), with s = fl(1/sqrt(m)). The products
+    by BLAS; the entrywise operations by the numba kernels ``activation``, ``residual``, ``update`` where
+    :func:`.fused.kernels` has them (the same operations per entry: bitwise the same floats), else by numpy.
     """
     W, v, A, D, p, r, q, Q = buf.W[j], buf.v[j], buf.A[j], buf.D[j], buf.p[j], buf.r[j], buf.q[j], buf.Q[j]
+    kern = buf.kernels
     np.matmul(net.X, W.T, out=buf.Z)
-    if buf.kernels is None:
+    if kern is None:
         table_tanh(buf.Z, out=A)
         np.multiply(A, A, out=D)
         np.subtract(1.0, D, out=D)
     else:
-        buf.kernels.activation(buf.Z, buf.table, A, D)
+        kern.activation(buf.Z, buf.table, A, D)
     np.matmul(A, v, out=p)
-    np.multiply(p, net.s, out=r)
-    r -= net.y
+    if kern is None:
+        np.multiply(p, net.s, out=r)
+        r -= net.y
+        np.multiply(D, r[:, None], out=buf.P)
+    else:
+        kern.residual(p, net.s, net.y, D, r, buf.P)
     np.matmul(A.T, r, out=q)
-    np.multiply(D, r[:, None], out=buf.P)
     np.matmul(buf.P.T, net.X, out=Q)
-    np.subtract(W, eta * (Q * (net.s * v)[:, None]), out=buf.W[j + 1])
-    np.subtract(v, eta * (q * net.s), out=buf.v[j + 1])
+    if kern is None:
+        np.subtract(W, eta * (Q * (net.s * v)[:, None]), out=buf.W[j + 1])
+        np.subtract(v, eta * (q * net.s), out=buf.v[j + 1])
+    else:
+        kern.update(W, Q, v, q, net.s, eta, buf.W[j + 1], buf.v[j + 1])
 
 
 def plain_run(problem: Problem, step: float, steps: int) -> np.ndarray:
