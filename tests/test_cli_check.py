@@ -139,6 +139,30 @@ def test_run_route_writes_a_run_certificate_that_verifies(tmp_path, capsys):
     assert main(["verify", str(out)]) == 0
 
 
+def test_sympy_model_files_write_certificates_that_verify_from_another_folder(tmp_path, capsys, monkeypatch):
+    """A SymPy model's description is the function: no code reference is recorded (the verifier's SymPy family refused
+    the key, so neither route's certificate of a model file verified), and both verify without the file."""
+    (tmp_path / "sym.py").write_text(textwrap.dedent('''
+        import numpy as np
+        import sympy as sp
+        from plproof import Problem, SympyModel
+        a, b, x = sp.symbols("a1:4"), sp.symbols("b1:4"), sp.Symbol("x")
+        problem = Problem(SympyModel([sum(ai * sp.tanh(bi * x) for ai, bi in zip(a, b))], [*a, *b], inputs=[x],
+                                     data=[[0.5], [-1.0]], w0=[0.5, -0.4, 0.3, 1.0, 0.7, -1.2]), np.array([0.3, -0.2]))
+    '''))
+    for route in ("ball", "run"):
+        out = tmp_path / f"{route}.json"
+        assert main(["check", f"{tmp_path}/sym.py:problem", "--route", route, "--out", str(out)]) in (0, 1)
+        assert "code" not in json.loads(out.read_text())["inputs"]["model"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for route in ("ball", "run"):
+        (elsewhere / f"{route}.json").write_text((tmp_path / f"{route}.json").read_text())
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+    assert main(["verify", "ball.json", "run.json"]) == 0, capsys.readouterr().out
+
+
 # ----------------------------------------------------------------------------- issue 14
 
 

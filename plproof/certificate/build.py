@@ -24,6 +24,11 @@ from plproof.problem import Problem
 PROBLEM_HINTS = ("radius", "step", "lambda0_shift", "jacobian_norm_w0", "bounds", "X_norm")
 
 
+#: classes whose description is the function itself (a SymPy model's expression trees): the verifier rebuilds them
+#: from it and reads no code (a subclass is recorded by its own class, so its code is kept)
+SELF_DESCRIBED = ("plproof.models.sympy_model.SympyModel",)
+
+
 def model_inputs(problem: Problem) -> dict:
     """The model (family, exact class, parameters; X as an array), y and w0 of a problem, for ``inputs``."""
     model = dict(problem.model.describe())
@@ -38,8 +43,8 @@ def model_inputs(problem: Problem) -> dict:
     if "X" in model:
         model["X"] = encode_array(problem.model.X)
     source = getattr(problem, "source", None) or getattr(problem.model, "source", None)
-    if source is not None and (family is None or obstacle is not None):  # only its code can rebuild this model
-        model["code"] = code_reference(source[0], target=source[1])
+    if source is not None and (family is None or obstacle is not None) and model["class"] not in SELF_DESCRIBED:
+        model["code"] = code_reference(source[0], target=source[1])  # only its code can rebuild this model
     return {"model": model, "y": encode_array(problem.y), "w0": encode_array(problem.w0)}
 
 
