@@ -116,6 +116,17 @@ def test_ball_bounds_at_a_singular_kernel() -> None:
 
 
 # ---------------------------------------------------------------- l_t against the sampled Hessian
+def _producer_tube(model, y, w) -> tuple:
+    """MidRadGD's first step from w at eta = 1/lambda_max(K(w)): (eta, e, l_0 on B(w, e), the anchor at w, the
+    block), e = min(0.05, R_a / 2)."""
+    eta = 1.0 / float(np.linalg.eigvalsh(model.kernel(w))[-1])
+    recipe = MidRadGD(model, y, w)
+    block = recipe.run(1, eta)
+    anchor = recipe.anchor(block, 0)
+    e = min(0.05, anchor.radius / 2)
+    return eta, e, float(recipe.contraction(block, 1, eta, np.array([e]), None, anchor)[0]), anchor, block
+
+
 def test_mlp_contraction_bounds_the_sampled_tube() -> None:
     """l_t of the producer (MidRadGD.contraction) and of the verifier (its anchor's LF, h1 in the same formula)
     >= ||I - eta Hess L|| sampled over B(w, e) on a tiny MLP far from a minimiser."""
@@ -127,12 +138,7 @@ def test_mlp_contraction_bounds_the_sampled_tube() -> None:
     y = np.random.default_rng(3).standard_normal(4)
     model = MLP(X, [3, 3], "tanh", seed=1)
     w = model.default_w0() + 0.3 * np.random.default_rng(4).standard_normal(model.n_params)
-    eta = 1.0 / float(np.linalg.eigvalsh(model.kernel(w))[-1])
-    recipe = MidRadGD(model, y, w)
-    block = recipe.run(1, eta)
-    anchor = recipe.anchor(block, 0)
-    e = min(0.05, anchor.radius / 2)
-    ell = float(recipe.contraction(block, 1, eta, np.array([e]), None, anchor)[0])
+    eta, e, ell, _, _ = _producer_tube(model, y, w)
     spec = {"family": "mlp", "n_outputs": 4, "n_params": model.n_params, "widths": [3, 3], "activation": "tanh"}
     fam = Family(spec, X, w, MLPFamily(X, [3, 3], "tanh", w))
     LF, h1, R, _ = _Generic(fam, y, "mlp", None, []).anchor(w)
@@ -157,12 +163,7 @@ def test_sympy_contraction_bounds_the_sampled_tube() -> None:
     problem = SYMPY["tanh-net"]()
     model, y = problem.model, problem.y
     w = problem.w0 + 0.3 * np.random.default_rng(4).standard_normal(model.n_params)
-    eta = 1.0 / float(np.linalg.eigvalsh(model.kernel(w))[-1])
-    recipe = MidRadGD(model, y, w)
-    block = recipe.run(1, eta)
-    anchor = recipe.anchor(block, 0)
-    e = min(0.05, anchor.radius / 2)
-    ell = float(recipe.contraction(block, 1, eta, np.array([e]), None, anchor)[0])
+    eta, e, ell, anchor, block = _producer_tube(model, y, w)
     LF = float(anchor.jac.hi) + anchor.data["delta"]
     tube = _ExprTube(SimpleNamespace(model=ExprFamily(model.describe())), y, [])
     ell_v = tube.ell(None, y, w, eta, e, LF)
