@@ -426,11 +426,11 @@ class ExprFamily:
 
     def curvature(self, w: np.ndarray, box: float, y: np.ndarray) -> tuple[float, float]:
         """(sigma, h): sigma >= max(-lambda_min(S), 0) and h >= max(lambda_max(S), 0) of S = sum_k r_k Hess f_k
-        at every w' with |w' - w|_inf <= box, r = F(w') - y: the interval jets over
-        the box give S entrywise in intervals, enclosed as a float midpoint with covering radii
-        (:func:`plproof.verify.midrad.from_bounds`), and :func:`plproof.verify.eigen.extremes` bounds every
-        symmetric matrix within the radii's Frobenius norm of the midpoint (docs/rigor.md §10, SymPy models).
-        Raises Failure or ArithmeticError where an enclosure is unbounded."""
+        at every w' with |w' - w|_inf <= box, r = F(w') - y. The interval jets over the box give S entrywise in
+        intervals, enclosed as a float midpoint with covering radii (:func:`plproof.verify.midrad.from_bounds`);
+        :func:`plproof.verify.eigen.extremes` bounds every symmetric matrix within the radii's Frobenius norm of
+        the midpoint (docs/rigor.md §10, SymPy models). Raises Failure or ArithmeticError where an enclosure is
+        unbounded."""
         from plproof.verify.eigen import extremes
         from plproof.verify.midrad import COVER, from_bounds, radius
 
