@@ -409,3 +409,23 @@ def test_the_terminal_jacobian_bound_leaves_room_for_the_verifiers_float_cholesk
     enc = jacobian_norm(K, 0.0, ())
     assert exact_matrix(K).lambda_max_below(Fraction(enc.hi) ** 2)
     assert enc.hi <= math.sqrt(np.linalg.eigvalsh(K)[-1]) * (1 + 1e-8)  # and costs nothing
+
+
+@pytest.mark.parametrize("floor, slack, top", [(1e-3, 0.0, 0.5), (1e-3, 0.2, 0.5), (0.3, 1e-9, 0.31), (2.0, 0.0, 5.0)])
+def test_terminal_search_skips_the_radii_below_its_floor(floor: float, slack: float, top: float) -> None:
+    """terminal's search for the smallest closing radius skips the grid radii below e + ||r||/sqrt(lambda), where
+    margin(R) <= R - floor: the same radius as scanning from the bottom, from fewer margin evaluations."""
+    from plproof.routes.trajectory.terminal import _smallest
+
+    calls: list[float] = []
+
+    def margin(R: float) -> float:
+        calls.append(R)
+        return min(R - floor * (1 + slack), top - R)
+
+    found = _smallest(margin, 1.0, floor)
+    with_floor = len(calls)
+    calls.clear()
+    assert found == _smallest(margin, 1.0)
+    assert found is None or margin(found) > 0  # None: no grid radius in (0.3, 0.31), nor any below 1 above 2
+    assert with_floor < len(calls)

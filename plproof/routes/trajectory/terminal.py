@@ -76,20 +76,25 @@ def terminal(bb: BallBounds, res_hi: float, e: float, eta: float, lam: Enclosure
     if R_max == math.inf:  # a constant kernel: the ball closes near e + ||r||/(sqrt(lambda) c)
         R_max = 1e3 * (e + res_hi / math.sqrt(lam_lo))
 
+    # margin(R) <= R - e - res_hi / sqrt(lam_lo): sqrt(mu_T) <= sqrt(lam_lo), 0 < c <= 1 and rho_bar >= res_hi
+    floor = e + res_hi / math.sqrt(lam_lo) if lam_lo > 0 else math.inf
     found = _smallest(lambda R: float(_terminal_state(FLOATS, bb, lam_lo, jac.hi, res_hi, e, R, eta)["margin"]),
-                      R_max)
+                      R_max, floor)
     R = found if found is not None else (R_max / 2 if R_max > 0 else 1.0)
     state = _terminal_state(INTERVALS, bb, lam_lo, jac.hi, res_hi, e, R, eta)
     closes = found is not None and INTERVALS.lo(state["margin"]) > 0
     return Terminal(float(R), e, lam, jac, res_hi, state, closes, eta)
 
 
-def _smallest(margin: Callable[[float], float], R_max: float) -> float | None:
-    """A float R in (0, R_max) near the smallest with margin(R) > 0 (8 radii per decade, then bisection), or None."""
+def _smallest(margin: Callable[[float], float], R_max: float, floor: float = 0.0) -> float | None:
+    """A float R in (0, R_max) near the smallest with margin(R) > 0 (8 radii per decade, then bisection), or None.
+    ``floor``: margin(R) <= R - floor, so the radii of the grid below floor (1 - 1e-6) are not tried (their margins
+    are negative: the same R as trying them)."""
     if not R_max > 0:
         return None
     grid = R_max * np.logspace(-14, 0, 113)[:-1]  # ascending: the first positive margin
-    i = next((i for i, R in enumerate(grid) if margin(R) > 0), None)
+    start = int(np.searchsorted(grid, floor * (1 - 1e-6)))
+    i = next((i for i in range(start, grid.size) if margin(grid[i]) > 0), None)
     if i is None:
         return None
     lo, hi = (grid[i - 1] if i else 0.0), grid[i]
