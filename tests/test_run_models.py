@@ -43,6 +43,10 @@ SYMPY = {
     "tanh-net": lambda: Problem(SympyModel([sum(a * sp.tanh(b * X) for a, b in zip(A, B))], [*A, *B], inputs=[X],
                                            data=[[0.5], [-1.0]], w0=[0.5, -0.4, 0.3, 1.0, 0.7, -1.2]),
                                 np.array([0.3, -0.2])),
+    # the box of radius 1 around w leaves the domain of sqrt: the verifier's anchor search halves from there, as the
+    # producer's does (it rejected this honest certificate before)
+    "sqrt-near-its-domain-edge": lambda: Problem(SympyModel([sp.sqrt(W1) + W2, W3 + W2 * W1], [W1, W2, W3],
+                                                            w0=[0.5, 0.1, 0.2]), np.array([1.0, 0.05])),
 }
 
 

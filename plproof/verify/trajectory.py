@@ -705,13 +705,19 @@ class _Generic:
         there (curvature is positively homogeneous in rho); R_a where delta(R_a) ~ DRIFT J."""
         J = jacobian_upper(self.kernel(w))
         ball = self.ball(w, [])
-        k1 = ball.delta(Fraction(1))
+        k1 = _bounded_delta(ball, Fraction(1))
         if k1 == 0:
             R, delta = math.inf, Fraction(0)
-        else:
-            R = Fraction(float(Fraction(DRIFT * J) / k1))
-            while (delta := ball.delta(R)) > 2 * DRIFT * J:
+        else:  # from 1 where delta(1) does not exist (the box leaves F's domain), halved as the producer does
+            R = Fraction(1) if k1 is None else Fraction(float(Fraction(DRIFT * J) / k1))
+            for _ in range(HALVINGS):
+                delta = _bounded_delta(ball, R)
+                if delta is not None and delta <= 2 * DRIFT * J:
+                    break
                 R /= 2
+            else:
+                raise Failure("verifier: no ball bound around an iterate on any radius down to 2^-200 (docs/theory.md "
+                              "§4.1)")
         h1 = ball.kappa(Fraction(1) if R == math.inf else R, Fraction(1))
         return (_up(float(Fraction(J) + delta)), _up(float(h1)), float(R) if R == math.inf else _down(float(R)),
                 _up(float(delta)))
@@ -777,6 +783,19 @@ class _Generic:
             if self.window.full:
                 self.window = None
         return e1
+
+
+#: halvings of an anchor's radius before the verifier gives up (from at most 1: radii down to 2^-200)
+HALVINGS = 200
+
+
+def _bounded_delta(ball: Any, R: Fraction) -> Fraction | None:
+    """delta(R) of the ball bounds, None where they do not exist on B(w, R) (a SymPy model's box leaving F's domain,
+    which the producer's bounds take as +inf)."""
+    try:
+        return ball.delta(R)
+    except Failure:
+        return None
 
 
 def midrad_kernel(model: Any, w: np.ndarray) -> MatrixEnclosure:
