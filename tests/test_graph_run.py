@@ -129,7 +129,7 @@ def test_graphs_the_verifier_cannot_recheck_are_refused_by_name(activation, why)
     problem = plproof.Problem(_graph(activation), uniform_targets(3, 0.01, 1))
     with pytest.raises(NotCertifiable, match=f"node 2.*{why}"):
         plproof.certify_run(problem)
-    with pytest.raises(NotCertifiable, match="SGD needs a model with data rows"):
+    with pytest.raises(NotCertifiable, match="SGD runs on models whose F and DF it evaluates on a batch"):
         plproof.certify_run(plproof.Problem(_graph("tanh"), uniform_targets(3, 0.01, 1)), method="sgd", batch_size=1)
 
 

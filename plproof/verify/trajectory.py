@@ -867,7 +867,8 @@ class _ExprTube:
             rows: np.ndarray | None = None, LB: float = 0.0) -> float:
         """sup ||I - eta Hess L|| over B(w, e) given sup ||DF|| <= LF there (full-batch GD only)."""
         if rows is not None:
-            raise Failure("inputs.run: SGD runs of SymPy models are not re-checked (they have no data rows)")
+            raise Failure("inputs.run: SGD runs of SymPy models are not re-checked (the run route certifies SGD of the "
+                          "built-in families only)")
         try:
             sigma, h = self.family.curvature(w, e, self.y)
         except ArithmeticError as exc:

@@ -327,8 +327,9 @@ def _sampler(problem: Problem, method: str, batch_size: Any, seed: Any, sampler:
     if batch_size is None:
         raise InvalidInput("method='sgd' needs batch_size (an integer in [1, n])")
     if not isinstance(problem.model, (Linear, TwoLayer, MLP)):  # the families whose F, DF come from rows of X
-        raise NotCertifiable(f"not certifiable by the run route: SGD needs a model with data rows X (Linear, "
-                             f"TwoLayer, RandomFeatures, MLP); a {type(problem.model).__name__} has none")
+        raise NotCertifiable(f"not certifiable by the run route: SGD runs on models whose F and DF it evaluates on a "
+                             f"batch of the rows of X (Linear, TwoLayer, RandomFeatures, MLP), not on a "
+                             f"{type(problem.model).__name__}; use method='gd'")
     return Sampler(sampler, 0 if seed is None else seed, batch_size, problem.model.n_outputs)
 
 

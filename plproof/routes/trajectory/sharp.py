@@ -79,7 +79,7 @@ class ExprCurvature:
     ||I - eta Hess L|| <= max(1 + eta sigma, eta (LF^2 + h) - 1), (sigma, h) from
     :meth:`~plproof.verify.expr.ExprFamily.curvature` over the box of half-width e_j around w~_j (which contains the
     ball; docs/rigor.md §10, SymPy models). The verifier evaluates the same function at its own radii. Full-batch
-    GD only (the run route refuses SGD for models without data rows)."""
+    GD only (the run route certifies SGD of the built-in families only)."""
 
     def __init__(self, family: Any, y: np.ndarray) -> None:
         self.family, self.y = family, y
