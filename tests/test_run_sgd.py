@@ -253,7 +253,7 @@ def test_sympy_models_have_no_mini_batches() -> None:
     from plproof.models.sympy_model import SympyModel
 
     w1, w2 = sp.symbols("w1 w2")
-    with pytest.raises(NotCertifiable, match="data rows"):
+    with pytest.raises(NotCertifiable, match="rows of X .* not on a SympyModel; use method='gd'"):
         certify_run(Problem(SympyModel([w1 * w2, w1 + w2], [w1, w2], w0=[1, 2]), [2.0, 3.0]), method="sgd",
                     batch_size=1)
 
