@@ -146,9 +146,9 @@ def test_sympy_model_files_write_certificates_that_verify_from_another_folder(tm
         import numpy as np
         import sympy as sp
         from plproof import Problem, SympyModel
-        a, b, x = sp.symbols("a1:4"), sp.symbols("b1:4"), sp.Symbol("x")
-        problem = Problem(SympyModel([sum(ai * sp.tanh(bi * x) for ai, bi in zip(a, b))], [*a, *b], inputs=[x],
-                                     data=[[0.5], [-1.0]], w0=[0.5, -0.4, 0.3, 1.0, 0.7, -1.2]), np.array([0.3, -0.2]))
+        w1, w2, w3 = sp.symbols("w1 w2 w3")
+        problem = Problem(SympyModel([w1 * w2 + w3, w1 + w2 ** 2], [w1, w2, w3], w0=[0.5, -0.3, 0.2]),
+                          np.array([1.0, 0.5]))
     '''))
     for route in ("ball", "run"):
         out = tmp_path / f"{route}.json"
