@@ -75,7 +75,8 @@ def test_gd_width_of_the_mlp_cases(widths: list[int]) -> None:
     assert (empirical_run(_mlp(widths), max_steps=400_000).stop == "converged") == (widths[0] == 4)
 
 
-@pytest.mark.parametrize("name", sorted(SYMPY))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name == "tanh-net" else name
+                                  for name in sorted(SYMPY)])  # tanh-net: about 1000 steps of interval jets, 5 s
 def test_sympy_model_certifies_and_verifies(name: str) -> None:
     assert _certify(SYMPY[name]())["hints"]["bounds"] == "generic-hessian"
 
