@@ -429,3 +429,20 @@ def test_terminal_search_skips_the_radii_below_its_floor(floor: float, slack: fl
     assert found == _smallest(margin, 1.0)
     assert found is None or margin(found) > 0  # None: no grid radius in (0.3, 0.31), nor any below 1 above 2
     assert with_floor < len(calls)
+
+
+@pytest.mark.parametrize("step, precision, numba", [(50.0, "float64", True), (50.0, "float64", False),
+                                                    (3.0, "auto", True), (50.0, "double-double", True)])
+def test_an_unstable_run_gives_its_verdict_without_numpy_warnings(monkeypatch, step: float, precision: str,
+                                                                  numba: bool) -> None:
+    """Steps far above 2/beta overflow within a few steps: the verdict says so (diverged, or amplification), and no
+    RuntimeWarning of the bounds' formulas (overflow in multiply) reaches the user, with numba or numpy."""
+    import warnings
+
+    if not numba:
+        monkeypatch.setenv(fused.ENV, "1")
+    problem = Problem(TwoLayer(unit_inputs(20, 5, 2026), 128, "tanh", 2026), uniform_targets(20, 0.5, 2026))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ev = certify_run(problem, step=step, precision=precision)
+    assert ev.verdict is Verdict.NOT_CERTIFIED and ("diverged" in ev.reason or "amplification" in ev.reason)

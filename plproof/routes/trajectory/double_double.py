@@ -87,11 +87,12 @@ class TwoLayerDD(TwoLayerFloat):
         self.ready = done
         self.delta[: done + 1] = _up_norm(self.lo[: done + 1])
         buf = self.buf
-        for j in range(done):  # the float stages at w_h of each iterate (gd_step's next iterate is discarded)
-            buf.W[j], buf.v[j] = self._split(self.hi[j])
-            self._step(j, eta)
-        buf.W[done], buf.v[done] = self._split(self.hi[done])
-        block = self._block(done, eta)
+        with np.errstate(all="ignore"):  # an overflowing bound is inf or nan: not finite, the run stops
+            for j in range(done):  # the float stages at w_h of each iterate (gd_step's next iterate is discarded)
+                buf.W[j], buf.v[j] = self._split(self.hi[j])
+                self._step(j, eta)
+            buf.W[done], buf.v[done] = self._split(self.hi[done])
+            block = self._block(done, eta)
         return dataclasses.replace(block, finite=block.finite and finite)
 
     def _block(self, k: int, eta: float) -> Block:

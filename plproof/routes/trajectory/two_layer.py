@@ -34,14 +34,14 @@ class TwoLayerFloat:
         self.bounded = 0  # steps of the block whose entrywise bounds are in buf
 
     def run(self, k: int, eta: float) -> Block:
-        """Up to k steps from slot 0; stops after the first step whose residual is not finite."""
-        done = 0
-        for j in range(k):
-            self._step(j, eta)
-            done = j + 1
-            if not np.isfinite(self.buf.r[j]).all():
-                break
-        return self._block(done, eta)
+        """k steps from slot 0, cut after the first step whose residual is not finite (the steps after it run on
+        nan and inf and are dropped: one check per block). Quietly: an overflowing step or bound is inf or nan, which
+        the block reports as not finite (the run stops, "diverged")."""
+        with np.errstate(all="ignore"):
+            for j in range(k):
+                self._step(j, eta)
+            bad = np.nonzero(~np.isfinite(self.buf.r[:k]).all(axis=1))[0]
+            return self._block(int(bad[0]) + 1 if bad.size else k, eta)
 
     def _step(self, j: int, eta: float) -> None:
         """gd_step j, then the entrywise bounds of the steps not yet bounded once they fill a chunk (their A, D are
