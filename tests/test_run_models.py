@@ -193,3 +193,17 @@ def test_sympy_two_layer_net_certifies_at_gd_width_slow() -> None:
     F = sum(v[j] * sp.tanh(sum(W[j * d + c] * x[c] for c in range(d))) for j in range(width)) / sp.sqrt(width)
     w0 = Problem(TwoLayer(X, width, "tanh"), y).w0
     _certify(Problem(SympyModel([F], [*W, *v], inputs=list(x), data=X.tolist(), w0=w0.tolist()), y))
+
+
+def test_the_ball_routes_next_step_names_the_run_route_where_it_applies() -> None:
+    """A ball-route failure suggests the run route for every model the run route takes (it named it for two-layer
+    tanh nets only, before the run route took every smooth model), not for a model it refuses."""
+    from plproof.models.callable_model import CallableModel
+    from plproof.routes.ball import next_step
+
+    def hint(problem: Problem) -> str:
+        return next_step(problem, "R >= R_fl", None, None, {})
+
+    assert "--route run" in hint(SYMPY["polynomial"]()) and "--route run" in hint(_mlp([4, 4]))
+    black_box = CallableModel(lambda w: np.array([w[0] * w[1], w[0] + w[1] ** 2]), n_params=2, n_outputs=2)
+    assert "--route run" not in hint(Problem(black_box, np.array([1.0, 0.5]), np.array([0.5, -0.3])))

@@ -325,9 +325,10 @@ def next_step(problem: Problem, failed: str, step: float | None, radius: float |
         return "drop --radius to search the radii from 1e-10 to 1e4"
     tries = ["a wider model (more parameters per equation)",
              "smaller targets or F(w0) = y nearly (a smaller L(w0), e.g. init='symmetric' where F(w0) = 0)"]
-    desc = problem.model.describe()
-    if desc.get("family") == "two_layer" and desc.get("activation") == "tanh":
-        tries.append("the run route (--route run, certify_run), which certifies the GD run itself at far "
+    from plproof.routes.trajectory.certify import run_obstacle  # (the run route's modules load on this path only)
+
+    if run_obstacle(problem) is None:
+        tries.append("the run route (--route run, certify_run), which certifies the GD run itself, often at far "
                      "smaller widths")
     return "; or ".join(tries)
 

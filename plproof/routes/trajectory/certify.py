@@ -242,8 +242,9 @@ def default_step(problem: Problem) -> float:
     return float(1.0 / np.linalg.eigvalsh(problem.kernel())[-1])
 
 
-def _refuse(problem: Problem) -> str | None:
-    """Why the run route cannot take this problem: it needs a built-in family's closed forms and ball bounds."""
+def run_obstacle(problem: Problem) -> str | None:
+    """Why the run route cannot take this problem (None: it can): it needs a built-in family's closed forms, or a
+    SymPy model's, and verified ball bounds."""
     model = problem.model
     why = None
     if isinstance(model, Network) and model.ball_rigor < RigorLevel.VERIFIED:
@@ -366,7 +367,7 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
     if confidence is not None and (batches is None or isinstance(confidence, bool) or not isinstance(
             confidence, (int, float)) or not 0 < confidence < 1):
         raise InvalidInput(f"confidence applies to method='sgd' and must be a number in (0, 1), got {confidence!r}")
-    why = _refuse(problem)
+    why = run_obstacle(problem)
     if why:
         raise NotCertifiable(why)
     if step is not None:
