@@ -12,6 +12,7 @@ import sympy as sp
 from plproof.certificate.build import run_certificate
 from plproof.certificate.format import decode_array, encode_array, seal
 from plproof.data import unit_inputs, uniform_targets
+from plproof.errors import NotCertifiable
 from plproof.evidence import Verdict
 from plproof.models import MLP
 from plproof.models.sympy_model import SympyModel
@@ -177,6 +178,8 @@ def test_sympy_contraction_bounds_the_sampled_tube() -> None:
     assert max(1.0, eta * LF * LF - 1.0) < sampled  # S matters here
     h = anchor.data["h1"] * (float(block.residual[0]) + LF * e)
     assert ell < max(1 + eta * h, eta * (LF * LF + h) - 1)
+    with pytest.raises(NotCertifiable, match="full batch"):  # no mini-batch behind this l_t
+        MidRadGD(model, y, w).sharp.at(w, np.array([0]))
 
 
 @pytest.mark.slow

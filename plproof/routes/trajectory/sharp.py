@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from plproof.errors import NotCertifiable
 from plproof.routes.trajectory.error_bounds import Curvature, TubeConstants, contraction
 from plproof.routes.trajectory.recipe import COVER
 from plproof.verify.exact import Failure
@@ -90,8 +91,12 @@ class ExprCurvature:
         family = getattr(bounds, "verifier_family", None)
         return None if family is None else cls(family, y)
 
-    def at(self, w: np.ndarray, rows: None = None) -> np.ndarray:
-        """The iterate w~ (its l_t depends on the tube radius, known later)."""
+    def at(self, w: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """The iterate w~ (its l_t depends on the tube radius, known later). A mini-batch ``rows`` is refused: this
+        l_t bounds I - eta Hess L of the full loss, not of a batch's."""
+        if rows is not None:
+            raise NotCertifiable("not certifiable by the run route: the sharp l_t of a SymPy model is the full "
+                                 "batch's; use method='gd'")
         return w.copy()
 
     def ell(self, stages: list[np.ndarray], eta: float, e: np.ndarray, LF: np.ndarray, LB: None) -> np.ndarray:
