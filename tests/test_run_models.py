@@ -104,8 +104,6 @@ def test_too_small_terminal_ball_is_rejected(certified: dict) -> None:
 
 
 def test_sympy_without_interval_evaluator_is_refused() -> None:
-    from plproof.errors import NotCertifiable
-
     model = SympyModel([sp.erf(W1) + W2], [W1, W2], w0=[0.1, 0.2])
     assert model.interval_obstacle
     with pytest.raises(NotCertifiable, match="not certifiable by the run route"):
