@@ -88,16 +88,21 @@ def _tanh_points(seed: int) -> np.ndarray:
 
 
 def test_activation_kernel_is_the_table_tanh_bitwise() -> None:
-    """gd_step's A, D by the kernel ``activation`` are plproof.verify.tanh.table_tanh(Z) and 1 - A*A bitwise, on
-    random and edge inputs, in rows of several lengths (nan where z is nan)."""
+    """gd_step's A, D by the kernel ``activation`` are plproof.verify.tanh.table_tanh(Z) and 1 - A*A bit for bit
+    (signed zeros and nan included), on random and edge inputs, in arrays whose size leaves every remainder modulo
+    the kernel's LANES (the vector groups and the entries after them), each edge value in every lane."""
     z = _tanh_points(3)
     kern, table = fused.kernels(), fused.tanh_table()
-    for Z in (z.reshape(1, -1), z[-(z.size // 7 * 7):].reshape(-1, 7)[::-1].copy(), z[-8:].reshape(2, 4)):
+    bits = lambda x: x.view(np.uint64)  # noqa: E731
+    edges = np.concatenate([z[-16:], z[20_000:20_500]])  # the edge values first, then cell midpoints
+    shapes = [(1, z.size), (z.size // 7, 7), (2, 4)] + [(3, 8 * q + r) for q in (0, 1, 5) for r in range(8) if q + r]
+    for i, (n, m) in enumerate(shapes):
+        Z = z[-n * m:].reshape(n, m)[::-1].copy() if i < 3 else np.resize(np.roll(edges, i), (n, m))
         A, D = np.empty_like(Z), np.empty_like(Z)
         kern.activation(Z, table, A, D)
         ref = table_tanh(Z)
-        assert np.array_equal(A, ref, equal_nan=True) and np.array_equal(D, 1.0 - ref * ref, equal_nan=True)
-    assert np.isnan(ref[-1, -1]) and ref[-1, -3] == 1.0 and ref[-1, -2] == -1.0
+        assert np.array_equal(bits(A), bits(ref)) and np.array_equal(bits(D), bits(1.0 - ref * ref)), (n, m)
+    assert np.isnan(Z).any() and (np.isnan(A) == np.isnan(Z)).all()  # the last shape holds the edge values too
 
 
 def _recipe(n: int, d: int, m: int, seed: int, scale: float = 1.0) -> tuple[TwoLayerFloat, float]:

@@ -49,7 +49,11 @@ def _load(name: str) -> ModuleType | None:
 
 @functools.cache
 def tanh_table() -> np.ndarray:
-    """The verifier's tanh table (:func:`plproof.verify.tanh._rows`) by grid point: row j = (c^_0..c^_5, R_j)."""
+    """The verifier's tanh table (:func:`plproof.verify.tanh._rows`) by grid point: row j = (c^_0..c^_5, R_j, 0), 8
+    doubles (one load per row in the kernel ``activation``)."""
     from plproof.verify.tanh import _rows
 
-    return np.ascontiguousarray(np.stack(_rows(), axis=1))
+    columns = _rows()
+    table = np.zeros((columns[0].shape[0], 8))
+    table[:, :len(columns)] = np.stack(columns, axis=1)
+    return table

@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from plproof.routes.trajectory import recipe
 from plproof.verify import eigen, tanh
@@ -25,6 +27,7 @@ JIT = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
 TINY, U1 = 2.0**-1000, float.fromhex("0x1.0000000000001p-53")      # recipe.py
 EIG_U, EIG_COVER, EIG_TINY = 2.0**-53, 1 + 1e-6, 2.0**-1000        # verify/eigen.py
 DEGREE, EDGE, STEP, INV_STEP, _J = 5, 24.0, 1 / 256, 256.0, 6144  # verify/tanh.py
+ROW = 8                                                            # fused.tanh_table's row length
 _DEFINED = ((TINY, recipe.TINY), (U1, recipe.U1), (EIG_U, eigen.U), (EIG_COVER, eigen.COVER), (EIG_TINY, eigen.TINY),
             (DEGREE, tanh.DEGREE), (EDGE, tanh.EDGE), (STEP, tanh.STEP), (INV_STEP, 1 / tanh.STEP), (_J, tanh._J))
 if any(here != there for here, there in _DEFINED):
@@ -44,27 +47,86 @@ def _least(x: float, y: float) -> float:
     return x if (x < y or x != x) else y
 
 
+#: entries of :func:`activation` evaluated at once (one 512-bit vector of float64; the shuffles of
+#: :func:`_tanh_lanes` are written for 8)
+LANES = 8
+
+
+@intrinsic
+def _tanh_lanes(typingctx, Z, table, A, D, start):  # type: ignore[no-untyped-def]
+    """:func:`activation` of the LANES flat entries start.. of the C-contiguous Z into A, D as LLVM vector code: the
+    table rows are loaded whole (8 doubles: c^_0..c^_5, R_j, 0) and transposed by shuffles into one vector per
+    coefficient, then the same Horner operations per lane (fmul, fadd: IEEE binary64, no contraction) and the same
+    selections for |z| > EDGE and nan (their row index taken at z = 0)."""
+    if not all(isinstance(a, types.Array) and a.layout == "C" and a.dtype == types.float64
+               for a in (Z, table, A, D)):
+        return None
+    sig = types.void(Z, table, A, D, start)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        f64, i32 = ir.DoubleType(), ir.IntType(32)
+        vec, ivec = ir.VectorType(f64, LANES), ir.VectorType(ir.IntType(64), LANES)
+        module, vptr = builder.module, ir.PointerType(vec)
+        zp, tp, ap, dp = (context.make_array(ty)(context, builder, val).data
+                          for ty, val in zip(signature.args[:4], args[:4]))
+        at = lambda p: builder.bitcast(builder.gep(p, [args[4]]), vptr)  # noqa: E731
+        splat = lambda c: ir.Constant(vec, [c] * LANES)  # noqa: E731
+        fn = lambda name: module.globals.get(name) or ir.Function(module, ir.FunctionType(vec, [vec]), name)  # noqa: E731
+        z = builder.load(at(zp), align=8)
+        inside = builder.fcmp_ordered("<=", builder.call(fn(f"llvm.fabs.v{LANES}f64"), [z]), splat(EDGE))
+        zc = builder.select(inside, z, splat(0.0))
+        j = builder.call(fn(f"llvm.rint.v{LANES}f64"), [builder.fmul(zc, splat(INV_STEP))])
+        t = builder.fsub(zc, builder.fmul(j, splat(STEP)))
+        base = builder.mul(builder.add(builder.fptosi(j, ivec), ir.Constant(ivec, [_J] * LANES)),
+                           ir.Constant(ivec, [ROW] * LANES))
+        rows = [builder.load(builder.bitcast(builder.gep(tp, [builder.extract_element(base, ir.Constant(i32, lane))]),
+                                             vptr), align=8) for lane in range(LANES)]
+        sh = lambda a, b, m: builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, LANES), m))  # noqa: E731
+        even, odd = [0, 8, 2, 10, 4, 12, 6, 14], [1, 9, 3, 11, 5, 13, 7, 15]
+        s0, s1 = [0, 1, 8, 9, 4, 5, 12, 13], [2, 3, 10, 11, 6, 7, 14, 15]
+        first, second = [0, 1, 2, 3, 8, 9, 10, 11], [4, 5, 6, 7, 12, 13, 14, 15]
+        ev = [sh(rows[2 * q], rows[2 * q + 1], even) for q in range(4)]  # c0 c2 c4 c6 of lanes 2q, 2q + 1
+        od = [sh(rows[2 * q], rows[2 * q + 1], odd) for q in range(4)]   # c1 c3 c5 c7
+        c04, c26 = [sh(ev[0], ev[1], s0), sh(ev[2], ev[3], s0)], [sh(ev[0], ev[1], s1), sh(ev[2], ev[3], s1)]
+        c15, c37 = [sh(od[0], od[1], s0), sh(od[2], od[3], s0)], [sh(od[0], od[1], s1), sh(od[2], od[3], s1)]
+        c = [sh(*c04, first), sh(*c15, first), sh(*c26, first), sh(*c37, first), sh(*c04, second), sh(*c15, second)]
+        a = c[DEGREE]
+        for q in range(DEGREE - 1, -1, -1):
+            a = builder.fadd(builder.fmul(a, t), c[q])
+        sign = builder.select(builder.fcmp_ordered(">", z, splat(0.0)), splat(1.0),
+                              builder.select(builder.fcmp_ordered("<", z, splat(0.0)), splat(-1.0), z))
+        a = builder.select(inside, a, sign)
+        builder.store(a, at(ap), align=8)
+        builder.store(builder.fsub(splat(1.0), builder.fmul(a, a)), at(dp), align=8)
+        return context.get_dummy_value()
+    return sig, codegen
+
+
 @njit(**JIT)
 def activation(Z: np.ndarray, table: np.ndarray, A: np.ndarray, D: np.ndarray) -> None:
     """gd_step's A = plproof.verify.tanh.table_tanh(Z) and D = 1 - A*A (docs/rigor.md §5.2, §11.7), the same
-    operations per entry: ``table`` row j = (c^_0..c^_5, R_j) of grid point j - _J; Horner in t = z - j/256
-    (exact); sign z beyond EDGE (+-1 at +-inf), nan at nan."""
+    operations per entry: ``table`` (:func:`.fused.tanh_table`) row j = (c^_0..c^_5, R_j, 0) of grid point j - _J;
+    Horner in t = z - j/256 (exact); sign z beyond EDGE (+-1 at +-inf), nan at nan. LANES entries at a time
+    (:func:`_tanh_lanes`), the rest one by one. Z, A, D C-contiguous, of one shape."""
     n, m = Z.shape
-    for k in range(n):
-        for i in range(m):
-            z = Z[k, i]
-            if abs(z) <= EDGE:
-                j = np.rint(z * INV_STEP)
-                t = z - j * STEP
-                row = table[int(j) + _J]
-                a = row[DEGREE]
-                for q in range(DEGREE - 1, -1, -1):
-                    a = a * t
-                    a = a + row[q]
-            else:
-                a = 1.0 if z > 0.0 else (-1.0 if z < 0.0 else z)
-            A[k, i] = a
-            D[k, i] = 1.0 - a * a
+    top = n * m - n * m % LANES
+    for e in range(0, top, LANES):
+        _tanh_lanes(Z, table, A, D, e)
+    for e in range(top, n * m):
+        k, i = e // m, e % m
+        z = Z[k, i]
+        if abs(z) <= EDGE:
+            j = np.rint(z * INV_STEP)
+            t = z - j * STEP
+            row = table[int(j) + _J]
+            a = row[DEGREE]
+            for q in range(DEGREE - 1, -1, -1):
+                a = a * t
+                a = a + row[q]
+        else:
+            a = 1.0 if z > 0.0 else (-1.0 if z < 0.0 else z)
+        A[k, i] = a
+        D[k, i] = 1.0 - a * a
 
 
 @njit(**JIT)
