@@ -446,3 +446,84 @@ def test_an_unstable_run_gives_its_verdict_without_numpy_warnings(monkeypatch, s
         warnings.simplefilter("error")
         ev = certify_run(problem, step=step, precision=precision)
     assert ev.verdict is Verdict.NOT_CERTIFIED and ("diverged" in ev.reason or "amplification" in ev.reason)
+
+
+# ---------------------------------------------------------------- coarse first (docs/rigor.md §10 item 6)
+def test_the_coarse_contraction_is_above_the_sharp_one_and_both_bound_the_sampled_tube() -> None:
+    """l_t without the eigen-bounds >= the sharp l_t >= ||I - eta Hess L|| sampled over B(w~, e) on a two-layer tanh
+    net with d < n far from a minimiser, where the eigen-bounds lower it."""
+    from tests.test_run_generic import _sampled_norm
+
+    problem = Problem(TwoLayer(unit_inputs(12, 3, 5), 6, "tanh", 5), uniform_targets(12, 0.5, 5))
+    w = np.asarray(problem.w0, dtype=np.float64) + 0.4 * np.random.default_rng(5).standard_normal(problem.w0.size)
+    eta, e = 1.0 / float(np.linalg.eigvalsh(problem.model.kernel(w))[-1]), 1e-3
+    ell = {}
+    for coarse in (False, True):
+        rec = two_layer.TwoLayerFloat(problem.model, problem.y, w, coarse)
+        block = rec.run(1, eta)
+        anchor = rec.anchor(block, 0)
+        LF = np.array([float(anchor.jac.hi) + anchor.kappa * e]) * (1 + 1e-9)
+        ell[coarse] = float(rec.contraction(block, 1, eta, np.array([e]), LF, anchor)[0])
+    sampled = _sampled_norm(problem.model, problem.y, w, eta, e, points=12)
+    assert sampled <= ell[False] < ell[True], (sampled, ell)
+
+
+def _stops(monkeypatch) -> list[tuple[bool, str, int]]:
+    """(coarse, stop, steps) of every run certify_run makes, in order."""
+    from plproof.routes.trajectory import certify
+
+    stops, real = [], certify._run
+
+    def run(recipe, *args):
+        rec = real(recipe, *args)
+        stops.append((recipe.coarse, rec.stop, rec.steps))
+        return rec
+
+    monkeypatch.setattr(certify, "_run", run)
+    return stops
+
+
+@pytest.mark.parametrize("make, max_steps, refined", [
+    (lambda: reference(4), 200_000, False),  # the coarse run closes
+    (lambda: Problem(TwoLayer(unit_inputs(20, 5, 2026), 8, "tanh", 2026), uniform_targets(20, 0.5, 2026)),
+     200_000, True),  # its e_t reaches COARSE_ROOM of R_max at step 878, the sharp run closes at 2880
+    (lambda: Problem(TwoLayer(unit_inputs(20, 5, 2026), 4, "tanh", 2026), uniform_targets(20, 0.5, 2026)),
+     5000, True),  # neither closes: float64's amplification
+])
+def test_the_coarse_run_certifies_where_and_when_the_sharp_run_does(monkeypatch, make, max_steps: int,
+                                                                    refined: bool) -> None:
+    """certify_run's coarse first pass either closes at the step where the sharp run closes or hands over to the
+    sharp run from w0; its certificates verify (the verifier's own sharp e_t is below the coarse one)."""
+    from plproof.routes.trajectory.certify import _run, make_recipe
+
+    problem = make()
+    stops = _stops(monkeypatch)
+    ev = certify_run(problem, max_steps=max_steps, precision="float64")
+    sharp = _run(make_recipe(problem), default_step(problem), max_steps, 100)
+    assert [s[0] for s in stops] == ([True, False] if refined else [True])
+    assert (stops[0][1] == "refine") is refined and stops[-1][1:] == (sharp.stop, sharp.steps)
+    assert ev.certified is (sharp.stop == "closed") and ev.hints["T"] == sharp.steps
+    if ev.certified:
+        _recheck(run_certificate(ev, problem))
+
+
+def test_a_coarse_terminal_that_closes_only_at_a_smaller_radius_hands_over(monkeypatch, certified) -> None:
+    """Where the coarse run's terminal ball fails with its e_t but closes at 0, the sharp run's smaller e_t might
+    close it: the coarse run stops there ("refine"), at the step where the sharp run closes."""
+    import dataclasses
+
+    from plproof.routes.trajectory.certify import REFINE, _run
+
+    problem, ev, _ = certified
+
+    class Hesitant(two_layer.TwoLayerFloat):
+        def terminal(self, block, j, anchor, e, eta):
+            term, R_max = super().terminal(block, j, anchor, e, eta)
+            if e > 0 and term is not None:  # as if e_t were too large for every ball
+                term = dataclasses.replace(term, closes=False)
+            return term, R_max
+
+    rec = _run(Hesitant(problem.model, problem.y, problem.w0, coarse=True), ev.hints["step"], 200_000, 100)
+    assert (rec.stop, rec.steps) == (REFINE, ev.hints["T"])
+    sharp = _run(Hesitant(problem.model, problem.y, problem.w0), ev.hints["step"], ev.hints["T"] + 100, 100)
+    assert sharp.stop == "max_steps"  # the sharp recipe does not hand over: it never closes here

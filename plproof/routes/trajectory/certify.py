@@ -64,6 +64,11 @@ WINDOWS_AFTER = 1.0
 #: after T6 closes at T, an SGD run asked for §3's continuation goes on to at most CONTINUE_FACTOR T (+ a block)
 #: for its ball to fit (measured: 5 T on the n = 12 test net at confidence 0.95)
 CONTINUE_FACTOR = 10
+#: a coarse run (docs/rigor.md §10 item 6) stops for the sharp one where TERMINAL_SLACK e_t reaches COARSE_ROOM of the
+#: largest terminal radius: beyond, the eigen-bounds could decide the outcome, and the sharp run starts over from w0
+COARSE_ROOM = 1e-3
+#: the stop of a coarse run where its l_t could change the outcome
+REFINE = "refine"
 
 
 @dataclass
@@ -140,7 +145,8 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
         if anchor is not None and k > 1 and last_step > 0:  # run no steps that the drift rule below would discard
             lim = min(ANCHOR_DRIFT * float(anchor.jac.hi) / anchor.kappa if anchor.kappa > 0 else math.inf,
                       anchor.radius - 2 * e)
-            start = 0.0 if anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi) or path + 2 * e >= lim else path
+            start = (0.0 if anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi) or path + 2 * e >= anchor.radius
+                     else path)  # the path after the re-anchor rule below (e enters only through a finite radius)
             fit = max(lim - start, 0.0) / (last_step * COVER)  # inf for a subnormal last step
             if fit < k:  # (a renewed anchor starts at path 0; its drift is taken as the current one's)
                 k = max(1, int(fit) + 1)
@@ -159,6 +165,10 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             if attempt:
                 last_attempt = res_hi
                 term, R_max = recipe.terminal(block, 0, anchor, TERMINAL_SLACK * e, eta)
+                if recipe.coarse and not (term is not None and term.closes) and (
+                        term is not None or TERMINAL_SLACK * e >= R_max) and _closes_at_zero(recipe, block, anchor, eta):
+                    rec.steps, rec.stop = t, REFINE  # the sharp run's smaller e_t might close it here
+                    return rec
                 if term is not None:
                     rec.attempts += 1
                     rec.terminal = term
@@ -172,9 +182,11 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
                         if fallback is None:  # go on while the residual shrinks, so that §3's ball fits
                             give_up = CONTINUE_FACTOR * t + BLOCK
                         fallback = closed
-        if not math.isfinite(e) or TERMINAL_SLACK * e >= R_max:
+        limit = COARSE_ROOM * R_max if recipe.coarse else R_max  # the largest TERMINAL_SLACK e_t the run goes on with
+        if not math.isfinite(e) or TERMINAL_SLACK * e >= limit:
             # R_max = 0: the kernel's float estimate of lambda_min is <= 0, a singular kernel, not amplification
-            rec.steps, rec.stop, rec.e_final = t, "singular" if R_max == 0 else "amplification", e
+            rec.steps, rec.e_final = t, e
+            rec.stop = "singular" if R_max == 0 else REFINE if recipe.coarse else "amplification"
             return fallback or rec
         if k == 0:
             _checkpoint(rec, t, recipe.iterate(0), e)
@@ -198,12 +210,12 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             if (radii[:-1] <= e_hat).all():
                 break
             e_hat = np.maximum(e_hat, 2 * radii[:-1])
-            if not TERMINAL_SLACK * e_hat.max() < R_max:  # the tube outgrows every terminal ball
+            if not TERMINAL_SLACK * e_hat.max() < limit:  # the tube outgrows every terminal ball
                 break
         else:
             e_hat = np.full(k, math.inf)
-        if not (TERMINAL_SLACK * e_hat.max() < R_max and (paths + e_hat <= anchor.radius).all()):
-            rec.steps, rec.stop, rec.e_final = t, "amplification", float(e_hat.max())
+        if not (TERMINAL_SLACK * e_hat.max() < limit and (paths + e_hat <= anchor.radius).all()):
+            rec.steps, rec.stop, rec.e_final = t, REFINE if recipe.coarse else "amplification", float(e_hat.max())
             return fallback or rec
         amplified = float(np.log(ell).sum())
         if rec.windows_from is None and rec.log_amplification + amplified >= WINDOWS_AFTER:
@@ -235,6 +247,15 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
         path = fb.up(float(paths[-1]) + float(block.step[k - 1]) * COVER)
         t += k
         recipe.restart(k)
+
+
+def _closes_at_zero(recipe: Recipe, block: Any, anchor: Anchor, eta: float) -> bool:
+    """Whether the terminal ball at the block's start closes with shadowing radius 0: a ball that does not close
+    there closes at no radius (its margin R - e - rho_bar/(sqrt(mu) c) decreases in e), whatever l_t gave e. (Asked
+    where the attempt at e gave a ball that did not close, or none because e >= R_max: where it gave none below R_max,
+    none exists at any e.)"""
+    term = recipe.terminal(block, 0, anchor, 0.0, eta)[0]
+    return term is not None and term.closes
 
 
 def default_step(problem: Problem) -> float:
@@ -284,11 +305,12 @@ def takes_double_double(problem: Problem) -> bool:
 
 
 def make_recipe(problem: Problem, precision: str = "float64", sampler: Sampler | None = None,
-                confidence: float | None = None) -> Recipe:
+                confidence: float | None = None, coarse: bool = False) -> Recipe:
     """The two-layer float (or double-double) recipe for two-layer tanh nets with train='both', whose one-sided
-    l_t per neuron is sharpest; the midpoint-radius recipe (:class:`~.generic.MidRadGD`, docs/rigor.md §10) for
-    every other model, in float64 only. Seeded SGD (``sampler``, docs/theory.md §12.6) runs the midpoint-radius
-    recipe on each step's batch rows, for every model with data rows."""
+    l_t per neuron is sharpest (``coarse``: the float recipe's first pass, docs/rigor.md §10 item 6); the
+    midpoint-radius recipe (:class:`~.generic.MidRadGD`, docs/rigor.md §10) for every other model, in float64 only.
+    Seeded SGD (``sampler``, docs/theory.md §12.6) runs the midpoint-radius recipe on each step's batch rows, for
+    every model with data rows."""
     model = problem.model
     if sampler is not None:
         if precision != "float64":
@@ -296,6 +318,8 @@ def make_recipe(problem: Problem, precision: str = "float64", sampler: Sampler |
                                  "midpoint-radius recipe, docs/rigor.md §10): use precision='float64' or 'auto'")
         return MidRadGD(model, problem.y, problem.w0, sampler, confidence)
     if takes_double_double(problem):
+        if precision == "float64":
+            return TwoLayerFloat(model, problem.y, problem.w0, coarse)
         return PRECISIONS[precision](model, problem.y, problem.w0)
     if precision != "float64":
         raise NotCertifiable(f"precision {precision!r} is implemented for two-layer tanh nets with train='both' only "
@@ -341,7 +365,8 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
     """Certify that exact GD from w0 with step eta converges to a global minimiser (docs/theory.md §12, T6).
 
     Runs GD by a fixed recipe, bounds ||w_t - w~_t|| <= e_t, and tries the terminal ball whenever the
-    residual has halved. ``precision``: "float64" (:func:`gd_step`), "double-double" (:class:`TwoLayerDD`,
+    residual has halved. A two-layer tanh net's float64 run goes first with l_t without its eigen-bounds, and again
+    with them where they could change the outcome (docs/rigor.md §10 item 6: the same verdicts and T). ``precision``: "float64" (:func:`gd_step`), "double-double" (:class:`TwoLayerDD`,
     about 80x a float step, docs/rigor.md §9.7), or "auto": float64, and when its error amplification prod l_t outgrows
     every terminal ball (docs/theory.md §12.5), the same run again from w0 in double-double.
 
@@ -375,8 +400,11 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
     else:
         eta = default_step(problem) if batches is None else default_sgd_step(problem, batches.batch_size)
     recipe = make_recipe(problem, "float64" if precision == "auto" else precision, batches,
-                         None if confidence is None else float(confidence))
+                         None if confidence is None else float(confidence), coarse=True)
     rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
+    if rec.stop == REFINE:  # the coarse l_t could change the outcome: the sharp run from w0 (docs/rigor.md §10 item 6)
+        recipe = make_recipe(problem, "float64")
+        rec = _run(recipe, eta, int(max_steps), int(checkpoint_every))
     if precision == "auto" and rec.stop == "amplification" and type(recipe) is TwoLayerFloat:
         # float64 ran out: the same run in double-double where float64 amplified most, then float64 (§9.8) ...
         recipe = TwoLayerDD(problem.model, problem.y, problem.w0, switch_at=switch_step(rec))

@@ -378,11 +378,11 @@ def _delta(g: np.ndarray, av: np.ndarray, ar: np.ndarray, a: np.ndarray, b: np.n
     return delta, work
 
 
-def _blocks(cv: Curvature, c: TubeConstants, a: np.ndarray, b: np.ndarray,
-            F: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _blocks(cv: Curvature, c: TubeConstants, a: np.ndarray, b: np.ndarray, F: np.ndarray | None,
+            eig: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(N, P, D) per step and neuron by numpy: N, P the least of the trace and Gram bounds of :func:`contraction` on
     c- = g_- + delta and c+ = g_+ + delta, D the Gram bound of cD = (delta + moved)(1 + U1) that the eigen-bounds
-    add (d < n; else None) (docs/rigor.md §5.4, §10)."""
+    add (``eig``; else None) (docs/rigor.md §5.4, §10)."""
     g = cv.g
     delta, cc = _delta(g, cv.av, cv.ar, a, b, F)
     np.negative(g, out=cc)
@@ -394,20 +394,19 @@ def _blocks(cv: Curvature, c: TubeConstants, a: np.ndarray, b: np.ndarray,
     cc += delta
     trace, ratio = c.xn2 @ cc, cv.ratio("P", cc, c)
     P = np.minimum(trace, gram_bound(cc, ratio, cc))
-    if c.X.shape[1] >= c.X.shape[0]:
+    if not eig:
         return N, P, None
     delta += cv.moved()
     delta *= 1 + U1  # cD = (delta + moved)(1 + U1): the rounding of the sum
     return N, P, gram_bound(delta, cv.ratio("D", delta, c), cc)
 
 
-def _blocks_fused(kern: Any, cv: Curvature, c: TubeConstants, a: np.ndarray,
-                  b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _blocks_fused(kern: Any, cv: Curvature, c: TubeConstants, a: np.ndarray, b: np.ndarray,
+                  eig: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """:func:`_blocks` for full-batch steps by the kernel ``tube_bounds`` (one pass over g; the sums and maxima over
     k in another order, docs/rigor.md §5.8). The Perron ratios at the block's first e come from step 0's c-, c+
     and cD by numpy, as in :func:`_blocks` (moved = 0 at step 0, inf where g is not finite)."""
     g = cv.g
-    eig = c.X.shape[1] < c.X.shape[0]
     keys = "NPD" if eig else "NP"
     if any(key not in cv.perron for key in keys):
         delta = _delta(g[:1], cv.av[:1], cv.ar[:1], a[:1], b[:1], None)[0]
@@ -427,20 +426,22 @@ def _blocks_fused(kern: Any, cv: Curvature, c: TubeConstants, a: np.ndarray,
 
 
 def contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray,
-                LB: np.ndarray | None = None) -> np.ndarray:
+                LB: np.ndarray | None = None, eigen: bool = True) -> np.ndarray:
     """l_t >= sup ||I - eta Hess L|| over B(w~_t, e_t) for the steps of ``cv``, given sup ||DF|| <= LF_t there:
     Lemma B per neuron, one-sided both ways, with tube corrections (docs/theory.md §12.2, docs/rigor.md §5.4, §10).
     On the tube g_ki(w) = g_ki +- Delta_ki, so -lambda_min(P_i(w)) <= N_i, the least of the trace bound
     sum_k ||x_k||^2 c_ki, the Gram bound of c_i (c = g_- + Delta) and, for d < n, -lambda_min(P~_i) + the Gram
     bound of Delta_i; lambda_max(P_i(w)) <= P_i likewise with g_+. Train 'hidden': blocks s P_i (q = 0).
     A mini-batch (``cv.weight``, docs/theory.md §12.6) with sup ||DF_B|| <= LB_t on the tube: |a_k(w) - a~_k| <=
-    Er_k + c_k LF e, ||a(w) - a(w~)|| = ||C (F(w) - F(w~))|| <= sqrt(cmax) LB e, lambda_max(J^T C J) <= LB^2."""
+    Er_k + c_k LF e, ||a(w) - a(w~)|| = ||C (F(w) - F(w~))|| <= sqrt(cmax) LB e, lambda_max(J^T C J) <= LB^2.
+    ``eigen``: False leaves the eigen-bounds out (the coarse l_t of docs/rigor.md §10 item 6: larger, as valid,
+    cheaper)."""
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing bound is +inf: the run stops
-        return _contraction(cv, c, eta, e, LF, LB)
+        return _contraction(cv, c, eta, e, LF, LB, eigen and c.X.shape[1] < c.X.shape[0])
 
 
 def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF: np.ndarray,
-                 LB: np.ndarray | None) -> np.ndarray:
+                 LB: np.ndarray | None, eig: bool) -> np.ndarray:
     g, ar = cv.g, cv.ar
     et = e[:, None]
     ev = et if cv.moves_v else 0.0
@@ -459,9 +460,9 @@ def _contraction(cv: Curvature, c: TubeConstants, eta: float, e: np.ndarray, LF:
     b = c.S2 * ev * (ar + rk)
     kern = fused.kernels()
     if kern is None or F is not None or cv.weight is not None:
-        N, P, D = _blocks(cv, c, a, b, F)
+        N, P, D = _blocks(cv, c, a, b, F, eig)
     else:
-        N, P, D = _blocks_fused(kern, cv, c, a, b)
+        N, P, D = _blocks_fused(kern, cv, c, a, b, eig)
     if cv.qn is None:
         q2 = 0.0
     else:  # ||q_i(w) - q_i(w~)|| <= ||X|| e (S1 LQ + S2 ||(|r| + Er) o xn||), LQ e >= ||r(w) - r(w~)||

@@ -53,6 +53,7 @@ class MidRadGD:
     name = RECIPE
     precision = "float64"
     assumptions = (ASSUMPTION,)
+    coarse = False
 
     def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray, sampler: Sampler | None = None,
                  confidence: float | None = None) -> None:

@@ -210,13 +210,15 @@ class Recipe(Protocol):
     A recipe owns its iterates (slots 0..BLOCK of a block); the driver owns the radii e_t, the anchors and the
     terminal attempts. The certificate names the recipe by ``name``; ``precision`` is its arithmetic ("float64"
     or "double-double"); ``assumptions`` are what its bounds rest on; ``bounds`` are the model's ball bounds at
-    w0 (the certificate names their ``bound_set``).
+    w0 (the certificate names their ``bound_set``). A ``coarse`` recipe leaves out bounds of l_t that it can add (a
+    first pass, docs/rigor.md §10 item 6): the driver stops it ("refine") wherever they could change the outcome.
     """
 
     name: str
     precision: str
     assumptions: tuple[str, ...]
     bounds: Any
+    coarse: bool
 
     def run(self, k: int, eta: float) -> Block:
         """Up to k steps from slot 0 (fewer when a step is not finite), with their defects."""
@@ -232,8 +234,8 @@ class Recipe(Protocol):
         """l_j >= sup ||I - eta Hess L|| over B(w~_j, e_j), given sup ||DF|| <= LF_j there (§12.2)."""
 
     def terminal(self, block: Block, j: int, anchor: Anchor, e: float, eta: float) -> tuple[Any, float]:
-        """The terminal ball at iterate j with shadowing radius e (None when it cannot close yet) and the
-        largest radius at which mu_T > 0 (an estimate, to stop hopeless runs)."""
+        """The terminal ball at iterate j with shadowing radius e (None when it cannot close yet: at e >= the radius
+        returned, or at no e) and the largest radius at which mu_T > 0 (an estimate, to stop hopeless runs)."""
 
     def step_jacobians(self, k: int, eta: float, e: np.ndarray) -> list | None:
         """Enclosures of DG_j over the box of half-width e_j around w~_j for steps 0..k-1 of the block (the

@@ -19,13 +19,15 @@ from plproof.routes.trajectory.terminal import _jacobian_upper, _sigma_c, _try_t
 
 
 class TwoLayerFloat:
-    """Float64 GD of a two-layer tanh net (train='both') by the fixed recipe, with its proven error bounds."""
+    """Float64 GD of a two-layer tanh net (train='both') by the fixed recipe, with its proven error bounds.
+    ``coarse``: l_t without the eigen-bounds (docs/rigor.md §10 item 6), for the driver's first pass."""
 
     name = RECIPE
     precision = "float64"
     assumptions = ASSUMPTIONS
 
-    def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray) -> None:
+    def __init__(self, model: Any, y: np.ndarray, w0: np.ndarray, coarse: bool = False) -> None:
+        self.coarse = coarse
         self.bounds = model.ball_bounds(w0, "tight")  # T1-T3: the recipe admits closed-form TwoLayer only
         self.net = make_net(model, y, self.bounds.c.X_norm)
         self.buf = Buffers(self.net, np.asarray(w0, dtype=np.float64))
@@ -80,7 +82,7 @@ class TwoLayerFloat:
                     anchor: Anchor) -> np.ndarray:
         if self._curvature[0] is not block.stage or self._curvature[1] != k:  # the driver tries several e per block
             self._curvature = (block.stage, k, tanh_curvature(self.net, self.buf, block.stage, k))
-        return contraction(self._curvature[2], self.tube, eta, e, LF)
+        return contraction(self._curvature[2], self.tube, eta, e, LF, eigen=not self.coarse)
 
     def terminal(self, block: Block, j: int, anchor: Anchor, e: float, eta: float) -> tuple[Any, float]:
         return _try_terminal(self.net, self.bounds, self.buf.W[j], self.buf.v[j], float(block.residual[j]), anchor.K,
