@@ -164,10 +164,9 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             rec.anchors += 1
             if attempt:
                 last_attempt = res_hi
-                term, R_max = recipe.terminal(block, 0, anchor, TERMINAL_SLACK * e, eta)
-                if recipe.coarse and not (term is not None and term.closes) and (
-                        term is not None or TERMINAL_SLACK * e >= R_max) and _closes_at_zero(recipe, block, anchor, eta):
-                    rec.steps, rec.stop = t, REFINE  # the sharp run's smaller e_t might close it here
+                term, R_max = _attempt(recipe, block, anchor, TERMINAL_SLACK * e, eta)
+                if term is REFINE:  # the sharp run's smaller e_t might close it here
+                    rec.steps, rec.stop = t, REFINE
                     return rec
                 if term is not None:
                     rec.attempts += 1
@@ -249,13 +248,18 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
         recipe.restart(k)
 
 
-def _closes_at_zero(recipe: Recipe, block: Any, anchor: Anchor, eta: float) -> bool:
-    """Whether the terminal ball at the block's start closes with shadowing radius 0: a ball that does not close
-    there closes at no radius (its margin R - e - rho_bar/(sqrt(mu) c) decreases in e), whatever l_t gave e. (Asked
-    where the attempt at e gave a ball that did not close, or none because e >= R_max: where it gave none below R_max,
-    none exists at any e.)"""
-    term = recipe.terminal(block, 0, anchor, 0.0, eta)[0]
-    return term is not None and term.closes
+def _attempt(recipe: Recipe, block: Any, anchor: Anchor, E: float, eta: float) -> tuple[Any, float]:
+    """The terminal attempt at the block's start with shadowing radius E: (ball or None, R_max) from the recipe. A
+    coarse recipe tries radius 0 first: a ball that does not close there closes at no radius (its margin
+    R - e - rho_bar/(sqrt(mu) c) decreases in e), whatever l_t gave e, so that attempt stands for the one at E (its ball
+    has e = 0); where it closes but the ball at E does not, REFINE (docs/rigor.md §10 item 6)."""
+    if not recipe.coarse:
+        return recipe.terminal(block, 0, anchor, E, eta)
+    term, R_max = recipe.terminal(block, 0, anchor, 0.0, eta)
+    if term is None or not term.closes or E == 0:
+        return term, R_max
+    term, R_max = recipe.terminal(block, 0, anchor, E, eta)
+    return (term, R_max) if term is not None and term.closes else (REFINE, R_max)
 
 
 def default_step(problem: Problem) -> float:
