@@ -148,6 +148,7 @@ def test_defect_and_contraction_kernels_give_the_numpy_bounds(numpy_only, n, d, 
     out = {}
     for off in (True, False):
         numpy_only(off)
+        rec.buf.kernels = fused.kernels()  # (the buffers keep the switch they were made with)
         rec.tube.perron.clear()  # the Perron vectors a block leaves for the next (the same start for both)
         error_bounds.entrywise(rec.net, rec.buf, 0, 9)
         st = error_bounds.defect(rec.net, rec.buf, 9, eta)

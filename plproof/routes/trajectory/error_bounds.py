@@ -134,7 +134,14 @@ def activation_errors(net: "Net", buf: Buffers, j: int) -> tuple[np.ndarray, np.
 def defect(net: "Net", buf: Buffers, k: int, eta: float) -> Stage:
     """Forward error bounds of steps 0..k-1 of the block from their componentwise bounds (:func:`entrywise`, done for
     every step): rho_t >= ||G(w~_t) - w~_{t+1}|| (docs/theory.md §12.3, docs/rigor.md §5.2). The Stage's Er and g
-    are views of ``buf``, valid until the block's next steps."""
+    are views of ``buf``, valid until the block's next steps. By the kernel ``step_norms`` where ``buf.kernels`` has
+    it (the same formulas, the sums in another order, docs/rigor.md §5.8)."""
+    if buf.kernels is not None:
+        Qn, EQn, w_max, rho, step = np.empty((k, net.m)), np.empty((k, net.m)), np.empty(k), np.empty(k), np.empty(k)
+        consts = np.array([net.s_up, net.c4s, net.s, net.c3s, eta, COVER])
+        buf.kernels.step_norms(buf.W[:k + 1], buf.v[:k + 1], buf.q[:k], buf.Q[:k], buf.Eq[:k], buf.EQ[:k], consts, Qn,
+                               EQn, w_max, rho, step)
+        return Stage(buf.Er[:k], Qn, EQn, w_max, rho, step, buf.g[:k])
     W, v, q, Q = buf.W[:k], buf.v[:k], buf.q[:k], buf.Q[:k]
     W1, v1 = buf.W[1:k + 1], buf.v[1:k + 1]
     Eq, EQ = buf.Eq[:k], buf.EQ[:k]

@@ -179,6 +179,59 @@ def defect(A: np.ndarray, D: np.ndarray, p: np.ndarray, r: np.ndarray, v: np.nda
 
 
 @njit(**JIT)
+def step_norms(W: np.ndarray, v: np.ndarray, q: np.ndarray, Q: np.ndarray, Eq: np.ndarray, EQ: np.ndarray,
+               consts: np.ndarray, Qn: np.ndarray, EQn: np.ndarray, w_max: np.ndarray, rho: np.ndarray,
+               step: np.ndarray) -> None:
+    """error_bounds.defect's normwise bounds of steps t = 0..k-1 (W, v: slots 0..k; docs/rigor.md §5.2, §5.8), its
+    formulas per step: nEgv = s_up ||Eq|| + c4s ||q|| + TINY; Qn2_i = ||Q_i||^2, EQn2_i = ||EQ^T_i||^2; ac = s |v|,
+    Ec = U1 ac + c3s |v|; nEW1 = U1 ||W1|| + eta (sqrt(sum (Ec + 2.001 U1 ac)^2 Qn2) + sqrt(sum (ac + Ec)^2 EQn2)
+    + TINY); nEv1 = U1 ||v1|| + eta (U1 s ||q|| (1 + 2 U1) + nEgv); rho = sqrt(nEW1^2 + nEv1^2) COVER; step =
+    sqrt(||W1 - W||^2 + ||v1 - v||^2) (1 + 4 U1) COVER; Qn = sqrt(Qn2), EQn = sqrt(EQn2) + TINY; w_max = max_i ||w_i||.
+    ``consts`` = (s_up, c4s, s, c3s, eta, COVER)."""
+    s_up, c4s, s, c3s, eta, cover = consts[0], consts[1], consts[2], consts[3], consts[4], consts[5]
+    k, m, d = Q.shape
+    EQn2 = np.empty(m)
+    for t in range(k):
+        sEq = sq = sv1 = sdv = sW1 = sdW = s1 = s2 = 0.0
+        top = 0.0
+        for i in range(m):
+            sEq += Eq[t, i] * Eq[t, i]
+            sq += q[t, i] * q[t, i]
+            EQn2[i] = 0.0
+        for j in range(d):
+            for i in range(m):
+                EQn2[i] += EQ[t, j, i] * EQ[t, j, i]
+        for i in range(m):
+            qn2 = rn2 = 0.0
+            for j in range(d):
+                qn2 += Q[t, i, j] * Q[t, i, j]
+                rn2 += W[t, i, j] * W[t, i, j]
+                sW1 += W[t + 1, i, j] * W[t + 1, i, j]
+                dw = W[t + 1, i, j] - W[t, i, j]
+                sdW += dw * dw
+            av = abs(v[t, i])
+            ac = s * av
+            ec = U1 * ac + c3s * av
+            x = ec + 2.001 * U1 * ac
+            y = ac + ec
+            s1 += x * x * qn2
+            s2 += y * y * EQn2[i]
+            Qn[t, i], EQn[t, i] = math.sqrt(qn2), math.sqrt(EQn2[i]) + TINY
+            top = _bigger(math.sqrt(rn2), top)
+            sv1 += v[t + 1, i] * v[t + 1, i]
+            dv = v[t + 1, i] - v[t, i]
+            sdv += dv * dv
+        nq = math.sqrt(sq)
+        nEgv = s_up * math.sqrt(sEq) + c4s * nq + TINY
+        nEW1 = U1 * math.sqrt(sW1) + eta * (math.sqrt(s1) + math.sqrt(s2) + TINY)
+        nEv1 = U1 * math.sqrt(sv1) + eta * (U1 * s * nq * (1 + 2 * U1) + nEgv)
+        rho[t] = math.sqrt(nEW1 * nEW1 + nEv1 * nEv1) * cover
+        a, b = math.sqrt(sdW), math.sqrt(sdv)
+        step[t] = math.sqrt(a * a + b * b) * (1 + 4 * U1) * cover
+        w_max[t] = top
+
+
+@njit(**JIT)
 def _row_sum(a: np.ndarray, b: np.ndarray) -> float:
     """sum_i |a_i| b_i in eight partial sums (a sum of non-negative terms in another order, docs/rigor.md §5.8)."""
     m = a.shape[0]
