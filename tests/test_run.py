@@ -486,7 +486,7 @@ def _stops(monkeypatch) -> list[tuple[bool, str, int]]:
 @pytest.mark.parametrize("make, max_steps, refined", [
     (lambda: reference(4), 200_000, False),  # the coarse run closes
     (lambda: Problem(TwoLayer(unit_inputs(20, 5, 2026), 8, "tanh", 2026), uniform_targets(20, 0.5, 2026)),
-     200_000, True),  # its e_t reaches COARSE_ROOM of R_max at step 878, the sharp run closes at 2880
+     200_000, True),  # its e_t reaches COARSE_ROOM of R_max early (amplification e^18), the sharp run closes
     (lambda: Problem(TwoLayer(unit_inputs(20, 5, 2026), 4, "tanh", 2026), uniform_targets(20, 0.5, 2026)),
      5000, True),  # neither closes: float64's amplification
 ])
