@@ -329,8 +329,8 @@ def trajectory_figures(entry: Entry, out: Path, exts: tuple[str, ...]) -> list[F
     fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
     e = np.array(trace["e"], dtype=float)
     steps = np.arange(len(e)) * int(trace["e_every"])
-    ax.semilogy(steps[e > 0], e[e > 0], label=r"$e_t \geq \|w_t - \tilde w_t\|$")
-    ax.plot([T], [e_T], "o", color="C0", ms=4)
+    ax.semilogy(steps[e > 0], e[e > 0], label=r"$e_t \geq \|w_t - \tilde w_t\|$ (producer)")
+    ax.plot([T], [e_T], "o", color="C0", ms=4, label=r"$e_T$ re-derived by the verifier")
     ax.axhline(R_T, color="C3", ls="--", label=rf"terminal radius $R_T \approx {R_T:.4g}$")
     switched = cert["hints"].get("float_from")  # a double-double run that went on in float64 (docs/rigor.md §9.8)
     if switched is not None:
