@@ -486,11 +486,12 @@ def lambda_max_upper(K: Any, K_err: Any = 0.0, *, method: str = "auto") -> Enclo
     return Enclosure(-enc.hi, -enc.lo, enc.rigor, enc.assumptions)
 
 
-def spectral_norm_upper(A: Any) -> float:
-    """A proven upper bound on ||A||_2 = sqrt(lambda_max(G)), G the smaller Gram matrix (docs/rigor.md §1.4), with
-    room 1e-9 + 8 N (N + 1) u relative in lambda_max (N the larger side): the verifier proves an ||X|| hint t by a
-    float Cholesky test of t^2 I - X X^T, which cannot see gaps below about 4 (N + 1) u ||X||_F^2 (without the room
-    it fell back to an exact test, 1.7 s of a 12 s re-check at n = 100)."""
+def spectral_norm_upper(A: Any, room: bool = False) -> float:
+    """A proven upper bound on ||A||_2 = sqrt(lambda_max(G)), G the smaller Gram matrix (docs/rigor.md §1.4).
+    ``room``: 1e-9 + 8 N (N + 1) u relative more in lambda_max (N the larger side), for a bound that becomes a
+    certificate's hint: the verifier proves an ||X|| hint t by a float Cholesky test of t^2 I - X X^T, which cannot
+    see gaps below about 4 (N + 1) u ||X||_F^2 (without the room it fell back to an exact test, 1.7 s of a 12 s
+    re-check at n = 100)."""
     A = _float_matrix(np.atleast_2d(np.asarray(A, dtype=np.float64)), "A")
     if not np.any(A):
         return 0.0
@@ -500,5 +501,5 @@ def spectral_norm_upper(A: Any) -> float:
         return fro
     ker = kernel_enclosure(B)
     N = max(A.shape)
-    hi = up(max(float(lambda_max_upper(ker.K, ker.err, method="float").hi), 0.0) * (1 + 1e-9 + 8 * N * (N + 1) * U))
-    return min(fro, sqrt_up(hi))
+    hi = max(float(lambda_max_upper(ker.K, ker.err, method="float").hi), 0.0)
+    return min(fro, sqrt_up(up(hi * (1 + 1e-9 + 8 * N * (N + 1) * U)) if room else hi))

@@ -62,7 +62,7 @@ def two_layer_constants(model: TwoLayer, w0: np.ndarray) -> TwoLayerConstants:
     x_max = max(fb.sqrt_up(fb.sumsq_upper(row)) for row in model.X)
     return TwoLayerConstants(
         s=fb.up(1 / fb.down(float(np.sqrt(model.width)))), S1=act.S1 or 0.0, S2=act.S2 or 0.0,
-        v_inf=float(np.max(np.abs(v))), x_max=x_max, X_norm=spectral_norm_upper(model.X), train=model.train)
+        v_inf=float(np.max(np.abs(v))), x_max=x_max, X_norm=spectral_norm_upper(model.X, room=True), train=model.train)
 
 
 @dataclass(frozen=True, eq=False)
