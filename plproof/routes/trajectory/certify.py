@@ -372,9 +372,10 @@ def certify_run(problem: Problem, step: float | None = None, max_steps: int = 20
 
     Runs GD by a fixed recipe, bounds ||w_t - w~_t|| <= e_t, and tries the terminal ball whenever the
     residual has halved. A two-layer tanh net's float64 run goes first with l_t without its eigen-bounds, and again
-    with them where they could change the outcome (docs/rigor.md §10 item 6: the same verdicts and T). ``precision``: "float64" (:func:`gd_step`), "double-double" (:class:`TwoLayerDD`,
-    about 80x a float step, docs/rigor.md §9.7), or "auto": float64, and when its error amplification prod l_t outgrows
-    every terminal ball (docs/theory.md §12.5), the same run again from w0 in double-double.
+    with them where they could change the outcome (docs/rigor.md §10 item 6: the same verdicts and T).
+    ``precision``: "float64" (:func:`gd_step`), "double-double" (:class:`TwoLayerDD`, about 80x a float step,
+    docs/rigor.md §9.7), or "auto": float64, and when its error amplification prod l_t outgrows every terminal ball
+    (docs/theory.md §12.5), the same run again from w0 in double-double.
 
     ``method="sgd"`` certifies the seeded mini-batch run w_{t+1} = w_t - eta sum_{i in B_t} grad l_i(w_t) instead
     (docs/theory.md §12.6): batches of ``batch_size`` drawn by ``sampler`` ("iid" or "epochs",

@@ -69,9 +69,21 @@ def _tanh_lanes(typingctx, Z, table, A, D, start):  # type: ignore[no-untyped-de
         module, vptr = builder.module, ir.PointerType(vec)
         zp, tp, ap, dp = (context.make_array(ty)(context, builder, val).data
                           for ty, val in zip(signature.args[:4], args[:4]))
-        at = lambda p: builder.bitcast(builder.gep(p, [args[4]]), vptr)  # noqa: E731
-        splat = lambda c: ir.Constant(vec, [c] * LANES)  # noqa: E731
-        fn = lambda name: module.globals.get(name) or ir.Function(module, ir.FunctionType(vec, [vec]), name)  # noqa: E731
+
+        def at(p):  # type: ignore[no-untyped-def]
+            """The vector at entry ``start`` of a flat array."""
+            return builder.bitcast(builder.gep(p, [args[4]]), vptr)
+
+        def splat(c: float) -> ir.Constant:
+            return ir.Constant(vec, [c] * LANES)
+
+        def fn(name: str) -> ir.Function:
+            """An LLVM vector intrinsic of one argument (declared once per module)."""
+            return module.globals.get(name) or ir.Function(module, ir.FunctionType(vec, [vec]), name)
+
+        def sh(a, b, mask: list[int]):  # type: ignore[no-untyped-def]
+            return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, LANES), mask))
+
         z = builder.load(at(zp), align=8)
         inside = builder.fcmp_ordered("<=", builder.call(fn(f"llvm.fabs.v{LANES}f64"), [z]), splat(EDGE))
         zc = builder.select(inside, z, splat(0.0))
@@ -81,7 +93,6 @@ def _tanh_lanes(typingctx, Z, table, A, D, start):  # type: ignore[no-untyped-de
                            ir.Constant(ivec, [ROW] * LANES))
         rows = [builder.load(builder.bitcast(builder.gep(tp, [builder.extract_element(base, ir.Constant(i32, lane))]),
                                              vptr), align=8) for lane in range(LANES)]
-        sh = lambda a, b, m: builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, LANES), m))  # noqa: E731
         even, odd = [0, 8, 2, 10, 4, 12, 6, 14], [1, 9, 3, 11, 5, 13, 7, 15]
         s0, s1 = [0, 1, 8, 9, 4, 5, 12, 13], [2, 3, 10, 11, 6, 7, 14, 15]
         first, second = [0, 1, 2, 3, 8, 9, 10, 11], [4, 5, 6, 7, 12, 13, 14, 15]
@@ -108,6 +119,8 @@ def activation(Z: np.ndarray, table: np.ndarray, A: np.ndarray, D: np.ndarray) -
     operations per entry: ``table`` (:func:`.fused.tanh_table`) row j = (c^_0..c^_5, R_j, 0) of grid point j - _J;
     Horner in t = z - j/256 (exact); sign z beyond EDGE (+-1 at +-inf), nan at nan. LANES entries at a time
     (:func:`_tanh_lanes`), the rest one by one. Z, A, D C-contiguous, of one shape."""
+    if table.shape[1] != ROW:
+        raise ValueError("activation: the table's rows must be fused.tanh_table's (8 doubles)")
     n, m = Z.shape
     top = n * m - n * m % LANES
     for e in range(0, top, LANES):
