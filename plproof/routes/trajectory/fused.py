@@ -34,7 +34,7 @@ def missing() -> str | None:
     """A note for run evidence where numba is not installed (None where it is, or where PLPROOF_NO_NUMBA chose numpy)."""
     if os.environ.get(ENV, "").strip() not in ("", "0") or _load("kernels") is not None:
         return None
-    return ("numba is not installed, so the run route's bounds ran in numpy (about 2x slower in float64, 15x in "
+    return ("numba is not installed, so the run route's bounds ran in numpy (about 2.5x slower in float64, 15x in "
             "double-double; the same bounds): pip install 'plproof[fast]'")
 
 
