@@ -141,14 +141,12 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
     window: Window | None = None  # the open window of step Jacobians (docs/rigor.md §10, windows)
     last_step = 0.0  # the previous block's longest step: predicts where the T1 drift ends this block
     while True:
-        k, renew = min(BLOCK, max_steps - t), False
+        k = min(BLOCK, max_steps - t)
         if anchor is not None and k > 1 and last_step > 0:  # run no steps that the drift rule below would discard
             lim = min(ANCHOR_DRIFT * float(anchor.jac.hi) / anchor.kappa if anchor.kappa > 0 else math.inf,
                       anchor.radius - 2 * e)
             start = (0.0 if anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi) or path + 2 * e >= anchor.radius
                      else path)  # the path after the re-anchor rule below (e enters only through a finite radius)
-            if start > 0 and lim - start < 0.5 * lim:  # less than half a fresh anchor's room is left: renew it here
-                start, renew = 0.0, True                  # (a few steps later it would be, after a short block)
             fit = max(lim - start, 0.0) / (last_step * COVER)  # inf for a subnormal last step
             if fit < k:  # (a renewed anchor starts at path 0; its drift is taken as the current one's)
                 k = max(1, int(fit) + 1)
@@ -160,8 +158,8 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
             return fallback or rec
         res_hi = float(block.residual[0]) if block.progress is None else block.progress
         attempt = res_hi <= 0.5 * last_attempt or k == 0
-        if (attempt or renew or anchor is None or block.jump
-                or anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi) or path + 2 * e >= anchor.radius):
+        if (attempt or anchor is None or block.jump or anchor.kappa * path > ANCHOR_DRIFT * float(anchor.jac.hi)
+                or path + 2 * e >= anchor.radius):
             anchor, path = recipe.anchor(block, 0), 0.0
             rec.anchors += 1
             if attempt:
