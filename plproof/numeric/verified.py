@@ -486,12 +486,18 @@ def lambda_max_upper(K: Any, K_err: Any = 0.0, *, method: str = "auto") -> Enclo
     return Enclosure(-enc.hi, -enc.lo, enc.rigor, enc.assumptions)
 
 
+def hint_room(n: int) -> float:
+    """1 + 1e-9 + 8 n (n + 1) u: the relative room a lambda_max bound of an n x n Gram matrix leaves where it becomes a
+    certificate's hint, which the verifier proves by a float Cholesky test of t I - G (blind to gaps below about
+    4 (n + 1) u tr G, docs/rigor.md §1.2); tighter hints fall back to its exact test, or are rejected."""
+    return 1 + 1e-9 + 8 * n * (n + 1) * U
+
+
 def spectral_norm_upper(A: Any, room: bool = False) -> float:
     """A proven upper bound on ||A||_2 = sqrt(lambda_max(G)), G the smaller Gram matrix (docs/rigor.md §1.4).
-    ``room``: 1e-9 + 8 N (N + 1) u relative more in lambda_max (N the larger side), for a bound that becomes a
-    certificate's hint: the verifier proves an ||X|| hint t by a float Cholesky test of t^2 I - X X^T, which cannot
-    see gaps below about 4 (N + 1) u ||X||_F^2 (without the room it fell back to an exact test, 1.7 s of a 12 s
-    re-check at n = 100)."""
+    ``room``: :func:`hint_room` (N the larger side) in lambda_max, for a bound that becomes a certificate's hint: the
+    verifier proves an ||X|| hint t by a float Cholesky test of t^2 I - X X^T (without the room it fell back to its
+    exact test, 1.7 s of a 12 s re-check at n = 100)."""
     A = _float_matrix(np.atleast_2d(np.asarray(A, dtype=np.float64)), "A")
     if not np.any(A):
         return 0.0
@@ -500,6 +506,5 @@ def spectral_norm_upper(A: Any, room: bool = False) -> float:
     if not 2.0**-400 < fro < 2.0**400:  # keep the Gram matrix clear of under/overflow; ||A||_2 <= ||A||_F
         return fro
     ker = kernel_enclosure(B)
-    N = max(A.shape)
     hi = max(float(lambda_max_upper(ker.K, ker.err, method="float").hi), 0.0)
-    return min(fro, sqrt_up(up(hi * (1 + 1e-9 + 8 * N * (N + 1) * U)) if room else hi))
+    return min(fro, sqrt_up(up(hi * hint_room(max(A.shape))) if room else hi))

@@ -11,7 +11,7 @@ import numpy as np
 from plproof.numeric import floatbounds as fb
 from plproof.numeric.rigor import Enclosure, RigorLevel
 from plproof.numeric.scalars import FLOATS, INTERVALS
-from plproof.numeric.verified import lambda_max_upper, lambda_min_lower
+from plproof.numeric.verified import hint_room, lambda_max_upper, lambda_min_lower
 from plproof.routes.trajectory.error_bounds import ASSUMPTIONS
 from plproof.routes.trajectory.recipe import COVER, Net
 from plproof.theory.ball import BallBounds, TwoLayerTightBounds
@@ -157,7 +157,7 @@ def jacobian_norm(K: np.ndarray, err: float, assumptions: tuple[str, ...]) -> En
     n = 100, which cannot see gaps below about 4 (n + 1) u tr K (docs/rigor.md §1.2); tighter J's were rejected."""
     n = K.shape[0]
     lmax = lambda_max_upper(K, err, method="float")
-    hi = fb.up(max(float(lmax.hi), 0.0) * (1 + 1e-9 + 8 * n * (n + 1) * fb.U))
+    hi = fb.up(max(float(lmax.hi), 0.0) * hint_room(n))
     return Enclosure(fb.down(math.sqrt(max(float(lmax.lo), 0.0))), fb.sqrt_up(hi), RigorLevel.VERIFIED, assumptions)
 
 
