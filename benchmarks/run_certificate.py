@@ -114,7 +114,8 @@ def widths(seeds: tuple[int, ...] = (2026, 1, 2, 3), max_log2: int = 12) -> None
 
 
 def main() -> dict:
-    """The cost ratios of the first two cases, once each (the full table: ``cost()``)."""
+    """The cost ratios of the first two cases (``repeat=1``: short cases still repeat, see :func:`cost`; the full table:
+    ``cost()``)."""
     return cost(repeat=1, cases=CASES[:2])
 
 

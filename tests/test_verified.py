@@ -276,8 +276,8 @@ def test_lambda_max_and_spectral_norm_upper() -> None:
 @pytest.mark.parametrize("n, d", [(20, 64), (100, 10), (300, 5)])
 def test_the_verifiers_float_test_proves_the_spectral_norm_bound(n: int, d: int) -> None:
     """The ||X|| hint a certificate carries (spectral_norm_upper with room) leaves the room the verifier's float
-    Cholesky test
-    of t^2 I - X X^T needs, so the re-check does not fall back to its exact O(n^4)-bit test (1.7 s at n = 100)."""
+    Cholesky test of t^2 I - X X^T needs, so the re-check does not fall back to its exact O(n^4)-bit test (1.7 s at
+    n = 100)."""
     from plproof.data import unit_inputs
     from plproof.verify.families import _norm_below_float
 
