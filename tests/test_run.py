@@ -527,3 +527,11 @@ def test_a_coarse_terminal_that_closes_only_at_a_smaller_radius_hands_over(monke
     assert (rec.stop, rec.steps) == (REFINE, ev.hints["T"])
     sharp = _run(Hesitant(problem.model, problem.y, problem.w0), ev.hints["step"], ev.hints["T"] + 100, 100)
     assert sharp.stop == "max_steps"  # the sharp recipe does not hand over: it never closes here
+
+
+def test_a_coarse_run_that_does_not_close_reports_no_shadowing_radius_it_did_not_prove() -> None:
+    """A coarse run's failed terminal attempts are made at radius 0: they must not reach the evidence as a terminal
+    ball with e_T = 0 (which would claim ||w_T - w~_T|| <= 0 at rigor verified)."""
+    ev = certify_run(reference(4), max_steps=500)
+    assert ev.verdict is Verdict.NOT_CERTIFIED and ev.hints["stop"] == "max_steps"
+    assert "e_T" not in ev.quantities or ev.quantities["e_T"].hi > 0, ev.quantities["e_T"]

@@ -251,13 +251,16 @@ def _run(recipe: Recipe, eta: float, max_steps: int, checkpoint_every: int) -> R
 def _attempt(recipe: Recipe, block: Any, anchor: Anchor, E: float, eta: float) -> tuple[Any, float]:
     """The terminal attempt at the block's start with shadowing radius E: (ball or None, R_max) from the recipe. A
     coarse recipe tries radius 0 first: a ball that does not close there closes at no radius (its margin
-    R - e - rho_bar/(sqrt(mu) c) decreases in e), whatever l_t gave e, so that attempt stands for the one at E (its ball
-    has e = 0); where it closes but the ball at E does not, REFINE (docs/rigor.md §10 item 6)."""
+    R - e - rho_bar/(sqrt(mu) c) decreases in e), whatever l_t gave e, so that attempt stands for the one at E and
+    gives no ball (a ball at e = 0 would report e_T = 0, which bounds nothing); where it closes but the ball at E
+    does not, REFINE (docs/rigor.md §10 item 6)."""
     if not recipe.coarse:
         return recipe.terminal(block, 0, anchor, E, eta)
     term, R_max = recipe.terminal(block, 0, anchor, 0.0, eta)
-    if term is None or not term.closes or E == 0:
+    if E == 0:
         return term, R_max
+    if term is None or not term.closes:
+        return None, R_max
     term, R_max = recipe.terminal(block, 0, anchor, E, eta)
     return (term, R_max) if term is not None and term.closes else (REFINE, R_max)
 
